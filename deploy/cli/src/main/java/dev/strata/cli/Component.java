@@ -1,0 +1,74 @@
+package dev.strata.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A process of the stack: the module whose classpath it runs with, its main class and JVM options.
+ * Each runs in its own JVM: Flink and Kafka Streams ship clashing builds of {@code org.rocksdb},
+ * and each layer must survive the others' crashes.
+ */
+public enum Component {
+    KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m")),
+    REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m"));
+
+    /** A line a component prints on stdout once it serves: {@code READY <name> <endpoint>}. */
+    public static final String READY_PREFIX = "READY ";
+
+    private final String id;
+    private final String module;
+    private final String mainClass;
+    private final List<String> jvmOptions;
+
+    Component(String id, String module, String mainClass, List<String> jvmOptions) {
+        this.id = id;
+        this.module = module;
+        this.mainClass = mainClass;
+        this.jvmOptions = jvmOptions;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The command line that runs this component from the build under {@code home}. */
+    public List<String> command(Path home, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(javaExecutable());
+        command.addAll(jvmOptions);
+        command.add("-Dlog4j2.configurationFile=" + home.resolve("deploy/conf/log4j2.xml"));
+        command.add("-Dstrata.component=" + id);
+        command.add("-cp");
+        command.add(classpath(home));
+        command.add(mainClass);
+        command.addAll(args);
+        return command;
+    }
+
+    /** The module's classes followed by its runtime dependencies, as the build wrote them. */
+    String classpath(Path home) {
+        Path moduleDir = home.resolve(module);
+        Path classes = moduleDir.resolve("target/classes");
+        Path dependencies = moduleDir.resolve("target/runtime-classpath.txt");
+        if (!Files.isDirectory(classes) || !Files.isRegularFile(dependencies)) {
+            throw new IllegalStateException(
+                    "component " + id + " is not built (" + dependencies + " is missing): run ./mvnw package -DskipTests,"
+                            + " or use ./strata, which builds when needed");
+        }
+        try {
+            String deps = Files.readString(dependencies, StandardCharsets.UTF_8).trim();
+            return deps.isEmpty() ? classes.toString() : classes + java.io.File.pathSeparator + deps;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String javaExecutable() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}

@@ -1,0 +1,123 @@
+package dev.strata.cli;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One running component: its output is copied, line by line and prefixed with its name, to the
+ * console and to its log file; the {@code READY} line it prints tells when it serves.
+ */
+final class ComponentProcess {
+
+    private final Component component;
+    private final Process process;
+    private final CompletableFuture<String> ready = new CompletableFuture<>();
+    private final Thread pump;
+
+    private ComponentProcess(Component component, Process process, Path logFile, PrintStream console) {
+        this.component = component;
+        this.process = process;
+        this.pump = new Thread(() -> pump(logFile, console), component.id() + "-output");
+        this.pump.setDaemon(true);
+        this.pump.start();
+    }
+
+    static ComponentProcess start(Component component, Path home, List<String> args, Path logFile, PrintStream console)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(component.command(home, args));
+        builder.redirectErrorStream(true);
+        builder.directory(home.toFile());
+        return new ComponentProcess(component, builder.start(), logFile, console);
+    }
+
+    private void pump(Path logFile, PrintStream console) {
+        String prefix = String.format("[%-8s] ", component.id());
+        String readyLine = Component.READY_PREFIX + component.id() + " ";
+        try (BufferedReader in =
+                        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                BufferedWriter log =
+                        Files.newBufferedWriter(
+                                logFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                log.write(line);
+                log.newLine();
+                log.flush();
+                if (line.startsWith(readyLine)) {
+                    ready.complete(line.substring(readyLine.length()).trim());
+                } else {
+                    console.println(prefix + line);
+                }
+            }
+        } catch (IOException e) {
+            console.println(prefix + "output lost: " + e);
+        } finally {
+            ready.completeExceptionally(new IllegalStateException(component.id() + " exited before it was ready"));
+        }
+    }
+
+    Component component() {
+        return component;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    CompletableFuture<Process> onExit() {
+        return process.onExit();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Waits for the READY line; returns the endpoint the component announced. */
+    String awaitReady(Duration timeout) throws InterruptedException, TimeoutException {
+        try {
+            return ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            waitForExit(Duration.ofSeconds(5));
+            String code = process.isAlive() ? "still running" : "exit code " + process.exitValue();
+            throw new IllegalStateException(component.id() + " exited before it was ready (" + code + ")");
+        } catch (TimeoutException e) {
+            throw new TimeoutException(component.id() + " was not ready within " + timeout.toSeconds() + " s");
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after {@code grace}; waits for the process and its descendants. */
+    void stop(Duration grace) throws InterruptedException {
+        List<ProcessHandle> descendants = process.descendants().toList();
+        process.destroy();
+        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        for (ProcessHandle d : descendants) {
+            d.destroyForcibly();
+        }
+        pump.join(2_000);
+    }
+
+    Optional<Integer> exitCode() {
+        return process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
+    }
+
+    private void waitForExit(Duration timeout) throws InterruptedException {
+        process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}

@@ -1,0 +1,159 @@
+package dev.strata.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
+
+/** The {@code strata} command. */
+@Command(
+        name = "strata",
+        mixinStandardHelpOptions = true,
+        version = "strata 0.1.0-SNAPSHOT",
+        description = "Strata: a Lambda-architecture event pipeline on Kafka, Flink and Parquet.",
+        subcommands = {
+            StrataCli.Up.class,
+            StrataCli.KafkaCommand.class,
+            StrataCli.RegistryCommand.class,
+        })
+public final class StrataCli implements Callable<Integer> {
+
+    /** The repository (or installation) root: the script sets it; tests set it too. */
+    static Path home() {
+        return Path.of(System.getProperty("strata.home", ".")).toAbsolutePath().normalize();
+    }
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new StrataCli()).execute(args));
+    }
+
+    @Command(
+            name = "up",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Starts the local stack, each component in its own JVM: the Kafka broker, then the schema registry.",
+                "Data stays under --data, so a restart resumes where the last run stopped. Ctrl-C stops everything."
+            })
+    static final class Up implements Callable<Integer> {
+
+        @Option(names = "--data", defaultValue = "${env:STRATA_DATA:-data}",
+                description = "Data directory of the stack. Default: ${DEFAULT-VALUE}")
+        Path data;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1",
+                description = "Address every component listens on. Default: ${DEFAULT-VALUE}")
+        String host;
+
+        @Option(names = "--kafka-port", defaultValue = "9092", description = "Kafka port. Default: ${DEFAULT-VALUE}")
+        int kafkaPort;
+
+        @Option(names = "--kafka-controller-port", defaultValue = "9093",
+                description = "Kafka's KRaft controller port. Default: ${DEFAULT-VALUE}")
+        int kafkaControllerPort;
+
+        @Option(names = "--registry-port", defaultValue = "8081",
+                description = "Schema registry port. Default: ${DEFAULT-VALUE}")
+        int registryPort;
+
+        @Override
+        public Integer call() throws Exception {
+            Path dataDir = (data.isAbsolute() ? data : home().resolve(data)).normalize();
+            String bootstrap = host + ":" + kafkaPort;
+            List<Supervisor.Launch> launches = new ArrayList<>();
+            launches.add(
+                    new Supervisor.Launch(
+                            Component.KAFKA,
+                            List.of(
+                                    "--data", dataDir.resolve("kafka").toString(),
+                                    "--host", host,
+                                    "--port", Integer.toString(kafkaPort),
+                                    "--controller-port", Integer.toString(kafkaControllerPort)),
+                            "Kafka",
+                            host,
+                            kafkaPort));
+            launches.add(
+                    new Supervisor.Launch(
+                            Component.REGISTRY,
+                            List.of(
+                                    "--bootstrap-servers", bootstrap,
+                                    "--host", host,
+                                    "--port", Integer.toString(registryPort)),
+                            "Schema registry",
+                            host,
+                            registryPort));
+            Supervisor supervisor = new Supervisor(home(), dataDir, launches, System.out);
+            Runtime.getRuntime()
+                    .addShutdownHook(
+                            new Thread(
+                                    () -> {
+                                        supervisor.requestStop();
+                                        try {
+                                            supervisor.awaitStopped(Duration.ofSeconds(90));
+                                        } catch (InterruptedException e) {
+                                            Thread.currentThread().interrupt();
+                                        }
+                                    },
+                                    "strata-up-shutdown"));
+            return supervisor.run();
+        }
+    }
+
+    /** Runs one component in the foreground, in its own JVM, passing every argument through. */
+    abstract static class ComponentCommand implements Callable<Integer> {
+
+        /** Every argument goes to the component, which parses (and documents) its own options. */
+        @Unmatched List<String> args = new ArrayList<>();
+
+        abstract Component component();
+
+        @Override
+        public Integer call() throws Exception {
+            ProcessBuilder builder = new ProcessBuilder(component().command(home(), args)).inheritIO();
+            Process process = builder.start();
+            Runtime.getRuntime()
+                    .addShutdownHook(
+                            new Thread(
+                                    () -> {
+                                        process.destroy();
+                                        try {
+                                            process.waitFor();
+                                        } catch (InterruptedException e) {
+                                            Thread.currentThread().interrupt();
+                                        }
+                                    },
+                                    "strata-component-shutdown"));
+            return process.waitFor();
+        }
+    }
+
+    @Command(
+            name = "kafka",
+            description = "Runs the single-node Kafka broker (KRaft) with Strata's topics. See: strata kafka --help")
+    static final class KafkaCommand extends ComponentCommand {
+        @Override
+        Component component() {
+            return Component.KAFKA;
+        }
+    }
+
+    @Command(
+            name = "registry",
+            description = "Runs the Schema-Registry-compatible API. See: strata registry --help")
+    static final class RegistryCommand extends ComponentCommand {
+        @Override
+        Component component() {
+            return Component.REGISTRY;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.strata.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The local stack's supervisor: starts each component as its own JVM, in order, each once the one
+ * before it is ready; prints the endpoints; restarts nothing silently. If a component dies, it says
+ * so and stops the stack. On a stop request (Ctrl-C, SIGTERM) it stops the components in reverse
+ * order and waits for every process to be gone.
+ */
+final class Supervisor {
+
+    /** A component to start: its arguments, the port it will take, and how to name its endpoint. */
+    record Launch(Component component, List<String> args, String label, String host, int port) {}
+
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+    static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
+    private final Path home;
+    private final Path dataDir;
+    private final List<Launch> launches;
+    private final PrintStream console;
+    private final List<ComponentProcess> running = new ArrayList<>();
+    private final CompletableFuture<Void> stopRequested = new CompletableFuture<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    Supervisor(Path home, Path dataDir, List<Launch> launches, PrintStream console) {
+        this.home = home;
+        this.dataDir = dataDir;
+        this.launches = launches;
+        this.console = console;
+    }
+
+    /** Runs the stack until a stop is requested or a component dies; returns the exit code. */
+    int run() throws Exception {
+        Files.createDirectories(dataDir.resolve("logs"));
+        try (FileChannel lockFile =
+                        FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = lockFile.tryLock()) {
+            if (lock == null) {
+                console.println("strata: another stack is running on " + dataDir + ": stop it, or pass --data DIR");
+                return 1;
+            }
+            return supervise();
+        } finally {
+            stopAll();
+            stopped.countDown();
+        }
+    }
+
+    private int supervise() throws Exception {
+        for (Launch launch : launches) {
+            String busy = portInUse(launch.host(), launch.port());
+            if (busy != null) {
+                console.println(
+                        "strata: port " + launch.port() + " (" + launch.label() + ") is in use: " + busy
+                                + "; free it or choose another port (see ./strata up --help)");
+                return 1;
+            }
+        }
+        List<String> endpoints = new ArrayList<>();
+        for (Launch launch : launches) {
+            if (stopRequested.isDone()) {
+                return 0;
+            }
+            Component c = launch.component();
+            console.println("strata: starting " + c.id());
+            ComponentProcess process;
+            synchronized (running) {
+                process =
+                        ComponentProcess.start(
+                                c, home, launch.args(), dataDir.resolve("logs").resolve(c.id() + ".log"), console);
+                running.add(process);
+            }
+            try {
+                String endpoint = process.awaitReady(READY_TIMEOUT);
+                endpoints.add(String.format("  %-18s %s", launch.label(), endpoint));
+            } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
+                if (stopRequested.isDone()) {
+                    return 0;
+                }
+                console.println("strata: " + e.getMessage() + "; see " + logOf(c) + ". Stopping the stack.");
+                return 1;
+            }
+        }
+        console.println("");
+        console.println("Strata is up (data in " + dataDir + "):");
+        endpoints.forEach(console::println);
+        console.println("Logs in " + dataDir.resolve("logs") + ". Ctrl-C stops everything.");
+        console.println("");
+
+        List<CompletableFuture<?>> watched = new ArrayList<>();
+        watched.add(stopRequested);
+        synchronized (running) {
+            running.forEach(p -> watched.add(p.onExit()));
+        }
+        CompletableFuture.anyOf(watched.toArray(CompletableFuture[]::new)).get();
+        if (stopRequested.isDone()) {
+            return 0;
+        }
+        synchronized (running) {
+            for (ComponentProcess p : running) {
+                if (!p.isAlive()) {
+                    console.println(
+                            "strata: " + p.component().id() + " exited unexpectedly (exit code "
+                                    + p.exitCode().orElse(-1) + "); see " + logOf(p.component())
+                                    + ". Stopping the stack.");
+                }
+            }
+        }
+        return 1;
+    }
+
+    /** Asks the stack to stop; {@link #run} stops every component and returns. */
+    void requestStop() {
+        stopRequested.complete(null);
+    }
+
+    /** Waits until {@link #run} has stopped every component. */
+    boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void stopAll() throws InterruptedException {
+        List<ComponentProcess> toStop;
+        synchronized (running) {
+            toStop = new ArrayList<>(running);
+            running.clear();
+        }
+        for (int i = toStop.size() - 1; i >= 0; i--) {
+            ComponentProcess p = toStop.get(i);
+            if (p.isAlive()) {
+                console.println("strata: stopping " + p.component().id());
+            }
+            p.stop(STOP_GRACE);
+        }
+        if (!toStop.isEmpty()) {
+            console.println("strata: stopped");
+        }
+    }
+
+    private Path logOf(Component c) {
+        return dataDir.resolve("logs").resolve(c.id() + ".log");
+    }
+
+    /** Null if {@code host:port} can be bound, else why not. */
+    static String portInUse(String host, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new java.net.InetSocketAddress(InetAddress.getByName(host), port));
+            return null;
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.strata.kafka;
+
+import dev.strata.schemas.topics.StrataTopics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code strata kafka}: a single-node KRaft broker with Strata's topics, as its own process. */
+@Command(
+        name = "kafka",
+        mixinStandardHelpOptions = true,
+        description = "Runs a single-node Kafka broker (KRaft) and creates Strata's topics.")
+public final class KafkaMain implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaMain.class);
+
+    @Option(names = "--data", defaultValue = "${env:STRATA_KAFKA_DATA:-data/kafka}",
+            description = "Data directory; formatted on first start, reused after. Default: ${DEFAULT-VALUE}")
+    Path data;
+
+    @Option(names = "--host", defaultValue = "${env:STRATA_KAFKA_HOST:-127.0.0.1}",
+            description = "Address to listen on and advertise. Default: ${DEFAULT-VALUE}")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:STRATA_KAFKA_PORT:-9092}",
+            description = "Client port. Default: ${DEFAULT-VALUE}")
+    int port;
+
+    @Option(names = "--controller-port", defaultValue = "${env:STRATA_KAFKA_CONTROLLER_PORT:-9093}",
+            description = "KRaft controller port. Default: ${DEFAULT-VALUE}")
+    int controllerPort;
+
+    @Option(names = "--partitions", defaultValue = "${env:STRATA_KAFKA_PARTITIONS:-" + StrataTopics.DEFAULT_PARTITIONS + "}",
+            description = "Partitions of events, events.dlq and speed-views when created. Default: ${DEFAULT-VALUE}")
+    int partitions;
+
+    @Override
+    public Integer call() throws Exception {
+        EmbeddedKafkaBroker.Config config = new EmbeddedKafkaBroker.Config(data, host, port, controllerPort, Map.of());
+        LOG.info("Effective config: {}, partitions={}", config, partitions);
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    broker.close();
+                                    stopped.countDown();
+                                },
+                                "kafka-shutdown"));
+        Properties adminProps = new Properties();
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (Admin admin = Admin.create(adminProps)) {
+            List<String> created =
+                    StrataTopics.createMissing(
+                            admin,
+                            StrataTopics.all(partitions, StrataTopics.DEFAULT_EVENTS_RETENTION),
+                            (short) 1,
+                            Duration.ofSeconds(30));
+            LOG.info("Topics created: {}", created.isEmpty() ? "none (all existed)" : created);
+        }
+        System.out.println("READY kafka " + broker.bootstrapServers());
+        stopped.await();
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new KafkaMain());
+        cli.setExecutionExceptionHandler(
+                (e, cmd, parsed) -> {
+                    cmd.getErr().println("strata kafka: cannot start: " + e);
+                    LOG.debug("Startup failure", e);
+                    return 1;
+                });
+        System.exit(cli.execute(args));
+    }
+}

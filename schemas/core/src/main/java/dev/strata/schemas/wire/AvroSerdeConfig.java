@@ -1,0 +1,50 @@
+package dev.strata.schemas.wire;
+
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Configuration keys of Strata's Avro serializer and deserializer. The names are Confluent's, so
+ * one producer or consumer configuration works with either implementation.
+ */
+public final class AvroSerdeConfig {
+
+    /** Comma-separated URLs of a Schema-Registry-compatible service. Required. */
+    public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+    /** Register the record's schema when it is not registered yet. Default true. */
+    public static final String AUTO_REGISTER_SCHEMAS = "auto.register.schemas";
+    /** Deserialize into generated (specific) classes rather than GenericRecord. Default false. */
+    public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
+
+    private AvroSerdeConfig() {}
+
+    static String registryUrl(Map<String, ?> configs) {
+        Object url = configs.get(SCHEMA_REGISTRY_URL);
+        if (url == null || url.toString().isBlank()) {
+            throw new ConfigException(
+                    SCHEMA_REGISTRY_URL
+                            + " is not set: give the Schema Registry URL, e.g. http://localhost:8081");
+        }
+        return url.toString();
+    }
+
+    static boolean flag(Map<String, ?> configs, String key, boolean defaultValue) {
+        Object value = configs.get(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        String text = value.toString().trim();
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        throw new ConfigException(key, value, "must be true or false");
+    }
+
+    /** The subject of a topic's keys or values (Confluent's TopicNameStrategy). */
+    public static String subject(String topic, boolean isKey) {
+        return topic + (isKey ? "-key" : "-value");
+    }
+}
