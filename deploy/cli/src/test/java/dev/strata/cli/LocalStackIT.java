@@ -1,0 +1,188 @@
+package dev.strata.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code strata up} as a user runs it: a CLI process that starts the broker and the registry as
+ * processes of their own, stops them all on SIGTERM, and resumes from its data on the next start.
+ */
+class LocalStackIT {
+
+    static final Duration STARTUP = Duration.ofSeconds(120);
+    static final String SCHEMA_V1 = """
+            {"type":"record","name":"Reading","fields":[{"name":"a","type":"string"}]}""";
+    static final String SCHEMA_INCOMPATIBLE = """
+            {"type":"record","name":"Reading","fields":[{"name":"a","type":"string"},{"name":"b","type":"int"}]}""";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir Path data;
+
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void upStartsTheStackStopsItWithoutOrphansAndResumesFromItsData() throws Exception {
+        int kafkaPort = freePort();
+        int controllerPort = freePort();
+        int registryPort = freePort();
+        List<String> args = List.of(
+                "up", "--data", data.toString(),
+                "--kafka-port", Integer.toString(kafkaPort),
+                "--kafka-controller-port", Integer.toString(controllerPort),
+                "--registry-port", Integer.toString(registryPort));
+        String registry = "http://127.0.0.1:" + registryPort;
+
+        int id;
+        try (RunningCli first = RunningCli.start(args)) {
+            first.awaitLine("Strata is up", STARTUP);
+            assertThat(first.awaitLine("Kafka", Duration.ofSeconds(5))).contains("127.0.0.1:" + kafkaPort);
+            List<ProcessHandle> components = first.process.descendants().toList();
+            assertThat(components).hasSizeGreaterThanOrEqualTo(2);
+
+            HttpResponse<String> registered = post(registry + "/subjects/readings-value/versions", SCHEMA_V1);
+            assertThat(registered.statusCode()).isEqualTo(200);
+            id = JSON.readTree(registered.body()).get("id").asInt();
+
+            first.terminate();
+            // 143 = 128 + SIGTERM: the JVM's status after a signal-initiated, clean shutdown.
+            assertThat(first.process.exitValue()).isIn(0, 143);
+            for (ProcessHandle component : components) {
+                assertThat(component.isAlive()).as("component process %d still alive", component.pid()).isFalse();
+            }
+            assertThat(Files.readString(data.resolve("logs/kafka.log"))).contains("READY kafka");
+        }
+
+        try (RunningCli second = RunningCli.start(args)) {
+            second.awaitLine("Strata is up", STARTUP);
+            HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
+            assertThat(lookedUp.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);
+
+            HttpResponse<String> refused = post(registry + "/subjects/readings-value/versions", SCHEMA_INCOMPATIBLE);
+            assertThat(refused.statusCode()).isEqualTo(409);
+            assertThat(JSON.readTree(refused.body()).get("message").asText())
+                    .startsWith("Schema being registered is incompatible with an earlier schema for subject \"readings-value\"");
+            second.terminate();
+        }
+    }
+
+    @Test
+    void aBusyPortStopsStartupWithALineNamingIt() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                RunningCli cli = RunningCli.start(List.of(
+                        "up", "--data", data.toString(),
+                        "--kafka-port", Integer.toString(taken.getLocalPort()),
+                        "--kafka-controller-port", Integer.toString(freePort()),
+                        "--registry-port", Integer.toString(freePort())))) {
+            assertThat(cli.awaitLine("is in use", Duration.ofSeconds(60)))
+                    .contains("port " + taken.getLocalPort() + " (Kafka) is in use");
+            assertThat(cli.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(cli.process.exitValue()).isEqualTo(1);
+        }
+    }
+
+    HttpResponse<String> post(String url, String schema) throws IOException, InterruptedException {
+        String body = JSON.createObjectNode().put("schema", schema).toString();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The strata CLI as its own JVM, launched with the classpath the build wrote. */
+    static final class RunningCli implements AutoCloseable {
+        final Process process;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        final StringBuilder transcript = new StringBuilder();
+
+        private RunningCli(Process process) {
+            this.process = process;
+            Thread reader = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException ignored) {
+                    // the process is gone
+                }
+            }, "strata-cli-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        static RunningCli start(List<String> args) throws IOException {
+            Path home = StrataCli.home();
+            Path cli = home.resolve("deploy/cli");
+            String classpath = cli.resolve("target/classes") + java.io.File.pathSeparator
+                    + Files.readString(cli.resolve("target/runtime-classpath.txt")).trim();
+            List<String> command = new ArrayList<>(List.of(
+                    Component.javaExecutable(), "-Dstrata.home=" + home, "-cp", classpath, StrataCli.class.getName()));
+            command.addAll(args);
+            return new RunningCli(new ProcessBuilder(command).redirectErrorStream(true).start());
+        }
+
+        /** Waits for a line containing {@code text}; returns it. */
+        String awaitLine(String text, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                long left = deadline - System.nanoTime();
+                String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
+                if (line == null) {
+                    throw new AssertionError("no line containing '" + text + "' within " + timeout.toSeconds()
+                            + " s; output so far:\n" + transcript);
+                }
+                transcript.append(line).append('\n');
+                if (line.contains(text)) {
+                    return line;
+                }
+            }
+        }
+
+        /** SIGTERM, as Ctrl-C or a service manager would send, then wait for a clean exit. */
+        void terminate() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(90, TimeUnit.SECONDS)) {
+                throw new AssertionError("strata up did not stop within 90 s of SIGTERM");
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                List<ProcessHandle> descendants = process.descendants().toList();
+                process.destroyForcibly();
+                descendants.forEach(ProcessHandle::destroyForcibly);
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
