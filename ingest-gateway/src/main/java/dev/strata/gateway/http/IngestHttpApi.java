@@ -1,0 +1,299 @@
+package dev.strata.gateway.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.strata.gateway.auth.Principal;
+import dev.strata.gateway.auth.TokenRateLimiter;
+import dev.strata.gateway.auth.TokenStore;
+import dev.strata.gateway.kafka.EventAppender;
+import dev.strata.gateway.kafka.InFlightLimiter;
+import dev.strata.gateway.kafka.KafkaHealth;
+import dev.strata.gateway.metrics.GatewayMetrics;
+import dev.strata.gateway.validation.EventParser;
+import dev.strata.gateway.validation.EventParser.Parsed;
+import dev.strata.gateway.validation.MalformedBodyException;
+import dev.strata.gateway.validation.ValidationError;
+import dev.strata.schemas.Event;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /v1/events}: one JSON event, a JSON array, or NDJSON. Answered only after Kafka has
+ * acknowledged every record, with one result per record; all-or-nothing validation; one error
+ * body for every refusal. Also {@code /health}, {@code /ready} and {@code /metrics}.
+ */
+public final class IngestHttpApi {
+
+    public static final String NDJSON = "application/x-ndjson";
+    public static final String JSON_TYPE = "application/json";
+    /** Seconds a client should wait after a 503 before retrying. */
+    static final int RETRY_AFTER_OVERLOADED = 1;
+    static final int RETRY_AFTER_KAFKA_FAILED = 5;
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestHttpApi.class);
+    private static final String BEARER = "bearer ";
+    private static final String PRINCIPAL = "strata.principal";
+
+    private final Optional<TokenStore> tokens;
+    private final EventParser parser;
+    private final EventAppender appender;
+    private final InFlightLimiter limiter;
+    private final TokenRateLimiter rateLimiter;
+    private final GatewayMetrics metrics;
+    private final KafkaHealth health;
+    private final int maxRequestBytes;
+
+    public IngestHttpApi(
+            Optional<TokenStore> tokens,
+            EventParser parser,
+            EventAppender appender,
+            InFlightLimiter limiter,
+            TokenRateLimiter rateLimiter,
+            GatewayMetrics metrics,
+            KafkaHealth health,
+            int maxRequestBytes) {
+        this.tokens = tokens;
+        this.parser = parser;
+        this.appender = appender;
+        this.limiter = limiter;
+        this.rateLimiter = rateLimiter;
+        this.metrics = metrics;
+        this.health = health;
+        this.maxRequestBytes = maxRequestBytes;
+    }
+
+    public Router router(Vertx vertx) {
+        Router router = Router.router(vertx);
+        router.get("/health").handler(ctx -> json(ctx, 200, ErrorBody.JSON.createObjectNode().put("status", "UP")));
+        router.get("/ready").handler(this::ready);
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(metrics.scrape()));
+        router.post("/v1/events")
+                .handler(this::authenticate)
+                .handler(this::checkContentType)
+                .handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes))
+                .handler(this::ingest);
+        router.route("/v1/events").handler(ctx -> {
+            ctx.response().putHeader("Allow", "POST");
+            error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST events to /v1/events");
+        });
+        router.route().last().handler(ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
+        router.route().failureHandler(this::failure);
+        return router;
+    }
+
+    private void ready(RoutingContext ctx) {
+        health.reachable().whenComplete((up, e) -> {
+            boolean ok = e == null && up;
+            json(ctx, ok ? 200 : 503, ErrorBody.JSON.createObjectNode()
+                    .put("status", ok ? "READY" : "NOT_READY")
+                    .put("kafka", ok ? "reachable" : "unreachable"));
+        });
+    }
+
+    private void authenticate(RoutingContext ctx) {
+        if (tokens.isEmpty()) {
+            ctx.put(PRINCIPAL, Principal.ANONYMOUS);
+            ctx.next();
+            return;
+        }
+        String header = ctx.request().getHeader("Authorization");
+        if (header == null) {
+            unauthorized(ctx, "Missing token: send 'Authorization: Bearer <token>'");
+            return;
+        }
+        if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            unauthorized(ctx, "Authorization must use the Bearer scheme: 'Authorization: Bearer <token>'");
+            return;
+        }
+        Optional<Principal> principal = tokens.get().authenticate(header.substring(BEARER.length()).trim());
+        if (principal.isEmpty()) {
+            unauthorized(ctx, "Invalid token");
+            return;
+        }
+        ctx.put(PRINCIPAL, principal.get());
+        ctx.next();
+    }
+
+    private void unauthorized(RoutingContext ctx, String message) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"strata\"");
+        error(ctx, 401, message);
+    }
+
+    private void checkContentType(RoutingContext ctx) {
+        String type = baseType(ctx.request().getHeader("Content-Type"));
+        if (!JSON_TYPE.equals(type) && !NDJSON.equals(type)) {
+            error(ctx, 415, "Unsupported Content-Type '" + ctx.request().getHeader("Content-Type")
+                    + "': use application/json (an event or an array of events) or application/x-ndjson");
+            return;
+        }
+        String length = ctx.request().getHeader("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > maxRequestBytes) {
+                    error(ctx, 413, "Body of " + length + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
+                    return;
+                }
+            } catch (NumberFormatException ignored) {
+                // the HTTP codec rejects a bad Content-Length itself
+            }
+        }
+        ctx.next();
+    }
+
+    private void ingest(RoutingContext ctx) {
+        Principal principal = ctx.get(PRINCIPAL);
+        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        Parsed parsed;
+        try {
+            parsed = NDJSON.equals(baseType(ctx.request().getHeader("Content-Type")))
+                    ? parser.parseNdjson(body)
+                    : parser.parseJson(body);
+        } catch (MalformedBodyException e) {
+            metrics.records("http", "rejected", e.tooLarge() ? "too_large" : "malformed", 1);
+            error(ctx, e.tooLarge() ? 413 : 400, e.getMessage());
+            return;
+        }
+        if (!parsed.valid()) {
+            long invalid = parsed.errors().stream().mapToInt(ValidationError::index).distinct().count();
+            metrics.records("http", "rejected", "invalid", (int) invalid);
+            ctx.response().setStatusCode(422);
+            json(ctx, 422, ErrorBody.of(422, invalid + " record(s) invalid; nothing was written. Fix them and resend the request.",
+                    parsed.errors()));
+            return;
+        }
+        List<Event> events = parsed.events();
+        List<ValidationError> forbidden = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            if (!principal.mayPublishAs(events.get(i).getSource())) {
+                forbidden.add(new ValidationError(i, events.get(i).getId(), "source",
+                        "token '" + principal.name() + "' may not publish as source '" + events.get(i).getSource() + "'"));
+            }
+        }
+        if (!forbidden.isEmpty()) {
+            metrics.records("http", "rejected", "forbidden", forbidden.size());
+            json(ctx, 403, ErrorBody.of(403, "Token not allowed for " + forbidden.size() + " record(s); nothing was written", forbidden));
+            return;
+        }
+        OptionalLong retryAfter = rateLimiter.tryConsume(principal, events.size());
+        if (retryAfter.isPresent()) {
+            metrics.records("http", "rejected", "rate_limited", events.size());
+            ctx.response().putHeader("Retry-After", Long.toString(retryAfter.getAsLong()));
+            error(ctx, 429, "Rate limit of token '" + principal.name() + "' exceeded; retry after " + retryAfter.getAsLong() + " s");
+            return;
+        }
+        long bytes = body.length;
+        if (!limiter.tryAcquire(bytes)) {
+            metrics.records("http", "rejected", "overloaded", events.size());
+            ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_OVERLOADED));
+            error(ctx, 503, "Gateway overloaded: too many events waiting for Kafka; retry after " + RETRY_AFTER_OVERLOADED + " s");
+            return;
+        }
+        append(ctx, events, bytes);
+    }
+
+    private void append(RoutingContext ctx, List<Event> events, long bytes) {
+        Context context = ctx.vertx().getOrCreateContext();
+        long started = System.nanoTime();
+        List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>(events.size());
+        for (Event event : events) {
+            acks.add(appender.append(event));
+        }
+        CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
+            limiter.release(bytes);
+            metrics.produceLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            context.runOnContext(v -> answer(ctx, events, acks));
+        });
+    }
+
+    private void answer(RoutingContext ctx, List<Event> events, List<CompletableFuture<RecordMetadata>> acks) {
+        ObjectNode body = ErrorBody.JSON.createObjectNode();
+        ArrayNode results = ErrorBody.JSON.createArrayNode();
+        int failed = 0;
+        String firstFailure = null;
+        for (int i = 0; i < events.size(); i++) {
+            ObjectNode result = results.addObject().put("index", i).put("id", events.get(i).getId());
+            CompletableFuture<RecordMetadata> ack = acks.get(i);
+            if (!ack.isCompletedExceptionally()) {
+                RecordMetadata m = ack.join();
+                result.put("status", "ok").put("partition", m.partition()).put("offset", m.offset());
+            } else {
+                failed++;
+                String reason = ack.handle((m, e) -> rootMessage(e)).join();
+                firstFailure = firstFailure == null ? reason : firstFailure;
+                result.put("status", "failed").put("reason", reason);
+            }
+        }
+        int ok = events.size() - failed;
+        if (ok > 0) {
+            metrics.records("http", "accepted", "ok", ok);
+        }
+        if (failed == 0) {
+            body.put("accepted", ok);
+            body.set("results", results);
+            json(ctx, 200, body);
+            return;
+        }
+        metrics.records("http", "failed", "kafka", failed);
+        LOG.warn("Kafka did not acknowledge {} of {} records: {}", failed, events.size(), firstFailure);
+        body.put("error_code", 503);
+        body.put("message", "Kafka did not acknowledge " + failed + " of " + events.size()
+                + " record(s); resend the request (the ids make retries safe)");
+        body.set("results", results);
+        ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_KAFKA_FAILED));
+        json(ctx, 503, body);
+    }
+
+    private void failure(RoutingContext ctx) {
+        int status = ctx.statusCode();
+        if (status == 413) {
+            metrics.records("http", "rejected", "too_large", 1);
+            error(ctx, 413, "Body larger than the limit of " + maxRequestBytes + " bytes");
+        } else if (ctx.failure() != null) {
+            LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+            error(ctx, 500, "Internal error: " + ctx.failure());
+        } else {
+            error(ctx, status < 400 ? 500 : status, "Request failed with HTTP " + status);
+        }
+    }
+
+    private void error(RoutingContext ctx, int status, String message) {
+        json(ctx, status, ErrorBody.of(status, message));
+    }
+
+    private void json(RoutingContext ctx, int status, ObjectNode body) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        metrics.request("http", status);
+        response.setStatusCode(status).putHeader("Content-Type", JSON_TYPE).end(body.toString());
+    }
+
+    private static String baseType(String contentType) {
+        return contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.strata.gateway.kafka;
+
+import dev.strata.schemas.Event;
+import dev.strata.schemas.registry.SchemaRegistryClient;
+import dev.strata.schemas.wire.AvroSerdeConfig;
+import dev.strata.schemas.wire.EventSerializer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Appends events to {@code events} (Confluent wire format, keyed by source) and dead letters to
+ * {@code events.dlq} (raw bytes with reason headers). A returned future completes only when Kafka
+ * has acknowledged the write with {@code acks=all} on an idempotent producer: that is the moment
+ * the gateway may acknowledge to its client, and not before.
+ */
+public final class EventAppender implements AutoCloseable {
+
+    /** Headers of a dead letter. */
+    public static final String HEADER_REASON = "strata.dlq.reason";
+    public static final String HEADER_DETAIL = "strata.dlq.detail";
+    public static final String HEADER_ORIGIN = "strata.dlq.origin";
+    public static final String HEADER_TIME = "strata.dlq.time";
+
+    private final String eventsTopic;
+    private final String dlqTopic;
+    private final KafkaProducer<String, Event> events;
+    private final KafkaProducer<String, byte[]> deadLetters;
+
+    public EventAppender(String bootstrapServers, String registryUrl, String eventsTopic, String dlqTopic) {
+        this.eventsTopic = eventsTopic;
+        this.dlqTopic = dlqTopic;
+        SchemaRegistryClient registry = new SchemaRegistryClient(registryUrl);
+        // Registered now, so the serializer finds the id in its cache and never blocks a send.
+        registry.register(AvroSerdeConfig.subject(eventsTopic, false), Event.getClassSchema());
+        this.events = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-events"),
+                new StringSerializer(), new EventSerializer(registry));
+        this.deadLetters = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-dlq"),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    static Properties producerProps(String bootstrapServers, String clientId) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // Twice the gateway's in-flight bound: the buffer never fills, so send() never blocks.
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
+        // A client learns of a Kafka outage (503 / MQTT error) within this time.
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        return props;
+    }
+
+    /** Fetches the topics' metadata now, so that no send waits for it later. */
+    public void warmUp(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        RuntimeException last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                events.partitionsFor(eventsTopic);
+                deadLetters.partitionsFor(dlqTopic);
+                return;
+            } catch (RuntimeException e) {
+                last = e;
+            }
+        }
+        throw new IllegalStateException("topics " + eventsTopic + " and " + dlqTopic + " not available: " + last, last);
+    }
+
+    /** Appends one event; completes when Kafka has acknowledged it. */
+    public CompletableFuture<RecordMetadata> append(Event event) {
+        CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
+        try {
+            events.send(new ProducerRecord<>(eventsTopic, event.getSource(), event), (metadata, error) -> {
+                if (error != null) {
+                    acked.completeExceptionally(error);
+                } else {
+                    acked.complete(metadata);
+                }
+            });
+        } catch (RuntimeException e) {
+            acked.completeExceptionally(e);
+        }
+        return acked;
+    }
+
+    /**
+     * Appends a record that cannot become an event to {@code events.dlq}: its raw bytes, the
+     * reason (a short code) and detail in headers. Completes when Kafka has acknowledged it.
+     */
+    public CompletableFuture<RecordMetadata> deadLetter(String key, byte[] raw, String reason, String detail, String origin) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(dlqTopic, null, key, raw, List.of(
+                new RecordHeader(HEADER_REASON, reason.getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_DETAIL, truncate(detail).getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_ORIGIN, origin.getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_TIME, Instant.now().toString().getBytes(StandardCharsets.UTF_8))));
+        CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
+        try {
+            deadLetters.send(record, (metadata, error) -> {
+                if (error != null) {
+                    acked.completeExceptionally(error);
+                } else {
+                    acked.complete(metadata);
+                }
+            });
+        } catch (RuntimeException e) {
+            acked.completeExceptionally(e);
+        }
+        return acked;
+    }
+
+    private static String truncate(String detail) {
+        return detail.length() <= 1000 ? detail : detail.substring(0, 1000) + "…";
+    }
+
+    @Override
+    public void close() {
+        events.close(Duration.ofSeconds(10));
+        deadLetters.close(Duration.ofSeconds(10));
+    }
+
+}

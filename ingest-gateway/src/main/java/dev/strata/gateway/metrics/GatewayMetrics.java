@@ -1,0 +1,63 @@
+package dev.strata.gateway.metrics;
+
+import dev.strata.gateway.kafka.InFlightLimiter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The gateway's Prometheus metrics (Micrometer), served at {@code /metrics}. */
+public final class GatewayMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer produceLatency;
+    private final AtomicInteger mqttConnections = new AtomicInteger();
+
+    public GatewayMetrics(InFlightLimiter limiter) {
+        produceLatency = Timer.builder("strata.gateway.produce.latency")
+                .description("Time from accepting an event to Kafka's acknowledgement")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        Gauge.builder("strata.gateway.in.flight.bytes", limiter, InFlightLimiter::inFlightBytes)
+                .description("Bytes of events accepted and not yet acknowledged by Kafka")
+                .register(registry);
+        Gauge.builder("strata.gateway.waiting.bytes", limiter, InFlightLimiter::waitingBytes)
+                .description("Bytes of MQTT publishes waiting for in-flight room")
+                .register(registry);
+        Gauge.builder("strata.gateway.mqtt.connections", mqttConnections, AtomicInteger::get)
+                .description("Open MQTT connections")
+                .register(registry);
+    }
+
+    /** An HTTP request answered with {@code status}. */
+    public void request(String protocol, int status) {
+        Counter.builder("strata.gateway.requests").tag("protocol", protocol).tag("status", Integer.toString(status))
+                .register(registry).increment();
+    }
+
+    /**
+     * Records by outcome: {@code accepted} (acknowledged by Kafka), {@code rejected} (refused with
+     * a status or reason code), {@code dead_lettered}, {@code failed} (Kafka did not acknowledge).
+     */
+    public void records(String protocol, String outcome, String reason, int count) {
+        Counter.builder("strata.gateway.records").tag("protocol", protocol).tag("outcome", outcome).tag("reason", reason)
+                .register(registry).increment(count);
+    }
+
+    public Timer produceLatency() {
+        return produceLatency;
+    }
+
+    public AtomicInteger mqttConnections() {
+        return mqttConnections;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+}

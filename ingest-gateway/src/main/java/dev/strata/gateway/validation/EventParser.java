@@ -1,0 +1,353 @@
+package dev.strata.gateway.validation;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.strata.schemas.Event;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Turns request bodies into {@link Event}s, or says exactly why not. Pure logic: no I/O, a clock
+ * for "now". A body is one JSON object, a JSON array of objects, or NDJSON (one object a line).
+ */
+public final class EventParser {
+
+    public static final int MAX_ID_LENGTH = 128;
+    public static final int MAX_SOURCE_LENGTH = 256;
+    public static final int MAX_TYPE_LENGTH = 128;
+    public static final int MAX_ATTRIBUTES = 64;
+    public static final int MAX_ATTRIBUTE_KEY_LENGTH = 128;
+    public static final int MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
+
+    static final Set<String> FIELDS = Set.of("id", "source", "type", "time", "value", "attributes");
+
+    private static final ObjectMapper JSON =
+            JsonMapper.builder()
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .build();
+
+    /** The records of a request: all valid ({@code errors} empty) or the reasons they are not. */
+    public record Parsed(List<Event> events, List<ValidationError> errors) {
+        public boolean valid() {
+            return errors.isEmpty();
+        }
+    }
+
+    private final Clock clock;
+    private final Duration maxFutureSkew;
+    private final int maxRecords;
+
+    public EventParser(Clock clock, Duration maxFutureSkew, int maxRecords) {
+        this.clock = clock;
+        this.maxFutureSkew = maxFutureSkew;
+        this.maxRecords = maxRecords;
+    }
+
+    /** A body of {@code application/json}: one object or an array of objects. */
+    public Parsed parseJson(byte[] body) throws MalformedBodyException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new MalformedBodyException("Body is not valid JSON: " + e.getOriginalMessage() + location(e), false);
+        } catch (IOException e) {
+            throw new MalformedBodyException("Body is not valid JSON: " + e.getMessage(), false);
+        }
+        if (root == null || root.isMissingNode()) {
+            throw new MalformedBodyException("Body is empty: send a JSON object, an array of them, or NDJSON", false);
+        }
+        List<JsonNode> records = new ArrayList<>();
+        if (root.isArray()) {
+            root.forEach(records::add);
+        } else {
+            records.add(root);
+        }
+        return parseRecords(records);
+    }
+
+    /** A body of {@code application/x-ndjson}: one object a line; blank lines are skipped. */
+    public Parsed parseNdjson(byte[] body) throws MalformedBodyException {
+        List<JsonNode> records = new ArrayList<>();
+        int lineStart = 0;
+        int lineNumber = 0;
+        for (int i = 0; i <= body.length; i++) {
+            if (i == body.length || body[i] == '\n') {
+                lineNumber++;
+                int end = i > lineStart && body[i - 1] == '\r' ? i - 1 : i;
+                if (!isBlank(body, lineStart, end)) {
+                    if (records.size() == maxRecords) {
+                        throw tooMany();
+                    }
+                    try {
+                        records.add(JSON.readTree(JSON.getFactory().createParser(body, lineStart, end - lineStart)));
+                    } catch (JsonProcessingException e) {
+                        throw new MalformedBodyException(
+                                "Line " + lineNumber + " is not valid JSON: " + e.getOriginalMessage(), false);
+                    } catch (IOException e) {
+                        throw new MalformedBodyException("Line " + lineNumber + " is not valid JSON: " + e.getMessage(), false);
+                    }
+                }
+                lineStart = i + 1;
+            }
+        }
+        return parseRecords(records);
+    }
+
+    /**
+     * One MQTT payload: a JSON object; {@code topicSource} (from {@code strata/events/{source}}) is
+     * the source when the payload has none, and must equal it when it has one.
+     */
+    public Parsed parseMqttPayload(byte[] payload, String topicSource) throws MalformedBodyException {
+        JsonNode node;
+        try {
+            node = JSON.readTree(payload);
+        } catch (JsonProcessingException e) {
+            throw new MalformedBodyException("Payload is not valid JSON: " + e.getOriginalMessage(), false);
+        } catch (IOException e) {
+            throw new MalformedBodyException("Payload is not valid JSON: " + e.getMessage(), false);
+        }
+        if (node == null || node.isMissingNode()) {
+            throw new MalformedBodyException("Payload is empty: publish one JSON event", false);
+        }
+        List<ValidationError> errors = new ArrayList<>();
+        Instant now = clock.instant();
+        Event event = parseOne(node, 0, topicSource, now, errors);
+        return new Parsed(event == null ? List.of() : List.of(event), errors);
+    }
+
+    private Parsed parseRecords(List<JsonNode> records) throws MalformedBodyException {
+        if (records.isEmpty()) {
+            throw new MalformedBodyException("No records: send a JSON object, an array of them, or NDJSON", false);
+        }
+        if (records.size() > maxRecords) {
+            throw tooMany();
+        }
+        Instant now = clock.instant();
+        List<Event> events = new ArrayList<>(records.size());
+        List<ValidationError> errors = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            Event event = parseOne(records.get(i), i, null, now, errors);
+            if (event != null) {
+                events.add(event);
+            }
+        }
+        return new Parsed(errors.isEmpty() ? events : List.of(), errors);
+    }
+
+    private MalformedBodyException tooMany() {
+        return new MalformedBodyException("Too many records: at most " + maxRecords + " per request", true);
+    }
+
+    /** One record, or null with its errors added to {@code errors}. */
+    Event parseOne(JsonNode node, int index, String topicSource, Instant now, List<ValidationError> errors) {
+        if (!node.isObject()) {
+            errors.add(new ValidationError(index, null, null, "must be a JSON object, not " + kind(node)));
+            return null;
+        }
+        int before = errors.size();
+        JsonNode idNode = node.get("id");
+        String idForErrors = idNode != null && idNode.isTextual() ? idNode.asText() : null;
+        ErrorSink sink = (field, reason) -> errors.add(new ValidationError(index, idForErrors, field, reason));
+
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!FIELDS.contains(name)) {
+                sink.add(name, name.equals("ingestTime")
+                        ? "is set by the gateway, not the client"
+                        : "is not a field of an event (fields: id, source, type, time, value, attributes)");
+            }
+        }
+        String id = optionalText(node, "id", MAX_ID_LENGTH, sink);
+        String source = optionalText(node, "source", MAX_SOURCE_LENGTH, sink);
+        if (source == null && !node.has("source")) {
+            source = topicSource;
+            if (source == null) {
+                sink.add("source", "is required");
+            }
+        } else if (source != null && topicSource != null && !source.equals(topicSource)) {
+            sink.add("source", "is '" + source + "' but the topic says '" + topicSource + "'");
+        }
+        String type = optionalText(node, "type", MAX_TYPE_LENGTH, sink);
+        if (type == null && !node.has("type")) {
+            sink.add("type", "is required");
+        }
+        Instant time = time(node.get("time"), now, sink);
+        Double value = value(node.get("value"), sink);
+        Map<String, String> attributes = attributes(node.get("attributes"), sink);
+
+        if (errors.size() > before) {
+            return null;
+        }
+        return Event.newBuilder()
+                .setId(id != null ? id : UUID.randomUUID().toString())
+                .setSource(source)
+                .setType(type)
+                .setTime(time != null ? time : now)
+                .setValue(value)
+                .setAttributes(attributes)
+                .setIngestTime(now)
+                .build();
+    }
+
+    private interface ErrorSink {
+        void add(String field, String reason);
+    }
+
+    private static String optionalText(JsonNode node, String field, int maxLength, ErrorSink errors) {
+        JsonNode value = node.get(field);
+        if (value == null) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            errors.add(field, "must be a string, not " + kind(value));
+            return null;
+        }
+        String text = value.asText();
+        if (text.isEmpty()) {
+            errors.add(field, "must not be empty");
+            return null;
+        }
+        if (text.length() > maxLength) {
+            errors.add(field, "is longer than " + maxLength + " characters");
+            return null;
+        }
+        if (hasControlCharacter(text)) {
+            errors.add(field, "contains a control character");
+            return null;
+        }
+        return text;
+    }
+
+    private Instant time(JsonNode node, Instant now, ErrorSink errors) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        Instant time;
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            long millis = node.asLong();
+            if (millis < 0) {
+                errors.add("time", "must not be before 1970-01-01T00:00:00Z");
+                return null;
+            }
+            time = Instant.ofEpochMilli(millis);
+        } else if (node.isTextual()) {
+            try {
+                time = OffsetDateTime.parse(node.asText()).toInstant();
+            } catch (DateTimeException e) {
+                errors.add("time", "is not an ISO-8601 date-time with offset (e.g. 2026-01-02T03:04:05Z): '" + node.asText() + "'");
+                return null;
+            }
+            if (time.isBefore(Instant.EPOCH)) {
+                errors.add("time", "must not be before 1970-01-01T00:00:00Z");
+                return null;
+            }
+        } else {
+            errors.add("time", "must be epoch milliseconds (an integer) or an ISO-8601 string, not " + kind(node));
+            return null;
+        }
+        if (time.isAfter(now.plus(maxFutureSkew))) {
+            errors.add("time", "is more than " + maxFutureSkew + " in the future (gateway time " + now + ")");
+            return null;
+        }
+        return time;
+    }
+
+    private static Double value(JsonNode node, ErrorSink errors) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isNumber()) {
+            errors.add("value", "must be a number or null, not " + kind(node));
+            return null;
+        }
+        double value = node.asDouble();
+        if (!Double.isFinite(value)) {
+            errors.add("value", "is out of the range of a double");
+            return null;
+        }
+        return value;
+    }
+
+    private static Map<String, String> attributes(JsonNode node, ErrorSink errors) {
+        Map<String, String> attributes = new HashMap<>();
+        if (node == null || node.isNull()) {
+            return attributes;
+        }
+        if (!node.isObject()) {
+            errors.add("attributes", "must be an object of strings, not " + kind(node));
+            return attributes;
+        }
+        if (node.size() > MAX_ATTRIBUTES) {
+            errors.add("attributes", "has more than " + MAX_ATTRIBUTES + " entries");
+            return attributes;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            String key = entry.getKey();
+            String field = "attributes." + key;
+            if (key.isEmpty() || key.length() > MAX_ATTRIBUTE_KEY_LENGTH || hasControlCharacter(key)) {
+                errors.add(field, "key must be 1.." + MAX_ATTRIBUTE_KEY_LENGTH + " characters without control characters");
+            } else if (!entry.getValue().isTextual()) {
+                errors.add(field, "must be a string, not " + kind(entry.getValue()));
+            } else if (entry.getValue().asText().length() > MAX_ATTRIBUTE_VALUE_LENGTH) {
+                errors.add(field, "is longer than " + MAX_ATTRIBUTE_VALUE_LENGTH + " characters");
+            } else {
+                attributes.put(key, entry.getValue().asText());
+            }
+        }
+        return attributes;
+    }
+
+    private static boolean hasControlCharacter(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isISOControl(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isBlank(byte[] bytes, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (bytes[i] != ' ' && bytes[i] != '\t' && bytes[i] != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            default -> node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    private static String location(JsonProcessingException e) {
+        return e.getLocation() == null
+                ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    }
+
+}

@@ -1,0 +1,43 @@
+package dev.strata.gateway.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenStoreTest {
+
+    @TempDir Path dir;
+
+    @Test
+    void authenticatesByHashAndKeepsOnlyTheHashOnDisk() throws Exception {
+        String token = TokenStore.generateToken();
+        Path file = dir.resolve("tokens.yaml");
+        TokenStore.write(file, Map.of("plant", Map.entry(token, List.of("plant-3/*"))));
+
+        TokenStore store = TokenStore.load(file);
+
+        assertThat(Files.readString(file)).doesNotContain(token).contains(TokenStore.sha256(token));
+        Principal principal = store.authenticate(token).orElseThrow();
+        assertThat(principal.name()).isEqualTo("plant");
+        assertThat(principal.mayPublishAs("plant-3/dev-1")).isTrue();
+        assertThat(principal.mayPublishAs("plant-4/dev-1")).isFalse();
+        assertThat(store.authenticate(token + "x")).isEmpty();
+        assertThat(store.authenticate(null)).isEmpty();
+    }
+
+    @Test
+    void aBadEntryFailsLoadingWithItsName() throws IOException {
+        Path file = dir.resolve("tokens.yaml");
+        Files.writeString(file, "tokens:\n  - name: broken\n    sha256: abc\n    sources: [\"*\"]\n");
+
+        assertThatThrownBy(() -> TokenStore.load(file)).isInstanceOf(IOException.class)
+                .hasMessageContaining("token 'broken' needs sha256");
+    }
+}
