@@ -52,7 +52,8 @@ public final class Gateway implements AutoCloseable {
                 ? Optional.empty()
                 : Optional.of(TokenStore.load(config.tokensFile()));
         EventAppender appender = new EventAppender(
-                config.bootstrapServers(), config.registryUrl(), config.eventsTopic(), config.dlqTopic());
+                config.bootstrapServers(), config.registryUrl(), config.eventsTopic(), config.dlqTopic(),
+                config.kafkaDeliveryTimeout());
         KafkaHealth health = new KafkaHealth(config.bootstrapServers());
         Vertx vertx = null;
         try {

@@ -92,12 +92,16 @@ public final class GatewayMain implements Callable<Integer> {
             description = "Records per second per token over HTTP (0: no limit). Default: ${DEFAULT-VALUE}")
     double rateLimit;
 
+    @Option(names = "--kafka-delivery-timeout", defaultValue = "PT30S",
+            description = "How long Kafka may take to acknowledge before the client is told it failed. Default: ${DEFAULT-VALUE}")
+    Duration kafkaDeliveryTimeout;
+
     @Override
     public Integer call() throws Exception {
         GatewayConfig config = new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokens,
                 allowAnonymous, tlsCert, tlsKey, maxRecords, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, receiveMaximum, maxConnections, maxPendingBytes, rateLimit, StrataTopics.EVENTS,
-                StrataTopics.EVENTS_DLQ);
+                StrataTopics.EVENTS_DLQ, kafkaDeliveryTimeout);
         LOG.info("Effective config: {}", config);
         Gateway gateway = Gateway.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -31,7 +31,8 @@ public record GatewayConfig(
         long mqttMaxPendingBytes,
         double rateLimitPerToken,
         String eventsTopic,
-        String dlqTopic) {
+        String dlqTopic,
+        Duration kafkaDeliveryTimeout) {
 
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_MQTT_PORT = 1883;
@@ -43,6 +44,8 @@ public record GatewayConfig(
     public static final int DEFAULT_MQTT_RECEIVE_MAXIMUM = 1000;
     public static final int DEFAULT_MQTT_MAX_CONNECTIONS = 10_000;
     public static final long DEFAULT_MQTT_MAX_PENDING_BYTES = 64L * 1024 * 1024;
+    /** How long Kafka may take to acknowledge before the client is told it failed (503 / MQTT 0x80). */
+    public static final Duration DEFAULT_KAFKA_DELIVERY_TIMEOUT = Duration.ofSeconds(30);
 
     public GatewayConfig {
         List<String> problems = new ArrayList<>();
@@ -73,6 +76,8 @@ public record GatewayConfig(
         require(problems, mqttMaxConnections >= 1, "--mqtt-max-connections must be >= 1");
         require(problems, mqttMaxPendingBytes >= maxMqttMessageBytes,
                 "--mqtt-max-pending-bytes must be >= --max-mqtt-message-bytes");
+        require(problems, kafkaDeliveryTimeout != null && kafkaDeliveryTimeout.toMillis() >= 1000,
+                "--kafka-delivery-timeout must be at least PT1S");
         require(problems, rateLimitPerToken >= 0, "--rate-limit must be >= 0 records/s (0: no limit)");
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", problems));
@@ -92,28 +97,36 @@ public record GatewayConfig(
                 DEFAULT_MAX_RECORDS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_MQTT_MESSAGE_BYTES,
                 DEFAULT_MAX_FUTURE_SKEW, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MQTT_RECEIVE_MAXIMUM,
                 DEFAULT_MQTT_MAX_CONNECTIONS, DEFAULT_MQTT_MAX_PENDING_BYTES, 0, StrataTopics.EVENTS,
-                StrataTopics.EVENTS_DLQ);
+                StrataTopics.EVENTS_DLQ, DEFAULT_KAFKA_DELIVERY_TIMEOUT);
     }
 
     public GatewayConfig withTopics(String events, String dlq) {
         return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
                 tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                events, dlq);
+                events, dlq, kafkaDeliveryTimeout);
     }
 
     public GatewayConfig withLimits(int maxRecords, int maxRequestBytes, int maxMqttMessageBytes, double rateLimit) {
         return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
                 tlsCert, tlsKey, maxRecords, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 Math.max(maxInFlightBytes, maxRequestBytes), mqttReceiveMaximum, mqttMaxConnections,
-                Math.max(mqttMaxPendingBytes, maxMqttMessageBytes), rateLimit, eventsTopic, dlqTopic);
+                Math.max(mqttMaxPendingBytes, maxMqttMessageBytes), rateLimit, eventsTopic, dlqTopic,
+                kafkaDeliveryTimeout);
     }
 
     public GatewayConfig withTls(Path cert, Path key) {
         return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
                 cert, key, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                eventsTopic, dlqTopic);
+                eventsTopic, dlqTopic, kafkaDeliveryTimeout);
+    }
+
+    public GatewayConfig withKafkaDeliveryTimeout(Duration timeout) {
+        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
+                tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
+                maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
+                eventsTopic, dlqTopic, timeout);
     }
 
     public boolean tls() {

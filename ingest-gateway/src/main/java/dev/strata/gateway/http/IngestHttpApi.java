@@ -15,11 +15,12 @@ import dev.strata.gateway.validation.MalformedBodyException;
 import dev.strata.gateway.validation.ValidationError;
 import dev.strata.schemas.Event;
 import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -86,8 +87,7 @@ public final class IngestHttpApi {
         router.post("/v1/events")
                 .handler(this::authenticate)
                 .handler(this::checkContentType)
-                .handler(BodyHandler.create(false).setBodyLimit(maxRequestBytes))
-                .handler(this::ingest);
+                .handler(this::readBody);
         router.route("/v1/events").handler(ctx -> {
             ctx.response().putHeader("Allow", "POST");
             error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST events to /v1/events");
@@ -156,9 +156,38 @@ public final class IngestHttpApi {
         ctx.next();
     }
 
-    private void ingest(RoutingContext ctx) {
+    /**
+     * Reads the body after authentication and the header checks (Vert.x's BodyHandler would read
+     * it before them), up to the byte limit: past it, 413 at once, without reading the rest.
+     */
+    private void readBody(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        Buffer body = Buffer.buffer();
+        boolean[] refused = {false};
+        request.handler(chunk -> {
+            if (refused[0]) {
+                return;
+            }
+            if (body.length() + chunk.length() > maxRequestBytes) {
+                refused[0] = true;
+                metrics.records("http", "rejected", "too_large", 1);
+                ctx.response().putHeader("Connection", "close");
+                error(ctx, 413, "Body larger than the limit of " + maxRequestBytes + " bytes");
+                return;
+            }
+            body.appendBuffer(chunk);
+        });
+        request.exceptionHandler(e -> refused[0] = true);
+        request.endHandler(v -> {
+            if (!refused[0]) {
+                ingest(ctx, body.getBytes());
+            }
+        });
+        request.resume();
+    }
+
+    private void ingest(RoutingContext ctx, byte[] body) {
         Principal principal = ctx.get(PRINCIPAL);
-        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         Parsed parsed;
         try {
             parsed = NDJSON.equals(baseType(ctx.request().getHeader("Content-Type")))
@@ -261,10 +290,7 @@ public final class IngestHttpApi {
 
     private void failure(RoutingContext ctx) {
         int status = ctx.statusCode();
-        if (status == 413) {
-            metrics.records("http", "rejected", "too_large", 1);
-            error(ctx, 413, "Body larger than the limit of " + maxRequestBytes + " bytes");
-        } else if (ctx.failure() != null) {
+        if (ctx.failure() != null) {
             LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
             error(ctx, 500, "Internal error: " + ctx.failure());
         } else {

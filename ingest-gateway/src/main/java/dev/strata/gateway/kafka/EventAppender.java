@@ -37,19 +37,20 @@ public final class EventAppender implements AutoCloseable {
     private final KafkaProducer<String, Event> events;
     private final KafkaProducer<String, byte[]> deadLetters;
 
-    public EventAppender(String bootstrapServers, String registryUrl, String eventsTopic, String dlqTopic) {
+    public EventAppender(String bootstrapServers, String registryUrl, String eventsTopic, String dlqTopic,
+            Duration deliveryTimeout) {
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         SchemaRegistryClient registry = new SchemaRegistryClient(registryUrl);
         // Registered now, so the serializer finds the id in its cache and never blocks a send.
         registry.register(AvroSerdeConfig.subject(eventsTopic, false), Event.getClassSchema());
-        this.events = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-events"),
+        this.events = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-events", deliveryTimeout),
                 new StringSerializer(), new EventSerializer(registry));
-        this.deadLetters = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-dlq"),
+        this.deadLetters = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-dlq", deliveryTimeout),
                 new StringSerializer(), new ByteArraySerializer());
     }
 
-    static Properties producerProps(String bootstrapServers, String clientId) {
+    static Properties producerProps(String bootstrapServers, String clientId, Duration deliveryTimeout) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -62,8 +63,10 @@ public final class EventAppender implements AutoCloseable {
         // Twice the gateway's in-flight bound: the buffer never fills, so send() never blocks.
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
         // A client learns of a Kafka outage (503 / MQTT error) within this time.
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        int delivery = (int) deliveryTimeout.toMillis();
+        int request = Math.max(500, Math.min(10_000, delivery / 3));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, delivery);
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, request);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         return props;
     }

@@ -1,0 +1,154 @@
+package dev.strata.gateway;
+
+import dev.strata.gateway.auth.TokenStore;
+import dev.strata.gateway.config.GatewayConfig;
+import dev.strata.registry.RegistryServer;
+import dev.strata.schemas.Event;
+import dev.strata.schemas.wire.AvroSerdeConfig;
+import dev.strata.schemas.wire.EventDeserializer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** A registry, topics of their own, a tokens file and a gateway, on the test run's broker. */
+final class GatewayFixture implements AutoCloseable {
+
+    /** May publish as any source. */
+    static final String ALL_TOKEN = "all-sources-token-0123456789abcdefghij";
+    /** May publish only as {@code device-7}. */
+    static final String DEVICE_TOKEN = "device-7-token-0123456789abcdefghijkl";
+
+    final String bootstrapServers;
+    final RegistryServer registry;
+    final String events;
+    final String dlq;
+    final Path tokensFile;
+    final Gateway gateway;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private GatewayFixture(String bootstrapServers, RegistryServer registry, String events, String dlq, Path tokensFile,
+            Gateway gateway) {
+        this.bootstrapServers = bootstrapServers;
+        this.registry = registry;
+        this.events = events;
+        this.dlq = dlq;
+        this.tokensFile = tokensFile;
+        this.gateway = gateway;
+    }
+
+    static GatewayFixture start(dev.strata.kafka.KafkaBrokerExtension kafka, Path dir, String name,
+            UnaryOperator<GatewayConfig> customize) throws Exception {
+        String events = kafka.createTopic(name + "-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
+        String dlq = kafka.createTopic(name + "-dlq", 1, Map.of());
+        RegistryServer registry = RegistryServer.start(
+                RegistryServer.Config.of(kafka.bootstrapServers()).withPort(0).withTopic(name + "-schemas-" + ProcessHandle.current().pid()));
+        Path tokens = writeTokens(dir);
+        GatewayConfig config = customize.apply(
+                GatewayConfig.forTest(kafka.bootstrapServers(), registry.url(), tokens).withTopics(events, dlq));
+        try {
+            return new GatewayFixture(kafka.bootstrapServers(), registry, events, dlq, tokens, Gateway.start(config));
+        } catch (Exception e) {
+            registry.close();
+            throw e;
+        }
+    }
+
+    static Path writeTokens(Path dir) throws IOException {
+        Path tokens = dir.resolve("tokens.yaml");
+        Map<String, Map.Entry<String, List<String>>> entries = new LinkedHashMap<>();
+        entries.put("all", Map.entry(ALL_TOKEN, List.of("*")));
+        entries.put("device-7", Map.entry(DEVICE_TOKEN, List.of("device-7")));
+        TokenStore.write(tokens, entries);
+        return tokens;
+    }
+
+    HttpResponse<String> post(String token, String contentType, byte[] body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.httpUrl() + "/v1/events"))
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return send(request.build());
+    }
+
+    HttpResponse<String> post(String json) {
+        return post(ALL_TOKEN, "application/json", json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(gateway.httpUrl() + path)).timeout(Duration.ofSeconds(30)).build());
+    }
+
+    HttpResponse<String> send(HttpRequest request) {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new AssertionError(request.method() + " " + request.uri() + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Every record of the events topic now, decoded. */
+    List<ConsumerRecord<String, Event>> events() {
+        EventDeserializer deserializer = new EventDeserializer();
+        deserializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registry.url()), false);
+        return readAll(bootstrapServers, events, deserializer);
+    }
+
+    /** Every record of the dead-letter topic now. */
+    List<ConsumerRecord<String, byte[]>> deadLetters() {
+        return readAll(bootstrapServers, dlq, new ByteArrayDeserializer());
+    }
+
+    /** Reads a topic from its start to its end offsets as of now. */
+    static <V> List<ConsumerRecord<String, V>> readAll(String bootstrapServers, String topic, Deserializer<V> values) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<ConsumerRecord<String, V>> records = new ArrayList<>();
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), values)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("could not read " + topic + " to its end offsets " + end + " in 60 s");
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,103 @@
+package dev.strata.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.kafka.KafkaBrokerExtension;
+import dev.strata.schemas.Event;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HTTP ingest against a real broker and registry, with a real HTTP client. */
+class GatewayHttpIT {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Instant LATE = Instant.parse("2026-01-01T00:00:00Z");
+
+    @TempDir static Path dir;
+    static GatewayFixture fixture;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = GatewayFixture.start(KAFKA, dir, "http", c -> c);
+    }
+
+    @AfterAll
+    static void stop() {
+        fixture.close();
+    }
+
+    @Test
+    void answersWithPartitionAndOffsetOfWhatKafkaStored() throws Exception {
+        HttpResponse<String> response = fixture.post("""
+                {"id":"http-one-1","source":"boiler-1","type":"temperature","time":"2026-01-01T00:00:00Z","value":71.5,
+                 "attributes":{"site":"north"}}""");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode result = JSON.readTree(response.body()).get("results").get(0);
+        assertThat(result.get("id").asText()).isEqualTo("http-one-1");
+        int partition = result.get("partition").asInt();
+        long offset = result.get("offset").asLong();
+
+        ConsumerRecord<String, Event> stored = fixture.events().stream()
+                .filter(r -> r.partition() == partition && r.offset() == offset).findFirst().orElseThrow();
+        assertThat(stored.key()).isEqualTo("boiler-1");
+        assertThat(stored.timestampType()).isEqualTo(TimestampType.LOG_APPEND_TIME);
+        Event event = stored.value();
+        assertThat(event.getId()).isEqualTo("http-one-1");
+        assertThat(event.getTime()).isEqualTo(LATE);
+        assertThat(event.getValue()).isEqualTo(71.5);
+        assertThat(event.getAttributes()).isEqualTo(Map.of("site", "north"));
+        assertThat(event.getIngestTime()).isAfter(LATE);
+    }
+
+    @Test
+    void acceptsArraysAndNdjsonWithOneResultPerRecordAndAssignsMissingIds() throws Exception {
+        HttpResponse<String> array = fixture.post("""
+                [{"source":"array-src","type":"t","value":1},{"source":"array-src","type":"t","value":2}]""");
+        byte[] ndjson = "{\"source\":\"nd-src\",\"type\":\"t\",\"id\":\"nd-1\"}\n{\"source\":\"nd-src\",\"type\":\"t\",\"id\":\"nd-2\"}\n"
+                .getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> nd = fixture.post(GatewayFixture.ALL_TOKEN, "application/x-ndjson", ndjson);
+
+        assertThat(array.statusCode()).as(array.body()).isEqualTo(200);
+        assertThat(nd.statusCode()).as(nd.body()).isEqualTo(200);
+        List<String> assigned = ids(array);
+        assertThat(assigned).hasSize(2).allSatisfy(id -> assertThat(id).hasSize(36));
+        assertThat(ids(nd)).containsExactly("nd-1", "nd-2");
+        List<String> stored = fixture.events().stream().map(r -> r.value().getId()).collect(Collectors.toList());
+        assertThat(stored).containsAll(assigned).contains("nd-1", "nd-2");
+    }
+
+    @Test
+    void healthReadinessAndMetricsAreServed() throws Exception {
+        fixture.post("{\"source\":\"metrics-src\",\"type\":\"t\"}");
+
+        assertThat(fixture.get("/health").statusCode()).isEqualTo(200);
+        HttpResponse<String> ready = fixture.get("/ready");
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(ready.body()).get("kafka").asText()).isEqualTo("reachable");
+        String metrics = fixture.get("/metrics").body();
+        assertThat(metrics).contains("strata_gateway_records_total{outcome=\"accepted\",protocol=\"http\",reason=\"ok\"}");
+        assertThat(metrics).contains("strata_gateway_produce_latency_seconds_bucket");
+        assertThat(metrics).contains("strata_gateway_in_flight_bytes");
+    }
+
+    static List<String> ids(HttpResponse<String> response) throws Exception {
+        JsonNode results = JSON.readTree(response.body()).get("results");
+        return java.util.stream.StreamSupport.stream(results.spliterator(), false).map(r -> r.get("id").asText()).toList();
+    }
+}
