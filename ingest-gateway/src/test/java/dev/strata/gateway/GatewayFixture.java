@@ -118,6 +118,20 @@ final class GatewayFixture implements AutoCloseable {
         return readAll(bootstrapServers, events, deserializer);
     }
 
+    private KafkaConsumer<byte[], byte[]> offsets;
+
+    /** The number of records appended to the events topic so far (sum of its end offsets). */
+    synchronized long eventsAppended() {
+        if (offsets == null) {
+            Properties props = new Properties();
+            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            offsets = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+        List<TopicPartition> partitions = offsets.partitionsFor(events).stream()
+                .map(p -> new TopicPartition(events, p.partition())).toList();
+        return offsets.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+    }
+
     /** Every record of the dead-letter topic now. */
     List<ConsumerRecord<String, byte[]>> deadLetters() {
         return readAll(bootstrapServers, dlq, new ByteArrayDeserializer());
@@ -148,6 +162,9 @@ final class GatewayFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        if (offsets != null) {
+            offsets.close();
+        }
         gateway.close();
         registry.close();
     }
