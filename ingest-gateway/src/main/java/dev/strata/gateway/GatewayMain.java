@@ -1,5 +1,6 @@
 package dev.strata.gateway;
 
+import dev.strata.gateway.auth.TokenStore;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
@@ -44,6 +45,11 @@ public final class GatewayMain implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "${env:STRATA_GATEWAY_TOKENS}",
             description = "YAML file of token hashes and the sources each may publish as (env STRATA_GATEWAY_TOKENS)")
     Path tokens;
+
+    @Option(names = "--create-token", defaultValue = "${env:STRATA_GATEWAY_CREATE_TOKEN}",
+            description = "If the --tokens file does not exist, create it with one new token for every source and"
+                    + " write the token itself to this file (the local stack's data/local.token)")
+    Path createToken;
 
     @Option(names = "--allow-anonymous", defaultValue = "false",
             description = "Accept requests without a token (tests only). Default: ${DEFAULT-VALUE}")
@@ -96,12 +102,26 @@ public final class GatewayMain implements Callable<Integer> {
             description = "How long Kafka may take to acknowledge before the client is told it failed. Default: ${DEFAULT-VALUE}")
     Duration kafkaDeliveryTimeout;
 
+    @Option(names = "--events-topic", defaultValue = StrataTopics.EVENTS, description = "Default: ${DEFAULT-VALUE}")
+    String eventsTopic;
+
+    @Option(names = "--dlq-topic", defaultValue = StrataTopics.EVENTS_DLQ, description = "Default: ${DEFAULT-VALUE}")
+    String dlqTopic;
+
     @Override
     public Integer call() throws Exception {
+        if (createToken != null && tokens != null && !java.nio.file.Files.exists(tokens)) {
+            String token = TokenStore.generateToken();
+            TokenStore.write(tokens, java.util.Map.of("local", java.util.Map.entry(token, java.util.List.of("*"))));
+            java.nio.file.Files.createDirectories(createToken.toAbsolutePath().getParent());
+            java.nio.file.Files.writeString(createToken, token + "\n");
+            restrictToOwner(createToken);
+            LOG.info("Created a token for every source: {} (hash in {})", createToken, tokens);
+        }
         GatewayConfig config = new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokens,
                 allowAnonymous, tlsCert, tlsKey, maxRecords, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
-                maxInFlightBytes, receiveMaximum, maxConnections, maxPendingBytes, rateLimit, StrataTopics.EVENTS,
-                StrataTopics.EVENTS_DLQ, kafkaDeliveryTimeout);
+                maxInFlightBytes, receiveMaximum, maxConnections, maxPendingBytes, rateLimit, eventsTopic, dlqTopic,
+                kafkaDeliveryTimeout);
         LOG.info("Effective config: {}", config);
         Gateway gateway = Gateway.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -113,6 +133,14 @@ public final class GatewayMain implements Callable<Integer> {
         System.out.println("READY gateway " + gateway.httpUrl() + " " + gateway.mqttUrl());
         stopped.await();
         return 0;
+    }
+
+    private static void restrictToOwner(Path file) {
+        try {
+            java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException | java.io.IOException e) {
+            LOG.warn("Could not restrict {} to its owner: {}", file, e.toString());
+        }
     }
 
     public static void main(String[] args) {

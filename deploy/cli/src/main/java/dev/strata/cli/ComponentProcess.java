@@ -64,7 +64,9 @@ final class ComponentProcess {
                 }
             }
         } catch (IOException e) {
-            console.println(prefix + "output lost: " + e);
+            if (process.isAlive()) {
+                console.println(prefix + "output lost: " + e);
+            }
         } finally {
             ready.completeExceptionally(new IllegalStateException(component.id() + " exited before it was ready"));
         }

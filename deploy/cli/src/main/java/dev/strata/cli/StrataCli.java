@@ -20,6 +20,7 @@ import picocli.CommandLine.Unmatched;
             StrataCli.Up.class,
             StrataCli.KafkaCommand.class,
             StrataCli.RegistryCommand.class,
+            StrataCli.GatewayCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
 
@@ -42,7 +43,7 @@ public final class StrataCli implements Callable<Integer> {
             name = "up",
             mixinStandardHelpOptions = true,
             description = {
-                "Starts the local stack, each component in its own JVM: the Kafka broker, then the schema registry.",
+                "Starts the local stack, each component in its own JVM: the Kafka broker, the schema registry, the gateway.",
                 "Data stays under --data, so a restart resumes where the last run stopped. Ctrl-C stops everything."
             })
     static final class Up implements Callable<Integer> {
@@ -66,6 +67,17 @@ public final class StrataCli implements Callable<Integer> {
                 description = "Schema registry port. Default: ${DEFAULT-VALUE}")
         int registryPort;
 
+        @Option(names = "--gateway-port", defaultValue = "8080",
+                description = "Gateway HTTP port. Default: ${DEFAULT-VALUE}")
+        int gatewayPort;
+
+        @Option(names = "--mqtt-port", defaultValue = "1883", description = "Gateway MQTT port. Default: ${DEFAULT-VALUE}")
+        int mqttPort;
+
+        @Option(names = "--demo", defaultValue = "false",
+                description = "Also run a generator: a few dozen devices over MQTT and a service over HTTP.")
+        boolean demo;
+
         @Override
         public Integer call() throws Exception {
             Path dataDir = (data.isAbsolute() ? data : home().resolve(data)).normalize();
@@ -81,7 +93,7 @@ public final class StrataCli implements Callable<Integer> {
                                     "--controller-port", Integer.toString(kafkaControllerPort)),
                             "Kafka",
                             host,
-                            kafkaPort));
+                            List.of(kafkaPort, kafkaControllerPort)));
             launches.add(
                     new Supervisor.Launch(
                             Component.REGISTRY,
@@ -91,7 +103,36 @@ public final class StrataCli implements Callable<Integer> {
                                     "--port", Integer.toString(registryPort)),
                             "Schema registry",
                             host,
-                            registryPort));
+                            List.of(registryPort)));
+            String registryUrl = "http://" + host + ":" + registryPort;
+            Path tokenFile = dataDir.resolve("local.token");
+            launches.add(
+                    new Supervisor.Launch(
+                            Component.GATEWAY,
+                            List.of(
+                                    "--bootstrap-servers", bootstrap,
+                                    "--registry-url", registryUrl,
+                                    "--host", host,
+                                    "--http-port", Integer.toString(gatewayPort),
+                                    "--mqtt-port", Integer.toString(mqttPort),
+                                    "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
+                                    "--create-token", tokenFile.toString()),
+                            "Gateway HTTP, MQTT",
+                            host,
+                            List.of(gatewayPort, mqttPort)));
+            if (demo) {
+                launches.add(
+                        new Supervisor.Launch(
+                                Component.DEMO,
+                                List.of(
+                                        "--http", "http://" + host + ":" + gatewayPort,
+                                        "--mqtt-host", host,
+                                        "--mqtt-port", Integer.toString(mqttPort),
+                                        "--token-file", tokenFile.toString()),
+                                "Demo generator",
+                                host,
+                                List.of()));
+            }
             Supervisor supervisor = new Supervisor(home(), dataDir, launches, System.out);
             Runtime.getRuntime()
                     .addShutdownHook(
@@ -144,6 +185,16 @@ public final class StrataCli implements Callable<Integer> {
         @Override
         Component component() {
             return Component.KAFKA;
+        }
+    }
+
+    @Command(
+            name = "gateway",
+            description = "Runs the ingest gateway (HTTP and MQTT into Kafka). See: strata gateway --help")
+    static final class GatewayCommand extends ComponentCommand {
+        @Override
+        Component component() {
+            return Component.GATEWAY;
         }
     }
 

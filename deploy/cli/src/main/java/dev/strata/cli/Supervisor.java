@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 final class Supervisor {
 
     /** A component to start: its arguments, the port it will take, and how to name its endpoint. */
-    record Launch(Component component, List<String> args, String label, String host, int port) {}
+    record Launch(Component component, List<String> args, String label, String host, List<Integer> ports) {}
 
     static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
     static final Duration STOP_GRACE = Duration.ofSeconds(20);
@@ -64,12 +64,14 @@ final class Supervisor {
 
     private int supervise() throws Exception {
         for (Launch launch : launches) {
-            String busy = portInUse(launch.host(), launch.port());
-            if (busy != null) {
-                console.println(
-                        "strata: port " + launch.port() + " (" + launch.label() + ") is in use: " + busy
-                                + "; free it or choose another port (see ./strata up --help)");
-                return 1;
+            for (int port : launch.ports()) {
+                String busy = portInUse(launch.host(), port);
+                if (busy != null) {
+                    console.println(
+                            "strata: port " + port + " (" + launch.label() + ") is in use: " + busy
+                                    + "; free it or choose another port (see ./strata up --help)");
+                    return 1;
+                }
             }
         }
         List<String> endpoints = new ArrayList<>();
@@ -100,6 +102,10 @@ final class Supervisor {
         console.println("");
         console.println("Strata is up (data in " + dataDir + "):");
         endpoints.forEach(console::println);
+        Path token = dataDir.resolve("local.token");
+        if (Files.exists(token)) {
+            console.println("  Gateway token      " + Files.readString(token).trim() + "   (in " + token + ")");
+        }
         console.println("Logs in " + dataDir.resolve("logs") + ". Ctrl-C stops everything.");
         console.println("");
 
