@@ -70,6 +70,11 @@ final class GatewayFixture implements AutoCloseable {
         }
     }
 
+    /** Only the HTTP helpers, around a gateway a test started itself (closing it stays the test's job). */
+    static GatewayFixture wrap(Gateway gateway) {
+        return new GatewayFixture(null, null, null, null, null, gateway);
+    }
+
     static Path writeTokens(Path dir) throws IOException {
         Path tokens = dir.resolve("tokens.yaml");
         Map<String, Map.Entry<String, List<String>>> entries = new LinkedHashMap<>();

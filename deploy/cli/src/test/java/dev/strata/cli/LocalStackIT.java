@@ -45,11 +45,14 @@ class LocalStackIT {
         int kafkaPort = freePort();
         int controllerPort = freePort();
         int registryPort = freePort();
+        int gatewayPort = freePort();
         List<String> args = List.of(
                 "up", "--data", data.toString(),
                 "--kafka-port", Integer.toString(kafkaPort),
                 "--kafka-controller-port", Integer.toString(controllerPort),
-                "--registry-port", Integer.toString(registryPort));
+                "--registry-port", Integer.toString(registryPort),
+                "--gateway-port", Integer.toString(gatewayPort),
+                "--mqtt-port", Integer.toString(freePort()));
         String registry = "http://127.0.0.1:" + registryPort;
 
         int id;
@@ -57,7 +60,16 @@ class LocalStackIT {
             first.awaitLine("Strata is up", STARTUP);
             assertThat(first.awaitLine("Kafka", Duration.ofSeconds(5))).contains("127.0.0.1:" + kafkaPort);
             List<ProcessHandle> components = first.process.descendants().toList();
-            assertThat(components).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(components).hasSizeGreaterThanOrEqualTo(3);
+            String token = Files.readString(data.resolve("local.token")).trim();
+            assertThat(first.awaitLine("Gateway token", Duration.ofSeconds(5))).contains(token);
+
+            HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"local-stack-it\",\"type\":\"t\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
 
             HttpResponse<String> registered = post(registry + "/subjects/readings-value/versions", SCHEMA_V1);
             assertThat(registered.statusCode()).isEqualTo(200);
@@ -93,7 +105,9 @@ class LocalStackIT {
                         "up", "--data", data.toString(),
                         "--kafka-port", Integer.toString(taken.getLocalPort()),
                         "--kafka-controller-port", Integer.toString(freePort()),
-                        "--registry-port", Integer.toString(freePort())))) {
+                        "--registry-port", Integer.toString(freePort()),
+                        "--gateway-port", Integer.toString(freePort()),
+                        "--mqtt-port", Integer.toString(freePort())))) {
             assertThat(cli.awaitLine("is in use", Duration.ofSeconds(60)))
                     .contains("port " + taken.getLocalPort() + " (Kafka) is in use");
             assertThat(cli.process.waitFor(30, TimeUnit.SECONDS)).isTrue();

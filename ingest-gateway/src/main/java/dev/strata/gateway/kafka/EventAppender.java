@@ -135,8 +135,10 @@ public final class EventAppender implements AutoCloseable {
 
     @Override
     public void close() {
+        // In parallel: with Kafka down, each waits out its timeout for the records still in flight.
+        CompletableFuture<Void> dlqClosed = CompletableFuture.runAsync(() -> deadLetters.close(Duration.ofSeconds(10)));
         events.close(Duration.ofSeconds(10));
-        deadLetters.close(Duration.ofSeconds(10));
+        dlqClosed.join();
     }
 
 }
