@@ -11,10 +11,11 @@ import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.mqtt.IngestMqttServer;
 import dev.strata.gateway.validation.EventParser;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,18 +32,18 @@ public final class Gateway implements AutoCloseable {
     private final Vertx vertx;
     private final EventAppender appender;
     private final KafkaHealth health;
-    private final HttpServer http;
-    private final MqttServer mqtt;
+    private final int httpPort;
+    private final int mqttPort;
     private final IngestMqttServer mqttIngest;
     private final boolean tls;
 
-    private Gateway(Vertx vertx, EventAppender appender, KafkaHealth health, HttpServer http, MqttServer mqtt,
+    private Gateway(Vertx vertx, EventAppender appender, KafkaHealth health, int httpPort, int mqttPort,
             IngestMqttServer mqttIngest, boolean tls) {
         this.vertx = vertx;
         this.appender = appender;
         this.health = health;
-        this.http = http;
-        this.mqtt = mqtt;
+        this.httpPort = httpPort;
+        this.mqttPort = mqttPort;
         this.mqttIngest = mqttIngest;
         this.tls = tls;
     }
@@ -65,27 +66,44 @@ public final class Gateway implements AutoCloseable {
 
             IngestHttpApi api = new IngestHttpApi(tokens, parser, appender, limiter,
                     new TokenRateLimiter(config.rateLimitPerToken()), metrics, health, config.maxRequestBytes());
-            HttpServerOptions httpOptions = new HttpServerOptions().setHost(config.host()).setPort(config.httpPort())
+            // One server per event loop, sharing the port: Vert.x spreads the connections.
+            int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+            int httpPort = config.httpPort() == 0 ? freePort(config.host()) : config.httpPort();
+            HttpServerOptions httpOptions = new HttpServerOptions().setHost(config.host()).setPort(httpPort)
                     .setCompressionSupported(true).setDecompressionSupported(true);
             if (config.tls()) {
                 httpOptions.setSsl(true).setKeyCertOptions(pem(config));
             }
-            HttpServer http = await(vertx.createHttpServer(httpOptions).requestHandler(api.router(vertx)).listen());
+            Vertx v = vertx;
+            await(vertx.deployVerticle(() -> new VerticleBase() {
+                @Override
+                public Future<?> start() {
+                    return v.createHttpServer(httpOptions).requestHandler(api.router(v)).listen();
+                }
+            }, new DeploymentOptions().setInstances(instances)));
 
-            MqttServer mqtt = null;
+            int mqttPort = -1;
             IngestMqttServer mqttIngest = null;
             if (config.mqttEnabled()) {
-                mqttIngest = new IngestMqttServer(tokens, parser, appender, limiter, metrics,
+                IngestMqttServer ingest = new IngestMqttServer(tokens, parser, appender, limiter, metrics,
                         new IngestMqttServer.Settings(config.mqttReceiveMaximum(), config.mqttMaxConnections(),
                                 config.maxMqttMessageBytes()));
-                MqttServerOptions mqttOptions = new MqttServerOptions();
-                mqttOptions.setHost(config.host()).setPort(config.mqttPort());
-                if (config.tls()) {
-                    mqttOptions.setSsl(true).setKeyCertOptions(pem(config));
-                }
-                mqtt = await(mqttIngest.listen(vertx, mqttOptions));
+                mqttIngest = ingest;
+                mqttPort = config.mqttPort() == 0 ? freePort(config.host()) : config.mqttPort();
+                int port = mqttPort;
+                await(vertx.deployVerticle(() -> new VerticleBase() {
+                    @Override
+                    public Future<?> start() {
+                        MqttServerOptions mqttOptions = new MqttServerOptions();
+                        mqttOptions.setHost(config.host()).setPort(port);
+                        if (config.tls()) {
+                            mqttOptions.setSsl(true).setKeyCertOptions(pem(config));
+                        }
+                        return ingest.listen(v, mqttOptions);
+                    }
+                }, new DeploymentOptions().setInstances(instances)));
             }
-            Gateway gateway = new Gateway(vertx, appender, health, http, mqtt, mqttIngest, config.tls());
+            Gateway gateway = new Gateway(vertx, appender, health, httpPort, mqttPort, mqttIngest, config.tls());
             LOG.info("Gateway listening: HTTP {}, MQTT {}", gateway.httpUrl(), gateway.mqttUrl());
             return gateway;
         } catch (Exception e) {
@@ -98,6 +116,12 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    private static int freePort(String host) throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+            return socket.getLocalPort();
+        }
+    }
+
     private static PemKeyCertOptions pem(GatewayConfig config) {
         return new PemKeyCertOptions().setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString());
     }
@@ -107,11 +131,11 @@ public final class Gateway implements AutoCloseable {
     }
 
     public int httpPort() {
-        return http.actualPort();
+        return httpPort;
     }
 
     public int mqttPort() {
-        return mqtt == null ? -1 : mqtt.actualPort();
+        return mqttPort;
     }
 
     public String httpUrl() {
@@ -119,17 +143,19 @@ public final class Gateway implements AutoCloseable {
     }
 
     public String mqttUrl() {
-        return mqtt == null ? "off" : (tls ? "mqtts" : "mqtt") + "://127.0.0.1:" + mqttPort();
+        return mqttPort < 0 ? "off" : (tls ? "mqtts" : "mqtt") + "://127.0.0.1:" + mqttPort;
     }
 
     /** Stops taking new work, lets in-flight events reach Kafka, then closes. */
     @Override
     public void close() {
+        if (mqttIngest != null) {
+            mqttIngest.disconnectAll();
+        }
         try {
-            await(http.close());
-            if (mqtt != null) {
-                mqttIngest.disconnectAll();
-                await(mqtt.close());
+            // Undeploying closes the servers: no new work; in-flight events still reach Kafka.
+            for (String id : vertx.deploymentIDs()) {
+                await(vertx.undeploy(id));
             }
         } catch (Exception e) {
             LOG.warn("Servers did not close cleanly: {}", e.toString());

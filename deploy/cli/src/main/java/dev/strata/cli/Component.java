@@ -17,7 +17,8 @@ public enum Component {
     KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m")),
     REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m")),
     GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xmx512m")),
-    DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"));
+    DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m")),
+    BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"));
 
     /** A line a component prints on stdout once it serves: {@code READY <name> <endpoint>}. */
     public static final String READY_PREFIX = "READY ";

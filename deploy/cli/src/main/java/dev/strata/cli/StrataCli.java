@@ -21,6 +21,7 @@ import picocli.CommandLine.Unmatched;
             StrataCli.KafkaCommand.class,
             StrataCli.RegistryCommand.class,
             StrataCli.GatewayCommand.class,
+            BenchCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
 

@@ -63,41 +63,15 @@ final class Supervisor {
     }
 
     private int supervise() throws Exception {
-        for (Launch launch : launches) {
-            for (int port : launch.ports()) {
-                String busy = portInUse(launch.host(), port);
-                if (busy != null) {
-                    console.println(
-                            "strata: port " + port + " (" + launch.label() + ") is in use: " + busy
-                                    + "; free it or choose another port (see ./strata up --help)");
-                    return 1;
-                }
-            }
-        }
-        List<String> endpoints = new ArrayList<>();
-        for (Launch launch : launches) {
-            if (stopRequested.isDone()) {
-                return 0;
-            }
-            Component c = launch.component();
-            console.println("strata: starting " + c.id());
-            ComponentProcess process;
-            synchronized (running) {
-                process =
-                        ComponentProcess.start(
-                                c, home, launch.args(), dataDir.resolve("logs").resolve(c.id() + ".log"), console);
-                running.add(process);
-            }
-            try {
-                String endpoint = process.awaitReady(READY_TIMEOUT);
-                endpoints.add(String.format("  %-18s %s", launch.label(), endpoint));
-            } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
-                if (stopRequested.isDone()) {
-                    return 0;
-                }
-                console.println("strata: " + e.getMessage() + "; see " + logOf(c) + ". Stopping the stack.");
+        List<String> endpoints;
+        try {
+            endpoints = start();
+        } catch (StartupFailure e) {
+            if (!stopRequested.isDone()) {
+                console.println("strata: " + e.getMessage());
                 return 1;
             }
+            return 0;
         }
         console.println("");
         console.println("Strata is up (data in " + dataDir + "):");
@@ -129,6 +103,58 @@ final class Supervisor {
             }
         }
         return 1;
+    }
+
+    /** Why the stack could not start, in one line. */
+    static final class StartupFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        StartupFailure(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Starts every component in order, each once the one before is ready; returns the endpoint
+     * lines. The caller stops the components ({@link #stop}) whatever happens.
+     */
+    List<String> start() throws Exception {
+        Files.createDirectories(dataDir.resolve("logs"));
+        for (Launch launch : launches) {
+            for (int port : launch.ports()) {
+                String busy = portInUse(launch.host(), port);
+                if (busy != null) {
+                    throw new StartupFailure("port " + port + " (" + launch.label() + ") is in use: " + busy
+                            + "; free it or choose another port (see ./strata up --help)");
+                }
+            }
+        }
+        List<String> endpoints = new ArrayList<>();
+        for (Launch launch : launches) {
+            if (stopRequested.isDone()) {
+                throw new StartupFailure("stopped while starting");
+            }
+            Component c = launch.component();
+            console.println("strata: starting " + c.id());
+            ComponentProcess process;
+            synchronized (running) {
+                process = ComponentProcess.start(
+                        c, home, launch.args(), dataDir.resolve("logs").resolve(c.id() + ".log"), console);
+                running.add(process);
+            }
+            try {
+                String endpoint = process.awaitReady(READY_TIMEOUT);
+                endpoints.add(String.format("  %-18s %s", launch.label(), endpoint));
+            } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
+                throw new StartupFailure(e.getMessage() + "; see " + logOf(c) + ". Stopping the stack.");
+            }
+        }
+        return endpoints;
+    }
+
+    /** Stops every component started, in reverse order. */
+    void stop() throws InterruptedException {
+        stopAll();
     }
 
     /** Asks the stack to stop; {@link #run} stops every component and returns. */

@@ -356,10 +356,15 @@ public final class IngestMqttServer {
                 return;
             }
             closed = true;
-            if (v5 && endpoint.isConnected()) {
-                endpoint.disconnect(code, MqttProperties.NO_PROPERTIES);
+            try {
+                if (v5 && endpoint.isConnected()) {
+                    endpoint.disconnect(code, MqttProperties.NO_PROPERTIES); // sends DISCONNECT, then closes
+                } else {
+                    endpoint.close();
+                }
+            } catch (IllegalStateException | IllegalArgumentException alreadyClosed) {
+                // the client left first
             }
-            endpoint.close();
         }
 
         void shutdown() {

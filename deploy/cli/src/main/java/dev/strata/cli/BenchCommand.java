@@ -1,0 +1,112 @@
+package dev.strata.cli;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code strata bench ...}: benchmarks against a stack of their own, started and stopped here. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): they print figures.",
+        subcommands = BenchCommand.Ingest.class)
+final class BenchCommand implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        new picocli.CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    @Command(name = "ingest", mixinStandardHelpOptions = true, description = {
+            "Starts Kafka, the registry and the gateway (free ports, a fresh data directory), then measures:",
+            "Kafka's own producer performance tool, the gateway over HTTP (1 and 100 events/request) and MQTT QoS 1,",
+            "and Mosquitto taking the same MQTT load. Prints events/s and ack latency as ratios to the raw producer."})
+    static final class Ingest implements Callable<Integer> {
+
+        @Option(names = "--duration", defaultValue = "PT10S", description = "Each measured run. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--report", description = "Also write the report (Markdown) here. Default: data/bench/ingest-<time>.md")
+        Path report;
+
+        @Option(names = "--mosquitto", defaultValue = "/usr/sbin/mosquitto", description = "Mosquitto binary. Default: ${DEFAULT-VALUE}")
+        Path mosquitto;
+
+        @Override
+        public Integer call() throws Exception {
+            Path home = StrataCli.home();
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            Path dataDir = home.resolve("data/bench/stack-" + stamp);
+            Path reportFile = report != null ? report : home.resolve("data/bench/ingest-" + stamp + ".md");
+            String host = "127.0.0.1";
+            int kafka = freePort();
+            int registry = freePort();
+            int http = freePort();
+            int mqtt = freePort();
+            Path token = dataDir.resolve("local.token");
+            List<Supervisor.Launch> launches = List.of(
+                    new Supervisor.Launch(Component.KAFKA, List.of("--data", dataDir.resolve("kafka").toString(),
+                            "--port", Integer.toString(kafka), "--controller-port", Integer.toString(freePort())),
+                            "Kafka", host, List.of(kafka)),
+                    new Supervisor.Launch(Component.REGISTRY, List.of("--bootstrap-servers", host + ":" + kafka,
+                            "--port", Integer.toString(registry)), "Schema registry", host, List.of(registry)),
+                    new Supervisor.Launch(Component.GATEWAY, List.of("--bootstrap-servers", host + ":" + kafka,
+                            "--registry-url", "http://" + host + ":" + registry,
+                            "--http-port", Integer.toString(http), "--mqtt-port", Integer.toString(mqtt),
+                            "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
+                            "--create-token", token.toString()), "Gateway", host, List.of(http, mqtt)));
+            Supervisor stack = new Supervisor(home, dataDir, launches, System.err);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    stack.stop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-shutdown"));
+            try {
+                stack.start();
+                List<String> args = new ArrayList<>(List.of("--bootstrap-servers", host + ":" + kafka,
+                        "--gateway-http", "http://" + host + ":" + http, "--gateway-mqtt-port", Integer.toString(mqtt),
+                        "--token-file", token.toString(), "--duration", duration.toString(),
+                        "--mosquitto", mosquitto.toString(), "--report", reportFile.toString()));
+                Process bench = new ProcessBuilder(Component.BENCH_INGEST.command(home, args)).inheritIO().start();
+                int code = bench.waitFor();
+                if (code == 0) {
+                    System.err.println("strata: report written to " + reportFile);
+                }
+                return code;
+            } catch (Supervisor.StartupFailure e) {
+                System.err.println("strata: " + e.getMessage());
+                return 1;
+            } finally {
+                stack.stop();
+                deleteRecursively(dataDir);
+            }
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
