@@ -9,9 +9,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,11 +21,17 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -55,7 +58,8 @@ public final class IngestBench implements Callable<Integer> {
     @Option(names = "--token-file", required = true) Path tokenFile;
     @Option(names = "--duration", defaultValue = "PT10S", description = "Length of each measured run. Default: ${DEFAULT-VALUE}")
     Duration duration;
-    @Option(names = "--warmup", defaultValue = "PT3S", description = "Unmeasured run before each path. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--warmup", defaultValue = "PT10S",
+            description = "Unmeasured saturated run of each gateway path before any is measured (JIT on 2 cores is slow). Default: ${DEFAULT-VALUE}")
     Duration warmup;
     @Option(names = "--mosquitto", defaultValue = "/usr/sbin/mosquitto", description = "Mosquitto binary (Debian's mosquitto)")
     Path mosquitto;
@@ -85,12 +89,16 @@ public final class IngestBench implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         rows.add(new Row("Kafka producer (acks=all, idempotent)", rawMax, raw));
 
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Executors.newFixedThreadPool(4))
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        Vertx vertx = Vertx.vertx();
+        HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5_000),
+                new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
+        Mqtt5AsyncClient gatewayClient = mqttClient(gatewayMqttPort, token);
+        say("warm-up of the gateway's paths, " + warmup.toSeconds() + " s each");
+        OpenLoop.saturate(httpOperation(http, 1), 64, warmup);
+        OpenLoop.saturate(httpOperation(http, 100), 8, warmup);
+        OpenLoop.saturate(mqttOperation(gatewayClient), 1000, warmup);
         rows.add(measure("gateway HTTP, 1 event/request", httpOperation(http, 1), 1, 64));
         rows.add(measure("gateway HTTP, 100 events/request", httpOperation(http, 100), 100, 8));
-
-        Mqtt5AsyncClient gatewayClient = mqttClient(gatewayMqttPort, token);
         rows.add(measure("gateway MQTT QoS 1, one client", mqttOperation(gatewayClient), 1, 1000));
         gatewayClient.disconnect().join();
 
@@ -99,6 +107,7 @@ public final class IngestBench implements Callable<Integer> {
             Process broker = startMosquitto();
             try {
                 Mqtt5AsyncClient client = mqttClient(mosquittoPort, null);
+                OpenLoop.saturate(mqttOperation(client), 1000, warmup);
                 mosquittoRow = measure("Mosquitto 2 QoS 1, same client (reference)", mqttOperation(client), 1, 1000);
                 client.disconnect().join();
                 rows.add(mosquittoRow);
@@ -134,6 +143,7 @@ public final class IngestBench implements Callable<Integer> {
                 out.add("- " + r.name + ": " + r.paced.failures() + " requests failed during the paced run");
             }
         }
+        vertx.close();
         String text = String.join("\n", out) + "\n";
         System.out.print(text);
         if (report != null) {
@@ -151,8 +161,6 @@ public final class IngestBench implements Callable<Integer> {
 
     private Row measure(String name, LongFunction<CompletableFuture<Boolean>> operation, int eventsPerOp, int window)
             throws InterruptedException {
-        say(name + ": warm-up");
-        OpenLoop.saturate(operation, window, warmup);
         say(name + ": saturated");
         double max = OpenLoop.saturate(operation, window, duration) * eventsPerOp;
         say(String.format(Locale.ROOT, "%s: %,.0f events/s; paced at half", name, max));
@@ -199,16 +207,18 @@ public final class IngestBench implements Callable<Integer> {
 
     private LongFunction<CompletableFuture<Boolean>> httpOperation(HttpClient http, int eventsPerRequest) {
         URI uri = URI.create(gatewayHttp + "/v1/events");
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(uri.getHost())
+                .setPort(uri.getPort()).setURI(uri.getPath()).setTimeout(60_000)
+                .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/x-ndjson");
         return i -> {
             StringBuilder body = new StringBuilder(eventsPerRequest * (EVENT_BYTES + 1));
             for (int e = 0; e < eventsPerRequest; e++) {
                 body.append(event("h" + eventsPerRequest + "-" + i + "-" + e, "bench-device-" + (i % 100))).append('\n');
             }
-            HttpRequest request = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/x-ndjson").timeout(Duration.ofSeconds(60))
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
-            return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-                    .thenApply(r -> r.statusCode() == 200).exceptionally(e -> false);
+            return http.request(options)
+                    .compose(request -> request.send(Buffer.buffer(body.toString())))
+                    .compose(response -> response.body().map(b -> response.statusCode() == 200))
+                    .toCompletionStage().toCompletableFuture().exceptionally(e -> false);
         };
     }
 

@@ -16,7 +16,7 @@ import java.util.List;
 public enum Component {
     KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m")),
     REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m")),
-    GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xmx512m")),
+    GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xms512m", "-Xmx512m")),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m")),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"));
 

@@ -10,14 +10,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -40,24 +36,6 @@ public final class EventAppender implements AutoCloseable {
     private final String dlqTopic;
     private final KafkaProducer<String, Event> events;
     private final KafkaProducer<String, byte[]> deadLetters;
-    /**
-     * Calls {@code send()} off the event loops: it blocks while Kafka's metadata is unknown (an
-     * outage) for up to {@code max.block.ms}, and an event loop must never block. The in-flight
-     * bound keeps this thread's queue bounded.
-     */
-    /** After a send found no metadata, how long queued sends fail at once. */
-    static final Duration UNAVAILABLE_BACKOFF = Duration.ofSeconds(1);
-
-    /** Touched only by the sender thread. */
-    private long unavailableUntil;
-    private String unavailableReason;
-
-    private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "gateway-kafka-send");
-        t.setDaemon(true);
-        return t;
-    });
-
     public EventAppender(String bootstrapServers, String registryUrl, String eventsTopic, String dlqTopic,
             Duration deliveryTimeout) {
         this.eventsTopic = eventsTopic;
@@ -88,8 +66,11 @@ public final class EventAppender implements AutoCloseable {
         int request = Math.max(500, Math.min(10_000, delivery / 3));
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, delivery);
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, request);
-        // Only the sender thread blocks, and only while Kafka's metadata is missing.
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Math.min(2_000, delivery));
+        // send() runs on event loops: never block there (see send()).
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0);
+        // Keep the metadata of a quiet topic (the DLQ) rather than forgetting it after 5 minutes,
+        // which with max.block.ms=0 would fail the next send.
+        props.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, Long.toString(Duration.ofDays(365).toMillis()));
         return props;
     }
 
@@ -103,7 +84,8 @@ public final class EventAppender implements AutoCloseable {
                 deadLetters.partitionsFor(dlqTopic);
                 return;
             } catch (RuntimeException e) {
-                last = e;
+                last = e; // with max.block.ms=0 this only asks for the metadata: wait, then look again
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
             }
         }
         throw new IllegalStateException("topics " + eventsTopic + " and " + dlqTopic + " not available: " + last, last);
@@ -127,34 +109,23 @@ public final class EventAppender implements AutoCloseable {
         return send(deadLetters, record);
     }
 
-    private <V> CompletableFuture<RecordMetadata> send(KafkaProducer<String, V> producer, ProducerRecord<String, V> record) {
+    /**
+     * Sends on the caller's thread (an event loop) without ever blocking it: {@code max.block.ms}
+     * is 0, so a send fails at once when Kafka's metadata is gone (an outage) instead of waiting,
+     * and the gateway's in-flight bound keeps the producer's buffer from filling.
+     */
+    private static <V> CompletableFuture<RecordMetadata> send(KafkaProducer<String, V> producer, ProducerRecord<String, V> record) {
         CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
         try {
-            sender.execute(() -> {
-                if (System.nanoTime() < unavailableUntil) {
-                    acked.completeExceptionally(new TimeoutException("Kafka unavailable: " + unavailableReason));
-                    return;
-                }
-                try {
-                    producer.send(record, (metadata, error) -> {
-                        if (error != null) {
-                            acked.completeExceptionally(error);
-                        } else {
-                            acked.complete(metadata);
-                        }
-                    });
-                } catch (TimeoutException e) {
-                    // Kafka's metadata is gone (an outage): fail what is queued fast for a moment
-                    // rather than blocking max.block.ms for every record in turn.
-                    unavailableUntil = System.nanoTime() + UNAVAILABLE_BACKOFF.toNanos();
-                    unavailableReason = e.getMessage();
-                    acked.completeExceptionally(e);
-                } catch (RuntimeException e) {
-                    acked.completeExceptionally(e);
+            producer.send(record, (metadata, error) -> {
+                if (error != null) {
+                    acked.completeExceptionally(error);
+                } else {
+                    acked.complete(metadata);
                 }
             });
-        } catch (RejectedExecutionException e) {
-            acked.completeExceptionally(new IllegalStateException("the gateway is shutting down", e));
+        } catch (RuntimeException e) {
+            acked.completeExceptionally(e);
         }
         return acked;
     }
@@ -165,12 +136,6 @@ public final class EventAppender implements AutoCloseable {
 
     @Override
     public void close() {
-        sender.shutdown();
-        try {
-            sender.awaitTermination(15, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         // In parallel: with Kafka down, each waits out its timeout for the records still in flight.
         CompletableFuture<Void> dlqClosed = CompletableFuture.runAsync(() -> deadLetters.close(Duration.ofSeconds(10)));
         events.close(Duration.ofSeconds(10));

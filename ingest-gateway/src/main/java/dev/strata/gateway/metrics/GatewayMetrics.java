@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The gateway's Prometheus metrics (Micrometer), served at {@code /metrics}. */
@@ -15,6 +17,8 @@ public final class GatewayMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer produceLatency;
     private final AtomicInteger mqttConnections = new AtomicInteger();
+    /** Counters by their tags, so the hot path does not rebuild a meter id per event. */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     public GatewayMetrics(InFlightLimiter limiter) {
         produceLatency = Timer.builder("strata.gateway.produce.latency")
@@ -36,8 +40,8 @@ public final class GatewayMetrics {
 
     /** An HTTP request answered with {@code status}. */
     public void request(String protocol, int status) {
-        Counter.builder("strata.gateway.requests").tag("protocol", protocol).tag("status", Integer.toString(status))
-                .register(registry).increment();
+        counters.computeIfAbsent(protocol + "|" + status, k -> Counter.builder("strata.gateway.requests")
+                .tag("protocol", protocol).tag("status", Integer.toString(status)).register(registry)).increment();
     }
 
     /**
@@ -45,8 +49,9 @@ public final class GatewayMetrics {
      * a status or reason code), {@code dead_lettered}, {@code failed} (Kafka did not acknowledge).
      */
     public void records(String protocol, String outcome, String reason, int count) {
-        Counter.builder("strata.gateway.records").tag("protocol", protocol).tag("outcome", outcome).tag("reason", reason)
-                .register(registry).increment(count);
+        counters.computeIfAbsent(protocol + "|" + outcome + "|" + reason, k -> Counter.builder("strata.gateway.records")
+                .tag("protocol", protocol).tag("outcome", outcome).tag("reason", reason).register(registry))
+                .increment(count);
     }
 
     public Timer produceLatency() {
