@@ -208,7 +208,7 @@ public final class IngestBench implements Callable<Integer> {
     private LongFunction<CompletableFuture<Boolean>> httpOperation(HttpClient http, int eventsPerRequest) {
         URI uri = URI.create(gatewayHttp + "/v1/events");
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(uri.getHost())
-                .setPort(uri.getPort()).setURI(uri.getPath()).setTimeout(60_000)
+                .setPort(uri.getPort()).setURI(uri.getPath())
                 .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/x-ndjson");
         return i -> {
             StringBuilder body = new StringBuilder(eventsPerRequest * (EVENT_BYTES + 1));

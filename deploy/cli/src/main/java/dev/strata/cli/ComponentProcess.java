@@ -27,6 +27,7 @@ final class ComponentProcess {
     private final Process process;
     private final CompletableFuture<String> ready = new CompletableFuture<>();
     private final Thread pump;
+    private volatile boolean stopping;
 
     private ComponentProcess(Component component, Process process, Path logFile, PrintStream console) {
         this.component = component;
@@ -64,7 +65,7 @@ final class ComponentProcess {
                 }
             }
         } catch (IOException e) {
-            if (process.isAlive()) {
+            if (!stopping && process.isAlive()) {
                 console.println(prefix + "output lost: " + e);
             }
         } finally {
@@ -103,6 +104,7 @@ final class ComponentProcess {
 
     /** SIGTERM, then SIGKILL after {@code grace}; waits for the process and its descendants. */
     void stop(Duration grace) throws InterruptedException {
+        stopping = true;
         List<ProcessHandle> descendants = process.descendants().toList();
         process.destroy();
         if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
