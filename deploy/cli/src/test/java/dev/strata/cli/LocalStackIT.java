@@ -84,8 +84,20 @@ class LocalStackIT {
             assertThat(Files.readString(data.resolve("logs/kafka.log"))).contains("READY kafka");
         }
 
-        try (RunningCli second = RunningCli.start(args)) {
+        List<String> withDemo = new java.util.ArrayList<>(args);
+        withDemo.add("--demo");
+        try (RunningCli second = RunningCli.start(withDemo)) {
             second.awaitLine("Strata is up", STARTUP);
+            // The demo's devices publish over MQTT through the gateway: its metrics count them.
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            String accepted = "strata_gateway_records_total{outcome=\"accepted\",protocol=\"mqtt\",reason=\"ok\"}";
+            String metrics = "";
+            while (!metrics.contains(accepted) && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(200);
+                metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+            }
+            assertThat(metrics).as("the demo's MQTT events reach the gateway").contains(accepted);
             HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
             assertThat(lookedUp.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);
