@@ -1,0 +1,88 @@
+package dev.strata.schemas.views;
+
+import dev.strata.schemas.Event;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A view: which events it takes (filter), how it groups them, its tumbling event-time window and
+ * its measures. Written once here and run unchanged by the speed and the batch layer, so the two can
+ * never disagree on what a view means.
+ *
+ * @param types event types taken; empty takes every type
+ * @param attributes attribute values an event must have, all of them
+ * @param groupBy fields whose values make the group: {@code source}, {@code type},
+ *     {@code attributes.<key>}; empty puts every event in one group
+ */
+public record ViewDefinition(
+        String name, Set<String> types, Map<String, String> attributes, List<String> groupBy, Duration window,
+        List<Measure> measures) {
+
+    public ViewDefinition {
+        types = Set.copyOf(types);
+        attributes = Map.copyOf(attributes);
+        groupBy = List.copyOf(groupBy);
+        measures = List.copyOf(measures);
+    }
+
+    /** Whether the view takes this event. */
+    public boolean matches(Event event) {
+        if (!types.isEmpty() && !types.contains(event.getType())) {
+            return false;
+        }
+        for (Map.Entry<String, String> required : attributes.entrySet()) {
+            if (!required.getValue().equals(event.getAttributes().get(required.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The event's group: the values of the group-by fields, in order ("" for a missing attribute). */
+    public List<String> group(Event event) {
+        List<String> group = new ArrayList<>(groupBy.size());
+        for (String field : groupBy) {
+            group.add(field(event, field));
+        }
+        return group;
+    }
+
+    /** The start of the window holding {@code time}: windows are aligned to the epoch. */
+    public Instant windowStart(Instant time) {
+        long size = window.toMillis();
+        return Instant.ofEpochMilli(Math.floorDiv(time.toEpochMilli(), size) * size);
+    }
+
+    public boolean hasQuantiles() {
+        return measures.stream().anyMatch(m -> m.kind() == Measure.Kind.QUANTILE);
+    }
+
+    public List<Measure> distinctMeasures() {
+        return measures.stream().filter(m -> m.kind() == Measure.Kind.DISTINCT).toList();
+    }
+
+    /** The value of a field of an event: {@code source}, {@code type} or {@code attributes.<key>}. */
+    static String field(Event event, String field) {
+        if (field.equals("source")) {
+            return event.getSource();
+        }
+        if (field.equals("type")) {
+            return event.getType();
+        }
+        String value = event.getAttributes().get(field.substring("attributes.".length()));
+        return value == null ? "" : value;
+    }
+
+    /** Checks a field name, or throws naming the fields allowed. */
+    static void checkField(String field) {
+        if (field.equals("source") || field.equals("type")
+                || (field.startsWith("attributes.") && field.length() > "attributes.".length())) {
+            return;
+        }
+        throw new IllegalArgumentException("unknown field '" + field + "' (fields: source, type, attributes.<key>)");
+    }
+}
