@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * (quantiles of the value, a KLL sketch) or {@code distinct(<field>)} (distinct values of
  * {@code source}, {@code type} or {@code attributes.<key>}, an HLL sketch).
  */
-public record Measure(String name, Kind kind, String field, double rank) {
+public record Measure(String name, Kind kind, String field, double rank) implements java.io.Serializable {
 
     public enum Kind { COUNT, SUM, MIN, MAX, AVG, QUANTILE, DISTINCT }
 

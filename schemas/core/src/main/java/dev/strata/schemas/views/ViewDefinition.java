@@ -20,7 +20,7 @@ import java.util.Set;
  */
 public record ViewDefinition(
         String name, Set<String> types, Map<String, String> attributes, List<String> groupBy, Duration window,
-        List<Measure> measures) {
+        List<Measure> measures) implements java.io.Serializable {
 
     public ViewDefinition {
         types = Set.copyOf(types);

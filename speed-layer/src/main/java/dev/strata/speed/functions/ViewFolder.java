@@ -1,0 +1,110 @@
+package dev.strata.speed.functions;
+
+import dev.strata.schemas.views.Aggregate;
+import dev.strata.schemas.views.AggregateCodec;
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.ViewKey;
+import dev.strata.speed.model.Upsert;
+import dev.strata.speed.model.ViewInput;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Folds events into the aggregate of their (view, group, window, bucket) key, kept in keyed state
+ * (RocksDB in the job), and emits the changed keys as upserts at most every {@code emitInterval}.
+ * It learns the batch layer's cut from {@code batch-commits} (broadcast): the state of buckets below
+ * the cut is dropped and a tombstone written for each, and an event of such a bucket is ignored,
+ * being in the batch already.
+ */
+public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput, BatchCommit, Upsert> {
+
+    private static final long serialVersionUID = 1L;
+    public static final String AGGREGATE_STATE = "view-aggregate";
+    public static final String PENDING_STATE = "view-emit-pending";
+    /** Broadcast state: the current cut under {@link #CUT_KEY}. */
+    public static final MapStateDescriptor<String, Long> CUT_STATE =
+            new MapStateDescriptor<>("batch-cut", Types.STRING, Types.LONG);
+    public static final String CUT_KEY = "cut";
+
+    static final ValueStateDescriptor<byte[]> AGGREGATE = new ValueStateDescriptor<>(AGGREGATE_STATE, byte[].class);
+    static final ValueStateDescriptor<Boolean> PENDING = new ValueStateDescriptor<>(PENDING_STATE, Boolean.class);
+
+    private final List<ViewDefinition> views;
+    private final long emitIntervalMillis;
+    private transient Map<String, ViewDefinition> viewsByName;
+    private transient ValueState<byte[]> aggregate;
+    private transient ValueState<Boolean> pending;
+    private transient Counter belowCut;
+
+    public ViewFolder(List<ViewDefinition> views, Duration emitInterval) {
+        if (emitInterval.toMillis() <= 0) {
+            throw new IllegalArgumentException("emit interval must be positive, e.g. PT0.5S; got " + emitInterval);
+        }
+        this.views = List.copyOf(views);
+        this.emitIntervalMillis = emitInterval.toMillis();
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        viewsByName = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
+        aggregate = getRuntimeContext().getState(AGGREGATE);
+        pending = getRuntimeContext().getState(PENDING);
+        belowCut = getRuntimeContext().getMetricGroup().counter("eventsBelowCut");
+    }
+
+    @Override
+    public void processElement(ViewInput in, ReadOnlyContext ctx, Collector<Upsert> out) throws Exception {
+        Long cut = ctx.getBroadcastState(CUT_STATE).get(CUT_KEY);
+        if (cut != null && in.bucketMillis < cut) {
+            belowCut.inc(); // appended before the cut: the batch has it
+            return;
+        }
+        ViewKey key = ViewInput.decodeKey(in.key);
+        ViewDefinition view = viewsByName.get(key.view());
+        byte[] stored = aggregate.value();
+        Aggregate state = stored == null ? Aggregate.empty(view) : AggregateCodec.decode(view, stored);
+        aggregate.update(AggregateCodec.encode(state.fold(in.event.toEvent())));
+        if (pending.value() == null) {
+            long now = ctx.timerService().currentProcessingTime();
+            ctx.timerService().registerProcessingTimeTimer((now / emitIntervalMillis + 1) * emitIntervalMillis);
+            pending.update(Boolean.TRUE);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Upsert> out) throws Exception {
+        pending.clear();
+        byte[] stored = aggregate.value();
+        if (stored != null) {
+            out.collect(new Upsert(ViewInput.decodeKey(ctx.getCurrentKey()).encode(), stored));
+        }
+    }
+
+    @Override
+    public void processBroadcastElement(BatchCommit commit, Context ctx, Collector<Upsert> out) throws Exception {
+        Long current = ctx.getBroadcastState(CUT_STATE).get(CUT_KEY);
+        if (current != null && commit.cutMillis() <= current) {
+            return;
+        }
+        ctx.getBroadcastState(CUT_STATE).put(CUT_KEY, commit.cutMillis());
+        ctx.applyToKeyedState(AGGREGATE, (key, state) -> {
+            ViewKey viewKey = ViewInput.decodeKey(key);
+            if (viewKey.bucketMillis() < commit.cutMillis() && state.value() != null) {
+                state.clear();
+                out.collect(new Upsert(viewKey.encode(), null));
+            }
+        });
+    }
+}
