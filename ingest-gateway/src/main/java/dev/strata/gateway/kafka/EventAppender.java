@@ -2,6 +2,7 @@ package dev.strata.gateway.kafka;
 
 import dev.strata.schemas.Event;
 import dev.strata.schemas.registry.SchemaRegistryClient;
+import dev.strata.schemas.topics.DeadLetters;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
 import java.nio.charset.StandardCharsets;
@@ -27,10 +28,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class EventAppender implements AutoCloseable {
 
     /** Headers of a dead letter. */
-    public static final String HEADER_REASON = "strata.dlq.reason";
-    public static final String HEADER_DETAIL = "strata.dlq.detail";
-    public static final String HEADER_ORIGIN = "strata.dlq.origin";
-    public static final String HEADER_TIME = "strata.dlq.time";
+    public static final String HEADER_REASON = DeadLetters.REASON;
+    public static final String HEADER_DETAIL = DeadLetters.DETAIL;
+    public static final String HEADER_ORIGIN = DeadLetters.ORIGIN;
+    public static final String HEADER_TIME = DeadLetters.TIME;
 
     private final String eventsTopic;
     private final String dlqTopic;

@@ -1,0 +1,66 @@
+package dev.strata.speed.job;
+
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.speed.model.DeadLetter;
+import dev.strata.speed.model.Decoded;
+import dev.strata.speed.model.Upsert;
+import java.util.Properties;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+
+/**
+ * The job's Kafka sources and sinks. Upserts are idempotent (the latest state of a key), so
+ * at-least-once delivery is exact; offsets live in Flink's checkpoints.
+ */
+public record KafkaWiring(String bootstrapServers, String registryUrl, String eventsTopic, String commitsTopic,
+        String viewsTopic, String dlqTopic, String groupId) {
+
+    public KafkaSource<Decoded> events() {
+        return KafkaSource.<Decoded>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setTopics(eventsTopic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new EventRecordDeserializer(registryUrl))
+                .setProperty("isolation.level", "read_committed")
+                .build();
+    }
+
+    public KafkaSource<BatchCommit> commits() {
+        return KafkaSource.<BatchCommit>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setTopics(commitsTopic)
+                .setGroupId(groupId + "-commits")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setValueOnlyDeserializer(new Serializers.BatchCommits())
+                .build();
+    }
+
+    public KafkaSink<Upsert> views() {
+        return KafkaSink.<Upsert>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setRecordSerializer(Serializers.upserts(viewsTopic))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setKafkaProducerConfig(producerProps())
+                .build();
+    }
+
+    public KafkaSink<DeadLetter> deadLetters() {
+        return KafkaSink.<DeadLetter>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setRecordSerializer(Serializers.deadLetters(dlqTopic))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setKafkaProducerConfig(producerProps())
+                .build();
+    }
+
+    private static Properties producerProps() {
+        Properties props = new Properties();
+        props.put("acks", "all");
+        props.put("enable.idempotence", "true");
+        props.put("linger.ms", "20");
+        return props;
+    }
+}
