@@ -17,6 +17,7 @@ public enum Component {
     KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m")),
     REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m")),
     GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xms512m", "-Xmx512m")),
+    SPEED("speed", "speed-layer", "dev.strata.speed.SpeedMain", List.of("-Xmx1g")),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m")),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"));
 
@@ -53,7 +54,10 @@ public enum Component {
         return command;
     }
 
-    /** The module's classes followed by its runtime dependencies, as the build wrote them. */
+    /**
+     * The module's classes followed by its runtime dependencies, as the build wrote them, and by its
+     * provided ones where the module writes those too (the speed job: Flink itself).
+     */
     String classpath(Path home) {
         Path moduleDir = home.resolve(module);
         Path classes = moduleDir.resolve("target/classes");
@@ -65,6 +69,11 @@ public enum Component {
         }
         try {
             String deps = Files.readString(dependencies, StandardCharsets.UTF_8).trim();
+            Path provided = moduleDir.resolve("target/provided-classpath.txt");
+            if (Files.isRegularFile(provided)) {
+                String more = Files.readString(provided, StandardCharsets.UTF_8).trim();
+                deps = deps.isEmpty() ? more : more.isEmpty() ? deps : deps + java.io.File.pathSeparator + more;
+            }
             return deps.isEmpty() ? classes.toString() : classes + java.io.File.pathSeparator + deps;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

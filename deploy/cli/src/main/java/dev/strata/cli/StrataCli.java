@@ -21,6 +21,7 @@ import picocli.CommandLine.Unmatched;
             StrataCli.KafkaCommand.class,
             StrataCli.RegistryCommand.class,
             StrataCli.GatewayCommand.class,
+            StrataCli.SpeedCommand.class,
             BenchCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
@@ -44,7 +45,7 @@ public final class StrataCli implements Callable<Integer> {
             name = "up",
             mixinStandardHelpOptions = true,
             description = {
-                "Starts the local stack, each component in its own JVM: the Kafka broker, the schema registry, the gateway.",
+                "Starts the local stack, each component in its own JVM: Kafka, the schema registry, the gateway, the speed job.",
                 "Data stays under --data, so a restart resumes where the last run stopped. Ctrl-C stops everything."
             })
     static final class Up implements Callable<Integer> {
@@ -74,6 +75,13 @@ public final class StrataCli implements Callable<Integer> {
 
         @Option(names = "--mqtt-port", defaultValue = "1883", description = "Gateway MQTT port. Default: ${DEFAULT-VALUE}")
         int mqttPort;
+
+        @Option(names = "--flink-web-port", defaultValue = "8083",
+                description = "The speed job's Flink web UI port. Default: ${DEFAULT-VALUE}")
+        int flinkWebPort;
+
+        @Option(names = "--views", description = "View config (YAML) for the speed and batch layers. Default: the built-in views")
+        Path views;
 
         @Option(names = "--demo", defaultValue = "false",
                 description = "Also run a generator: a few dozen devices over MQTT and a service over HTTP.")
@@ -121,6 +129,15 @@ public final class StrataCli implements Callable<Integer> {
                             "Gateway HTTP, MQTT",
                             host,
                             List.of(gatewayPort, mqttPort)));
+            List<String> speedArgs = new ArrayList<>(List.of(
+                    "--bootstrap-servers", bootstrap,
+                    "--registry-url", registryUrl,
+                    "--data", dataDir.resolve("speed").toString(),
+                    "--web-port", Integer.toString(flinkWebPort)));
+            if (views != null) {
+                speedArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
+            }
+            launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job (Flink UI)", host, List.of(flinkWebPort)));
             if (demo) {
                 launches.add(
                         new Supervisor.Launch(
@@ -196,6 +213,16 @@ public final class StrataCli implements Callable<Integer> {
         @Override
         Component component() {
             return Component.GATEWAY;
+        }
+    }
+
+    @Command(
+            name = "speed",
+            description = "Runs the speed layer's Flink job on a local MiniCluster. See: strata speed --help")
+    static final class SpeedCommand extends ComponentCommand {
+        @Override
+        Component component() {
+            return Component.SPEED;
         }
     }
 

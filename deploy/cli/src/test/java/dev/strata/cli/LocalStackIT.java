@@ -2,6 +2,7 @@ package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -46,13 +47,15 @@ class LocalStackIT {
         int controllerPort = freePort();
         int registryPort = freePort();
         int gatewayPort = freePort();
+        int flinkPort = freePort();
         List<String> args = List.of(
                 "up", "--data", data.toString(),
                 "--kafka-port", Integer.toString(kafkaPort),
                 "--kafka-controller-port", Integer.toString(controllerPort),
                 "--registry-port", Integer.toString(registryPort),
                 "--gateway-port", Integer.toString(gatewayPort),
-                "--mqtt-port", Integer.toString(freePort()));
+                "--mqtt-port", Integer.toString(freePort()),
+                "--flink-web-port", Integer.toString(flinkPort));
         String registry = "http://127.0.0.1:" + registryPort;
 
         int id;
@@ -98,6 +101,27 @@ class LocalStackIT {
                         HttpResponse.BodyHandlers.ofString()).body();
             }
             assertThat(metrics).as("the demo's MQTT events reach the gateway").contains(accepted);
+
+            // ...and flow through the speed job: its view folder has read records, and it runs.
+            deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            long folded = 0;
+            String state = "";
+            while (folded == 0 && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(500);
+                JsonNode jobs = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/overview")).get("jobs");
+                if (jobs == null || jobs.isEmpty()) {
+                    continue;
+                }
+                JsonNode job = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/" + jobs.get(0).get("jid").asText()));
+                state = job.get("state").asText();
+                for (JsonNode vertex : job.get("vertices")) {
+                    if (vertex.get("name").asText().contains("fold views")) {
+                        folded = vertex.get("metrics").get("read-records").asLong();
+                    }
+                }
+            }
+            assertThat(state).isEqualTo("RUNNING");
+            assertThat(folded).as("records read by the speed job's view folder").isPositive();
             HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
             assertThat(lookedUp.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);
@@ -119,7 +143,8 @@ class LocalStackIT {
                         "--kafka-controller-port", Integer.toString(freePort()),
                         "--registry-port", Integer.toString(freePort()),
                         "--gateway-port", Integer.toString(freePort()),
-                        "--mqtt-port", Integer.toString(freePort())))) {
+                        "--mqtt-port", Integer.toString(freePort()),
+                        "--flink-web-port", Integer.toString(freePort())))) {
             assertThat(cli.awaitLine("is in use", Duration.ofSeconds(60)))
                     .contains("port " + taken.getLocalPort() + " (Kafka) is in use");
             assertThat(cli.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -135,6 +160,11 @@ class LocalStackIT {
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build();
         return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    String get(String url) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     static int freePort() throws IOException {

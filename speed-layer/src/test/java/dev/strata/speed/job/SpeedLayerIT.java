@@ -265,6 +265,7 @@ class SpeedLayerIT {
         Properties props = new Properties();
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
         props.put("acks", "all");
+        props.put("compression.type", "lz4"); // as the gateway writes
         return props;
     }
 }

@@ -1,0 +1,141 @@
+package dev.strata.speed;
+
+import dev.strata.schemas.topics.StrataTopics;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.speed.job.KafkaWiring;
+import dev.strata.speed.job.SpeedLayerJob;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code strata speed}: the speed job on a local Flink MiniCluster (RocksDB state, incremental
+ * checkpoints kept on cancel, web UI), resuming from its latest checkpoint after a restart.
+ */
+@Command(name = "speed", mixinStandardHelpOptions = true,
+        description = "Runs the speed layer's Flink job on a local MiniCluster with the web UI.")
+public final class SpeedMain implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpeedMain.class);
+
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+            description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
+    String bootstrapServers;
+
+    @Option(names = "--registry-url", defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
+            description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
+    String registryUrl;
+
+    @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
+    Path viewsFile;
+
+    @Option(names = "--data", defaultValue = "${env:STRATA_SPEED_DATA:-data/speed}",
+            description = "RocksDB and checkpoint directory. Default: ${DEFAULT-VALUE}")
+    Path data;
+
+    @Option(names = "--web-port", defaultValue = "8083", description = "Flink web UI port. Default: ${DEFAULT-VALUE}")
+    int webPort;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
+    int parallelism;
+
+    @Option(names = "--bucket", defaultValue = "PT1M", description = "Ingest bucket size. Default: ${DEFAULT-VALUE}")
+    Duration bucket;
+
+    @Option(names = "--emit-interval", defaultValue = "PT0.5S",
+            description = "Upserts of a key at most this often. Default: ${DEFAULT-VALUE}")
+    Duration emitInterval;
+
+    @Option(names = "--dedup-horizon", defaultValue = "PT24H", description = "Default: ${DEFAULT-VALUE}")
+    Duration dedupHorizon;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "PT10S", description = "Default: ${DEFAULT-VALUE}")
+    Duration checkpointInterval;
+
+    @Override
+    public Integer call() throws Exception {
+        List<ViewDefinition> views = viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(viewsFile);
+        Path abs = data.toAbsolutePath();
+        Path checkpoints = abs.resolve("checkpoints");
+        Files.createDirectories(checkpoints);
+        Configuration conf = Configuration.fromMap(Map.of(
+                "state.backend.type", "rocksdb",
+                "state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString(),
+                "execution.checkpointing.storage", "filesystem",
+                "execution.checkpointing.dir", checkpoints.toUri().toString(),
+                "execution.checkpointing.interval", checkpointInterval.toMillis() + "ms",
+                "execution.checkpointing.incremental", "true",
+                "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION",
+                "execution.checkpointing.num-retained", "2",
+                "rest.port", Integer.toString(webPort),
+                "rest.bind-address", "127.0.0.1"));
+        Optional<Path> restore = latestCheckpoint(checkpoints);
+        restore.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
+        LOG.info("Views: {}; restoring from {}", views.stream().map(ViewDefinition::name).toList(),
+                restore.map(Path::toString).orElse("nothing (first start)"));
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        env.setParallelism(parallelism);
+        KafkaWiring kafka = new KafkaWiring(bootstrapServers, registryUrl, StrataTopics.EVENTS, StrataTopics.BATCH_COMMITS,
+                StrataTopics.SPEED_VIEWS, StrataTopics.EVENTS_DLQ, "strata-speed-layer");
+        new SpeedLayerJob(kafka.events(), kafka.commits(), kafka.views(), kafka.deadLetters(),
+                new SpeedLayerJob.Settings(views, bucket, emitInterval, dedupHorizon)).build(env);
+        JobClient job = env.executeAsync("strata-speed-layer");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("Cancelling the speed job (its latest checkpoint is kept)");
+            try {
+                job.cancel().get();
+            } catch (Exception e) {
+                LOG.warn("Cancel failed: {}", e.toString());
+            }
+            stopped.countDown();
+        }, "speed-shutdown"));
+        System.out.println("READY speed http://127.0.0.1:" + webPort + " (Flink web UI, job " + job.getJobID() + ")");
+        job.getJobExecutionResult().whenComplete((r, e) -> {
+            if (e != null && stopped.getCount() > 0) {
+                LOG.error("The speed job failed", e);
+                System.exit(1);
+            }
+        });
+        stopped.await();
+        return 0;
+    }
+
+    /** The newest completed checkpoint (a chk-N directory holding _metadata), if any. */
+    static Optional<Path> latestCheckpoint(Path checkpoints) throws IOException {
+        try (Stream<Path> files = Files.walk(checkpoints, 3)) {
+            return files.filter(p -> p.getFileName().toString().equals("_metadata"))
+                    .map(Path::getParent)
+                    .filter(p -> p.getFileName().toString().startsWith("chk-"))
+                    .max(Comparator.comparingLong(p -> p.toFile().lastModified()));
+        }
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new SpeedMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("strata speed: cannot start: " + e.getMessage());
+            LOG.debug("Startup failure", e);
+            return 1;
+        });
+        System.exit(cli.execute(args));
+    }
+}
