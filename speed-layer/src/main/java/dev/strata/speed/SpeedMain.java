@@ -29,8 +29,9 @@ import picocli.CommandLine.Option;
  * {@code strata speed}: the speed job on a local Flink MiniCluster (RocksDB state, incremental
  * checkpoints kept on cancel, web UI), resuming from its latest checkpoint after a restart.
  */
-@Command(name = "speed", mixinStandardHelpOptions = true,
-        description = "Runs the speed layer's Flink job on a local MiniCluster with the web UI.")
+@Command(name = "speed", mixinStandardHelpOptions = true, subcommands = SpeedMain.Submit.class,
+        description = {"Runs the speed layer's Flink job on a local MiniCluster with the web UI,",
+            "or, with `submit`, sends the job jar to a Flink cluster."})
 public final class SpeedMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedMain.class);
@@ -117,6 +118,49 @@ public final class SpeedMain implements Callable<Integer> {
         });
         stopped.await();
         return 0;
+    }
+
+    /** {@code strata speed submit --jobmanager HOST:PORT}: the job jar, unchanged, to a Flink cluster. */
+    @Command(name = "submit", mixinStandardHelpOptions = true,
+            description = "Submits the shaded job jar to a Flink cluster (its JobManager's REST address) and exits.")
+    static final class Submit implements Callable<Integer> {
+
+        @CommandLine.ParentCommand SpeedMain parent;
+
+        @Option(names = "--jobmanager", required = true, description = "HOST:PORT of the JobManager's REST endpoint")
+        String jobManager;
+
+        @Option(names = "--jar", description = "The job jar. Default: speed-layer/target/strata-speed-layer-*-job.jar")
+        Path jar;
+
+        @Override
+        public Integer call() throws Exception {
+            String[] hostPort = jobManager.split(":", 2);
+            if (hostPort.length != 2) {
+                throw new IllegalArgumentException("--jobmanager must be HOST:PORT, e.g. flink-jobmanager:8081; got " + jobManager);
+            }
+            Path jobJar = jar != null ? jar : findJobJar();
+            List<ViewDefinition> views = parent.viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(parent.viewsFile);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
+                    hostPort[0], Integer.parseInt(hostPort[1]), new Configuration(), jobJar.toString());
+            KafkaWiring kafka = new KafkaWiring(parent.bootstrapServers, parent.registryUrl, StrataTopics.EVENTS,
+                    StrataTopics.BATCH_COMMITS, StrataTopics.SPEED_VIEWS, StrataTopics.EVENTS_DLQ, "strata-speed-layer");
+            new SpeedLayerJob(kafka.events(), kafka.commits(), kafka.views(), kafka.deadLetters(),
+                    new SpeedLayerJob.Settings(views, parent.bucket, parent.emitInterval, parent.dedupHorizon)).build(env);
+            JobClient job = env.executeAsync("strata-speed-layer");
+            System.out.println("Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName() + ")");
+            return 0;
+        }
+
+        static Path findJobJar() throws IOException {
+            Path target = Path.of(System.getProperty("strata.home", ".")).resolve("speed-layer/target");
+            try (Stream<Path> files = Files.list(target)) {
+                return files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("no job jar in " + target + ": run ./mvnw package -DskipTests"));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalStateException("no job jar in " + target + ": run ./mvnw package -DskipTests", e);
+            }
+        }
     }
 
     /** The newest completed checkpoint (a chk-N directory holding _metadata), if any. */

@@ -238,8 +238,15 @@ class SpeedLayerIT {
     }
 
     static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        return readAll(KAFKA.bootstrapServers(), topic);
+    }
+
+    /** Every record of {@code topic} up to its end offsets now. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props(), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
