@@ -76,17 +76,22 @@ public final class SpeedMain implements Callable<Integer> {
         Path abs = data.toAbsolutePath();
         Path checkpoints = abs.resolve("checkpoints");
         Files.createDirectories(checkpoints);
-        Configuration conf = Configuration.fromMap(Map.of(
-                "state.backend.type", "rocksdb",
-                "state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString(),
-                "execution.checkpointing.storage", "filesystem",
-                "execution.checkpointing.dir", checkpoints.toUri().toString(),
-                "execution.checkpointing.interval", checkpointInterval.toMillis() + "ms",
-                "execution.checkpointing.incremental", "true",
-                "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION",
-                "execution.checkpointing.num-retained", "2",
-                "rest.port", Integer.toString(webPort),
-                "rest.bind-address", "127.0.0.1"));
+        Configuration conf = Configuration.fromMap(Map.ofEntries(
+                Map.entry("state.backend.type", "rocksdb"),
+                Map.entry("state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
+                Map.entry("execution.checkpointing.storage", "filesystem"),
+                Map.entry("execution.checkpointing.dir", checkpoints.toUri().toString()),
+                Map.entry("execution.checkpointing.interval", checkpointInterval.toMillis() + "ms"),
+                Map.entry("execution.checkpointing.incremental", "true"),
+                Map.entry("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"),
+                Map.entry("execution.checkpointing.num-retained", "2"),
+                // Bounded restarts: a job that keeps failing ends, and the supervisor says so,
+                // instead of restarting forever out of sight.
+                Map.entry("restart-strategy.type", "fixed-delay"),
+                Map.entry("restart-strategy.fixed-delay.attempts", "10"),
+                Map.entry("restart-strategy.fixed-delay.delay", "5 s"),
+                Map.entry("rest.port", Integer.toString(webPort)),
+                Map.entry("rest.bind-address", "127.0.0.1")));
         Optional<Path> restore = latestCheckpoint(checkpoints);
         restore.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
         LOG.info("Views: {}; restoring from {}", views.stream().map(ViewDefinition::name).toList(),
