@@ -1,0 +1,72 @@
+package dev.strata.batch.lake;
+
+import dev.strata.schemas.Event;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+
+/**
+ * A row of the lake's {@code events} dataset: the event's fields, where it was in Kafka (partition,
+ * offset, the broker's append time) and the archive run that wrote it. Plain columns (strings,
+ * longs, a double, a map), readable by any Parquet engine.
+ */
+public final class LakeSchema {
+
+    public static final Schema ROW = SchemaBuilder.record("LakeEvent").namespace("dev.strata.lake").fields()
+            .requiredString("id")
+            .requiredString("source")
+            .requiredString("type")
+            .name("time").type(timestampMillis()).noDefault()
+            .optionalDouble("value")
+            .name("attributes").type().map().values().stringType().noDefault()
+            .name("ingest_time").type(timestampMillis()).noDefault()
+            .requiredInt("kafka_partition")
+            .requiredLong("kafka_offset")
+            .name("append_time").type(timestampMillis()).noDefault()
+            .requiredLong("run")
+            .endRecord();
+
+    private LakeSchema() {}
+
+    private static Schema timestampMillis() {
+        return org.apache.avro.LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG));
+    }
+
+    public static GenericRecord row(Event e, int partition, long offset, long appendTime, long run) {
+        GenericRecord r = new GenericData.Record(ROW);
+        r.put("id", e.getId());
+        r.put("source", e.getSource());
+        r.put("type", e.getType());
+        r.put("time", e.getTime().toEpochMilli());
+        r.put("value", e.getValue());
+        r.put("attributes", new HashMap<>(e.getAttributes()));
+        r.put("ingest_time", e.getIngestTime().toEpochMilli());
+        r.put("kafka_partition", partition);
+        r.put("kafka_offset", offset);
+        r.put("append_time", appendTime);
+        r.put("run", run);
+        return r;
+    }
+
+    /** The event of a lake row. */
+    public static Event event(GenericRecord r) {
+        Map<String, String> attributes = new HashMap<>();
+        ((Map<?, ?>) r.get("attributes")).forEach((k, v) -> attributes.put(k.toString(), v.toString()));
+        return Event.newBuilder().setId(r.get("id").toString()).setSource(r.get("source").toString())
+                .setType(r.get("type").toString()).setTime(Instant.ofEpochMilli((Long) r.get("time")))
+                .setValue((Double) r.get("value")).setAttributes(attributes)
+                .setIngestTime(Instant.ofEpochMilli((Long) r.get("ingest_time"))).build();
+    }
+
+    /** The Hive-style partition of an event time: {@code date=YYYY-MM-DD/hour=HH}. */
+    public static String partitionOf(long eventTimeMillis) {
+        ZonedDateTime t = Instant.ofEpochMilli(eventTimeMillis).atZone(ZoneOffset.UTC);
+        return String.format("date=%04d-%02d-%02d/hour=%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(), t.getHour());
+    }
+}
