@@ -37,7 +37,7 @@ public final class ArchiveWriter implements AutoCloseable {
     }
 
     public void add(GenericRecord row) throws IOException {
-        String partition = LakeSchema.partitionOf((Long) row.get("time"));
+        String partition = LakeSchema.partitionOf(LakeSchema.millis(row.get("time")));
         ParquetWriter<GenericRecord> writer = writers.get(partition);
         if (writer == null) {
             String file = partition + "/" + String.format("run-%08d-%04d.parquet", run, writers.size());

@@ -83,7 +83,10 @@ public final class Archiver {
         return Optional.of(execute(intent));
     }
 
-    /** Recovers, then archives everything appended before {@code cutMillis}; empty if nothing new. */
+    /**
+     * Recovers, then archives everything appended before {@code cutMillis}; empty if nothing new (a
+     * run with no records is not made, and the cut stays where the last run left it).
+     */
     public Optional<Commit> archive(long cutMillis) throws Exception {
         recover();
         List<Commit> commits = manifest.commits();
@@ -111,6 +114,9 @@ public final class Archiver {
                 long until = Math.min(end.get(p), t == null ? end.get(p) : t.offset());
                 ranges.add(new OffsetRange(p.partition(), from, Math.max(from, until)));
             }
+        }
+        if (ranges.stream().allMatch(r -> r.until() == r.from())) {
+            return Optional.empty(); // nothing appended since the last run: no run, the cut stays
         }
         Intent intent = new Intent(Manifest.VERSION, manifest.lastRun() + 1, cutMillis, ranges);
         manifest.recordIntent(intent);

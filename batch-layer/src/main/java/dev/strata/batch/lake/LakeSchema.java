@@ -54,14 +54,19 @@ public final class LakeSchema {
         return r;
     }
 
+    /** A timestamp column as epoch millis (Parquet readers may hand back a long or an Instant). */
+    public static long millis(Object value) {
+        return value instanceof Instant i ? i.toEpochMilli() : (Long) value;
+    }
+
     /** The event of a lake row. */
     public static Event event(GenericRecord r) {
         Map<String, String> attributes = new HashMap<>();
         ((Map<?, ?>) r.get("attributes")).forEach((k, v) -> attributes.put(k.toString(), v.toString()));
         return Event.newBuilder().setId(r.get("id").toString()).setSource(r.get("source").toString())
-                .setType(r.get("type").toString()).setTime(Instant.ofEpochMilli((Long) r.get("time")))
+                .setType(r.get("type").toString()).setTime(Instant.ofEpochMilli(millis(r.get("time"))))
                 .setValue((Double) r.get("value")).setAttributes(attributes)
-                .setIngestTime(Instant.ofEpochMilli((Long) r.get("ingest_time"))).build();
+                .setIngestTime(Instant.ofEpochMilli(millis(r.get("ingest_time")))).build();
     }
 
     /** The Hive-style partition of an event time: {@code date=YYYY-MM-DD/hour=HH}. */
