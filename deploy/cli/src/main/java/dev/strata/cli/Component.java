@@ -18,6 +18,7 @@ public enum Component {
     REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m")),
     GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xms512m", "-Xmx512m")),
     SPEED("speed", "speed-layer", "dev.strata.speed.SpeedMain", List.of("-Xmx1g")),
+    BATCH("batch", "batch-layer", "dev.strata.batch.BatchMain", List.of("-Xmx1g")),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m")),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"));
 

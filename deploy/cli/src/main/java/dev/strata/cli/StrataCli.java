@@ -22,6 +22,7 @@ import picocli.CommandLine.Unmatched;
             StrataCli.RegistryCommand.class,
             StrataCli.GatewayCommand.class,
             StrataCli.SpeedCommand.class,
+            StrataCli.BatchCommand.class,
             BenchCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
@@ -45,7 +46,7 @@ public final class StrataCli implements Callable<Integer> {
             name = "up",
             mixinStandardHelpOptions = true,
             description = {
-                "Starts the local stack, each component in its own JVM: Kafka, the schema registry, the gateway, the speed job.",
+                "Starts the local stack, each component in its own JVM: Kafka, the schema registry, the gateway, the speed job, the batch scheduler.",
                 "Data stays under --data, so a restart resumes where the last run stopped. Ctrl-C stops everything."
             })
     static final class Up implements Callable<Integer> {
@@ -82,6 +83,10 @@ public final class StrataCli implements Callable<Integer> {
 
         @Option(names = "--views", description = "View config (YAML) for the speed and batch layers. Default: the built-in views")
         Path views;
+
+        @Option(names = "--batch-interval", defaultValue = "PT2M",
+                description = "Time between batch cycles (archive + batch views). Default: ${DEFAULT-VALUE}")
+        String batchInterval;
 
         @Option(names = "--demo", defaultValue = "false",
                 description = "Also run a generator: a few dozen devices over MQTT and a service over HTTP.")
@@ -138,6 +143,16 @@ public final class StrataCli implements Callable<Integer> {
                 speedArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
             launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job (Flink UI)", host, List.of(flinkWebPort)));
+            List<String> batchArgs = new ArrayList<>(List.of(
+                    "scheduler",
+                    "--bootstrap-servers", bootstrap,
+                    "--registry-url", registryUrl,
+                    "--lake", dataDir.resolve("lake").toString(),
+                    "--interval", batchInterval));
+            if (views != null) {
+                batchArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
+            }
+            launches.add(new Supervisor.Launch(Component.BATCH, batchArgs, "Batch scheduler", host, List.of()));
             if (demo) {
                 launches.add(
                         new Supervisor.Launch(
@@ -223,6 +238,16 @@ public final class StrataCli implements Callable<Integer> {
         @Override
         Component component() {
             return Component.SPEED;
+        }
+    }
+
+    @Command(
+            name = "batch",
+            description = "The batch layer: `batch run` (one cycle now), `batch status`, `batch scheduler`. See: strata batch --help")
+    static final class BatchCommand extends ComponentCommand {
+        @Override
+        Component component() {
+            return Component.BATCH;
         }
     }
 

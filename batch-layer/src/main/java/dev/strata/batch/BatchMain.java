@@ -1,0 +1,163 @@
+package dev.strata.batch;
+
+import dev.strata.batch.lake.Archiver;
+import dev.strata.batch.lake.Manifest;
+import dev.strata.batch.views.BatchCycle;
+import dev.strata.batch.views.Snapshot;
+import dev.strata.schemas.topics.StrataTopics;
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code strata batch}: the scheduled batch layer ({@code batch scheduler}, a component of the
+ * local stack), one cycle now ({@code batch run}) and the run log ({@code batch status}).
+ */
+@Command(name = "batch", mixinStandardHelpOptions = true,
+        subcommands = {BatchMain.Scheduler.class, BatchMain.Run.class, BatchMain.Status.class},
+        description = "The batch layer: archive Kafka into the Parquet lake and recompute the batch views.")
+public final class BatchMain implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchMain.class);
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    /** What every batch command needs. */
+    static final class Options {
+        @Option(names = "--bootstrap-servers", defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+                description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
+        String bootstrapServers;
+
+        @Option(names = "--registry-url", defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
+                description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
+        String registryUrl;
+
+        @Option(names = "--lake", defaultValue = "${env:STRATA_LAKE:-data/lake}", description = "Lake directory. Default: ${DEFAULT-VALUE}")
+        Path lake;
+
+        @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
+        Path views;
+
+        @Option(names = "--bucket", defaultValue = "PT1M", description = "Ingest bucket size (as the speed layer's). Default: ${DEFAULT-VALUE}")
+        Duration bucket;
+
+        @Option(names = "--safety-margin", defaultValue = "PT1M", description = "How far behind the clock the cut stays. Default: ${DEFAULT-VALUE}")
+        Duration margin;
+
+        @Option(names = "--dedup-horizon", defaultValue = "PT24H", description = "Default: ${DEFAULT-VALUE}")
+        Duration dedupHorizon;
+
+        @Option(names = "--keep-snapshots", defaultValue = "5", description = "Default: ${DEFAULT-VALUE}")
+        int keep;
+
+        BatchCycle cycle() throws Exception {
+            List<ViewDefinition> defs = views == null ? ViewConfig.defaults() : ViewConfig.load(views);
+            Path root = lake.toAbsolutePath();
+            Archiver archiver = new Archiver(root, bootstrapServers, registryUrl, StrataTopics.EVENTS, Archiver.NONE);
+            return new BatchCycle(root, archiver, new BatchCycle.Settings(defs, bucket, margin, dedupHorizon, keep),
+                    bootstrapServers, StrataTopics.BATCH_COMMITS);
+        }
+    }
+
+    @Command(name = "scheduler", mixinStandardHelpOptions = true, description = "Runs a cycle now and then every --interval.")
+    static final class Scheduler implements Callable<Integer> {
+        @Mixin Options options;
+
+        @Option(names = "--interval", defaultValue = "PT2M", description = "Time between cycles (hourly is usual in production). Default: ${DEFAULT-VALUE}")
+        Duration interval;
+
+        @Override
+        public Integer call() throws Exception {
+            BatchCycle cycle = options.cycle();
+            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "batch-cycle"));
+            scheduler.scheduleWithFixedDelay(() -> {
+                try {
+                    Optional<BatchCommit> commit = cycle.run(System.currentTimeMillis());
+                    if (commit.isEmpty()) {
+                        LOG.info("Batch cycle: nothing new");
+                    }
+                } catch (Exception e) {
+                    // A failed cycle is reported and retried at the next one; its intent makes the retry exact.
+                    LOG.error("Batch cycle failed; the next cycle recovers it", e);
+                }
+            }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                scheduler.shutdown();
+                try {
+                    scheduler.awaitTermination(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                stopped.countDown();
+            }, "batch-shutdown"));
+            System.out.println("READY batch cycles every " + interval + " into " + options.lake.toAbsolutePath());
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, description = "Runs one batch cycle now.")
+    static final class Run implements Callable<Integer> {
+        @Mixin Options options;
+
+        @Override
+        public Integer call() throws Exception {
+            Optional<BatchCommit> commit = options.cycle().run(System.currentTimeMillis());
+            System.out.println(commit.map(c -> "Snapshot v" + c.run() + " committed, cut " + Instant.ofEpochMilli(c.cutMillis())
+                    + " (" + c.snapshot() + ")").orElse("Nothing new to archive."));
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Lists the runs, cuts, rows and the current snapshot.")
+    static final class Status implements Callable<Integer> {
+        @Mixin Options options;
+
+        @Override
+        public Integer call() throws Exception {
+            Path root = options.lake.toAbsolutePath();
+            List<Manifest.Commit> commits = new Manifest(root).commits();
+            System.out.printf("%-6s %-26s %10s %8s %6s%n", "run", "cut", "rows", "skipped", "files");
+            for (Manifest.Commit c : commits) {
+                System.out.printf("%-6d %-26s %10d %8d %6d%n", c.run(), Instant.ofEpochMilli(c.cutMillis()), c.rows(), c.skipped(),
+                        c.files().size());
+            }
+            Snapshot current = options.cycle().currentSnapshot();
+            System.out.println(current.run() == 0 ? "No snapshot yet."
+                    : "Current snapshot: v" + current.run() + ", cut " + Instant.ofEpochMilli(current.cutMillis()) + ", "
+                            + current.cells().size() + " cells");
+            return 0;
+        }
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new BatchMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("strata batch: " + e.getMessage());
+            LOG.debug("Failure", e);
+            return 1;
+        });
+        System.exit(cli.execute(args));
+    }
+}
