@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
  * local stack), one cycle now ({@code batch run}) and the run log ({@code batch status}).
  */
 @Command(name = "batch", mixinStandardHelpOptions = true,
-        subcommands = {BatchMain.Scheduler.class, BatchMain.Run.class, BatchMain.Status.class},
+        subcommands = {BatchMain.Scheduler.class, BatchMain.Run.class, BatchMain.Status.class, BatchMain.Replay.class,
+            BatchMain.Rollback.class},
         description = "The batch layer: archive Kafka into the Parquet lake and recompute the batch views.")
 public final class BatchMain implements Callable<Integer> {
 
@@ -148,6 +149,76 @@ public final class BatchMain implements Callable<Integer> {
                     : "Current snapshot: v" + current.run() + ", cut " + Instant.ofEpochMilli(current.cutMillis()) + ", "
                             + current.cells().size() + " cells");
             return 0;
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true, description = {
+            "Recomputes batch views from the lake with today's view definitions, as a new snapshot version.",
+            "--dry-run prints the windows whose values would change, old and new, and writes nothing."})
+    static final class Replay implements Callable<Integer> {
+        @Mixin Options options;
+
+        @Option(names = "--view", description = "Only this view")
+        String view;
+
+        @Option(names = "--from", description = "Only windows starting at or after this time (ISO-8601 or epoch ms)")
+        String from;
+
+        @Option(names = "--to", description = "Only windows starting before this time (ISO-8601 or epoch ms)")
+        String to;
+
+        @Option(names = "--dry-run", description = "Print the changes only")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            BatchCycle cycle = options.cycle();
+            BatchCycle.ReplayScope scope = new BatchCycle.ReplayScope(Optional.ofNullable(view),
+                    Optional.ofNullable(from).map(BatchMain::time), Optional.ofNullable(to).map(BatchMain::time));
+            Snapshot current = cycle.currentSnapshot();
+            Snapshot replayed = cycle.replay(scope);
+            List<BatchCycle.Change> changes = BatchCycle.diff(current, replayed);
+            int shown = 0;
+            for (BatchCycle.Change c : changes) {
+                if (shown++ == 200) {
+                    System.out.println("… and " + (changes.size() - 200) + " more");
+                    break;
+                }
+                System.out.println(c.cell().view() + " " + c.cell().group() + " " + Instant.ofEpochMilli(c.cell().windowStartMillis())
+                        + ": " + c.before() + " -> " + c.after());
+            }
+            System.out.println(changes.size() + " window(s) would change" + (dryRun ? " (dry run: nothing written)" : ""));
+            if (!dryRun) {
+                BatchCommit commit = cycle.publish(replayed);
+                System.out.println("Replay committed as " + commit.snapshot());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true,
+            description = "Makes the previous snapshot version current again and announces it.")
+    static final class Rollback implements Callable<Integer> {
+        @Mixin Options options;
+
+        @Override
+        public Integer call() throws Exception {
+            BatchCommit commit = options.cycle().rollback();
+            System.out.println("Current snapshot: " + commit.snapshot() + " (run " + commit.run() + ", cut "
+                    + Instant.ofEpochMilli(commit.cutMillis()) + ")");
+            return 0;
+        }
+    }
+
+    static long time(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            try {
+                return java.time.OffsetDateTime.parse(text).toInstant().toEpochMilli();
+            } catch (java.time.DateTimeException bad) {
+                throw new IllegalArgumentException("'" + text + "' is neither epoch milliseconds nor an ISO-8601 time with offset");
+            }
         }
     }
 

@@ -83,13 +83,102 @@ public final class BatchCycle {
             return Optional.empty();
         }
         Snapshot next = fold(current, commits, missing);
-        Path file = snapshotsDir.resolve(String.format("v-%08d.snapshot", next.run()));
-        next.write(file);
-        BatchCommit announced = BatchCommit.of(next.run(), next.cutMillis(), lakeRoot.relativize(file).toString());
+        return Optional.of(publish(next));
+    }
+
+    /** Writes {@code snapshot} as the next version and announces it. */
+    public BatchCommit publish(Snapshot snapshot) throws Exception {
+        Path file = snapshotsDir.resolve(String.format("v-%08d.snapshot", nextVersion()));
+        snapshot.write(file);
+        BatchCommit announced = BatchCommit.of(snapshot.run(), snapshot.cutMillis(), lakeRoot.relativize(file).toString());
         announce(announced);
         prune();
-        LOG.info("Batch snapshot v{} (cut {}) with {} cells announced", next.run(), next.cutMillis(), next.cells().size());
-        return Optional.of(announced);
+        LOG.info("Batch snapshot {} (run {}, cut {}) with {} cells announced", file.getFileName(), snapshot.run(),
+                snapshot.cutMillis(), snapshot.cells().size());
+        return announced;
+    }
+
+    /** A view, a window range, or both, to recompute; empty parts mean "all". */
+    public record ReplayScope(Optional<String> view, Optional<Long> fromMillis, Optional<Long> toMillis) {
+        public static final ReplayScope ALL = new ReplayScope(Optional.empty(), Optional.empty(), Optional.empty());
+
+        boolean covers(ViewKey cell) {
+            return view.map(v -> v.equals(cell.view())).orElse(true)
+                    && fromMillis.map(f -> cell.windowStartMillis() >= f).orElse(true)
+                    && toMillis.map(t -> cell.windowStartMillis() < t).orElse(true);
+        }
+    }
+
+    /**
+     * Recomputes the cells in {@code scope} from the whole lake with today's view definitions; the
+     * other cells stay as the current snapshot has them. Nothing is written: see {@link #publish}.
+     */
+    public Snapshot replay(ReplayScope scope) throws Exception {
+        Snapshot current = currentSnapshot();
+        Snapshot all = replay();
+        Map<ViewKey, Aggregate> cells = new HashMap<>();
+        current.cells().forEach((cell, aggregate) -> {
+            if (!scope.covers(cell)) {
+                cells.put(cell, aggregate);
+            }
+        });
+        all.cells().forEach((cell, aggregate) -> {
+            if (scope.covers(cell)) {
+                cells.put(cell, aggregate);
+            }
+        });
+        return new Snapshot(all.run(), all.cutMillis(), cells);
+    }
+
+    /** A cell whose measures differ between two snapshots (null: absent on that side). */
+    public record Change(ViewKey cell, Map<String, Double> before, Map<String, Double> after) {}
+
+    public static List<Change> diff(Snapshot before, Snapshot after) {
+        java.util.Set<ViewKey> cells = new java.util.HashSet<>(before.cells().keySet());
+        cells.addAll(after.cells().keySet());
+        List<Change> changes = new ArrayList<>();
+        for (ViewKey cell : cells) {
+            Map<String, Double> b = before.cells().containsKey(cell) ? before.cells().get(cell).measures() : null;
+            Map<String, Double> a = after.cells().containsKey(cell) ? after.cells().get(cell).measures() : null;
+            if (!java.util.Objects.equals(b, a)) {
+                changes.add(new Change(cell, b, a));
+            }
+        }
+        changes.sort(Comparator.comparing((Change c) -> c.cell().view()).thenComparingLong(c -> c.cell().windowStartMillis())
+                .thenComparing(c -> c.cell().group().toString()));
+        return changes;
+    }
+
+    /**
+     * Makes the previous snapshot version current again (the newest is kept aside as
+     * {@code .rolledback}). If the previous version's cut is older, the runs since are folded in
+     * again at once, so the announced cut never moves back behind what the speed layer dropped.
+     */
+    public BatchCommit rollback() throws Exception {
+        List<Path> versions = snapshots();
+        if (versions.size() < 2) {
+            throw new IllegalStateException("nothing to roll back to: " + versions.size() + " snapshot version(s) in " + snapshotsDir);
+        }
+        Path newest = versions.get(versions.size() - 1);
+        Snapshot rolledBack = Snapshot.read(newest, views);
+        Files.move(newest, newest.resolveSibling(newest.getFileName() + ".rolledback"));
+        Snapshot previous = Snapshot.read(versions.get(versions.size() - 2), views);
+        List<Commit> commits = manifest.commits();
+        List<Commit> missing = commits.stream().filter(c -> c.run() > previous.run()).toList();
+        Snapshot restored = missing.isEmpty() ? previous : fold(previous, commits, missing);
+        LOG.info("Rolled back {} (run {}); current: run {}, cut {}", newest.getFileName(), rolledBack.run(), restored.run(),
+                restored.cutMillis());
+        return publish(restored);
+    }
+
+    private long nextVersion() throws IOException {
+        if (!Files.exists(snapshotsDir)) {
+            return 1;
+        }
+        try (Stream<Path> files = Files.list(snapshotsDir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.matches("v-\\d{8}\\.snapshot.*"))
+                    .mapToLong(n -> Long.parseLong(n.substring(2, 10))).max().orElse(0) + 1;
+        }
     }
 
     /** Recomputes every view from the whole lake: the same folds, from an empty snapshot. */

@@ -81,6 +81,33 @@ class BatchCycleIT {
             assertThat(announced).isEqualTo(c2);
             assertThat(lake.resolve(announced.snapshot())).exists();
             assertThat(cycle.run(pastNow())).isEmpty();
+
+            // Replay with unchanged logic: nothing would change.
+            assertThat(BatchCycle.diff(cycle.currentSnapshot(), cycle.replay(BatchCycle.ReplayScope.ALL))).isEmpty();
+            // A changed definition (humidity left out of the per-type view), replayed for that view only.
+            List<ViewDefinition> changed = List.of(VIEWS.get(0), new ViewDefinition(VIEWS.get(1).name(), java.util.Set.of("temperature"),
+                    Map.of(), VIEWS.get(1).groupBy(), VIEWS.get(1).window(), VIEWS.get(1).measures()));
+            BatchCycle newLogic = new BatchCycle(lake, archiver,
+                    new BatchCycle.Settings(changed, Duration.ofMillis(1), Duration.ZERO, Duration.ofHours(24), 5),
+                    KAFKA.bootstrapServers(), commits);
+            Snapshot before = newLogic.currentSnapshot();
+            Snapshot replayed = newLogic.replay(new BatchCycle.ReplayScope(java.util.Optional.of("events_per_type_1h"),
+                    java.util.Optional.empty(), java.util.Optional.empty()));
+            List<BatchCycle.Change> changes = BatchCycle.diff(before, replayed);
+            assertThat(changes).isNotEmpty().allSatisfy(c -> {
+                assertThat(c.cell().view()).isEqualTo("events_per_type_1h");
+                assertThat(c.cell().group()).containsExactly("humidity");
+                assertThat(c.after()).isNull();
+            });
+            BatchCommit replayCommit = newLogic.publish(replayed);
+            assertThat(replayCommit.cutMillis()).isEqualTo(c2.cutMillis());
+            assertThat(latestCommit(commits)).isEqualTo(replayCommit);
+
+            // Rollback: the snapshot before the replay is current again, with the same cut.
+            BatchCommit rolledBack = newLogic.rollback();
+            assertThat(rolledBack.cutMillis()).isEqualTo(c2.cutMillis());
+            assertThat(measures(cycle.currentSnapshot())).isEqualTo(oracle(all));
+            assertThat(latestCommit(commits)).isEqualTo(rolledBack);
         }
     }
 
