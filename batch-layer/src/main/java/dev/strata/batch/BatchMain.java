@@ -90,6 +90,7 @@ public final class BatchMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             BatchCycle cycle = options.cycle();
+            cycle.changedViews().forEach(advice -> LOG.warn("{}", advice));
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "batch-cycle"));
             scheduler.scheduleWithFixedDelay(() -> {
                 try {
@@ -144,7 +145,9 @@ public final class BatchMain implements Callable<Integer> {
                 System.out.printf("%-6d %-26s %10d %8d %6d%n", c.run(), Instant.ofEpochMilli(c.cutMillis()), c.rows(), c.skipped(),
                         c.files().size());
             }
-            Snapshot current = options.cycle().currentSnapshot();
+            BatchCycle cycle = options.cycle();
+            cycle.changedViews().forEach(System.out::println);
+            Snapshot current = cycle.currentSnapshot();
             System.out.println(current.run() == 0 ? "No snapshot yet."
                     : "Current snapshot: v" + current.run() + ", cut " + Instant.ofEpochMilli(current.cutMillis()) + ", "
                             + current.cells().size() + " cells");

@@ -90,6 +90,7 @@ public final class BatchCycle {
     public BatchCommit publish(Snapshot snapshot) throws Exception {
         Path file = snapshotsDir.resolve(String.format("v-%08d.snapshot", nextVersion()));
         snapshot.write(file);
+        writeDefinitions();
         BatchCommit announced = BatchCommit.of(snapshot.run(), snapshot.cutMillis(), lakeRoot.relativize(file).toString());
         announce(announced);
         prune();
@@ -169,6 +170,55 @@ public final class BatchCycle {
         LOG.info("Rolled back {} (run {}); current: run {}, cut {}", newest.getFileName(), rolledBack.run(), restored.run(),
                 restored.cutMillis());
         return publish(restored);
+    }
+
+    /**
+     * The views whose definition differs from the one the current snapshot was computed with, each
+     * with the replay that brings it up to date; empty when they agree (or nothing was computed yet).
+     */
+    public List<String> changedViews() throws IOException {
+        Path file = snapshotsDir.resolve(DEFINITIONS);
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        Map<String, String> recorded = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(file)) {
+            int tab = line.indexOf('\t');
+            if (tab > 0) {
+                recorded.put(line.substring(0, tab), line.substring(tab + 1));
+            }
+        }
+        List<String> advice = new ArrayList<>();
+        for (ViewDefinition view : settings.views()) {
+            String before = recorded.get(view.name());
+            if (before == null) {
+                advice.add("view " + view.name() + " is new: run ./strata batch replay --view " + view.name());
+            } else if (!before.equals(describe(view))) {
+                advice.add("view " + view.name() + " changed since the current snapshot was computed: run"
+                        + " ./strata batch replay --view " + view.name() + " (add --dry-run to see what changes)");
+            }
+        }
+        return advice;
+    }
+
+    static final String DEFINITIONS = "definitions.tsv";
+
+    /** A canonical description of a view: equal exactly when the definitions mean the same. */
+    static String describe(ViewDefinition v) {
+        return "types=" + new java.util.TreeSet<>(v.types()) + " attributes=" + new java.util.TreeMap<>(v.attributes())
+                + " groupBy=" + v.groupBy() + " window=" + v.window() + " measures="
+                + v.measures().stream().map(m -> m.name()).toList();
+    }
+
+    private void writeDefinitions() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (ViewDefinition view : settings.views()) {
+            text.append(view.name()).append('\t').append(describe(view)).append('\n');
+        }
+        Path file = snapshotsDir.resolve(DEFINITIONS);
+        Path temp = file.resolveSibling("." + DEFINITIONS + ".tmp");
+        Files.writeString(temp, text);
+        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private long nextVersion() throws IOException {

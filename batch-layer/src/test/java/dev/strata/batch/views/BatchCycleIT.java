@@ -90,6 +90,9 @@ class BatchCycleIT {
             BatchCycle newLogic = new BatchCycle(lake, archiver,
                     new BatchCycle.Settings(changed, Duration.ofMillis(1), Duration.ZERO, Duration.ofHours(24), 5),
                     KAFKA.bootstrapServers(), commits);
+            assertThat(cycle.changedViews()).isEmpty();
+            assertThat(newLogic.changedViews()).singleElement().asString()
+                    .startsWith("view events_per_type_1h changed since the current snapshot was computed: run ./strata batch replay --view events_per_type_1h");
             Snapshot before = newLogic.currentSnapshot();
             Snapshot replayed = newLogic.replay(new BatchCycle.ReplayScope(java.util.Optional.of("events_per_type_1h"),
                     java.util.Optional.empty(), java.util.Optional.empty()));
@@ -101,6 +104,7 @@ class BatchCycleIT {
             });
             BatchCommit replayCommit = newLogic.publish(replayed);
             assertThat(replayCommit.cutMillis()).isEqualTo(c2.cutMillis());
+            assertThat(newLogic.changedViews()).isEmpty();
             assertThat(latestCommit(commits)).isEqualTo(replayCommit);
 
             // Rollback: the snapshot before the replay is current again, with the same cut.
