@@ -43,7 +43,6 @@ public final class Archiver {
 
     public static final FailurePoints NONE = point -> { };
 
-    private final Path lakeRoot;
     private final Path eventsDir;
     private final Manifest manifest;
     private final String bootstrapServers;
@@ -53,7 +52,6 @@ public final class Archiver {
 
     public Archiver(Path lakeRoot, String bootstrapServers, String registryUrl, String topic, FailurePoints failures)
             throws IOException {
-        this.lakeRoot = lakeRoot;
         this.eventsDir = lakeRoot.resolve("events");
         this.manifest = new Manifest(lakeRoot);
         this.bootstrapServers = bootstrapServers;
@@ -190,7 +188,4 @@ public final class Archiver {
         return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    public Path lakeRoot() {
-        return lakeRoot;
-    }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.hadoop.ParquetReader;
@@ -31,14 +30,4 @@ public final class LakeReader {
         }
     }
 
-    /** Every published Parquet file of the events dataset, relative paths (for replays). */
-    public static java.util.List<String> allFiles(Path eventsDir) throws IOException {
-        if (!Files.exists(eventsDir)) {
-            return java.util.List.of();
-        }
-        try (Stream<Path> files = Files.walk(eventsDir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".parquet"))
-                    .map(p -> eventsDir.relativize(p).toString()).sorted().toList();
-        }
-    }
 }

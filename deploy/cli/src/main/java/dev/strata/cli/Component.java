@@ -14,13 +14,18 @@ import java.util.List;
  * and each layer must survive the others' crashes.
  */
 public enum Component {
-    KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m")),
-    REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m")),
-    GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xms512m", "-Xmx512m")),
-    SPEED("speed", "speed-layer", "dev.strata.speed.SpeedMain", List.of("-Xmx1g")),
-    BATCH("batch", "batch-layer", "dev.strata.batch.BatchMain", List.of("-Xmx1g")),
-    DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m")),
-    BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"));
+    KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m"),
+            "Runs the single-node Kafka broker (KRaft) with Strata's topics."),
+    REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m"),
+            "Runs the Schema-Registry-compatible API."),
+    GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xms512m", "-Xmx512m"),
+            "Runs the ingest gateway (HTTP and MQTT into Kafka)."),
+    SPEED("speed", "speed-layer", "dev.strata.speed.SpeedMain", List.of("-Xmx1g"),
+            "Runs the speed layer's Flink job on a local MiniCluster; `speed submit` sends it to a cluster."),
+    BATCH("batch", "batch-layer", "dev.strata.batch.BatchMain", List.of("-Xmx1g"),
+            "The batch layer: `batch run`, `status`, `replay`, `rollback`, `scheduler`."),
+    DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
+    BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null);
 
     /** A line a component prints on stdout once it serves: {@code READY <name> <endpoint>}. */
     public static final String READY_PREFIX = "READY ";
@@ -29,12 +34,19 @@ public enum Component {
     private final String module;
     private final String mainClass;
     private final List<String> jvmOptions;
+    private final String description;
 
-    Component(String id, String module, String mainClass, List<String> jvmOptions) {
+    /** @param description the {@code strata <id>} command's summary; null if it does not run alone */
+    Component(String id, String module, String mainClass, List<String> jvmOptions, String description) {
         this.id = id;
         this.module = module;
         this.mainClass = mainClass;
         this.jvmOptions = jvmOptions;
+        this.description = description;
+    }
+
+    String description() {
+        return description;
     }
 
     public String id() {

@@ -18,11 +18,6 @@ import picocli.CommandLine.Unmatched;
         description = "Strata: a Lambda-architecture event pipeline on Kafka, Flink and Parquet.",
         subcommands = {
             StrataCli.Up.class,
-            StrataCli.KafkaCommand.class,
-            StrataCli.RegistryCommand.class,
-            StrataCli.GatewayCommand.class,
-            StrataCli.SpeedCommand.class,
-            StrataCli.BatchCommand.class,
             BenchCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
@@ -34,12 +29,25 @@ public final class StrataCli implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.out);
+        commandLine().usage(System.out);
         return 0;
     }
 
+    /** The command with one pass-through subcommand per component that runs alone. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new StrataCli());
+        for (Component c : Component.values()) {
+            if (c.description() != null) {
+                CommandLine sub = new CommandLine(new ComponentCommand(c));
+                sub.getCommandSpec().usageMessage().description(c.description() + " See: strata " + c.id() + " --help");
+                cli.addSubcommand(c.id(), sub);
+            }
+        }
+        return cli;
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new StrataCli()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 
     @Command(
@@ -183,81 +191,34 @@ public final class StrataCli implements Callable<Integer> {
         }
     }
 
-    /** Runs one component in the foreground, in its own JVM, passing every argument through. */
-    abstract static class ComponentCommand implements Callable<Integer> {
+    /**
+     * Runs one component in the foreground, in its own JVM, passing every argument through: the
+     * component parses (and documents, with --help) its own options. One instance per component
+     * that runs alone, registered in {@link #commandLine()}.
+     */
+    @Command(mixinStandardHelpOptions = false)
+    static final class ComponentCommand implements Callable<Integer> {
 
-        /** Every argument goes to the component, which parses (and documents) its own options. */
+        private final Component component;
+
         @Unmatched List<String> args = new ArrayList<>();
 
-        abstract Component component();
+        ComponentCommand(Component component) {
+            this.component = component;
+        }
 
         @Override
         public Integer call() throws Exception {
-            ProcessBuilder builder = new ProcessBuilder(component().command(home(), args)).inheritIO();
-            Process process = builder.start();
-            Runtime.getRuntime()
-                    .addShutdownHook(
-                            new Thread(
-                                    () -> {
-                                        process.destroy();
-                                        try {
-                                            process.waitFor();
-                                        } catch (InterruptedException e) {
-                                            Thread.currentThread().interrupt();
-                                        }
-                                    },
-                                    "strata-component-shutdown"));
+            Process process = new ProcessBuilder(component.command(home(), args)).inheritIO().start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                process.destroy();
+                try {
+                    process.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "strata-component-shutdown"));
             return process.waitFor();
-        }
-    }
-
-    @Command(
-            name = "kafka",
-            description = "Runs the single-node Kafka broker (KRaft) with Strata's topics. See: strata kafka --help")
-    static final class KafkaCommand extends ComponentCommand {
-        @Override
-        Component component() {
-            return Component.KAFKA;
-        }
-    }
-
-    @Command(
-            name = "gateway",
-            description = "Runs the ingest gateway (HTTP and MQTT into Kafka). See: strata gateway --help")
-    static final class GatewayCommand extends ComponentCommand {
-        @Override
-        Component component() {
-            return Component.GATEWAY;
-        }
-    }
-
-    @Command(
-            name = "speed",
-            description = "Runs the speed layer's Flink job on a local MiniCluster. See: strata speed --help")
-    static final class SpeedCommand extends ComponentCommand {
-        @Override
-        Component component() {
-            return Component.SPEED;
-        }
-    }
-
-    @Command(
-            name = "batch",
-            description = "The batch layer: `batch run` (one cycle now), `batch status`, `batch scheduler`. See: strata batch --help")
-    static final class BatchCommand extends ComponentCommand {
-        @Override
-        Component component() {
-            return Component.BATCH;
-        }
-    }
-
-    @Command(
-            name = "registry",
-            description = "Runs the Schema-Registry-compatible API. See: strata registry --help")
-    static final class RegistryCommand extends ComponentCommand {
-        @Override
-        Component component() {
-            return Component.REGISTRY;
         }
     }
 }

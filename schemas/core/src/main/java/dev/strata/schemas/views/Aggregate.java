@@ -3,7 +3,6 @@ package dev.strata.schemas.views;
 import dev.strata.schemas.Event;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
@@ -134,7 +133,4 @@ public final class Aggregate {
         return sum;
     }
 
-    List<String> distinctNames() {
-        return List.copyOf(distinct.keySet());
-    }
 }
