@@ -1,6 +1,8 @@
 package dev.strata.batch;
 
+import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
+import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
@@ -53,8 +55,27 @@ public final class BatchMain implements Callable<Integer> {
                 description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
         String registryUrl;
 
-        @Option(names = "--lake", defaultValue = "${env:STRATA_LAKE:-data/lake}", description = "Lake directory. Default: ${DEFAULT-VALUE}")
-        Path lake;
+        @Option(names = "--lake", defaultValue = "${env:STRATA_LAKE:-data/lake}", description = {
+                "The lake: a directory, or a URI of a Flink file system (hdfs://…, s3://bucket/lake with Flink's S3 plugin).",
+                "Default: ${DEFAULT-VALUE}"})
+        String lake;
+
+        @Option(names = "--jobmanager", defaultValue = "${env:STRATA_FLINK_JOBMANAGER}", description = {
+                "HOST:PORT of a Flink cluster's REST endpoint to run the batch jobs on.",
+                "Default: a Flink MiniCluster in this process"})
+        String jobManager;
+
+        @Option(names = "--jar", description = "The job jar shipped to --jobmanager. Default: batch-layer/target/strata-batch-layer-*-job.jar")
+        Path jar;
+
+        @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
+        int parallelism;
+
+        @Option(names = "--events-topic", defaultValue = StrataTopics.EVENTS, description = "Default: ${DEFAULT-VALUE}")
+        String eventsTopic;
+
+        @Option(names = "--commits-topic", defaultValue = StrataTopics.BATCH_COMMITS, description = "Default: ${DEFAULT-VALUE}")
+        String commitsTopic;
 
         @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
         Path views;
@@ -73,10 +94,30 @@ public final class BatchMain implements Callable<Integer> {
 
         BatchCycle cycle() throws Exception {
             List<ViewDefinition> defs = views == null ? ViewConfig.defaults() : ViewConfig.load(views);
-            Path root = lake.toAbsolutePath();
-            Archiver archiver = new Archiver(root, bootstrapServers, registryUrl, StrataTopics.EVENTS, Archiver.NONE);
-            return new BatchCycle(root, archiver, new BatchCycle.Settings(defs, bucket, margin, dedupHorizon, keep),
-                    bootstrapServers, StrataTopics.BATCH_COMMITS);
+            org.apache.flink.core.fs.Path root = LakeFs.root(lake);
+            Engine engine = engine();
+            LOG.info("Batch jobs run on the {}; lake {}", engine.describe(), root);
+            Archiver archiver = new Archiver(root, engine, bootstrapServers, registryUrl, eventsTopic);
+            return new BatchCycle(root, archiver, engine, new BatchCycle.Settings(defs, bucket, margin, dedupHorizon, keep),
+                    bootstrapServers, commitsTopic);
+        }
+
+        Engine engine() throws java.io.IOException {
+            if (jobManager == null || jobManager.isBlank()) {
+                return Engine.local(parallelism);
+            }
+            return Engine.cluster(jobManager, jobJar().toString(), parallelism);
+        }
+
+        private Path jobJar() throws java.io.IOException {
+            if (jar != null) {
+                return jar;
+            }
+            Path target = Path.of(System.getProperty("strata.home", "."), "batch-layer", "target");
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(target)) {
+                return files.filter(f -> f.getFileName().toString().matches("strata-batch-layer-.*-job\\.jar")).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("no job jar in " + target + ": build with ./mvnw package"));
+            }
         }
     }
 
@@ -113,7 +154,7 @@ public final class BatchMain implements Callable<Integer> {
                 }
                 stopped.countDown();
             }, "batch-shutdown"));
-            System.out.println("READY batch cycles every " + interval + " into " + options.lake.toAbsolutePath());
+            System.out.println("READY batch cycles every " + interval + " into " + LakeFs.root(options.lake));
             stopped.await();
             return 0;
         }
@@ -138,8 +179,7 @@ public final class BatchMain implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Path root = options.lake.toAbsolutePath();
-            List<Manifest.Commit> commits = new Manifest(root).commits();
+            List<Manifest.Commit> commits = new Manifest(LakeFs.root(options.lake)).commits();
             System.out.printf("%-6s %-26s %10s %8s %6s%n", "run", "cut", "rows", "skipped", "files");
             for (Manifest.Commit c : commits) {
                 System.out.printf("%-6d %-26s %10d %8d %6d%n", c.run(), Instant.ofEpochMilli(c.cutMillis()), c.rows(), c.skipped(),

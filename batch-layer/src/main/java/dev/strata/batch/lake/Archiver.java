@@ -1,13 +1,12 @@
 package dev.strata.batch.lake;
 
+import dev.strata.batch.engine.ArchiveJob;
+import dev.strata.batch.engine.CrashPoints;
+import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Manifest.Commit;
 import dev.strata.batch.lake.Manifest.Intent;
 import dev.strata.batch.lake.Manifest.OffsetRange;
-import dev.strata.schemas.Event;
-import dev.strata.schemas.wire.AvroSerdeConfig;
-import dev.strata.schemas.wire.EventDeserializer;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.flink.core.fs.Path;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
@@ -28,36 +27,32 @@ import org.slf4j.LoggerFactory;
  * lake exactly once, whatever crashes where. The cut is a multiple of the bucket size, a safety
  * margin behind the clock; per partition the run takes the offsets from where the last committed
  * run stopped up to the first offset appended at or after the cut (the broker's LogAppendTime only
- * grows within a partition). Order: record the intent → write files (hidden) → commit → publish.
- * A pending intent found at start is recovered: its files are deleted and exactly it re-executed.
+ * grows within a partition). Order: record the intent → the archive job (a Flink batch job) writes
+ * the files into {@code _staging/run-N/} → commit (the manifest entry names the files) → move the
+ * files into {@code events/}. A pending intent found at start is recovered: its staging directory
+ * is deleted and exactly the intent re-executed; a committed run's files still in staging are moved.
  * Records that cannot be decoded are skipped and counted; the speed layer dead-letters them.
  */
 public final class Archiver {
 
     private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
 
-    /** Called at the points a crash test kills the run; production passes {@link #NONE}. */
-    public interface FailurePoints {
-        void reached(String point) throws IOException;
-    }
-
-    public static final FailurePoints NONE = point -> { };
-
     private final Path eventsDir;
+    private final Path stagingDir;
     private final Manifest manifest;
+    private final Engine engine;
     private final String bootstrapServers;
     private final String registryUrl;
     private final String topic;
-    private final FailurePoints failures;
 
-    public Archiver(Path lakeRoot, String bootstrapServers, String registryUrl, String topic, FailurePoints failures)
-            throws IOException {
-        this.eventsDir = lakeRoot.resolve("events");
+    public Archiver(Path lakeRoot, Engine engine, String bootstrapServers, String registryUrl, String topic) {
+        this.eventsDir = new Path(lakeRoot, "events");
+        this.stagingDir = new Path(lakeRoot, "_staging");
         this.manifest = new Manifest(lakeRoot);
+        this.engine = engine;
         this.bootstrapServers = bootstrapServers;
         this.registryUrl = registryUrl;
         this.topic = topic;
-        this.failures = failures;
     }
 
     /** The cut of a cycle at {@code nowMillis}: rounded down to the bucket, a margin behind now. */
@@ -68,16 +63,17 @@ public final class Archiver {
 
     /** Finishes or redoes whatever a crash interrupted. Returns the commit of a re-executed run. */
     public Optional<Commit> recover() throws Exception {
-        for (Commit c : manifest.commits()) {
-            ArchiveWriter.publish(eventsDir, c.files()); // a crash between commit and publish
-        }
         Optional<Intent> pending = manifest.pending();
+        for (Commit c : manifest.commits()) {
+            if (LakeFs.exists(staging(c.run()))) {
+                publish(c); // a crash between the commit and the end of the moves
+            }
+        }
         if (pending.isEmpty()) {
             return Optional.empty();
         }
         Intent intent = pending.get();
-        int deleted = ArchiveWriter.deleteRun(eventsDir, intent.run());
-        LOG.info("Recovering run {}: deleted {} file(s) it left, re-executing its intent", intent.run(), deleted);
+        LOG.info("Recovering run {}: deleting what it staged, re-executing its intent", intent.run());
         return Optional.of(execute(intent));
     }
 
@@ -122,61 +118,41 @@ public final class Archiver {
     }
 
     private Commit execute(Intent intent) throws Exception {
-        failures.reached("before-first-file");
-        EventDeserializer deserializer = new EventDeserializer();
-        deserializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl), false);
-        long skipped = 0;
-        List<String> files;
-        long rows;
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer();
-                ArchiveWriter writer = new ArchiveWriter(eventsDir, intent.run())) {
-            Map<TopicPartition, Long> until = new HashMap<>();
-            for (OffsetRange r : intent.ranges()) {
-                if (r.until() > r.from()) {
-                    until.put(new TopicPartition(topic, r.partition()), r.until());
-                }
-            }
-            consumer.assign(until.keySet());
-            for (OffsetRange r : intent.ranges()) {
-                if (r.until() > r.from()) {
-                    consumer.seek(new TopicPartition(topic, r.partition()), r.from());
-                }
-            }
-            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-            while (until.keySet().stream().anyMatch(p -> consumer.position(p) < until.get(p))) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("run " + intent.run() + " could not read its offset ranges in 10 minutes");
-                }
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    TopicPartition p = new TopicPartition(record.topic(), record.partition());
-                    if (record.offset() >= until.get(p)) {
-                        continue;
-                    }
-                    Event event;
-                    try {
-                        event = deserializer.deserialize(topic, record.value());
-                    } catch (RuntimeException e) {
-                        skipped++;
-                        continue;
-                    }
-                    boolean first = writer.rows() == 0;
-                    writer.add(LakeSchema.row(event, record.partition(), record.offset(), record.timestamp(), intent.run()));
-                    if (!first && writer.rows() % 1000 == 0) {
-                        failures.reached("mid-write");
-                    }
-                }
-            }
-            files = writer.finish();
-            rows = writer.rows();
-        }
-        failures.reached("before-commit");
-        Commit commit = new Commit(Manifest.VERSION, intent.run(), intent.cutMillis(), intent.ranges(), files, rows, skipped);
+        Path staging = staging(intent.run());
+        LakeFs.delete(staging, true); // whatever an interrupted attempt left
+        CrashPoints.reached("before-first-file");
+        long started = System.nanoTime();
+        ArchiveJob.Result result = ArchiveJob.run(engine, bootstrapServers, registryUrl, topic, intent, staging);
+        List<String> files = LakeFs.filesUnder(staging);
+        CrashPoints.reached("before-commit");
+        Commit commit = new Commit(Manifest.VERSION, intent.run(), intent.cutMillis(), intent.ranges(), files, result.rows(),
+                result.skipped());
         manifest.commit(commit);
-        failures.reached("after-commit");
-        ArchiveWriter.publish(eventsDir, files);
-        LOG.info("Run {} committed: {} rows in {} file(s), {} undecodable skipped, cut {}", intent.run(), rows, files.size(),
-                skipped, intent.cutMillis());
+        CrashPoints.reached("after-commit");
+        publish(commit);
+        LOG.info("Run {} committed: {} rows in {} file(s), {} undecodable skipped, cut {} ({} ms)", intent.run(), result.rows(),
+                files.size(), result.skipped(), intent.cutMillis(), (System.nanoTime() - started) / 1_000_000);
         return commit;
+    }
+
+    /** Moves a committed run's files from staging into the dataset; idempotent. */
+    private void publish(Commit commit) throws IOException {
+        Path staging = staging(commit.run());
+        int moved = 0;
+        for (String file : commit.files()) {
+            Path staged = new Path(staging, file);
+            if (LakeFs.exists(staged)) {
+                LakeFs.move(staged, new Path(eventsDir, file));
+                if (++moved == 1) {
+                    CrashPoints.reached("between-moves");
+                }
+            }
+        }
+        LakeFs.delete(staging, true);
+    }
+
+    private Path staging(long run) {
+        return new Path(stagingDir, String.format("run-%08d", run));
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {

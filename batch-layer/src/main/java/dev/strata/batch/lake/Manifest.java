@@ -2,14 +2,11 @@ package dev.strata.batch.lake;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.Path;
 
 /**
  * The lake's run log beside the data ({@code lake/_manifest/}): before a run writes anything, its
@@ -35,26 +32,25 @@ public final class Manifest {
 
     private final Path dir;
 
-    public Manifest(Path lakeRoot) throws IOException {
-        this.dir = lakeRoot.resolve("_manifest");
-        Files.createDirectories(dir);
+    public Manifest(Path lakeRoot) {
+        this.dir = new Path(lakeRoot, "_manifest");
     }
 
     public void recordIntent(Intent intent) throws IOException {
-        writeAtomically(dir.resolve(name(intent.run(), "intent")), JSON.writeValueAsBytes(intent));
+        LakeFs.writeAtomically(new Path(dir, name(intent.run(), "intent")), JSON.writeValueAsBytes(intent));
     }
 
     public void commit(Commit commit) throws IOException {
-        writeAtomically(dir.resolve(name(commit.run(), "commit")), JSON.writeValueAsBytes(commit));
+        LakeFs.writeAtomically(new Path(dir, name(commit.run(), "commit")), JSON.writeValueAsBytes(commit));
     }
 
     public List<Commit> commits() throws IOException {
         List<Commit> commits = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".commit.json")).sorted().toList()) {
-                Commit c = JSON.readValue(p.toFile(), Commit.class);
+        for (FileStatus s : LakeFs.list(dir)) {
+            if (s.getPath().getName().endsWith(".commit.json")) {
+                Commit c = JSON.readValue(LakeFs.read(s.getPath()), Commit.class);
                 if (c.version() != VERSION) {
-                    throw new IOException(p + " has manifest version " + c.version() + "; this build reads " + VERSION);
+                    throw new IOException(s.getPath() + " has manifest version " + c.version() + "; this build reads " + VERSION);
                 }
                 commits.add(c);
             }
@@ -62,42 +58,22 @@ public final class Manifest {
         return commits;
     }
 
-    /** The newest intent that has no commit, if any. */
+    /** The newest intent, if it has no commit. */
     public Optional<Intent> pending() throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".intent.json"))
-                    .sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Intent i = JSON.readValue(p.toFile(), Intent.class);
-                if (!Files.exists(dir.resolve(name(i.run(), "commit")))) {
-                    return Optional.of(i);
-                }
-                return Optional.empty();
-            }
+        List<FileStatus> intents = LakeFs.list(dir).stream().filter(s -> s.getPath().getName().endsWith(".intent.json")).toList();
+        if (intents.isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        Intent newest = JSON.readValue(LakeFs.read(intents.get(intents.size() - 1).getPath()), Intent.class);
+        return LakeFs.exists(new Path(dir, name(newest.run(), "commit"))) ? Optional.empty() : Optional.of(newest);
     }
 
     public long lastRun() throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("run-"))
-                    .mapToLong(n -> Long.parseLong(n.substring(4, n.indexOf('.')))).max().orElse(0);
-        }
+        return LakeFs.list(dir).stream().map(s -> s.getPath().getName()).filter(n -> n.startsWith("run-"))
+                .mapToLong(n -> Long.parseLong(n.substring(4, n.indexOf('.')))).max().orElse(0);
     }
 
     static String name(long run, String kind) {
         return String.format("run-%08d.%s.json", run, kind);
-    }
-
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        Files.write(temp, bytes);
-        try (var channel = java.nio.channels.FileChannel.open(temp, java.nio.file.StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("the lake's file system cannot rename atomically: " + target, e);
-        }
     }
 }

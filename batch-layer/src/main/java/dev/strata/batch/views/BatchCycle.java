@@ -1,18 +1,18 @@
 package dev.strata.batch.views;
 
+import dev.strata.batch.engine.CrashPoints;
+import dev.strata.batch.engine.Engine;
+import dev.strata.batch.engine.FoldJob;
 import dev.strata.batch.lake.Archiver;
-import dev.strata.batch.lake.LakeReader;
-import dev.strata.batch.lake.LakeSchema;
+import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.lake.Manifest.Commit;
-import dev.strata.schemas.Event;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,10 +24,13 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.core.fs.Path;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,22 +53,22 @@ public final class BatchCycle {
         }
     }
 
-    private final Path lakeRoot;
     private final Path eventsDir;
     private final Path snapshotsDir;
     private final Archiver archiver;
+    private final Engine engine;
     private final Manifest manifest;
     private final Settings settings;
     private final Map<String, ViewDefinition> views;
     private final String bootstrapServers;
     private final String commitsTopic;
 
-    public BatchCycle(Path lakeRoot, Archiver archiver, Settings settings, String bootstrapServers, String commitsTopic)
-            throws IOException {
-        this.lakeRoot = lakeRoot;
-        this.eventsDir = lakeRoot.resolve("events");
-        this.snapshotsDir = lakeRoot.resolve("views/snapshots");
+    public BatchCycle(Path lakeRoot, Archiver archiver, Engine engine, Settings settings, String bootstrapServers,
+            String commitsTopic) {
+        this.eventsDir = new Path(lakeRoot, "events");
+        this.snapshotsDir = new Path(lakeRoot, SNAPSHOTS);
         this.archiver = archiver;
+        this.engine = engine;
         this.manifest = new Manifest(lakeRoot);
         this.settings = settings;
         this.views = settings.views().stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
@@ -80,21 +83,64 @@ public final class BatchCycle {
         List<Commit> commits = manifest.commits();
         List<Commit> missing = commits.stream().filter(c -> c.run() > current.run()).toList();
         if (missing.isEmpty()) {
-            return Optional.empty();
+            return announceIfUnannounced(current);
         }
         Snapshot next = fold(current, commits, missing);
         return Optional.of(publish(next));
     }
 
+    /** A crash between writing a snapshot and announcing it: the next cycle announces it. */
+    private Optional<BatchCommit> announceIfUnannounced(Snapshot current) throws Exception {
+        List<Path> versions = snapshots();
+        if (versions.isEmpty()) {
+            return Optional.empty();
+        }
+        BatchCommit expected = BatchCommit.of(current.run(), current.cutMillis(),
+                SNAPSHOTS + "/" + versions.get(versions.size() - 1).getName());
+        if (expected.equals(lastAnnounced().orElse(null))) {
+            return Optional.empty();
+        }
+        LOG.info("Announcing {} (written, not yet announced when the last cycle stopped)", expected.snapshot());
+        announce(expected);
+        return Optional.of(expected);
+    }
+
+    /** The newest record of the commits topic. */
+    private Optional<BatchCommit> lastAnnounced() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        props.put("enable.auto.commit", "false");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition p = new TopicPartition(commitsTopic, 0);
+            consumer.assign(List.of(p));
+            long end = consumer.endOffsets(List.of(p)).get(p);
+            if (end == 0) {
+                return Optional.empty();
+            }
+            consumer.seek(p, end - 1);
+            BatchCommit last = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (consumer.position(p) < end && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null) {
+                        last = BatchCommit.decode(r.value());
+                    }
+                }
+            }
+            return Optional.ofNullable(last);
+        }
+    }
+
     /** Writes {@code snapshot} as the next version and announces it. */
     public BatchCommit publish(Snapshot snapshot) throws Exception {
-        Path file = snapshotsDir.resolve(String.format("v-%08d.snapshot", nextVersion()));
-        snapshot.write(file);
+        String name = String.format("v-%08d.snapshot", nextVersion());
+        snapshot.write(new Path(snapshotsDir, name));
         writeDefinitions();
-        BatchCommit announced = BatchCommit.of(snapshot.run(), snapshot.cutMillis(), lakeRoot.relativize(file).toString());
+        BatchCommit announced = BatchCommit.of(snapshot.run(), snapshot.cutMillis(), SNAPSHOTS + "/" + name);
+        CrashPoints.reached("before-announce");
         announce(announced);
         prune();
-        LOG.info("Batch snapshot {} (run {}, cut {}) with {} cells announced", file.getFileName(), snapshot.run(),
+        LOG.info("Batch snapshot {} (run {}, cut {}) with {} cells announced", name, snapshot.run(),
                 snapshot.cutMillis(), snapshot.cells().size());
         return announced;
     }
@@ -162,12 +208,12 @@ public final class BatchCycle {
         }
         Path newest = versions.get(versions.size() - 1);
         Snapshot rolledBack = Snapshot.read(newest, views);
-        Files.move(newest, newest.resolveSibling(newest.getFileName() + ".rolledback"));
+        LakeFs.move(newest, new Path(snapshotsDir, newest.getName() + ".rolledback"));
         Snapshot previous = Snapshot.read(versions.get(versions.size() - 2), views);
         List<Commit> commits = manifest.commits();
         List<Commit> missing = commits.stream().filter(c -> c.run() > previous.run()).toList();
         Snapshot restored = missing.isEmpty() ? previous : fold(previous, commits, missing);
-        LOG.info("Rolled back {} (run {}); current: run {}, cut {}", newest.getFileName(), rolledBack.run(), restored.run(),
+        LOG.info("Rolled back {} (run {}); current: run {}, cut {}", newest.getName(), rolledBack.run(), restored.run(),
                 restored.cutMillis());
         return publish(restored);
     }
@@ -177,12 +223,12 @@ public final class BatchCycle {
      * with the replay that brings it up to date; empty when they agree (or nothing was computed yet).
      */
     public List<String> changedViews() throws IOException {
-        Path file = snapshotsDir.resolve(DEFINITIONS);
-        if (!Files.exists(file)) {
+        Path file = new Path(snapshotsDir, DEFINITIONS);
+        if (!LakeFs.exists(file)) {
             return List.of();
         }
         Map<String, String> recorded = new java.util.TreeMap<>();
-        for (String line : Files.readAllLines(file)) {
+        for (String line : new String(LakeFs.read(file), StandardCharsets.UTF_8).split("\n")) {
             int tab = line.indexOf('\t');
             if (tab > 0) {
                 recorded.put(line.substring(0, tab), line.substring(tab + 1));
@@ -202,6 +248,7 @@ public final class BatchCycle {
     }
 
     static final String DEFINITIONS = "definitions.tsv";
+    static final String SNAPSHOTS = "views/snapshots";
 
     /** A canonical description of a view: equal exactly when the definitions mean the same. */
     static String describe(ViewDefinition v) {
@@ -215,24 +262,16 @@ public final class BatchCycle {
         for (ViewDefinition view : settings.views()) {
             text.append(view.name()).append('\t').append(describe(view)).append('\n');
         }
-        Path file = snapshotsDir.resolve(DEFINITIONS);
-        Path temp = file.resolveSibling("." + DEFINITIONS + ".tmp");
-        Files.writeString(temp, text);
-        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        LakeFs.writeAtomically(new Path(snapshotsDir, DEFINITIONS), text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private long nextVersion() throws IOException {
-        if (!Files.exists(snapshotsDir)) {
-            return 1;
-        }
-        try (Stream<Path> files = Files.list(snapshotsDir)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.matches("v-\\d{8}\\.snapshot.*"))
-                    .mapToLong(n -> Long.parseLong(n.substring(2, 10))).max().orElse(0) + 1;
-        }
+        return LakeFs.list(snapshotsDir).stream().map(s -> s.getPath().getName()).filter(n -> n.matches("v-\\d{8}\\.snapshot.*"))
+                .mapToLong(n -> Long.parseLong(n.substring(2, 10))).max().orElse(0) + 1;
     }
 
     /** Recomputes every view from the whole lake: the same folds, from an empty snapshot. */
-    public Snapshot replay() throws IOException {
+    public Snapshot replay() throws Exception {
         List<Commit> commits = manifest.commits();
         return fold(Snapshot.empty(), commits, commits);
     }
@@ -243,43 +282,18 @@ public final class BatchCycle {
         return newest.isEmpty() ? Snapshot.empty() : Snapshot.read(newest.get(), views);
     }
 
-    private Snapshot fold(Snapshot base, List<Commit> all, List<Commit> runs) throws IOException {
-        Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
+    private Snapshot fold(Snapshot base, List<Commit> all, List<Commit> runs) throws Exception {
         long horizon = settings.dedupHorizon().toMillis();
-        Map<String, Long> seen = new HashMap<>();
         long firstCut = runs.get(0).cutMillis();
-        // Ids of earlier runs that can still be within the horizon of the runs being folded.
-        List<Commit> earlier = all.stream()
-                .filter(c -> c.run() < runs.get(0).run() && c.cutMillis() >= firstCut - horizon - settings.bucket().toMillis())
-                .toList();
-        for (Commit c : earlier) {
-            LakeReader.forEachRow(eventsDir, c.files(), r -> seen.merge(r.get("id").toString(), LakeSchema.millis(r.get("append_time")), Math::min));
-        }
-        for (Commit run : runs) {
-            List<GenericRecord> rows = new ArrayList<>();
-            LakeReader.forEachRow(eventsDir, run.files(), rows::add);
-            rows.sort(Comparator.comparingLong((GenericRecord r) -> LakeSchema.millis(r.get("append_time")))
-                    .thenComparingInt(r -> (Integer) r.get("kafka_partition"))
-                    .thenComparingLong(r -> (Long) r.get("kafka_offset")));
-            Map<ViewKey, Aggregate> delta = new HashMap<>();
-            for (GenericRecord row : rows) {
-                String id = row.get("id").toString();
-                long appended = LakeSchema.millis(row.get("append_time"));
-                Long first = seen.get(id);
-                if (first != null && appended - first < horizon) {
-                    continue; // a retry within the dedup horizon: counted once
-                }
-                seen.put(id, appended);
-                Event event = LakeSchema.event(row);
-                for (ViewDefinition view : settings.views()) {
-                    if (view.matches(event)) {
-                        ViewKey cell = Snapshot.cell(view.name(), view.group(event), view.windowStart(event.getTime()).toEpochMilli());
-                        delta.computeIfAbsent(cell, k -> Aggregate.empty(view)).fold(event);
-                    }
-                }
-            }
-            delta.forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
-        }
+        long firstRun = runs.get(0).run();
+        // Files of earlier runs that can still hold retries, within the horizon, of the runs folded.
+        List<String> context = all.stream()
+                .filter(c -> c.run() < firstRun && c.cutMillis() >= firstCut - horizon - settings.bucket().toMillis())
+                .flatMap(c -> c.files().stream()).toList();
+        List<String> files = runs.stream().flatMap(c -> c.files().stream()).toList();
+        Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
+        FoldJob.run(engine, settings.views(), eventsDir, context, files, firstRun, settings.dedupHorizon())
+                .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
         Commit last = runs.get(runs.size() - 1);
         return new Snapshot(last.run(), last.cutMillis(), cells);
     }
@@ -295,18 +309,14 @@ public final class BatchCycle {
     }
 
     private List<Path> snapshots() throws IOException {
-        if (!Files.exists(snapshotsDir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(snapshotsDir)) {
-            return files.filter(p -> p.getFileName().toString().matches("v-\\d{8}\\.snapshot")).sorted().toList();
-        }
+        return LakeFs.list(snapshotsDir).stream().map(s -> s.getPath())
+                .filter(p -> p.getName().matches("v-\\d{8}\\.snapshot")).toList();
     }
 
     private void prune() throws IOException {
         List<Path> all = snapshots();
         for (int i = 0; i < all.size() - settings.keepSnapshots(); i++) {
-            Files.delete(all.get(i));
+            LakeFs.delete(all.get(i), false);
         }
     }
 }

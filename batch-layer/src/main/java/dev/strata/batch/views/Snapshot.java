@@ -4,23 +4,22 @@ import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
+import dev.strata.batch.lake.LakeFs;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.flink.core.fs.Path;
 
 /**
  * A batch-view snapshot: for every view, the aggregate of each (group, window) over every event
  * appended before the snapshot's cut. Keys are {@link ViewKey}s with bucket 0. One file, versioned,
- * written whole and renamed into place:
+ * written whole and renamed into place (through the lake's file system):
  *
  * <pre>
  * "STRATASNAP" version(4) run(8) cut(8) entries(8) { key(len+bytes) aggregate(len+bytes) }*
@@ -63,9 +62,8 @@ public final class Snapshot {
     }
 
     public void write(Path file) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(temp)))) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeBytes(MAGIC);
             out.writeInt(VERSION);
             out.writeLong(run);
@@ -80,7 +78,7 @@ public final class Snapshot {
                 out.write(value);
             }
         }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+        LakeFs.writeAtomically(file, bytes.toByteArray());
     }
 
     private static Map<ViewKey, Aggregate> byBytes(Map<ViewKey, Aggregate> cells) {
@@ -95,7 +93,7 @@ public final class Snapshot {
      * @throws IOException for a file that is not a snapshot or has an unknown version
      */
     public static Snapshot read(Path file, Map<String, ViewDefinition> views) throws IOException {
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(LakeFs.read(file)))) {
             byte[] magic = in.readNBytes(MAGIC.length());
             if (!MAGIC.equals(new String(magic, java.nio.charset.StandardCharsets.US_ASCII))) {
                 throw new IOException(file + " is not a Strata snapshot");

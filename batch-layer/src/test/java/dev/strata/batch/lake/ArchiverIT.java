@@ -3,12 +3,13 @@ package dev.strata.batch.lake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.strata.batch.engine.CrashPoints;
+import dev.strata.batch.engine.Engine;
 import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class ArchiverIT {
         long cut1 = pastNow();
         produce(topic, 1_000, 500);
         long cut2 = pastNow();
-        Archiver archiver = new Archiver(lake, KAFKA.bootstrapServers(), registry.url(), topic, Archiver.NONE);
+        Archiver archiver = archiver(topic);
 
         Manifest.Commit first = archiver.archive(cut1).orElseThrow();
         Manifest.Commit second = archiver.archive(cut2).orElseThrow();
@@ -92,20 +93,19 @@ class ArchiverIT {
     }
 
     @ParameterizedTest(name = "crash {0}")
-    @ValueSource(strings = {"before-first-file", "mid-write", "before-commit", "after-commit"})
+    @ValueSource(strings = {"before-first-file", "mid-write", "before-commit", "after-commit", "between-moves"})
     void aCrashAnywhereLeavesEachRecordInTheLakeExactlyOnceAfterRecovery(String point) throws Exception {
         String topic = newTopic();
         produce(topic, 0, 2_500);
         long cut = pastNow();
-        Archiver crashing = new Archiver(lake, KAFKA.bootstrapServers(), registry.url(), topic, reached -> {
-            if (reached.equals(point)) {
-                throw new IOException("injected crash " + point);
-            }
-        });
-        assertThatThrownBy(() -> crashing.archive(cut)).hasMessage("injected crash " + point);
+        CrashPoints.arm(point);
+        try {
+            assertThatThrownBy(() -> archiver(topic).archive(cut)).hasStackTraceContaining("injected crash at " + point);
+        } finally {
+            CrashPoints.arm(null);
+        }
 
-        Archiver restarted = new Archiver(lake, KAFKA.bootstrapServers(), registry.url(), topic, Archiver.NONE);
-        restarted.archive(cut);
+        archiver(topic).archive(cut);
 
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = duck.createStatement()) {
             ResultSet r = sql.executeQuery("SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)) FROM read_parquet('"
@@ -115,8 +115,13 @@ class ArchiverIT {
             assertThat(r.getLong(2)).isEqualTo(2_500);
         }
         try (Stream<Path> files = Files.walk(lake)) {
-            assertThat(files.map(Path::toString)).noneMatch(f -> f.endsWith(ArchiveWriter.IN_PROGRESS));
+            assertThat(files.map(Path::toString)).as("staged or in-progress files left").noneMatch(f -> f.contains("_staging/run-"))
+                    .noneMatch(f -> f.contains("inprogress"));
         }
+    }
+
+    Archiver archiver(String topic) {
+        return new Archiver(LakeFs.root(lake.toString()), Engine.local(2), KAFKA.bootstrapServers(), registry.url(), topic);
     }
 
     String newTopic() {
