@@ -94,6 +94,7 @@ public final class BatchMain implements Callable<Integer> {
 
         BatchCycle cycle() throws Exception {
             List<ViewDefinition> defs = views == null ? ViewConfig.defaults() : ViewConfig.load(views);
+            Engine.initFileSystems();
             org.apache.flink.core.fs.Path root = LakeFs.root(lake);
             Engine engine = engine();
             LOG.info("Batch jobs run on the {}; lake {}", engine.describe(), root);
@@ -179,6 +180,7 @@ public final class BatchMain implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            Engine.initFileSystems();
             List<Manifest.Commit> commits = new Manifest(LakeFs.root(options.lake)).commits();
             System.out.printf("%-6s %-26s %10s %8s %6s%n", "run", "cut", "rows", "skipped", "files");
             for (Manifest.Commit c : commits) {

@@ -1,18 +1,57 @@
 package dev.strata.batch.engine;
 
+import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Where the batch jobs run: a Flink MiniCluster in this JVM (the local stack), or a Flink cluster
- * reached through its JobManager's REST endpoint, to which the job jar is shipped. Every job runs
- * with {@link RuntimeExecutionMode#BATCH}.
+ * Where the batch jobs run: a Flink MiniCluster in this JVM (the local stack), started once and kept
+ * for every job of the process (a cluster start costs seconds, two jobs run per cycle), or a Flink
+ * cluster reached through its JobManager's REST endpoint, to which the job jar is shipped. Every
+ * job runs with {@link RuntimeExecutionMode#BATCH}.
  */
-public record Engine(Optional<String> jobManager, List<String> jars, int parallelism) {
+public final class Engine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+    private final Optional<String> jobManager;
+    private final List<String> jars;
+    private final int parallelism;
+    private MiniCluster miniCluster;
+    private URI miniClusterRest;
+
+    private Engine(Optional<String> jobManager, List<String> jars, int parallelism) {
+        this.jobManager = jobManager;
+        this.jars = jars;
+        this.parallelism = parallelism;
+    }
+
+    private static Configuration flinkConfiguration = new Configuration();
+
+    /**
+     * Reads the Flink configuration of {@code FLINK_CONF_DIR} when set (file-system settings such as
+     * {@code s3.endpoint}, {@code s3.access-key}) and initialises Flink's file systems with it and the
+     * plugins of {@code FLINK_PLUGINS_DIR} (e.g. {@code s3-fs-hadoop/}), so the lake may be on S3 or
+     * HDFS. Without {@code FLINK_CONF_DIR}: the defaults, local and HDFS file systems.
+     */
+    public static synchronized void initFileSystems() {
+        String confDir = System.getenv("FLINK_CONF_DIR");
+        if (confDir != null && !confDir.isBlank()) {
+            flinkConfiguration = org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(confDir);
+            LOG.info("Flink configuration from {}", confDir);
+        }
+        org.apache.flink.core.fs.FileSystem.initialize(flinkConfiguration,
+                org.apache.flink.core.plugin.PluginUtils.createPluginManagerFromRootFolder(flinkConfiguration));
+    }
 
     public static Engine local(int parallelism) {
         return new Engine(Optional.empty(), List.of(), parallelism);
@@ -23,8 +62,8 @@ public record Engine(Optional<String> jobManager, List<String> jars, int paralle
         return new Engine(Optional.of(jobManager), List.of(jar), parallelism);
     }
 
-    public StreamExecutionEnvironment environment() {
-        Configuration conf = new Configuration();
+    public StreamExecutionEnvironment environment() throws Exception {
+        Configuration conf = new Configuration(flinkConfiguration);
         conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
         StreamExecutionEnvironment env;
         if (jobManager.isPresent()) {
@@ -36,13 +75,41 @@ public record Engine(Optional<String> jobManager, List<String> jars, int paralle
             env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort.substring(0, colon),
                     Integer.parseInt(hostPort.substring(colon + 1)), conf, jars.toArray(String[]::new));
         } else {
-            env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+            URI rest = miniCluster();
+            // No jar: the MiniCluster shares this JVM's classpath.
+            env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(), rest.getPort(), conf);
         }
         env.setParallelism(parallelism);
+        // No operator of the batch jobs keeps or mutates a record it has passed on: skip the defensive copies.
+        env.getConfig().enableObjectReuse();
         return env;
+    }
+
+    private synchronized URI miniCluster() throws Exception {
+        if (miniCluster == null) {
+            Configuration conf = new Configuration(flinkConfiguration);
+            conf.set(RestOptions.ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+            conf.set(RestOptions.BIND_PORT, "0");
+            MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+                    .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
+            cluster.start();
+            miniCluster = cluster;
+            miniClusterRest = cluster.getRestAddress().get();
+            LOG.info("Flink MiniCluster for the batch jobs at {}", miniClusterRest);
+        }
+        return miniClusterRest;
     }
 
     public String describe() {
         return jobManager.map(j -> "Flink cluster " + j).orElse("local Flink MiniCluster") + ", parallelism " + parallelism;
+    }
+
+    @Override
+    public synchronized void close() throws Exception {
+        if (miniCluster != null) {
+            miniCluster.close();
+            miniCluster = null;
+        }
     }
 }

@@ -63,15 +63,31 @@ public final class LakeSchema {
     public static Event event(GenericRecord r) {
         Map<String, String> attributes = new HashMap<>();
         ((Map<?, ?>) r.get("attributes")).forEach((k, v) -> attributes.put(k.toString(), v.toString()));
-        return Event.newBuilder().setId(r.get("id").toString()).setSource(r.get("source").toString())
-                .setType(r.get("type").toString()).setTime(Instant.ofEpochMilli(millis(r.get("time"))))
-                .setValue((Double) r.get("value")).setAttributes(attributes)
-                .setIngestTime(Instant.ofEpochMilli(millis(r.get("ingest_time")))).build();
+        // The all-arguments constructor: the builder validates and copies every field (a hot path of the recompute).
+        return new Event(r.get("id").toString(), r.get("source").toString(), r.get("type").toString(),
+                Instant.ofEpochMilli(millis(r.get("time"))), (Double) r.get("value"), attributes,
+                Instant.ofEpochMilli(millis(r.get("ingest_time"))));
     }
 
     /** The Hive-style partition of an event time: {@code date=YYYY-MM-DD/hour=HH}. */
     public static String partitionOf(long eventTimeMillis) {
+        long hour = Math.floorDiv(eventTimeMillis, 3_600_000L);
+        LastPartition last = LAST_PARTITION.get();
+        if (last.name != null && last.hour == hour) {
+            return last.name; // the events of a run mostly share a few hours: format each hour once
+        }
         ZonedDateTime t = Instant.ofEpochMilli(eventTimeMillis).atZone(ZoneOffset.UTC);
-        return String.format("date=%04d-%02d-%02d/hour=%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(), t.getHour());
+        String partition = String.format("date=%04d-%02d-%02d/hour=%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
+                t.getHour());
+        last.hour = hour;
+        last.name = partition;
+        return partition;
     }
+
+    private static final class LastPartition {
+        long hour;
+        String name;
+    }
+
+    private static final ThreadLocal<LastPartition> LAST_PARTITION = ThreadLocal.withInitial(LastPartition::new);
 }

@@ -45,6 +45,7 @@ class ArchiverIT {
     static final Instant BASE = Instant.parse("2026-03-01T10:00:00Z");
 
     static RegistryServer registry;
+    static Engine engine;
 
     @TempDir Path lake;
 
@@ -52,11 +53,15 @@ class ArchiverIT {
     static void startRegistry() throws Exception {
         registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0)
                 .withTopic("archive-schemas-" + ProcessHandle.current().pid()));
+        engine = Engine.local(2);
     }
 
     @AfterAll
-    static void stopRegistry() {
+    static void stopRegistry() throws Exception {
         registry.close();
+        if (engine != null) {
+            engine.close();
+        }
     }
 
     @Test
@@ -121,7 +126,7 @@ class ArchiverIT {
     }
 
     Archiver archiver(String topic) {
-        return new Archiver(LakeFs.root(lake.toString()), Engine.local(2), KAFKA.bootstrapServers(), registry.url(), topic);
+        return new Archiver(LakeFs.root(lake.toString()), engine, KAFKA.bootstrapServers(), registry.url(), topic);
     }
 
     String newTopic() {

@@ -57,8 +57,8 @@ class BatchCycleIT {
         String events = KAFKA.createTopic("batch-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String commits = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
         try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0)
-                .withTopic("batch-schemas-" + ProcessHandle.current().pid()))) {
-            Engine engine = Engine.local(2);
+                .withTopic("batch-schemas-" + ProcessHandle.current().pid()));
+                Engine engine = Engine.local(2)) {
             org.apache.flink.core.fs.Path root = LakeFs.root(lake.toString());
             Archiver archiver = new Archiver(root, engine, KAFKA.bootstrapServers(), registry.url(), events);
             // A one-millisecond bucket and no margin: the test's cuts fall right after what it produced.

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code strata bench ...}: benchmarks against a stack of their own, started and stopped here. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): they print figures.",
-        subcommands = BenchCommand.Ingest.class)
+        subcommands = {BenchCommand.Ingest.class, BenchCommand.Batch.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Override
@@ -52,13 +52,8 @@ final class BenchCommand implements Callable<Integer> {
             int http = freePort();
             int mqtt = freePort();
             Path token = dataDir.resolve("local.token");
-            List<Supervisor.Launch> launches = List.of(
-                    new Supervisor.Launch(Component.KAFKA, List.of("--data", dataDir.resolve("kafka").toString(),
-                            "--port", Integer.toString(kafka), "--controller-port", Integer.toString(freePort())),
-                            "Kafka", host, List.of(kafka)),
-                    new Supervisor.Launch(Component.REGISTRY, List.of("--bootstrap-servers", host + ":" + kafka,
-                            "--port", Integer.toString(registry)), "Schema registry", host, List.of(registry)),
-                    new Supervisor.Launch(Component.GATEWAY, List.of("--bootstrap-servers", host + ":" + kafka,
+            List<Supervisor.Launch> launches = new ArrayList<>(kafkaAndRegistry(dataDir, host, kafka, registry));
+            launches.add(new Supervisor.Launch(Component.GATEWAY, List.of("--bootstrap-servers", host + ":" + kafka,
                             "--registry-url", "http://" + host + ":" + registry,
                             "--http-port", Integer.toString(http), "--mqtt-port", Integer.toString(mqtt),
                             "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
@@ -91,6 +86,65 @@ final class BenchCommand implements Callable<Integer> {
                 deleteRecursively(dataDir);
             }
         }
+    }
+
+    @Command(name = "batch", mixinStandardHelpOptions = true, description = {
+            "Starts Kafka and the registry (free ports, a fresh data directory), produces --events events, then measures:",
+            "Kafka's own consumer performance tool and the archive (a Flink batch job) over the same records, and",
+            "DuckDB and the full recompute (a Flink batch job) over the same Parquet files. Prints rows/s and ratios."})
+    static final class Batch implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "1000000", description = "Default: ${DEFAULT-VALUE}")
+        int events;
+
+        @Option(names = "--report", description = "Also write the report (Markdown) here. Default: data/bench/batch-<time>.md")
+        Path report;
+
+        @Override
+        public Integer call() throws Exception {
+            Path home = StrataCli.home();
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            Path dataDir = home.resolve("data/bench/stack-" + stamp);
+            Path reportFile = report != null ? report : home.resolve("data/bench/batch-" + stamp + ".md");
+            String host = "127.0.0.1";
+            int kafka = freePort();
+            int registry = freePort();
+            Supervisor stack = new Supervisor(home, dataDir, kafkaAndRegistry(dataDir, host, kafka, registry), System.err);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    stack.stop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-shutdown"));
+            try {
+                stack.start();
+                List<String> args = List.of("--bootstrap-servers", host + ":" + kafka,
+                        "--registry-url", "http://" + host + ":" + registry, "--events", Integer.toString(events),
+                        "--lake", dataDir.resolve("lake").toString(), "--report", reportFile.toString());
+                Process bench = new ProcessBuilder(Component.BENCH_BATCH.command(home, args)).inheritIO().start();
+                int code = bench.waitFor();
+                if (code == 0) {
+                    System.err.println("strata: report written to " + reportFile);
+                }
+                return code;
+            } catch (Supervisor.StartupFailure e) {
+                System.err.println("strata: " + e.getMessage());
+                return 1;
+            } finally {
+                stack.stop();
+                deleteRecursively(dataDir);
+            }
+        }
+    }
+
+    static List<Supervisor.Launch> kafkaAndRegistry(Path dataDir, String host, int kafka, int registry) throws IOException {
+        return List.of(
+                new Supervisor.Launch(Component.KAFKA, List.of("--data", dataDir.resolve("kafka").toString(),
+                        "--port", Integer.toString(kafka), "--controller-port", Integer.toString(freePort())),
+                        "Kafka", host, List.of(kafka)),
+                new Supervisor.Launch(Component.REGISTRY, List.of("--bootstrap-servers", host + ":" + kafka,
+                        "--port", Integer.toString(registry)), "Schema registry", host, List.of(registry)));
     }
 
     static int freePort() throws IOException {

@@ -25,7 +25,8 @@ public enum Component {
     BATCH("batch", "batch-layer", "dev.strata.batch.BatchMain", List.of("-Xmx1g"),
             "The batch layer: `batch run`, `status`, `replay`, `rollback`, `scheduler`."),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
-    BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null);
+    BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null),
+    BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null);
 
     /** A line a component prints on stdout once it serves: {@code READY <name> <endpoint>}. */
     public static final String READY_PREFIX = "READY ";

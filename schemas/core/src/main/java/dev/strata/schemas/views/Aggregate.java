@@ -3,6 +3,7 @@ package dev.strata.schemas.views;
 import dev.strata.schemas.Event;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
@@ -36,6 +37,9 @@ public final class Aggregate {
     double max = Double.NEGATIVE_INFINITY;
     KllDoublesSketch quantiles;
     final Map<String, Union> distinct = new LinkedHashMap<>();
+    /** The distinct measures' fields and unions (those of {@link #distinct}) as arrays: fold is hot. */
+    private String[] distinctFields = new String[0];
+    private Union[] distinctUnions = new Union[0];
 
     private Aggregate(ViewDefinition view) {
         this.view = view;
@@ -47,8 +51,14 @@ public final class Aggregate {
         if (view.hasQuantiles()) {
             a.quantiles = KllDoublesSketch.newHeapInstance(KLL_K);
         }
-        for (Measure m : view.distinctMeasures()) {
-            a.distinct.put(m.name(), new Union(HLL_LG_K));
+        List<Measure> distinctMeasures = view.distinctMeasures();
+        a.distinctFields = new String[distinctMeasures.size()];
+        a.distinctUnions = new Union[distinctMeasures.size()];
+        for (int i = 0; i < distinctMeasures.size(); i++) {
+            Measure m = distinctMeasures.get(i);
+            a.distinctFields[i] = m.field();
+            a.distinctUnions[i] = new Union(HLL_LG_K);
+            a.distinct.put(m.name(), a.distinctUnions[i]);
         }
         return a;
     }
@@ -70,8 +80,8 @@ public final class Aggregate {
                 quantiles.update(value);
             }
         }
-        for (Measure m : view.distinctMeasures()) {
-            distinct.get(m.name()).update(ViewDefinition.field(event, m.field()));
+        for (int i = 0; i < distinctUnions.length; i++) {
+            distinctUnions[i].update(ViewDefinition.field(event, distinctFields[i]));
         }
         return this;
     }
