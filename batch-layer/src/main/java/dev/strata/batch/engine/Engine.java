@@ -1,14 +1,21 @@
 package dev.strata.batch.engine;
 
-import java.net.URI;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.PipelineExecutor;
+import org.apache.flink.core.execution.PipelineExecutorFactory;
+import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +34,6 @@ public final class Engine implements AutoCloseable {
     private final List<String> jars;
     private final int parallelism;
     private MiniCluster miniCluster;
-    private URI miniClusterRest;
 
     private Engine(Optional<String> jobManager, List<String> jars, int parallelism) {
         this.jobManager = jobManager;
@@ -75,9 +81,12 @@ public final class Engine implements AutoCloseable {
             env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort.substring(0, colon),
                     Integer.parseInt(hostPort.substring(colon + 1)), conf, jars.toArray(String[]::new));
         } else {
-            URI rest = miniCluster();
-            // No jar: the MiniCluster shares this JVM's classpath.
-            env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(), rest.getPort(), conf);
+            // Straight to the kept MiniCluster (no REST round trips: the REST client polls a job's
+            // result with a back-off of up to 2 s); the MiniCluster shares this JVM's classpath.
+            MiniCluster cluster = miniCluster();
+            conf.set(DeploymentOptions.TARGET, EXECUTOR);
+            conf.set(DeploymentOptions.ATTACHED, true);
+            env = new StreamExecutionEnvironment(new KeptMiniCluster(cluster), conf, Engine.class.getClassLoader());
         }
         env.setParallelism(parallelism);
         // No operator of the batch jobs keeps or mutates a record it has passed on: skip the defensive copies.
@@ -85,7 +94,41 @@ public final class Engine implements AutoCloseable {
         return env;
     }
 
-    private synchronized URI miniCluster() throws Exception {
+    private static final String EXECUTOR = "strata-kept-minicluster";
+
+    /** Runs pipelines on one MiniCluster, as Flink's own test utilities do. */
+    private record KeptMiniCluster(MiniCluster cluster) implements PipelineExecutorServiceLoader {
+        @Override
+        public PipelineExecutorFactory getExecutorFactory(Configuration configuration) {
+            return new PipelineExecutorFactory() {
+                @Override
+                public String getName() {
+                    return EXECUTOR;
+                }
+
+                @Override
+                public boolean isCompatibleWith(Configuration c) {
+                    return true;
+                }
+
+                @Override
+                public PipelineExecutor getExecutor(Configuration c) {
+                    return (pipeline, conf, classLoader) -> {
+                        StreamGraph graph = PipelineExecutorUtils.getStreamGraph(pipeline, conf);
+                        return cluster.submitJob(graph).thenApply(submitted -> new MiniClusterJobClient(submitted.getJobID(),
+                                cluster, classLoader, MiniClusterJobClient.JobFinalizationBehavior.NOTHING));
+                    };
+                }
+            };
+        }
+
+        @Override
+        public Stream<String> getExecutorNames() {
+            return Stream.of(EXECUTOR);
+        }
+    }
+
+    private synchronized MiniCluster miniCluster() throws Exception {
         if (miniCluster == null) {
             Configuration conf = new Configuration(flinkConfiguration);
             conf.set(RestOptions.ADDRESS, "127.0.0.1");
@@ -95,10 +138,9 @@ public final class Engine implements AutoCloseable {
                     .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
             cluster.start();
             miniCluster = cluster;
-            miniClusterRest = cluster.getRestAddress().get();
-            LOG.info("Flink MiniCluster for the batch jobs at {}", miniClusterRest);
+            LOG.info("Flink MiniCluster for the batch jobs started (REST at {})", cluster.getRestAddress().get());
         }
-        return miniClusterRest;
+        return miniCluster;
     }
 
     public String describe() {
