@@ -58,33 +58,11 @@ final class BenchCommand implements Callable<Integer> {
                             "--http-port", Integer.toString(http), "--mqtt-port", Integer.toString(mqtt),
                             "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
                             "--create-token", token.toString()), "Gateway", host, List.of(http, mqtt)));
-            Supervisor stack = new Supervisor(home, dataDir, launches, System.err);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    stack.stop();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "bench-shutdown"));
-            try {
-                stack.start();
-                List<String> args = new ArrayList<>(List.of("--bootstrap-servers", host + ":" + kafka,
-                        "--gateway-http", "http://" + host + ":" + http, "--gateway-mqtt-port", Integer.toString(mqtt),
-                        "--token-file", token.toString(), "--duration", duration.toString(),
-                        "--mosquitto", mosquitto.toString(), "--report", reportFile.toString()));
-                Process bench = new ProcessBuilder(Component.BENCH_INGEST.command(home, args)).inheritIO().start();
-                int code = bench.waitFor();
-                if (code == 0) {
-                    System.err.println("strata: report written to " + reportFile);
-                }
-                return code;
-            } catch (Supervisor.StartupFailure e) {
-                System.err.println("strata: " + e.getMessage());
-                return 1;
-            } finally {
-                stack.stop();
-                deleteRecursively(dataDir);
-            }
+            List<String> args = List.of("--bootstrap-servers", host + ":" + kafka,
+                    "--gateway-http", "http://" + host + ":" + http, "--gateway-mqtt-port", Integer.toString(mqtt),
+                    "--token-file", token.toString(), "--duration", duration.toString(),
+                    "--mosquitto", mosquitto.toString(), "--report", reportFile.toString());
+            return runAgainst(home, dataDir, launches, Component.BENCH_INGEST, args, reportFile);
         }
     }
 
@@ -109,32 +87,41 @@ final class BenchCommand implements Callable<Integer> {
             String host = "127.0.0.1";
             int kafka = freePort();
             int registry = freePort();
-            Supervisor stack = new Supervisor(home, dataDir, kafkaAndRegistry(dataDir, host, kafka, registry), System.err);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    stack.stop();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "bench-shutdown"));
+            List<String> args = List.of("--bootstrap-servers", host + ":" + kafka,
+                    "--registry-url", "http://" + host + ":" + registry, "--events", Integer.toString(events),
+                    "--lake", dataDir.resolve("lake").toString(), "--report", reportFile.toString());
+            return runAgainst(home, dataDir, kafkaAndRegistry(dataDir, host, kafka, registry), Component.BENCH_BATCH, args,
+                    reportFile);
+        }
+    }
+
+    /**
+     * Starts {@code launches} as a stack of the bench's own, runs the {@code driver} against it, then
+     * stops the stack and deletes its data, whatever happens (Ctrl-C included).
+     */
+    static int runAgainst(Path home, Path dataDir, List<Supervisor.Launch> launches, Component driver, List<String> args,
+            Path reportFile) throws Exception {
+        Supervisor stack = new Supervisor(home, dataDir, launches, System.err);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                stack.start();
-                List<String> args = List.of("--bootstrap-servers", host + ":" + kafka,
-                        "--registry-url", "http://" + host + ":" + registry, "--events", Integer.toString(events),
-                        "--lake", dataDir.resolve("lake").toString(), "--report", reportFile.toString());
-                Process bench = new ProcessBuilder(Component.BENCH_BATCH.command(home, args)).inheritIO().start();
-                int code = bench.waitFor();
-                if (code == 0) {
-                    System.err.println("strata: report written to " + reportFile);
-                }
-                return code;
-            } catch (Supervisor.StartupFailure e) {
-                System.err.println("strata: " + e.getMessage());
-                return 1;
-            } finally {
                 stack.stop();
-                deleteRecursively(dataDir);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+        }, "bench-shutdown"));
+        try {
+            stack.start();
+            int code = new ProcessBuilder(driver.command(home, args)).inheritIO().start().waitFor();
+            if (code == 0) {
+                System.err.println("strata: report written to " + reportFile);
+            }
+            return code;
+        } catch (Supervisor.StartupFailure e) {
+            System.err.println("strata: " + e.getMessage());
+            return 1;
+        } finally {
+            stack.stop();
+            deleteRecursively(dataDir);
         }
     }
 
