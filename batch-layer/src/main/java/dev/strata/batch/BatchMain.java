@@ -6,6 +6,7 @@ import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
+import dev.strata.schemas.JobJar;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.ViewConfig;
@@ -107,18 +108,7 @@ public final class BatchMain implements Callable<Integer> {
             if (jobManager == null || jobManager.isBlank()) {
                 return Engine.local(parallelism);
             }
-            return Engine.cluster(jobManager, jobJar().toString(), parallelism);
-        }
-
-        private Path jobJar() throws java.io.IOException {
-            if (jar != null) {
-                return jar;
-            }
-            Path target = Path.of(System.getProperty("strata.home", "."), "batch-layer", "target");
-            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(target)) {
-                return files.filter(f -> f.getFileName().toString().matches("strata-batch-layer-.*-job\\.jar")).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no job jar in " + target + ": build with ./mvnw package"));
-            }
+            return Engine.cluster(jobManager, (jar != null ? jar : JobJar.of("batch-layer")).toString(), parallelism);
         }
     }
 

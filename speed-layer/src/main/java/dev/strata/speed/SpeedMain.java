@@ -1,5 +1,6 @@
 package dev.strata.speed;
 
+import dev.strata.schemas.JobJar;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
@@ -144,7 +145,7 @@ public final class SpeedMain implements Callable<Integer> {
             if (hostPort.length != 2) {
                 throw new IllegalArgumentException("--jobmanager must be HOST:PORT, e.g. flink-jobmanager:8081; got " + jobManager);
             }
-            Path jobJar = jar != null ? jar : findJobJar();
+            Path jobJar = jar != null ? jar : JobJar.of("speed-layer");
             List<ViewDefinition> views = parent.viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(parent.viewsFile);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
                     hostPort[0], Integer.parseInt(hostPort[1]), new Configuration(), jobJar.toString());
@@ -155,16 +156,6 @@ public final class SpeedMain implements Callable<Integer> {
             JobClient job = env.executeAsync("strata-speed-layer");
             System.out.println("Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName() + ")");
             return 0;
-        }
-
-        static Path findJobJar() throws IOException {
-            Path target = Path.of(System.getProperty("strata.home", ".")).resolve("speed-layer/target");
-            try (Stream<Path> files = Files.list(target)) {
-                return files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no job jar in " + target + ": run ./mvnw package -DskipTests"));
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new IllegalStateException("no job jar in " + target + ": run ./mvnw package -DskipTests", e);
-            }
         }
     }
 
