@@ -135,7 +135,9 @@ class BatchCrashIT {
 
     Process start(String registryUrl, String events, String commits, String crashAt) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path")));
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                // Finds retry candidates with Flink's sort here; BatchCycleIT runs the in-memory hash set.
+                "-Dstrata.batch.in-memory-rows-per-subtask=0"));
         if (crashAt != null) {
             command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
         }

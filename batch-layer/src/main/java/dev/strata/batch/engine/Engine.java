@@ -8,6 +8,7 @@ import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.NettyShuffleEnvironmentOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.PipelineExecutor;
 import org.apache.flink.core.execution.PipelineExecutorFactory;
@@ -66,6 +67,10 @@ public final class Engine implements AutoCloseable {
     /** {@code HOST:PORT} of a JobManager's REST endpoint and the job jar to ship. */
     public static Engine cluster(String jobManager, String jar, int parallelism) {
         return new Engine(Optional.of(jobManager), List.of(jar), parallelism);
+    }
+
+    public int parallelism() {
+        return parallelism;
     }
 
     public StreamExecutionEnvironment environment() throws Exception {
@@ -134,6 +139,10 @@ public final class Engine implements AutoCloseable {
             conf.set(RestOptions.ADDRESS, "127.0.0.1");
             conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
             conf.set(RestOptions.BIND_PORT, "0");
+            if (!flinkConfiguration.containsKey(NettyShuffleEnvironmentOptions.SHUFFLE_COMPRESSION_CODEC.key())) {
+                // Shuffled data never leaves this process: compressing it (LZ4 by default) only costs CPU.
+                conf.set(NettyShuffleEnvironmentOptions.SHUFFLE_COMPRESSION_CODEC, NettyShuffleEnvironmentOptions.CompressionCodec.NONE);
+            }
             MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
                     .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
             cluster.start();

@@ -1,61 +1,70 @@
 package dev.strata.batch.engine;
 
-import dev.strata.batch.lake.LakeSchema;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.DataInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.java.tuple.Tuple2;
-import org.apache.flink.api.java.tuple.Tuple5;
-import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.formats.parquet.avro.AvroParquetReaders;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.binary.BinaryStringData;
 import org.apache.flink.util.CloseableIterator;
 
 /**
- * The batch views of some runs as two Flink batch jobs. First the retries: every row of the runs
- * (and, for recognising retries only, of earlier runs within the dedup horizon) is reduced to a
- * small tuple (id hash, id, append time, position) → key by the id hash → per id, in append order,
- * a row appended less than the horizon after the last counted one is a retry; the positions of the
- * retries in the folded runs come back to the client (a small set: retries are rare). Then the fold,
- * without any shuffle: each subtask folds the rows of its files that are not retries into cells with
- * the shared monoid ({@link Aggregate}) and emits its partial cells, which the client merges. The
- * same code folds one new run into the previous snapshot and recomputes everything for a replay.
+ * The batch views of some runs as two Flink batch jobs over a few columns of the lake each
+ * ({@link LakeColumns}). First the candidates: the 64-bit hash of every row's id (of the folded runs
+ * and, for recognising retries only, of earlier runs within the dedup horizon) → key by it → the
+ * hashes seen more than once come back to the client (a small set: retries are rare). Then the
+ * fold, without any shuffle: each subtask folds the rows of its files whose id hash is not a
+ * candidate into cells with the shared monoid ({@link Aggregate}) and emits its partial cells and
+ * the candidate rows themselves. The client decides exactly, by the ids themselves, which candidate
+ * rows are retries (per id in append order, a row appended less than the horizon after the last
+ * counted one), folds the others and merges everything. The same code folds one new run into the
+ * previous snapshot and recomputes everything for a replay.
  */
 public final class FoldJob {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FoldJob.class);
+    /** The first field of a candidate row in the fold's output; a cell's first field is its key (never empty). */
+    private static final byte[] CANDIDATE = new byte[0];
 
     private FoldJob() {}
 
     /**
      * Folds the rows of {@code runFiles} (runs numbered {@code >= firstRun}); {@code contextFiles}
-     * are earlier runs' files read only to recognise retries. Returns the cells of the folded rows.
+     * are earlier runs' files read only to recognise retries; {@code rows} is how many rows all of
+     * them hold. Returns the cells of the folded rows.
      */
     public static Map<ViewKey, Aggregate> run(Engine engine, List<ViewDefinition> views, Path eventsDir,
-            List<String> contextFiles, List<String> runFiles, long firstRun, Duration dedupHorizon) throws Exception {
+            List<String> contextFiles, List<String> runFiles, long rows, long firstRun, Duration dedupHorizon) throws Exception {
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         if (runFiles.isEmpty()) {
             return cells;
@@ -63,74 +72,94 @@ public final class FoldJob {
         long started = System.nanoTime();
         List<String> all = new ArrayList<>(contextFiles);
         all.addAll(runFiles);
-        HashSet<Long> retries = new HashSet<>();
-        StreamExecutionEnvironment ids = engine.environment();
-        try (CloseableIterator<Long> found = ids
-                .fromSource(lakeFiles(eventsDir, all), WatermarkStrategy.noWatermarks(), "lake files").name("lake files")
-                .map(new ToIdRow()).returns(ID_ROW).name("ids")
-                .keyBy(new ByIdHash())
-                .transform("retries by id", Types.LONG, new Retries(dedupHorizon.toMillis(), firstRun))
-                .executeAndCollect("strata batch retries, runs " + firstRun + "+")) {
-            found.forEachRemaining(retries::add); // read while the job runs: the collect sink waits for the client
+        LongHashSet candidates = new LongHashSet();
+        long rowsPerSubtask = rows / Math.max(1, engine.parallelism());
+        boolean inMemory = rowsPerSubtask <= inMemoryLimit();
+        DataStream<Long> hashes = engine.environment()
+                .fromSource(LakeColumns.of(List.of("id")).source(eventsDir, all), WatermarkStrategy.noWatermarks(), "lake ids")
+                .name("lake ids")
+                .map(new IdHash()).returns(Types.LONG).name("id hashes");
+        DataStream<Long> repeated = inMemory
+                ? hashes.partitionCustom(new ByHash(), new Identity()).transform("hashes seen twice (in memory)", Types.LONG,
+                        new RepeatedInMemory((int) rowsPerSubtask))
+                : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", Types.LONG, new Repeated());
+        try (CloseableIterator<Long> found = repeated.executeAndCollect("strata batch retry candidates, runs " + firstRun + "+")) {
+            while (found.hasNext()) { // read while the job runs: the collect sink waits for the client
+                candidates.add(found.next());
+            }
         }
-        long retriesFound = System.nanoTime();
+        long candidatesFound = System.nanoTime();
         Map<String, ViewDefinition> byName = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
-        StreamExecutionEnvironment fold = engine.environment();
-        try (CloseableIterator<Tuple2<byte[], byte[]>> partials = fold
-                .fromSource(lakeFiles(eventsDir, runFiles), WatermarkStrategy.noWatermarks(), "lake files").name("lake files")
+        boolean withAttributes = views.stream().anyMatch(ViewDefinition::readsAttributes);
+        List<String> foldColumns = new ArrayList<>(LakeColumns.Events.columns(withAttributes));
+        foldColumns.addAll(List.of("id", "append_time", "kafka_partition", "kafka_offset", "run"));
+        LakeColumns columns = LakeColumns.of(foldColumns);
+        List<Candidate> candidateRows = new ArrayList<>();
+        try (CloseableIterator<Tuple2<byte[], byte[]>> partials = engine.environment()
+                .fromSource(columns.source(eventsDir, candidates.isEmpty() ? runFiles : all), WatermarkStrategy.noWatermarks(),
+                        "lake rows").name("lake rows")
                 .transform("fold views", Types.TUPLE(Types.PRIMITIVE_ARRAY(Types.BYTE), Types.PRIMITIVE_ARRAY(Types.BYTE)),
-                        new FoldCells(views, retries))
+                        new FoldCells(views, candidates, firstRun, columns, withAttributes))
                 .executeAndCollect("strata batch fold, runs " + firstRun + "+")) {
             while (partials.hasNext()) {
                 Tuple2<byte[], byte[]> partial = partials.next();
+                if (partial.f0.length == 0) {
+                    candidateRows.add(Candidate.decode(partial.f1));
+                    continue;
+                }
                 ViewKey cell = ViewKey.decode(partial.f0);
                 Aggregate aggregate = AggregateCodec.decode(byName.get(cell.view()), partial.f1);
                 cells.merge(cell, aggregate, Aggregate::merge);
             }
         }
-        LOG.info("Fold of {} file(s) (+{} for retries): {} retries skipped, {} cells; {} ms for the retries, {} ms for the fold",
-                runFiles.size(), contextFiles.size(), retries.size(), cells.size(), (retriesFound - started) / 1_000_000,
-                (System.nanoTime() - retriesFound) / 1_000_000);
+        List<Candidate> counted = counted(candidateRows, dedupHorizon.toMillis());
+        Cells folded = new Cells(views);
+        counted.stream().filter(c -> c.run() >= firstRun).forEach(c -> folded.fold(c.event()));
+        folded.addTo(cells);
+        long retries = candidateRows.stream().filter(c -> c.run() >= firstRun).count()
+                - counted.stream().filter(c -> c.run() >= firstRun).count();
+        LOG.info("Fold of {} file(s) (+{} for retries): {} candidate rows ({}), {} retries skipped, {} cells; {} ms for the "
+                + "candidates, {} ms for the fold", runFiles.size(), contextFiles.size(), candidateRows.size(),
+                inMemory ? "hashed in memory" : "sorted", retries, cells.size(),
+                (candidatesFound - started) / 1_000_000, (System.nanoTime() - candidatesFound) / 1_000_000);
         return cells;
     }
 
-    private static FileSource<GenericRecord> lakeFiles(Path eventsDir, List<String> files) {
-        return FileSource.forRecordStreamFormat(AvroParquetReaders.forGenericRecord(LakeSchema.ROW),
-                files.stream().map(f -> new Path(eventsDir, f)).toArray(Path[]::new)).build();
-    }
-
-    /** A row's place in Kafka as one number: partition in the top 16 bits, offset below. */
-    static long position(GenericRecord row) {
-        return ((long) (Integer) row.get("kafka_partition") << 48) | (Long) row.get("kafka_offset");
-    }
-
-    /** (id hash, id, append time, position, run). */
-    static final TypeInformation<Tuple5<Long, String, Long, Long, Long>> ID_ROW =
-            Types.TUPLE(Types.LONG, Types.STRING, Types.LONG, Types.LONG, Types.LONG);
-
-    static final class ToIdRow implements MapFunction<GenericRecord, Tuple5<Long, String, Long, Long, Long>> {
-        @Override
-        public Tuple5<Long, String, Long, Long, Long> map(GenericRecord row) {
-            String id = row.get("id").toString();
-            return Tuple5.of(idHash(id), id, LakeSchema.millis(row.get("append_time")), position(row), (Long) row.get("run"));
+    /**
+     * The rows that count: per id, in append order (position breaks ties), a row appended less than
+     * the horizon after the last counted one of its id is a retry.
+     */
+    static List<Candidate> counted(List<Candidate> rows, long horizonMillis) {
+        List<Candidate> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparing(Candidate::id).thenComparingLong(Candidate::appendTime)
+                .thenComparingLong(Candidate::position));
+        List<Candidate> counted = new ArrayList<>();
+        String id = null;
+        long lastCounted = Long.MIN_VALUE;
+        for (Candidate row : sorted) {
+            if (!row.id().equals(id)) {
+                id = row.id();
+                lastCounted = Long.MIN_VALUE;
+            }
+            if (lastCounted != Long.MIN_VALUE && row.appendTime() - lastCounted < horizonMillis) {
+                continue;
+            }
+            lastCounted = row.appendTime();
+            counted.add(row);
         }
+        return counted;
     }
 
     /**
-     * The 64-bit hash of the id: a fixed-length key sorts far faster than a string in Flink's batch
-     * shuffle. Ids that collide share a group; {@link Retries} tells them apart by the id itself.
+     * The 64-bit hash of an id's UTF-8 bytes (FNV-1a, then a murmur3 finaliser to spread the bits):
+     * a fixed-length key sorts far faster than a string in Flink's batch shuffle. Ids that collide
+     * are both candidates and told apart by the client.
      */
-    static final class ByIdHash implements KeySelector<Tuple5<Long, String, Long, Long, Long>, Long> {
-        @Override
-        public Long getKey(Tuple5<Long, String, Long, Long, Long> row) {
-            return row.f0;
-        }
-    }
-
-    static long idHash(String id) {
-        long h = 0xcbf29ce484222325L; // FNV-1a, then a murmur3 finaliser to spread the bits
-        for (int i = 0; i < id.length(); i++) {
-            h ^= id.charAt(i);
+    static long idHash(StringData id) {
+        BinaryStringData bytes = (BinaryStringData) id; // read in place: no copy per row
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0, n = bytes.getSizeInBytes(); i < n; i++) {
+            h ^= bytes.byteAt(i) & 0xff;
             h *= 0x100000001b3L;
         }
         h ^= h >>> 33;
@@ -139,103 +168,282 @@ public final class FoldJob {
         return h;
     }
 
-    /**
-     * The rows of one id hash, by id then append order (position breaks ties); a row appended less
-     * than the horizon after the last counted one of its id is a retry. Emits the positions of the
-     * retries in the folded runs. An operator on the keyed stream: in BATCH mode its input arrives
-     * sorted by key, so a group ends where the key changes (or the input ends) — no window state and
-     * no hand-over to another thread, as a full-window partition would have.
-     */
-    static final class Retries extends AbstractStreamOperator<Long>
-            implements OneInputStreamOperator<Tuple5<Long, String, Long, Long, Long>, Long>, BoundedOneInput {
-        private final long horizonMillis;
-        private final long firstRun;
-        private transient List<Tuple5<Long, String, Long, Long, Long>> group;
-
-        Retries(long horizonMillis, long firstRun) {
-            this.horizonMillis = horizonMillis;
-            this.firstRun = firstRun;
-        }
-
+    static final class IdHash implements MapFunction<RowData, Long> {
         @Override
-        public void processElement(StreamRecord<Tuple5<Long, String, Long, Long, Long>> element) {
-            Tuple5<Long, String, Long, Long, Long> row = element.getValue();
-            if (group == null) {
-                group = new ArrayList<>();
-            } else if (!group.isEmpty() && !group.get(0).f0.equals(row.f0)) {
-                flush();
-            }
-            group.add(row.copy()); // object reuse: the input may refill it
+        public Long map(RowData row) {
+            return idHash(row.getString(0));
         }
+    }
 
+    static final class Identity implements KeySelector<Long, Long> {
         @Override
-        public void endInput() {
-            if (group != null) {
-                flush();
-            }
-        }
-
-        private void flush() {
-            if (group.size() > 1) {
-                group.sort(Comparator.comparing((Tuple5<Long, String, Long, Long, Long> r) -> r.f1)
-                        .thenComparingLong(r -> r.f2).thenComparingLong(r -> r.f3));
-                String id = null;
-                long lastCounted = Long.MIN_VALUE;
-                for (Tuple5<Long, String, Long, Long, Long> row : group) {
-                    if (!row.f1.equals(id)) { // another id with the same hash
-                        id = row.f1;
-                        lastCounted = Long.MIN_VALUE;
-                    }
-                    if (lastCounted != Long.MIN_VALUE && row.f2 - lastCounted < horizonMillis) {
-                        if (row.f4 >= firstRun) {
-                            output.collect(new StreamRecord<>(row.f3));
-                        }
-                        continue;
-                    }
-                    lastCounted = row.f2;
-                }
-            }
-            group.clear();
+        public Long getKey(Long hash) {
+            return hash;
         }
     }
 
     /**
-     * Folds every row of a subtask that is not a retry into its cells; at the end of the input emits
-     * (cell key, aggregate), encoded.
+     * Emits each hash that occurs more than once. An operator on the keyed stream: in BATCH mode its
+     * input arrives sorted by key, so equal hashes are adjacent — no state and no hand-over to
+     * another thread, as a full-window partition would have.
      */
-    static final class FoldCells extends AbstractStreamOperator<Tuple2<byte[], byte[]>>
-            implements OneInputStreamOperator<GenericRecord, Tuple2<byte[], byte[]>>, BoundedOneInput {
-        private final List<ViewDefinition> views;
-        private final HashSet<Long> retries;
-        private transient Map<ViewKey, Aggregate> cells;
+    static final class Repeated extends AbstractStreamOperator<Long> implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+        private transient long last;
+        private transient int seen;
 
-        FoldCells(List<ViewDefinition> views, HashSet<Long> retries) {
-            this.views = List.copyOf(views);
-            this.retries = retries;
+        @Override
+        public void processElement(StreamRecord<Long> element) {
+            long hash = element.getValue();
+            if (seen > 0 && hash == last) {
+                if (++seen == 2) {
+                    output.collect(new StreamRecord<>(hash));
+                }
+                return;
+            }
+            last = hash;
+            seen = 1;
         }
 
         @Override
-        public void processElement(StreamRecord<GenericRecord> element) {
-            GenericRecord row = element.getValue();
-            if (cells == null) {
-                cells = new HashMap<>();
+        public void endInput() {}
+    }
+
+    /**
+     * Rows per subtask up to which the candidates are found with a hash set in memory (16 bytes or
+     * less per row: 128 MB at the default) instead of Flink's sort, which spills to disk but
+     * compares every row about log2(rows) times. System property
+     * {@code strata.batch.in-memory-rows-per-subtask}; 0 always sorts.
+     */
+    static long inMemoryLimit() {
+        return Long.getLong("strata.batch.in-memory-rows-per-subtask", 8_000_000L);
+    }
+
+    /** Sends equal hashes to the same subtask (no sort: the receiver keeps a hash set). */
+    static final class ByHash implements Partitioner<Long> {
+        @Override
+        public int partition(Long hash, int partitions) {
+            return (int) Long.remainderUnsigned(hash >>> 1, partitions);
+        }
+    }
+
+    /** Emits each hash that occurs more than once (once per repeat; the client keeps a set). */
+    static final class RepeatedInMemory extends AbstractStreamOperator<Long>
+            implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+        private final int expected;
+        private transient LongHashSet seen;
+
+        RepeatedInMemory(int expected) {
+            this.expected = expected;
+        }
+
+        @Override
+        public void processElement(StreamRecord<Long> element) {
+            if (seen == null) {
+                seen = new LongHashSet(expected);
             }
-            if (!retries.isEmpty() && retries.contains(position(row))) {
+            long hash = element.getValue();
+            if (!seen.add(hash)) {
+                output.collect(new StreamRecord<>(hash));
+            }
+        }
+
+        @Override
+        public void endInput() {
+            seen = null;
+        }
+    }
+
+    /** A row whose id hash was seen more than once: the client decides whether it is a retry. */
+    record Candidate(String id, long appendTime, long position, long run, Event event) {
+
+        /** The row and the event's fields the views read (source, type, time, value, attributes). */
+        byte[] encode() {
+            try {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+                DataOutputStream out = new DataOutputStream(bytes);
+                out.writeLong(appendTime);
+                out.writeLong(position);
+                out.writeLong(run);
+                writeString(out, id);
+                writeString(out, event.getSource());
+                writeString(out, event.getType());
+                out.writeLong(event.getTime().toEpochMilli());
+                out.writeBoolean(event.getValue() != null);
+                out.writeDouble(event.getValue() == null ? 0 : event.getValue());
+                out.writeInt(event.getAttributes().size());
+                for (Map.Entry<String, String> attribute : event.getAttributes().entrySet()) {
+                    writeString(out, attribute.getKey());
+                    writeString(out, attribute.getValue());
+                }
+                return bytes.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        static Candidate decode(byte[] bytes) {
+            try {
+                DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes));
+                long appendTime = in.readLong();
+                long position = in.readLong();
+                long run = in.readLong();
+                String id = readString(in);
+                String source = readString(in);
+                String type = readString(in);
+                Instant time = Instant.ofEpochMilli(in.readLong());
+                boolean hasValue = in.readBoolean();
+                double value = in.readDouble();
+                int attributeCount = in.readInt();
+                Map<String, String> attributes = new HashMap<>();
+                for (int i = 0; i < attributeCount; i++) {
+                    attributes.put(readString(in), readString(in));
+                }
+                Event event = new Event(id, source, type, time, hasValue ? value : null, attributes, time);
+                return new Candidate(id, appendTime, position, run, event);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private static void writeString(DataOutputStream out, String s) throws IOException {
+            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(utf8.length);
+            out.write(utf8);
+        }
+
+        private static String readString(DataInputStream in) throws IOException {
+            byte[] utf8 = new byte[in.readInt()];
+            in.readFully(utf8);
+            return new String(utf8, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * Cells being folded: each event into the cell of each view that takes it. Per view, a cell is
+     * found by its group values and window (no {@link ViewKey} per event); {@link #addTo} gives the
+     * cells their keys.
+     */
+    static final class Cells {
+        private final List<ViewDefinition> views;
+        private final String[][] groupBy;
+        private final List<Map<Cell, Aggregate>> perView = new ArrayList<>();
+
+        Cells(List<ViewDefinition> views) {
+            this.views = views;
+            this.groupBy = views.stream().map(v -> v.groupBy().toArray(String[]::new)).toArray(String[][]::new);
+            views.forEach(v -> perView.add(new HashMap<>()));
+        }
+
+        void fold(Event event) {
+            long time = event.getTime().toEpochMilli();
+            for (int v = 0; v < groupBy.length; v++) {
+                ViewDefinition view = views.get(v);
+                if (view.matches(event)) {
+                    String[] fields = groupBy[v];
+                    String[] group = new String[fields.length];
+                    for (int i = 0; i < fields.length; i++) {
+                        group[i] = ViewDefinition.field(event, fields[i]);
+                    }
+                    long size = view.window().toMillis();
+                    Cell cell = new Cell(group, Math.floorDiv(time, size) * size);
+                    Aggregate aggregate = perView.get(v).get(cell);
+                    if (aggregate == null) {
+                        aggregate = Aggregate.empty(view);
+                        perView.get(v).put(cell, aggregate);
+                    }
+                    aggregate.fold(event);
+                }
+            }
+        }
+
+        /** Merges these cells into {@code cells}, keyed as snapshots key them. */
+        void addTo(Map<ViewKey, Aggregate> cells) {
+            for (int v = 0; v < groupBy.length; v++) {
+                String view = views.get(v).name();
+                perView.get(v).forEach((cell, aggregate) ->
+                        cells.merge(Snapshot.cell(view, List.of(cell.group), cell.windowStart), aggregate, Aggregate::merge));
+            }
+        }
+
+        /** A view's group values and window start. */
+        private static final class Cell {
+            final String[] group;
+            final long windowStart;
+            private final int hash;
+
+            Cell(String[] group, long windowStart) {
+                this.group = group;
+                this.windowStart = windowStart;
+                this.hash = 31 * java.util.Arrays.hashCode(group) + Long.hashCode(windowStart);
+            }
+
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Cell c && c.hash == hash && c.windowStart == windowStart && java.util.Arrays.equals(c.group, group);
+            }
+
+            @Override
+            public int hashCode() {
+                return hash;
+            }
+        }
+    }
+
+    /**
+     * Folds every row of a subtask's runs ({@code >= firstRun}) whose id hash is not a candidate into
+     * its cells and passes candidate rows (of any run) on; at the end of the input emits (cell key,
+     * aggregate), encoded.
+     */
+    static final class FoldCells extends AbstractStreamOperator<Tuple2<byte[], byte[]>>
+            implements OneInputStreamOperator<RowData, Tuple2<byte[], byte[]>>, BoundedOneInput {
+        private final List<ViewDefinition> views;
+        private final LongHashSet candidates;
+        private final long firstRun;
+        private final LakeColumns.Events events;
+        private final int id;
+        private final int appendTime;
+        private final int partition;
+        private final int offset;
+        private final int run;
+        private transient Cells cells;
+
+        FoldCells(List<ViewDefinition> views, LongHashSet candidates, long firstRun, LakeColumns columns, boolean withAttributes) {
+            this.views = List.copyOf(views);
+            this.candidates = candidates;
+            this.firstRun = firstRun;
+            this.events = new LakeColumns.Events(columns, withAttributes);
+            this.id = columns.index("id");
+            this.appendTime = columns.index("append_time");
+            this.partition = columns.index("kafka_partition");
+            this.offset = columns.index("kafka_offset");
+            this.run = columns.index("run");
+        }
+
+        @Override
+        public void processElement(StreamRecord<RowData> element) {
+            RowData row = element.getValue();
+            if (cells == null) {
+                cells = new Cells(views);
+            }
+            if (!candidates.isEmpty() && candidates.contains(idHash(row.getString(id)))) {
+                String rowId = row.getString(id).toString();
+                Event event = events.of(row);
+                event.setId(rowId);
+                output.collect(new StreamRecord<>(Tuple2.of(CANDIDATE, new Candidate(rowId, row.getLong(appendTime),
+                        LakeColumns.position(row.getInt(partition), row.getLong(offset)), row.getLong(run), event).encode())));
                 return;
             }
-            Event event = LakeSchema.event(row);
-            for (ViewDefinition view : views) {
-                if (view.matches(event)) {
-                    ViewKey cell = Snapshot.cell(view.name(), view.group(event), view.windowStart(event.getTime()).toEpochMilli());
-                    cells.computeIfAbsent(cell, k -> Aggregate.empty(view)).fold(event);
-                }
+            if (row.getLong(run) >= firstRun) {
+                cells.fold(events.of(row));
             }
         }
 
         @Override
         public void endInput() {
             if (cells != null) {
-                cells.forEach((cell, aggregate) -> output.collect(new StreamRecord<>(Tuple2.of(cell.encode(),
+                Map<ViewKey, Aggregate> partial = new HashMap<>();
+                cells.addTo(partial);
+                partial.forEach((cell, aggregate) -> output.collect(new StreamRecord<>(Tuple2.of(cell.encode(),
                         AggregateCodec.encode(aggregate)))));
             }
         }

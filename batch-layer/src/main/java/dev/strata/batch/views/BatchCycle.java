@@ -287,12 +287,13 @@ public final class BatchCycle {
         long firstCut = runs.get(0).cutMillis();
         long firstRun = runs.get(0).run();
         // Files of earlier runs that can still hold retries, within the horizon, of the runs folded.
-        List<String> context = all.stream()
-                .filter(c -> c.run() < firstRun && c.cutMillis() >= firstCut - horizon - settings.bucket().toMillis())
-                .flatMap(c -> c.files().stream()).toList();
+        List<Commit> contextRuns = all.stream()
+                .filter(c -> c.run() < firstRun && c.cutMillis() >= firstCut - horizon - settings.bucket().toMillis()).toList();
+        List<String> context = contextRuns.stream().flatMap(c -> c.files().stream()).toList();
         List<String> files = runs.stream().flatMap(c -> c.files().stream()).toList();
+        long rows = java.util.stream.Stream.concat(contextRuns.stream(), runs.stream()).mapToLong(Commit::rows).sum();
         Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
-        FoldJob.run(engine, settings.views(), eventsDir, context, files, firstRun, settings.dedupHorizon())
+        FoldJob.run(engine, settings.views(), eventsDir, context, files, rows, firstRun, settings.dedupHorizon())
                 .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
         Commit last = runs.get(runs.size() - 1);
         return new Snapshot(last.run(), last.cutMillis(), cells);

@@ -36,8 +36,9 @@ public final class AggregateCodec {
             out.writeByte(VERSION);
             out.writeLong(a.count);
             out.writeLong(a.valueCount);
-            out.writeInt(a.sum.scale());
-            byte[] unscaled = a.sum.unscaledValue().toByteArray();
+            BigDecimal sum = a.sum();
+            out.writeInt(sum.scale());
+            byte[] unscaled = sum.unscaledValue().toByteArray();
             out.writeInt(unscaled.length);
             out.write(unscaled);
             out.writeDouble(a.min);
@@ -77,7 +78,7 @@ public final class AggregateCodec {
             a.valueCount = in.readLong();
             int scale = in.readInt();
             byte[] unscaled = in.readNBytes(in.readInt());
-            a.sum = new BigDecimal(new BigInteger(unscaled), scale);
+            a.sum(new BigDecimal(new BigInteger(unscaled), scale));
             a.min = in.readDouble();
             a.max = in.readDouble();
             byte[] kll = in.readNBytes(in.readInt());

@@ -57,6 +57,12 @@ public record ViewDefinition(
         return Instant.ofEpochMilli(Math.floorDiv(time.toEpochMilli(), size) * size);
     }
 
+    /** Whether the view reads the events' attributes (in its filter, groups or measures). */
+    public boolean readsAttributes() {
+        return !attributes.isEmpty() || groupBy.stream().anyMatch(f -> f.startsWith("attributes."))
+                || distinctMeasures().stream().anyMatch(m -> m.field().startsWith("attributes."));
+    }
+
     public boolean hasQuantiles() {
         return measures.stream().anyMatch(m -> m.kind() == Measure.Kind.QUANTILE);
     }
@@ -66,7 +72,7 @@ public record ViewDefinition(
     }
 
     /** The value of a field of an event: {@code source}, {@code type} or {@code attributes.<key>}. */
-    static String field(Event event, String field) {
+    public static String field(Event event, String field) {
         if (field.equals("source")) {
             return event.getSource();
         }

@@ -85,6 +85,30 @@ class AggregateTest {
     }
 
     @Test
+    void theSumEqualsBigDecimalAdditionOverWideMagnitudesAndNearOverflow() {
+        Random random = new Random(7);
+        List<Event> events = new ArrayList<>();
+        BigDecimal expected = BigDecimal.ZERO;
+        for (int i = 0; i < 50_000; i++) {
+            double v = switch (i % 5) {
+                case 0 -> random.nextGaussian() * Math.pow(10, random.nextInt(600) - 300); // 1e-300 .. 1e300
+                case 1 -> -random.nextDouble() * 1e308; // sums of these overflow a double
+                case 2 -> random.nextDouble() * 1e308;
+                case 3 -> Double.MIN_VALUE * random.nextInt(1000); // subnormal
+                default -> random.nextInt(2000) - 1000.5;
+            };
+            events.add(value(v));
+            expected = expected.add(new BigDecimal(v));
+        }
+        Aggregate folded = foldAll(events);
+        Aggregate merged = foldAll(events.subList(0, 20_000)).merge(foldAll(events.subList(20_000, events.size())));
+
+        assertThat(folded.exactSum()).isEqualByComparingTo(expected);
+        assertThat(merged.exactSum()).isEqualByComparingTo(expected);
+        assertThat(AggregateCodec.decode(VIEW, AggregateCodec.encode(foldAll(events))).exactSum()).isEqualByComparingTo(expected);
+    }
+
+    @Test
     void emptyIsTheIdentityAndValueMeasuresAreAbsentWithoutValues() {
         Aggregate none = Aggregate.empty(VIEW);
         Aggregate some = foldAll(events(100, 3));

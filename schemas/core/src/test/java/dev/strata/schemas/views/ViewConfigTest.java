@@ -40,6 +40,18 @@ class ViewConfigTest {
         assertThat(v.attributes()).containsEntry("site", "north");
         assertThat(v.window()).isEqualTo(Duration.ofMinutes(5));
         assertThat(v.measures()).extracting(Measure::name).containsExactly("count", "p99", "distinct_site");
+        assertThat(v.readsAttributes()).isTrue();
+    }
+
+    @Test
+    void aViewReadsAttributesWhenItsFilterGroupsOrMeasuresNameOne() {
+        String view = "views: [{name: v, window: 1m, %s}]";
+        assertThat(parse(view.formatted("measures: [count]")).get(0).readsAttributes()).isFalse();
+        assertThat(parse(view.formatted("groupBy: [source, type], measures: [sum, \"distinct(source)\"]")).get(0).readsAttributes())
+                .isFalse();
+        assertThat(parse(view.formatted("filter: {attributes: {site: north}}, measures: [count]")).get(0).readsAttributes()).isTrue();
+        assertThat(parse(view.formatted("groupBy: [attributes.site], measures: [count]")).get(0).readsAttributes()).isTrue();
+        assertThat(parse(view.formatted("measures: [\"distinct(attributes.site)\"]")).get(0).readsAttributes()).isTrue();
     }
 
     @Test
