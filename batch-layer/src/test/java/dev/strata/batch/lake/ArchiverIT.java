@@ -150,11 +150,15 @@ class ArchiverIT {
         props.put("acks", "all");
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer);
                 KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            java.util.List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
             for (int i = from; i < from + count; i++) {
                 Instant time = BASE.plus(Duration.ofMinutes(i % 300)); // spread over five hours
-                producer.send(new ProducerRecord<>(topic, "s-" + (i % 7), Event.newBuilder().setId("a-" + i)
+                sent.add(producer.send(new ProducerRecord<>(topic, "s-" + (i % 7), Event.newBuilder().setId("a-" + i)
                         .setSource("s-" + (i % 7)).setType("t").setTime(time).setIngestTime(time).setValue((double) i)
-                        .setAttributes(Map.of("k", "v")).build()));
+                        .setAttributes(Map.of("k", "v")).build())));
+            }
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get(); // a record the broker did not take must fail the test here, not look lost later
             }
             if (from == 0) {
                 raw.send(new ProducerRecord<>(topic, null, "garbage".getBytes(StandardCharsets.UTF_8))).get();

@@ -111,8 +111,12 @@ public final class BatchCycleTestKit {
         props.put("bootstrap.servers", bootstrapServers);
         props.put("acks", "all");
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer)) {
+            List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
             for (Event e : events) {
-                producer.send(new ProducerRecord<>(topic, e.getSource(), e));
+                sent.add(producer.send(new ProducerRecord<>(topic, e.getSource(), e)));
+            }
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get(); // a record the broker did not take must fail the test here, not look lost later
             }
         }
     }

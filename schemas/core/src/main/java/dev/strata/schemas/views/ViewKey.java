@@ -45,6 +45,28 @@ public record ViewKey(String view, List<String> group, long windowStartMillis, l
         return bytes.toByteArray();
     }
 
+    /**
+     * The bytes every encoded key of {@code view} starts with, and (when {@code group} is given)
+     * of that group: stores sorted by key bytes hold a view's or a group's cells together, its
+     * windows in order (for non-negative times) and each window's buckets together.
+     */
+    public static byte[] prefix(String view, java.util.Optional<List<String>> group) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(VERSION);
+            out.writeUTF(view);
+            if (group.isPresent()) {
+                out.writeShort(group.get().size());
+                for (String value : group.get()) {
+                    out.writeUTF(value);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
     /** @throws IllegalArgumentException for an unknown version or bytes that are not a key */
     public static ViewKey decode(byte[] bytes) {
         if (bytes == null || bytes.length == 0 || bytes[0] != VERSION) {

@@ -18,6 +18,19 @@ class ViewKeyTest {
     }
 
     @Test
+    void prefixesSelectExactlyAViewsOrAGroupsKeys() {
+        byte[] key = new ViewKey("ab", List.of("g", "h"), 60_000, 0).encode();
+        java.util.function.BiPredicate<byte[], byte[]> startsWith = (k, p) -> java.util.Arrays.equals(k, 0, p.length, p, 0, p.length);
+
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.empty()))).isTrue();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "h"))))).isTrue();
+        assertThat(startsWith.test(key, ViewKey.prefix("a", java.util.Optional.empty()))).isFalse();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g"))))).isFalse();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "")))))
+                .isFalse();
+    }
+
+    @Test
     void bucketsRoundAppendTimeDown() {
         assertThat(ViewKey.bucketOf(1_700_000_059_999L, 60_000)).isEqualTo(1_700_000_040_000L);
         assertThat(ViewKey.bucketOf(1_700_000_040_000L, 60_000)).isEqualTo(1_700_000_040_000L);

@@ -1,0 +1,137 @@
+package dev.strata.serving.store;
+
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.ViewDefinition;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Follows {@code batch-commits} from its beginning: whenever the announced snapshot differs from
+ * the loaded one (a new run, a replay, a rollback) it is loaded from the lake and swapped in. A
+ * commit that cannot be read or loaded is logged and counted, and the current snapshot stays; the
+ * next announcement is tried as usual, and the failed one again at the next poll.
+ */
+public final class CommitFollower implements AutoCloseable {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CommitFollower.class);
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final Path lakeRoot;
+    private final BatchViews batch;
+    private final Map<String, ViewDefinition> views;
+    private final Thread thread;
+    private volatile boolean caughtUp;
+    private volatile boolean stopping;
+    private volatile long failures;
+    private Optional<BatchCommit> announced = Optional.empty();
+    private BatchCommit lastFailed;
+    private long lastFailedAt;
+
+    public CommitFollower(String bootstrapServers, String topic, Path lakeRoot, BatchViews batch, List<ViewDefinition> views) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.topic = topic;
+        this.lakeRoot = lakeRoot;
+        this.batch = batch;
+        this.views = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
+        this.thread = new Thread(this::follow, "batch-commits-follower");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Whether the topic has been read to where its end was at start (the current snapshot is known). */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /** Announcements that could not be read or loaded so far. */
+    public long failures() {
+        return failures;
+    }
+
+    private void follow() {
+        try {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofMinutes(2)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            while (!stopping) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.value() == null) {
+                        continue;
+                    }
+                    try {
+                        announced = Optional.of(BatchCommit.decode(record.value()));
+                    } catch (IllegalArgumentException e) {
+                        failures++;
+                        LOG.warn("Skipped an unreadable record of {} at {}-{}: {}", topic, record.partition(), record.offset(),
+                                e.getMessage());
+                    }
+                }
+                if (!caughtUp && ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    loadAnnounced();
+                    caughtUp = true;
+                    LOG.info("Read {} to its end: current batch snapshot {}", topic,
+                            batch.commit().map(c -> "run " + c.run() + ", cut " + c.cutMillis()).orElse("none yet"));
+                } else if (caughtUp) {
+                    loadAnnounced();
+                }
+            }
+        } catch (WakeupException e) {
+            if (!stopping) {
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            LOG.error("Following {} stopped: {}", topic, e.toString(), e);
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private void loadAnnounced() {
+        if (announced.isEmpty() || Objects.equals(announced, batch.commit())) {
+            return;
+        }
+        BatchCommit commit = announced.get();
+        if (commit.equals(lastFailed) && System.currentTimeMillis() - lastFailedAt < 10_000) {
+            return; // tried a moment ago
+        }
+        try {
+            batch.load(commit, lakeRoot.resolve(commit.snapshot()), views);
+        } catch (Exception e) {
+            failures++;
+            lastFailed = commit;
+            lastFailedAt = System.currentTimeMillis();
+            LOG.error("Could not load the batch snapshot of run {} ({}): {}; keeping the current one", commit.run(),
+                    lakeRoot.resolve(commit.snapshot()), e.toString());
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stopping = true;
+        consumer.wakeup();
+        thread.join(10_000);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.strata.serving.store;
+
+import dev.strata.schemas.views.Aggregate;
+import dev.strata.schemas.views.AggregateCodec;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.ViewKey;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * The speed views: Kafka Streams materializes the compacted {@code speed-views} topic into a
+ * persistent RocksDB store (the topic itself is the changelog, {@code topology.optimization=all}),
+ * queried in place (interactive queries). A restart resumes from the local state and the topic.
+ * Each serving instance keeps a full copy: its application id is its own.
+ */
+public final class SpeedViews implements AutoCloseable {
+
+    public static final String STORE = "speed-views";
+
+    private final KafkaStreams streams;
+    private final AtomicLong newestUpdateMillis = new AtomicLong(-1);
+
+    public SpeedViews(String bootstrapServers, String topic, String applicationId, Path stateDir) {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.table(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()),
+                        Materialized.<byte[], byte[], org.apache.kafka.streams.state.KeyValueStore<Bytes, byte[]>>as(STORE)
+                                .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
+                .toStream()
+                .processValues(() -> new NewestUpdate(newestUpdateMillis));
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0); // every update visible and seen at once
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        streams = new KafkaStreams(builder.build(props), props);
+    }
+
+    public void start() {
+        streams.start();
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public boolean running() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** The broker timestamp of the newest speed update read, or -1. */
+    public long newestUpdateMillis() {
+        return newestUpdateMillis.get();
+    }
+
+    /** The largest consumer lag of the store's input (records), or -1 when not known yet. */
+    public long lag() {
+        return streams.metrics().values().stream()
+                .filter(m -> m.metricName().name().equals("records-lag-max")
+                        && m.metricName().group().equals("consumer-fetch-manager-metrics"))
+                .mapToDouble(m -> m.metricValue() instanceof Number n ? n.doubleValue() : Double.NaN)
+                .filter(v -> !Double.isNaN(v))
+                .mapToLong(v -> (long) v).max().orElse(-1);
+    }
+
+    /** Every speed cell whose encoded key starts with {@code prefix}; needs {@link #running}. */
+    public void scan(byte[] prefix, ViewDefinition view, Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
+        ReadOnlyKeyValueStore<byte[], byte[]> store = streams.store(
+                StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
+        try (KeyValueIterator<byte[], byte[]> it = store.prefixScan(prefix, new ByteArraySerializer())) {
+            while (it.hasNext()) {
+                KeyValue<byte[], byte[]> cell = it.next();
+                if (cell.value != null) {
+                    cells.accept(Map.entry(ViewKey.decode(cell.key), AggregateCodec.decode(view, cell.value)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        // Leave the group now: a restart would otherwise wait out the session timeout.
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
+    }
+
+    /** Notes the timestamp of each update as it passes. */
+    private static final class NewestUpdate implements FixedKeyProcessor<byte[], byte[], Void> {
+        private final AtomicLong newest;
+
+        NewestUpdate(AtomicLong newest) {
+            this.newest = newest;
+        }
+
+        @Override
+        public void init(FixedKeyProcessorContext<byte[], Void> context) {}
+
+        @Override
+        public void process(FixedKeyRecord<byte[], byte[]> record) {
+            newest.accumulateAndGet(record.timestamp(), Math::max);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package dev.strata.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.kafka.KafkaBrokerExtension;
+import dev.strata.schemas.Event;
+import dev.strata.schemas.views.Aggregate;
+import dev.strata.schemas.views.AggregateCodec;
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.SnapshotCodec;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.ViewKey;
+import dev.strata.serving.http.ReadTokens;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.awaitility.Awaitility;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The serving process against a real broker, real RocksDB and a real HTTP client: speed cells on
+ * both sides of the cut (the ones below it not yet tombstoned), a batch snapshot, then a new
+ * snapshot with a later cut; the merged answers always equal folding every event once. Also the
+ * ETag/304 polling, the error answers, the read token, and a restart on the same state.
+ */
+class ServingIT {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
+    static final ViewDefinition PER_SOURCE = VIEWS.get(0);
+    static final ViewDefinition PER_TYPE = VIEWS.get(1);
+    static final long T0 = Instant.parse("2026-11-23T10:00:00Z").toEpochMilli();
+    static final long BUCKET = 60_000;
+    static final String TOKEN = "read-token-for-the-test";
+
+    /** An event and the ingest bucket its append time fell into. */
+    record Appended(Event event, long bucket) {}
+
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void mergedAnswersCountEveryEventOnceAcrossSnapshotsAndARestart(@TempDir Path dir) throws Exception {
+        String speedTopic = KAFKA.createTopic("speed-views", 2, Map.of("cleanup.policy", "compact"));
+        String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
+        Path lake = dir.resolve("lake");
+        Files.createDirectories(lake.resolve("snapshots"));
+        // 600 events over 20 minutes of event time, appended over 30 buckets, some hours late.
+        Random random = new Random(5);
+        List<Appended> events = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            long bucket = T0 + (i / 20) * BUCKET;
+            long time = i % 37 == 0 ? bucket - Duration.ofHours(3).toMillis() : T0 + random.nextInt(20 * 60) * 1000L;
+            events.add(new Appended(new Event("e" + i, "dev-" + (i % 7), i % 3 == 0 ? "humidity" : "temperature",
+                    Instant.ofEpochMilli(time), Math.round(random.nextGaussian() * 1000) / 100.0, Map.of(), Instant.ofEpochMilli(bucket)),
+                    bucket));
+        }
+        long cut1 = T0 + 10 * BUCKET;
+        long cut2 = T0 + 22 * BUCKET;
+        produceSpeed(speedTopic, events);
+        announce(lake, commitsTopic, 1, cut1, events);
+
+        Serving.Config config = new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0, VIEWS,
+                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "it", speedTopic, commitsTopic);
+        String from = Instant.ofEpochMilli(T0 - Duration.ofHours(4).toMillis()).toString();
+        String to = Instant.ofEpochMilli(T0 + Duration.ofHours(1).toMillis()).toString();
+        String series = "/v1/views/events_per_source_1m?from=" + from + "&to=" + to;
+        Map<String, Double> beforeRestart;
+        try (Serving serving = Serving.start(config)) {
+            String base = serving.url();
+            await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready");
+            await(() -> counts(get(base, series, TOKEN)).equals(expectedCounts(events, PER_SOURCE)), "merged == every event once");
+            HttpResponse<String> first = get(base, series, TOKEN);
+            assertThat(first.headers().firstValue("Strata-Cut")).contains(Instant.ofEpochMilli(cut1).toString());
+            assertThat(first.headers().firstValue("Strata-Batch-Run")).contains("1");
+            assertThat(first.headers().firstValue("Strata-Speed-Age-Ms")).isPresent();
+            assertThat(sums(first)).isEqualTo(expectedSums(events, PER_SOURCE));
+
+            // Polling: the same answer is a 304 without a body.
+            String etag = first.headers().firstValue("ETag").orElseThrow();
+            HttpResponse<String> again = http.send(request(base, series, TOKEN).header("If-None-Match", etag).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(again.statusCode()).isEqualTo(304);
+            assertThat(again.body()).isEmpty();
+
+            // Rolled up by hour: states combined, the same events.
+            JsonNode hourly = JSON.readTree(get(base, series + "&step=PT1H&group=dev-3", TOKEN).body());
+            long hourlyCount = 0;
+            for (JsonNode p : hourly.get("points")) {
+                assertThat(p.get("startMillis").asLong() % 3_600_000).isZero();
+                hourlyCount += p.get("measures").get("count").asLong();
+            }
+            assertThat(hourlyCount).isEqualTo(events.stream().filter(a -> a.event().getSource().equals("dev-3")).count());
+
+            // Top groups by count over the whole range.
+            JsonNode top = JSON.readTree(get(base, "/v1/views/events_per_type_1h/top?measure=count&n=1&from=" + from + "&to=" + to,
+                    TOKEN).body());
+            assertThat(top.get("groups")).hasSize(1);
+            assertThat(top.get("groups").get(0).get("group").get(0).asText()).isEqualTo("temperature");
+            assertThat(top.get("groups").get(0).get("value").asLong())
+                    .isEqualTo(events.stream().filter(a -> a.event().getType().equals("temperature")).count());
+
+            // A new speed update changes the answer and its ETag.
+            List<Appended> more = new ArrayList<>(events);
+            Appended late = new Appended(new Event("late", "dev-3", "temperature", Instant.ofEpochMilli(T0 + 5_000), 1.5, Map.of(),
+                    Instant.ofEpochMilli(T0 + 40 * BUCKET)), T0 + 40 * BUCKET);
+            more.add(late);
+            produceSpeed(speedTopic, more);
+            await(() -> counts(get(base, series, TOKEN)).equals(expectedCounts(more, PER_SOURCE)), "the late event counted");
+            assertThat(get(base, series, TOKEN).headers().firstValue("ETag")).isNotEqualTo(Optional.of(etag));
+
+            // A new snapshot with a later cut: the events between the cuts move to the batch side, counted once.
+            announce(lake, commitsTopic, 2, cut2, more);
+            await(() -> get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run").equals(Optional.of("2")), "run 2 current");
+            HttpResponse<String> afterSwap = get(base, series, TOKEN);
+            assertThat(afterSwap.headers().firstValue("Strata-Cut")).contains(Instant.ofEpochMilli(cut2).toString());
+            assertThat(counts(afterSwap)).isEqualTo(expectedCounts(more, PER_SOURCE));
+            assertThat(sums(afterSwap)).isEqualTo(expectedSums(more, PER_SOURCE));
+            assertThat(counts(get(base, "/v1/views/events_per_type_1h?from=" + from + "&to=" + to, TOKEN)))
+                    .isEqualTo(expectedCounts(more, PER_TYPE));
+
+            JsonNode views = JSON.readTree(get(base, "/v1/views", TOKEN).body());
+            assertThat(views.get("batch").get("run").asLong()).isEqualTo(2);
+            assertThat(views.get("views").get(0).get("measures").toString()).contains("p95");
+
+            errors(base, from, to);
+            assertThat(get(base, "/metrics", null).body()).contains("strata_serving_request_seconds_count{route=\"series\"");
+            assertThat(get(base, "/v1/openapi.yaml", TOKEN).body()).contains("/v1/views/{view}/top");
+            beforeRestart = counts(afterSwap);
+        }
+
+        // A restart on the same state answers the same.
+        try (Serving serving = Serving.start(config)) {
+            String base = serving.url();
+            await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready after the restart");
+            await(() -> counts(get(base, series, TOKEN)).equals(beforeRestart), "the same answers after the restart");
+            assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run")).contains("2");
+        }
+    }
+
+    void errors(String base, String from, String to) throws Exception {
+        assertError(get(base, "/v1/views/nope", TOKEN), 404, "no view 'nope'");
+        assertError(get(base, "/v1/views/events_per_source_1m?from=" + to + "&to=" + from, TOKEN), 400, "must be before");
+        assertError(get(base, "/v1/views/events_per_source_1m?from=yesterday", TOKEN), 400, "neither ISO-8601");
+        assertError(get(base, "/v1/views/events_per_source_1m?step=7s", TOKEN), 400, "not a positive multiple");
+        assertError(get(base, "/v1/views/events_per_source_1m?from=0&to=" + Duration.ofDays(2).toMillis(), TOKEN), 422,
+                "the limit is 2000");
+        assertError(get(base, "/v1/views/events_per_source_1m/top?measure=colour", TOKEN), 400, "has no measure 'colour'");
+        assertError(get(base, "/v1/views/events_per_source_1m?group=a&group=b", TOKEN), 400, "give 1 group value");
+        assertError(get(base, "/v1/views", null), 401, "a read token is required");
+        assertError(get(base, "/v1/views", "wrong"), 401, "not valid");
+        assertThat(get(base, "/health", null).statusCode()).isEqualTo(200);
+    }
+
+    static void assertError(HttpResponse<String> response, int status, String message) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.get("error_code").asInt()).isEqualTo(status);
+        assertThat(body.get("message").asText()).contains(message);
+    }
+
+    HttpRequest.Builder request(String base, String path, String token) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+        return token == null ? b : b.header("Authorization", "Bearer " + token);
+    }
+
+    HttpResponse<String> get(String base, String path, String token) throws Exception {
+        return http.send(request(base, path, token).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** (group|start) → count of a series answer. */
+    static Map<String, Double> counts(HttpResponse<String> response) throws Exception {
+        return measure(response, "count");
+    }
+
+    static Map<String, Double> sums(HttpResponse<String> response) throws Exception {
+        return measure(response, "sum");
+    }
+
+    static Map<String, Double> measure(HttpResponse<String> response, String name) throws Exception {
+        Map<String, Double> out = new TreeMap<>();
+        if (response.statusCode() != 200) {
+            return out;
+        }
+        for (JsonNode p : JSON.readTree(response.body()).get("points")) {
+            out.put(p.get("group").toString() + "|" + p.get("startMillis").asLong(), p.get("measures").get(name).asDouble());
+        }
+        return out;
+    }
+
+    /** Every event folded once, independently of the stores and the merge. */
+    static Map<String, Aggregate> expected(List<Appended> events, ViewDefinition view) {
+        Map<String, Aggregate> out = new TreeMap<>();
+        for (Appended a : events) {
+            String key = JSON.valueToTree(view.group(a.event())).toString() + "|" + view.windowStart(a.event().getTime()).toEpochMilli();
+            out.computeIfAbsent(key, k -> Aggregate.empty(view)).fold(a.event());
+        }
+        return out;
+    }
+
+    static Map<String, Double> expectedCounts(List<Appended> events, ViewDefinition view) {
+        Map<String, Double> out = new TreeMap<>();
+        expected(events, view).forEach((k, a) -> out.put(k, (double) a.count()));
+        return out;
+    }
+
+    static Map<String, Double> expectedSums(List<Appended> events, ViewDefinition view) {
+        Map<String, Double> out = new TreeMap<>();
+        expected(events, view).forEach((k, a) -> out.put(k, a.measures().get("sum")));
+        return out;
+    }
+
+    /** What the speed job would publish: every (view, group, window, bucket) cell, below the cut too. */
+    static void produceSpeed(String topic, List<Appended> events) throws Exception {
+        Map<ViewKey, Aggregate> cells = new HashMap<>();
+        for (Appended a : events) {
+            for (ViewDefinition view : VIEWS) {
+                cells.computeIfAbsent(new ViewKey(view.name(), view.group(a.event()), view.windowStart(a.event().getTime()).toEpochMilli(),
+                        a.bucket()), k -> Aggregate.empty(view)).fold(a.event());
+            }
+        }
+        Properties props = new Properties();
+        props.put("bootstrap.servers", KAFKA.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            for (Map.Entry<ViewKey, Aggregate> cell : cells.entrySet()) {
+                sent.add(producer.send(new ProducerRecord<>(topic, cell.getKey().encode(), AggregateCodec.encode(cell.getValue()))));
+            }
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get();
+            }
+        }
+    }
+
+    /** What the batch layer would do: the snapshot of the events appended before the cut, then its announcement. */
+    static void announce(Path lake, String topic, long run, long cut, List<Appended> events) throws Exception {
+        Map<ViewKey, Aggregate> cells = new HashMap<>();
+        for (Appended a : events) {
+            if (a.bucket() < cut) {
+                for (ViewDefinition view : VIEWS) {
+                    cells.computeIfAbsent(new ViewKey(view.name(), view.group(a.event()),
+                            view.windowStart(a.event().getTime()).toEpochMilli(), 0), k -> Aggregate.empty(view)).fold(a.event());
+                }
+            }
+        }
+        String name = String.format("snapshots/v-%08d.snapshot", run);
+        Files.write(lake.resolve(name), SnapshotCodec.encode(run, cut, cells));
+        Properties props = new Properties();
+        props.put("bootstrap.servers", KAFKA.bootstrapServers());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, BatchCommit.KEY, BatchCommit.of(run, cut, name).encode())).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    static void await(Check check, String what) {
+        Awaitility.await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                .until(check::ok);
+    }
+}
