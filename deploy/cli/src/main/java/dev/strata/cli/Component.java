@@ -24,6 +24,8 @@ public enum Component {
             "Runs the speed layer's Flink job on a local MiniCluster; `speed submit` sends it to a cluster."),
     BATCH("batch", "batch-layer", "dev.strata.batch.BatchMain", List.of("-Xmx1g"),
             "The batch layer: `batch run`, `status`, `replay`, `rollback`, `scheduler`."),
+    SERVING("serving", "serving-layer", "dev.strata.serving.ServingMain", List.of("-Xms256m", "-Xmx512m"),
+            "Runs the serving layer: merged views over HTTP, the dashboard, /metrics."),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null),
     BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null);

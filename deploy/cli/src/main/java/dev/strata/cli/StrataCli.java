@@ -85,6 +85,10 @@ public final class StrataCli implements Callable<Integer> {
         @Option(names = "--mqtt-port", defaultValue = "1883", description = "Gateway MQTT port. Default: ${DEFAULT-VALUE}")
         int mqttPort;
 
+        @Option(names = "--serving-port", defaultValue = "8088",
+                description = "Serving layer (API and dashboard) port. Default: ${DEFAULT-VALUE}")
+        int servingPort;
+
         @Option(names = "--flink-web-port", defaultValue = "8083",
                 description = "The speed job's Flink web UI port. Default: ${DEFAULT-VALUE}")
         int flinkWebPort;
@@ -161,6 +165,16 @@ public final class StrataCli implements Callable<Integer> {
                 batchArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
             launches.add(new Supervisor.Launch(Component.BATCH, batchArgs, "Batch scheduler", host, List.of()));
+            List<String> servingArgs = new ArrayList<>(List.of(
+                    "--bootstrap-servers", bootstrap,
+                    "--lake", dataDir.resolve("lake").toString(),
+                    "--data", dataDir.resolve("serving").toString(),
+                    "--host", host,
+                    "--port", Integer.toString(servingPort)));
+            if (views != null) {
+                servingArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
+            }
+            launches.add(new Supervisor.Launch(Component.SERVING, servingArgs, "Serving API and dashboard", host, List.of(servingPort)));
             if (demo) {
                 launches.add(
                         new Supervisor.Launch(

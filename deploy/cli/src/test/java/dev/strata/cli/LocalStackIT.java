@@ -48,6 +48,7 @@ class LocalStackIT {
         int registryPort = freePort();
         int gatewayPort = freePort();
         int flinkPort = freePort();
+        int servingPort = freePort();
         List<String> args = List.of(
                 "up", "--data", data.toString(),
                 "--kafka-port", Integer.toString(kafkaPort),
@@ -55,7 +56,8 @@ class LocalStackIT {
                 "--registry-port", Integer.toString(registryPort),
                 "--gateway-port", Integer.toString(gatewayPort),
                 "--mqtt-port", Integer.toString(freePort()),
-                "--flink-web-port", Integer.toString(flinkPort));
+                "--flink-web-port", Integer.toString(flinkPort),
+                "--serving-port", Integer.toString(servingPort));
         String registry = "http://127.0.0.1:" + registryPort;
 
         int id;
@@ -122,6 +124,23 @@ class LocalStackIT {
             }
             assertThat(state).isEqualTo("RUNNING");
             assertThat(folded).as("records read by the speed job's view folder").isPositive();
+            // ...and reach the serving layer's merged view (speed-views through its Kafka Streams store).
+            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            String series = "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?from="
+                    + java.time.Instant.now().minus(Duration.ofHours(3)).toEpochMilli();
+            long merged = 0;
+            while (merged == 0 && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(500);
+                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(series)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (answer.statusCode() == 200) {
+                    for (JsonNode point : JSON.readTree(answer.body()).get("points")) {
+                        merged += point.get("measures").get("count").asLong();
+                    }
+                }
+            }
+            assertThat(merged).as("events counted in the serving layer's merged view").isPositive();
+
             HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
             assertThat(lookedUp.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);
@@ -144,7 +163,8 @@ class LocalStackIT {
                         "--registry-port", Integer.toString(freePort()),
                         "--gateway-port", Integer.toString(freePort()),
                         "--mqtt-port", Integer.toString(freePort()),
-                        "--flink-web-port", Integer.toString(freePort())))) {
+                        "--flink-web-port", Integer.toString(freePort()),
+                        "--serving-port", Integer.toString(freePort())))) {
             assertThat(cli.awaitLine("is in use", Duration.ofSeconds(60)))
                     .contains("port " + taken.getLocalPort() + " (Kafka) is in use");
             assertThat(cli.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
