@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.nio.file.Path;
@@ -62,7 +64,9 @@ public final class Serving implements AutoCloseable {
                 .description("Batch announcements that could not be read or loaded").register(metrics);
         speed.start();
         follower.start();
-        Vertx vertx = Vertx.vertx();
+        // Vert.x unpacks the dashboard's classpath files into a cache directory: keep it under the data dir.
+        Vertx vertx = Vertx.vertx(new VertxOptions().setFileSystemOptions(
+                new FileSystemOptions().setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
         ServingApi api = new ServingApi(config.views(), speed, batch, config.readTokens(), config.maxPoints(), metrics,
                 follower::caughtUp, clock);
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))

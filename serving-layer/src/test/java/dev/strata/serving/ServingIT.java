@@ -34,6 +34,15 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.awaitility.Awaitility;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -159,6 +168,88 @@ class ServingIT {
             await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready after the restart");
             await(() -> counts(get(base, series, TOKEN)).equals(beforeRestart), "the same answers after the restart");
             assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run")).contains("2");
+        }
+    }
+
+    /**
+     * The dashboard in a real headless Chromium (Debian's chromium and chromium-driver, driven by
+     * Selenium): it lists the views, draws each one's merged series with the cut and the freshness,
+     * and the screenshot shows the chart's lines and the batch side's shading.
+     */
+    @Test
+    void theDashboardDrawsTheMergedSeriesWithTheCut(@TempDir Path dir) throws Exception {
+        Path chromium = Path.of("/usr/bin/chromium");
+        Path chromedriver = Path.of("/usr/bin/chromedriver");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(chromium) && Files.isExecutable(chromedriver),
+                "Debian's chromium and chromium-driver are not installed (the build installs them when it runs as root)");
+        String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
+        String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
+        Path lake = dir.resolve("lake");
+        Files.createDirectories(lake.resolve("snapshots"));
+        // Events over the last 50 minutes, appended as they happened; the cut 20 minutes ago.
+        long now = System.currentTimeMillis();
+        long start = Math.floorDiv(now - Duration.ofMinutes(50).toMillis(), BUCKET) * BUCKET;
+        Random random = new Random(9);
+        List<Appended> events = new ArrayList<>();
+        for (int i = 0; i < 1_500; i++) {
+            long time = start + random.nextInt((int) (now - start));
+            events.add(new Appended(new Event("d" + i, "dev-" + (i % 4), "temperature", Instant.ofEpochMilli(time), random.nextGaussian(),
+                    Map.of(), Instant.ofEpochMilli(time)), Math.floorDiv(time, BUCKET) * BUCKET));
+        }
+        long cut = Math.floorDiv(now - Duration.ofMinutes(20).toMillis(), BUCKET) * BUCKET;
+        produceSpeed(speedTopic, events);
+        announce(lake, commitsTopic, 1, cut, events);
+        Serving.Config config = new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0, VIEWS,
+                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "dashboard", speedTopic, commitsTopic);
+        try (Serving serving = Serving.start(config)) {
+            await(() -> get(serving.url(), "/ready", null).statusCode() == 200, "ready");
+            ChromeOptions options = new ChromeOptions();
+            options.setBinary(chromium.toFile());
+            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--user-data-dir=" + dir.resolve("chromium"), "--window-size=1280,1200");
+            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile())
+                    .usingAnyFreePort().build();
+            WebDriver browser = new ChromeDriver(service, options);
+            try {
+                // The token in the fragment: the page keeps it and sends it as a bearer token; it never reaches the server's logs.
+                browser.get(serving.url() + "/#token=" + TOKEN);
+                JavascriptExecutor js = (JavascriptExecutor) browser;
+                await(() -> "ok".equals(js.executeScript("return document.body.dataset.state"))
+                        && ((Number) js.executeScript("const v = window.strataDashboard.views['events_per_source_1m'];"
+                                + " return v ? v.points : 0;")).intValue() > 0, "the dashboard drew the merged series");
+                String freshness = browser.findElement(By.id("freshness")).getText();
+                assertThat(freshness).contains("batch run 1").contains("newest speed update");
+                assertThat(browser.findElements(By.cssSelector("section.view h2"))).extracting(WebElement::getText)
+                        .containsExactly("events_per_source_1m", "events_per_type_1h");
+                long drawnPoints = ((Number) js.executeScript("return Chart.getChart(document.querySelector('#view-events_per_source_1m"
+                        + " canvas')).data.datasets.reduce((n, d) => n + d.data.length, 0)")).longValue();
+                assertThat(drawnPoints).isGreaterThan(40); // 4 sources × ~50 minutes
+                byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+                Files.createDirectories(Path.of("target"));
+                Files.write(Path.of("target", "dashboard.png"), png);
+                java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+                int line = 0;
+                int shaded = 0;
+                for (int y = 0; y < image.getHeight(); y++) {
+                    for (int x = 0; x < image.getWidth(); x++) {
+                        int rgb = image.getRGB(x, y);
+                        int r = (rgb >> 16) & 0xff;
+                        int g = (rgb >> 8) & 0xff;
+                        int b = rgb & 0xff;
+                        if (Math.abs(r - 0x3c) < 30 && Math.abs(g - 0x6e) < 30 && Math.abs(b - 0xb4) < 30) {
+                            line++; // the first group's line (#3c6eb4)
+                        }
+                        if (Math.abs(r - 236) < 6 && Math.abs(g - 241) < 6 && Math.abs(b - 248) < 6) {
+                            shaded++; // the batch side before the cut: a light blue over white
+                        }
+                    }
+                }
+                assertThat(line).as("pixels of the first series' line in target/dashboard.png").isGreaterThan(200);
+                assertThat(shaded).as("pixels of the batch side's shading in target/dashboard.png").isGreaterThan(5_000);
+            } finally {
+                browser.quit();
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -84,6 +85,10 @@ public final class ServingApi {
                 .end(metrics.scrape()));
         router.get("/v1/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
                 .end(Buffer.buffer(openApi)));
+        // The dashboard (static files; it reads the API like any client) and the chart library's WebJar.
+        router.get("/").handler(ctx -> ctx.reroute("/dashboard/index.html"));
+        router.get("/dashboard/*").handler(StaticHandler.create("dev/strata/serving/dashboard"));
+        router.get("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/views").handler(ctx -> blocking(ctx, "views", this::views));
         router.get("/v1/views/:view").handler(ctx -> blocking(ctx, "series", this::series));
