@@ -25,7 +25,8 @@ public final class Serving implements AutoCloseable {
 
     /** What a serving process needs; the API listens on {@code host:port} (0: any free port). */
     public record Config(String bootstrapServers, Path lakeRoot, Path dataDir, String host, int port, List<ViewDefinition> views,
-            Optional<ReadTokens> readTokens, int maxPoints, String instance, String speedTopic, String commitsTopic) {}
+            Optional<ReadTokens> readTokens, int maxPoints, String instance, String speedTopic, String commitsTopic,
+            boolean noopEndpoint) {}
 
     private final Vertx vertx;
     private final HttpServer server;
@@ -68,7 +69,7 @@ public final class Serving implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setFileSystemOptions(
                 new FileSystemOptions().setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
         ServingApi api = new ServingApi(config.views(), speed, batch, config.readTokens(), config.maxPoints(), metrics,
-                follower::caughtUp, clock);
+                follower::caughtUp, clock, config.noopEndpoint());
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                 .requestHandler(api.router(vertx)).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         return new Serving(vertx, server, speed, batch, follower, "http://" + config.host() + ":" + server.actualPort());

@@ -59,6 +59,9 @@ public final class ServingMain implements Callable<Integer> {
     @Option(names = "--commits-topic", defaultValue = StrataTopics.BATCH_COMMITS, description = "Default: ${DEFAULT-VALUE}")
     String commitsTopic;
 
+    @Option(names = "--noop-endpoint", hidden = true, description = "Also answer GET /bench/noop (the serving benchmark's reference)")
+    boolean noopEndpoint;
+
     @Override
     public Integer call() throws Exception {
         List<ViewDefinition> definitions = views == null ? ViewConfig.defaults() : ViewConfig.load(views);
@@ -67,7 +70,7 @@ public final class ServingMain implements Callable<Integer> {
             LOG.info("No --read-tokens: /v1 answers without a token");
         }
         Serving serving = Serving.start(new Serving.Config(bootstrapServers, lake.toAbsolutePath(), data.toAbsolutePath(), host, port,
-                definitions, tokens, maxPoints, instance, speedTopic, commitsTopic));
+                definitions, tokens, maxPoints, instance, speedTopic, commitsTopic, noopEndpoint));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("Stopping the serving layer");

@@ -94,7 +94,7 @@ class ServingIT {
         announce(lake, commitsTopic, 1, cut1, events);
 
         Serving.Config config = new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0, VIEWS,
-                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "it", speedTopic, commitsTopic);
+                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "it", speedTopic, commitsTopic, false);
         String from = Instant.ofEpochMilli(T0 - Duration.ofHours(4).toMillis()).toString();
         String to = Instant.ofEpochMilli(T0 + Duration.ofHours(1).toMillis()).toString();
         String series = "/v1/views/events_per_source_1m?from=" + from + "&to=" + to;
@@ -200,7 +200,7 @@ class ServingIT {
         produceSpeed(speedTopic, events);
         announce(lake, commitsTopic, 1, cut, events);
         Serving.Config config = new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0, VIEWS,
-                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "dashboard", speedTopic, commitsTopic);
+                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "dashboard", speedTopic, commitsTopic, false);
         try (Serving serving = Serving.start(config)) {
             await(() -> get(serving.url(), "/ready", null).statusCode() == 200, "ready");
             ChromeOptions options = new ChromeOptions();

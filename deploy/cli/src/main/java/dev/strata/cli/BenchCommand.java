@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code strata bench ...}: benchmarks against a stack of their own, started and stopped here. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): they print figures.",
-        subcommands = {BenchCommand.Ingest.class, BenchCommand.Batch.class})
+        subcommands = {BenchCommand.Ingest.class, BenchCommand.Batch.class, BenchCommand.Serving.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Override
@@ -92,6 +92,57 @@ final class BenchCommand implements Callable<Integer> {
                     "--lake", dataDir.resolve("lake").toString(), "--report", reportFile.toString());
             return runAgainst(home, dataDir, kafkaAndRegistry(dataDir, host, kafka, registry), Component.BENCH_BATCH, args,
                     reportFile);
+        }
+    }
+
+    @Command(name = "serving", mixinStandardHelpOptions = true, description = {
+            "Starts the whole stack (free ports, a fresh data directory; a batch cycle a minute with 10 s buckets),",
+            "sends events to the gateway throughout, then measures merged queries against a no-op endpoint of the same",
+            "server: maximum queries/s, and p50/p99 at --rate queries/s from each request's intended start."})
+    static final class Serving implements Callable<Integer> {
+
+        @Option(names = "--duration", defaultValue = "PT10S", description = "Each measured run. Default: ${DEFAULT-VALUE}")
+        Duration duration;
+
+        @Option(names = "--rate", defaultValue = "1000", description = "Paced queries/s. Default: ${DEFAULT-VALUE}")
+        int rate;
+
+        @Option(names = "--report", description = "Also write the report (Markdown) here. Default: data/bench/serving-<time>.md")
+        Path report;
+
+        @Override
+        public Integer call() throws Exception {
+            Path home = StrataCli.home();
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            Path dataDir = home.resolve("data/bench/stack-" + stamp);
+            Path reportFile = report != null ? report : home.resolve("data/bench/serving-" + stamp + ".md");
+            String host = "127.0.0.1";
+            int kafka = freePort();
+            int registry = freePort();
+            int http = freePort();
+            int servingPort = freePort();
+            String bootstrap = host + ":" + kafka;
+            String registryUrl = "http://" + host + ":" + registry;
+            Path token = dataDir.resolve("local.token");
+            List<Supervisor.Launch> launches = new ArrayList<>(kafkaAndRegistry(dataDir, host, kafka, registry));
+            launches.add(new Supervisor.Launch(Component.GATEWAY, List.of("--bootstrap-servers", bootstrap, "--registry-url", registryUrl,
+                    "--http-port", Integer.toString(http), "--mqtt-port", Integer.toString(freePort()),
+                    "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(), "--create-token", token.toString()),
+                    "Gateway", host, List.of(http)));
+            int flinkPort = freePort();
+            launches.add(new Supervisor.Launch(Component.SPEED, List.of("--bootstrap-servers", bootstrap, "--registry-url", registryUrl,
+                    "--data", dataDir.resolve("speed").toString(), "--web-port", Integer.toString(flinkPort), "--bucket", "PT10S"),
+                    "Speed job", host, List.of(flinkPort)));
+            launches.add(new Supervisor.Launch(Component.BATCH, List.of("scheduler", "--bootstrap-servers", bootstrap,
+                    "--registry-url", registryUrl, "--lake", dataDir.resolve("lake").toString(), "--interval", "PT1M",
+                    "--bucket", "PT10S", "--safety-margin", "PT10S"), "Batch scheduler", host, List.of()));
+            launches.add(new Supervisor.Launch(Component.SERVING, List.of("--bootstrap-servers", bootstrap,
+                    "--lake", dataDir.resolve("lake").toString(), "--data", dataDir.resolve("serving").toString(),
+                    "--port", Integer.toString(servingPort), "--noop-endpoint"), "Serving", host, List.of(servingPort)));
+            List<String> args = List.of("--gateway-http", "http://" + host + ":" + http, "--token-file", token.toString(),
+                    "--serving", "http://" + host + ":" + servingPort, "--duration", duration.toString(),
+                    "--rate", Integer.toString(rate), "--report", reportFile.toString());
+            return runAgainst(home, dataDir, launches, Component.BENCH_SERVING, args, reportFile);
         }
     }
 

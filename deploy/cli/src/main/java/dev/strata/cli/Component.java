@@ -28,7 +28,8 @@ public enum Component {
             "Runs the serving layer: merged views over HTTP, the dashboard, /metrics."),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null),
-    BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null);
+    BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null),
+    BENCH_SERVING("bench", "deploy/bench", "dev.strata.bench.ServingBench", List.of("-Xmx512m"), null);
 
     /** A line a component prints on stdout once it serves: {@code READY <name> <endpoint>}. */
     public static final String READY_PREFIX = "READY ";

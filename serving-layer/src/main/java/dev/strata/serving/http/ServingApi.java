@@ -11,7 +11,10 @@ import dev.strata.schemas.views.ViewKey;
 import dev.strata.serving.merge.Merge;
 import dev.strata.serving.store.BatchViews;
 import dev.strata.serving.store.SpeedViews;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -58,9 +61,15 @@ public final class ServingApi {
     private final BooleanSupplier batchCaughtUp;
     private final Clock clock;
     private final byte[] openApi;
+    private final boolean noopEndpoint;
+    private final Cache<String, Cached> answers;
 
     public ServingApi(List<ViewDefinition> views, SpeedViews speed, BatchViews batch, Optional<ReadTokens> tokens, int maxPoints,
-            PrometheusMeterRegistry metrics, BooleanSupplier batchCaughtUp, Clock clock) {
+            PrometheusMeterRegistry metrics, BooleanSupplier batchCaughtUp, Clock clock, boolean noopEndpoint) {
+        this.noopEndpoint = noopEndpoint;
+        this.answers = Caffeine.newBuilder().maximumWeight(32L << 20).<String, Cached>weigher((q, c) -> c.answer().bytes().length)
+                .expireAfterAccess(Duration.ofMinutes(5)).recordStats().build();
+        CaffeineCacheMetrics.monitor(metrics, answers, "strata_serving_answers");
         this.views = new LinkedHashMap<>();
         views.forEach(v -> this.views.put(v.name(), v));
         this.speed = speed;
@@ -89,6 +98,10 @@ public final class ServingApi {
         router.get("/").handler(ctx -> ctx.reroute("/dashboard/index.html"));
         router.get("/dashboard/*").handler(StaticHandler.create("dev/strata/serving/dashboard"));
         router.get("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
+        if (noopEndpoint) {
+            // The benchmark's reference: the same server answering without any work.
+            router.get("/bench/noop").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end("{}"));
+        }
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/views").handler(ctx -> blocking(ctx, "views", this::views));
         router.get("/v1/views/:view").handler(ctx -> blocking(ctx, "series", this::series));
@@ -133,6 +146,39 @@ public final class ServingApi {
     /** An answer: its status and JSON body (the cut and freshness headers come from the lease). */
     record Answer(int status, ObjectNode body) {}
 
+    /** An answer as sent: status, bytes and (for 200) the ETag of the bytes. */
+    record Rendered(int status, byte[] bytes, String etag) {
+
+        static Rendered of(Answer answer) {
+            byte[] bytes;
+            try {
+                bytes = JSON.writeValueAsBytes(answer.body());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return new Rendered(answer.status(), bytes, answer.status() == 200 ? "\"" + ServingApi.etag(bytes) + "\"" : null);
+        }
+    }
+
+    /**
+     * The last answer of a query (its range normalized to the windows it covers) with what it was
+     * computed from: the snapshot it was merged with and the speed store's version of its view or
+     * group, read before the store was. It is reused only while both are still current, so a
+     * cached answer is never stale; one entry per query, replaced when either moves.
+     */
+    record Cached(Optional<BatchCommit> commit, long speedVersion, Rendered answer) {}
+
+    private Rendered cached(String query, BatchViews.Lease lease, byte[] prefix, java.util.function.Supplier<Rendered> compute) {
+        long version = speed.version(prefix); // before the store is read: see SpeedViews#version
+        Cached hit = answers.getIfPresent(query);
+        if (hit != null && hit.speedVersion() == version && hit.commit().equals(lease.commit())) {
+            return hit.answer();
+        }
+        Rendered answer = compute.get();
+        answers.put(query, new Cached(lease.commit(), version, answer));
+        return answer;
+    }
+
     /** A query that failed on its input: answered with its status and message. */
     static final class BadRequest extends RuntimeException {
         final int status;
@@ -144,7 +190,7 @@ public final class ServingApi {
     }
 
     interface Query {
-        Answer run(RoutingContext ctx, BatchViews.Lease lease);
+        Rendered run(RoutingContext ctx, BatchViews.Lease lease);
     }
 
     private void blocking(RoutingContext ctx, String route, Query query) {
@@ -152,21 +198,20 @@ public final class ServingApi {
         ctx.vertx().<Object[]>executeBlocking(() -> {
             try (BatchViews.Lease lease = batch.lease()) {
                 try {
-                    Answer answer = query.run(ctx, lease);
-                    return new Object[] {answer, lease.commit()};
+                    return new Object[] {query.run(ctx, lease), lease.commit()};
                 } catch (BadRequest e) {
-                    return new Object[] {new Answer(e.status, errorBody(e.status, e.getMessage())), lease.commit()};
+                    return new Object[] {Rendered.of(new Answer(e.status, errorBody(e.status, e.getMessage()))), lease.commit()};
                 }
             }
         }, false).onComplete(done -> {
             if (done.failed()) {
                 error(ctx, 503, "query failed: " + done.cause());
             } else {
-                Answer answer = (Answer) done.result()[0];
+                Rendered answer = (Rendered) done.result()[0];
                 @SuppressWarnings("unchecked")
                 Optional<BatchCommit> commit = (Optional<BatchCommit>) done.result()[1];
                 freshness(ctx, commit);
-                respond(ctx, answer.status(), answer.body());
+                respond(ctx, answer);
             }
             Timer.builder("strata_serving_request").tag("route", route).tag("status", Integer.toString(ctx.response().getStatusCode()))
                     .register(metrics).record(Duration.ofNanos(System.nanoTime() - started));
@@ -184,7 +229,7 @@ public final class ServingApi {
         }
     }
 
-    private Answer views(RoutingContext ctx, BatchViews.Lease lease) {
+    private Rendered views(RoutingContext ctx, BatchViews.Lease lease) {
         ObjectNode body = JSON.createObjectNode();
         Optional<BatchCommit> commit = lease.commit();
         body.put("cut", Instant.ofEpochMilli(lease.cutMillis()).toString());
@@ -216,32 +261,35 @@ public final class ServingApi {
             ArrayNode measures = v.putArray("measures");
             view.measures().forEach(m -> measures.add(m.name()));
         }
-        return new Answer(200, body);
+        return Rendered.of(new Answer(200, body));
     }
 
-    private Answer series(RoutingContext ctx, BatchViews.Lease lease) {
+    private Rendered series(RoutingContext ctx, BatchViews.Lease lease) {
         ViewDefinition view = view(ctx);
         Range range = range(ctx, view);
         Optional<List<String>> group = group(ctx, view);
-        List<Merge.Point> points = merged(view, group, range, lease);
-        ObjectNode body = JSON.createObjectNode();
-        body.put("view", view.name());
-        body.put("from", Instant.ofEpochMilli(range.from).toString());
-        body.put("to", Instant.ofEpochMilli(range.to).toString());
-        body.put("step", Duration.ofMillis(range.width).toString());
-        body.put("cut", Instant.ofEpochMilli(lease.cutMillis()).toString());
-        ArrayNode list = body.putArray("points");
-        for (Merge.Point p : points) {
-            ObjectNode point = list.addObject();
-            p.group().forEach(point.putArray("group")::add);
-            point.put("start", Instant.ofEpochMilli(p.startMillis()).toString());
-            point.put("startMillis", p.startMillis());
-            measures(point.putObject("measures"), p.aggregate());
-        }
-        return new Answer(200, body);
+        byte[] prefix = ViewKey.prefix(view.name(), group);
+        return cached("series|" + view.name() + "|" + group.map(List::toString).orElse("*") + "|" + range, lease, prefix, () -> {
+            List<Merge.Point> points = merged(view, prefix, group, range, lease);
+            ObjectNode body = JSON.createObjectNode();
+            body.put("view", view.name());
+            body.put("from", Instant.ofEpochMilli(range.from).toString());
+            body.put("to", Instant.ofEpochMilli(range.to).toString());
+            body.put("step", Duration.ofMillis(range.width).toString());
+            body.put("cut", Instant.ofEpochMilli(lease.cutMillis()).toString());
+            ArrayNode list = body.putArray("points");
+            for (Merge.Point p : points) {
+                ObjectNode point = list.addObject();
+                p.group().forEach(point.putArray("group")::add);
+                point.put("start", Instant.ofEpochMilli(p.startMillis()).toString());
+                point.put("startMillis", p.startMillis());
+                measures(point.putObject("measures"), p.aggregate());
+            }
+            return Rendered.of(new Answer(200, body));
+        });
     }
 
-    private Answer top(RoutingContext ctx, BatchViews.Lease lease) {
+    private Rendered top(RoutingContext ctx, BatchViews.Lease lease) {
         ViewDefinition view = view(ctx);
         Range range = range(ctx, view);
         String measure = Optional.ofNullable(ctx.request().getParam("measure")).orElse("count");
@@ -250,8 +298,14 @@ public final class ServingApi {
                     + view.measures().stream().map(Measure::name).toList() + ")");
         }
         int n = intParam(ctx, "n", 10, 1, 1000);
+        byte[] prefix = ViewKey.prefix(view.name(), Optional.empty());
+        return cached("top|" + view.name() + "|" + measure + "|" + n + "|" + range, lease, prefix,
+                () -> top(view, range, measure, n, prefix, lease));
+    }
+
+    private Rendered top(ViewDefinition view, Range range, String measure, int n, byte[] prefix, BatchViews.Lease lease) {
         Map<List<String>, Aggregate> byGroup = new LinkedHashMap<>();
-        for (Merge.Point p : merged(view, Optional.empty(), new Range(range.from, range.to, view.window().toMillis()), lease)) {
+        for (Merge.Point p : merged(view, prefix, Optional.empty(), new Range(range.from, range.to, view.window().toMillis()), lease)) {
             byGroup.computeIfAbsent(p.group(), g -> Aggregate.empty(view)).merge(p.aggregate());
         }
         List<Map.Entry<List<String>, Double>> ranked = new ArrayList<>();
@@ -275,20 +329,24 @@ public final class ServingApi {
             }
             measures(item.putObject("measures"), byGroup.get(e.getKey()));
         }
-        return new Answer(200, body);
+        return Rendered.of(new Answer(200, body));
     }
 
-    /** The merged points under one lease: its batch cells and the speed cells at or after its cut. */
-    private List<Merge.Point> merged(ViewDefinition view, Optional<List<String>> group, Range range, BatchViews.Lease lease) {
+    /**
+     * The merged points under one lease: its batch cells and the speed cells at or after its cut,
+     * of windows in the range (only those cells' states are decoded).
+     */
+    private List<Merge.Point> merged(ViewDefinition view, byte[] prefix, Optional<List<String>> group, Range range,
+            BatchViews.Lease lease) {
         if (!speed.running()) {
             throw new BadRequest(503, "the speed views store is " + speed.state() + "; try again shortly");
         }
-        byte[] prefix = ViewKey.prefix(view.name(), group);
+        long cut = lease.cutMillis();
         List<Map.Entry<ViewKey, Aggregate>> batchCells = new ArrayList<>();
-        lease.scan(prefix, view, batchCells::add);
+        lease.scan(prefix, view, k -> range.covers(k.windowStartMillis()), batchCells::add);
         List<Map.Entry<ViewKey, Aggregate>> speedCells = new ArrayList<>();
-        speed.scan(prefix, view, speedCells::add);
-        return Merge.series(view, lease.cutMillis(), batchCells, speedCells,
+        speed.scan(prefix, view, k -> k.bucketMillis() >= cut && range.covers(k.windowStartMillis()), speedCells::add);
+        return Merge.series(view, cut, batchCells, speedCells,
                 new Merge.Query(group, range.from, range.to, Optional.of(Duration.ofMillis(range.width))));
     }
 
@@ -312,7 +370,11 @@ public final class ServingApi {
     }
 
     /** Windows starting in [from, to), rolled up to points {@code width} wide. */
-    record Range(long from, long to, long width) {}
+    record Range(long from, long to, long width) {
+        boolean covers(long windowStart) {
+            return windowStart >= from && windowStart < to;
+        }
+    }
 
     private Range range(RoutingContext ctx, ViewDefinition view) {
         long window = view.window().toMillis();
@@ -329,6 +391,14 @@ public final class ServingApi {
         long from = time(ctx, "from").orElse(to - Math.max(width, Duration.ofHours(1).toMillis()));
         if (from >= to) {
             throw new BadRequest(400, "from (" + Instant.ofEpochMilli(from) + ") must be before to (" + Instant.ofEpochMilli(to) + ")");
+        }
+        // The windows a range covers start at or after from and before to: name them by their bounds,
+        // so equal queries (a dashboard polling "the last hour") get equal answers and ETags.
+        from = Math.floorDiv(from + window - 1, window) * window;
+        to = Math.floorDiv(to + window - 1, window) * window;
+        if (from >= to) {
+            throw new BadRequest(400, "the range holds no window start of " + view.window() + " (from " + Instant.ofEpochMilli(from)
+                    + ", to " + Instant.ofEpochMilli(to) + ")");
         }
         long points = (to - from + width - 1) / width;
         if (points > maxPoints) {
@@ -410,25 +480,18 @@ public final class ServingApi {
         throw new BadRequest(400, name + " '" + value + "' must be a whole number from " + min + " to " + max);
     }
 
-    /** Sends {@code body} with a strong ETag of its bytes, or 304 when the client has it already. */
-    private static void respond(RoutingContext ctx, int status, ObjectNode body) {
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(body);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        if (status == 200) {
-            String etag = "\"" + etag(bytes) + "\"";
-            ctx.response().putHeader("ETag", etag).putHeader("Cache-Control", "no-cache");
+    /** Sends the answer with its strong ETag, or 304 when the client has it already. */
+    private static void respond(RoutingContext ctx, Rendered answer) {
+        if (answer.etag() != null) {
+            ctx.response().putHeader("ETag", answer.etag()).putHeader("Cache-Control", "no-cache");
             String ifNoneMatch = ctx.request().getHeader("If-None-Match");
             if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::trim)
-                    .anyMatch(t -> t.equals(etag) || t.equals("W/" + etag) || t.equals("*"))) {
+                    .anyMatch(t -> t.equals(answer.etag()) || t.equals("W/" + answer.etag()) || t.equals("*"))) {
                 ctx.response().setStatusCode(304).end();
                 return;
             }
         }
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(Buffer.buffer(bytes));
+        ctx.response().setStatusCode(answer.status()).putHeader("Content-Type", "application/json").end(Buffer.buffer(answer.bytes()));
     }
 
     static String etag(byte[] bytes) {

@@ -124,8 +124,9 @@ public final class BatchViews implements AutoCloseable {
             return loaded == null ? 0 : loaded.commit.cutMillis();
         }
 
-        /** Every cell whose encoded key starts with {@code prefix}, in key order. */
-        public void scan(byte[] prefix, ViewDefinition view, Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
+        /** Every cell whose encoded key starts with {@code prefix} and that {@code wanted} takes, in key order. */
+        public void scan(byte[] prefix, ViewDefinition view, java.util.function.Predicate<ViewKey> wanted,
+                Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
             if (loaded == null) {
                 return;
             }
@@ -135,7 +136,10 @@ public final class BatchViews implements AutoCloseable {
                     if (key.length < prefix.length || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
                         break;
                     }
-                    cells.accept(Map.entry(ViewKey.decode(key), AggregateCodec.decode(view, it.value())));
+                    ViewKey cell = ViewKey.decode(key);
+                    if (wanted.test(cell)) {
+                        cells.accept(Map.entry(cell, AggregateCodec.decode(view, it.value())));
+                    }
                 }
             }
         }

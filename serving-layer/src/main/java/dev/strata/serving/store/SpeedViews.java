@@ -4,12 +4,15 @@ import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -41,6 +44,8 @@ public final class SpeedViews implements AutoCloseable {
 
     private final KafkaStreams streams;
     private final AtomicLong newestUpdateMillis = new AtomicLong(-1);
+    /** Updates read per view prefix and per (view, group) prefix: answers cached under a version stay exact. */
+    private final ConcurrentHashMap<ByteBuffer, AtomicLong> versions = new ConcurrentHashMap<>();
 
     public SpeedViews(String bootstrapServers, String topic, String applicationId, Path stateDir) {
         StreamsBuilder builder = new StreamsBuilder();
@@ -48,7 +53,7 @@ public final class SpeedViews implements AutoCloseable {
                         Materialized.<byte[], byte[], org.apache.kafka.streams.state.KeyValueStore<Bytes, byte[]>>as(STORE)
                                 .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
                 .toStream()
-                .processValues(() -> new NewestUpdate(newestUpdateMillis));
+                .processValues(() -> new NewestUpdate(newestUpdateMillis, versions));
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -86,15 +91,31 @@ public final class SpeedViews implements AutoCloseable {
                 .mapToLong(v -> (long) v).max().orElse(-1);
     }
 
-    /** Every speed cell whose encoded key starts with {@code prefix}; needs {@link #running}. */
-    public void scan(byte[] prefix, ViewDefinition view, Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
+    /**
+     * How many updates of cells under {@code prefix} (a view's, or a view and group's, as
+     * {@link ViewKey#prefix} makes them) have been read. An update is in the store before it is
+     * counted here, so an answer computed after reading version v holds at least the updates up to v.
+     */
+    public long version(byte[] prefix) {
+        AtomicLong version = versions.get(ByteBuffer.wrap(prefix));
+        return version == null ? 0 : version.get();
+    }
+
+    /**
+     * Every speed cell whose encoded key starts with {@code prefix} and that {@code wanted} takes
+     * (values are decoded only for those); needs {@link #running}.
+     */
+    public void scan(byte[] prefix, ViewDefinition view, Predicate<ViewKey> wanted, Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
         ReadOnlyKeyValueStore<byte[], byte[]> store = streams.store(
                 StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
         try (KeyValueIterator<byte[], byte[]> it = store.prefixScan(prefix, new ByteArraySerializer())) {
             while (it.hasNext()) {
                 KeyValue<byte[], byte[]> cell = it.next();
                 if (cell.value != null) {
-                    cells.accept(Map.entry(ViewKey.decode(cell.key), AggregateCodec.decode(view, cell.value)));
+                    ViewKey key = ViewKey.decode(cell.key);
+                    if (wanted.test(key)) {
+                        cells.accept(Map.entry(key, AggregateCodec.decode(view, cell.value)));
+                    }
                 }
             }
         }
@@ -107,12 +128,14 @@ public final class SpeedViews implements AutoCloseable {
                 .withTimeout(Duration.ofSeconds(30)));
     }
 
-    /** Notes the timestamp of each update as it passes. */
+    /** Notes the timestamp of each update as it passes, and counts it for its view and its group. */
     private static final class NewestUpdate implements FixedKeyProcessor<byte[], byte[], Void> {
         private final AtomicLong newest;
+        private final ConcurrentHashMap<ByteBuffer, AtomicLong> versions;
 
-        NewestUpdate(AtomicLong newest) {
+        NewestUpdate(AtomicLong newest, ConcurrentHashMap<ByteBuffer, AtomicLong> versions) {
             this.newest = newest;
+            this.versions = versions;
         }
 
         @Override
@@ -121,6 +144,29 @@ public final class SpeedViews implements AutoCloseable {
         @Override
         public void process(FixedKeyRecord<byte[], byte[]> record) {
             newest.accumulateAndGet(record.timestamp(), Math::max);
+            byte[] key = record.key();
+            // version(1) view(UTF: 2-byte length, bytes) … windowStart(8) bucket(8): see ViewKey.
+            if (key != null && key.length >= 3 + 16 && key[0] == ViewKey.VERSION) {
+                int viewEnd = 3 + (((key[1] & 0xff) << 8) | (key[2] & 0xff));
+                if (viewEnd <= key.length - 16) {
+                    count(ByteBuffer.wrap(key, 0, viewEnd).slice());
+                    count(ByteBuffer.wrap(key, 0, key.length - 16).slice());
+                }
+            }
+        }
+
+        private void count(ByteBuffer prefix) {
+            AtomicLong version = versions.get(prefix);
+            if (version == null) {
+                version = versions.computeIfAbsent(ByteBuffer.wrap(toArray(prefix)), p -> new AtomicLong());
+            }
+            version.incrementAndGet();
+        }
+
+        private static byte[] toArray(ByteBuffer b) {
+            byte[] copy = new byte[b.remaining()];
+            b.duplicate().get(copy);
+            return copy;
         }
     }
 }

@@ -65,7 +65,7 @@ class BatchViewsTest {
                     while (swapping.get()) {
                         try (BatchViews.Lease lease = batch.lease()) {
                             List<Long> counts = new ArrayList<>();
-                            lease.scan(prefix, PER_SOURCE, cell -> counts.add(cell.getValue().count()));
+                            lease.scan(prefix, PER_SOURCE, k -> true, cell -> counts.add(cell.getValue().count()));
                             long run = lease.commit().map(BatchCommit::run).orElse(0L);
                             if (run > 0 && (counts.size() != 1200 || counts.stream().anyMatch(c -> c != run)
                                     || lease.cutMillis() != run * 1_000)) {
