@@ -107,6 +107,9 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--rate", defaultValue = "1000", description = "Paced queries/s. Default: ${DEFAULT-VALUE}")
         int rate;
 
+        @Option(names = "--ingest-rate", defaultValue = "2000", description = "Events/s sent to the gateway meanwhile. Default: ${DEFAULT-VALUE}")
+        int ingestRate;
+
         @Option(names = "--report", description = "Also write the report (Markdown) here. Default: data/bench/serving-<time>.md")
         Path report;
 
@@ -141,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
                     "--port", Integer.toString(servingPort), "--noop-endpoint"), "Serving", host, List.of(servingPort)));
             List<String> args = List.of("--gateway-http", "http://" + host + ":" + http, "--token-file", token.toString(),
                     "--serving", "http://" + host + ":" + servingPort, "--duration", duration.toString(),
-                    "--rate", Integer.toString(rate), "--report", reportFile.toString());
+                    "--rate", Integer.toString(rate), "--ingest-rate", Integer.toString(ingestRate), "--report", reportFile.toString());
             return runAgainst(home, dataDir, launches, Component.BENCH_SERVING, args, reportFile);
         }
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.Measure;
+import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import dev.strata.serving.merge.Merge;
@@ -436,17 +437,7 @@ public final class ServingApi {
     /** {@code PT1H}, or the view config's short form ({@code 30s}, {@code 5m}, {@code 1h}, {@code 1d}). */
     static Duration duration(String value) {
         try {
-            if (value.startsWith("P") || value.startsWith("p")) {
-                return Duration.parse(value);
-            }
-            long amount = Long.parseLong(value.substring(0, value.length() - 1));
-            return switch (value.charAt(value.length() - 1)) {
-                case 's' -> Duration.ofSeconds(amount);
-                case 'm' -> Duration.ofMinutes(amount);
-                case 'h' -> Duration.ofHours(amount);
-                case 'd' -> Duration.ofDays(amount);
-                default -> throw new IllegalArgumentException();
-            };
+            return value.startsWith("P") || value.startsWith("p") ? Duration.parse(value) : ViewConfig.size(value);
         } catch (RuntimeException e) {
             throw new BadRequest(400, "step '" + value + "' is not a duration (PT1H, or 30s, 5m, 1h, 1d)");
         }

@@ -125,18 +125,28 @@ public final class ViewConfig {
                 groupBy, window, List.copyOf(measures.values()));
     }
 
-    static Duration window(String text) {
+    /** A size in the config's short form: {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d}. */
+    public static Duration size(String text) {
         Matcher m = WINDOW.matcher(text == null ? "" : text.trim().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new IllegalArgumentException("bad window '" + text + "': write a size like 30s, 1m, 5m, 1h or 1d");
+            throw new IllegalArgumentException("bad size '" + text + "': write a size like 30s, 1m, 5m, 1h or 1d");
         }
         long n = Long.parseLong(m.group(1));
-        Duration window = switch (m.group(2)) {
+        return switch (m.group(2)) {
             case "s" -> Duration.ofSeconds(n);
             case "m" -> Duration.ofMinutes(n);
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofDays(n);
         };
+    }
+
+    static Duration window(String text) {
+        Duration window;
+        try {
+            window = size(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad window '" + text + "': write a size like 30s, 1m, 5m, 1h or 1d");
+        }
         long day = Duration.ofDays(1).toMillis();
         if (window.toMillis() <= 0 || (window.toMillis() < day ? day % window.toMillis() != 0 : !window.equals(Duration.ofDays(1)))) {
             throw new IllegalArgumentException("bad window '" + text
