@@ -61,6 +61,8 @@ public final class Serving implements AutoCloseable {
                 .register(metrics);
         Gauge.builder("strata_serving_speed_lag_records", speed::lag).description("Consumer lag of the speed views store")
                 .register(metrics);
+        Gauge.builder("strata_serving_speed_undecodable_cells", speed::undecodable)
+                .description("Speed cells left out of answers because they could not be decoded").register(metrics);
         Gauge.builder("strata_serving_batch_load_failures", follower::failures)
                 .description("Batch announcements that could not be read or loaded").register(metrics);
         speed.start();

@@ -42,10 +42,10 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Path home = StrataCli.home();
-            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-            Path dataDir = home.resolve("data/bench/stack-" + stamp);
-            Path reportFile = report != null ? report : home.resolve("data/bench/ingest-" + stamp + ".md");
+            Run run = Run.of("ingest", report);
+            Path home = run.home();
+            Path dataDir = run.dataDir();
+            Path reportFile = run.reportFile();
             String host = "127.0.0.1";
             int kafka = freePort();
             int registry = freePort();
@@ -80,10 +80,10 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Path home = StrataCli.home();
-            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-            Path dataDir = home.resolve("data/bench/stack-" + stamp);
-            Path reportFile = report != null ? report : home.resolve("data/bench/batch-" + stamp + ".md");
+            Run run = Run.of("batch", report);
+            Path home = run.home();
+            Path dataDir = run.dataDir();
+            Path reportFile = run.reportFile();
             String host = "127.0.0.1";
             int kafka = freePort();
             int registry = freePort();
@@ -115,10 +115,10 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Path home = StrataCli.home();
-            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-            Path dataDir = home.resolve("data/bench/stack-" + stamp);
-            Path reportFile = report != null ? report : home.resolve("data/bench/serving-" + stamp + ".md");
+            Run run = Run.of("serving", report);
+            Path home = run.home();
+            Path dataDir = run.dataDir();
+            Path reportFile = run.reportFile();
             String host = "127.0.0.1";
             int kafka = freePort();
             int registry = freePort();
@@ -146,6 +146,16 @@ final class BenchCommand implements Callable<Integer> {
                     "--serving", "http://" + host + ":" + servingPort, "--duration", duration.toString(),
                     "--rate", Integer.toString(rate), "--ingest-rate", Integer.toString(ingestRate), "--report", reportFile.toString());
             return runAgainst(home, dataDir, launches, Component.BENCH_SERVING, args, reportFile);
+        }
+    }
+
+    /** Where one benchmark run keeps its stack's data (deleted afterwards) and writes its report. */
+    record Run(Path home, Path dataDir, Path reportFile) {
+        static Run of(String bench, Path report) {
+            Path home = StrataCli.home();
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            return new Run(home, home.resolve("data/bench/stack-" + stamp),
+                    report != null ? report : home.resolve("data/bench/" + bench + "-" + stamp + ".md"));
         }
     }
 

@@ -43,7 +43,10 @@ public final class SpeedViews implements AutoCloseable {
     public static final String STORE = "speed-views";
 
     private final KafkaStreams streams;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SpeedViews.class);
+
     private final AtomicLong newestUpdateMillis = new AtomicLong(-1);
+    private final AtomicLong undecodable = new AtomicLong();
     /** Updates read per view prefix and per (view, group) prefix: answers cached under a version stay exact. */
     private final ConcurrentHashMap<ByteBuffer, AtomicLong> versions = new ConcurrentHashMap<>();
 
@@ -75,6 +78,11 @@ public final class SpeedViews implements AutoCloseable {
 
     public boolean running() {
         return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** Speed cells left out of answers because they could not be decoded. */
+    public long undecodable() {
+        return undecodable.get();
     }
 
     /** The broker timestamp of the newest speed update read, or -1. */
@@ -112,10 +120,19 @@ public final class SpeedViews implements AutoCloseable {
         try (KeyValueIterator<byte[], byte[]> it = store.prefixScan(prefix, new ByteArraySerializer())) {
             while (it.hasNext()) {
                 KeyValue<byte[], byte[]> cell = it.next();
-                if (cell.value != null) {
+                if (cell.value == null) {
+                    continue;
+                }
+                try {
                     ViewKey key = ViewKey.decode(cell.key);
                     if (wanted.test(key)) {
                         cells.accept(Map.entry(key, AggregateCodec.decode(view, cell.value)));
+                    }
+                } catch (IllegalArgumentException e) {
+                    // Not a cell this build can read (another format version, corrupt bytes): left out of
+                    // the answer, counted and logged, never a failed query.
+                    if (undecodable.incrementAndGet() % 1_000 == 1) {
+                        LOG.warn("Skipped an undecodable speed cell ({} so far): {}", undecodable.get(), e.getMessage());
                     }
                 }
             }
