@@ -26,6 +26,8 @@ public enum Component {
             "The batch layer: `batch run`, `status`, `replay`, `rollback`, `scheduler`."),
     SERVING("serving", "serving-layer", "dev.strata.serving.ServingMain", List.of("-Xms256m", "-Xmx512m"),
             "Runs the serving layer: merged views over HTTP, the dashboard, /metrics."),
+    VERIFY("verify", "deploy/verify", "dev.strata.verify.VerifyMain", List.of("-Xmx1g"),
+            "Runs the end-to-end guarantee suite: the stack as processes, a seeded workload, faults, an oracle."),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null),
     BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null),

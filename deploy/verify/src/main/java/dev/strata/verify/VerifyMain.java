@@ -1,0 +1,234 @@
+package dev.strata.verify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code strata verify}: DESIGN.md's guarantees, end to end. Each run starts the whole stack as
+ * separate processes from the commands a user runs, drives a seeded workload over HTTP, MQTT and
+ * Kafka while faults chosen by the seed hit the processes (SIGKILL and restart, SIGSTOP/SIGCONT),
+ * lets several batch cycles pass, then compares the serving layer's merged answers for every view
+ * and window with an oracle computed by DuckDB from the log of acknowledged events. A run passes
+ * when nothing acknowledged is missing, nothing is counted twice, and merged == oracle everywhere.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Runs the end-to-end guarantee suite: the stack as processes, a seeded workload, faults, an oracle.")
+public final class VerifyMain implements Callable<Integer> {
+
+    @Option(names = "--runs", defaultValue = "1", description = "Seeded runs, one after the other. Default: ${DEFAULT-VALUE}")
+    int runs;
+
+    @Option(names = "--seed", description = "Seed of the first run (then seed+1, …). Default: from the clock")
+    Long seed;
+
+    @Option(names = "--events", defaultValue = "3000", description = "Events per run. Default: ${DEFAULT-VALUE}")
+    int events;
+
+    @Option(names = "--faults", defaultValue = "4", description = "Faults injected per run (0: none). Default: ${DEFAULT-VALUE}")
+    int faults;
+
+    @Option(names = "--home", description = "The Strata checkout. Default: the working directory")
+    Path home;
+
+    @Option(names = "--data", defaultValue = "data/verify", description = "Where runs keep their stacks (deleted after a pass). Default: ${DEFAULT-VALUE}")
+    Path data;
+
+    @Option(names = "--converge-timeout", defaultValue = "PT4M", description = "How long the views may take to converge. Default: ${DEFAULT-VALUE}")
+    Duration convergeTimeout;
+
+    static final Duration BUCKET = Duration.ofSeconds(10);
+    static final Duration BATCH_INTERVAL = Duration.ofSeconds(20);
+    static final List<String> FAULTY = List.of("gateway", "speed", "batch", "serving", "kafka");
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = home != null ? home : Path.of("").toAbsolutePath();
+        long first = seed != null ? seed : System.currentTimeMillis();
+        int failed = 0;
+        long checked = 0;
+        int faultsInjected = 0;
+        for (int run = 0; run < runs; run++) {
+            RunResult result = run(root, first + run);
+            checked += result.cellsChecked;
+            faultsInjected += result.faults.size();
+            say(String.format("run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d retried sends, %d bad inputs refused),"
+                    + " %d cells checked, faults %s, %d mismatches", run + 1, runs, first + run, result.passed() ? "PASS" : "FAIL",
+                    result.acknowledged, result.resent, result.retries, result.refused, result.cellsChecked, result.faults,
+                    result.mismatches.size()));
+            result.mismatches.stream().limit(20).forEach(m -> say("  mismatch: " + m));
+            result.problems.stream().limit(20).forEach(m -> say("  problem: " + m));
+            if (!result.passed()) {
+                failed++;
+            }
+        }
+        say(String.format("%d run(s), %d passed, %d failed; %d faults injected; %d cells checked", runs, runs - failed, failed,
+                faultsInjected, checked));
+        return failed == 0 ? 0 : 1;
+    }
+
+    static final class RunResult {
+        long acknowledged;
+        long resent;
+        long retries;
+        long refused;
+        long cellsChecked;
+        final List<String> faults = new ArrayList<>();
+        List<String> mismatches = List.of();
+        final List<String> problems = new ArrayList<>();
+
+        boolean passed() {
+            return mismatches.isEmpty() && problems.isEmpty() && acknowledged > 0;
+        }
+    }
+
+    RunResult run(Path root, long runSeed) throws Exception {
+        RunResult result = new RunResult();
+        Path dir = root.resolve(data).resolve("run-" + runSeed);
+        if (Files.exists(dir)) {
+            deleteRecursively(dir);
+        }
+        Files.createDirectories(dir);
+        Random random = new Random(runSeed);
+        try (Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL)) {
+            say("seed " + runSeed + ": starting the stack in " + dir);
+            stack.start();
+            Path ackLog = dir.resolve("acknowledged.ndjson");
+            try (Workload workload = new Workload(stack, runSeed, ackLog)) {
+                List<Workload.Planned> planned = workload.plan(events, System.currentTimeMillis());
+                AtomicBoolean sending = new AtomicBoolean(true);
+                Thread injector = new Thread(() -> inject(stack, random, sending, result), "faults");
+                injector.start();
+                long started = System.nanoTime();
+                try {
+                    workload.send(planned, () -> { });
+                } finally {
+                    sending.set(false);
+                    injector.join();
+                }
+                // Let two batch cycles pass after the last event, so the cut moves over part of the run.
+                say(String.format("seed %d: %d events acknowledged in %.0f s; letting batch cycles pass", runSeed,
+                        workload.acknowledged.get(), (System.nanoTime() - started) / 1e9));
+                TimeUnit.MILLISECONDS.sleep(BATCH_INTERVAL.multipliedBy(2).toMillis());
+                result.acknowledged = workload.acknowledged.get();
+                result.resent = workload.resent.get();
+                result.retries = workload.retries.get();
+                result.refused = workload.refused.get();
+                result.problems.addAll(workload.problems);
+            }
+            Map<String, Oracle.Cell> expected = Oracle.compute(ackLog);
+            result.cellsChecked = expected.size();
+            long deadline = System.nanoTime() + convergeTimeout.toNanos();
+            List<String> mismatches;
+            do {
+                try {
+                    mismatches = Oracle.compare(expected, merged(stack, expected));
+                } catch (Exception e) {
+                    mismatches = List.of("no merged answer: " + e.getMessage());
+                }
+                if (mismatches.isEmpty()) {
+                    break;
+                }
+                TimeUnit.SECONDS.sleep(2);
+            } while (System.nanoTime() < deadline);
+            result.mismatches = mismatches;
+            for (String name : stack.names()) {
+                if (stack.part(name).jvm().isEmpty()) {
+                    result.problems.add(name + " is not running at the end of the run");
+                }
+            }
+        }
+        if (result.passed()) {
+            deleteRecursively(dir);
+        } else {
+            say("seed " + runSeed + ": the run's data and logs stay in " + dir);
+        }
+        return result;
+    }
+
+    /** Faults at seeded moments while the workload is sent: a kill and restart, or a pause, of one process. */
+    private void inject(Stack stack, Random random, AtomicBoolean sending, RunResult result) {
+        try {
+            for (int i = 0; i < faults && sending.get(); i++) {
+                TimeUnit.MILLISECONDS.sleep(3_000 + random.nextInt(8_000));
+                if (!sending.get()) {
+                    return;
+                }
+                String name = FAULTY.get(random.nextInt(FAULTY.size()));
+                boolean kill = random.nextInt(3) != 0;
+                String fault = (kill ? "SIGKILL " : "SIGSTOP ") + name;
+                say("fault: " + fault + " at " + Instant.now());
+                if (kill) {
+                    stack.part(name).killAndRestart(Duration.ofMillis(500 + random.nextInt(2_000)));
+                } else {
+                    stack.part(name).pause(Duration.ofMillis(1_000 + random.nextInt(4_000)));
+                }
+                result.faults.add(fault);
+            }
+        } catch (Exception e) {
+            synchronized (result.problems) {
+                result.problems.add("fault injection failed: " + e);
+            }
+        }
+    }
+
+    /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */
+    static Map<String, JsonNode> merged(Stack stack, Map<String, Oracle.Cell> expected) throws Exception {
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (String key : expected.keySet()) {
+            long start = Long.parseLong(key.substring(key.lastIndexOf('|') + 1));
+            min = Math.min(min, start);
+            max = Math.max(max, start);
+        }
+        Map<String, JsonNode> merged = new TreeMap<>();
+        HttpClient http = HttpClient.newHttpClient();
+        for (String view : List.of("events_per_source_1m", "events_per_type_1h")) {
+            long size = view.endsWith("1h") ? 3_600_000 : 60_000;
+            long from = Math.floorDiv(min, size) * size;
+            long to = Math.floorDiv(max, size) * size + size;
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(stack.servingUrl() + "/v1/views/" + view
+                    + "?from=" + from + "&to=" + to)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("serving answered " + response.statusCode() + ": " + response.body());
+            }
+            for (JsonNode p : Workload.JSON.readTree(response.body()).get("points")) {
+                merged.put(view + "|" + p.get("group") + "|" + p.get("startMillis").asLong(), p.get("measures"));
+            }
+        }
+        return merged;
+    }
+
+    static void deleteRecursively(Path dir) throws java.io.IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    static void say(String line) {
+        System.out.println("[verify] " + line);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new VerifyMain()).execute(args));
+    }
+}
