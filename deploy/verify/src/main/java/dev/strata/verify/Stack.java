@@ -129,6 +129,9 @@ final class Stack implements AutoCloseable {
     private final Path dataDir;
     private final String cliClasspath;
     private final Map<String, Part> parts = new LinkedHashMap<>();
+    /** Whether the lake is on a filesystem of its own (a small tmpfs), which the disk-full fault fills. */
+    final boolean lakeMounted;
+    final Path lake;
     final int kafkaPort;
     final int registryPort;
     final int httpPort;
@@ -149,7 +152,9 @@ final class Stack implements AutoCloseable {
         servingPort = freePort();
         String bootstrap = "127.0.0.1:" + kafkaPort;
         String registry = "http://127.0.0.1:" + registryPort;
-        String lake = dataDir.resolve("lake").toString();
+        this.lake = dataDir.resolve("lake");
+        this.lakeMounted = mountSmallFilesystem(this.lake);
+        String lake = this.lake.toString();
         add("kafka", "--data", dataDir.resolve("kafka").toString(), "--port", "" + kafkaPort, "--controller-port", "" + freePort());
         add("registry", "--bootstrap-servers", bootstrap, "--port", "" + registryPort);
         add("gateway", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--http-port", "" + httpPort,
@@ -161,6 +166,49 @@ final class Stack implements AutoCloseable {
                 "--interval", batchInterval.toString(), "--bucket", bucket.toString(), "--safety-margin", bucket.toString());
         add("serving", "--bootstrap-servers", bootstrap, "--lake", lake, "--data", dataDir.resolve("serving").toString(),
                 "--port", "" + servingPort);
+    }
+
+    /**
+     * Mounts a 64 MiB tmpfs on {@code dir} (as root, where mounts are allowed), so the lake's disk can
+     * be filled up without touching the machine's; false where that is not possible.
+     */
+    static boolean mountSmallFilesystem(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        try {
+            Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir.toString())
+                    .redirectErrorStream(true).start();
+            return mount.waitFor(30, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /** Fills the lake's filesystem to the last byte; returns the filler to delete to give the space back. */
+    Path fillLake() throws IOException {
+        Path filler = lake.resolve("verify-filler");
+        byte[] block = new byte[1 << 20];
+        try (var out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(block);
+            }
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("No space left")) {
+                throw e;
+            }
+        }
+        try (var out = Files.newOutputStream(lake.resolve("verify-filler-rest"))) { // the last partial block
+            for (int i = 0; i < (1 << 20); i++) {
+                out.write(0);
+            }
+        } catch (IOException e) {
+            // full
+        }
+        return filler;
+    }
+
+    void freeLake(Path filler) throws IOException {
+        Files.deleteIfExists(filler);
+        Files.deleteIfExists(lake.resolve("verify-filler-rest"));
     }
 
     private void add(String name, String... args) {
@@ -210,6 +258,18 @@ final class Stack implements AutoCloseable {
         for (Part part : reverse) {
             part.stop();
         }
+        if (lakeMounted) {
+            try {
+                new ProcessBuilder("umount", lake.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                // left mounted: the next run's data dir is another
+            }
+        }
+    }
+
+    /** The lines of a component's log. */
+    List<String> log(String name) throws IOException {
+        return Files.readAllLines(dataDir.resolve("logs").resolve(name + ".log"), StandardCharsets.UTF_8);
     }
 
     static void signal(String signal, long pid) throws IOException, InterruptedException {

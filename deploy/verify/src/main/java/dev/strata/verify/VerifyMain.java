@@ -45,6 +45,10 @@ public final class VerifyMain implements Callable<Integer> {
     @Option(names = "--faults", defaultValue = "4", description = "Faults injected per run (0: none). Default: ${DEFAULT-VALUE}")
     int faults;
 
+    @Option(names = "--disk-full", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Fill the lake's disk once per run (needs root: the lake goes on a small tmpfs). Default: ${DEFAULT-VALUE}")
+    boolean diskFullFault;
+
     @Option(names = "--home", description = "The Strata checkout. Default: the working directory")
     Path home;
 
@@ -116,12 +120,17 @@ public final class VerifyMain implements Callable<Integer> {
                 AtomicBoolean sending = new AtomicBoolean(true);
                 Thread injector = new Thread(() -> inject(stack, random, sending, result), "faults");
                 injector.start();
+                Thread diskFull = new Thread(() -> fillTheLake(stack, result), "disk-full");
+                if (stack.lakeMounted && diskFullFault) {
+                    diskFull.start();
+                }
                 long started = System.nanoTime();
                 try {
                     workload.send(planned, () -> { });
                 } finally {
                     sending.set(false);
                     injector.join();
+                    diskFull.join();
                 }
                 // Let two batch cycles pass after the last event, so the cut moves over part of the run.
                 say(String.format("seed %d: %d events acknowledged in %.0f s; letting batch cycles pass", runSeed,
@@ -180,13 +189,55 @@ public final class VerifyMain implements Callable<Integer> {
                 } else {
                     stack.part(name).pause(Duration.ofMillis(1_000 + random.nextInt(4_000)));
                 }
-                result.faults.add(fault);
+                synchronized (result.faults) {
+                    result.faults.add(fault);
+                }
             }
         } catch (Exception e) {
             synchronized (result.problems) {
                 result.problems.add("fault injection failed: " + e);
             }
         }
+    }
+
+    /**
+     * The lake's disk filling up: ten seconds in, the lake's filesystem is filled to the last byte
+     * until a batch cycle has failed on it (the batch process must log the failure and keep
+     * running), then the space comes back; the convergence check then needs the later cycles to
+     * succeed exactly.
+     */
+    private void fillTheLake(Stack stack, RunResult result) {
+        try {
+            TimeUnit.SECONDS.sleep(10);
+            int failuresBefore = batchFailures(stack);
+            Path filler = stack.fillLake();
+            say("fault: the lake's disk is full at " + Instant.now());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (batchFailures(stack) == failuresBefore && System.nanoTime() < deadline) {
+                TimeUnit.SECONDS.sleep(1);
+            }
+            boolean failed = batchFailures(stack) > failuresBefore;
+            stack.freeLake(filler);
+            say("the lake's disk has space again at " + Instant.now() + (failed ? "; a batch cycle failed on it" : ""));
+            synchronized (result.problems) {
+                if (!failed) {
+                    result.problems.add("no batch cycle failed while the lake's disk was full");
+                } else if (stack.part("batch").jvm().isEmpty()) {
+                    result.problems.add("the batch process did not survive the full disk");
+                }
+            }
+            synchronized (result.faults) {
+                result.faults.add("DISK FULL lake");
+            }
+        } catch (Exception e) {
+            synchronized (result.problems) {
+                result.problems.add("disk-full fault failed: " + e);
+            }
+        }
+    }
+
+    private static int batchFailures(Stack stack) throws java.io.IOException {
+        return (int) stack.log("batch").stream().filter(l -> l.contains("Batch cycle failed")).count();
     }
 
     /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */

@@ -8,8 +8,9 @@ import picocli.CommandLine;
 
 /**
  * The short version of {@code ./strata verify} that CI runs: one seeded run of the whole stack as
- * processes, with faults (SIGKILL and restart, SIGSTOP/SIGCONT of the processes the seed picks),
- * merged == oracle for every view and window. The long version is {@code ./strata verify --runs 50}.
+ * processes, with faults (SIGKILL and restart, SIGSTOP/SIGCONT of the processes the seed picks, and,
+ * where the suite may mount a small tmpfs for the lake, its disk filling up until a batch cycle
+ * fails), merged == oracle for every view and window. The long version is {@code ./strata verify --runs 50}.
  */
 class VerifyIT {
 
@@ -25,7 +26,7 @@ class VerifyIT {
         assertThat(result.problems).isEmpty();
         assertThat(result.mismatches).isEmpty();
         assertThat(result.acknowledged).isGreaterThanOrEqualTo(2_000);
-        assertThat(result.faults).hasSize(4);
+        assertThat(result.faults.stream().filter(f -> f.startsWith("SIG"))).as("process faults injected").hasSizeGreaterThanOrEqualTo(2);
         assertThat(result.cellsChecked).isGreaterThan(100);
         assertThat(result.refused).as("bad inputs answered with a reason").isPositive();
     }
