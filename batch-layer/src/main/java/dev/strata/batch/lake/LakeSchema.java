@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.HashMap;
-import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -57,16 +56,6 @@ public final class LakeSchema {
     /** A timestamp column as epoch millis (Parquet readers may hand back a long or an Instant). */
     public static long millis(Object value) {
         return value instanceof Instant i ? i.toEpochMilli() : (Long) value;
-    }
-
-    /** The event of a lake row. */
-    public static Event event(GenericRecord r) {
-        Map<String, String> attributes = new HashMap<>();
-        ((Map<?, ?>) r.get("attributes")).forEach((k, v) -> attributes.put(k.toString(), v.toString()));
-        // The all-arguments constructor: the builder validates and copies every field (a hot path of the recompute).
-        return new Event(r.get("id").toString(), r.get("source").toString(), r.get("type").toString(),
-                Instant.ofEpochMilli(millis(r.get("time"))), (Double) r.get("value"), attributes,
-                Instant.ofEpochMilli(millis(r.get("ingest_time"))));
     }
 
     /** The Hive-style partition of an event time: {@code date=YYYY-MM-DD/hour=HH}. */

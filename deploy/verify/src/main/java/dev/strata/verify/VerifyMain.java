@@ -126,7 +126,7 @@ public final class VerifyMain implements Callable<Integer> {
                 }
                 long started = System.nanoTime();
                 try {
-                    workload.send(planned, () -> { });
+                    workload.send(planned);
                 } finally {
                     sending.set(false);
                     injector.join();

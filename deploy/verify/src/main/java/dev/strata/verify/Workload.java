@@ -92,9 +92,8 @@ final class Workload implements AutoCloseable {
     }
 
     /** Sends every planned event until acknowledged; resends some and sends some bad input on the way. */
-    void send(List<Planned> planned, Runnable between) throws Exception {
-        for (int i = 0; i < planned.size(); i++) {
-            Planned p = planned.get(i);
+    void send(List<Planned> planned) throws Exception {
+        for (Planned p : planned) {
             sendUntilAcknowledged(p);
             if (random.nextInt(50) == 0) { // a client retry of an acknowledged event: the same id again
                 sendUntilAcknowledged(p);
@@ -102,9 +101,6 @@ final class Workload implements AutoCloseable {
             }
             if (random.nextInt(100) == 0) {
                 sendBad();
-            }
-            if (i % 100 == 0) {
-                between.run();
             }
         }
     }

@@ -47,6 +47,7 @@ public final class SpeedViews implements AutoCloseable {
 
     private final AtomicLong newestUpdateMillis = new AtomicLong(-1);
     private final AtomicLong undecodable = new AtomicLong();
+    private volatile ReadOnlyKeyValueStore<byte[], byte[]> store;
     /** Updates read per view prefix and per (view, group) prefix: answers cached under a version stay exact. */
     private final ConcurrentHashMap<ByteBuffer, AtomicLong> versions = new ConcurrentHashMap<>();
 
@@ -115,8 +116,7 @@ public final class SpeedViews implements AutoCloseable {
      * (values are decoded only for those); needs {@link #running}.
      */
     public void scan(byte[] prefix, ViewDefinition view, Predicate<ViewKey> wanted, Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
-        ReadOnlyKeyValueStore<byte[], byte[]> store = streams.store(
-                StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
+        ReadOnlyKeyValueStore<byte[], byte[]> store = store();
         try (KeyValueIterator<byte[], byte[]> it = store.prefixScan(prefix, new ByteArraySerializer())) {
             while (it.hasNext()) {
                 KeyValue<byte[], byte[]> cell = it.next();
@@ -137,6 +137,19 @@ public final class SpeedViews implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The queryable store, looked up once: the handle Kafka Streams returns resolves the current
+     * local stores on each call, so it stays valid across rebalances and restores.
+     */
+    private ReadOnlyKeyValueStore<byte[], byte[]> store() {
+        ReadOnlyKeyValueStore<byte[], byte[]> s = store;
+        if (s == null) {
+            s = streams.store(StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
+            store = s;
+        }
+        return s;
     }
 
     @Override
