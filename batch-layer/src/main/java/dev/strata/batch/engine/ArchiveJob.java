@@ -6,6 +6,7 @@ import dev.strata.batch.lake.Manifest.OffsetRange;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventDeserializer;
+import dev.strata.schemas.wire.SchemaRegistryUnavailableException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -168,6 +169,10 @@ public final class ArchiveJob {
             Event event;
             try {
                 event = deserializer.deserialize(topic, record.value);
+            } catch (SchemaRegistryUnavailableException e) {
+                // Not bad data: skipping it would lose an acknowledged event below the cut. The
+                // archive fails, the cycle fails, and the next cycle archives the same range again.
+                throw new IOException("record " + record.partition + "@" + record.offset + ": " + e.getMessage(), e);
             } catch (RuntimeException e) {
                 skipped.add(1);
                 return;

@@ -125,6 +125,26 @@ class ArchiverIT {
         }
     }
 
+    @Test
+    void aRegistryThatCannotAnswerFailsTheArchiveInsteadOfSkippingGoodRecords() throws Exception {
+        String topic = newTopic();
+        produce(topic, 0, 300);
+        long cut = pastNow();
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Archiver registryDown = new Archiver(LakeFs.root(lake.toString()), engine, KAFKA.bootstrapServers(),
+                "http://127.0.0.1:" + closedPort, topic);
+
+        assertThatThrownBy(() -> registryDown.archive(cut)).hasStackTraceContaining("cannot give the schema with id");
+        Manifest.Commit commit = archiver(topic).recover().orElseThrow(); // the failed run's intent, executed again
+
+        assertThat(commit.cutMillis()).isEqualTo(cut);
+        assertThat(commit.rows()).isEqualTo(300);
+        assertThat(commit.skipped()).isEqualTo(1); // only the record that is really undecodable
+    }
+
     Archiver archiver(String topic) {
         return new Archiver(LakeFs.root(lake.toString()), engine, KAFKA.bootstrapServers(), registry.url(), topic);
     }

@@ -1,10 +1,13 @@
 package dev.strata.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.strata.schemas.topics.DeadLetters;
+import dev.strata.schemas.topics.StrataTopics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,11 +15,19 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,7 +71,7 @@ public final class VerifyMain implements Callable<Integer> {
 
     static final Duration BUCKET = Duration.ofSeconds(10);
     static final Duration BATCH_INTERVAL = Duration.ofSeconds(20);
-    static final List<String> FAULTY = List.of("gateway", "speed", "batch", "serving", "kafka");
+    static final List<String> FAULTY = List.of("gateway", "speed", "batch", "serving", "kafka", "registry");
 
     @Override
     public Integer call() throws Exception {
@@ -73,9 +84,9 @@ public final class VerifyMain implements Callable<Integer> {
             RunResult result = run(root, first + run);
             checked += result.cellsChecked;
             faultsInjected += result.faults.size();
-            say(String.format("run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d retried sends, %d bad inputs refused),"
+            say(String.format("run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d retried sends, %d bad inputs refused, %d of them dead-lettered),"
                     + " %d cells checked, faults %s, %d mismatches", run + 1, runs, first + run, result.passed() ? "PASS" : "FAIL",
-                    result.acknowledged, result.resent, result.retries, result.refused, result.cellsChecked, result.faults,
+                    result.acknowledged, result.resent, result.retries, result.refused, result.poison.size(), result.cellsChecked, result.faults,
                     result.mismatches.size()));
             result.mismatches.stream().limit(20).forEach(m -> say("  mismatch: " + m));
             result.problems.stream().limit(20).forEach(m -> say("  problem: " + m));
@@ -94,6 +105,7 @@ public final class VerifyMain implements Callable<Integer> {
         long retries;
         long refused;
         long cellsChecked;
+        final List<String> poison = new ArrayList<>();
         final List<String> faults = new ArrayList<>();
         List<String> mismatches = List.of();
         final List<String> problems = new ArrayList<>();
@@ -141,6 +153,7 @@ public final class VerifyMain implements Callable<Integer> {
                 result.retries = workload.retries.get();
                 result.refused = workload.refused.get();
                 result.problems.addAll(workload.problems);
+                result.poison.addAll(workload.poison);
             }
             Map<String, Oracle.Cell> expected = Oracle.compute(ackLog);
             result.cellsChecked = expected.size();
@@ -158,6 +171,7 @@ public final class VerifyMain implements Callable<Integer> {
                 TimeUnit.SECONDS.sleep(2);
             } while (System.nanoTime() < deadline);
             result.mismatches = mismatches;
+            result.problems.addAll(missingDeadLetters(stack, result.poison, Duration.ofSeconds(60)));
             for (String name : stack.names()) {
                 if (stack.part(name).jvm().isEmpty()) {
                     result.problems.add(name + " is not running at the end of the run");
@@ -238,6 +252,42 @@ public final class VerifyMain implements Callable<Integer> {
 
     private static int batchFailures(Stack stack) throws java.io.IOException {
         return (int) stack.log("batch").stream().filter(l -> l.contains("Batch cycle failed")).count();
+    }
+
+    /**
+     * Every unreadable record written straight to Kafka must be in {@code events.dlq} with its bytes
+     * and a reason header. Returns what is missing when the deadline passes.
+     */
+    static List<String> missingDeadLetters(Stack stack, List<String> poison, Duration timeout) {
+        Set<String> missing = new TreeSet<>(poison);
+        List<String> problems = new ArrayList<>();
+        if (missing.isEmpty()) {
+            return problems;
+        }
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(StrataTopics.EVENTS_DLQ).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!missing.isEmpty() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    String value = record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8);
+                    if (missing.contains(value)) {
+                        if (record.headers().lastHeader(DeadLetters.REASON) == null) {
+                            problems.add("dead letter " + value + " has no reason header");
+                        }
+                        missing.remove(value);
+                    }
+                }
+            }
+        }
+        missing.forEach(value -> problems.add("unreadable record " + value + " never reached " + StrataTopics.EVENTS_DLQ));
+        return problems;
     }
 
     /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
@@ -29,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -54,10 +57,13 @@ final class Workload implements AutoCloseable {
     private final String token;
     private Mqtt5AsyncClient mqtt;
     private KafkaProducer<String, Event> kafka;
+    private KafkaProducer<byte[], byte[]> rawKafka;
     final AtomicLong acknowledged = new AtomicLong();
     final AtomicLong resent = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
+    /** Records written straight to Kafka that no decoder can read: each must reach the DLQ with a reason. */
+    final List<String> poison = new ArrayList<>();
     final List<String> problems = new ArrayList<>();
 
     Workload(Stack stack, long seed, Path ackLogFile) throws IOException {
@@ -134,7 +140,7 @@ final class Workload implements AutoCloseable {
         return response.statusCode() == 200;
     }
 
-    private boolean sendMqtt(Event e) throws Exception {
+    private Mqtt5AsyncClient mqtt() throws Exception {
         if (mqtt == null) {
             Mqtt5AsyncClient client = MqttClient.builder().useMqttVersion5().identifier("verify-" + random.nextInt(1_000_000))
                     .serverHost("127.0.0.1").serverPort(stack.mqttPort).buildAsync();
@@ -142,20 +148,18 @@ final class Workload implements AutoCloseable {
                     .cleanStart(true).send().get(5, TimeUnit.SECONDS);
             mqtt = client;
         }
-        var ack = mqtt.publishWith().topic("strata/events/" + e.getSource()).qos(MqttQos.AT_LEAST_ONCE)
+        return mqtt;
+    }
+
+    private boolean sendMqtt(Event e) throws Exception {
+        var ack = mqtt().publishWith().topic("strata/events/" + e.getSource()).qos(MqttQos.AT_LEAST_ONCE)
                 .payload(json(e).toString().getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
         return ack.getPublish() != null && ack.getError().isEmpty();
     }
 
     private boolean sendKafka(Event e) throws Exception {
         if (kafka == null) {
-            Properties props = new Properties();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
-            props.put(ProducerConfig.ACKS_CONFIG, "all");
-            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-            props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "15000");
-            props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+            Properties props = producerProperties();
             EventSerializer serializer = new EventSerializer();
             serializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, stack.registryUrl()), false);
             kafka = new KafkaProducer<>(props, new StringSerializer(), serializer);
@@ -164,22 +168,77 @@ final class Workload implements AutoCloseable {
         return true;
     }
 
-    /** A bad record: it must be refused with a reason, and the pipeline must go on. */
+    private Properties producerProperties() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "15000");
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        return props;
+    }
+
+    /**
+     * A bad record, by the way it comes in: over HTTP it must get a 4xx with a reason, over MQTT 5 a
+     * PUBACK with reason code 0x99 (payload format invalid); written straight to Kafka (bytes that
+     * are not in the wire format) it must end up in {@code events.dlq} with a reason, checked at the
+     * end of the run. The pipeline must go on in every case.
+     */
     private void sendBad() {
+        int kind = random.nextInt(3);
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/events"))
-                    .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"dev-1\",\"type\":\"\",\"value\":\"warm\"}")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() / 100 == 4 && response.body().contains("message")) {
-                refused.incrementAndGet();
-            } else if (response.statusCode() != 503) {
-                synchronized (problems) {
-                    problems.add("bad input answered " + response.statusCode() + ": " + response.body());
-                }
+            switch (kind) {
+                case 0 -> sendBadHttp();
+                case 1 -> sendBadMqtt();
+                default -> sendPoison();
             }
         } catch (Exception e) {
-            // the gateway is down at this moment: nothing was sent
+            // the component is down at this moment: nothing was taken
+            resetClients();
+        }
+    }
+
+    private void sendBadHttp() throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/events"))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"dev-1\",\"type\":\"\",\"value\":\"warm\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 == 4 && response.body().contains("message")) {
+            refused.incrementAndGet();
+        } else if (response.statusCode() != 503) {
+            problem("bad input over HTTP answered " + response.statusCode() + ": " + response.body());
+        }
+    }
+
+    private void sendBadMqtt() throws Exception {
+        Mqtt5PublishResult result = mqtt().publishWith().topic("strata/events/dev-1").qos(MqttQos.AT_LEAST_ONCE)
+                .payload("{\"source\":\"dev-1\",\"type\":".getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
+        Mqtt5PubAckReasonCode code = result instanceof Mqtt5PublishResult.Mqtt5Qos1Result q1 ? q1.getPubAck().getReasonCode() : null;
+        if (code == Mqtt5PubAckReasonCode.PAYLOAD_FORMAT_INVALID) {
+            refused.incrementAndGet();
+        } else if (code != Mqtt5PubAckReasonCode.UNSPECIFIED_ERROR) { // 0x80: Kafka is down, nothing was taken
+            problem("bad input over MQTT answered " + code + " " + result.getError().map(Throwable::getMessage).orElse(""));
+        }
+    }
+
+    private void sendPoison() throws Exception {
+        if (rawKafka == null) {
+            Properties props = producerProperties();
+            rawKafka = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+        String value = "poison-" + Long.toHexString(random.nextLong());
+        rawKafka.send(new ProducerRecord<>("events", "dev-1".getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)))
+                .get(20, TimeUnit.SECONDS);
+        synchronized (poison) {
+            poison.add(value);
+        }
+        refused.incrementAndGet();
+    }
+
+    private void problem(String problem) {
+        synchronized (problems) {
+            problems.add(problem);
         }
     }
 
@@ -195,6 +254,10 @@ final class Workload implements AutoCloseable {
         if (kafka != null) {
             kafka.close(Duration.ofSeconds(2));
             kafka = null;
+        }
+        if (rawKafka != null) {
+            rawKafka.close(Duration.ofSeconds(2));
+            rawKafka = null;
         }
     }
 

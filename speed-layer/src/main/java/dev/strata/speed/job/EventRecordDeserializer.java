@@ -3,6 +3,7 @@ package dev.strata.speed.job;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventDeserializer;
+import dev.strata.schemas.wire.SchemaRegistryUnavailableException;
 import dev.strata.speed.model.DeadLetter;
 import dev.strata.speed.model.Decoded;
 import dev.strata.speed.model.IngestedEvent;
@@ -48,6 +49,10 @@ public class EventRecordDeserializer implements KafkaRecordDeserializationSchema
         Event event;
         try {
             event = events.deserialize(record.topic(), record.value());
+        } catch (SchemaRegistryUnavailableException e) {
+            // Says nothing about the record: fail, and the job restarts from its last checkpoint
+            // and reads it again, instead of dead-lettering an acknowledged event.
+            throw new IOException(origin + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             out.collect(Decoded.deadLetter(new DeadLetter(record.key(), record.value(), "undecodable",
                     String.valueOf(e.getMessage()), origin)));

@@ -28,6 +28,15 @@ public class SchemaRegistryException extends RuntimeException {
         return status;
     }
 
+    /**
+     * Whether asking again later may succeed: the registry could not be reached, or answered a
+     * server error (5xx), a timeout (408) or too many requests (429). A 4xx such as 40403 "schema
+     * not found" is an answer about the data and will not change.
+     */
+    public boolean isTransient() {
+        return status == 0 || status / 100 == 5 || status == 408 || status == 429;
+    }
+
     /** The registry's error code, or 0 if no answer was received. */
     public int errorCode() {
         return errorCode;

@@ -21,6 +21,11 @@ import org.apache.kafka.common.serialization.Deserializer;
  * and resolves it against a reader schema, so records written with an older or newer compatible
  * schema decode into today's classes. Without a reader schema it yields {@code GenericRecord}s of
  * the writer's schema, as Confluent's {@code KafkaAvroDeserializer} does.
+ *
+ * <p>A record that cannot be decoded fails with a {@link SerializationException}: it is bad data
+ * (dead-letter it). A registry that cannot answer now fails with a
+ * {@link SchemaRegistryUnavailableException} instead: the record may be good, so a caller must not
+ * dead-letter or skip it but try again later.
  */
 public class AvroDeserializer<T> implements Deserializer<T> {
 
@@ -81,6 +86,9 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         try {
             reader = readers.computeIfAbsent(id, this::readerFor);
         } catch (SchemaRegistryException e) {
+            if (e.isTransient()) {
+                throw new SchemaRegistryUnavailableException(id, e);
+            }
             throw new SerializationException("Cannot get the schema with id " + id + ": " + e.getMessage(), e);
         }
         try {
