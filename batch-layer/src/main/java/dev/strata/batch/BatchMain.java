@@ -119,20 +119,40 @@ public final class BatchMain implements Callable<Integer> {
         @Option(names = "--interval", defaultValue = "PT2M", description = "Time between cycles (hourly is usual in production). Default: ${DEFAULT-VALUE}")
         Duration interval;
 
+        @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address of /metrics. Default: ${DEFAULT-VALUE}")
+        String metricsHost;
+
+        @Option(names = "--metrics-port", defaultValue = "9250",
+                description = "Port of the scheduler's Prometheus /metrics (0: any free port). Default: ${DEFAULT-VALUE}")
+        int metricsPort;
+
         @Override
         public Integer call() throws Exception {
             BatchCycle cycle = options.cycle();
             cycle.changedViews().forEach(advice -> LOG.warn("{}", advice));
+            SchedulerMetrics metrics = new SchedulerMetrics(metricsHost, metricsPort, interval,
+                    interval.plus(options.bucket).plus(options.margin), java.time.Clock.systemUTC());
+            Snapshot current = cycle.currentSnapshot();
+            if (current.run() > 0) {
+                metrics.current(current.run(), current.cutMillis());
+            }
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "batch-cycle"));
             scheduler.scheduleWithFixedDelay(() -> {
+                long started = System.nanoTime();
+                long now = System.currentTimeMillis();
                 try {
-                    Optional<BatchCommit> commit = cycle.run(System.currentTimeMillis());
+                    Optional<BatchCommit> commit = cycle.run(now);
+                    Duration took = Duration.ofNanos(System.nanoTime() - started);
                     if (commit.isEmpty()) {
                         LOG.info("Batch cycle: nothing new");
+                        metrics.nothingNew(Archiver.cutAt(now, options.bucket, options.margin), took);
+                    } else {
+                        metrics.committed(commit.get(), took);
                     }
                 } catch (Exception e) {
                     // A failed cycle is reported and retried at the next one; its intent makes the retry exact.
                     LOG.error("Batch cycle failed; the next cycle recovers it", e);
+                    metrics.failed(Duration.ofNanos(System.nanoTime() - started));
                 }
             }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
             CountDownLatch stopped = new CountDownLatch(1);
@@ -143,9 +163,11 @@ public final class BatchMain implements Callable<Integer> {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+                metrics.close();
                 stopped.countDown();
             }, "batch-shutdown"));
-            System.out.println("READY batch cycles every " + interval + " into " + LakeFs.root(options.lake));
+            System.out.println("READY batch cycles every " + interval + " into " + LakeFs.root(options.lake) + ", metrics on http://"
+                    + metricsHost + ":" + metrics.port() + "/metrics");
             stopped.await();
             return 0;
         }

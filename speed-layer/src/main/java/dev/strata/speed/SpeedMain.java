@@ -55,6 +55,10 @@ public final class SpeedMain implements Callable<Integer> {
     @Option(names = "--web-port", defaultValue = "8083", description = "Flink web UI port. Default: ${DEFAULT-VALUE}")
     int webPort;
 
+    @Option(names = "--metrics-port", defaultValue = "9249",
+            description = "Port of Flink's Prometheus reporter (/metrics; 0: none). Default: ${DEFAULT-VALUE}")
+    int metricsPort;
+
     @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
     int parallelism;
 
@@ -93,6 +97,10 @@ public final class SpeedMain implements Callable<Integer> {
                 Map.entry("restart-strategy.fixed-delay.delay", "5 s"),
                 Map.entry("rest.port", Integer.toString(webPort)),
                 Map.entry("rest.bind-address", "127.0.0.1")));
+        if (metricsPort > 0) {
+            conf.setString("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            conf.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
+        }
         Optional<Path> restore = latestCheckpoint(checkpoints);
         restore.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
         LOG.info("Views: {}; restoring from {}", views.stream().map(ViewDefinition::name).toList(),

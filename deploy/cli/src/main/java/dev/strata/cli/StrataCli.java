@@ -19,6 +19,7 @@ import picocli.CommandLine.Unmatched;
         subcommands = {
             StrataCli.Up.class,
             BenchCommand.class,
+            StatusCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
 
@@ -93,6 +94,14 @@ public final class StrataCli implements Callable<Integer> {
                 description = "The speed job's Flink web UI port. Default: ${DEFAULT-VALUE}")
         int flinkWebPort;
 
+        @Option(names = "--speed-metrics-port", defaultValue = "9249",
+                description = "The speed job's Prometheus reporter port. Default: ${DEFAULT-VALUE}")
+        int speedMetricsPort;
+
+        @Option(names = "--batch-metrics-port", defaultValue = "9250",
+                description = "The batch scheduler's Prometheus /metrics port. Default: ${DEFAULT-VALUE}")
+        int batchMetricsPort;
+
         @Option(names = "--views", description = "View config (YAML) for the speed and batch layers. Default: the built-in views")
         Path views;
 
@@ -150,21 +159,25 @@ public final class StrataCli implements Callable<Integer> {
                     "--bootstrap-servers", bootstrap,
                     "--registry-url", registryUrl,
                     "--data", dataDir.resolve("speed").toString(),
-                    "--web-port", Integer.toString(flinkWebPort)));
+                    "--web-port", Integer.toString(flinkWebPort),
+                    "--metrics-port", Integer.toString(speedMetricsPort)));
             if (views != null) {
                 speedArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
-            launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job (Flink UI)", host, List.of(flinkWebPort)));
+            launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job (Flink UI)", host,
+                    List.of(flinkWebPort, speedMetricsPort)));
             List<String> batchArgs = new ArrayList<>(List.of(
                     "scheduler",
                     "--bootstrap-servers", bootstrap,
                     "--registry-url", registryUrl,
                     "--lake", dataDir.resolve("lake").toString(),
-                    "--interval", batchInterval));
+                    "--interval", batchInterval,
+                    "--metrics-host", host,
+                    "--metrics-port", Integer.toString(batchMetricsPort)));
             if (views != null) {
                 batchArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
-            launches.add(new Supervisor.Launch(Component.BATCH, batchArgs, "Batch scheduler", host, List.of()));
+            launches.add(new Supervisor.Launch(Component.BATCH, batchArgs, "Batch scheduler (metrics)", host, List.of(batchMetricsPort)));
             List<String> servingArgs = new ArrayList<>(List.of(
                     "--bootstrap-servers", bootstrap,
                     "--lake", dataDir.resolve("lake").toString(),

@@ -161,9 +161,10 @@ final class Stack implements AutoCloseable {
                 "--mqtt-port", "" + mqttPort, "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
                 "--create-token", tokenFile().toString());
         add("speed", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--data", dataDir.resolve("speed").toString(),
-                "--web-port", "" + freePort(), "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S");
+                "--web-port", "" + freePort(), "--metrics-port", "" + freePort(), "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S");
         add("batch", "scheduler", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--lake", lake,
-                "--interval", batchInterval.toString(), "--bucket", bucket.toString(), "--safety-margin", bucket.toString());
+                "--interval", batchInterval.toString(), "--bucket", bucket.toString(), "--safety-margin", bucket.toString(),
+                "--metrics-port", "0");
         add("serving", "--bootstrap-servers", bootstrap, "--lake", lake, "--data", dataDir.resolve("serving").toString(),
                 "--port", "" + servingPort);
     }

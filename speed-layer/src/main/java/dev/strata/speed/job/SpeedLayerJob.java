@@ -13,8 +13,10 @@ import dev.strata.speed.model.ViewInput;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -87,12 +89,21 @@ public final class SpeedLayerJob {
     /** Events go on; dead letters go to the side output. */
     static final class Splitter extends ProcessFunction<Decoded, IngestedEvent> {
         private static final long serialVersionUID = 1L;
+        /** Metric name of the records sent to {@code events.dlq} (the DLQ-rate alert reads it). */
+        static final String DEAD_LETTERS_METRIC = "deadLetters";
+        private transient Counter deadLetters;
+
+        @Override
+        public void open(OpenContext context) {
+            deadLetters = getRuntimeContext().getMetricGroup().counter(DEAD_LETTERS_METRIC);
+        }
 
         @Override
         public void processElement(Decoded in, Context ctx, Collector<IngestedEvent> out) {
             if (in.event != null) {
                 out.collect(in.event);
             } else {
+                deadLetters.inc();
                 ctx.output(DEAD_LETTERS, in.deadLetter);
             }
         }
