@@ -49,6 +49,8 @@ class LocalStackIT {
         int gatewayPort = freePort();
         int flinkPort = freePort();
         int servingPort = freePort();
+        int speedMetricsPort = freePort();
+        int batchMetricsPort = freePort();
         List<String> args = List.of(
                 "up", "--data", data.toString(),
                 "--kafka-port", Integer.toString(kafkaPort),
@@ -57,7 +59,17 @@ class LocalStackIT {
                 "--gateway-port", Integer.toString(gatewayPort),
                 "--mqtt-port", Integer.toString(freePort()),
                 "--flink-web-port", Integer.toString(flinkPort),
+                "--speed-metrics-port", Integer.toString(speedMetricsPort),
+                "--batch-metrics-port", Integer.toString(batchMetricsPort),
                 "--serving-port", Integer.toString(servingPort));
+        List<String> status = List.of("status", "--timeout", "PT3S",
+                "--bootstrap-servers", "127.0.0.1:" + kafkaPort,
+                "--registry", "http://127.0.0.1:" + registryPort,
+                "--gateway", "http://127.0.0.1:" + gatewayPort,
+                "--speed", "http://127.0.0.1:" + flinkPort,
+                "--speed-metrics", "http://127.0.0.1:" + speedMetricsPort + "/metrics",
+                "--batch-metrics", "http://127.0.0.1:" + batchMetricsPort + "/metrics",
+                "--serving", "http://127.0.0.1:" + servingPort);
         String registry = "http://127.0.0.1:" + registryPort;
 
         int id;
@@ -141,6 +153,22 @@ class LocalStackIT {
             }
             assertThat(merged).as("events counted in the serving layer's merged view").isPositive();
 
+            // Every metric the alerts and the dashboard use is exported by some part of the stack.
+            java.util.Set<String> exported = new java.util.TreeSet<>();
+            for (String url : List.of("http://127.0.0.1:" + gatewayPort + "/metrics", "http://127.0.0.1:" + servingPort + "/metrics",
+                    "http://127.0.0.1:" + speedMetricsPort + "/metrics", "http://127.0.0.1:" + batchMetricsPort + "/metrics")) {
+                exported.addAll(PrometheusText.parse(get(url)).names());
+            }
+            assertThat(exported).containsAll(MonitoringFiles.metricsUsed());
+
+            // strata status: every layer answers and is healthy.
+            try (RunningCli healthy = RunningCli.start(status)) {
+                assertThat(healthy.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                String report = healthy.output();
+                assertThat(healthy.process.exitValue()).as(report).isZero();
+                assertThat(report).contains("speed     OK").contains("job RUNNING").contains("serving   OK").endsWith("healthy\n");
+            }
+
             HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
             assertThat(lookedUp.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);
@@ -150,6 +178,14 @@ class LocalStackIT {
             assertThat(JSON.readTree(refused.body()).get("message").asText())
                     .startsWith("Schema being registered is incompatible with an earlier schema for subject \"readings-value\"");
             second.terminate();
+        }
+        // ...and with the stack stopped, status names what is down and exits 1.
+        try (RunningCli down = RunningCli.start(status)) {
+            assertThat(down.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String report = down.output();
+            assertThat(down.process.exitValue()).as(report).isEqualTo(1);
+            assertThat(report).contains("gateway   FAIL  http://127.0.0.1:" + gatewayPort + "/ready: connection refused")
+                    .contains("UNHEALTHY: 6 layer(s) failing");
         }
     }
 
@@ -241,6 +277,16 @@ class LocalStackIT {
                     return line;
                 }
             }
+        }
+
+        /** All the output of a process that has ended. */
+        String output() throws InterruptedException {
+            StringBuilder out = new StringBuilder(transcript);
+            String line;
+            while ((line = lines.poll(2, TimeUnit.SECONDS)) != null) {
+                out.append(line).append('\n');
+            }
+            return out.toString();
         }
 
         /** SIGTERM, as Ctrl-C or a service manager would send, then wait for a clean exit. */
