@@ -42,6 +42,13 @@ class PrometheusRulesIT {
     }
 
     @Test
+    void theComposeStacksScrapeConfigLoadsWithTheAlerts(@TempDir Path dir) throws Exception {
+        Files.copy(StrataCli.home().resolve("deploy/compose/prometheus.yml"), dir.resolve("compose.yml"));
+        Files.copy(PROMETHEUS.resolve("alerts.yml"), dir.resolve("alerts.yml")); // where compose mounts it
+        assertThat(promtool(dir, "check", "config", "compose.yml")).contains("SUCCESS: 10 rules found");
+    }
+
+    @Test
     void everyAlertFiresOnItsFailureAndStaysSilentWhenHealthy() throws Exception {
         assertThat(promtool(PROMETHEUS, "test", "rules", "alerts.test.yml")).contains("SUCCESS");
     }
