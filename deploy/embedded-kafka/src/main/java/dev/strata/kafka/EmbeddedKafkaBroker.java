@@ -22,22 +22,57 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node Kafka broker (KRaft, combined broker and controller) running in this JVM.
- * Its data directory is formatted on first start and reused afterwards, so a restart resumes with
- * the topics and records it had.
+ * A real Kafka node (KRaft, combined broker and controller) running in this JVM: alone, or one of
+ * the nodes of a cluster ({@link Cluster}: its id, every controller, the shared cluster id, the
+ * replication of internal topics). Its data directory is formatted on first start and reused
+ * afterwards, so a restart resumes with the topics and records it had.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
 
+    /**
+     * A node's place in a cluster. {@code voters} lists every controller as
+     * {@code id@host:port,...} (null: this node alone); {@code clusterId} must be the same on every
+     * node (null: a new random one); {@code replicationFactor} is the replication of the internal
+     * topics and the default of new topics, with {@code min.insync.replicas} 2 above one replica.
+     */
+    public record Cluster(int nodeId, String voters, String clusterId, int replicationFactor) {
+        public static final Cluster SINGLE = new Cluster(1, null, null, 1);
+
+        public Cluster {
+            if (nodeId < 0) {
+                throw new IllegalArgumentException("node id must be >= 0, got " + nodeId);
+            }
+            if (replicationFactor < 1) {
+                throw new IllegalArgumentException("replication factor must be >= 1, got " + replicationFactor);
+            }
+            if (voters != null && !voters.contains(nodeId + "@")) {
+                throw new IllegalArgumentException("node " + nodeId + " is not among the controller voters " + voters);
+            }
+            if (voters != null && clusterId == null) {
+                throw new IllegalArgumentException("the nodes of a cluster need one cluster id (--cluster-id)");
+            }
+        }
+
+        int minInsyncReplicas() {
+            return replicationFactor > 1 ? 2 : 1;
+        }
+    }
+
     /** How to run the broker. Port 0 picks a free port. */
-    public record Config(Path dataDir, String host, int port, int controllerPort, Map<String, String> overrides) {
+    public record Config(Path dataDir, String host, int port, int controllerPort, Map<String, String> overrides, Cluster cluster) {
         public Config {
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(host, "host");
             checkPort("port", port);
             checkPort("controllerPort", controllerPort);
             overrides = Map.copyOf(overrides);
+            Objects.requireNonNull(cluster, "cluster");
+        }
+
+        public Config(Path dataDir, String host, int port, int controllerPort, Map<String, String> overrides) {
+            this(dataDir, host, port, controllerPort, overrides, Cluster.SINGLE);
         }
 
         /** Loopback, free ports, no overrides. */
@@ -81,7 +116,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         Properties props = serverProperties(logDir);
         if (!Files.exists(logDir.resolve("meta.properties"))) {
-            format(props, logDir);
+            format(props, logDir, config.cluster().clusterId());
         }
         long started = System.nanoTime();
         server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
@@ -95,24 +130,29 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private Properties serverProperties(Path logDir) {
         String host = config.host();
+        Cluster cluster = config.cluster();
+        String rf = Integer.toString(cluster.replicationFactor());
+        String minIsr = Integer.toString(cluster.minInsyncReplicas());
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@" + host + ":" + controllerPort);
+        p.put("node.id", Integer.toString(cluster.nodeId()));
+        p.put("controller.quorum.voters", cluster.voters() != null ? cluster.voters() : cluster.nodeId() + "@" + host + ":" + controllerPort);
         p.put("listeners", "PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.put("log.dirs", logDir.toAbsolutePath().toString());
-        // One node: every internal topic has one replica.
-        p.put("offsets.topic.replication.factor", "1");
+        // Internal topics as replicated as the cluster allows (one node: one replica).
+        p.put("offsets.topic.replication.factor", rf);
         p.put("offsets.topic.num.partitions", "5");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.replication.factor", rf);
+        p.put("transaction.state.log.min.isr", minIsr);
         p.put("transaction.state.log.num.partitions", "5");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("share.coordinator.state.topic.replication.factor", rf);
+        p.put("share.coordinator.state.topic.min.isr", minIsr);
+        p.put("default.replication.factor", rf);
+        p.put("min.insync.replicas", minIsr);
         p.put("group.initial.rebalance.delay.ms", "0");
         // The default keeps 128 MiB on the heap for compaction; the local stack needs far less.
         p.put("log.cleaner.dedupe.buffer.size", "2097152");
@@ -123,7 +163,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return p;
     }
 
-    private static void format(Properties props, Path logDir) {
+    private static void format(Properties props, Path logDir, String sharedClusterId) {
         Path propsFile = logDir.getParent().resolve("format.properties");
         try (OutputStream out = Files.newOutputStream(propsFile)) {
             props.store(out, "written to format the KRaft storage");
@@ -131,7 +171,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        String clusterId = Uuid.randomUuid().toString();
+        String clusterId = sharedClusterId != null ? sharedClusterId : Uuid.randomUuid().toString();
         int rc;
         try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", propsFile.toString()}, print);

@@ -45,9 +45,25 @@ public final class KafkaMain implements Callable<Integer> {
             description = "Partitions of events, events.dlq and speed-views when created. Default: ${DEFAULT-VALUE}")
     int partitions;
 
+    @Option(names = "--node-id", defaultValue = "1", description = "This node's id in the cluster. Default: ${DEFAULT-VALUE}")
+    int nodeId;
+
+    @Option(names = "--controller-quorum-voters",
+            description = "Every controller of a multi-node cluster, id@host:port,... (the controller ports). Default: this node alone")
+    String voters;
+
+    @Option(names = "--cluster-id", description = "The cluster's id, the same on every node (e.g. from `kafka-storage random-uuid`);"
+            + " needed with --controller-quorum-voters")
+    String clusterId;
+
+    @Option(names = "--replication-factor", defaultValue = "1",
+            description = "Replication of Strata's and the internal topics; min.insync.replicas is 2 above 1. Default: ${DEFAULT-VALUE}")
+    int replicationFactor;
+
     @Override
     public Integer call() throws Exception {
-        EmbeddedKafkaBroker.Config config = new EmbeddedKafkaBroker.Config(data, host, port, controllerPort, Map.of());
+        EmbeddedKafkaBroker.Config config = new EmbeddedKafkaBroker.Config(data, host, port, controllerPort, Map.of(),
+                new EmbeddedKafkaBroker.Cluster(nodeId, voters, clusterId, replicationFactor));
         LOG.info("Effective config: {}, partitions={}", config, partitions);
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -62,13 +78,24 @@ public final class KafkaMain implements Callable<Integer> {
         Properties adminProps = new Properties();
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         try (Admin admin = Admin.create(adminProps)) {
-            List<String> created =
-                    StrataTopics.createMissing(
-                            admin,
-                            StrataTopics.all(partitions, StrataTopics.DEFAULT_EVENTS_RETENTION),
-                            (short) 1,
+            // In a cluster, the topics can be made once enough brokers have registered.
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (true) {
+                try {
+                    List<String> created = StrataTopics.createMissing(admin,
+                            StrataTopics.all(partitions, StrataTopics.DEFAULT_EVENTS_RETENTION), (short) replicationFactor,
                             Duration.ofSeconds(30));
-            LOG.info("Topics created: {}", created.isEmpty() ? "none (all existed)" : created);
+                    LOG.info("Topics created: {}", created.isEmpty() ? "none (all existed)" : created);
+                    break;
+                } catch (IllegalStateException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException)
+                            || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    LOG.info("Waiting for {} brokers to create the topics: {}", replicationFactor, e.getCause().getMessage());
+                    java.util.concurrent.TimeUnit.SECONDS.sleep(1);
+                }
+            }
         }
         System.out.println("READY kafka " + broker.bootstrapServers());
         stopped.await();
