@@ -123,9 +123,7 @@ public final class VerifyMain implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         Random random = new Random(runSeed);
-        try (Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL)) {
-            say("seed " + runSeed + ": starting the stack in " + dir);
-            stack.start();
+        try (Stack stack = startStack(root, dir, runSeed)) {
             Path ackLog = dir.resolve("acknowledged.ndjson");
             try (Workload workload = new Workload(stack, runSeed, ackLog)) {
                 List<Workload.Planned> planned = workload.plan(events, System.currentTimeMillis());
@@ -184,6 +182,30 @@ public final class VerifyMain implements Callable<Integer> {
             say("seed " + runSeed + ": the run's data and logs stay in " + dir);
         }
         return result;
+    }
+
+    /**
+     * Starts a stack on free ports. A port found free can be taken by another process before the
+     * component binds it; then the start is tried again on new ports (three times at most), and
+     * said so. Nothing of the workload has run yet, so this changes nothing the run checks.
+     */
+    private static Stack startStack(Path root, Path dir, long runSeed) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL);
+            say("seed " + runSeed + ": starting the stack in " + dir);
+            try {
+                stack.start();
+                return stack;
+            } catch (Exception e) {
+                stack.close();
+                if (attempt == 3) {
+                    throw e;
+                }
+                say("seed " + runSeed + ": the stack did not start (" + e.getMessage() + "); again on new ports");
+                deleteRecursively(dir);
+                Files.createDirectories(dir);
+            }
+        }
     }
 
     /** Faults at seeded moments while the workload is sent: a kill and restart, or a pause, of one process. */
