@@ -81,6 +81,8 @@ final class StatusCommand implements Callable<Integer> {
     record Line(String layer, String state, String detail) {}
 
     private HttpClient http;
+    /** The speed job's consumer-group lag, from the kafka check (which runs first); null if unknown. */
+    private Long speedLag;
 
     @Override
     public Integer call() {
@@ -154,8 +156,6 @@ final class StatusCommand implements Callable<Integer> {
             return new Line("kafka", "OK", detail);
         }
     }
-
-    private Long speedLag;
 
     private Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
         List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)

@@ -2,6 +2,7 @@ package dev.strata.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.strata.schemas.topics.StrataTopics;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -213,7 +214,7 @@ class ManifestsIT {
             assertThat(spec.get("replicas")).isEqualTo(3);
         }
         Map<String, Map<String, Object>> composeTopics = composeTopics();
-        for (TopicSpec expected : designTopics()) {
+        for (StrataTopics.TopicSpec expected : StrataTopics.all()) {
             Map<String, Object> spec = topics.get(expected.name());
             assertThat(spec).as("KafkaTopic " + expected.name()).isNotNull();
             assertThat(spec.get("partitions")).as(expected.name()).isEqualTo(expected.partitions());
@@ -223,7 +224,7 @@ class ManifestsIT {
             assertThat(composeTopics.get(expected.name())).as("compose topic " + expected.name())
                     .isEqualTo(Map.of("partitions", expected.partitions(), "configs", expected.configs()));
         }
-        assertThat(topics.keySet()).hasSameSizeAs(designTopics());
+        assertThat(topics.keySet()).hasSameSizeAs(StrataTopics.all());
     }
 
     @Test
@@ -264,31 +265,6 @@ class ManifestsIT {
     }
 
     // --- helpers ---
-
-    record TopicSpec(String name, int partitions, Map<String, String> configs) {}
-
-    /**
-     * StrataTopics.all() with its defaults (this module does not link schemas): the constants it
-     * is built from are checked in its source, the configs are those it sets.
-     */
-    static List<TopicSpec> designTopics() {
-        String source;
-        try {
-            source = Files.readString(HOME.resolve("schemas/core/src/main/java/dev/strata/schemas/topics/StrataTopics.java"));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        assertThat(source).contains("DEFAULT_PARTITIONS = 4;", "DEFAULT_EVENTS_RETENTION = Duration.ofDays(7);",
-                "EVENTS = \"events\"", "EVENTS_DLQ = \"events.dlq\"", "SPEED_VIEWS = \"speed-views\"", "SCHEMAS = \"_schemas\"",
-                "BATCH_COMMITS = \"batch-commits\"");
-        return List.of(
-                new TopicSpec("events", 4, Map.of("message.timestamp.type", "LogAppendTime", "cleanup.policy", "delete",
-                        "retention.ms", Long.toString(java.time.Duration.ofDays(7).toMillis()))),
-                new TopicSpec("events.dlq", 4, Map.of("cleanup.policy", "delete", "retention.ms", "-1")),
-                new TopicSpec("speed-views", 4, Map.of("cleanup.policy", "compact")),
-                new TopicSpec("_schemas", 1, Map.of("cleanup.policy", "compact")),
-                new TopicSpec("batch-commits", 1, Map.of("cleanup.policy", "compact")));
-    }
 
     /** The topics the compose file's one-shot creates: name → {partitions, configs}. */
     static Map<String, Map<String, Object>> composeTopics() {
