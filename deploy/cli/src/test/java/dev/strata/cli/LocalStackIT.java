@@ -62,7 +62,7 @@ class LocalStackIT {
                 "--speed-metrics-port", Integer.toString(speedMetricsPort),
                 "--batch-metrics-port", Integer.toString(batchMetricsPort),
                 "--serving-port", Integer.toString(servingPort));
-        List<String> status = List.of("status", "--timeout", "PT3S",
+        List<String> status = List.of("status",
                 "--bootstrap-servers", "127.0.0.1:" + kafkaPort,
                 "--registry", "http://127.0.0.1:" + registryPort,
                 "--gateway", "http://127.0.0.1:" + gatewayPort,
@@ -162,8 +162,10 @@ class LocalStackIT {
             assertThat(exported).containsAll(MonitoringFiles.metricsUsed());
 
             // strata status: every layer answers and is healthy.
-            try (RunningCli healthy = RunningCli.start(status)) {
-                assertThat(healthy.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            List<String> patient = new ArrayList<>(status);
+            patient.addAll(List.of("--timeout", "PT20S")); // a loaded machine answers slowly; a wrong answer still fails
+            try (RunningCli healthy = RunningCli.start(patient)) {
+                assertThat(healthy.process.waitFor(150, TimeUnit.SECONDS)).isTrue();
                 String report = healthy.output();
                 assertThat(healthy.process.exitValue()).as(report).isZero();
                 assertThat(report).contains("speed     OK").contains("job RUNNING").contains("serving   OK").endsWith("healthy\n");
@@ -180,7 +182,9 @@ class LocalStackIT {
             second.terminate();
         }
         // ...and with the stack stopped, status names what is down and exits 1.
-        try (RunningCli down = RunningCli.start(status)) {
+        List<String> quick = new ArrayList<>(status);
+        quick.addAll(List.of("--timeout", "PT3S"));
+        try (RunningCli down = RunningCli.start(quick)) {
             assertThat(down.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
             String report = down.output();
             assertThat(down.process.exitValue()).as(report).isEqualTo(1);
