@@ -134,7 +134,8 @@ final class BenchCommand implements Callable<Integer> {
                     "Gateway", host, List.of(http)));
             int flinkPort = freePort();
             launches.add(new Supervisor.Launch(Component.SPEED, List.of("--bootstrap-servers", bootstrap, "--registry-url", registryUrl,
-                    "--data", dataDir.resolve("speed").toString(), "--web-port", Integer.toString(flinkPort), "--metrics-port", Integer.toString(freePort()), "--bucket", "PT10S"),
+                    "--data", dataDir.resolve("speed").toString(), "--web-port", Integer.toString(flinkPort),
+                    "--metrics-port", Integer.toString(freePort()), "--bucket", "PT10S"),
                     "Speed job", host, List.of(flinkPort)));
             launches.add(new Supervisor.Launch(Component.BATCH, List.of("scheduler", "--bootstrap-servers", bootstrap,
                     "--registry-url", registryUrl, "--lake", dataDir.resolve("lake").toString(), "--interval", "PT1M",

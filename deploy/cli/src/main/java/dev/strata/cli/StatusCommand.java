@@ -138,11 +138,11 @@ final class StatusCommand implements Callable<Integer> {
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         try (Admin admin = Admin.create(props)) {
             int brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
-            long events = total(endOffsets(admin, "events"));
+            Map<TopicPartition, Long> eventsEnd = endOffsets(admin, "events");
+            long events = total(eventsEnd);
             Map<TopicPartition, Long> dlqEnd = endOffsets(admin, "events.dlq");
             Map<TopicPartition, Long> dlqStart = offsets(admin, dlqEnd.keySet(), OffsetSpec.earliest());
             long deadLetters = total(dlqEnd) - total(dlqStart);
-            Map<TopicPartition, Long> eventsEnd = endOffsets(admin, "events");
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(SPEED_GROUP)
                     .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             long lag = 0;
