@@ -81,22 +81,14 @@ public final class SpeedMain implements Callable<Integer> {
         Path abs = data.toAbsolutePath();
         Path checkpoints = abs.resolve("checkpoints");
         Files.createDirectories(checkpoints);
-        Configuration conf = Configuration.fromMap(Map.ofEntries(
+        Configuration conf = jobConfiguration(checkpointInterval);
+        conf.addAll(Configuration.fromMap(Map.ofEntries(
                 Map.entry("state.backend.type", "rocksdb"),
                 Map.entry("state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
                 Map.entry("execution.checkpointing.storage", "filesystem"),
                 Map.entry("execution.checkpointing.dir", checkpoints.toUri().toString()),
-                Map.entry("execution.checkpointing.interval", checkpointInterval.toMillis() + "ms"),
-                Map.entry("execution.checkpointing.incremental", "true"),
-                Map.entry("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"),
-                Map.entry("execution.checkpointing.num-retained", "2"),
-                // Bounded restarts: a job that keeps failing ends, and the supervisor says so,
-                // instead of restarting forever out of sight.
-                Map.entry("restart-strategy.type", "fixed-delay"),
-                Map.entry("restart-strategy.fixed-delay.attempts", "10"),
-                Map.entry("restart-strategy.fixed-delay.delay", "5 s"),
                 Map.entry("rest.port", Integer.toString(webPort)),
-                Map.entry("rest.bind-address", "127.0.0.1")));
+                Map.entry("rest.bind-address", "127.0.0.1"))));
         if (metricsPort > 0) {
             conf.setString("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
             conf.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
@@ -136,7 +128,8 @@ public final class SpeedMain implements Callable<Integer> {
 
     /** {@code strata speed submit --jobmanager HOST:PORT}: the job jar, unchanged, to a Flink cluster. */
     @Command(name = "submit", mixinStandardHelpOptions = true,
-            description = "Submits the shaded job jar to a Flink cluster (its JobManager's REST address) and exits.")
+            description = {"Submits the shaded job jar to a Flink cluster (its JobManager's REST address) and exits.",
+                "State backend and checkpoint storage are the cluster's; the checkpointing and restart settings are the job's."})
     static final class Submit implements Callable<Integer> {
 
         @CommandLine.ParentCommand SpeedMain parent;
@@ -147,6 +140,11 @@ public final class SpeedMain implements Callable<Integer> {
         @Option(names = "--jar", description = "The job jar. Default: speed-layer/target/strata-speed-layer-*-job.jar")
         Path jar;
 
+        @Option(names = "--from-checkpoints", description = {
+            "The cluster's checkpoint directory (a local path): resume from the newest retained checkpoint in it, if any,",
+            "as after a cluster restart. Default: start from the committed offsets with empty state"})
+        Path checkpoints;
+
         @Override
         public Integer call() throws Exception {
             String[] hostPort = jobManager.split(":", 2);
@@ -155,16 +153,38 @@ public final class SpeedMain implements Callable<Integer> {
             }
             Path jobJar = jar != null ? jar : JobJar.of("speed-layer");
             List<ViewDefinition> views = parent.viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(parent.viewsFile);
+            Configuration conf = jobConfiguration(parent.checkpointInterval);
+            Optional<Path> restore = checkpoints != null && Files.isDirectory(checkpoints) ? latestCheckpoint(checkpoints) : Optional.empty();
+            restore.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
-                    hostPort[0], Integer.parseInt(hostPort[1]), new Configuration(), jobJar.toString());
+                    hostPort[0], Integer.parseInt(hostPort[1]), conf, jobJar.toString());
+            env.setParallelism(parent.parallelism);
             KafkaWiring kafka = new KafkaWiring(parent.bootstrapServers, parent.registryUrl, StrataTopics.EVENTS,
                     StrataTopics.BATCH_COMMITS, StrataTopics.SPEED_VIEWS, StrataTopics.EVENTS_DLQ, "strata-speed-layer");
             new SpeedLayerJob(kafka.events(), kafka.commits(), kafka.views(), kafka.deadLetters(),
                     new SpeedLayerJob.Settings(views, parent.bucket, parent.emitInterval, parent.dedupHorizon)).build(env);
             JobClient job = env.executeAsync("strata-speed-layer");
-            System.out.println("Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName() + ")");
+            System.out.println("Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName() + "), "
+                    + restore.map(p -> "resuming from " + p).orElse("with empty state"));
+            System.out.println("READY speed http://" + jobManager + "/#/job/running/" + job.getJobID() + "/overview");
             return 0;
         }
+    }
+
+    /**
+     * What the job sets for itself wherever it runs: checkpoints every {@code interval}, kept when
+     * the job is cancelled (a resubmission resumes from them), and a bounded number of restarts: a
+     * job that keeps failing ends and says so, instead of restarting forever out of sight.
+     */
+    static Configuration jobConfiguration(Duration interval) {
+        return Configuration.fromMap(Map.ofEntries(
+                Map.entry("execution.checkpointing.interval", interval.toMillis() + "ms"),
+                Map.entry("execution.checkpointing.incremental", "true"),
+                Map.entry("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"),
+                Map.entry("execution.checkpointing.num-retained", "2"),
+                Map.entry("restart-strategy.type", "fixed-delay"),
+                Map.entry("restart-strategy.fixed-delay.attempts", "10"),
+                Map.entry("restart-strategy.fixed-delay.delay", "5 s")));
     }
 
     /** The newest completed checkpoint (a chk-N directory holding _metadata), if any. */

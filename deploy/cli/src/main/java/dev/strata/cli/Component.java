@@ -28,6 +28,12 @@ public enum Component {
             "Runs the serving layer: merged views over HTTP, the dashboard, /metrics."),
     VERIFY("verify", "deploy/verify", "dev.strata.verify.VerifyMain", List.of("-Xmx1g"),
             "Runs the end-to-end guarantee suite: the stack as processes, a seeded workload, faults, an oracle."),
+    FLINK_JOBMANAGER("flink-jobmanager", "deploy/cluster", "dev.strata.cluster.JobManagerMain", List.of(),
+            "Runs a Flink session cluster's JobManager (Flink's own entry point; --configDir DIR -Dkey=value...).",
+            "GET_JM_RESOURCE_PARAMS"),
+    FLINK_TASKMANAGER("flink-taskmanager", "deploy/cluster", "dev.strata.cluster.TaskManagerMain", List.of(),
+            "Runs a TaskManager of the Flink session cluster (Flink's own entry point; --configDir DIR -Dkey=value...).",
+            "GET_TM_RESOURCE_PARAMS"),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null),
     BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null),
@@ -41,14 +47,22 @@ public enum Component {
     private final String mainClass;
     private final List<String> jvmOptions;
     private final String description;
+    /** For Flink's processes: the BashJavaUtils command that derives their JVM flags; else null. */
+    private final String flinkResources;
 
     /** @param description the {@code strata <id>} command's summary; null if it does not run alone */
     Component(String id, String module, String mainClass, List<String> jvmOptions, String description) {
+        this(id, module, mainClass, jvmOptions, description, null);
+    }
+
+    Component(String id, String module, String mainClass, List<String> jvmOptions, String description,
+            String flinkResources) {
         this.id = id;
         this.module = module;
         this.mainClass = mainClass;
         this.jvmOptions = jvmOptions;
         this.description = description;
+        this.flinkResources = flinkResources;
     }
 
     String description() {
@@ -61,15 +75,25 @@ public enum Component {
 
     /** The command line that runs this component from the build under {@code home}. */
     public List<String> command(Path home, List<String> args) {
+        String classpath = classpath(home);
+        List<String> jvm = jvmOptions;
+        List<String> arguments = args;
+        if (flinkResources != null) {
+            // As Flink's scripts: the JVM's memory flags and the memory pools from the configuration.
+            arguments = new ArrayList<>(FlinkResources.withConfigDir(home, args));
+            FlinkResources resources = FlinkResources.compute(classpath, flinkResources, arguments);
+            jvm = resources.jvmOptions();
+            arguments.addAll(resources.dynamicProperties());
+        }
         List<String> command = new ArrayList<>();
         command.add(javaExecutable());
-        command.addAll(jvmOptions);
+        command.addAll(jvm);
         command.add("-Dlog4j2.configurationFile=" + home.resolve("deploy/conf/log4j2.xml"));
         command.add("-Dstrata.component=" + id);
         command.add("-cp");
-        command.add(classpath(home));
+        command.add(classpath);
         command.add(mainClass);
-        command.addAll(args);
+        command.addAll(arguments);
         return command;
     }
 

@@ -24,29 +24,32 @@ import java.util.concurrent.TimeoutException;
 final class ComponentProcess {
 
     private final Component component;
+    private final String name;
     private final Process process;
     private final CompletableFuture<String> ready = new CompletableFuture<>();
     private final Thread pump;
     private volatile boolean stopping;
 
-    private ComponentProcess(Component component, Process process, Path logFile, PrintStream console) {
+    private ComponentProcess(Component component, String name, Process process, Path logFile, PrintStream console) {
         this.component = component;
+        this.name = name;
         this.process = process;
-        this.pump = new Thread(() -> pump(logFile, console), component.id() + "-output");
+        this.pump = new Thread(() -> pump(logFile, console), name + "-output");
         this.pump.setDaemon(true);
         this.pump.start();
     }
 
-    static ComponentProcess start(Component component, Path home, List<String> args, Path logFile, PrintStream console)
-            throws IOException {
+    /** @param name the process's name in the console and its log: the component's id, or e.g. kafka-2 */
+    static ComponentProcess start(Component component, String name, Path home, List<String> args, Path logFile,
+            PrintStream console) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(component.command(home, args));
         builder.redirectErrorStream(true);
         builder.directory(home.toFile());
-        return new ComponentProcess(component, builder.start(), logFile, console);
+        return new ComponentProcess(component, name, builder.start(), logFile, console);
     }
 
     private void pump(Path logFile, PrintStream console) {
-        String prefix = String.format("[%-8s] ", component.id());
+        String prefix = String.format("[%-8s] ", name);
         String readyLine = Component.READY_PREFIX + component.id() + " ";
         try (BufferedReader in =
                         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -69,12 +72,12 @@ final class ComponentProcess {
                 console.println(prefix + "output lost: " + e);
             }
         } finally {
-            ready.completeExceptionally(new IllegalStateException(component.id() + " exited before it was ready"));
+            ready.completeExceptionally(new IllegalStateException(name + " exited before it was ready"));
         }
     }
 
-    Component component() {
-        return component;
+    String name() {
+        return name;
     }
 
     long pid() {
@@ -96,10 +99,25 @@ final class ComponentProcess {
         } catch (ExecutionException e) {
             waitForExit(Duration.ofSeconds(5));
             String code = process.isAlive() ? "still running" : "exit code " + process.exitValue();
-            throw new IllegalStateException(component.id() + " exited before it was ready (" + code + ")");
+            throw new IllegalStateException(name + " exited before it was ready (" + code + ")");
         } catch (TimeoutException e) {
-            throw new TimeoutException(component.id() + " was not ready within " + timeout.toSeconds() + " s");
+            throw new TimeoutException(name + " was not ready within " + timeout.toSeconds() + " s");
         }
+    }
+
+    /** Waits for a step that ends by itself; returns its exit code. */
+    int awaitExit(Duration timeout) throws InterruptedException, TimeoutException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new TimeoutException(name + " did not end within " + timeout.toSeconds() + " s");
+        }
+        pump.join(2_000);
+        return process.exitValue();
+    }
+
+    /** SIGTERM, without waiting. */
+    void signalStop() {
+        stopping = true;
+        process.destroy();
     }
 
     /** SIGTERM, then SIGKILL after {@code grace}; waits for the process and its descendants. */

@@ -205,12 +205,19 @@ final class StatusCommand implements Callable<Integer> {
         boolean lagging = speedLag != null && speedLag > maxLag;
         try {
             PrometheusText m = PrometheusText.parse(get(speedMetrics));
-            detail.append(String.format(Locale.ROOT, ", pending records %,.0f, append→fold p99 %,.0f ms, dead letters %,.0f, restarts %,.0f",
+            detail.append(String.format(Locale.ROOT, ", pending records %,.0f, append→fold p99 %,.0f ms, dead letters %,.0f",
                     m.sum("flink_taskmanager_job_task_operator_pendingRecords"),
                     m.max("flink_taskmanager_job_task_operator_appendToFoldMillis", "quantile", "0.99"),
-                    m.sum("flink_taskmanager_job_task_operator_deadLetters"), m.max("flink_jobmanager_job_numRestarts")));
+                    m.sum("flink_taskmanager_job_task_operator_deadLetters")));
         } catch (Exception e) {
             detail.append(", metrics unavailable (").append(e.getMessage()).append(')');
+        }
+        try {
+            // The JobManager's metric (the TaskManagers' reporters, in cluster mode, do not have it).
+            JsonNode restarts = JSON.readTree(get(speed + "/jobs/" + job.path("jid").asText() + "/metrics?get=numRestarts"));
+            detail.append(", restarts ").append(restarts.path(0).path("value").asText("?"));
+        } catch (Exception e) {
+            detail.append(", restarts unknown (").append(e.getMessage()).append(')');
         }
         if (!state.equals("RUNNING")) {
             return new Line("speed", "FAIL", detail.toString());

@@ -113,22 +113,48 @@ public final class StrataCli implements Callable<Integer> {
                 description = "Also run a generator: a few dozen devices over MQTT and a service over HTTP.")
         boolean demo;
 
+        @Option(names = "--cluster", defaultValue = "false", description = {
+            "Cluster mode, on this machine: three Kafka brokers (separate processes, replication factor 3,"
+                    + " min.insync.replicas 2; ports --kafka-port, +2, +4 and --kafka-controller-port, +2, +4),",
+            "a Flink session cluster (a JobManager, its REST API and web UI on --flink-web-port, and a TaskManager,"
+                    + " each its own process from Flink's entry points), the speed job submitted to it,",
+            "the batch jobs run on it. Data under --data (default data/cluster)."})
+        boolean cluster;
+
+        @Option(names = "--flink-rpc-port", defaultValue = "6123",
+                description = "Cluster mode: the JobManager's RPC port. Default: ${DEFAULT-VALUE}")
+        int flinkRpcPort;
+
+        @Option(names = "--flink-jobmanager-metrics-port", defaultValue = "9251",
+                description = "Cluster mode: the JobManager's Prometheus reporter port (the TaskManager's is --speed-metrics-port)."
+                        + " Default: ${DEFAULT-VALUE}")
+        int jobManagerMetricsPort;
+
+        /** Brokers of cluster mode. */
+        static final int BROKERS = 3;
+
         @Override
         public Integer call() throws Exception {
-            Path dataDir = (data.isAbsolute() ? data : home().resolve(data)).normalize();
-            String bootstrap = host + ":" + kafkaPort;
+            Path dataDir = (cluster && data.equals(Path.of("data")) ? Path.of("data/cluster") : data);
+            dataDir = (dataDir.isAbsolute() ? dataDir : home().resolve(dataDir)).normalize();
             List<Supervisor.Launch> launches = new ArrayList<>();
-            launches.add(
-                    new Supervisor.Launch(
-                            Component.KAFKA,
-                            List.of(
-                                    "--data", dataDir.resolve("kafka").toString(),
-                                    "--host", host,
-                                    "--port", Integer.toString(kafkaPort),
-                                    "--controller-port", Integer.toString(kafkaControllerPort)),
-                            "Kafka",
-                            host,
-                            List.of(kafkaPort, kafkaControllerPort)));
+            String bootstrap;
+            if (cluster) {
+                bootstrap = addKafkaCluster(launches, dataDir);
+            } else {
+                bootstrap = host + ":" + kafkaPort;
+                launches.add(
+                        new Supervisor.Launch(
+                                Component.KAFKA,
+                                List.of(
+                                        "--data", dataDir.resolve("kafka").toString(),
+                                        "--host", host,
+                                        "--port", Integer.toString(kafkaPort),
+                                        "--controller-port", Integer.toString(kafkaControllerPort)),
+                                "Kafka",
+                                host,
+                                List.of(kafkaPort, kafkaControllerPort)));
+            }
             launches.add(
                     new Supervisor.Launch(
                             Component.REGISTRY,
@@ -157,15 +183,25 @@ public final class StrataCli implements Callable<Integer> {
                             List.of(gatewayPort, mqttPort)));
             List<String> speedArgs = new ArrayList<>(List.of(
                     "--bootstrap-servers", bootstrap,
-                    "--registry-url", registryUrl,
-                    "--data", dataDir.resolve("speed").toString(),
-                    "--web-port", Integer.toString(flinkWebPort),
-                    "--metrics-port", Integer.toString(speedMetricsPort)));
+                    "--registry-url", registryUrl));
             if (views != null) {
                 speedArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
-            launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job (Flink UI)", host,
-                    List.of(flinkWebPort, speedMetricsPort)));
+            String jobManager = host + ":" + flinkWebPort;
+            if (cluster) {
+                addFlinkCluster(launches, dataDir);
+                speedArgs.addAll(List.of("submit", "--jobmanager", jobManager,
+                        "--from-checkpoints", dataDir.resolve("flink/checkpoints").toString()));
+                launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job", host, List.of(), "speed",
+                        Supervisor.Start.ONE_SHOT));
+            } else {
+                speedArgs.addAll(List.of(
+                        "--data", dataDir.resolve("speed").toString(),
+                        "--web-port", Integer.toString(flinkWebPort),
+                        "--metrics-port", Integer.toString(speedMetricsPort)));
+                launches.add(new Supervisor.Launch(Component.SPEED, speedArgs, "Speed job (Flink UI)", host,
+                        List.of(flinkWebPort, speedMetricsPort)));
+            }
             List<String> batchArgs = new ArrayList<>(List.of(
                     "scheduler",
                     "--bootstrap-servers", bootstrap,
@@ -174,6 +210,9 @@ public final class StrataCli implements Callable<Integer> {
                     "--interval", batchInterval,
                     "--metrics-host", host,
                     "--metrics-port", Integer.toString(batchMetricsPort)));
+            if (cluster) {
+                batchArgs.addAll(List.of("--jobmanager", jobManager));
+            }
             if (views != null) {
                 batchArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
@@ -215,6 +254,71 @@ public final class StrataCli implements Callable<Integer> {
                                     },
                                     "strata-up-shutdown"));
             return supervisor.run();
+        }
+
+        /**
+         * Three KRaft nodes, each broker and controller, started together (none is ready before a
+         * quorum runs); the cluster's id is kept in the data directory so restarts find their logs.
+         * Returns the bootstrap list.
+         */
+        private String addKafkaCluster(List<Supervisor.Launch> launches, Path dataDir) throws java.io.IOException {
+            Path idFile = dataDir.resolve("kafka-cluster-id");
+            java.nio.file.Files.createDirectories(dataDir);
+            if (!java.nio.file.Files.exists(idFile)) {
+                java.nio.file.Files.writeString(idFile, org.apache.kafka.common.Uuid.randomUuid().toString());
+            }
+            String clusterId = java.nio.file.Files.readString(idFile).trim();
+            List<String> voters = new ArrayList<>();
+            List<String> servers = new ArrayList<>();
+            for (int node = 1; node <= BROKERS; node++) {
+                voters.add(node + "@" + host + ":" + (kafkaControllerPort + 2 * (node - 1)));
+                servers.add(host + ":" + (kafkaPort + 2 * (node - 1)));
+            }
+            for (int node = 1; node <= BROKERS; node++) {
+                int port = kafkaPort + 2 * (node - 1);
+                int controller = kafkaControllerPort + 2 * (node - 1);
+                launches.add(new Supervisor.Launch(Component.KAFKA, List.of(
+                        "--data", dataDir.resolve("kafka-" + node).toString(),
+                        "--host", host,
+                        "--port", Integer.toString(port),
+                        "--controller-port", Integer.toString(controller),
+                        "--node-id", Integer.toString(node),
+                        "--controller-quorum-voters", String.join(",", voters),
+                        "--cluster-id", clusterId,
+                        "--replication-factor", Integer.toString(BROKERS)),
+                        "Kafka broker " + node, host, List.of(port, controller), "kafka-" + node,
+                        node < BROKERS ? Supervisor.Start.WITH_NEXT : Supervisor.Start.READY));
+            }
+            return String.join(",", servers);
+        }
+
+        /** A JobManager (REST and web UI on --flink-web-port) and one TaskManager, with Strata's cluster config. */
+        private void addFlinkCluster(List<Supervisor.Launch> launches, Path dataDir) throws java.io.IOException {
+            Path flink = dataDir.resolve("flink");
+            for (String dir : List.of("checkpoints", "jobmanager-tmp", "web-tmp", "taskmanager-1")) {
+                java.nio.file.Files.createDirectories(flink.resolve(dir));
+            }
+            List<String> common = List.of(
+                    "-Djobmanager.rpc.address=" + host,
+                    "-Djobmanager.rpc.port=" + flinkRpcPort,
+                    "-Djobmanager.bind-host=" + host,
+                    "-Drest.address=" + host,
+                    "-Drest.bind-address=" + host,
+                    "-Drest.port=" + flinkWebPort,
+                    "-Dtaskmanager.host=" + host,
+                    "-Dtaskmanager.bind-host=" + host,
+                    "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri());
+            List<String> jobManager = new ArrayList<>(common);
+            jobManager.addAll(List.of("-Dmetrics.reporter.prom.port=" + jobManagerMetricsPort,
+                    "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp"), "-Dweb.tmpdir=" + flink.resolve("web-tmp")));
+            launches.add(new Supervisor.Launch(Component.FLINK_JOBMANAGER, jobManager, "Flink JobManager (UI)", host,
+                    List.of(flinkWebPort, flinkRpcPort, jobManagerMetricsPort)));
+            List<String> taskManager = new ArrayList<>(common);
+            taskManager.addAll(List.of("-Dtaskmanager.resource-id=taskmanager-1",
+                    "-Dmetrics.reporter.prom.port=" + speedMetricsPort,
+                    "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1")));
+            launches.add(new Supervisor.Launch(Component.FLINK_TASKMANAGER, taskManager, "Flink TaskManager", host,
+                    List.of(speedMetricsPort)));
         }
     }
 

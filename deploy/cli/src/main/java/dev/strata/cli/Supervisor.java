@@ -24,8 +24,28 @@ import java.util.concurrent.TimeUnit;
  */
 final class Supervisor {
 
-    /** A component to start: its arguments, the port it will take, and how to name its endpoint. */
-    record Launch(Component component, List<String> args, String label, String host, List<Integer> ports) {}
+    /**
+     * A component to start: its arguments, the ports it will take, how to name its endpoint, the
+     * name of its log ({@code logs/<name>.log}) and how it starts.
+     */
+    record Launch(Component component, List<String> args, String label, String host, List<Integer> ports, String name, Start start) {
+        Launch(Component component, List<String> args, String label, String host, List<Integer> ports) {
+            this(component, args, label, host, ports, component.id(), Start.READY);
+        }
+    }
+
+    /** How a launch starts. */
+    enum Start {
+        /** Started once the launch before is ready; the next one waits until it is ready. */
+        READY,
+        /**
+         * Started together with the launch after it, which then waits until both are ready: the
+         * nodes of a Kafka cluster, none of which is ready before the others run.
+         */
+        WITH_NEXT,
+        /** A step that says READY and exits 0 (a job submission); its exit does not stop the stack. */
+        ONE_SHOT
+    }
 
     static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
     static final Duration STOP_GRACE = Duration.ofSeconds(20);
@@ -35,6 +55,8 @@ final class Supervisor {
     private final List<Launch> launches;
     private final PrintStream console;
     private final List<ComponentProcess> running = new ArrayList<>();
+    /** Processes started with the one after them ({@link Start#WITH_NEXT}). */
+    private final java.util.Set<ComponentProcess> startedTogether = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> stopRequested = new CompletableFuture<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -96,8 +118,8 @@ final class Supervisor {
             for (ComponentProcess p : running) {
                 if (!p.isAlive()) {
                     console.println(
-                            "strata: " + p.component().id() + " exited unexpectedly (exit code "
-                                    + p.exitCode().orElse(-1) + "); see " + logOf(p.component())
+                            "strata: " + p.name() + " exited unexpectedly (exit code "
+                                    + p.exitCode().orElse(-1) + "); see " + logOf(p.name())
                                     + ". Stopping the stack.");
                 }
             }
@@ -130,24 +152,48 @@ final class Supervisor {
             }
         }
         List<String> endpoints = new ArrayList<>();
+        List<Launch> group = new ArrayList<>();
         for (Launch launch : launches) {
+            group.add(launch);
+            if (launch.start() == Start.WITH_NEXT) {
+                continue;
+            }
             if (stopRequested.isDone()) {
                 throw new StartupFailure("stopped while starting");
             }
-            Component c = launch.component();
-            console.println("strata: starting " + c.id());
-            ComponentProcess process;
-            synchronized (running) {
-                process = ComponentProcess.start(
-                        c, home, launch.args(), dataDir.resolve("logs").resolve(c.id() + ".log"), console);
-                running.add(process);
+            List<ComponentProcess> started = new ArrayList<>();
+            for (Launch l : group) {
+                console.println("strata: starting " + l.name());
+                synchronized (running) {
+                    ComponentProcess process = ComponentProcess.start(
+                            l.component(), l.name(), home, l.args(), dataDir.resolve("logs").resolve(l.name() + ".log"), console);
+                    running.add(process);
+                    started.add(process);
+                    if (l.start() == Start.WITH_NEXT) {
+                        startedTogether.add(process);
+                    }
+                }
             }
-            try {
-                String endpoint = process.awaitReady(READY_TIMEOUT);
-                endpoints.add(String.format("  %-18s %s", launch.label(), endpoint));
-            } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
-                throw new StartupFailure(e.getMessage() + "; see " + logOf(c) + ". Stopping the stack.");
+            for (int i = 0; i < group.size(); i++) {
+                Launch l = group.get(i);
+                ComponentProcess process = started.get(i);
+                try {
+                    String endpoint = process.awaitReady(READY_TIMEOUT);
+                    endpoints.add(String.format("  %-18s %s", l.label(), endpoint));
+                    if (l.start() == Start.ONE_SHOT) {
+                        int code = process.awaitExit(READY_TIMEOUT);
+                        synchronized (running) {
+                            running.remove(process);
+                        }
+                        if (code != 0) {
+                            throw new IllegalStateException(l.name() + " exited with code " + code);
+                        }
+                    }
+                } catch (IllegalStateException | java.util.concurrent.TimeoutException e) {
+                    throw new StartupFailure(e.getMessage() + "; see " + logOf(l.name()) + ". Stopping the stack.");
+                }
             }
+            group.clear();
         }
         return endpoints;
     }
@@ -175,18 +221,29 @@ final class Supervisor {
         }
         for (int i = toStop.size() - 1; i >= 0; i--) {
             ComponentProcess p = toStop.get(i);
-            if (p.isAlive()) {
-                console.println("strata: stopping " + p.component().id());
+            // Processes started together stop together: the last node of a Kafka cluster cannot
+            // shut down cleanly once the others (its controller quorum) are gone.
+            List<ComponentProcess> together = new ArrayList<>(List.of(p));
+            while (i > 0 && startedTogether.contains(toStop.get(i - 1))) {
+                together.add(toStop.get(--i));
             }
-            p.stop(STOP_GRACE);
+            for (ComponentProcess q : together) {
+                if (q.isAlive()) {
+                    console.println("strata: stopping " + q.name());
+                    q.signalStop();
+                }
+            }
+            for (ComponentProcess q : together) {
+                q.stop(STOP_GRACE);
+            }
         }
         if (!toStop.isEmpty()) {
             console.println("strata: stopped");
         }
     }
 
-    private Path logOf(Component c) {
-        return dataDir.resolve("logs").resolve(c.id() + ".log");
+    private Path logOf(String name) {
+        return dataDir.resolve("logs").resolve(name + ".log");
     }
 
     /** Null if {@code host:port} can be bound, else why not. */

@@ -29,21 +29,28 @@ final class Stack implements AutoCloseable {
 
     static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
 
-    /** One component: its command and, while it runs, its process (the CLI) and the component's JVM. */
+    /**
+     * One component: its command and, while it runs, its process (the CLI) and the component's JVM.
+     * A one-shot part (the speed job's submission to a cluster) says READY and exits.
+     */
     final class Part {
         final String name;
+        final String command;
         final List<String> args;
+        final boolean oneShot;
         Process cli;
         CompletableFuture<String> ready;
 
-        Part(String name, List<String> args) {
+        Part(String name, String command, List<String> args, boolean oneShot) {
             this.name = name;
+            this.command = command;
             this.args = args;
+            this.oneShot = oneShot;
         }
 
         void start() throws IOException {
             List<String> command = new ArrayList<>(List.of(java(), "-Dstrata.home=" + home, "-cp", cliClasspath,
-                    "dev.strata.cli.StrataCli", name));
+                    "dev.strata.cli.StrataCli", this.command));
             command.addAll(args);
             ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true);
             cli = builder.start();
@@ -51,7 +58,7 @@ final class Stack implements AutoCloseable {
             ready = readyNow;
             Process process = cli;
             Thread pump = new Thread(() -> {
-                String readyLine = "READY " + name + " ";
+                String readyLine = "READY " + this.command + " ";
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
                         PrintWriter log = new PrintWriter(Files.newBufferedWriter(dataDir.resolve("logs").resolve(name + ".log"),
                                 StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
@@ -73,7 +80,11 @@ final class Stack implements AutoCloseable {
         }
 
         String awaitReady() throws Exception {
-            return ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            String endpoint = ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (oneShot && (!cli.waitFor(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS) || cli.exitValue() != 0)) {
+                throw new IllegalStateException(name + " did not end with exit code 0");
+            }
+            return endpoint;
         }
 
         /** The component's own JVM (the CLI's child), if it runs. */
@@ -129,6 +140,11 @@ final class Stack implements AutoCloseable {
     private final Path dataDir;
     private final String cliClasspath;
     private final Map<String, Part> parts = new LinkedHashMap<>();
+    /** Cluster mode: three Kafka brokers and a Flink session cluster (JobManager, TaskManager) the jobs run on. */
+    final boolean cluster;
+    final List<Integer> kafkaPorts = new ArrayList<>();
+    /** Cluster mode: the JobManager's REST URL. */
+    String jobManagerUrl;
     /** Whether the lake is on a filesystem of its own (a small tmpfs), which the disk-full fault fills. */
     final boolean lakeMounted;
     final Path lake;
@@ -138,9 +154,10 @@ final class Stack implements AutoCloseable {
     final int mqttPort;
     final int servingPort;
 
-    Stack(Path home, Path dataDir, Duration bucket, Duration batchInterval) throws IOException {
+    Stack(Path home, Path dataDir, Duration bucket, Duration batchInterval, boolean cluster) throws IOException {
         this.home = home;
         this.dataDir = dataDir;
+        this.cluster = cluster;
         Files.createDirectories(dataDir.resolve("logs"));
         Path classpath = home.resolve("deploy/cli/target/runtime-classpath.txt");
         this.cliClasspath = home.resolve("deploy/cli/target/classes") + java.io.File.pathSeparator
@@ -150,23 +167,76 @@ final class Stack implements AutoCloseable {
         httpPort = freePort();
         mqttPort = freePort();
         servingPort = freePort();
-        String bootstrap = "127.0.0.1:" + kafkaPort;
         String registry = "http://127.0.0.1:" + registryPort;
         this.lake = dataDir.resolve("lake");
         this.lakeMounted = mountSmallFilesystem(this.lake);
         String lake = this.lake.toString();
-        add("kafka", "--data", dataDir.resolve("kafka").toString(), "--port", "" + kafkaPort, "--controller-port", "" + freePort());
+        if (cluster) {
+            addKafkaCluster();
+        } else {
+            kafkaPorts.add(kafkaPort);
+            add("kafka", "--data", dataDir.resolve("kafka").toString(), "--port", "" + kafkaPort, "--controller-port", "" + freePort());
+        }
+        String bootstrap = bootstrap();
         add("registry", "--bootstrap-servers", bootstrap, "--port", "" + registryPort);
         add("gateway", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--http-port", "" + httpPort,
                 "--mqtt-port", "" + mqttPort, "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
                 "--create-token", tokenFile().toString());
-        add("speed", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--data", dataDir.resolve("speed").toString(),
-                "--web-port", "" + freePort(), "--metrics-port", "" + freePort(), "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S");
-        add("batch", "scheduler", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--lake", lake,
-                "--interval", batchInterval.toString(), "--bucket", bucket.toString(), "--safety-margin", bucket.toString(),
-                "--metrics-port", "0");
+        List<String> batch = new ArrayList<>(List.of("scheduler", "--bootstrap-servers", bootstrap, "--registry-url", registry,
+                "--lake", lake, "--interval", batchInterval.toString(), "--bucket", bucket.toString(), "--safety-margin", bucket.toString(),
+                "--metrics-port", "0"));
+        if (cluster) {
+            String jobManager = addFlinkCluster();
+            parts.put("speed", new Part("speed", "speed", List.of("--bootstrap-servers", bootstrap, "--registry-url", registry,
+                    "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S", "submit", "--jobmanager", jobManager,
+                    "--from-checkpoints", dataDir.resolve("flink/checkpoints").toString()), true));
+            batch.addAll(List.of("--jobmanager", jobManager));
+        } else {
+            add("speed", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--data", dataDir.resolve("speed").toString(),
+                    "--web-port", "" + freePort(), "--metrics-port", "" + freePort(), "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S");
+        }
+        add("batch", batch.toArray(String[]::new));
         add("serving", "--bootstrap-servers", bootstrap, "--lake", lake, "--data", dataDir.resolve("serving").toString(),
                 "--port", "" + servingPort);
+    }
+
+    /** Three KRaft nodes (kafka-1…3), replication factor 3, min.insync.replicas 2. */
+    private void addKafkaCluster() throws IOException {
+        List<Integer> controllers = new ArrayList<>();
+        List<String> voters = new ArrayList<>();
+        for (int node = 1; node <= 3; node++) {
+            kafkaPorts.add(node == 1 ? kafkaPort : freePort());
+            controllers.add(freePort());
+            voters.add(node + "@127.0.0.1:" + controllers.get(node - 1));
+        }
+        String clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
+        for (int node = 1; node <= 3; node++) {
+            String name = "kafka-" + node;
+            parts.put(name, new Part(name, "kafka", List.of("--data", dataDir.resolve(name).toString(),
+                    "--port", "" + kafkaPorts.get(node - 1), "--controller-port", "" + controllers.get(node - 1),
+                    "--node-id", "" + node, "--controller-quorum-voters", String.join(",", voters), "--cluster-id", clusterId,
+                    "--replication-factor", "3"), false));
+        }
+    }
+
+    /** A Flink JobManager and a TaskManager from Flink's entry points; returns the JobManager's REST HOST:PORT. */
+    private String addFlinkCluster() throws IOException {
+        Path flink = dataDir.resolve("flink");
+        for (String dir : List.of("checkpoints", "jobmanager-tmp", "taskmanager-1")) {
+            Files.createDirectories(flink.resolve(dir));
+        }
+        int rest = freePort();
+        List<String> common = List.of("-Drest.port=" + rest, "-Djobmanager.rpc.port=" + freePort(),
+                "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri());
+        List<String> jobManager = new ArrayList<>(common);
+        jobManager.addAll(List.of("-Dmetrics.reporter.prom.port=" + freePort(), "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp")));
+        parts.put("flink-jobmanager", new Part("flink-jobmanager", "flink-jobmanager", jobManager, false));
+        List<String> taskManager = new ArrayList<>(common);
+        taskManager.addAll(List.of("-Dmetrics.reporter.prom.port=" + freePort(), "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1"),
+                "-Dtaskmanager.resource-id=taskmanager-1"));
+        parts.put("flink-taskmanager", new Part("flink-taskmanager", "flink-taskmanager", taskManager, false));
+        jobManagerUrl = "http://127.0.0.1:" + rest;
+        return "127.0.0.1:" + rest;
     }
 
     /**
@@ -213,7 +283,7 @@ final class Stack implements AutoCloseable {
     }
 
     private void add(String name, String... args) {
-        parts.put(name, new Part(name, List.of(args)));
+        parts.put(name, new Part(name, name, List.of(args), false));
     }
 
     Path tokenFile() {
@@ -221,7 +291,7 @@ final class Stack implements AutoCloseable {
     }
 
     String bootstrap() {
-        return "127.0.0.1:" + kafkaPort;
+        return String.join(",", kafkaPorts.stream().map(p -> "127.0.0.1:" + p).toList());
     }
 
     String registryUrl() {
@@ -240,24 +310,55 @@ final class Stack implements AutoCloseable {
         return parts.get(name);
     }
 
-    List<String> names() {
-        return List.copyOf(parts.keySet());
-    }
-
-    /** Starts every component in order, each once the one before is ready. */
+    /**
+     * Starts every component in order, each once the one before is ready; the nodes of a Kafka
+     * cluster together (none is ready before a quorum runs).
+     */
     void start() throws Exception {
-        for (Part part : parts.values()) {
+        List<Part> kafka = parts.values().stream().filter(p -> p.command.equals("kafka")).toList();
+        for (Part part : kafka) {
             part.start();
+        }
+        for (Part part : kafka) {
             part.awaitReady();
         }
+        for (Part part : parts.values()) {
+            if (!part.command.equals("kafka")) {
+                part.start();
+                part.awaitReady();
+            }
+        }
+    }
+
+    /** The parts that run until stopped (not a one-shot submission). */
+    List<String> processes() {
+        return parts.values().stream().filter(p -> !p.oneShot).map(p -> p.name).toList();
     }
 
     @Override
     public void close() throws InterruptedException {
-        List<Part> reverse = new ArrayList<>(parts.values());
+        List<Part> reverse = new ArrayList<>(parts.values().stream().filter(p -> !p.command.equals("kafka")).toList());
         java.util.Collections.reverse(reverse);
         for (Part part : reverse) {
             part.stop();
+        }
+        // The Kafka nodes together: the last of a cluster cannot shut down cleanly once its quorum is gone.
+        List<Thread> stopping = new ArrayList<>();
+        for (Part part : parts.values()) {
+            if (part.command.equals("kafka")) {
+                Thread t = new Thread(() -> {
+                    try {
+                        part.stop();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "stop-" + part.name);
+                t.start();
+                stopping.add(t);
+            }
+        }
+        for (Thread t : stopping) {
+            t.join();
         }
         if (lakeMounted) {
             try {

@@ -60,6 +60,12 @@ public final class VerifyMain implements Callable<Integer> {
             description = "Fill the lake's disk once per run (needs root: the lake goes on a small tmpfs). Default: ${DEFAULT-VALUE}")
     boolean diskFullFault;
 
+    @Option(names = "--cluster", defaultValue = "false", description = {
+        "Cluster mode: three Kafka brokers (replication factor 3, min.insync.replicas 2) and a Flink session cluster",
+        "(a JobManager and a TaskManager) that runs the speed job and the batch jobs. The first fault kills a broker,",
+        "the second the TaskManager; further ones are picked by the seed."})
+    boolean cluster;
+
     @Option(names = "--home", description = "The Strata checkout. Default: the working directory")
     Path home;
 
@@ -72,6 +78,8 @@ public final class VerifyMain implements Callable<Integer> {
     static final Duration BUCKET = Duration.ofSeconds(10);
     static final Duration BATCH_INTERVAL = Duration.ofSeconds(20);
     static final List<String> FAULTY = List.of("gateway", "speed", "batch", "serving", "kafka", "registry");
+    static final List<String> FAULTY_IN_CLUSTER =
+            List.of("gateway", "batch", "serving", "registry", "kafka-1", "kafka-2", "kafka-3", "flink-taskmanager");
 
     @Override
     public Integer call() throws Exception {
@@ -123,7 +131,7 @@ public final class VerifyMain implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         Random random = new Random(runSeed);
-        try (Stack stack = startStack(root, dir, runSeed)) {
+        try (Stack stack = startStack(root, dir, runSeed, cluster)) {
             Path ackLog = dir.resolve("acknowledged.ndjson");
             try (Workload workload = new Workload(stack, runSeed, ackLog)) {
                 List<Workload.Planned> planned = workload.plan(events, System.currentTimeMillis());
@@ -170,7 +178,10 @@ public final class VerifyMain implements Callable<Integer> {
             } while (System.nanoTime() < deadline);
             result.mismatches = mismatches;
             result.problems.addAll(missingDeadLetters(stack, result.poison, Duration.ofSeconds(60)));
-            for (String name : stack.names()) {
+            if (stack.cluster) {
+                result.problems.addAll(speedJobRecovered(stack, result));
+            }
+            for (String name : stack.processes()) {
                 if (stack.part(name).jvm().isEmpty()) {
                     result.problems.add(name + " is not running at the end of the run");
                 }
@@ -189,9 +200,9 @@ public final class VerifyMain implements Callable<Integer> {
      * component binds it; then the start is tried again on new ports (three times at most), and
      * said so. Nothing of the workload has run yet, so this changes nothing the run checks.
      */
-    private static Stack startStack(Path root, Path dir, long runSeed) throws Exception {
+    private static Stack startStack(Path root, Path dir, long runSeed, boolean cluster) throws Exception {
         for (int attempt = 1; ; attempt++) {
-            Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL);
+            Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL, cluster);
             say("seed " + runSeed + ": starting the stack in " + dir);
             try {
                 stack.start();
@@ -216,8 +227,19 @@ public final class VerifyMain implements Callable<Integer> {
                 if (!sending.get()) {
                     return;
                 }
-                String name = FAULTY.get(random.nextInt(FAULTY.size()));
-                boolean kill = random.nextInt(3) != 0;
+                String name;
+                boolean kill;
+                if (stack.cluster && i == 0) {
+                    name = "kafka-" + (1 + random.nextInt(3)); // a broker first,
+                    kill = true;
+                } else if (stack.cluster && i == 1) {
+                    name = "flink-taskmanager"; // then the TaskManager running the speed job (and a batch job, if one runs)
+                    kill = true;
+                } else {
+                    List<String> faulty = stack.cluster ? FAULTY_IN_CLUSTER : FAULTY;
+                    name = faulty.get(random.nextInt(faulty.size()));
+                    kill = random.nextInt(3) != 0;
+                }
                 String fault = (kill ? "SIGKILL " : "SIGSTOP ") + name;
                 say("fault: " + fault + " at " + Instant.now());
                 if (kill) {
@@ -310,6 +332,39 @@ public final class VerifyMain implements Callable<Integer> {
         }
         missing.forEach(value -> problems.add("unreadable record " + value + " never reached " + StrataTopics.EVENTS_DLQ));
         return problems;
+    }
+
+    /**
+     * Cluster mode: the speed job must be running on the session cluster and, once its TaskManager
+     * was killed, must have been restarted from a checkpoint (else the fault did not hit it).
+     */
+    static List<String> speedJobRecovered(Stack stack, RunResult result) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        JsonNode jobs = Workload.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/overview"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body()).path("jobs");
+        for (JsonNode job : jobs) {
+            if (!job.path("name").asText().equals("strata-speed-layer")) {
+                continue;
+            }
+            if (!job.path("state").asText().equals("RUNNING")) {
+                return List.of("the speed job is " + job.path("state").asText() + " on the cluster");
+            }
+            JsonNode checkpoints = Workload.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/"
+                    + job.path("jid").asText() + "/checkpoints")).build(), HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode restored = checkpoints.path("latest").path("restored");
+            boolean taskManagerKilled;
+            synchronized (result.faults) {
+                taskManagerKilled = result.faults.contains("SIGKILL flink-taskmanager");
+            }
+            if (taskManagerKilled && (restored.isMissingNode() || restored.isNull())) {
+                return List.of("the TaskManager was killed but the speed job never restored from a checkpoint");
+            }
+            say("the speed job runs on the cluster; " + (restored.isObject()
+                    ? "last restored from checkpoint " + restored.path("id").asLong() + " (" + restored.path("external_path").asText() + ")"
+                    : "never restored") + ", " + checkpoints.path("counts").path("completed").asLong() + " checkpoints completed");
+            return List.of();
+        }
+        return List.of("no speed job on the cluster");
     }
 
     /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */
