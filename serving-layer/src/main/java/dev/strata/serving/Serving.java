@@ -1,7 +1,11 @@
 package dev.strata.serving;
 
 import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.serving.http.LakeApi;
 import dev.strata.serving.http.ReadTokens;
+import dev.strata.serving.lake.LakeCatalog;
+import dev.strata.serving.lake.LakeSql;
+import dev.strata.serving.lake.LakeTables;
 import dev.strata.serving.http.ServingApi;
 import dev.strata.serving.store.BatchViews;
 import dev.strata.serving.store.CommitFollower;
@@ -26,7 +30,19 @@ public final class Serving implements AutoCloseable {
     /** What a serving process needs; the API listens on {@code host:port} (0: any free port). */
     public record Config(String bootstrapServers, Path lakeRoot, Path dataDir, String host, int port, List<ViewDefinition> views,
             Optional<ReadTokens> readTokens, int maxPoints, String instance, String speedTopic, String commitsTopic,
-            boolean noopEndpoint) {}
+            boolean noopEndpoint, Sql sql) {
+        public Config(String bootstrapServers, Path lakeRoot, Path dataDir, String host, int port, List<ViewDefinition> views,
+                Optional<ReadTokens> readTokens, int maxPoints, String instance, String speedTopic, String commitsTopic,
+                boolean noopEndpoint) {
+            this(bootstrapServers, lakeRoot, dataDir, host, port, views, readTokens, maxPoints, instance, speedTopic, commitsTopic,
+                    noopEndpoint, Sql.DEFAULTS);
+        }
+    }
+
+    /** Limits of {@code POST /v1/sql}: rows per answer, time per query, DuckDB's memory per query, queries at once. */
+    public record Sql(int maxRows, java.time.Duration timeout, String memoryLimit, int concurrent) {
+        public static final Sql DEFAULTS = new Sql(10_000, java.time.Duration.ofSeconds(30), "512MB", 2);
+    }
 
     private final Vertx vertx;
     private final HttpServer server;
@@ -70,8 +86,12 @@ public final class Serving implements AutoCloseable {
         // Vert.x unpacks the dashboard's classpath files into a cache directory: keep it under the data dir.
         Vertx vertx = Vertx.vertx(new VertxOptions().setFileSystemOptions(
                 new FileSystemOptions().setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
+        LakeTables tables = new LakeTables(config.lakeRoot());
+        LakeApi lake = new LakeApi(new LakeCatalog(tables, config.views(), batch::commit, clock),
+                new LakeSql(tables, config.sql().maxRows(), config.sql().timeout(), config.sql().memoryLimit()), config.sql().concurrent(),
+                metrics);
         ServingApi api = new ServingApi(config.views(), speed, batch, config.readTokens(), config.maxPoints(), metrics,
-                follower::caughtUp, clock, config.noopEndpoint());
+                follower::caughtUp, clock, config.noopEndpoint(), Optional.of(lake));
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                 .requestHandler(api.router(vertx)).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         return new Serving(vertx, server, speed, batch, follower, "http://" + config.host() + ":" + server.actualPort());

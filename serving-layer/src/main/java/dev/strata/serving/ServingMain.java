@@ -59,6 +59,18 @@ public final class ServingMain implements Callable<Integer> {
     @Option(names = "--commits-topic", defaultValue = StrataTopics.BATCH_COMMITS, description = "Default: ${DEFAULT-VALUE}")
     String commitsTopic;
 
+    @Option(names = "--sql-max-rows", defaultValue = "10000", description = "Most rows one POST /v1/sql answer returns. Default: ${DEFAULT-VALUE}")
+    int sqlMaxRows;
+
+    @Option(names = "--sql-timeout", defaultValue = "PT30S", description = "Longest a SQL query may run. Default: ${DEFAULT-VALUE}")
+    java.time.Duration sqlTimeout;
+
+    @Option(names = "--sql-memory", defaultValue = "512MB", description = "DuckDB's memory limit per SQL query. Default: ${DEFAULT-VALUE}")
+    String sqlMemory;
+
+    @Option(names = "--sql-concurrency", defaultValue = "2", description = "SQL queries at once (more are answered 429). Default: ${DEFAULT-VALUE}")
+    int sqlConcurrency;
+
     @Option(names = "--noop-endpoint", hidden = true, description = "Also answer GET /bench/noop (the serving benchmark's reference)")
     boolean noopEndpoint;
 
@@ -70,7 +82,8 @@ public final class ServingMain implements Callable<Integer> {
             LOG.info("No --read-tokens: /v1 answers without a token");
         }
         Serving serving = Serving.start(new Serving.Config(bootstrapServers, lake.toAbsolutePath(), data.toAbsolutePath(), host, port,
-                definitions, tokens, maxPoints, instance, speedTopic, commitsTopic, noopEndpoint));
+                definitions, tokens, maxPoints, instance, speedTopic, commitsTopic, noopEndpoint,
+                new Serving.Sql(sqlMaxRows, sqlTimeout, sqlMemory, sqlConcurrency)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("Stopping the serving layer");

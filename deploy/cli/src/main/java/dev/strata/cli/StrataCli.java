@@ -20,6 +20,7 @@ import picocli.CommandLine.Unmatched;
             StrataCli.Up.class,
             BenchCommand.class,
             StatusCommand.class,
+            CatalogCommand.class,
         })
 public final class StrataCli implements Callable<Integer> {
 
@@ -109,6 +110,14 @@ public final class StrataCli implements Callable<Integer> {
                 description = "Time between batch cycles (archive + batch views). Default: ${DEFAULT-VALUE}")
         String batchInterval;
 
+        @Option(names = "--bucket", defaultValue = "PT1M",
+                description = "Ingest bucket of the speed and batch layers (they must agree). Default: ${DEFAULT-VALUE}")
+        String bucket;
+
+        @Option(names = "--safety-margin", defaultValue = "PT1M",
+                description = "How far behind the clock the batch layer's cut stays. Default: ${DEFAULT-VALUE}")
+        String safetyMargin;
+
         @Option(names = "--demo", defaultValue = "false",
                 description = "Also run a generator: a few dozen devices over MQTT and a service over HTTP.")
         boolean demo;
@@ -183,7 +192,8 @@ public final class StrataCli implements Callable<Integer> {
                             List.of(gatewayPort, mqttPort)));
             List<String> speedArgs = new ArrayList<>(List.of(
                     "--bootstrap-servers", bootstrap,
-                    "--registry-url", registryUrl));
+                    "--registry-url", registryUrl,
+                    "--bucket", bucket));
             if (views != null) {
                 speedArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
             }
@@ -208,6 +218,8 @@ public final class StrataCli implements Callable<Integer> {
                     "--registry-url", registryUrl,
                     "--lake", dataDir.resolve("lake").toString(),
                     "--interval", batchInterval,
+                    "--bucket", bucket,
+                    "--safety-margin", safetyMargin,
                     "--metrics-host", host,
                     "--metrics-port", Integer.toString(batchMetricsPort)));
             if (cluster) {

@@ -54,7 +54,7 @@ class ClusterUpIT {
                 "--speed-metrics-port", Integer.toString(speedMetricsPort),
                 "--batch-metrics-port", Integer.toString(batchMetricsPort),
                 "--serving-port", Integer.toString(servingPort),
-                "--batch-interval", "PT15S");
+                "--batch-interval", "PT15S", "--bucket", "PT10S", "--safety-margin", "PT10S");
         String jobManager = "http://127.0.0.1:" + flinkPort;
 
         try (RunningCli first = RunningCli.start(args)) {

@@ -171,6 +171,14 @@ class LocalStackIT {
                 assertThat(report).contains("speed     OK").contains("job RUNNING").contains("serving   OK").endsWith("healthy\n");
             }
 
+            // strata catalog: the lake's datasets and views, from the serving layer.
+            try (RunningCli catalog = RunningCli.start(List.of("catalog", "--serving", "http://127.0.0.1:" + servingPort))) {
+                assertThat(catalog.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                String listing = catalog.output();
+                assertThat(catalog.process.exitValue()).as(listing).isZero();
+                assertThat(listing).startsWith("NAME").contains("\nevents ").contains("\nevents_per_source_1m ").contains("lake: ");
+            }
+
             HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
             assertThat(lookedUp.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);

@@ -64,9 +64,18 @@ public final class ServingApi {
     private final byte[] openApi;
     private final boolean noopEndpoint;
     private final Cache<String, Cached> answers;
+    private final Optional<LakeApi> lake;
 
     public ServingApi(List<ViewDefinition> views, SpeedViews speed, BatchViews batch, Optional<ReadTokens> tokens, int maxPoints,
             PrometheusMeterRegistry metrics, BooleanSupplier batchCaughtUp, Clock clock, boolean noopEndpoint) {
+        this(views, speed, batch, tokens, maxPoints, metrics, batchCaughtUp, clock, noopEndpoint, Optional.empty());
+    }
+
+    /** @param lake the catalog and SQL routes, where the lake is readable from this process */
+    public ServingApi(List<ViewDefinition> views, SpeedViews speed, BatchViews batch, Optional<ReadTokens> tokens, int maxPoints,
+            PrometheusMeterRegistry metrics, BooleanSupplier batchCaughtUp, Clock clock, boolean noopEndpoint,
+            Optional<LakeApi> lake) {
+        this.lake = lake;
         this.noopEndpoint = noopEndpoint;
         this.answers = Caffeine.newBuilder().maximumWeight(32L << 20).<String, Cached>weigher((q, c) -> c.answer().bytes().length)
                 .expireAfterAccess(Duration.ofMinutes(5)).recordStats().build();
@@ -107,6 +116,7 @@ public final class ServingApi {
         router.get("/v1/views").handler(ctx -> blocking(ctx, "views", this::views));
         router.get("/v1/views/:view").handler(ctx -> blocking(ctx, "series", this::series));
         router.get("/v1/views/:view/top").handler(ctx -> blocking(ctx, "top", this::top));
+        lake.ifPresent(l -> l.routes(router));
         router.route().last().handler(ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
         router.route().failureHandler(ctx -> error(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500,
                 ctx.failure() == null ? "request failed" : ctx.failure().toString()));

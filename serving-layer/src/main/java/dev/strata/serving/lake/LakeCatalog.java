@@ -1,0 +1,161 @@
+package dev.strata.serving.lake;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.strata.schemas.lake.DatasetManifest;
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.Measure;
+import dev.strata.schemas.views.ViewDefinition;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * What the lake holds, for {@code GET /v1/catalog}: the events dataset, every uploaded dataset and
+ * the batch views, each with its schema (and schema versions), partitions, files, rows, bytes, last
+ * update and freshness. The events' schema is read from their Parquet files by DuckDB (and kept
+ * per set of files); a dataset's comes from its manifest; a view's from its definition.
+ */
+public final class LakeCatalog {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final LakeTables tables;
+    private final List<ViewDefinition> views;
+    private final Supplier<Optional<BatchCommit>> batch;
+    private final Clock clock;
+    private final ConcurrentHashMap<List<Path>, ArrayNode> eventSchemas = new ConcurrentHashMap<>();
+
+    public LakeCatalog(LakeTables tables, List<ViewDefinition> views, Supplier<Optional<BatchCommit>> batch, Clock clock) {
+        this.tables = tables;
+        this.views = views;
+        this.batch = batch;
+        this.clock = clock;
+    }
+
+    /** Every dataset and view, without partition lists (the summary). */
+    public ObjectNode all() throws IOException {
+        ObjectNode answer = JSON.createObjectNode();
+        ArrayNode datasets = answer.putArray("datasets");
+        for (LakeTables.Table table : tables.tables()) {
+            datasets.add(describe(table, false));
+        }
+        for (ViewDefinition view : views) {
+            datasets.add(describe(view));
+        }
+        answer.put("lake", tables.lake().toString());
+        return answer;
+    }
+
+    /** One dataset or view, with its partitions; empty if there is none by that name. */
+    public Optional<ObjectNode> one(String name) throws IOException {
+        Optional<LakeTables.Table> table = tables.table(name);
+        if (table.isPresent()) {
+            return Optional.of(describe(table.get(), true));
+        }
+        return views.stream().filter(v -> v.name().equals(name)).findFirst().map(this::describe);
+    }
+
+    private ObjectNode describe(LakeTables.Table table, boolean withPartitions) throws IOException {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("name", table.name()).put("kind", table.kind());
+        node.put("sqlTable", table.files().isEmpty() ? null : table.name());
+        node.put("files", table.files().size()).put("rows", table.rows()).put("bytes", table.bytes());
+        node.put("partitionCount", table.partitions().size());
+        if (withPartitions) {
+            ArrayNode partitions = node.putArray("partitions");
+            table.partitions().forEach(partitions::add);
+        }
+        node.put("lastUpdate", table.updatedMillis() > 0 ? Instant.ofEpochMilli(table.updatedMillis()).toString() : null);
+        if (table.cutMillis().isPresent()) {
+            // The events are complete up to the cut: that is how fresh the dataset is.
+            node.put("cut", Instant.ofEpochMilli(table.cutMillis().getAsLong()).toString());
+            node.put("freshnessSeconds", (clock.millis() - table.cutMillis().getAsLong()) / 1000.0);
+        } else if (table.updatedMillis() > 0) {
+            node.put("freshnessSeconds", (clock.millis() - table.updatedMillis()) / 1000.0);
+        } else {
+            node.putNull("freshnessSeconds");
+        }
+        ArrayNode versions = node.putArray("schemaVersions");
+        if (table.dataset().isPresent()) {
+            for (DatasetManifest.SchemaVersion v : table.dataset().get().schemaVersions()) {
+                ObjectNode version = versions.addObject().put("version", v.version())
+                        .put("created", Instant.ofEpochMilli(v.createdMillis()).toString());
+                ArrayNode columns = version.putArray("columns");
+                for (DatasetManifest.Column c : v.columns()) {
+                    columns.addObject().put("name", c.name()).put("type", c.type().name().toLowerCase(java.util.Locale.ROOT))
+                            .put("nullable", c.nullable());
+                }
+            }
+            node.set("schema", versions.isEmpty() ? JSON.createObjectNode() : versions.get(versions.size() - 1));
+        } else {
+            ObjectNode version = versions.addObject().put("version", 1);
+            version.set("columns", table.files().isEmpty() ? JSON.createArrayNode() : eventColumns(table.files()));
+            node.set("schema", version);
+        }
+        return node;
+    }
+
+    private ObjectNode describe(ViewDefinition view) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("name", view.name()).put("kind", "view").putNull("sqlTable");
+        node.put("window", view.window().toString());
+        ArrayNode columns = JSON.createArrayNode();
+        for (String g : view.groupBy()) {
+            columns.addObject().put("name", g).put("type", "string").put("nullable", false).put("role", "group");
+        }
+        columns.addObject().put("name", "window_start").put("type", "timestamp").put("nullable", false).put("role", "window");
+        for (Measure m : view.measures()) {
+            columns.addObject().put("name", m.name()).put("type", m.kind() == Measure.Kind.COUNT ? "long" : "double")
+                    .put("nullable", m.kind() != Measure.Kind.COUNT).put("role", "measure");
+        }
+        ObjectNode schema = JSON.createObjectNode().put("version", 1);
+        schema.set("columns", columns);
+        node.set("schema", schema);
+        node.putArray("schemaVersions").add(schema);
+        Optional<BatchCommit> commit = batch.get();
+        node.put("batchRun", commit.map(BatchCommit::run).orElse(null));
+        node.put("cut", commit.map(c -> Instant.ofEpochMilli(c.cutMillis()).toString()).orElse(null));
+        if (commit.isPresent()) {
+            node.put("freshnessSeconds", (clock.millis() - commit.get().cutMillis()) / 1000.0);
+        } else {
+            node.putNull("freshnessSeconds");
+        }
+        node.put("merged", "batch below the cut + speed at or after it: GET /v1/views/" + view.name());
+        return node;
+    }
+
+    private ArrayNode eventColumns(List<Path> files) throws IOException {
+        ArrayNode cached = eventSchemas.get(files);
+        if (cached != null) {
+            return cached;
+        }
+        ArrayNode columns = JSON.createArrayNode();
+        try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement s = db.createStatement();
+                ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM read_parquet([" + String.join(", ",
+                        files.stream().map(p -> LakeSql.literal(p.toString())).toList()) + "], hive_partitioning = true)")) {
+            while (rs.next()) {
+                columns.addObject().put("name", rs.getString("column_name")).put("type", rs.getString("column_type"))
+                        .put("nullable", "YES".equals(rs.getString("null")));
+            }
+        } catch (SQLException e) {
+            throw new IOException("reading the events' schema: " + e.getMessage(), e);
+        }
+        if (eventSchemas.size() > 16) {
+            eventSchemas.clear();
+        }
+        eventSchemas.put(List.copyOf(files), columns);
+        return columns;
+    }
+}

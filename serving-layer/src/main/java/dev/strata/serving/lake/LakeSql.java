@@ -1,0 +1,236 @@
+package dev.strata.serving.lake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB with the lake's
+ * tables as views over their Parquet files, then the database is locked down before the query
+ * runs: file access only under the lake ({@code allowed_directories} with
+ * {@code enable_external_access=false}), no extension installs or loads, the configuration locked.
+ * Only a single SELECT (or WITH … SELECT) is accepted, checked by DuckDB's own parser
+ * ({@code json_serialize_sql} serializes SELECT statements only), and it runs as a subquery with a
+ * row limit, so nothing can be written, attached, copied or set. A query running longer than the
+ * timeout is interrupted.
+ */
+public final class LakeSql {
+
+    /** The answer: column names and DuckDB types, rows (at most the limit), whether more rows were cut off. */
+    public record Result(List<String> columns, List<String> types, List<List<Object>> rows, boolean truncated, long millis) {}
+
+    /** The query is not allowed here (not read-only, more than one statement, a file outside the lake). */
+    public static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** The query is not valid SQL, or names something that does not exist. */
+    public static final class Invalid extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Invalid(String message) {
+            super(message);
+        }
+    }
+
+    /** The query ran longer than the limit and was interrupted. */
+    public static final class TimedOut extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        TimedOut(String message) {
+            super(message);
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final LakeTables tables;
+    private final int maxRows;
+    private final Duration timeout;
+    private final String memoryLimit;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sql-timeout");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit) {
+        this.tables = tables;
+        this.maxRows = maxRows;
+        this.timeout = timeout;
+        this.memoryLimit = memoryLimit;
+    }
+
+    public int maxRows() {
+        return maxRows;
+    }
+
+    public Result query(String sql, int limit) throws Refused, Invalid, TimedOut, IOException {
+        String query = sql == null ? "" : sql.strip();
+        while (query.endsWith(";")) {
+            query = query.substring(0, query.length() - 1).strip();
+        }
+        if (query.isEmpty()) {
+            throw new Invalid("no query: send {\"sql\": \"SELECT …\"}");
+        }
+        int rowLimit = limit <= 0 ? maxRows : Math.min(limit, maxRows);
+        long started = System.nanoTime();
+        try (Connection db = DriverManager.getConnection("jdbc:duckdb:")) {
+            checkReadOnly(db, query);
+            try (Statement setup = db.createStatement()) {
+                setup.execute("SET threads = 2");
+                setup.execute("SET memory_limit = '" + memoryLimit + "'");
+                for (LakeTables.Table table : tables.tables()) {
+                    if (!table.files().isEmpty()) {
+                        setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(table.files()));
+                    }
+                }
+                setup.execute("SET allowed_directories = [" + literal(tables.lake().toString() + "/") + "]");
+                setup.execute("SET enable_external_access = false");
+                setup.execute("SET autoinstall_known_extensions = false");
+                setup.execute("SET autoload_known_extensions = false");
+                setup.execute("SET lock_configuration = true");
+            }
+            return run(db, query, rowLimit, started);
+        } catch (SQLException e) {
+            throw new IOException("DuckDB: " + e.getMessage(), e);
+        }
+    }
+
+    /** DuckDB's parser decides: one statement, and a SELECT. */
+    private static void checkReadOnly(Connection db, String query) throws SQLException, Refused, Invalid, IOException {
+        try (PreparedStatement parse = db.prepareStatement("SELECT json_serialize_sql(?::VARCHAR)")) {
+            parse.setString(1, query);
+            try (ResultSet r = parse.executeQuery()) {
+                r.next();
+                JsonNode parsed = JSON.readTree(r.getString(1));
+                if (parsed.path("error").asBoolean()) {
+                    String message = parsed.path("error_message").asText();
+                    if (parsed.path("error_type").asText().equals("not implemented")) {
+                        throw new Refused("only read-only queries run here: one SELECT (or WITH … SELECT) statement; "
+                                + "nothing that writes, copies, attaches, installs, sets or pragmas (" + message + ")");
+                    }
+                    throw new Invalid(message);
+                }
+                if (parsed.path("statements").size() != 1) {
+                    throw new Refused("one statement per request; this has " + parsed.path("statements").size());
+                }
+            }
+        }
+    }
+
+    private Result run(Connection db, String query, int rowLimit, long started) throws Refused, Invalid, TimedOut, SQLException {
+        AtomicBoolean cancelled = new AtomicBoolean();
+        try (Statement statement = db.createStatement()) {
+            ScheduledFuture<?> deadline = timer.schedule(() -> {
+                cancelled.set(true);
+                try {
+                    statement.cancel();
+                } catch (SQLException e) {
+                    // finished meanwhile
+                }
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            try (ResultSet rs = statement.executeQuery("SELECT * FROM (\n" + query + "\n) AS query LIMIT " + (rowLimit + 1))) {
+                ResultSetMetaData meta = rs.getMetaData();
+                List<String> columns = new ArrayList<>();
+                List<String> types = new ArrayList<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    columns.add(meta.getColumnLabel(i));
+                    types.add(meta.getColumnTypeName(i));
+                }
+                List<List<Object>> rows = new ArrayList<>();
+                boolean truncated = false;
+                while (rs.next()) {
+                    if (rows.size() == rowLimit) {
+                        truncated = true;
+                        break;
+                    }
+                    List<Object> row = new ArrayList<>(columns.size());
+                    for (int i = 1; i <= columns.size(); i++) {
+                        row.add(jsonValue(rs.getObject(i)));
+                    }
+                    rows.add(row);
+                }
+                return new Result(columns, types, rows, truncated, (System.nanoTime() - started) / 1_000_000);
+            } finally {
+                deadline.cancel(false);
+            }
+        } catch (SQLException e) {
+            if (cancelled.get()) {
+                throw new TimedOut("the query ran longer than " + timeout.toMillis() + " ms and was stopped");
+            }
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (message.contains("Permission Error")) {
+                throw new Refused("only the lake's files can be read: " + firstLine(cut(message, "Permission Error")));
+            }
+            throw new Invalid(firstLine(cut(message, "Error: ")));
+        }
+    }
+
+    private static String scan(List<Path> files) {
+        StringBuilder list = new StringBuilder("read_parquet([");
+        for (int i = 0; i < files.size(); i++) {
+            list.append(i == 0 ? "" : ", ").append(literal(files.get(i).toString()));
+        }
+        return list.append("], hive_partitioning = true, union_by_name = true)").toString();
+    }
+
+    private static Object jsonValue(Object value) {
+        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Integer || value instanceof Long
+                || value instanceof Double || value instanceof Float || value instanceof Short || value instanceof Byte
+                || value instanceof BigDecimal || value instanceof BigInteger) {
+            return value;
+        }
+        if (value instanceof byte[] bytes) {
+            return Base64.getEncoder().encodeToString(bytes);
+        }
+        if (value instanceof java.sql.Timestamp ts) {
+            return ts.toInstant().toString();
+        }
+        if (value instanceof java.time.OffsetDateTime odt) {
+            return odt.toInstant().toString();
+        }
+        return value.toString();
+    }
+
+    static String identifier(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
+    }
+
+    private static String cut(String message, String marker) {
+        int at = message.lastIndexOf(marker);
+        return at < 0 ? message : message.substring(at);
+    }
+
+    private static String firstLine(String message) {
+        int nl = message.indexOf('\n');
+        return (nl < 0 ? message : message.substring(0, nl)).strip();
+    }
+}

@@ -1,0 +1,127 @@
+package dev.strata.serving.lake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * SQL over a real lake (Parquet written by DuckDB, a run log, a dataset manifest): the tables, the
+ * row limit, the timeout, and the ways out of the lake that must be refused.
+ */
+class LakeSqlTest {
+
+    @TempDir Path root;
+    Path lake;
+    Path secret;
+    LakeSql sql;
+
+    @BeforeEach
+    void lake() throws Exception {
+        lake = TestLake.write(root);
+        secret = root.resolve("lake-secrets/passwords.csv"); // beside the lake, its name starting like the lake's
+        Files.createDirectories(secret.getParent());
+        Files.writeString(secret, "user,password\nroot,hunter2\n");
+        sql = new LakeSql(new LakeTables(lake), 20, Duration.ofSeconds(2), "256MB");
+    }
+
+    @Test
+    void theCommittedEventsAndTheDatasetsAreTables() throws Exception {
+        LakeSql.Result events = sql.query("SELECT count(*) AS n, count(DISTINCT source) AS sources, min(date) AS d, max(hour) AS h FROM events", 0);
+        assertThat(events.columns()).containsExactly("n", "sources", "d", "h");
+        assertThat(events.rows()).hasSize(1);
+        assertThat(events.rows().get(0).get(0)).isEqualTo(150L); // not the uncommitted file's row
+        assertThat(events.rows().get(0).get(1)).isEqualTo(4L);
+        assertThat(events.rows().get(0).get(2).toString()).isEqualTo("2026-11-23");
+
+        LakeSql.Result joined = sql.query("WITH evens AS (SELECT id FROM sensors WHERE even) SELECT count(*) FROM evens;", 0);
+        assertThat(joined.rows().get(0).get(0)).isEqualTo(5L);
+    }
+
+    @Test
+    void answersStopAtTheRowLimitAndSaySo() throws Exception {
+        LakeSql.Result capped = sql.query("SELECT * FROM events ORDER BY event_id", 0);
+        assertThat(capped.rows()).hasSize(20);
+        assertThat(capped.truncated()).isTrue();
+        LakeSql.Result asked = sql.query("SELECT * FROM events", 5);
+        assertThat(asked.rows()).hasSize(5);
+        LakeSql.Result whole = sql.query("SELECT * FROM sensors", 0);
+        assertThat(whole.rows()).hasSize(10);
+        assertThat(whole.truncated()).isFalse();
+    }
+
+    @Test
+    void aQueryRunningPastTheTimeoutIsStopped() {
+        assertThatThrownBy(() -> sql.query("SELECT count(*) FROM range(1000000000000) a", 0))
+                .isInstanceOf(LakeSql.TimedOut.class).hasMessageContaining("longer than 2000 ms");
+    }
+
+    @Test
+    void invalidSqlIsNamedAsSuch() {
+        assertThatThrownBy(() -> sql.query("SELEC 1", 0)).isInstanceOf(LakeSql.Invalid.class).hasMessageContaining("syntax error");
+        assertThatThrownBy(() -> sql.query("SELECT * FROM no_such_table", 0)).isInstanceOf(LakeSql.Invalid.class)
+                .hasMessageContaining("no_such_table");
+        assertThatThrownBy(() -> sql.query("  ", 0)).isInstanceOf(LakeSql.Invalid.class);
+    }
+
+    /** Reading any file outside the lake. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM read_blob('/proc/self/environ')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM read_csv('LAKE/../lake-secrets/passwords.csv')",
+        "SELECT * FROM read_csv('SECRET')",
+        "SELECT * FROM read_parquet('LAKE/../../*.parquet')",
+        "SELECT * FROM read_json('http://127.0.0.1:9/x.json')",
+        "SELECT * FROM 'SECRET'",
+    })
+    void readingOutsideTheLakeIsRefused(String query) {
+        String q = query.replace("LAKE", lake.toString()).replace("SECRET", secret.toString());
+        assertThatThrownBy(() -> sql.query(q, 0)).satisfiesAnyOf(
+                e -> assertThat(e).isInstanceOf(LakeSql.Refused.class).hasMessageContaining("only the lake's files can be read"),
+                e -> assertThat(e).isInstanceOf(LakeSql.Invalid.class).hasMessageNotContaining("hunter2"));
+        assertThatThrownBy(() -> sql.query(q, 0)).hasMessageNotContaining("hunter2").hasMessageNotContaining("root:");
+    }
+
+    /** Changing anything, inside the lake or out. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "COPY (SELECT 1) TO 'LAKE/written.csv'",
+        "COPY events TO 'LAKE/written.csv'",
+        "CREATE TABLE t AS SELECT 1",
+        "DROP VIEW events",
+        "INSERT INTO events VALUES (1)",
+        "ATTACH 'LAKE/written.db' AS w",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "PRAGMA version",
+        "EXPORT DATABASE 'LAKE/export'",
+        "SELECT 1; COPY (SELECT 1) TO 'LAKE/written.csv'",
+        "SELECT 1; SELECT 2",
+        "CALL pragma_version()",
+    })
+    void anythingButOneSelectIsRefused(String query) {
+        String q = query.replace("LAKE", lake.toString());
+        assertThatThrownBy(() -> sql.query(q, 0)).isInstanceOf(LakeSql.Refused.class);
+        assertThat(lake.resolve("written.csv")).doesNotExist();
+        assertThat(lake.resolve("written.db")).doesNotExist();
+        assertThat(lake.resolve("export")).doesNotExist();
+    }
+
+    @Test
+    void aSubqueryCannotCloseTheWrapperToRunASecondStatement() {
+        String q = "SELECT 1) AS q; COPY (SELECT 1) TO '" + lake.resolve("written.csv") + "'; SELECT * FROM (SELECT 1";
+        assertThatThrownBy(() -> sql.query(q, 0)).isInstanceOfAny(LakeSql.Refused.class, LakeSql.Invalid.class);
+        assertThat(lake.resolve("written.csv")).doesNotExist();
+    }
+}
