@@ -32,6 +32,8 @@ public final class LakeTables {
             OptionalLong cutMillis, List<String> partitions, Optional<DatasetManifest> dataset) {}
 
     private final Path lake;
+    /** Commit entries by file name: written once, whole, and never changed, so each is read once. */
+    private final java.util.concurrent.ConcurrentHashMap<String, JsonNode> commits = new java.util.concurrent.ConcurrentHashMap<>();
 
     public LakeTables(Path lake) {
         this.lake = lake.toAbsolutePath().normalize();
@@ -77,7 +79,11 @@ public final class LakeTables {
         if (Files.isDirectory(manifest)) {
             try (Stream<Path> entries = Files.list(manifest)) {
                 for (Path commit : entries.filter(p -> p.getFileName().toString().endsWith(".commit.json")).sorted().toList()) {
-                    JsonNode c = JSON.readTree(commit.toFile());
+                    JsonNode c = commits.get(commit.getFileName().toString());
+                    if (c == null) {
+                        c = JSON.readTree(commit.toFile());
+                        commits.put(commit.getFileName().toString(), c);
+                    }
                     rows += c.path("rows").asLong();
                     cut = Math.max(cut, c.path("cutMillis").asLong());
                     updated = Math.max(updated, Files.getLastModifiedTime(commit).toMillis());
