@@ -25,6 +25,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The cut's age is measured from the cut the batch covers: a cycle that found nothing new
  * covers up to its would-be cut as well (nothing was appended before it that the batch lacks), so
  * an idle pipeline does not look stale; only cycles that fail or do not run let the age grow.
+ *
+ * <p>Cycles run with a fixed delay between them, and a cycle's cut is taken when it starts: just
+ * before a cycle ends, the cut the batch covers was taken at the start of the cycle before it. So
+ * the normal maximum is the bucket and safety margin, the interval, and twice the time a cycle
+ * takes (the last cycle that did not fail, measured), not a constant: a cluster whose batch jobs
+ * take half a minute is not stale for it.
  */
 final class SchedulerMetrics implements AutoCloseable {
 
@@ -34,6 +40,7 @@ final class SchedulerMetrics implements AutoCloseable {
     private final AtomicLong cutMillis = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong coveredMillis = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong lastSuccessMillis = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong lastTookMillis = new AtomicLong(0);
     private final Counter committed;
     private final Counter nothingNew;
     private final Counter failed;
@@ -41,8 +48,9 @@ final class SchedulerMetrics implements AutoCloseable {
     private final HttpServer server;
 
     /**
-     * @param normalCutAge the most the cut's age reaches between two healthy cycles: the interval,
-     *     the bucket and the safety margin
+     * @param normalCutAge the most the cut's age reaches between two healthy cycles that take no
+     *     time: the interval, the bucket and the safety margin (twice the last cycle's duration is
+     *     added)
      */
     SchedulerMetrics(String host, int port, Duration interval, Duration normalCutAge, Clock clock) throws IOException {
         this.clock = clock;
@@ -60,9 +68,9 @@ final class SchedulerMetrics implements AutoCloseable {
         Gauge.builder("strata_batch_cut_age_seconds", coveredMillis,
                         c -> c.get() == Long.MIN_VALUE ? Double.NaN : (clock.millis() - c.get()) / 1000.0)
                 .description("How far the cut the batch covers is behind the clock").register(registry);
-        Gauge.builder("strata_batch_cut_age_normal_max_seconds", normalCutAge, d -> d.toMillis() / 1000.0)
-                .description("The most the cut's age reaches between healthy cycles (interval + bucket + safety margin)")
-                .strongReference(true).register(registry);
+        Gauge.builder("strata_batch_cut_age_normal_max_seconds", lastTookMillis, took -> (normalCutAge.toMillis() + 2 * took.get()) / 1000.0)
+                .description("The most the cut's age reaches between healthy cycles (interval + bucket + safety margin + twice the last cycle's duration)")
+                .register(registry);
         Gauge.builder("strata_batch_last_success_timestamp_seconds", lastSuccessMillis, c -> seconds(c.get()))
                 .description("When a cycle last ended without failing").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -101,6 +109,7 @@ final class SchedulerMetrics implements AutoCloseable {
         current(commit.run(), commit.cutMillis());
         committed.increment();
         lastSuccessMillis.set(clock.millis());
+        lastTookMillis.set(took.toMillis());
         duration.record(took);
     }
 
@@ -109,6 +118,7 @@ final class SchedulerMetrics implements AutoCloseable {
         coveredMillis.accumulateAndGet(wouldBeCutMillis, Math::max);
         nothingNew.increment();
         lastSuccessMillis.set(clock.millis());
+        lastTookMillis.set(took.toMillis());
         duration.record(took);
     }
 

@@ -26,18 +26,21 @@ class SchedulerMetricsTest {
 
             metrics.committed(BatchCommit.of(7, NOW.minusSeconds(600).toEpochMilli(), "snapshots/x"), Duration.ofSeconds(3));
             assertThat(scrape(metrics)).contains("strata_batch_cut_age_seconds 600.0").contains("strata_batch_run 7.0")
-                    .contains("strata_batch_cycles_total{outcome=\"committed\"} 1.0");
+                    .contains("strata_batch_cycles_total{outcome=\"committed\"} 1.0")
+                    .as("the cycles' own duration, twice").contains("strata_batch_cut_age_normal_max_seconds 246.0");
 
             metrics.nothingNew(NOW.minusSeconds(90).toEpochMilli(), Duration.ofSeconds(1));
             String text = scrape(metrics);
             assertThat(text).contains("strata_batch_cut_age_seconds 90.0") // nothing appended before the would-be cut
-                    .contains("strata_batch_cycles_total{outcome=\"nothing_new\"} 1.0");
+                    .contains("strata_batch_cycles_total{outcome=\"nothing_new\"} 1.0")
+                    .contains("strata_batch_cut_age_normal_max_seconds 242.0");
             assertThat(value(text, "strata_batch_cut_timestamp_seconds")).as("the views' cut stays")
                     .isEqualTo(NOW.minusSeconds(600).getEpochSecond());
 
             metrics.failed(Duration.ofSeconds(5));
             assertThat(scrape(metrics)).contains("strata_batch_cycles_total{outcome=\"failed\"} 1.0")
-                    .contains("strata_batch_cut_age_seconds 90.0");
+                    .contains("strata_batch_cut_age_seconds 90.0")
+                    .as("a failed cycle's duration is not normal").contains("strata_batch_cut_age_normal_max_seconds 242.0");
         }
     }
 
