@@ -3,6 +3,7 @@ package dev.strata.gateway;
 import dev.strata.gateway.auth.TokenRateLimiter;
 import dev.strata.gateway.auth.TokenStore;
 import dev.strata.gateway.config.GatewayConfig;
+import dev.strata.gateway.files.FileIngest;
 import dev.strata.gateway.http.IngestHttpApi;
 import dev.strata.gateway.kafka.EventAppender;
 import dev.strata.gateway.kafka.InFlightLimiter;
@@ -36,9 +37,11 @@ public final class Gateway implements AutoCloseable {
     private final int mqttPort;
     private final IngestMqttServer mqttIngest;
     private final boolean tls;
+    private final FileIngest files;
 
     private Gateway(Vertx vertx, EventAppender appender, KafkaHealth health, int httpPort, int mqttPort,
-            IngestMqttServer mqttIngest, boolean tls) {
+            IngestMqttServer mqttIngest, boolean tls, FileIngest files) {
+        this.files = files;
         this.vertx = vertx;
         this.appender = appender;
         this.health = health;
@@ -57,6 +60,7 @@ public final class Gateway implements AutoCloseable {
                 config.kafkaDeliveryTimeout());
         KafkaHealth health = new KafkaHealth(config.bootstrapServers());
         Vertx vertx = null;
+        FileIngest files = null;
         try {
             appender.warmUp(Duration.ofSeconds(30));
             vertx = Vertx.vertx();
@@ -64,8 +68,13 @@ public final class Gateway implements AutoCloseable {
             GatewayMetrics metrics = new GatewayMetrics(limiter);
             EventParser parser = new EventParser(Clock.systemUTC(), config.maxFutureSkew(), config.maxRecordsPerRequest());
 
+            if (config.files() != null) {
+                files = new FileIngest(config.files(), metrics, Clock.systemUTC());
+                files.start();
+            }
             IngestHttpApi api = new IngestHttpApi(tokens, parser, appender, limiter,
-                    new TokenRateLimiter(config.rateLimitPerToken()), metrics, health, config.maxRequestBytes());
+                    new TokenRateLimiter(config.rateLimitPerToken()), metrics, health, config.maxRequestBytes(),
+                    Optional.ofNullable(files));
             // One server per event loop, sharing the port: Vert.x spreads the connections.
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
             int httpPort = config.httpPort() == 0 ? freePort(config.host()) : config.httpPort();
@@ -103,12 +112,15 @@ public final class Gateway implements AutoCloseable {
                     }
                 }, new DeploymentOptions().setInstances(instances)));
             }
-            Gateway gateway = new Gateway(vertx, appender, health, httpPort, mqttPort, mqttIngest, config.tls());
+            Gateway gateway = new Gateway(vertx, appender, health, httpPort, mqttPort, mqttIngest, config.tls(), files);
             LOG.info("Gateway listening: HTTP {}, MQTT {}", gateway.httpUrl(), gateway.mqttUrl());
             return gateway;
         } catch (Exception e) {
             if (vertx != null) {
                 vertx.close();
+            }
+            if (files != null) {
+                files.close();
             }
             appender.close();
             health.close();
@@ -159,6 +171,9 @@ public final class Gateway implements AutoCloseable {
             }
         } catch (Exception e) {
             LOG.warn("Servers did not close cleanly: {}", e.toString());
+        }
+        if (files != null) {
+            files.close();
         }
         appender.close();
         health.close();

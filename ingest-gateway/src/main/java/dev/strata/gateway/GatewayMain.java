@@ -1,5 +1,6 @@
 package dev.strata.gateway;
 
+import dev.strata.gateway.files.FileIngest;
 import dev.strata.gateway.auth.TokenStore;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.schemas.topics.StrataTopics;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "gateway",
         mixinStandardHelpOptions = true,
-        description = "Runs the ingest gateway: HTTP POST /v1/events and MQTT strata/events/{source}, into Kafka.")
+        description = "Runs the ingest gateway: HTTP POST /v1/events and MQTT strata/events/{source}, into Kafka;"
+                + " with --lake, files (POST /v1/files/{dataset}, the --landing folder) into the lake as Parquet.")
 public final class GatewayMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayMain.class);
@@ -48,7 +50,7 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Option(names = "--create-token", defaultValue = "${env:STRATA_GATEWAY_CREATE_TOKEN}",
             description = "If the --tokens file does not exist, create it with one new token for every source and"
-                    + " write the token itself to this file (the local stack's data/local.token)")
+                    + " every dataset, and write the token itself to this file (the local stack's data/local.token)")
     Path createToken;
 
     @Option(names = "--allow-anonymous", defaultValue = "false",
@@ -108,11 +110,38 @@ public final class GatewayMain implements Callable<Integer> {
     @Option(names = "--dlq-topic", defaultValue = StrataTopics.EVENTS_DLQ, description = "Default: ${DEFAULT-VALUE}")
     String dlqTopic;
 
+    @Option(names = "--lake", defaultValue = "${env:STRATA_LAKE}",
+            description = "The lake's root: turns on file uploads (POST /v1/files/{dataset}) into lake/{dataset}/")
+    Path lake;
+
+    @Option(names = "--landing", defaultValue = "${env:STRATA_LANDING}",
+            description = "A folder to watch: a file in landing/{dataset}/ is taken into the lake like an upload (needs --lake)")
+    Path landing;
+
+    @Option(names = "--max-file-bytes", defaultValue = "" + FileIngest.Settings.DEFAULT_MAX_FILE_BYTES,
+            description = "Largest file upload. Default: ${DEFAULT-VALUE}")
+    long maxFileBytes;
+
+    @Option(names = "--file-workers", defaultValue = "1", description = "File conversions at once. Default: ${DEFAULT-VALUE}")
+    int fileWorkers;
+
+    @Option(names = "--file-queue", defaultValue = "16",
+            description = "Files waiting for conversion at most; beyond, uploads get 503. Default: ${DEFAULT-VALUE}")
+    int fileQueue;
+
+    @Option(names = "--landing-settle", defaultValue = "PT2S",
+            description = "How long a landing file must stay unchanged before it is taken. Default: ${DEFAULT-VALUE}")
+    Duration landingSettle;
+
     @Override
     public Integer call() throws Exception {
+        if (landing != null && lake == null) {
+            throw new IllegalArgumentException("--landing needs --lake: the landing folder's files go into the lake");
+        }
         if (createToken != null && tokens != null && !java.nio.file.Files.exists(tokens)) {
             String token = TokenStore.generateToken();
-            TokenStore.write(tokens, java.util.Map.of("local", java.util.Map.entry(token, java.util.List.of("*"))));
+            TokenStore.writeGrants(tokens, java.util.Map.of("local",
+                    new TokenStore.Grant(token, java.util.List.of("*"), java.util.List.of("*"))));
             java.nio.file.Files.createDirectories(createToken.toAbsolutePath().getParent());
             java.nio.file.Files.writeString(createToken, token + "\n");
             restrictToOwner(createToken);
@@ -121,7 +150,8 @@ public final class GatewayMain implements Callable<Integer> {
         GatewayConfig config = new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokens,
                 allowAnonymous, tlsCert, tlsKey, maxRecords, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, receiveMaximum, maxConnections, maxPendingBytes, rateLimit, eventsTopic, dlqTopic,
-                kafkaDeliveryTimeout);
+                kafkaDeliveryTimeout, lake == null ? null
+                        : new FileIngest.Settings(lake, landing, maxFileBytes, fileWorkers, fileQueue, Duration.ofSeconds(1), landingSettle));
         LOG.info("Effective config: {}", config);
         Gateway gateway = Gateway.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -77,10 +77,10 @@ final class GatewayFixture implements AutoCloseable {
 
     static Path writeTokens(Path dir) throws IOException {
         Path tokens = dir.resolve("tokens.yaml");
-        Map<String, Map.Entry<String, List<String>>> entries = new LinkedHashMap<>();
-        entries.put("all", Map.entry(ALL_TOKEN, List.of("*")));
-        entries.put("device-7", Map.entry(DEVICE_TOKEN, List.of("device-7")));
-        TokenStore.write(tokens, entries);
+        Map<String, TokenStore.Grant> entries = new LinkedHashMap<>();
+        entries.put("all", new TokenStore.Grant(ALL_TOKEN, List.of("*"), List.of("*")));
+        entries.put("device-7", new TokenStore.Grant(DEVICE_TOKEN, List.of("device-7"), List.of("device_7_*")));
+        TokenStore.writeGrants(tokens, entries);
         return tokens;
     }
 

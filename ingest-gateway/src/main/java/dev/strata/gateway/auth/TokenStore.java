@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   - name: plant-3-devices
  *     sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
  *     sources: ["plant-3/*"]
+ *     datasets: ["plant_3_*"]    # optional: the datasets it may upload files to (none if absent)
  * </pre>
  *
  * Tokens are 256-bit random secrets ({@link #generateToken()}), so a plain SHA-256 is enough to
@@ -40,7 +41,9 @@ public final class TokenStore {
     record TokenEntry(
             @JsonProperty(value = "name", required = true) String name,
             @JsonProperty(value = "sha256", required = true) String sha256,
-            @JsonProperty(value = "sources", required = true) List<String> sources) {}
+            @JsonProperty(value = "sources", required = true) List<String> sources,
+            @JsonProperty(value = "datasets") @com.fasterxml.jackson.annotation.JsonInclude(
+                    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY) List<String> datasets) {}
 
     record TokensFile(@JsonProperty(value = "tokens", required = true) List<TokenEntry> tokens) {}
 
@@ -69,7 +72,8 @@ public final class TokenStore {
             if (entry.sources() == null || entry.sources().isEmpty()) {
                 throw new IOException("tokens file " + file + ": token '" + entry.name() + "' allows no sources");
             }
-            byHash.put(entry.sha256(), new Principal(entry.name(), entry.sources()));
+            byHash.put(entry.sha256(), new Principal(entry.name(), entry.sources(),
+                    entry.datasets() == null ? List.of() : entry.datasets()));
         }
         return new TokenStore(byHash);
     }
@@ -101,10 +105,20 @@ public final class TokenStore {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    /** Writes a tokens file holding the hash of each {@code name → (token, sources)}. */
+    /** Writes a tokens file holding the hash of each {@code name → (token, sources)}; no datasets. */
     public static void write(Path file, Map<String, Map.Entry<String, List<String>>> tokens) throws IOException {
+        Map<String, Grant> grants = new java.util.LinkedHashMap<>();
+        tokens.forEach((name, t) -> grants.put(name, new Grant(t.getKey(), t.getValue(), List.of())));
+        writeGrants(file, grants);
+    }
+
+    /** A token and what it may do: publish as {@code sources}, upload files to {@code datasets}. */
+    public record Grant(String token, List<String> sources, List<String> datasets) {}
+
+    /** Writes a tokens file holding the hash of each token and its grants. */
+    public static void writeGrants(Path file, Map<String, Grant> tokens) throws IOException {
         List<TokenEntry> entries = new ArrayList<>();
-        tokens.forEach((name, t) -> entries.add(new TokenEntry(name, sha256(t.getKey()), t.getValue())));
+        tokens.forEach((name, t) -> entries.add(new TokenEntry(name, sha256(t.token()), t.sources(), t.datasets())));
         Files.createDirectories(file.toAbsolutePath().getParent());
         YAML.writeValue(file.toFile(), new TokensFile(entries));
     }

@@ -1,5 +1,6 @@
 package dev.strata.gateway.config;
 
+import dev.strata.gateway.files.FileIngest;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,8 @@ public record GatewayConfig(
         double rateLimitPerToken,
         String eventsTopic,
         String dlqTopic,
-        Duration kafkaDeliveryTimeout) {
+        Duration kafkaDeliveryTimeout,
+        FileIngest.Settings files) {
 
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_MQTT_PORT = 1883;
@@ -97,14 +99,14 @@ public record GatewayConfig(
                 DEFAULT_MAX_RECORDS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_MQTT_MESSAGE_BYTES,
                 DEFAULT_MAX_FUTURE_SKEW, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MQTT_RECEIVE_MAXIMUM,
                 DEFAULT_MQTT_MAX_CONNECTIONS, DEFAULT_MQTT_MAX_PENDING_BYTES, 0, StrataTopics.EVENTS,
-                StrataTopics.EVENTS_DLQ, DEFAULT_KAFKA_DELIVERY_TIMEOUT);
+                StrataTopics.EVENTS_DLQ, DEFAULT_KAFKA_DELIVERY_TIMEOUT, null);
     }
 
     public GatewayConfig withTopics(String events, String dlq) {
         return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
                 tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                events, dlq, kafkaDeliveryTimeout);
+                events, dlq, kafkaDeliveryTimeout, files);
     }
 
     public GatewayConfig withLimits(int maxRecords, int maxRequestBytes, int maxMqttMessageBytes, double rateLimit) {
@@ -112,21 +114,29 @@ public record GatewayConfig(
                 tlsCert, tlsKey, maxRecords, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 Math.max(maxInFlightBytes, maxRequestBytes), mqttReceiveMaximum, mqttMaxConnections,
                 Math.max(mqttMaxPendingBytes, maxMqttMessageBytes), rateLimit, eventsTopic, dlqTopic,
-                kafkaDeliveryTimeout);
+                kafkaDeliveryTimeout, files);
     }
 
     public GatewayConfig withTls(Path cert, Path key) {
         return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
                 cert, key, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                eventsTopic, dlqTopic, kafkaDeliveryTimeout);
+                eventsTopic, dlqTopic, kafkaDeliveryTimeout, files);
     }
 
     public GatewayConfig withKafkaDeliveryTimeout(Duration timeout) {
         return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
                 tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
                 maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                eventsTopic, dlqTopic, timeout);
+                eventsTopic, dlqTopic, timeout, files);
+    }
+
+    /** File uploads and the landing folder on ({@code files}), or off (null). */
+    public GatewayConfig withFiles(FileIngest.Settings files) {
+        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
+                tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
+                maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
+                eventsTopic, dlqTopic, kafkaDeliveryTimeout, files);
     }
 
     public boolean tls() {

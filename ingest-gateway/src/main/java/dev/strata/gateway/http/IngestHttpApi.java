@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.strata.gateway.auth.Principal;
 import dev.strata.gateway.auth.TokenRateLimiter;
 import dev.strata.gateway.auth.TokenStore;
+import dev.strata.gateway.files.FileIngest;
 import dev.strata.gateway.kafka.EventAppender;
 import dev.strata.gateway.kafka.InFlightLimiter;
 import dev.strata.gateway.kafka.KafkaHealth;
@@ -57,6 +58,7 @@ public final class IngestHttpApi {
     private final GatewayMetrics metrics;
     private final KafkaHealth health;
     private final int maxRequestBytes;
+    private final Optional<FileIngest> files;
 
     public IngestHttpApi(
             Optional<TokenStore> tokens,
@@ -66,7 +68,9 @@ public final class IngestHttpApi {
             TokenRateLimiter rateLimiter,
             GatewayMetrics metrics,
             KafkaHealth health,
-            int maxRequestBytes) {
+            int maxRequestBytes,
+            Optional<FileIngest> files) {
+        this.files = files;
         this.tokens = tokens;
         this.parser = parser;
         this.appender = appender;
@@ -92,6 +96,14 @@ public final class IngestHttpApi {
             ctx.response().putHeader("Allow", "POST");
             error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST events to /v1/events");
         });
+        FilesHttpApi fileApi = new FilesHttpApi(this, files, metrics);
+        router.post("/v1/files/:dataset").handler(this::authenticate).handler(fileApi::upload);
+        router.get("/v1/files/:dataset").handler(this::authenticate).handler(fileApi::list);
+        router.get("/v1/files/:dataset/:upload").handler(this::authenticate).handler(fileApi::get);
+        router.route("/v1/files/:dataset").handler(ctx -> {
+            ctx.response().putHeader("Allow", "GET, POST");
+            error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST a file to /v1/files/{dataset}, GET lists its uploads");
+        });
         router.route().last().handler(ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
         router.route().failureHandler(this::failure);
         return router;
@@ -104,6 +116,10 @@ public final class IngestHttpApi {
                     .put("status", ok ? "READY" : "NOT_READY")
                     .put("kafka", ok ? "reachable" : "unreachable"));
         });
+    }
+
+    static Principal principal(RoutingContext ctx) {
+        return ctx.get(PRINCIPAL);
     }
 
     private void authenticate(RoutingContext ctx) {
@@ -298,11 +314,11 @@ public final class IngestHttpApi {
         }
     }
 
-    private void error(RoutingContext ctx, int status, String message) {
+    void error(RoutingContext ctx, int status, String message) {
         json(ctx, status, ErrorBody.of(status, message));
     }
 
-    private void json(RoutingContext ctx, int status, ObjectNode body) {
+    void json(RoutingContext ctx, int status, ObjectNode body) {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) {
             return;

@@ -54,6 +54,22 @@ public final class GatewayMetrics {
                 .increment(count);
     }
 
+    /**
+     * An uploaded file by how it came ({@code http}, {@code landing}, {@code recovered}) and its
+     * outcome: {@code added}, {@code duplicate}, {@code refused} with a reason ({@code conflict},
+     * {@code unreadable}, {@code too_large}, {@code unsupported}, {@code busy}, ...).
+     */
+    public void file(String source, String outcome, String reason) {
+        counters.computeIfAbsent("file|" + source + "|" + outcome + "|" + reason, k -> Counter.builder("strata.gateway.files")
+                .tag("source", source).tag("outcome", outcome).tag("reason", reason).register(registry)).increment();
+    }
+
+    /** Rows of uploaded files: {@code written} to the dataset, or {@code rejected} to its rejects file. */
+    public void fileRows(String outcome, long count) {
+        counters.computeIfAbsent("file_rows|" + outcome, k -> Counter.builder("strata.gateway.file.rows")
+                .tag("outcome", outcome).register(registry)).increment(count);
+    }
+
     public Timer produceLatency() {
         return produceLatency;
     }

@@ -45,7 +45,7 @@ public final class TestLake {
                         new DatasetManifest.Column("id", ColumnType.LONG, false),
                         new DatasetManifest.Column("even", ColumnType.BOOLEAN, false)), 1L)),
                 new DatasetManifest.DataFile("part-1.parquet", 1, 10, 0, Files.size(sensors.resolve("part-1.parquet")),
-                        "raw/sensors/a.csv", null, 1L))
+                        "raw/sensors/a.csv", null, 1L, "0".repeat(64)))
                 .write(sensors);
         return lake;
     }

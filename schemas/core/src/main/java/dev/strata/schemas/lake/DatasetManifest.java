@@ -30,10 +30,11 @@ public record DatasetManifest(int format, String name, List<SchemaVersion> schem
 
     /**
      * A Parquet file of the dataset (path relative to the dataset's directory), the original it came
-     * from (relative to the lake), its rows, rejected rows and the rejects file (relative to the lake).
+     * from (relative to the lake) and that original's SHA-256 (a second upload of the same bytes adds
+     * nothing), its rows, rejected rows and the rejects file (relative to the lake; null if none).
      */
     public record DataFile(String path, int schemaVersion, long rows, long rejected, long bytes, String original, String rejects,
-            long addedMillis) {}
+            long addedMillis, String sha256) {}
 
     /** The types a column of an uploaded dataset can have, narrowest first. */
     public enum ColumnType {

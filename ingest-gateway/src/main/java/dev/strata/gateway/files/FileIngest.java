@@ -1,0 +1,395 @@
+package dev.strata.gateway.files;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.strata.gateway.metrics.GatewayMetrics;
+import dev.strata.schemas.lake.DatasetManifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Uploaded files: originals kept in the raw zone ({@code lake/raw/{dataset}/{upload}.{csv|ndjson}}),
+ * converted on worker threads ({@link FileConverter}), one conversion of a dataset at a time (a
+ * lock in the JVM and a file lock for other processes on the same lake), each outcome written
+ * beside its original ({@code {upload}.json}). Also watches the landing folder
+ * ({@code landing/{dataset}/}) and, at start, converts originals a crash left without an outcome.
+ */
+public final class FileIngest implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileIngest.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final List<String> IN_PROGRESS_SUFFIXES = List.of(".tmp", ".part", ".partial", ".crdownload", ".refused", ".refused.json");
+
+    /**
+     * @param lake the lake's root
+     * @param landing the landing folder to watch, or null for none
+     * @param maxFileBytes the largest upload taken
+     * @param workers conversions at once
+     * @param queue conversions waiting at most; beyond, uploads get 503
+     * @param poll how often the landing folder is listed
+     * @param settle how long a landing file must keep its size and time before it is taken
+     */
+    public record Settings(Path lake, Path landing, long maxFileBytes, int workers, int queue, Duration poll, Duration settle) {
+
+        public static final long DEFAULT_MAX_FILE_BYTES = 64L << 30;
+
+        public Settings {
+            if (lake == null) {
+                throw new IllegalArgumentException("--lake is needed for file uploads");
+            }
+            if (maxFileBytes < 1 || workers < 1 || queue < 0) {
+                throw new IllegalArgumentException("--max-file-bytes and --file-workers must be >= 1, --file-queue >= 0");
+            }
+        }
+
+        public static Settings of(Path lake, Path landing) {
+            return new Settings(lake, landing, DEFAULT_MAX_FILE_BYTES, 1, 16, Duration.ofSeconds(1), Duration.ofSeconds(2));
+        }
+    }
+
+    private final Settings settings;
+    private final GatewayMetrics metrics;
+    private final Clock clock;
+    private final FileConverter converter;
+    private final ExecutorService workers;
+    private final Semaphore slots;
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService watcher;
+    private final Map<Path, Seen> seen = new HashMap<>();
+
+    private record Seen(long size, long modified, long sinceMillis) {}
+
+    public FileIngest(Settings settings, GatewayMetrics metrics, Clock clock) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.converter = new FileConverter(settings.lake(), clock);
+        this.workers = Executors.newFixedThreadPool(settings.workers(), r -> new Thread(r, "file-converter"));
+        this.slots = new Semaphore(settings.workers() + settings.queue());
+        this.watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "landing-watcher"));
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Converts what a crash left unconverted, then starts watching the landing folder. */
+    public void start() throws IOException {
+        Files.createDirectories(settings.lake().resolve("raw"));
+        watcher.execute(() -> {
+            try {
+                recover();
+            } catch (IOException e) {
+                LOG.error("Looking for unconverted originals in {} failed", settings.lake().resolve("raw"), e);
+            }
+        });
+        if (settings.landing() != null) {
+            Files.createDirectories(settings.landing());
+            watcher.scheduleWithFixedDelay(this::pollLanding, 0, settings.poll().toMillis(), TimeUnit.MILLISECONDS);
+            LOG.info("Watching {} for files (taken when unchanged for {})", settings.landing(), settings.settle());
+        }
+    }
+
+    /** A new upload id: the time received, then random hex (sorts by arrival). */
+    public String newId() {
+        return ID_TIME.format(Instant.ofEpochMilli(clock.millis())) + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    }
+
+    /** Where an upload's bytes go while they arrive (renamed to the original once whole). */
+    public Path partialFile(String dataset, String id, FileFormat format) throws IOException {
+        Path dir = settings.lake().resolve("raw").resolve(dataset);
+        Files.createDirectories(dir);
+        return dir.resolve("." + id + "." + format.extension() + ".partial");
+    }
+
+    /** A place for one more conversion, or false when workers and queue are full (503). */
+    public boolean tryReserve() {
+        return slots.tryAcquire();
+    }
+
+    public void release() {
+        slots.release();
+    }
+
+    /**
+     * Renames a whole partial upload to its original and converts it (the caller reserved a slot).
+     */
+    public CompletableFuture<Outcome> convertUpload(String dataset, String id, FileFormat format, Path partial, long bytes, String sha256,
+            long receivedMillis) {
+        Path original = partial.resolveSibling(id + "." + format.extension());
+        try {
+            Files.move(partial, original, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            slots.release();
+            return CompletableFuture.failedFuture(e);
+        }
+        return submit(new Upload(id, dataset, format, "http", original, relative(original), bytes, sha256, receivedMillis));
+    }
+
+    private CompletableFuture<Outcome> submit(Upload upload) {
+        CompletableFuture<Outcome> result = new CompletableFuture<>();
+        try {
+            workers.execute(() -> {
+                try {
+                    result.complete(convertLocked(upload));
+                } catch (Throwable e) {
+                    LOG.error("Converting {} failed; it is converted again at the next start", upload.original(), e);
+                    metrics.file(sourceTag(upload), Outcome.REFUSED, "error");
+                    result.completeExceptionally(e);
+                } finally {
+                    slots.release();
+                }
+            });
+        } catch (RuntimeException e) {
+            slots.release();
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    private Outcome convertLocked(Upload upload) throws IOException {
+        ReentrantLock lock = locks.computeIfAbsent(upload.dataset(), d -> new ReentrantLock());
+        lock.lock();
+        Path lockFile = settings.lake().resolve("raw").resolve(upload.dataset()).resolve(".lock");
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock ignored = channel.lock()) {
+            long started = System.nanoTime();
+            Outcome outcome = converter.convert(upload);
+            Path outcomeFile = upload.file().resolveSibling(upload.id() + ".json");
+            Path tmp = outcomeFile.resolveSibling("." + upload.id() + ".json.tmp");
+            JSON.writeValue(tmp.toFile(), outcome);
+            Files.move(tmp, outcomeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            metrics.file(sourceTag(upload), outcome.status(), reason(outcome));
+            if (outcome.rows() != null) {
+                metrics.fileRows("written", outcome.rows());
+                metrics.fileRows("rejected", outcome.rejected());
+            }
+            LOG.info("{} {} ({}, {} bytes) in {} ms: {}", outcome.status(), upload.original(), upload.source(), upload.bytes(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), outcome.message());
+            return outcome;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String reason(Outcome outcome) {
+        return switch (outcome.httpStatus()) {
+            case 409 -> "conflict";
+            case 422 -> "unreadable";
+            default -> outcome.status().equals(Outcome.ADDED) ? (outcome.rejected() != null && outcome.rejected() > 0 ? "some_rows_rejected" : "ok")
+                    : outcome.status();
+        };
+    }
+
+    private static String sourceTag(Upload upload) {
+        int colon = upload.source().indexOf(':');
+        return colon < 0 ? upload.source() : upload.source().substring(0, colon);
+    }
+
+    /** The outcomes of a dataset's uploads, newest first. */
+    public List<Outcome> outcomes(String dataset, int limit) throws IOException {
+        Path dir = settings.lake().resolve("raw").resolve(dataset);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "[0-9]*.json")) {
+            stream.forEach(files::add);
+        }
+        files.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Path f : files.subList(0, Math.min(limit, files.size()))) {
+            outcomes.add(JSON.readValue(f.toFile(), Outcome.class));
+        }
+        return outcomes;
+    }
+
+    /** Originals without an outcome (a crash during their conversion) are converted again. */
+    private void recover() throws IOException {
+        try (DirectoryStream<Path> datasets = Files.newDirectoryStream(settings.lake().resolve("raw"), Files::isDirectory)) {
+            for (Path dir : datasets) {
+                String dataset = dir.getFileName().toString();
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+                    for (Path f : files) {
+                        String name = f.getFileName().toString();
+                        if (name.endsWith(".partial") && Files.getLastModifiedTime(f).toMillis() < clock.millis() - 60_000) {
+                            LOG.warn("Deleting {}: an upload that never completed (its client got no answer)", f);
+                            Files.delete(f);
+                            continue;
+                        }
+                        Optional<FileFormat> format = FileFormat.ofFileName(name);
+                        int dot = name.indexOf('.');
+                        if (name.startsWith(".") || format.isEmpty() || dot < 0
+                                || Files.exists(f.resolveSibling(name.substring(0, dot) + ".json"))) {
+                            continue;
+                        }
+                        LOG.info("Converting {} again: a stop interrupted its conversion", f);
+                        slots.acquireUninterruptibly();
+                        submit(upload(name.substring(0, dot), dataset, format.get(), "recovered", f,
+                                Files.getLastModifiedTime(f).toMillis()));
+                    }
+                }
+            }
+        }
+    }
+
+    private Upload upload(String id, String dataset, FileFormat format, String source, Path file, long receivedMillis) throws IOException {
+        MessageDigest digest = sha256();
+        byte[] buffer = new byte[1 << 16];
+        long bytes = 0;
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+                bytes += n;
+            }
+        }
+        return new Upload(id, dataset, format, source, file, relative(file), bytes, HexFormat.of().formatHex(digest.digest()), receivedMillis);
+    }
+
+    public static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String relative(Path file) {
+        return settings.lake().relativize(file).toString().replace('\\', '/');
+    }
+
+    private void pollLanding() {
+        try {
+            long now = clock.millis();
+            java.util.Set<Path> present = new java.util.HashSet<>();
+            try (DirectoryStream<Path> datasets = Files.newDirectoryStream(settings.landing(), Files::isDirectory)) {
+                for (Path dir : datasets) {
+                    String dirName = dir.getFileName().toString();
+                    if (dirName.startsWith(".") || dirName.startsWith("_")) {
+                        continue;
+                    }
+                    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, Files::isRegularFile)) {
+                        for (Path f : files) {
+                            String name = f.getFileName().toString();
+                            if (name.startsWith(".") || IN_PROGRESS_SUFFIXES.stream().anyMatch(name::endsWith)) {
+                                continue;
+                            }
+                            present.add(f);
+                            BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class);
+                            Seen before = seen.get(f);
+                            if (before == null || before.size() != attrs.size() || before.modified() != attrs.lastModifiedTime().toMillis()) {
+                                seen.put(f, new Seen(attrs.size(), attrs.lastModifiedTime().toMillis(), now));
+                                continue;
+                            }
+                            if (now - before.sinceMillis() < settings.settle().toMillis()) {
+                                continue;
+                            }
+                            if (take(dirName, f)) {
+                                seen.remove(f);
+                                present.remove(f);
+                            }
+                        }
+                    }
+                }
+            }
+            seen.keySet().retainAll(present);
+        } catch (Exception e) {
+            LOG.warn("Listing the landing folder {} failed: {}", settings.landing(), e.toString());
+        }
+    }
+
+    /** Takes a settled landing file into the raw zone and converts it; false if there is no room now. */
+    private boolean take(String dataset, Path file) throws IOException {
+        String name = file.getFileName().toString();
+        Optional<String> badName = DatasetManifest.invalidName(dataset);
+        Optional<FileFormat> format = FileFormat.ofFileName(name);
+        if (badName.isPresent() || format.isEmpty()) {
+            String reason = badName.isPresent()
+                    ? "folder '" + dataset + "' is not a dataset name: " + badName.get()
+                    : "'" + name + "' is not a file type the gateway reads: use .csv (with a header row), .ndjson or .jsonl, each optionally .gz";
+            refuseInPlace(file, dataset, reason);
+            metrics.file("landing", Outcome.REFUSED, badName.isPresent() ? "bad_dataset" : "unsupported");
+            return true;
+        }
+        if (!slots.tryAcquire()) {
+            return false;
+        }
+        String id = newId();
+        Path dir = settings.lake().resolve("raw").resolve(dataset);
+        Files.createDirectories(dir);
+        Path original = dir.resolve(id + "." + format.get().extension() + (name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? ".gz" : ""));
+        try {
+            try {
+                Files.move(file, original, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Path partial = dir.resolve("." + original.getFileName() + ".partial");
+                Files.copy(file, partial, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(partial, original, StandardCopyOption.ATOMIC_MOVE);
+                Files.delete(file);
+            }
+            submit(upload(id, dataset, format.get(), "landing:" + name, original, clock.millis()));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            slots.release();
+            throw e;
+        }
+    }
+
+    private void refuseInPlace(Path file, String dataset, String reason) throws IOException {
+        String name = file.getFileName().toString();
+        LOG.warn("Refused landing file {}: {}", file, reason);
+        Path refused = file.resolveSibling(name + ".refused");
+        Files.move(file, refused, StandardCopyOption.ATOMIC_MOVE);
+        Upload upload = new Upload(newId(), dataset, null, "landing:" + name, refused, refused.toString(), Files.size(refused), null, clock.millis());
+        JSON.writeValue(file.resolveSibling(name + ".refused.json").toFile(), Outcome.refused(upload, 422, reason, clock.millis()));
+    }
+
+    @Override
+    public void close() {
+        watcher.shutdownNow();
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("Conversions still running at stop; they are converted again at the next start");
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.strata.gateway.files;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.strata.schemas.lake.DatasetManifest.ColumnType;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
+import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAccessor;
+import java.util.regex.Pattern;
+
+/**
+ * What type a raw value of an uploaded file has, and its value as a column of a given type. A raw
+ * value is a CSV field (a {@code String}) or an NDJSON field (a {@link JsonNode}).
+ *
+ * <p>CSV: an empty field is null; {@code true}/{@code false} (any case) a boolean; an integer that
+ * fits 64 bits a long; a decimal number (digits, optional fraction and exponent: no {@code NaN},
+ * hex or type suffix) a double; an ISO-8601 date-time ({@code T} or a space between date and time,
+ * an offset or {@code Z}, or none: UTC) a timestamp; anything else a string. Surrounding spaces do
+ * not count for the typed values; a string keeps them. NDJSON: JSON's own types; a JSON string is a
+ * timestamp when it is an ISO-8601 date-time, else a string; an object or array is a string of its
+ * JSON text.
+ */
+final class Values {
+
+    private static final Pattern LONG = Pattern.compile("[+-]?\\d{1,19}");
+    private static final Pattern DOUBLE = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d{1,3})?");
+    private static final Pattern TIMESTAMP_SHAPE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}.*");
+    private static final DateTimeFormatter DATE_TIME = new DateTimeFormatterBuilder()
+            .parseCaseInsensitive()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE)
+            .optionalStart().appendLiteral('T').optionalEnd()
+            .optionalStart().appendLiteral(' ').optionalEnd()
+            .appendValue(ChronoField.HOUR_OF_DAY, 2).appendLiteral(':').appendValue(ChronoField.MINUTE_OF_HOUR, 2)
+            .optionalStart().appendLiteral(':').appendValue(ChronoField.SECOND_OF_MINUTE, 2)
+            .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
+            .optionalEnd()
+            .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
+            .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
+            .toFormatter();
+
+    private Values() {}
+
+    /** A value that does not fit its column's type; the message says why. */
+    static final class BadValue extends Exception {
+        BadValue(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The narrowest type of a raw value, or null for a null value. */
+    static ColumnType typeOf(Object raw) {
+        if (raw == null) {
+            return null;
+        }
+        if (raw instanceof JsonNode node) {
+            if (node.isNull() || node.isMissingNode()) {
+                return null;
+            }
+            if (node.isBoolean()) {
+                return ColumnType.BOOLEAN;
+            }
+            if (node.isIntegralNumber()) {
+                return node.canConvertToLong() ? ColumnType.LONG : ColumnType.STRING;
+            }
+            if (node.isNumber()) {
+                return ColumnType.DOUBLE;
+            }
+            if (node.isTextual()) {
+                return timestampMicros(node.textValue()) != null ? ColumnType.TIMESTAMP : ColumnType.STRING;
+            }
+            return ColumnType.STRING;
+        }
+        String text = ((String) raw).strip();
+        if (text.isEmpty()) {
+            return null;
+        }
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return ColumnType.BOOLEAN;
+        }
+        if (LONG.matcher(text).matches() && parseLong(text) != null) {
+            return ColumnType.LONG;
+        }
+        if (DOUBLE.matcher(text).matches()) {
+            return ColumnType.DOUBLE;
+        }
+        if (timestampMicros(text) != null) {
+            return ColumnType.TIMESTAMP;
+        }
+        return ColumnType.STRING;
+    }
+
+    /**
+     * The value of {@code raw} in a column of {@code type}: {@code Boolean}, {@code Long},
+     * {@code Double}, {@code Long} micros since the epoch (timestamp), {@code String}; null for null.
+     */
+    static Object convert(Object raw, ColumnType type) throws BadValue {
+        ColumnType actual = typeOf(raw);
+        if (actual == null) {
+            return null;
+        }
+        if (type == ColumnType.STRING) {
+            if (raw instanceof JsonNode node) {
+                return node.isTextual() ? node.textValue() : node.toString();
+            }
+            return raw;
+        }
+        String text = raw instanceof JsonNode node ? (node.isTextual() ? node.textValue() : node.asText()) : ((String) raw).strip();
+        switch (type) {
+            case BOOLEAN -> {
+                if (actual == ColumnType.BOOLEAN) {
+                    return Boolean.parseBoolean(text.toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+            case LONG -> {
+                if (actual == ColumnType.LONG) {
+                    return raw instanceof JsonNode node ? node.longValue() : parseLong(text);
+                }
+            }
+            case DOUBLE -> {
+                if (actual == ColumnType.LONG || actual == ColumnType.DOUBLE) {
+                    return raw instanceof JsonNode node ? node.doubleValue() : Double.parseDouble(text);
+                }
+            }
+            case TIMESTAMP -> {
+                if (actual == ColumnType.TIMESTAMP) {
+                    return timestampMicros(text);
+                }
+            }
+            default -> throw new IllegalStateException(type.name());
+        }
+        throw new BadValue("'" + abbreviate(text) + "' is not a " + name(type));
+    }
+
+    static String name(ColumnType type) {
+        return type.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static String abbreviate(String text) {
+        return text.length() <= 80 ? text : text.substring(0, 77) + "...";
+    }
+
+    private static Long parseLong(String text) {
+        try {
+            return Long.parseLong(text.startsWith("+") ? text.substring(1) : text);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Microseconds since the epoch of an ISO-8601 date-time (no offset: UTC), or null. */
+    static Long timestampMicros(String text) {
+        String t = text.strip();
+        if (!TIMESTAMP_SHAPE.matcher(t).matches()) {
+            return null;
+        }
+        try {
+            TemporalAccessor parsed = DATE_TIME.parse(t);
+            Instant instant = parsed.isSupported(ChronoField.OFFSET_SECONDS)
+                    ? OffsetDateTime.from(parsed).toInstant()
+                    : LocalDateTime.from(parsed).toInstant(ZoneOffset.UTC);
+            return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+        } catch (java.time.DateTimeException | ArithmeticException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.strata.gateway.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.strata.gateway.auth.Principal;
+import dev.strata.gateway.files.FileFormat;
+import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.Outcome;
+import dev.strata.gateway.metrics.GatewayMetrics;
+import dev.strata.schemas.lake.DatasetManifest;
+import io.vertx.core.Context;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /v1/files/{dataset}}: a CSV ({@code text/csv}, header row first) or NDJSON
+ * ({@code application/x-ndjson}) file, streamed to the raw zone as it arrives (never held in
+ * memory), then converted; answered with its {@link Outcome} once its rows are in the dataset (201),
+ * it was a duplicate (200), or it was refused (409 schema conflict, 422 nothing readable).
+ * {@code GET /v1/files/{dataset}[/{upload}]}: the outcomes of its uploads, landing-folder files
+ * included.
+ */
+final class FilesHttpApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FilesHttpApi.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int RETRY_AFTER_BUSY = 5;
+    /** Room the lake's disk must keep beyond an upload of known length. */
+    static final long DISK_HEADROOM = 64L << 20;
+
+    private final IngestHttpApi api;
+    private final Optional<FileIngest> files;
+    private final GatewayMetrics metrics;
+
+    FilesHttpApi(IngestHttpApi api, Optional<FileIngest> files, GatewayMetrics metrics) {
+        this.api = api;
+        this.files = files;
+        this.metrics = metrics;
+    }
+
+    /** The dataset of the path if the gateway takes files and the token may use it; else answered. */
+    private Optional<String> dataset(RoutingContext ctx) {
+        if (files.isEmpty()) {
+            api.error(ctx, 404, "File uploads are off on this gateway: start it with --lake");
+            return Optional.empty();
+        }
+        String dataset = ctx.pathParam("dataset");
+        Optional<String> invalid = DatasetManifest.invalidName(dataset);
+        if (invalid.isPresent()) {
+            api.error(ctx, 400, "Dataset '" + dataset + "': " + invalid.get());
+            return Optional.empty();
+        }
+        Principal principal = IngestHttpApi.principal(ctx);
+        if (!principal.mayUploadTo(dataset)) {
+            api.error(ctx, 403, "Token '" + principal.name() + "' may not upload to dataset '" + dataset
+                    + "' (its entry in the tokens file lists the datasets it may: datasets: [...])");
+            return Optional.empty();
+        }
+        return Optional.of(dataset);
+    }
+
+    void upload(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        request.pause();
+        Optional<String> maybeDataset = dataset(ctx);
+        if (maybeDataset.isEmpty()) {
+            metrics.file("http", Outcome.REFUSED, "not_allowed");
+            return;
+        }
+        String dataset = maybeDataset.get();
+        FileIngest ingest = files.get();
+        Optional<FileFormat> format = FileFormat.ofContentType(request.getHeader("Content-Type"));
+        if (format.isEmpty()) {
+            metrics.file("http", Outcome.REFUSED, "unsupported");
+            api.error(ctx, 415, "Unsupported Content-Type '" + request.getHeader("Content-Type")
+                    + "': send text/csv (a header row, then one row a line) or application/x-ndjson (one JSON object a line)");
+            return;
+        }
+        long max = ingest.settings().maxFileBytes();
+        long length = contentLength(request);
+        if (length > max) {
+            metrics.file("http", Outcome.REFUSED, "too_large");
+            request.response().putHeader("Connection", "close");
+            api.error(ctx, 413, "File of " + length + " bytes is larger than the limit of " + max + " bytes");
+            return;
+        }
+        try {
+            long usable = Files.getFileStore(ingest.settings().lake()).getUsableSpace();
+            if (length > 0 && usable < 2 * length + DISK_HEADROOM) {
+                metrics.file("http", Outcome.REFUSED, "no_space");
+                api.error(ctx, 507, "The lake's disk has " + usable + " bytes free; a file of " + length
+                        + " bytes needs about twice that (the original and its Parquet)");
+                return;
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot read the free space of {}: {}", ingest.settings().lake(), e.toString());
+        }
+        if (!ingest.tryReserve()) {
+            metrics.file("http", Outcome.REFUSED, "busy");
+            request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_BUSY));
+            api.error(ctx, 503, "Too many files waiting for conversion; retry after " + RETRY_AFTER_BUSY + " s");
+            return;
+        }
+        long received = System.currentTimeMillis();
+        String id = ingest.newId();
+        Path partial;
+        try {
+            partial = ingest.partialFile(dataset, id, format.get());
+        } catch (IOException e) {
+            ingest.release();
+            api.error(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
+            return;
+        }
+        Context context = ctx.vertx().getOrCreateContext();
+        ctx.vertx().fileSystem().open(partial.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
+                .onFailure(e -> {
+                    ingest.release();
+                    api.error(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
+                })
+                .onSuccess(file -> receive(ctx, context, ingest, dataset, id, format.get(), partial, file, max, received));
+    }
+
+    /** Streams the body to {@code file}, pausing the request while the disk catches up. */
+    private void receive(RoutingContext ctx, Context context, FileIngest ingest, String dataset, String id, FileFormat format, Path partial,
+            AsyncFile file, long max, long received) {
+        HttpServerRequest request = ctx.request();
+        MessageDigest digest = FileIngest.sha256();
+        long[] bytes = {0};
+        boolean[] over = {false};
+        Runnable abandon = () -> {
+            file.close().onComplete(ignored -> ctx.vertx().fileSystem().delete(partial.toString()));
+            ingest.release();
+        };
+        request.handler(chunk -> {
+            if (over[0]) {
+                return;
+            }
+            bytes[0] += chunk.length();
+            if (bytes[0] > max) {
+                over[0] = true;
+                abandon.run();
+                metrics.file("http", Outcome.REFUSED, "too_large");
+                request.response().putHeader("Connection", "close");
+                api.error(ctx, 413, "File larger than the limit of " + max + " bytes");
+                return;
+            }
+            digest.update(chunk.getBytes());
+            file.write(chunk);
+            if (file.writeQueueFull()) {
+                request.pause();
+                file.drainHandler(v -> request.resume());
+            }
+        });
+        request.exceptionHandler(e -> {
+            if (!over[0]) {
+                over[0] = true;
+                abandon.run();
+                metrics.file("http", Outcome.REFUSED, "aborted");
+                LOG.info("Upload {} to {} aborted after {} bytes: {}", id, dataset, bytes[0], e.toString());
+            }
+        });
+        request.endHandler(v -> {
+            if (over[0]) {
+                return;
+            }
+            file.flush().compose(x -> file.close()).onComplete(closed -> {
+                if (closed.failed()) {
+                    ctx.vertx().fileSystem().delete(partial.toString());
+                    ingest.release();
+                    api.error(ctx, 500, "Cannot write the upload: " + closed.cause().getMessage());
+                    return;
+                }
+                String sha256 = HexFormat.of().formatHex(digest.digest());
+                ingest.convertUpload(dataset, id, format, partial, bytes[0], sha256, received).whenComplete((outcome, e) ->
+                        context.runOnContext(x -> {
+                            if (e != null) {
+                                api.error(ctx, 500, "Converting upload " + id + " failed: " + e + "; it is converted again at the"
+                                        + " gateway's next start (GET /v1/files/" + dataset + "/" + id + ")");
+                                return;
+                            }
+                            if (outcome.httpStatus() == 201) {
+                                ctx.response().putHeader("Location", "/v1/files/" + dataset + "/" + id);
+                            }
+                            api.json(ctx, outcome.httpStatus(), JSON.valueToTree(outcome));
+                        }));
+            });
+        });
+        request.resume();
+    }
+
+    void list(RoutingContext ctx) {
+        Optional<String> dataset = dataset(ctx);
+        if (dataset.isEmpty()) {
+            return;
+        }
+        ctx.vertx().executeBlocking(() -> files.get().outcomes(dataset.get(), 100)).onComplete(ar -> {
+            if (ar.failed()) {
+                api.error(ctx, 500, "Cannot read the uploads of '" + dataset.get() + "': " + ar.cause().getMessage());
+                return;
+            }
+            ObjectNode body = JSON.createObjectNode().put("dataset", dataset.get());
+            ArrayNode uploads = body.putArray("uploads");
+            List<Outcome> outcomes = ar.result();
+            outcomes.forEach(o -> uploads.add(JSON.valueToTree(o)));
+            api.json(ctx, 200, body);
+        });
+    }
+
+    void get(RoutingContext ctx) {
+        Optional<String> dataset = dataset(ctx);
+        if (dataset.isEmpty()) {
+            return;
+        }
+        String upload = ctx.pathParam("upload");
+        if (!upload.matches("[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}")) {
+            api.error(ctx, 404, "No upload '" + upload + "' in dataset '" + dataset.get() + "'");
+            return;
+        }
+        Path file = files.get().settings().lake().resolve("raw").resolve(dataset.get()).resolve(upload + ".json");
+        ctx.vertx().fileSystem().readFile(file.toString()).onComplete(ar -> {
+            if (ar.failed()) {
+                api.error(ctx, 404, "No outcome for upload '" + upload + "' in dataset '" + dataset.get()
+                        + "' (unknown, or still converting)");
+                return;
+            }
+            try {
+                api.json(ctx, 200, (ObjectNode) JSON.readTree(ar.result().getBytes()));
+            } catch (IOException e) {
+                api.error(ctx, 500, e.getMessage());
+            }
+        });
+    }
+
+    private static long contentLength(HttpServerRequest request) {
+        String header = request.getHeader("Content-Length");
+        try {
+            return header == null ? -1 : Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

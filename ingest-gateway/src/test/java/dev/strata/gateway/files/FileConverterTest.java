@@ -1,0 +1,231 @@
+package dev.strata.gateway.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.schemas.lake.DatasetManifest;
+import dev.strata.schemas.lake.DatasetManifest.Column;
+import dev.strata.schemas.lake.DatasetManifest.ColumnType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The converter on real files, its Parquet read back by DuckDB (an independent reader). */
+class FileConverterTest {
+
+    static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir Path lake;
+    int uploads;
+
+    FileConverter converter() {
+        return new FileConverter(lake, Clock.fixed(NOW, ZoneOffset.UTC));
+    }
+
+    Outcome convert(String dataset, FileFormat format, String content) throws Exception {
+        return convert(dataset, format, content.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    Outcome convert(String dataset, FileFormat format, byte[] content, boolean gzip) throws Exception {
+        String id = String.format("20261123T120000000Z-%08x", ++uploads);
+        Path dir = lake.resolve("raw").resolve(dataset);
+        Files.createDirectories(dir);
+        Path file = dir.resolve(id + "." + format.extension() + (gzip ? ".gz" : ""));
+        try (OutputStream out = gzip ? new GZIPOutputStream(Files.newOutputStream(file)) : Files.newOutputStream(file)) {
+            out.write(content);
+        }
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        return converter().convert(new Upload(id, dataset, format, "test", file, lake.relativize(file).toString(), Files.size(file), sha,
+                NOW.toEpochMilli()));
+    }
+
+    List<List<Object>> duckdb(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
+            s.execute("SET TimeZone = 'UTC'");
+            try (ResultSet rs = s.executeQuery(sql)) {
+                List<List<Object>> rows = new ArrayList<>();
+                while (rs.next()) {
+                    List<Object> row = new ArrayList<>();
+                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                        row.add(rs.getObject(i) == null ? null : rs.getString(i));
+                    }
+                    rows.add(row);
+                }
+                return rows;
+            }
+        }
+    }
+
+    String files(String dataset) throws IOException {
+        DatasetManifest m = DatasetManifest.read(lake.resolve(dataset)).orElseThrow();
+        return "[" + String.join(", ", m.files().stream().map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'").toList()) + "]";
+    }
+
+    @Test
+    void csvBecomesParquetWithInferredTypesAndBadRowsGoToTheRejectsFile() throws Exception {
+        Outcome outcome = convert("sales", FileFormat.CSV, """
+                id,amount,paid,at,note
+                1,10,true,2026-11-23T10:00:00Z,first
+                2,12.5,false,2026-11-23 11:30:00,"a, quoted
+                note"
+                3,,TRUE,2026-11-23T12:00:00+01:00,
+                4,7,false,2026-11-23T13:00:00.123456Z,  spaced
+                5,8,maybe,2026-11-23T14:00:00Z,bad boolean
+                6,9,true,2026-11-23T15:00:00Z
+                """);
+
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.ADDED);
+        assertThat(outcome.httpStatus()).isEqualTo(201);
+        // 'maybe' is in the sample, so 'paid' is a string column; row 6 has too few fields.
+        assertThat(outcome.columns()).containsExactly(new Column("id", ColumnType.LONG, true), new Column("amount", ColumnType.DOUBLE, true),
+                new Column("paid", ColumnType.STRING, true), new Column("at", ColumnType.TIMESTAMP, true),
+                new Column("note", ColumnType.STRING, true));
+        assertThat(outcome.rows()).isEqualTo(5);
+        assertThat(outcome.rejected()).isEqualTo(1);
+        assertThat(outcome.firstRejects()).containsExactly(new Outcome.Reject(8, "expected 5 field(s) as in the header, found 4"));
+        assertThat(outcome.file()).isEqualTo("sales/ingest_date=2026-11-23/part-" + outcome.upload() + ".parquet");
+
+        assertThat(duckdb("SELECT id, amount, paid, \"at\"::VARCHAR, note FROM read_parquet(" + files("sales") + ") ORDER BY id")).containsExactly(
+                List.of("1", "10.0", "true", "2026-11-23 10:00:00+00", "first"),
+                List.of("2", "12.5", "false", "2026-11-23 11:30:00+00", "a, quoted\nnote"),
+                java.util.Arrays.asList("3", null, "TRUE", "2026-11-23 11:00:00+00", null),
+                List.of("4", "7.0", "false", "2026-11-23 13:00:00.123456+00", "  spaced"),
+                List.of("5", "8.0", "maybe", "2026-11-23 14:00:00+00", "bad boolean"));
+
+        List<String> rejects = Files.readAllLines(lake.resolve(outcome.rejects()));
+        assertThat(rejects).hasSize(1);
+        JsonNode reject = JSON.readTree(rejects.get(0));
+        assertThat(reject.get("line").asLong()).isEqualTo(8);
+        assertThat(reject.get("fields").toString()).isEqualTo("[\"6\",\"9\",\"true\",\"2026-11-23T15:00:00Z\"]");
+
+        DatasetManifest manifest = DatasetManifest.read(lake.resolve("sales")).orElseThrow();
+        assertThat(manifest.schemaVersions()).hasSize(1);
+        assertThat(manifest.files().get(0).original()).isEqualTo(outcome.original());
+        assertThat(manifest.files().get(0).sha256()).isEqualTo(outcome.sha256());
+    }
+
+    @Test
+    void rowsAfterTheSampleThatDoNotFitAreRejectedWithTheirLineAndReason() throws Exception {
+        StringBuilder csv = new StringBuilder("n,label\n");
+        for (int i = 1; i <= 1500; i++) {
+            csv.append(i == 1200 ? "twelve hundred" : Integer.toString(i)).append(",row ").append(i).append('\n');
+        }
+        Outcome outcome = convert("numbers", FileFormat.CSV, csv.toString());
+
+        assertThat(outcome.columns().get(0)).isEqualTo(new Column("n", ColumnType.LONG, true));
+        assertThat(outcome.rows()).isEqualTo(1499);
+        assertThat(outcome.firstRejects()).containsExactly(new Outcome.Reject(1201, "column 'n': 'twelve hundred' is not a long"));
+        assertThat(duckdb("SELECT count(*), sum(n) FROM read_parquet(" + files("numbers") + ")"))
+                .containsExactly(List.of("1499", Long.toString(1500L * 1501 / 2 - 1200)));
+    }
+
+    @Test
+    void ndjsonKeepsJsonTypesAndRejectsLinesThatAreNotObjects() throws Exception {
+        Outcome outcome = convert("readings", FileFormat.NDJSON, """
+                {"device":"d1","value":1,"ok":true,"at":"2026-11-23T10:00:00Z","tags":{"a":1}}
+                {"device":"d2","value":2.5,"ok":false,"at":"2026-11-23T10:01:00Z"}
+
+                [1,2]
+                {"device":"d3","value":3.5,"ok":"yes"}
+                {"device":"d4","value":3, "extra" : null}
+                {"device": oops}
+                """);
+
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.ADDED);
+        assertThat(outcome.columns()).extracting(Column::name, Column::type).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("device", ColumnType.STRING), org.assertj.core.groups.Tuple.tuple("value", ColumnType.DOUBLE),
+                org.assertj.core.groups.Tuple.tuple("ok", ColumnType.STRING), org.assertj.core.groups.Tuple.tuple("at", ColumnType.TIMESTAMP),
+                org.assertj.core.groups.Tuple.tuple("tags", ColumnType.STRING), org.assertj.core.groups.Tuple.tuple("extra", ColumnType.STRING));
+        assertThat(outcome.firstRejects()).extracting(Outcome.Reject::line).containsExactly(4L, 7L);
+        assertThat(outcome.firstRejects().get(0).reason()).isEqualTo("not a JSON object but array");
+        assertThat(outcome.firstRejects().get(1).reason()).startsWith("malformed JSON: ");
+        assertThat(duckdb("SELECT device, value, ok, tags FROM read_parquet(" + files("readings") + ") ORDER BY device")).containsExactly(
+                List.of("d1", "1.0", "true", "{\"a\":1}"), java.util.Arrays.asList("d2", "2.5", "false", null),
+                java.util.Arrays.asList("d3", "3.5", "yes", null), java.util.Arrays.asList("d4", "3.0", null, null));
+    }
+
+    @Test
+    void aLaterFileExtendsTheSchemaOrIsRefusedNamingTheColumnAndBothTypes() throws Exception {
+        assertThat(convert("orders", FileFormat.CSV, "id,qty\n1,2\n2,3\n").status()).isEqualTo(Outcome.ADDED);
+
+        // Same types, a column left out, a column added: a new schema version.
+        Outcome added = convert("orders", FileFormat.CSV, "ID,customer\n3,ann\n");
+        assertThat(added.schemaVersion()).isEqualTo(2);
+        assertThat(added.newSchemaVersion()).isTrue();
+        assertThat(added.columns()).extracting(Column::name).containsExactly("id", "qty", "customer");
+
+        // A double where the dataset has longs widens the column (version 3); a long in a double column fits.
+        Outcome widened = convert("orders", FileFormat.CSV, "id,qty\n4,1.5\n");
+        assertThat(widened.schemaVersion()).isEqualTo(3);
+        assertThat(widened.columns().get(1)).isEqualTo(new Column("qty", ColumnType.DOUBLE, true));
+        Outcome fits = convert("orders", FileFormat.CSV, "id,qty,customer\n5,7,42\n");
+        assertThat(fits.schemaVersion()).isEqualTo(3);
+        assertThat(fits.newSchemaVersion()).isFalse();
+
+        // A string where the dataset has longs: refused, nothing added.
+        Outcome refused = convert("orders", FileFormat.CSV, "id,qty\n6,2\nseven,3\n");
+        assertThat(refused.status()).isEqualTo(Outcome.REFUSED);
+        assertThat(refused.httpStatus()).isEqualTo(409);
+        assertThat(refused.message()).isEqualTo("column 'id' is a long in dataset 'orders' (schema version 3) but a string in this file"
+                + " (line 3: 'seven'); nothing was added");
+
+        DatasetManifest manifest = DatasetManifest.read(lake.resolve("orders")).orElseThrow();
+        assertThat(manifest.files()).hasSize(4);
+        assertThat(manifest.schemaVersions()).extracting(DatasetManifest.SchemaVersion::version).containsExactly(1, 2, 3);
+        // Every file, whatever its version, read as one table.
+        assertThat(duckdb("SELECT id, qty, customer FROM read_parquet(" + files("orders") + ", union_by_name = true) ORDER BY id"))
+                .containsExactly(java.util.Arrays.asList("1", "2.0", null), java.util.Arrays.asList("2", "3.0", null),
+                        java.util.Arrays.asList("3", null, "ann"), java.util.Arrays.asList("4", "1.5", null), List.of("5", "7.0", "42"));
+    }
+
+    @Test
+    void theSameBytesTwiceAddNothingTheSecondTime() throws Exception {
+        String csv = "a\n1\n";
+        Outcome first = convert("twice", FileFormat.CSV, csv);
+        Outcome second = convert("twice", FileFormat.CSV, csv);
+        assertThat(second.status()).isEqualTo(Outcome.DUPLICATE);
+        assertThat(second.httpStatus()).isEqualTo(200);
+        assertThat(second.duplicateOf()).isEqualTo(first.file());
+        assertThat(DatasetManifest.read(lake.resolve("twice")).orElseThrow().rows()).isEqualTo(1);
+    }
+
+    @Test
+    void filesThatCannotBeReadAsAWholeAreRefusedWithTheReason() throws Exception {
+        assertThat(convert("bad", FileFormat.CSV, "").message()).startsWith("the file is empty");
+        assertThat(convert("bad", FileFormat.CSV, "a,b\n").message()).isEqualTo("the file has no rows; nothing was added");
+        assertThat(convert("bad", FileFormat.CSV, "a,A\n1,2\n").message()).isEqualTo("the header names column 'a' twice (fields 1 and 2); nothing was added");
+        assertThat(convert("bad", FileFormat.CSV, "a,,c\n1,2,3\n").message()).startsWith("header field 2 is empty");
+        Outcome unterminated = convert("bad", FileFormat.CSV, "a,b\n1,2\n3,\"open\n4,5\n");
+        assertThat(unterminated.httpStatus()).isEqualTo(422);
+        assertThat(unterminated.message()).contains("malformed CSV");
+        Outcome nothingFits = convert("bad", FileFormat.NDJSON, "[1]\n\"x\"\n");
+        assertThat(nothingFits.httpStatus()).isEqualTo(422);
+        assertThat(nothingFits.message()).startsWith("no row of the file fits: 2 rejected (first: line 1: not a JSON object but array");
+        assertThat(Files.exists(lake.resolve("bad").resolve(DatasetManifest.FILE_NAME))).isFalse();
+    }
+
+    @Test
+    void gzippedFilesAreReadAsTheirContent() throws Exception {
+        Outcome outcome = convert("zipped", FileFormat.CSV, "x,y\n1,a\n2,b\n".getBytes(StandardCharsets.UTF_8), true);
+        assertThat(outcome.rows()).isEqualTo(2);
+        assertThat(duckdb("SELECT sum(x) FROM read_parquet(" + files("zipped") + ")")).containsExactly(List.of("3"));
+    }
+}
