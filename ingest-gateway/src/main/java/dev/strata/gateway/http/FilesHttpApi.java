@@ -74,6 +74,18 @@ final class FilesHttpApi {
     void upload(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         request.pause();
+        // A refusal before the body is read closes the connection once answered: the body (it may be
+        // gigabytes) is never read; a client that waits for 100 Continue never sends it.
+        boolean[] reading = {false};
+        boolean http2 = request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+        if (!http2) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        ctx.response().endHandler(v -> {
+            if (!reading[0]) {
+                stopReading(ctx);
+            }
+        });
         Optional<String> maybeDataset = dataset(ctx);
         if (maybeDataset.isEmpty()) {
             metrics.file("http", Outcome.REFUSED, "not_allowed");
@@ -92,7 +104,6 @@ final class FilesHttpApi {
         long length = contentLength(request);
         if (length > max) {
             metrics.file("http", Outcome.REFUSED, "too_large");
-            request.response().putHeader("Connection", "close");
             api.error(ctx, 413, "File of " + length + " bytes is larger than the limit of " + max + " bytes");
             return;
         }
@@ -124,10 +135,14 @@ final class FilesHttpApi {
             return;
         }
         Context context = ctx.vertx().getOrCreateContext();
+        reading[0] = true;
+        if (!http2) {
+            ctx.response().headers().remove("Connection");
+        }
         ctx.vertx().fileSystem().open(partial.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
                 .onFailure(e -> {
                     ingest.release();
-                    api.error(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
+                    refuseAndClose(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
                 })
                 .onSuccess(file -> receive(ctx, context, ingest, dataset, id, format.get(), partial, file, max, received));
     }
@@ -152,8 +167,7 @@ final class FilesHttpApi {
                 over[0] = true;
                 abandon.run();
                 metrics.file("http", Outcome.REFUSED, "too_large");
-                request.response().putHeader("Connection", "close");
-                api.error(ctx, 413, "File larger than the limit of " + max + " bytes");
+                refuseAndClose(ctx, 413, "File larger than the limit of " + max + " bytes");
                 return;
             }
             digest.update(chunk.getBytes());
@@ -197,7 +211,35 @@ final class FilesHttpApi {
                         }));
             });
         });
+        if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+            request.response().writeContinue(); // the checks passed: now the client sends the body
+        }
         request.resume();
+    }
+
+    /**
+     * Answers without reading the rest of the body: the connection is closed once the answer is
+     * out (a client that waits for 100 Continue never sends the body).
+     */
+    private void refuseAndClose(RoutingContext ctx, int status, String message) {
+        if (ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        ctx.response().endHandler(v -> stopReading(ctx));
+        api.error(ctx, status, message);
+    }
+
+    /**
+     * Ends a request whose body is not wanted, after its answer: HTTP/1.1 closes the connection;
+     * HTTP/2 resets just the stream with NO_ERROR (RFC 9113 §8.1), its connection's other streams
+     * go on.
+     */
+    private static void stopReading(RoutingContext ctx) {
+        if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+            ctx.response().reset(0);
+        } else {
+            ctx.request().connection().close();
+        }
     }
 
     void list(RoutingContext ctx) {

@@ -1,0 +1,252 @@
+package dev.strata.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.gateway.files.FileIngest;
+import dev.strata.kafka.KafkaBrokerExtension;
+import dev.strata.schemas.lake.DatasetManifest;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Files into the lake through a running gateway: uploads with a real HTTP client, the landing
+ * folder, and a conversion a stop interrupted; the Parquet read back by DuckDB.
+ */
+class FileUploadIT {
+
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir static Path dir;
+    static Path lake;
+    static Path landing;
+    static GatewayFixture fixture;
+    /** HTTP/1.1, as curl speaks it to a plain-HTTP server (the JDK client's h2c upgrade hangs on Expect: 100-continue). */
+    static final java.net.http.HttpClient HTTP11 = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        lake = dir.resolve("lake");
+        landing = dir.resolve("landing");
+        // An original a stop left unconverted: the gateway converts it when it starts.
+        Path interrupted = lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.csv");
+        Files.createDirectories(interrupted.getParent());
+        Files.writeString(interrupted, "k,v\n1,one\n2,two\n");
+        fixture = GatewayFixture.start(KAFKA, dir, "files", c -> c.withFiles(new FileIngest.Settings(lake, landing, 1 << 20, 1, 4,
+                Duration.ofMillis(100), Duration.ofMillis(300))));
+    }
+
+    @AfterAll
+    static void stop() {
+        fixture.close();
+    }
+
+    HttpResponse<String> upload(String dataset, String token, String contentType, String body) {
+        return upload(dataset, token, contentType, body, false);
+    }
+
+    HttpResponse<String> upload(String dataset, String token, String contentType, String body, boolean expectContinue) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/files/" + dataset))
+                .expectContinue(expectContinue).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        try {
+            return HTTP11.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new AssertionError("POST /v1/files/" + dataset + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    HttpResponse<String> get(String path) {
+        return fixture.send(HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + path))
+                .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN).timeout(Duration.ofSeconds(30)).build());
+    }
+
+    /**
+     * An upload that sends {@code Expect: 100-continue} and its body only once the server says
+     * continue, with Vert.x's HTTP client (the JDK 17 client blocks when the answer is final).
+     * Answers {status, body}.
+     */
+    static String[] uploadExpectingContinue(String dataset, String body) throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpClient client = vertx.createHttpClient();
+            java.util.concurrent.CompletableFuture<String[]> answer = new java.util.concurrent.CompletableFuture<>();
+            client.request(io.vertx.core.http.HttpMethod.POST, fixture.gateway.httpPort(), "127.0.0.1", "/v1/files/" + dataset)
+                    .onFailure(answer::completeExceptionally)
+                    .onSuccess(request -> {
+                        request.putHeader("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN).putHeader("Content-Type", "text/csv")
+                                .putHeader("Content-Length", Integer.toString(body.length())).putHeader("Expect", "100-continue");
+                        request.continueHandler(v -> request.end(body));
+                        request.response().compose(r -> r.body().map(b -> new String[] {Integer.toString(r.statusCode()), b.toString()}))
+                                .onSuccess(answer::complete).onFailure(answer::completeExceptionally);
+                        request.sendHead();
+                    });
+            return answer.get(60, TimeUnit.SECONDS);
+        } finally {
+            vertx.close();
+        }
+    }
+
+    static long duckdbLong(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    static String parquetOf(String dataset) throws Exception {
+        DatasetManifest m = DatasetManifest.read(lake.resolve(dataset)).orElseThrow();
+        return "read_parquet([" + String.join(",", m.files().stream().map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'").toList())
+                + "], union_by_name = true)";
+    }
+
+    @Test
+    void anUploadedCsvIsInTheLakeWhenTheAnswerComes() throws Exception {
+        HttpResponse<String> answer = upload("meters", GatewayFixture.ALL_TOKEN, "text/csv; charset=utf-8",
+                "meter,kwh,read_at\nm1,1.5,2026-11-23T10:00:00Z\nm2,2.5,2026-11-23T10:00:00Z\nm3,lots,2026-11-23T10:00:00Z\n");
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+        JsonNode outcome = JSON.readTree(answer.body());
+        assertThat(outcome.get("status").asText()).isEqualTo("added");
+        assertThat(outcome.get("rows").asLong()).isEqualTo(3);
+        assertThat(outcome.get("rejected").asLong()).isEqualTo(0);
+        assertThat(answer.headers().firstValue("Location")).hasValue("/v1/files/meters/" + outcome.get("upload").asText());
+        // 'lots' is in the sample, so kwh is a string column here; no row lost.
+        assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("meters"))).isEqualTo(3);
+        assertThat(Files.readString(lake.resolve(outcome.get("original").asText()))).startsWith("meter,kwh,read_at\n");
+
+        // The same bytes again: nothing new.
+        HttpResponse<String> again = upload("meters", GatewayFixture.ALL_TOKEN, "text/csv",
+                "meter,kwh,read_at\nm1,1.5,2026-11-23T10:00:00Z\nm2,2.5,2026-11-23T10:00:00Z\nm3,lots,2026-11-23T10:00:00Z\n");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("duplicate");
+
+        // The upload's outcome stays readable.
+        HttpResponse<String> listed = get("/v1/files/meters");
+        assertThat(listed.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(listed.body()).get("uploads")).hasSize(2);
+        assertThat(get("/v1/files/meters/" + outcome.get("upload").asText()).body()).contains("\"status\":\"added\"");
+    }
+
+    @Test
+    void anIncompatibleFileIsRefusedNamingTheColumnAndBothTypes() throws Exception {
+        assertThat(upload("trips", GatewayFixture.ALL_TOKEN, "application/x-ndjson", "{\"trip\":1,\"km\":12}\n").statusCode()).isEqualTo(201);
+        HttpResponse<String> refused = upload("trips", GatewayFixture.ALL_TOKEN, "application/x-ndjson",
+                "{\"trip\":2,\"km\":true}\n");
+
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+        assertThat(JSON.readTree(refused.body()).get("message").asText())
+                .isEqualTo("column 'km' is a long in dataset 'trips' (schema version 1) but a boolean in this file (line 1: 'true');"
+                        + " nothing was added");
+        assertThat(DatasetManifest.read(lake.resolve("trips")).orElseThrow().rows()).isEqualTo(1);
+    }
+
+    @Test
+    void badRequestsGetTheirOwnAnswer() throws Exception {
+        assertThat(upload("meters", null, "text/csv", "a\n1\n").statusCode()).isEqualTo(401);
+        HttpResponse<String> forbidden = upload("meters", GatewayFixture.DEVICE_TOKEN, "text/csv", "a\n1\n");
+        assertThat(forbidden.statusCode()).isEqualTo(403);
+        assertThat(forbidden.body()).contains("may not upload to dataset 'meters'");
+        assertThat(upload("device_7_log", GatewayFixture.DEVICE_TOKEN, "text/csv", "a\n1\n").statusCode()).isEqualTo(201);
+        assertThat(upload("Bad-Name", GatewayFixture.ALL_TOKEN, "text/csv", "a\n1\n").statusCode()).isEqualTo(400);
+        assertThat(upload("events", GatewayFixture.ALL_TOKEN, "text/csv", "a\n1\n").statusCode()).isEqualTo(400);
+        HttpResponse<String> type = upload("meters", GatewayFixture.ALL_TOKEN, "application/pdf", "%PDF");
+        assertThat(type.statusCode()).isEqualTo(415);
+        assertThat(type.body()).contains("text/csv").contains("application/x-ndjson");
+        // A large upload asks first (Expect: 100-continue, as curl does): refused before it is sent.
+        String[] tooLarge = uploadExpectingContinue("big", "a\n" + "1\n".repeat(600_000));
+        assertThat(tooLarge[0]).isEqualTo("413");
+        assertThat(tooLarge[1]).contains("larger than the limit of 1048576 bytes");
+        String[] accepted = uploadExpectingContinue("big", "a\n" + "1\n".repeat(1000));
+        assertThat(accepted[0]).as(accepted[1]).isEqualTo("201");
+        HttpResponse<String> empty = upload("empty", GatewayFixture.ALL_TOKEN, "text/csv", "");
+        assertThat(empty.statusCode()).isEqualTo(422);
+        assertThat(empty.body()).contains("the file is empty");
+        // Nothing of the refused uploads is left half-written.
+        try (var stream = Files.walk(lake.resolve("raw"))) {
+            assertThat(stream.map(Path::toString)).noneMatch(p -> p.endsWith(".partial"));
+        }
+        assertThat(fixture.get("/metrics").body()).contains("strata_gateway_files_total{outcome=\"refused\",reason=\"too_large\",source=\"http\"}");
+    }
+
+    @Test
+    void aFileDroppedInTheLandingFolderIsTakenOnceComplete() throws Exception {
+        Path folder = landing.resolve("sensors");
+        Files.createDirectories(folder);
+        // Written under a temporary name, then renamed: the way to drop a file.
+        Path tmp = folder.resolve("batch-1.csv.tmp");
+        Files.writeString(tmp, "sensor,temp\ns1,20.5\ns2,21\n", StandardCharsets.UTF_8);
+        Files.move(tmp, folder.resolve("batch-1.csv"));
+        Files.writeString(folder.resolve("notes.txt"), "not data");
+        Files.createDirectories(landing.resolve("Not A Dataset"));
+        Files.writeString(landing.resolve("Not A Dataset/x.csv"), "a\n1\n");
+
+        JsonNode uploads = await(() -> {
+            JsonNode list = JSON.readTree(get("/v1/files/sensors").body()).get("uploads");
+            return list != null && list.size() == 1 ? list : null;
+        });
+        JsonNode outcome = uploads.get(0);
+        assertThat(outcome.get("status").asText()).isEqualTo("added");
+        assertThat(outcome.get("source").asText()).isEqualTo("landing:batch-1.csv");
+        assertThat(Files.exists(folder.resolve("batch-1.csv"))).as("moved to the raw zone").isFalse();
+        assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("sensors") + " WHERE temp > 20")).isEqualTo(2);
+
+        Path refused = await(() -> Files.exists(folder.resolve("notes.txt.refused.json")) ? folder.resolve("notes.txt.refused.json") : null);
+        assertThat(Files.readString(refused)).contains("is not a file type the gateway reads");
+        await(() -> Files.exists(landing.resolve("Not A Dataset/x.csv.refused.json")) ? true : null);
+        assertThat(Files.readString(landing.resolve("Not A Dataset/x.csv.refused.json"))).contains("is not a dataset name");
+    }
+
+    @Test
+    void anOriginalAStopLeftUnconvertedIsConvertedAtStart() throws Exception {
+        await(() -> Files.exists(lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.json")) ? true : null);
+        JsonNode outcome = JSON.readTree(get("/v1/files/recovered/20261123T100000000Z-0000abcd").body());
+        assertThat(outcome.get("source").asText()).isEqualTo("recovered");
+        assertThat(outcome.get("rows").asLong()).isEqualTo(2);
+        assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("recovered"))).isEqualTo(2);
+    }
+
+    static <T> T await(Supplier0<T> check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            T value = check.get();
+            if (value != null) {
+                return value;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        throw new AssertionError("not within 30 s");
+    }
+
+    interface Supplier0<T> {
+        T get() throws Exception;
+    }
+}
