@@ -186,7 +186,9 @@ public final class StrataCli implements Callable<Integer> {
                                     "--http-port", Integer.toString(gatewayPort),
                                     "--mqtt-port", Integer.toString(mqttPort),
                                     "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
-                                    "--create-token", tokenFile.toString()),
+                                    "--create-token", tokenFile.toString(),
+                                    "--lake", dataDir.resolve("lake").toString(),
+                                    "--landing", dataDir.resolve("landing").toString()),
                             "Gateway HTTP, MQTT",
                             host,
                             List.of(gatewayPort, mqttPort)));

@@ -102,6 +102,10 @@ final class Supervisor {
         if (Files.exists(token)) {
             console.println("  Gateway token      " + Files.readString(token).trim() + "   (in " + token + ")");
         }
+        if (Files.isDirectory(dataDir.resolve("landing"))) {
+            console.println("  Files              POST a CSV or NDJSON to <gateway>/v1/files/{dataset}, or drop it in "
+                    + dataDir.resolve("landing") + "/{dataset}/");
+        }
         console.println("Logs in " + dataDir.resolve("logs") + ". Ctrl-C stops everything.");
         console.println("");
 

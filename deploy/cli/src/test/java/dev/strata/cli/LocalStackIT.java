@@ -171,12 +171,35 @@ class LocalStackIT {
                 assertThat(report).contains("speed     OK").contains("job RUNNING").contains("serving   OK").endsWith("healthy\n");
             }
 
+            // A file through the gateway and one dropped in the landing folder become a dataset of
+            // the lake, in the catalog and queryable with SQL on the serving layer.
+            String fileToken = Files.readString(data.resolve("local.token")).trim();
+            HttpResponse<String> uploaded = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/files/meters"))
+                    .header("Authorization", "Bearer " + fileToken).header("Content-Type", "text/csv")
+                    .POST(HttpRequest.BodyPublishers.ofString("meter,kwh\nm1,1.5\nm2,2.5\n")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(201);
+            Path landed = data.resolve("landing/meters/more.ndjson.tmp");
+            Files.createDirectories(landed.getParent());
+            Files.writeString(landed, "{\"meter\":\"m3\",\"kwh\":3}\n");
+            Files.move(landed, landed.resolveSibling("more.ndjson"));
+            String sum = null;
+            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline && !"[[3,7.0]]".equals(sum)) {
+                TimeUnit.MILLISECONDS.sleep(500);
+                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servingPort + "/v1/sql"))
+                        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("SELECT count(*), sum(kwh) FROM meters"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                sum = answer.statusCode() == 200 ? JSON.readTree(answer.body()).get("rows").toString() : answer.body();
+            }
+            assertThat(sum).as("both files' rows through SQL").isEqualTo("[[3,7.0]]");
+
             // strata catalog: the lake's datasets and views, from the serving layer.
             try (RunningCli catalog = RunningCli.start(List.of("catalog", "--serving", "http://127.0.0.1:" + servingPort))) {
                 assertThat(catalog.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
                 String listing = catalog.output();
                 assertThat(catalog.process.exitValue()).as(listing).isZero();
-                assertThat(listing).startsWith("NAME").contains("\nevents ").contains("\nevents_per_source_1m ").contains("lake: ");
+                assertThat(listing).startsWith("NAME").contains("\nevents ").contains("\nevents_per_source_1m ").contains("\nmeters ")
+                        .contains("lake: ");
             }
 
             HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
