@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code strata bench ...}: benchmarks against a stack of their own, started and stopped here. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests): they print figures.",
-        subcommands = {BenchCommand.Ingest.class, BenchCommand.Batch.class, BenchCommand.Serving.class})
+        subcommands = {BenchCommand.Ingest.class, BenchCommand.Batch.class, BenchCommand.Serving.class, BenchCommand.FilesBench.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Override
@@ -147,6 +147,35 @@ final class BenchCommand implements Callable<Integer> {
                     "--serving", "http://" + host + ":" + servingPort, "--duration", duration.toString(),
                     "--rate", Integer.toString(rate), "--ingest-rate", Integer.toString(ingestRate), "--report", reportFile.toString());
             return runAgainst(home, dataDir, launches, Component.BENCH_SERVING, args, reportFile);
+        }
+    }
+
+    @Command(name = "files", mixinStandardHelpOptions = true, description = {
+            "Starts Kafka and the registry (free ports, a fresh data directory), then uploads a --small-mb and a --large-mb CSV",
+            "to the gateway's POST /v1/files (the gateway in the bench's JVM, heap capped at 256 MiB), measuring the live heap",
+            "during each conversion, and DuckDB converting the same files to Parquet. Prints MB/s, ratios and the heap ratio."})
+    static final class FilesBench implements Callable<Integer> {
+
+        @Option(names = "--small-mb", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}")
+        int smallMb;
+
+        @Option(names = "--large-mb", defaultValue = "1024", description = "Default: ${DEFAULT-VALUE}")
+        int largeMb;
+
+        @Option(names = "--report", description = "Also write the report (Markdown) here. Default: data/bench/files-<time>.md")
+        Path report;
+
+        @Override
+        public Integer call() throws Exception {
+            Run run = Run.of("files", report);
+            String host = "127.0.0.1";
+            int kafka = freePort();
+            int registry = freePort();
+            List<String> args = List.of("--bootstrap-servers", host + ":" + kafka, "--registry-url", "http://" + host + ":" + registry,
+                    "--lake", run.dataDir().resolve("lake").toString(), "--work", run.dataDir().resolve("files").toString(),
+                    "--small-mb", Integer.toString(smallMb), "--large-mb", Integer.toString(largeMb), "--report", run.reportFile().toString());
+            return runAgainst(run.home(), run.dataDir(), kafkaAndRegistry(run.dataDir(), host, kafka, registry), Component.BENCH_FILES, args,
+                    run.reportFile());
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
 final class Values {
 
     private static final Pattern LONG = Pattern.compile("[+-]?\\d{1,19}");
+    private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
     private static final Pattern DOUBLE = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d{1,3})?");
     private static final Pattern TIMESTAMP_SHAPE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}.*");
     private static final DateTimeFormatter DATE_TIME = new DateTimeFormatterBuilder()
@@ -41,7 +42,8 @@ final class Values {
             .optionalEnd()
             .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
             .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
-            .toFormatter();
+            .toFormatter()
+            .withResolverStyle(java.time.format.ResolverStyle.STRICT);
 
     private Values() {}
 
@@ -82,8 +84,9 @@ final class Values {
         if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
             return ColumnType.BOOLEAN;
         }
-        if (LONG.matcher(text).matches() && parseLong(text) != null) {
-            return ColumnType.LONG;
+        if (INTEGER.matcher(text).matches()) {
+            // An integer over 64 bits stays text: as a double it would lose digits without a word.
+            return LONG.matcher(text).matches() && parseLong(text) != null ? ColumnType.LONG : ColumnType.STRING;
         }
         if (DOUBLE.matcher(text).matches()) {
             return ColumnType.DOUBLE;
@@ -99,41 +102,63 @@ final class Values {
      * {@code Double}, {@code Long} micros since the epoch (timestamp), {@code String}; null for null.
      */
     static Object convert(Object raw, ColumnType type) throws BadValue {
+        if (raw instanceof String csv) {
+            return convertText(csv, type);
+        }
         ColumnType actual = typeOf(raw);
         if (actual == null) {
             return null;
         }
+        JsonNode node = (JsonNode) raw;
         if (type == ColumnType.STRING) {
-            if (raw instanceof JsonNode node) {
-                return node.isTextual() ? node.textValue() : node.toString();
-            }
-            return raw;
+            return node.isTextual() ? node.textValue() : node.toString();
         }
-        String text = raw instanceof JsonNode node ? (node.isTextual() ? node.textValue() : node.asText()) : ((String) raw).strip();
         switch (type) {
             case BOOLEAN -> {
                 if (actual == ColumnType.BOOLEAN) {
-                    return Boolean.parseBoolean(text.toLowerCase(java.util.Locale.ROOT));
+                    return node.booleanValue();
                 }
             }
             case LONG -> {
                 if (actual == ColumnType.LONG) {
-                    return raw instanceof JsonNode node ? node.longValue() : parseLong(text);
+                    return node.longValue();
                 }
             }
             case DOUBLE -> {
                 if (actual == ColumnType.LONG || actual == ColumnType.DOUBLE) {
-                    return raw instanceof JsonNode node ? node.doubleValue() : Double.parseDouble(text);
+                    return node.doubleValue();
                 }
             }
             case TIMESTAMP -> {
                 if (actual == ColumnType.TIMESTAMP) {
-                    return timestampMicros(text);
+                    return timestampMicros(node.textValue());
                 }
             }
             default -> throw new IllegalStateException(type.name());
         }
-        throw new BadValue("'" + abbreviate(text) + "' is not a " + name(type));
+        throw new BadValue("'" + abbreviate(node.isTextual() ? node.textValue() : node.toString()) + "' is not a " + name(type));
+    }
+
+    /** A CSV field as a value of {@code type}: parsed for that type only (the hot path of a conversion). */
+    private static Object convertText(String raw, ColumnType type) throws BadValue {
+        if (type == ColumnType.STRING) {
+            return raw.isEmpty() || raw.isBlank() ? null : raw;
+        }
+        String text = raw.strip();
+        if (text.isEmpty()) {
+            return null;
+        }
+        Object value = switch (type) {
+            case BOOLEAN -> text.equalsIgnoreCase("true") ? Boolean.TRUE : text.equalsIgnoreCase("false") ? Boolean.FALSE : null;
+            case LONG -> LONG.matcher(text).matches() ? parseLong(text) : null;
+            case DOUBLE -> DOUBLE.matcher(text).matches() ? (Object) Double.parseDouble(text) : null;
+            case TIMESTAMP -> timestampMicros(text);
+            default -> throw new IllegalStateException(type.name());
+        };
+        if (value == null) {
+            throw new BadValue("'" + abbreviate(text) + "' is not a " + name(type));
+        }
+        return value;
     }
 
     static String name(ColumnType type) {
@@ -142,6 +167,62 @@ final class Values {
 
     static String abbreviate(String text) {
         return text.length() <= 80 ? text : text.substring(0, 77) + "...";
+    }
+
+    /**
+     * The common shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]Z} without a formatter (a conversion
+     * meets it once per row); null for any other shape, which the formatter then reads.
+     */
+    private static Long utcMicros(String t) {
+        int n = t.length();
+        if (n < 20 || t.charAt(n - 1) != 'Z' || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
+                || t.charAt(13) != ':' || t.charAt(16) != ':') {
+            return null;
+        }
+        int year = digits(t, 0, 4);
+        int month = digits(t, 5, 2);
+        int day = digits(t, 8, 2);
+        int hour = digits(t, 11, 2);
+        int minute = digits(t, 14, 2);
+        int second = digits(t, 17, 2);
+        if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
+            return null;
+        }
+        long micros = 0;
+        if (n > 20) {
+            if (t.charAt(19) != '.' || n - 21 > 9 || n - 21 < 1) {
+                return null;
+            }
+            int fraction = digits(t, 20, n - 21);
+            if (fraction < 0) {
+                return null;
+            }
+            micros = fraction;
+            for (int i = n - 21; i < 6; i++) {
+                micros *= 10;
+            }
+            for (int i = n - 21; i > 6; i--) {
+                micros /= 10;
+            }
+        }
+        if (day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+            return null;
+        }
+        long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+        return ((days * 86_400 + hour * 3600L + minute * 60L + second) * 1_000_000L) + micros;
+    }
+
+    /** The non-negative number of {@code length} ASCII digits at {@code from}, or -1. */
+    private static int digits(String t, int from, int length) {
+        int value = 0;
+        for (int i = from; i < from + length; i++) {
+            char c = t.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
     }
 
     private static Long parseLong(String text) {
@@ -155,6 +236,10 @@ final class Values {
     /** Microseconds since the epoch of an ISO-8601 date-time (no offset: UTC), or null. */
     static Long timestampMicros(String text) {
         String t = text.strip();
+        Long fast = utcMicros(t);
+        if (fast != null) {
+            return fast;
+        }
         if (!TIMESTAMP_SHAPE.matcher(t).matches()) {
             return null;
         }
