@@ -152,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Command(name = "files", mixinStandardHelpOptions = true, description = {
             "Starts Kafka and the registry (free ports, a fresh data directory), then uploads a --small-mb and a --large-mb CSV",
-            "to the gateway's POST /v1/files (the gateway in the bench's JVM, heap capped at 256 MiB), measuring the live heap",
+            "to the gateway's POST /v1/files (the gateway in the bench's JVM, heap capped at 96 MiB), measuring the live heap",
             "during each conversion, and DuckDB converting the same files to Parquet. Prints MB/s, ratios and the heap ratio."})
     static final class FilesBench implements Callable<Integer> {
 

@@ -39,7 +39,7 @@ public enum Component {
     BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null),
     BENCH_SERVING("bench", "deploy/bench", "dev.strata.bench.ServingBench", List.of("-Xmx512m"), null),
     /** The gateway in the bench's JVM, its heap capped well under the file's size. */
-    BENCH_FILES("bench", "deploy/bench", "dev.strata.bench.FilesBench", List.of("-Xms256m", "-Xmx256m"), null);
+    BENCH_FILES("bench", "deploy/bench", "dev.strata.bench.FilesBench", List.of("-Xms96m", "-Xmx96m"), null);
 
     /** A line a component prints on stdout once it serves: {@code READY <name> <endpoint>}. */
     public static final String READY_PREFIX = "READY ";
