@@ -61,7 +61,10 @@ class KafkaClusterIT {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
             StrataTopics.createMissing(admin, StrataTopics.all(), (short) 3, Duration.ofSeconds(30));
-            TopicDescription events = admin.describeTopics(List.of(StrataTopics.EVENTS)).allTopicNames().get().get(StrataTopics.EVENTS);
+            // Created on the controller; the broker that answers may learn of the topic a moment later.
+            TopicDescription events = Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> admin.describeTopics(List.of(StrataTopics.EVENTS)).allTopicNames().get().get(StrataTopics.EVENTS),
+                            d -> d.partitions().stream().allMatch(p -> p.leader() != null));
             assertThat(events.partitions()).hasSize(StrataTopics.DEFAULT_PARTITIONS)
                     .allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
             ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
