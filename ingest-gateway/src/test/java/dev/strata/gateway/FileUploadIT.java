@@ -62,12 +62,8 @@ class FileUploadIT {
     }
 
     HttpResponse<String> upload(String dataset, String token, String contentType, String body) {
-        return upload(dataset, token, contentType, body, false);
-    }
-
-    HttpResponse<String> upload(String dataset, String token, String contentType, String body, boolean expectContinue) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/files/" + dataset))
-                .expectContinue(expectContinue).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body));
+                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }

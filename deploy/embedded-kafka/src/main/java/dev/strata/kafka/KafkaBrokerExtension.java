@@ -89,16 +89,9 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
             admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all()
                     .get(30, TimeUnit.SECONDS);
-            // The controller has committed the topic; wait until the broker serves it (every
-            // partition has a leader in the broker's metadata), or a producer's first batches meet
-            // NOT_LEADER_OR_FOLLOWER and an idempotent producer can stall on sequence errors.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!led(name, partitions)) {
-                if (System.nanoTime() > deadline) {
-                    throw new TimeoutException("topic " + name + " has no leader for every partition after 30 s");
-                }
-                TimeUnit.MILLISECONDS.sleep(20);
-            }
+            // The controller has committed the topic; wait until the broker serves it, or a producer's
+            // first batches meet NOT_LEADER_OR_FOLLOWER and an idempotent producer can stall on sequence errors.
+            StrataTopics.awaitLeaders(admin(), List.of(name), Duration.ofSeconds(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -106,16 +99,6 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
             throw new IllegalStateException("cannot create topic " + name + ": " + e, e);
         }
         return name;
-    }
-
-    private boolean led(String topic, int partitions) throws InterruptedException {
-        try {
-            var description = admin().describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-            return description.partitions().size() == partitions
-                    && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
-        } catch (ExecutionException | TimeoutException e) {
-            return false; // not known yet
-        }
     }
 
     /** Creates Strata's topics (DESIGN.md) if they do not exist. */

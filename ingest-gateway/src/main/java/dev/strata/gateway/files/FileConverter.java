@@ -374,10 +374,10 @@ final class FileConverter {
             json.writeStartObject();
             json.writeNumberField("line", row.line());
             json.writeStringField("reason", reason);
-            if (row.original() instanceof List<?> fields) {
+            if (row.original() instanceof String[] fields) {
                 json.writeArrayFieldStart("fields");
-                for (Object f : fields) {
-                    json.writeString((String) f);
+                for (String f : fields) {
+                    json.writeString(f);
                 }
                 json.writeEndArray();
             } else if (row.original() instanceof JsonNode node) {

@@ -76,10 +76,6 @@ public final class FileIngest implements AutoCloseable {
                 throw new IllegalArgumentException("--max-file-bytes and --file-workers must be >= 1, --file-queue >= 0");
             }
         }
-
-        public static Settings of(Path lake, Path landing) {
-            return new Settings(lake, landing, DEFAULT_MAX_FILE_BYTES, 1, 16, Duration.ofSeconds(1), Duration.ofSeconds(2));
-        }
     }
 
     private final Settings settings;

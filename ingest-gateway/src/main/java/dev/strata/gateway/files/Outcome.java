@@ -47,9 +47,4 @@ public record Outcome(
                 upload.bytes(), upload.sha256(), null, null, null, null, null, null, null, null, null,
                 upload.receivedMillis(), finishedMillis);
     }
-
-    Outcome withRows(long rows, long rejected, String rejects, List<Reject> firstRejects) {
-        return new Outcome(upload, dataset, status, httpStatus, message, source, original, bytes, sha256, rows, rejected, rejects,
-                firstRejects, file, schemaVersion, newSchemaVersion, columns, duplicateOf, receivedMillis, finishedMillis);
-    }
 }

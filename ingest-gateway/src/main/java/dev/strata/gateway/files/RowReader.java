@@ -35,7 +35,8 @@ abstract class RowReader implements AutoCloseable {
 
     /**
      * A row: its line (1-based; a CSV record's first line), its field names and raw values
-     * ({@code String} for CSV, {@link JsonNode} for NDJSON), or the problem that made it no row.
+     * ({@code String} for CSV, {@link JsonNode} for NDJSON), or the problem that made it no row;
+     * {@code original} is what a rejects file shows of it (the CSV fields, the JSON object, the line).
      */
     record Row(long line, String[] names, Object[] values, String problem, Object original) {
         boolean readable() {
@@ -108,19 +109,22 @@ abstract class RowReader implements AutoCloseable {
                     return null;
                 }
                 long line = parser.currentTokenLocation().getLineNr() + 1; // Jackson counts CSV lines from 0
-                List<String> fields = new ArrayList<>(header.length);
+                String[] values = new String[header.length];
+                int count = 0;
                 for (JsonToken t = parser.nextToken(); t != JsonToken.END_ARRAY; t = parser.nextToken()) {
                     if (t == null) {
                         throw new Unreadable("malformed CSV from line " + line + ": the file ends inside a record");
                     }
-                    fields.add(parser.getText());
+                    if (count == values.length) {
+                        values = java.util.Arrays.copyOf(values, values.length * 2 + 1);
+                    }
+                    values[count++] = parser.getText();
                 }
-                String[] values = fields.toArray(String[]::new);
-                if (values.length != header.length) {
-                    return new Row(line, header, values, "expected " + header.length + " field(s) as in the header, found "
-                            + values.length, fields);
+                if (count != header.length) {
+                    String[] fields = java.util.Arrays.copyOf(values, count);
+                    return new Row(line, header, fields, "expected " + header.length + " field(s) as in the header, found " + count, fields);
                 }
-                return new Row(line, header, values, null, fields);
+                return new Row(line, header, values, null, values);
             } catch (JsonProcessingException e) {
                 JsonLocation at = e.getLocation();
                 throw new Unreadable("malformed CSV at line " + (at == null ? "?" : at.getLineNr()) + ": " + e.getOriginalMessage());

@@ -105,38 +105,21 @@ final class Values {
         if (raw instanceof String csv) {
             return convertText(csv, type);
         }
-        ColumnType actual = typeOf(raw);
-        if (actual == null) {
+        JsonNode node = (JsonNode) raw;
+        if (node.isNull() || node.isMissingNode()) {
             return null;
         }
-        JsonNode node = (JsonNode) raw;
-        if (type == ColumnType.STRING) {
-            return node.isTextual() ? node.textValue() : node.toString();
+        Object value = switch (type) {
+            case STRING -> node.isTextual() ? node.textValue() : node.toString();
+            case BOOLEAN -> node.isBoolean() ? (Object) node.booleanValue() : null;
+            case LONG -> node.isIntegralNumber() && node.canConvertToLong() ? (Object) node.longValue() : null;
+            case DOUBLE -> node.isNumber() && (!node.isIntegralNumber() || node.canConvertToLong()) ? (Object) node.doubleValue() : null;
+            case TIMESTAMP -> node.isTextual() ? timestampMicros(node.textValue()) : null;
+        };
+        if (value == null) {
+            throw new BadValue("'" + abbreviate(node.isTextual() ? node.textValue() : node.toString()) + "' is not a " + name(type));
         }
-        switch (type) {
-            case BOOLEAN -> {
-                if (actual == ColumnType.BOOLEAN) {
-                    return node.booleanValue();
-                }
-            }
-            case LONG -> {
-                if (actual == ColumnType.LONG) {
-                    return node.longValue();
-                }
-            }
-            case DOUBLE -> {
-                if (actual == ColumnType.LONG || actual == ColumnType.DOUBLE) {
-                    return node.doubleValue();
-                }
-            }
-            case TIMESTAMP -> {
-                if (actual == ColumnType.TIMESTAMP) {
-                    return timestampMicros(node.textValue());
-                }
-            }
-            default -> throw new IllegalStateException(type.name());
-        }
-        throw new BadValue("'" + abbreviate(node.isTextual() ? node.textValue() : node.toString()) + "' is not a " + name(type));
+        return value;
     }
 
     /** A CSV field as a value of {@code type}: parsed for that type only (the hot path of a conversion). */

@@ -92,8 +92,11 @@ public final class StrataTopics {
     }
 
     /**
-     * Creates those of {@code specs} that do not exist yet. Existing topics are left as they are
-     * (their configuration is the operator's). Returns the names of the topics created.
+     * Creates those of {@code specs} that do not exist yet, and returns once every partition of
+     * those it created has a leader in the metadata the brokers serve (a creation is acknowledged by
+     * the controller first; a client that uses the topic at once could meet
+     * UnknownTopicOrPartition or NOT_LEADER). Existing topics are left as they are (their
+     * configuration is the operator's). Returns the names of the topics created.
      */
     public static List<String> createMissing(
             Admin admin, List<TopicSpec> specs, short replicationFactor, Duration timeout)
@@ -127,6 +130,26 @@ public final class StrataTopics {
                 }
             }
         }
+        awaitLeaders(admin, created, timeout);
         return created;
+    }
+
+    /** Returns once every partition of {@code topics} has a leader in the metadata the brokers serve. */
+    public static void awaitLeaders(Admin admin, List<String> topics, Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!topics.isEmpty()) {
+            try {
+                var described = admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (described.values().stream().allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()))) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // not known to the broker that answered yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("topics " + topics + " created, but not all their partitions have a leader after " + timeout);
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
     }
 }
