@@ -135,18 +135,24 @@ public final class VerifyMain implements Callable<Integer> {
             Path ackLog = dir.resolve("acknowledged.ndjson");
             try (Workload workload = new Workload(stack, runSeed, ackLog)) {
                 List<Workload.Planned> planned = workload.plan(events, System.currentTimeMillis());
-                AtomicBoolean sending = new AtomicBoolean(true);
-                Thread injector = new Thread(() -> inject(stack, random, sending, result), "faults");
+                // Every fault is injected, however fast the events go out; the events are spread over
+                // at least the faults' mean spacing, so most faults meet traffic.
+                AtomicBoolean running = new AtomicBoolean(true);
+                Thread injector = new Thread(() -> inject(stack, random, running, result), "faults");
                 injector.start();
                 Thread diskFull = new Thread(() -> fillTheLake(stack, result), "disk-full");
                 if (stack.lakeMounted && diskFullFault) {
                     diskFull.start();
                 }
                 long started = System.nanoTime();
+                boolean sent = false;
                 try {
-                    workload.send(planned);
+                    workload.send(planned, Duration.ofSeconds(7L * faults));
+                    sent = true;
                 } finally {
-                    sending.set(false);
+                    if (!sent) {
+                        running.set(false);
+                    }
                     injector.join();
                     diskFull.join();
                 }
@@ -219,12 +225,15 @@ public final class VerifyMain implements Callable<Integer> {
         }
     }
 
-    /** Faults at seeded moments while the workload is sent: a kill and restart, or a pause, of one process. */
-    private void inject(Stack stack, Random random, AtomicBoolean sending, RunResult result) {
+    /**
+     * Faults at seeded moments from the workload's start: a kill and restart, or a pause, of one
+     * process; all of them, unless the run fails first.
+     */
+    private void inject(Stack stack, Random random, AtomicBoolean running, RunResult result) {
         try {
-            for (int i = 0; i < faults && sending.get(); i++) {
+            for (int i = 0; i < faults && running.get(); i++) {
                 TimeUnit.MILLISECONDS.sleep(3_000 + random.nextInt(8_000));
-                if (!sending.get()) {
+                if (!running.get()) {
                     return;
                 }
                 String name;

@@ -97,9 +97,18 @@ final class Workload implements AutoCloseable {
         return planned;
     }
 
-    /** Sends every planned event until acknowledged; resends some and sends some bad input on the way. */
-    void send(List<Planned> planned) throws Exception {
-        for (Planned p : planned) {
+    /**
+     * Sends every planned event until acknowledged, spread over at least {@code atLeast}; resends
+     * some and sends some bad input on the way.
+     */
+    void send(List<Planned> planned, Duration atLeast) throws Exception {
+        long started = System.nanoTime();
+        for (int i = 0; i < planned.size(); i++) {
+            Planned p = planned.get(i);
+            long wait = started + atLeast.toNanos() * i / planned.size() - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
             sendUntilAcknowledged(p);
             if (random.nextInt(50) == 0) { // a client retry of an acknowledged event: the same id again
                 sendUntilAcknowledged(p);

@@ -153,7 +153,8 @@ final class FilesHttpApi {
         HttpServerRequest request = ctx.request();
         MessageDigest digest = FileIngest.sha256();
         long[] bytes = {0};
-        boolean[] over = {false};
+        boolean[] over = {false}; // refused or aborted: the upload's file is gone, its slot released
+        boolean[] ended = {false}; // the whole body arrived: the conversion owns the file and the slot
         Runnable abandon = () -> {
             file.close().onComplete(ignored -> ctx.vertx().fileSystem().delete(partial.toString()));
             ingest.release();
@@ -178,7 +179,7 @@ final class FilesHttpApi {
             }
         });
         request.exceptionHandler(e -> {
-            if (!over[0]) {
+            if (!over[0] && !ended[0]) {
                 over[0] = true;
                 abandon.run();
                 metrics.file("http", Outcome.REFUSED, "aborted");
@@ -189,6 +190,7 @@ final class FilesHttpApi {
             if (over[0]) {
                 return;
             }
+            ended[0] = true;
             file.flush().compose(x -> file.close()).onComplete(closed -> {
                 if (closed.failed()) {
                     ctx.vertx().fileSystem().delete(partial.toString());
