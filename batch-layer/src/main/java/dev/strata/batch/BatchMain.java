@@ -140,6 +140,7 @@ public final class BatchMain implements Callable<Integer> {
             scheduler.scheduleWithFixedDelay(() -> {
                 long started = System.nanoTime();
                 long now = System.currentTimeMillis();
+                metrics.started();
                 try {
                     Optional<BatchCommit> commit = cycle.run(now);
                     Duration took = Duration.ofNanos(System.nanoTime() - started);

@@ -28,9 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Cycles run with a fixed delay between them, and a cycle's cut is taken when it starts: just
  * before a cycle ends, the cut the batch covers was taken at the start of the cycle before it. So
- * the normal maximum is the bucket and safety margin, the interval, and twice the time a cycle
- * takes (the last cycle that did not fail, measured), not a constant: a cluster whose batch jobs
- * take half a minute is not stale for it.
+ * the normal maximum is the bucket and safety margin, the interval, the last cycle's duration (the
+ * last that did not fail, measured) and the next one's: the last one's again, or, while a cycle
+ * runs longer, its time so far (counted up to one interval: a cycle slower than that is a fault).
+ * Not a constant: a cluster whose batch jobs take half a minute is not stale for it.
  */
 final class SchedulerMetrics implements AutoCloseable {
 
@@ -41,6 +42,7 @@ final class SchedulerMetrics implements AutoCloseable {
     private final AtomicLong coveredMillis = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong lastSuccessMillis = new AtomicLong(Long.MIN_VALUE);
     private final AtomicLong lastTookMillis = new AtomicLong(0);
+    private final AtomicLong runningSinceMillis = new AtomicLong(Long.MIN_VALUE);
     private final Counter committed;
     private final Counter nothingNew;
     private final Counter failed;
@@ -68,8 +70,13 @@ final class SchedulerMetrics implements AutoCloseable {
         Gauge.builder("strata_batch_cut_age_seconds", coveredMillis,
                         c -> c.get() == Long.MIN_VALUE ? Double.NaN : (clock.millis() - c.get()) / 1000.0)
                 .description("How far the cut the batch covers is behind the clock").register(registry);
-        Gauge.builder("strata_batch_cut_age_normal_max_seconds", lastTookMillis, took -> (normalCutAge.toMillis() + 2 * took.get()) / 1000.0)
-                .description("The most the cut's age reaches between healthy cycles (interval + bucket + safety margin + twice the last cycle's duration)")
+        Gauge.builder("strata_batch_cut_age_normal_max_seconds", lastTookMillis, took -> {
+                    long since = runningSinceMillis.get();
+                    long running = since == Long.MIN_VALUE ? 0 : Math.min(clock.millis() - since, interval.toMillis());
+                    return (normalCutAge.toMillis() + took.get() + Math.max(took.get(), running)) / 1000.0;
+                })
+                .description("The most the cut's age reaches between healthy cycles (interval + bucket + safety margin + the last"
+                        + " cycle's duration + the running one's, up to an interval)")
                 .register(registry);
         Gauge.builder("strata_batch_last_success_timestamp_seconds", lastSuccessMillis, c -> seconds(c.get()))
                 .description("When a cycle last ended without failing").register(registry);
@@ -105,7 +112,13 @@ final class SchedulerMetrics implements AutoCloseable {
         coveredMillis.accumulateAndGet(currentCutMillis, Math::max);
     }
 
+    /** A cycle starts now. */
+    void started() {
+        runningSinceMillis.set(clock.millis());
+    }
+
     void committed(BatchCommit commit, Duration took) {
+        runningSinceMillis.set(Long.MIN_VALUE);
         current(commit.run(), commit.cutMillis());
         committed.increment();
         lastSuccessMillis.set(clock.millis());
@@ -115,6 +128,7 @@ final class SchedulerMetrics implements AutoCloseable {
 
     /** A cycle that found nothing appended before {@code wouldBeCutMillis} that the batch lacks. */
     void nothingNew(long wouldBeCutMillis, Duration took) {
+        runningSinceMillis.set(Long.MIN_VALUE);
         coveredMillis.accumulateAndGet(wouldBeCutMillis, Math::max);
         nothingNew.increment();
         lastSuccessMillis.set(clock.millis());
@@ -123,6 +137,7 @@ final class SchedulerMetrics implements AutoCloseable {
     }
 
     void failed(Duration took) {
+        runningSinceMillis.set(Long.MIN_VALUE);
         failed.increment();
         duration.record(took);
     }

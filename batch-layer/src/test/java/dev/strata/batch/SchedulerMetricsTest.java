@@ -44,6 +44,37 @@ class SchedulerMetricsTest {
         }
     }
 
+    @Test
+    void aRunningCycleWidensTheNormalMaximumUpToOneInterval() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Instant> now = new java.util.concurrent.atomic.AtomicReference<>(NOW);
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now.get();
+            }
+        };
+        try (SchedulerMetrics metrics = new SchedulerMetrics("127.0.0.1", 0, Duration.ofMinutes(2), Duration.ofMinutes(4), clock)) {
+            metrics.nothingNew(NOW.minusSeconds(90).toEpochMilli(), Duration.ofSeconds(1));
+            metrics.started();
+            now.set(NOW.plusSeconds(30));
+            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds")).isEqualTo(240 + 1 + 30);
+            now.set(NOW.plusSeconds(600));
+            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds")).as("at most one interval").isEqualTo(240 + 1 + 120);
+            metrics.nothingNew(NOW.toEpochMilli(), Duration.ofSeconds(3));
+            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds")).isEqualTo(240 + 3 + 3);
+        }
+    }
+
     private static double value(String text, String metric) {
         return text.lines().filter(l -> l.startsWith(metric + " ")).mapToDouble(l -> Double.parseDouble(l.substring(metric.length() + 1)))
                 .findFirst().orElseThrow();

@@ -54,7 +54,7 @@ class ClusterUpIT {
                 "--speed-metrics-port", Integer.toString(speedMetricsPort),
                 "--batch-metrics-port", Integer.toString(batchMetricsPort),
                 "--serving-port", Integer.toString(servingPort),
-                "--batch-interval", "PT15S", "--bucket", "PT10S", "--safety-margin", "PT10S");
+                "--batch-interval", "PT30S", "--bucket", "PT10S", "--safety-margin", "PT10S");
         String jobManager = "http://127.0.0.1:" + flinkPort;
 
         try (RunningCli first = RunningCli.start(args)) {
@@ -84,7 +84,7 @@ class ClusterUpIT {
             assertThat(awaitCount(series, Duration.ofSeconds(90))).as("the event in the merged view").isEqualTo(1);
 
             // The batch cycle's archive job ran on the session cluster, next to the speed job.
-            List<String> jobs = awaitJobs(jobManager, j -> j.startsWith("strata archive run"), Duration.ofSeconds(120));
+            List<String> jobs = awaitJobs(jobManager, j -> j.startsWith("strata archive run"), Duration.ofSeconds(150));
             assertThat(jobs).anyMatch(j -> j.startsWith("strata-speed-layer RUNNING"))
                     .anyMatch(j -> j.startsWith("strata archive run") && j.endsWith("FINISHED"));
 
