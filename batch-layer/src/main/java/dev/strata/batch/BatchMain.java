@@ -32,9 +32,16 @@ import picocli.CommandLine.Option;
  * {@code strata batch}: the scheduled batch layer ({@code batch scheduler}, a component of the
  * local stack), one cycle now ({@code batch run}) and the run log ({@code batch status}).
  */
-@Command(name = "batch", mixinStandardHelpOptions = true,
-        subcommands = {BatchMain.Scheduler.class, BatchMain.Run.class, BatchMain.Status.class, BatchMain.Replay.class,
-            BatchMain.Rollback.class},
+@Command(
+        name = "batch",
+        mixinStandardHelpOptions = true,
+        subcommands = {
+            BatchMain.Scheduler.class,
+            BatchMain.Run.class,
+            BatchMain.Status.class,
+            BatchMain.Replay.class,
+            BatchMain.Rollback.class
+        },
         description = "The batch layer: archive Kafka into the Parquet lake and recompute the batch views.")
 public final class BatchMain implements Callable<Integer> {
 
@@ -48,25 +55,40 @@ public final class BatchMain implements Callable<Integer> {
 
     /** What every batch command needs. */
     static final class Options {
-        @Option(names = "--bootstrap-servers", defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+        @Option(
+                names = "--bootstrap-servers",
+                defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
                 description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
         String bootstrapServers;
 
-        @Option(names = "--registry-url", defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
+        @Option(
+                names = "--registry-url",
+                defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
                 description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
         String registryUrl;
 
-        @Option(names = "--lake", defaultValue = "${env:STRATA_LAKE:-data/lake}", description = {
-                "The lake: a directory, or a URI of a Flink file system (hdfs://…, s3://bucket/lake with Flink's S3 plugin).",
-                "Default: ${DEFAULT-VALUE}"})
+        @Option(
+                names = "--lake",
+                defaultValue = "${env:STRATA_LAKE:-data/lake}",
+                description = {
+                    "The lake: a directory, or a URI of a Flink file system (hdfs://…, s3://bucket/lake with Flink's S3 plugin).",
+                    "Default: ${DEFAULT-VALUE}"
+                })
         String lake;
 
-        @Option(names = "--jobmanager", defaultValue = "${env:STRATA_FLINK_JOBMANAGER}", description = {
-                "HOST:PORT of a Flink cluster's REST endpoint to run the batch jobs on.",
-                "Default: a Flink MiniCluster in this process"})
+        @Option(
+                names = "--jobmanager",
+                defaultValue = "${env:STRATA_FLINK_JOBMANAGER}",
+                description = {
+                    "HOST:PORT of a Flink cluster's REST endpoint to run the batch jobs on.",
+                    "Default: a Flink MiniCluster in this process"
+                })
         String jobManager;
 
-        @Option(names = "--jar", description = "The job jar shipped to --jobmanager. Default: batch-layer/target/strata-batch-layer-*-job.jar")
+        @Option(
+                names = "--jar",
+                description =
+                        "The job jar shipped to --jobmanager. Default: batch-layer/target/strata-batch-layer-*-job.jar")
         Path jar;
 
         @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
@@ -75,16 +97,25 @@ public final class BatchMain implements Callable<Integer> {
         @Option(names = "--events-topic", defaultValue = StrataTopics.EVENTS, description = "Default: ${DEFAULT-VALUE}")
         String eventsTopic;
 
-        @Option(names = "--commits-topic", defaultValue = StrataTopics.BATCH_COMMITS, description = "Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--commits-topic",
+                defaultValue = StrataTopics.BATCH_COMMITS,
+                description = "Default: ${DEFAULT-VALUE}")
         String commitsTopic;
 
         @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
         Path views;
 
-        @Option(names = "--bucket", defaultValue = "PT1M", description = "Ingest bucket size (as the speed layer's). Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--bucket",
+                defaultValue = "PT1M",
+                description = "Ingest bucket size (as the speed layer's). Default: ${DEFAULT-VALUE}")
         Duration bucket;
 
-        @Option(names = "--safety-margin", defaultValue = "PT1M", description = "How far behind the clock the cut stays. Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--safety-margin",
+                defaultValue = "PT1M",
+                description = "How far behind the clock the cut stays. Default: ${DEFAULT-VALUE}")
         Duration margin;
 
         @Option(names = "--dedup-horizon", defaultValue = "PT24H", description = "Default: ${DEFAULT-VALUE}")
@@ -100,8 +131,13 @@ public final class BatchMain implements Callable<Integer> {
             Engine engine = engine();
             LOG.info("Batch jobs run on the {}; lake {}", engine.describe(), root);
             Archiver archiver = new Archiver(root, engine, bootstrapServers, registryUrl, eventsTopic);
-            return new BatchCycle(root, archiver, engine, new BatchCycle.Settings(defs, bucket, margin, dedupHorizon, keep),
-                    bootstrapServers, commitsTopic);
+            return new BatchCycle(
+                    root,
+                    archiver,
+                    engine,
+                    new BatchCycle.Settings(defs, bucket, margin, dedupHorizon, keep),
+                    bootstrapServers,
+                    commitsTopic);
         }
 
         Engine engine() throws java.io.IOException {
@@ -112,63 +148,88 @@ public final class BatchMain implements Callable<Integer> {
         }
     }
 
-    @Command(name = "scheduler", mixinStandardHelpOptions = true, description = "Runs a cycle now and then every --interval.")
+    @Command(
+            name = "scheduler",
+            mixinStandardHelpOptions = true,
+            description = "Runs a cycle now and then every --interval.")
     static final class Scheduler implements Callable<Integer> {
-        @Mixin Options options;
+        @Mixin
+        Options options;
 
-        @Option(names = "--interval", defaultValue = "PT2M", description = "Time between cycles (hourly is usual in production). Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--interval",
+                defaultValue = "PT2M",
+                description = "Time between cycles (hourly is usual in production). Default: ${DEFAULT-VALUE}")
         Duration interval;
 
-        @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Address of /metrics. Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--metrics-host",
+                defaultValue = "127.0.0.1",
+                description = "Address of /metrics. Default: ${DEFAULT-VALUE}")
         String metricsHost;
 
-        @Option(names = "--metrics-port", defaultValue = "9250",
-                description = "Port of the scheduler's Prometheus /metrics (0: any free port). Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--metrics-port",
+                defaultValue = "9250",
+                description =
+                        "Port of the scheduler's Prometheus /metrics (0: any free port). Default: ${DEFAULT-VALUE}")
         int metricsPort;
 
         @Override
         public Integer call() throws Exception {
             BatchCycle cycle = options.cycle();
             cycle.changedViews().forEach(advice -> LOG.warn("{}", advice));
-            SchedulerMetrics metrics = new SchedulerMetrics(metricsHost, metricsPort, interval,
-                    interval.plus(options.bucket).plus(options.margin), java.time.Clock.systemUTC());
+            SchedulerMetrics metrics = new SchedulerMetrics(
+                    metricsHost,
+                    metricsPort,
+                    interval,
+                    interval.plus(options.bucket).plus(options.margin),
+                    java.time.Clock.systemUTC());
             Snapshot current = cycle.currentSnapshot();
             if (current.run() > 0) {
                 metrics.current(current.run(), current.cutMillis());
             }
-            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "batch-cycle"));
-            scheduler.scheduleWithFixedDelay(() -> {
-                long started = System.nanoTime();
-                long now = System.currentTimeMillis();
-                metrics.started();
-                try {
-                    Optional<BatchCommit> commit = cycle.run(now);
-                    Duration took = Duration.ofNanos(System.nanoTime() - started);
-                    if (commit.isEmpty()) {
-                        LOG.info("Batch cycle: nothing new");
-                        metrics.nothingNew(Archiver.cutAt(now, options.bucket, options.margin), took);
-                    } else {
-                        metrics.committed(commit.get(), took);
-                    }
-                } catch (Exception e) {
-                    // A failed cycle is reported and retried at the next one; its intent makes the retry exact.
-                    LOG.error("Batch cycle failed; the next cycle recovers it", e);
-                    metrics.failed(Duration.ofNanos(System.nanoTime() - started));
-                }
-            }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+            ScheduledExecutorService scheduler =
+                    Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "batch-cycle"));
+            scheduler.scheduleWithFixedDelay(
+                    () -> {
+                        long started = System.nanoTime();
+                        long now = System.currentTimeMillis();
+                        metrics.started();
+                        try {
+                            Optional<BatchCommit> commit = cycle.run(now);
+                            Duration took = Duration.ofNanos(System.nanoTime() - started);
+                            if (commit.isEmpty()) {
+                                LOG.info("Batch cycle: nothing new");
+                                metrics.nothingNew(Archiver.cutAt(now, options.bucket, options.margin), took);
+                            } else {
+                                metrics.committed(commit.get(), took);
+                            }
+                        } catch (Exception e) {
+                            // A failed cycle is reported and retried at the next one; its intent makes the retry exact.
+                            LOG.error("Batch cycle failed; the next cycle recovers it", e);
+                            metrics.failed(Duration.ofNanos(System.nanoTime() - started));
+                        }
+                    },
+                    0,
+                    interval.toMillis(),
+                    TimeUnit.MILLISECONDS);
             CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                scheduler.shutdown();
-                try {
-                    scheduler.awaitTermination(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                metrics.close();
-                stopped.countDown();
-            }, "batch-shutdown"));
-            System.out.println("READY batch cycles every " + interval + " into " + LakeFs.root(options.lake) + ", metrics on http://"
-                    + metricsHost + ":" + metrics.port() + "/metrics");
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                scheduler.shutdown();
+                                try {
+                                    scheduler.awaitTermination(60, TimeUnit.SECONDS);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                metrics.close();
+                                stopped.countDown();
+                            },
+                            "batch-shutdown"));
+            System.out.println("READY batch cycles every " + interval + " into " + LakeFs.root(options.lake)
+                    + ", metrics on http://" + metricsHost + ":" + metrics.port() + "/metrics");
             stopped.await();
             return 0;
         }
@@ -176,20 +237,26 @@ public final class BatchMain implements Callable<Integer> {
 
     @Command(name = "run", mixinStandardHelpOptions = true, description = "Runs one batch cycle now.")
     static final class Run implements Callable<Integer> {
-        @Mixin Options options;
+        @Mixin
+        Options options;
 
         @Override
         public Integer call() throws Exception {
             Optional<BatchCommit> commit = options.cycle().run(System.currentTimeMillis());
-            System.out.println(commit.map(c -> "Snapshot v" + c.run() + " committed, cut " + Instant.ofEpochMilli(c.cutMillis())
-                    + " (" + c.snapshot() + ")").orElse("Nothing new to archive."));
+            System.out.println(commit.map(c -> "Snapshot v" + c.run() + " committed, cut "
+                            + Instant.ofEpochMilli(c.cutMillis()) + " (" + c.snapshot() + ")")
+                    .orElse("Nothing new to archive."));
             return 0;
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Lists the runs, cuts, rows and the current snapshot.")
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
+            description = "Lists the runs, cuts, rows and the current snapshot.")
     static final class Status implements Callable<Integer> {
-        @Mixin Options options;
+        @Mixin
+        Options options;
 
         @Override
         public Integer call() throws Exception {
@@ -197,24 +264,37 @@ public final class BatchMain implements Callable<Integer> {
             List<Manifest.Commit> commits = new Manifest(LakeFs.root(options.lake)).commits();
             System.out.printf("%-6s %-26s %10s %8s %6s%n", "run", "cut", "rows", "skipped", "files");
             for (Manifest.Commit c : commits) {
-                System.out.printf("%-6d %-26s %10d %8d %6d%n", c.run(), Instant.ofEpochMilli(c.cutMillis()), c.rows(), c.skipped(),
+                System.out.printf(
+                        "%-6d %-26s %10d %8d %6d%n",
+                        c.run(),
+                        Instant.ofEpochMilli(c.cutMillis()),
+                        c.rows(),
+                        c.skipped(),
                         c.files().size());
             }
             BatchCycle cycle = options.cycle();
             cycle.changedViews().forEach(System.out::println);
             Snapshot current = cycle.currentSnapshot();
-            System.out.println(current.run() == 0 ? "No snapshot yet."
-                    : "Current snapshot: v" + current.run() + ", cut " + Instant.ofEpochMilli(current.cutMillis()) + ", "
-                            + current.cells().size() + " cells");
+            System.out.println(
+                    current.run() == 0
+                            ? "No snapshot yet."
+                            : "Current snapshot: v" + current.run() + ", cut "
+                                    + Instant.ofEpochMilli(current.cutMillis()) + ", "
+                                    + current.cells().size() + " cells");
             return 0;
         }
     }
 
-    @Command(name = "replay", mixinStandardHelpOptions = true, description = {
-            "Recomputes batch views from the lake with today's view definitions, as a new snapshot version.",
-            "--dry-run prints the windows whose values would change, old and new, and writes nothing."})
+    @Command(
+            name = "replay",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Recomputes batch views from the lake with today's view definitions, as a new snapshot version.",
+                "--dry-run prints the windows whose values would change, old and new, and writes nothing."
+            })
     static final class Replay implements Callable<Integer> {
-        @Mixin Options options;
+        @Mixin
+        Options options;
 
         @Option(names = "--view", description = "Only this view")
         String view;
@@ -231,8 +311,10 @@ public final class BatchMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             BatchCycle cycle = options.cycle();
-            BatchCycle.ReplayScope scope = new BatchCycle.ReplayScope(Optional.ofNullable(view),
-                    Optional.ofNullable(from).map(BatchMain::time), Optional.ofNullable(to).map(BatchMain::time));
+            BatchCycle.ReplayScope scope = new BatchCycle.ReplayScope(
+                    Optional.ofNullable(view),
+                    Optional.ofNullable(from).map(BatchMain::time),
+                    Optional.ofNullable(to).map(BatchMain::time));
             Snapshot current = cycle.currentSnapshot();
             Snapshot replayed = cycle.replay(scope);
             List<BatchCycle.Change> changes = BatchCycle.diff(current, replayed);
@@ -242,10 +324,11 @@ public final class BatchMain implements Callable<Integer> {
                     System.out.println("… and " + (changes.size() - 200) + " more");
                     break;
                 }
-                System.out.println(c.cell().view() + " " + c.cell().group() + " " + Instant.ofEpochMilli(c.cell().windowStartMillis())
-                        + ": " + c.before() + " -> " + c.after());
+                System.out.println(c.cell().view() + " " + c.cell().group() + " "
+                        + Instant.ofEpochMilli(c.cell().windowStartMillis()) + ": " + c.before() + " -> " + c.after());
             }
-            System.out.println(changes.size() + " window(s) would change" + (dryRun ? " (dry run: nothing written)" : ""));
+            System.out.println(
+                    changes.size() + " window(s) would change" + (dryRun ? " (dry run: nothing written)" : ""));
             if (!dryRun) {
                 BatchCommit commit = cycle.publish(replayed);
                 System.out.println("Replay committed as " + commit.snapshot());
@@ -254,10 +337,13 @@ public final class BatchMain implements Callable<Integer> {
         }
     }
 
-    @Command(name = "rollback", mixinStandardHelpOptions = true,
+    @Command(
+            name = "rollback",
+            mixinStandardHelpOptions = true,
             description = "Makes the previous snapshot version current again and announces it.")
     static final class Rollback implements Callable<Integer> {
-        @Mixin Options options;
+        @Mixin
+        Options options;
 
         @Override
         public Integer call() throws Exception {
@@ -275,7 +361,8 @@ public final class BatchMain implements Callable<Integer> {
             try {
                 return java.time.OffsetDateTime.parse(text).toInstant().toEpochMilli();
             } catch (java.time.DateTimeException bad) {
-                throw new IllegalArgumentException("'" + text + "' is neither epoch milliseconds nor an ISO-8601 time with offset");
+                throw new IllegalArgumentException(
+                        "'" + text + "' is neither epoch milliseconds nor an ISO-8601 time with offset");
             }
         }
     }

@@ -59,27 +59,37 @@ final class SchedulerMetrics implements AutoCloseable {
         committed = cycles("committed");
         nothingNew = cycles("nothing_new");
         failed = cycles("failed");
-        duration = Timer.builder("strata_batch_cycle_duration").description("Time a batch cycle took, whatever its outcome")
+        duration = Timer.builder("strata_batch_cycle_duration")
+                .description("Time a batch cycle took, whatever its outcome")
                 .register(registry);
         Gauge.builder("strata_batch_interval_seconds", interval, d -> d.toMillis() / 1000.0)
-                .description("Time between batch cycles").strongReference(true).register(registry);
+                .description("Time between batch cycles")
+                .strongReference(true)
+                .register(registry);
         Gauge.builder("strata_batch_run", run, r -> r.get() < 0 ? Double.NaN : r.get())
-                .description("Run number of the current batch views").register(registry);
+                .description("Run number of the current batch views")
+                .register(registry);
         Gauge.builder("strata_batch_cut_timestamp_seconds", cutMillis, c -> seconds(c.get()))
-                .description("The cut of the current batch views (events appended before it are in the batch)").register(registry);
-        Gauge.builder("strata_batch_cut_age_seconds", coveredMillis,
+                .description("The cut of the current batch views (events appended before it are in the batch)")
+                .register(registry);
+        Gauge.builder(
+                        "strata_batch_cut_age_seconds",
+                        coveredMillis,
                         c -> c.get() == Long.MIN_VALUE ? Double.NaN : (clock.millis() - c.get()) / 1000.0)
-                .description("How far the cut the batch covers is behind the clock").register(registry);
+                .description("How far the cut the batch covers is behind the clock")
+                .register(registry);
         Gauge.builder("strata_batch_cut_age_normal_max_seconds", lastTookMillis, took -> {
                     long since = runningSinceMillis.get();
                     long running = since == Long.MIN_VALUE ? 0 : Math.min(clock.millis() - since, interval.toMillis());
                     return (normalCutAge.toMillis() + took.get() + Math.max(took.get(), running)) / 1000.0;
                 })
-                .description("The most the cut's age reaches between healthy cycles (interval + bucket + safety margin + the last"
-                        + " cycle's duration + the running one's, up to an interval)")
+                .description(
+                        "The most the cut's age reaches between healthy cycles (interval + bucket + safety margin + the last"
+                                + " cycle's duration + the running one's, up to an interval)")
                 .register(registry);
         Gauge.builder("strata_batch_last_success_timestamp_seconds", lastSuccessMillis, c -> seconds(c.get()))
-                .description("When a cycle last ended without failing").register(registry);
+                .description("When a cycle last ended without failing")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         server = HttpServer.create(new InetSocketAddress(host, port), 0);
         server.createContext("/metrics", exchange -> {
@@ -94,7 +104,10 @@ final class SchedulerMetrics implements AutoCloseable {
     }
 
     private Counter cycles(String outcome) {
-        return Counter.builder("strata_batch_cycles").tag("outcome", outcome).description("Batch cycles by outcome").register(registry);
+        return Counter.builder("strata_batch_cycles")
+                .tag("outcome", outcome)
+                .description("Batch cycles by outcome")
+                .register(registry);
     }
 
     private static double seconds(long millis) {

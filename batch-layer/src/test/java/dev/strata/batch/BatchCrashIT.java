@@ -44,24 +44,29 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BatchCrashIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
-    static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
-    static final List<String> POINTS = List.of("before-first-file", "mid-write", "before-commit", "after-commit",
-            "between-moves", "before-announce");
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    @TempDir Path lake;
+    static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
+    static final List<String> POINTS = List.of(
+            "before-first-file", "mid-write", "before-commit", "after-commit", "between-moves", "before-announce");
+
+    @TempDir
+    Path lake;
 
     @Test
     void killedAtEveryPointTheLakeHasEachOffsetOnceAndTheViewsAreExact() throws Exception {
         String events = KAFKA.createTopic("crash-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String commits = KAFKA.createTopic("crash-commits", 1, Map.of("cleanup.policy", "compact"));
-        try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0)
+        try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
                 .withTopic("crash-schemas-" + ProcessHandle.current().pid()))) {
             Random random = new Random(5);
             List<Event> sent = new ArrayList<>();
             List<String> killedAt = new ArrayList<>();
             for (String point : POINTS) {
-                List<Event> batch = BatchCycleTestKit.workload(random, sent.size(), 1_500, sent.isEmpty() ? List.of() : sent.subList(0, 40));
+                List<Event> batch = BatchCycleTestKit.workload(
+                        random, sent.size(), 1_500, sent.isEmpty() ? List.of() : sent.subList(0, 40));
                 BatchCycleTestKit.produce(KAFKA.bootstrapServers(), registry.url(), events, batch);
                 sent.addAll(batch);
                 BatchCycleTestKit.pastNow();
@@ -79,24 +84,32 @@ class BatchCrashIT {
             assertThat(clean.exitValue()).as(output).isZero();
 
             long distinctEvents = sent.stream().map(Event::getId).distinct().count();
-            try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = duck.createStatement()) {
+            try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+                    Statement sql = duck.createStatement()) {
                 String rows = "read_parquet('" + lake.resolve("events") + "/**/*.parquet', hive_partitioning = true)";
-                ResultSet r = sql.executeQuery("SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)), count(DISTINCT id) FROM " + rows);
+                ResultSet r = sql.executeQuery(
+                        "SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)), count(DISTINCT id) FROM "
+                                + rows);
                 r.next();
-                assertThat(r.getLong(1)).as("rows (every record sent, retries included), after kills at %s", killedAt).isEqualTo(sent.size());
+                assertThat(r.getLong(1))
+                        .as("rows (every record sent, retries included), after kills at %s", killedAt)
+                        .isEqualTo(sent.size());
                 assertThat(r.getLong(2)).as("distinct offsets").isEqualTo(sent.size());
                 assertThat(r.getLong(3)).isEqualTo(distinctEvents);
 
                 BatchCommit announced = BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits);
-                Map<String, ViewDefinition> byName = VIEWS.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
-                Snapshot snapshot = Snapshot.read(new org.apache.flink.core.fs.Path(LakeFs.root(lake.toString()), announced.snapshot()), byName);
+                Map<String, ViewDefinition> byName =
+                        VIEWS.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
+                Snapshot snapshot = Snapshot.read(
+                        new org.apache.flink.core.fs.Path(LakeFs.root(lake.toString()), announced.snapshot()), byName);
                 Map<String, Map<String, Double>> measures = BatchCycleTestKit.measures(snapshot);
                 assertThat(measures).isEqualTo(BatchCycleTestKit.oracle(sent));
 
                 // DuckDB's own GROUP BY over the lake (first append of each id) equals the batch view.
-                ResultSet g = sql.executeQuery("SELECT source, epoch_ms(time_bucket(INTERVAL 1 minute, time)), count(*), sum(value),"
-                        + " min(value), max(value) FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY append_time,"
-                        + " kafka_partition, kafka_offset) AS n FROM " + rows + ") WHERE n = 1 GROUP BY ALL");
+                ResultSet g = sql.executeQuery(
+                        "SELECT source, epoch_ms(time_bucket(INTERVAL 1 minute, time)), count(*), sum(value),"
+                                + " min(value), max(value) FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY append_time,"
+                                + " kafka_partition, kafka_offset) AS n FROM " + rows + ") WHERE n = 1 GROUP BY ALL");
                 Map<String, Map<String, Double>> byDuck = new TreeMap<>();
                 while (g.next()) {
                     Map<String, Double> m = new TreeMap<>();
@@ -123,27 +136,47 @@ class BatchCrashIT {
                     if (m.get("sum") == null) {
                         assertThat(byDuck.get(cell).get("sum")).isNull();
                     } else {
-                        assertThat(m.get("sum")).isCloseTo(byDuck.get(cell).get("sum"), org.assertj.core.data.Offset.offset(1e-6));
+                        assertThat(m.get("sum"))
+                                .isCloseTo(byDuck.get(cell).get("sum"), org.assertj.core.data.Offset.offset(1e-6));
                     }
                 });
             }
             try (Stream<Path> files = Files.walk(lake)) {
-                assertThat(files.map(Path::toString)).as("staged files left").noneMatch(f -> f.contains("_staging/run-"));
+                assertThat(files.map(Path::toString))
+                        .as("staged files left")
+                        .noneMatch(f -> f.contains("_staging/run-"));
             }
         }
     }
 
     Process start(String registryUrl, String events, String commits, String crashAt) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
                 // Finds retry candidates with Flink's sort here; BatchCycleIT runs the in-memory hash set.
                 "-Dstrata.batch.in-memory-rows-per-subtask=0"));
         if (crashAt != null) {
             command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
         }
-        command.addAll(List.of(BatchMain.class.getName(), "run", "--bootstrap-servers", KAFKA.bootstrapServers(),
-                "--registry-url", registryUrl, "--lake", lake.toString(), "--events-topic", events, "--commits-topic", commits,
-                "--bucket", "PT0.001S", "--safety-margin", "PT0S"));
+        command.addAll(List.of(
+                BatchMain.class.getName(),
+                "run",
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--registry-url",
+                registryUrl,
+                "--lake",
+                lake.toString(),
+                "--events-topic",
+                events,
+                "--commits-topic",
+                commits,
+                "--bucket",
+                "PT0.001S",
+                "--safety-margin",
+                "PT0S"));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
@@ -151,7 +184,8 @@ class BatchCrashIT {
     static String awaitBanner(Process process, String point) throws Exception {
         StringBuilder output = new StringBuilder();
         CompletableFuture<Boolean> reached = CompletableFuture.supplyAsync(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     output.append(line).append('\n');

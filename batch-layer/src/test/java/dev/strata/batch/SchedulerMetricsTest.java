@@ -20,33 +20,45 @@ class SchedulerMetricsTest {
     @Test
     void theCutAgeFollowsTheCutTheBatchCoversAndIdleCyclesKeepItFresh() throws Exception {
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-        try (SchedulerMetrics metrics = new SchedulerMetrics("127.0.0.1", 0, Duration.ofMinutes(2), Duration.ofMinutes(4), clock)) {
-            assertThat(scrape(metrics)).contains("strata_batch_cut_age_seconds NaN").contains("strata_batch_interval_seconds 120.0")
+        try (SchedulerMetrics metrics =
+                new SchedulerMetrics("127.0.0.1", 0, Duration.ofMinutes(2), Duration.ofMinutes(4), clock)) {
+            assertThat(scrape(metrics))
+                    .contains("strata_batch_cut_age_seconds NaN")
+                    .contains("strata_batch_interval_seconds 120.0")
                     .contains("strata_batch_cut_age_normal_max_seconds 240.0");
 
-            metrics.committed(BatchCommit.of(7, NOW.minusSeconds(600).toEpochMilli(), "snapshots/x"), Duration.ofSeconds(3));
-            assertThat(scrape(metrics)).contains("strata_batch_cut_age_seconds 600.0").contains("strata_batch_run 7.0")
+            metrics.committed(
+                    BatchCommit.of(7, NOW.minusSeconds(600).toEpochMilli(), "snapshots/x"), Duration.ofSeconds(3));
+            assertThat(scrape(metrics))
+                    .contains("strata_batch_cut_age_seconds 600.0")
+                    .contains("strata_batch_run 7.0")
                     .contains("strata_batch_cycles_total{outcome=\"committed\"} 1.0")
-                    .as("the cycles' own duration, twice").contains("strata_batch_cut_age_normal_max_seconds 246.0");
+                    .as("the cycles' own duration, twice")
+                    .contains("strata_batch_cut_age_normal_max_seconds 246.0");
 
             metrics.nothingNew(NOW.minusSeconds(90).toEpochMilli(), Duration.ofSeconds(1));
             String text = scrape(metrics);
-            assertThat(text).contains("strata_batch_cut_age_seconds 90.0") // nothing appended before the would-be cut
+            assertThat(text)
+                    .contains("strata_batch_cut_age_seconds 90.0") // nothing appended before the would-be cut
                     .contains("strata_batch_cycles_total{outcome=\"nothing_new\"} 1.0")
                     .contains("strata_batch_cut_age_normal_max_seconds 242.0");
-            assertThat(value(text, "strata_batch_cut_timestamp_seconds")).as("the views' cut stays")
+            assertThat(value(text, "strata_batch_cut_timestamp_seconds"))
+                    .as("the views' cut stays")
                     .isEqualTo(NOW.minusSeconds(600).getEpochSecond());
 
             metrics.failed(Duration.ofSeconds(5));
-            assertThat(scrape(metrics)).contains("strata_batch_cycles_total{outcome=\"failed\"} 1.0")
+            assertThat(scrape(metrics))
+                    .contains("strata_batch_cycles_total{outcome=\"failed\"} 1.0")
                     .contains("strata_batch_cut_age_seconds 90.0")
-                    .as("a failed cycle's duration is not normal").contains("strata_batch_cut_age_normal_max_seconds 242.0");
+                    .as("a failed cycle's duration is not normal")
+                    .contains("strata_batch_cut_age_normal_max_seconds 242.0");
         }
     }
 
     @Test
     void aRunningCycleWidensTheNormalMaximumUpToOneInterval() throws Exception {
-        java.util.concurrent.atomic.AtomicReference<Instant> now = new java.util.concurrent.atomic.AtomicReference<>(NOW);
+        java.util.concurrent.atomic.AtomicReference<Instant> now =
+                new java.util.concurrent.atomic.AtomicReference<>(NOW);
         Clock clock = new Clock() {
             @Override
             public java.time.ZoneId getZone() {
@@ -63,26 +75,37 @@ class SchedulerMetricsTest {
                 return now.get();
             }
         };
-        try (SchedulerMetrics metrics = new SchedulerMetrics("127.0.0.1", 0, Duration.ofMinutes(2), Duration.ofMinutes(4), clock)) {
+        try (SchedulerMetrics metrics =
+                new SchedulerMetrics("127.0.0.1", 0, Duration.ofMinutes(2), Duration.ofMinutes(4), clock)) {
             metrics.nothingNew(NOW.minusSeconds(90).toEpochMilli(), Duration.ofSeconds(1));
             metrics.started();
             now.set(NOW.plusSeconds(30));
-            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds")).isEqualTo(240 + 1 + 30);
+            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds"))
+                    .isEqualTo(240 + 1 + 30);
             now.set(NOW.plusSeconds(600));
-            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds")).as("at most one interval").isEqualTo(240 + 1 + 120);
+            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds"))
+                    .as("at most one interval")
+                    .isEqualTo(240 + 1 + 120);
             metrics.nothingNew(NOW.toEpochMilli(), Duration.ofSeconds(3));
-            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds")).isEqualTo(240 + 3 + 3);
+            assertThat(value(scrape(metrics), "strata_batch_cut_age_normal_max_seconds"))
+                    .isEqualTo(240 + 3 + 3);
         }
     }
 
     private static double value(String text, String metric) {
-        return text.lines().filter(l -> l.startsWith(metric + " ")).mapToDouble(l -> Double.parseDouble(l.substring(metric.length() + 1)))
-                .findFirst().orElseThrow();
+        return text.lines()
+                .filter(l -> l.startsWith(metric + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(metric.length() + 1)))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static String scrape(SchedulerMetrics metrics) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + metrics.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metrics.port() + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body();
     }

@@ -11,10 +11,10 @@ import dev.strata.gateway.kafka.KafkaHealth;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.mqtt.IngestMqttServer;
 import dev.strata.gateway.validation.EventParser;
-import io.vertx.core.Vertx;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.mqtt.MqttServerOptions;
@@ -39,8 +39,15 @@ public final class Gateway implements AutoCloseable {
     private final boolean tls;
     private final FileIngest files;
 
-    private Gateway(Vertx vertx, EventAppender appender, KafkaHealth health, int httpPort, int mqttPort,
-            IngestMqttServer mqttIngest, boolean tls, FileIngest files) {
+    private Gateway(
+            Vertx vertx,
+            EventAppender appender,
+            KafkaHealth health,
+            int httpPort,
+            int mqttPort,
+            IngestMqttServer mqttIngest,
+            boolean tls,
+            FileIngest files) {
         this.files = files;
         this.vertx = vertx;
         this.appender = appender;
@@ -56,7 +63,10 @@ public final class Gateway implements AutoCloseable {
                 ? Optional.empty()
                 : Optional.of(TokenStore.load(config.tokensFile()));
         EventAppender appender = new EventAppender(
-                config.bootstrapServers(), config.registryUrl(), config.eventsTopic(), config.dlqTopic(),
+                config.bootstrapServers(),
+                config.registryUrl(),
+                config.eventsTopic(),
+                config.dlqTopic(),
                 config.kafkaDeliveryTimeout());
         KafkaHealth health = new KafkaHealth(config.bootstrapServers());
         Vertx vertx = null;
@@ -66,51 +76,75 @@ public final class Gateway implements AutoCloseable {
             vertx = Vertx.vertx();
             InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightBytes(), config.mqttMaxPendingBytes());
             GatewayMetrics metrics = new GatewayMetrics(limiter);
-            EventParser parser = new EventParser(Clock.systemUTC(), config.maxFutureSkew(), config.maxRecordsPerRequest());
+            EventParser parser =
+                    new EventParser(Clock.systemUTC(), config.maxFutureSkew(), config.maxRecordsPerRequest());
 
             if (config.files() != null) {
                 files = new FileIngest(config.files(), metrics, Clock.systemUTC());
                 files.start();
             }
-            IngestHttpApi api = new IngestHttpApi(tokens, parser, appender, limiter,
-                    new TokenRateLimiter(config.rateLimitPerToken()), metrics, health, config.maxRequestBytes(),
+            IngestHttpApi api = new IngestHttpApi(
+                    tokens,
+                    parser,
+                    appender,
+                    limiter,
+                    new TokenRateLimiter(config.rateLimitPerToken()),
+                    metrics,
+                    health,
+                    config.maxRequestBytes(),
                     Optional.ofNullable(files));
             // One server per event loop, sharing the port: Vert.x spreads the connections.
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
             int httpPort = config.httpPort() == 0 ? freePort(config.host()) : config.httpPort();
-            HttpServerOptions httpOptions = new HttpServerOptions().setHost(config.host()).setPort(httpPort)
-                    .setCompressionSupported(true).setDecompressionSupported(true);
+            HttpServerOptions httpOptions = new HttpServerOptions()
+                    .setHost(config.host())
+                    .setPort(httpPort)
+                    .setCompressionSupported(true)
+                    .setDecompressionSupported(true);
             if (config.tls()) {
                 httpOptions.setSsl(true).setKeyCertOptions(pem(config));
             }
             Vertx v = vertx;
-            await(vertx.deployVerticle(() -> new VerticleBase() {
-                @Override
-                public Future<?> start() {
-                    return v.createHttpServer(httpOptions).requestHandler(api.router(v)).listen();
-                }
-            }, new DeploymentOptions().setInstances(instances)));
+            await(vertx.deployVerticle(
+                    () -> new VerticleBase() {
+                        @Override
+                        public Future<?> start() {
+                            return v.createHttpServer(httpOptions)
+                                    .requestHandler(api.router(v))
+                                    .listen();
+                        }
+                    },
+                    new DeploymentOptions().setInstances(instances)));
 
             int mqttPort = -1;
             IngestMqttServer mqttIngest = null;
             if (config.mqttEnabled()) {
-                IngestMqttServer ingest = new IngestMqttServer(tokens, parser, appender, limiter, metrics,
-                        new IngestMqttServer.Settings(config.mqttReceiveMaximum(), config.mqttMaxConnections(),
+                IngestMqttServer ingest = new IngestMqttServer(
+                        tokens,
+                        parser,
+                        appender,
+                        limiter,
+                        metrics,
+                        new IngestMqttServer.Settings(
+                                config.mqttReceiveMaximum(),
+                                config.mqttMaxConnections(),
                                 config.maxMqttMessageBytes()));
                 mqttIngest = ingest;
                 mqttPort = config.mqttPort() == 0 ? freePort(config.host()) : config.mqttPort();
                 int port = mqttPort;
-                await(vertx.deployVerticle(() -> new VerticleBase() {
-                    @Override
-                    public Future<?> start() {
-                        MqttServerOptions mqttOptions = new MqttServerOptions();
-                        mqttOptions.setHost(config.host()).setPort(port);
-                        if (config.tls()) {
-                            mqttOptions.setSsl(true).setKeyCertOptions(pem(config));
-                        }
-                        return ingest.listen(v, mqttOptions);
-                    }
-                }, new DeploymentOptions().setInstances(instances)));
+                await(vertx.deployVerticle(
+                        () -> new VerticleBase() {
+                            @Override
+                            public Future<?> start() {
+                                MqttServerOptions mqttOptions = new MqttServerOptions();
+                                mqttOptions.setHost(config.host()).setPort(port);
+                                if (config.tls()) {
+                                    mqttOptions.setSsl(true).setKeyCertOptions(pem(config));
+                                }
+                                return ingest.listen(v, mqttOptions);
+                            }
+                        },
+                        new DeploymentOptions().setInstances(instances)));
             }
             Gateway gateway = new Gateway(vertx, appender, health, httpPort, mqttPort, mqttIngest, config.tls(), files);
             LOG.info("Gateway listening: HTTP {}, MQTT {}", gateway.httpUrl(), gateway.mqttUrl());
@@ -135,7 +169,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     private static PemKeyCertOptions pem(GatewayConfig config) {
-        return new PemKeyCertOptions().setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString());
+        return new PemKeyCertOptions()
+                .setCertPath(config.tlsCert().toString())
+                .setKeyPath(config.tlsKey().toString());
     }
 
     private static <T> T await(io.vertx.core.Future<T> future) throws Exception {

@@ -36,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BadInputIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     static final ObjectMapper JSON = new ObjectMapper();
     static final int MAX_RECORDS = 5;
     static final int MAX_BYTES = 4096;
@@ -44,7 +46,9 @@ class BadInputIT {
     static final String ALL = GatewayFixture.ALL_TOKEN;
     static final String JSON_TYPE = "application/json";
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static GatewayFixture fixture;
 
     @BeforeAll
@@ -58,8 +62,15 @@ class BadInputIT {
     }
 
     /** One bad HTTP request and its exact answer; field and reason describe the first validation error. */
-    record HttpCase(String name, String token, String contentType, byte[] body, int status, String message,
-            String field, String reason) {
+    record HttpCase(
+            String name,
+            String token,
+            String contentType,
+            byte[] body,
+            int status,
+            String message,
+            String field,
+            String reason) {
         @Override
         public String toString() {
             return name;
@@ -71,54 +82,176 @@ class BadInputIT {
     }
 
     static HttpCase invalid(String name, String body, String field, String reason) {
-        return new HttpCase(name, ALL, JSON_TYPE, body.getBytes(StandardCharsets.UTF_8), 422,
-                "record(s) invalid; nothing was written", field, reason);
+        return new HttpCase(
+                name,
+                ALL,
+                JSON_TYPE,
+                body.getBytes(StandardCharsets.UTF_8),
+                422,
+                "record(s) invalid; nothing was written",
+                field,
+                reason);
     }
 
     static Stream<Arguments> httpCases() {
         String future = Instant.now().plus(Duration.ofHours(1)).toString();
         byte[] badUtf8 = {'{', '"', 's', 'o', 'u', 'r', 'c', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
-        String big = "[" + ("{\"source\":\"s\",\"type\":\"t\",\"attributes\":{\"pad\":\"" + "x".repeat(900) + "\"}},").repeat(5);
+        String big = "["
+                + ("{\"source\":\"s\",\"type\":\"t\",\"attributes\":{\"pad\":\"" + "x".repeat(900) + "\"}},").repeat(5);
         big = big.substring(0, big.length() - 1) + "]";
         return Stream.of(
-                http("truncated JSON", "{\"source\":", 400, "Body is not valid JSON"),
-                new HttpCase("invalid UTF-8", ALL, JSON_TYPE, badUtf8, 400, "Body is not valid JSON", null, null),
-                http("empty body", "", 400, "Body is empty"),
-                http("empty array", "[]", 400, "No records"),
-                http("duplicate key", "{\"source\":\"a\",\"source\":\"b\",\"type\":\"t\"}", 400, "Body is not valid JSON: Duplicate field 'source'"),
-                http("trailing garbage", "{\"source\":\"a\",\"type\":\"t\"} x", 400, "Body is not valid JSON"),
-                invalid("a string, not an object", "\"hello\"", null, "must be a JSON object, not a string"),
-                invalid("array of numbers", "[1]", null, "must be a JSON object, not a number"),
-                invalid("missing source", "{\"type\":\"t\"}", "source", "is required"),
-                invalid("missing type", "{\"source\":\"s\"}", "type", "is required"),
-                invalid("source is a number", "{\"source\":7,\"type\":\"t\"}", "source", "must be a string, not a number"),
-                invalid("empty source", "{\"source\":\"\",\"type\":\"t\"}", "source", "must not be empty"),
-                invalid("source too long", "{\"source\":\"" + "s".repeat(257) + "\",\"type\":\"t\"}", "source", "is longer than 256 characters"),
-                invalid("control character in source", "{\"source\":\"a\\u0001b\",\"type\":\"t\"}", "source", "contains a control character"),
-                invalid("id is an object", "{\"id\":{},\"source\":\"s\",\"type\":\"t\"}", "id", "must be a string, not an object"),
-                invalid("time in the future", "{\"source\":\"s\",\"type\":\"t\",\"time\":\"" + future + "\"}", "time", "is more than PT5M in the future"),
-                invalid("time not ISO-8601", "{\"source\":\"s\",\"type\":\"t\",\"time\":\"yesterday\"}", "time", "is not an ISO-8601 date-time"),
-                invalid("time before 1970", "{\"source\":\"s\",\"type\":\"t\",\"time\":-5}", "time", "must not be before 1970"),
-                invalid("time is a boolean", "{\"source\":\"s\",\"type\":\"t\",\"time\":true}", "time", "must be epoch milliseconds (an integer) or an ISO-8601 string, not a boolean"),
-                invalid("time is fractional", "{\"source\":\"s\",\"type\":\"t\",\"time\":1.5}", "time", "must be epoch milliseconds"),
-                invalid("value is a string", "{\"source\":\"s\",\"type\":\"t\",\"value\":\"12\"}", "value", "must be a number or null, not a string"),
-                invalid("value out of range", "{\"source\":\"s\",\"type\":\"t\",\"value\":1e400}", "value", "is out of the range of a double"),
-                invalid("attributes not an object", "{\"source\":\"s\",\"type\":\"t\",\"attributes\":[1]}", "attributes", "must be an object of strings, not an array"),
-                invalid("attribute value a number", "{\"source\":\"s\",\"type\":\"t\",\"attributes\":{\"floor\":3}}", "attributes.floor", "must be a string, not a number"),
-                invalid("unknown field", "{\"sorce\":\"s\",\"source\":\"s\",\"type\":\"t\"}", "sorce", "is not a field of an event"),
-                invalid("client sets ingestTime", "{\"source\":\"s\",\"type\":\"t\",\"ingestTime\":1}", "ingestTime", "is set by the gateway"),
-                invalid("one bad record in a batch", "[{\"source\":\"s\",\"type\":\"t\"},{\"source\":\"s\"}]", "type", "is required"),
-                new HttpCase("NDJSON with a bad line", ALL, "application/x-ndjson",
-                        "{\"source\":\"s\",\"type\":\"t\"}\nnot json\n".getBytes(StandardCharsets.UTF_8), 400, "Line 2 is not valid JSON", null, null),
-                http("too many records", "[{},{},{},{},{},{}]", 413, "Too many records: at most 5 per request"),
-                http("body too large", big, 413, "larger than the limit of 4096 bytes"),
-                new HttpCase("text/plain", ALL, "text/plain", "{}".getBytes(StandardCharsets.UTF_8), 415, "Unsupported Content-Type 'text/plain'", null, null),
-                new HttpCase("no content type", ALL, null, "{}".getBytes(StandardCharsets.UTF_8), 415, "Unsupported Content-Type 'null'", null, null),
-                new HttpCase("no token", null, JSON_TYPE, "{}".getBytes(StandardCharsets.UTF_8), 401, "Missing token", null, null),
-                new HttpCase("wrong token", "not-a-token", JSON_TYPE, "{}".getBytes(StandardCharsets.UTF_8), 401, "Invalid token", null, null),
-                new HttpCase("source not allowed for token", GatewayFixture.DEVICE_TOKEN, JSON_TYPE,
-                        "{\"source\":\"device-8\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8), 403,
-                        "Token not allowed for 1 record(s)", "source", "token 'device-7' may not publish as source 'device-8'"))
+                        http("truncated JSON", "{\"source\":", 400, "Body is not valid JSON"),
+                        new HttpCase(
+                                "invalid UTF-8", ALL, JSON_TYPE, badUtf8, 400, "Body is not valid JSON", null, null),
+                        http("empty body", "", 400, "Body is empty"),
+                        http("empty array", "[]", 400, "No records"),
+                        http(
+                                "duplicate key",
+                                "{\"source\":\"a\",\"source\":\"b\",\"type\":\"t\"}",
+                                400,
+                                "Body is not valid JSON: Duplicate field 'source'"),
+                        http("trailing garbage", "{\"source\":\"a\",\"type\":\"t\"} x", 400, "Body is not valid JSON"),
+                        invalid("a string, not an object", "\"hello\"", null, "must be a JSON object, not a string"),
+                        invalid("array of numbers", "[1]", null, "must be a JSON object, not a number"),
+                        invalid("missing source", "{\"type\":\"t\"}", "source", "is required"),
+                        invalid("missing type", "{\"source\":\"s\"}", "type", "is required"),
+                        invalid(
+                                "source is a number",
+                                "{\"source\":7,\"type\":\"t\"}",
+                                "source",
+                                "must be a string, not a number"),
+                        invalid("empty source", "{\"source\":\"\",\"type\":\"t\"}", "source", "must not be empty"),
+                        invalid(
+                                "source too long",
+                                "{\"source\":\"" + "s".repeat(257) + "\",\"type\":\"t\"}",
+                                "source",
+                                "is longer than 256 characters"),
+                        invalid(
+                                "control character in source",
+                                "{\"source\":\"a\\u0001b\",\"type\":\"t\"}",
+                                "source",
+                                "contains a control character"),
+                        invalid(
+                                "id is an object",
+                                "{\"id\":{},\"source\":\"s\",\"type\":\"t\"}",
+                                "id",
+                                "must be a string, not an object"),
+                        invalid(
+                                "time in the future",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":\"" + future + "\"}",
+                                "time",
+                                "is more than PT5M in the future"),
+                        invalid(
+                                "time not ISO-8601",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":\"yesterday\"}",
+                                "time",
+                                "is not an ISO-8601 date-time"),
+                        invalid(
+                                "time before 1970",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":-5}",
+                                "time",
+                                "must not be before 1970"),
+                        invalid(
+                                "time is a boolean",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":true}",
+                                "time",
+                                "must be epoch milliseconds (an integer) or an ISO-8601 string, not a boolean"),
+                        invalid(
+                                "time is fractional",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":1.5}",
+                                "time",
+                                "must be epoch milliseconds"),
+                        invalid(
+                                "value is a string",
+                                "{\"source\":\"s\",\"type\":\"t\",\"value\":\"12\"}",
+                                "value",
+                                "must be a number or null, not a string"),
+                        invalid(
+                                "value out of range",
+                                "{\"source\":\"s\",\"type\":\"t\",\"value\":1e400}",
+                                "value",
+                                "is out of the range of a double"),
+                        invalid(
+                                "attributes not an object",
+                                "{\"source\":\"s\",\"type\":\"t\",\"attributes\":[1]}",
+                                "attributes",
+                                "must be an object of strings, not an array"),
+                        invalid(
+                                "attribute value a number",
+                                "{\"source\":\"s\",\"type\":\"t\",\"attributes\":{\"floor\":3}}",
+                                "attributes.floor",
+                                "must be a string, not a number"),
+                        invalid(
+                                "unknown field",
+                                "{\"sorce\":\"s\",\"source\":\"s\",\"type\":\"t\"}",
+                                "sorce",
+                                "is not a field of an event"),
+                        invalid(
+                                "client sets ingestTime",
+                                "{\"source\":\"s\",\"type\":\"t\",\"ingestTime\":1}",
+                                "ingestTime",
+                                "is set by the gateway"),
+                        invalid(
+                                "one bad record in a batch",
+                                "[{\"source\":\"s\",\"type\":\"t\"},{\"source\":\"s\"}]",
+                                "type",
+                                "is required"),
+                        new HttpCase(
+                                "NDJSON with a bad line",
+                                ALL,
+                                "application/x-ndjson",
+                                "{\"source\":\"s\",\"type\":\"t\"}\nnot json\n".getBytes(StandardCharsets.UTF_8),
+                                400,
+                                "Line 2 is not valid JSON",
+                                null,
+                                null),
+                        http("too many records", "[{},{},{},{},{},{}]", 413, "Too many records: at most 5 per request"),
+                        http("body too large", big, 413, "larger than the limit of 4096 bytes"),
+                        new HttpCase(
+                                "text/plain",
+                                ALL,
+                                "text/plain",
+                                "{}".getBytes(StandardCharsets.UTF_8),
+                                415,
+                                "Unsupported Content-Type 'text/plain'",
+                                null,
+                                null),
+                        new HttpCase(
+                                "no content type",
+                                ALL,
+                                null,
+                                "{}".getBytes(StandardCharsets.UTF_8),
+                                415,
+                                "Unsupported Content-Type 'null'",
+                                null,
+                                null),
+                        new HttpCase(
+                                "no token",
+                                null,
+                                JSON_TYPE,
+                                "{}".getBytes(StandardCharsets.UTF_8),
+                                401,
+                                "Missing token",
+                                null,
+                                null),
+                        new HttpCase(
+                                "wrong token",
+                                "not-a-token",
+                                JSON_TYPE,
+                                "{}".getBytes(StandardCharsets.UTF_8),
+                                401,
+                                "Invalid token",
+                                null,
+                                null),
+                        new HttpCase(
+                                "source not allowed for token",
+                                GatewayFixture.DEVICE_TOKEN,
+                                JSON_TYPE,
+                                "{\"source\":\"device-8\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8),
+                                403,
+                                "Token not allowed for 1 record(s)",
+                                "source",
+                                "token 'device-7' may not publish as source 'device-8'"))
                 .map(c -> Arguments.of(c));
     }
 
@@ -169,17 +302,51 @@ class BadInputIT {
 
     static Stream<Arguments> mqttCases() {
         return Stream.of(
-                mqtt("topic outside strata/events", "devices/d-1", "{\"type\":\"t\"}", 0x90, "Topic 'devices/d-1' is not strata/events/{source}"),
-                mqtt("topic without a source", "strata/events/", "{\"type\":\"t\"}", 0x90, "is not strata/events/{source}"),
-                mqtt("payload not JSON", "strata/events/d-1", "temperature=20", 0x99, "Payload is not valid JSON"),
-                mqtt("empty payload", "strata/events/d-1", "", 0x99, "Payload is empty"),
-                mqtt("payload source differs from topic", "strata/events/d-1", "{\"source\":\"d-2\",\"type\":\"t\"}", 0x99, "source: is 'd-2' but the topic says 'd-1'"),
-                mqtt("payload without type", "strata/events/d-1", "{\"value\":1}", 0x99, "type: is required"),
-                mqtt("value a string", "strata/events/d-1", "{\"type\":\"t\",\"value\":\"hot\"}", 0x99, "value: must be a number or null, not a string"),
-                mqtt("payload too large", "strata/events/d-1", "{\"type\":\"t\",\"attributes\":{\"pad\":\"" + "x".repeat(1100) + "\"}}", 0x99,
-                        "larger than the limit of 1024 bytes"),
-                new MqttCase("source not allowed for token", GatewayFixture.DEVICE_TOKEN, "strata/events/device-8",
-                        "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8), 0x87, "Token 'device-7' may not publish as source 'device-8'"))
+                        mqtt(
+                                "topic outside strata/events",
+                                "devices/d-1",
+                                "{\"type\":\"t\"}",
+                                0x90,
+                                "Topic 'devices/d-1' is not strata/events/{source}"),
+                        mqtt(
+                                "topic without a source",
+                                "strata/events/",
+                                "{\"type\":\"t\"}",
+                                0x90,
+                                "is not strata/events/{source}"),
+                        mqtt(
+                                "payload not JSON",
+                                "strata/events/d-1",
+                                "temperature=20",
+                                0x99,
+                                "Payload is not valid JSON"),
+                        mqtt("empty payload", "strata/events/d-1", "", 0x99, "Payload is empty"),
+                        mqtt(
+                                "payload source differs from topic",
+                                "strata/events/d-1",
+                                "{\"source\":\"d-2\",\"type\":\"t\"}",
+                                0x99,
+                                "source: is 'd-2' but the topic says 'd-1'"),
+                        mqtt("payload without type", "strata/events/d-1", "{\"value\":1}", 0x99, "type: is required"),
+                        mqtt(
+                                "value a string",
+                                "strata/events/d-1",
+                                "{\"type\":\"t\",\"value\":\"hot\"}",
+                                0x99,
+                                "value: must be a number or null, not a string"),
+                        mqtt(
+                                "payload too large",
+                                "strata/events/d-1",
+                                "{\"type\":\"t\",\"attributes\":{\"pad\":\"" + "x".repeat(1100) + "\"}}",
+                                0x99,
+                                "larger than the limit of 1024 bytes"),
+                        new MqttCase(
+                                "source not allowed for token",
+                                GatewayFixture.DEVICE_TOKEN,
+                                "strata/events/device-8",
+                                "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8),
+                                0x87,
+                                "Token 'device-7' may not publish as source 'device-8'"))
                 .map(c -> Arguments.of(c));
     }
 
@@ -187,15 +354,20 @@ class BadInputIT {
     @MethodSource("mqttCases")
     void mqtt5BadPublishGetsItsReasonCode(MqttCase c) {
         long before = fixture.eventsAppended();
-        Mqtt5BlockingClient client = MqttClients.connectedV5(fixture.gateway.mqttPort(), "bad-" + Math.abs(c.name().hashCode()), c.token());
+        Mqtt5BlockingClient client = MqttClients.connectedV5(
+                fixture.gateway.mqttPort(), "bad-" + Math.abs(c.name().hashCode()), c.token());
         try {
-            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() ->
-                    client.publishWith().topic(c.topic()).qos(MqttQos.AT_LEAST_ONCE).payload(c.payload()).send());
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> client.publishWith()
+                    .topic(c.topic())
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .payload(c.payload())
+                    .send());
 
             assertThat(refused).isInstanceOf(Mqtt5PubAckException.class);
             Mqtt5PubAck ack = ((Mqtt5PubAckException) refused).getMqttMessage();
             assertThat(ack.getReasonCode().getCode()).isEqualTo(c.reasonCode());
-            assertThat(ack.getReasonString()).hasValueSatisfying(r -> assertThat(r.toString()).contains(c.reason()));
+            assertThat(ack.getReasonString())
+                    .hasValueSatisfying(r -> assertThat(r.toString()).contains(c.reason()));
         } finally {
             client.disconnect();
         }
@@ -206,27 +378,42 @@ class BadInputIT {
     void mqtt311AndQos0BadPublishesAreDeadLetteredWithTheirReasonAndAcknowledged() {
         Mqtt3BlockingClient v3 = MqttClients.connectedV3(fixture.gateway.mqttPort(), "legacy-bad", ALL);
         // Returns only when the gateway acknowledged: after the dead letter was written.
-        v3.publishWith().topic("strata/events/legacy-bad").qos(MqttQos.AT_LEAST_ONCE)
-                .payload("{not json".getBytes(StandardCharsets.UTF_8)).send();
-        v3.publishWith().topic("strata/events/legacy-bad").qos(MqttQos.AT_MOST_ONCE)
-                .payload("{\"type\":\"t\",\"value\":\"x\"}".getBytes(StandardCharsets.UTF_8)).send();
-        v3.publishWith().topic("elsewhere/legacy-bad").qos(MqttQos.AT_LEAST_ONCE)
-                .payload("{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8)).send();
+        v3.publishWith()
+                .topic("strata/events/legacy-bad")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload("{not json".getBytes(StandardCharsets.UTF_8))
+                .send();
+        v3.publishWith()
+                .topic("strata/events/legacy-bad")
+                .qos(MqttQos.AT_MOST_ONCE)
+                .payload("{\"type\":\"t\",\"value\":\"x\"}".getBytes(StandardCharsets.UTF_8))
+                .send();
+        v3.publishWith()
+                .topic("elsewhere/legacy-bad")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload("{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8))
+                .send();
         v3.disconnect();
 
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         java.util.List<ConsumerRecord<String, byte[]>> letters;
         do {
-            letters = fixture.deadLetters().stream().filter(r -> header(r, EventAppender.HEADER_ORIGIN).contains("client=legacy-bad")).toList();
+            letters = fixture.deadLetters().stream()
+                    .filter(r -> header(r, EventAppender.HEADER_ORIGIN).contains("client=legacy-bad"))
+                    .toList();
         } while (letters.size() < 3 && System.nanoTime() < deadline);
 
-        assertThat(letters).extracting(r -> header(r, EventAppender.HEADER_REASON))
+        assertThat(letters)
+                .extracting(r -> header(r, EventAppender.HEADER_REASON))
                 .containsExactlyInAnyOrder("malformed", "invalid", "topic_invalid");
         ConsumerRecord<String, byte[]> malformed = letters.stream()
-                .filter(r -> header(r, EventAppender.HEADER_REASON).equals("malformed")).findFirst().orElseThrow();
+                .filter(r -> header(r, EventAppender.HEADER_REASON).equals("malformed"))
+                .findFirst()
+                .orElseThrow();
         assertThat(new String(malformed.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
         assertThat(header(malformed, EventAppender.HEADER_DETAIL)).startsWith("Payload is not valid JSON");
-        assertThat(header(malformed, EventAppender.HEADER_ORIGIN)).startsWith("mqtt3.1.1 client=legacy-bad topic=strata/events/legacy-bad");
+        assertThat(header(malformed, EventAppender.HEADER_ORIGIN))
+                .startsWith("mqtt3.1.1 client=legacy-bad topic=strata/events/legacy-bad");
         assertThat(malformed.key()).isEqualTo("legacy-bad");
     }
 
@@ -239,12 +426,18 @@ class BadInputIT {
         HttpResponse<String> good = fixture.post("{\"id\":\"still-serving\",\"source\":\"s\",\"type\":\"t\"}");
         assertThat(good.statusCode()).isEqualTo(200);
         Mqtt5BlockingClient client = MqttClients.connectedV5(fixture.gateway.mqttPort(), "still-serving", ALL);
-        client.publishWith().topic("strata/events/s").qos(MqttQos.AT_LEAST_ONCE)
-                .payload("{\"id\":\"still-serving-mqtt\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8)).send();
+        client.publishWith()
+                .topic("strata/events/s")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload("{\"id\":\"still-serving-mqtt\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8))
+                .send();
         client.disconnect();
         assertThat(fixture.events()).extracting(r -> r.value().getId()).contains("still-serving", "still-serving-mqtt");
-        HttpResponse<String> metrics = fixture.send(HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/metrics")).build());
-        assertThat(metrics.body()).contains("strata_gateway_records_total{outcome=\"rejected\",protocol=\"http\",reason=\"invalid\"}");
+        HttpResponse<String> metrics =
+                fixture.send(HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/metrics"))
+                        .build());
+        assertThat(metrics.body())
+                .contains("strata_gateway_records_total{outcome=\"rejected\",protocol=\"http\",reason=\"invalid\"}");
     }
 
     static String header(ConsumerRecord<?, ?> record, String name) {

@@ -18,9 +18,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,16 +31,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileUploadIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static Path lake;
     static Path landing;
     static GatewayFixture fixture;
     /** HTTP/1.1, as curl speaks it to a plain-HTTP server (the JDK client's h2c upgrade hangs on Expect: 100-continue). */
-    static final java.net.http.HttpClient HTTP11 = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final java.net.http.HttpClient HTTP11 = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     @BeforeAll
     static void start() throws Exception {
@@ -52,8 +56,12 @@ class FileUploadIT {
         Path interrupted = lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.csv");
         Files.createDirectories(interrupted.getParent());
         Files.writeString(interrupted, "k,v\n1,one\n2,two\n");
-        fixture = GatewayFixture.start(KAFKA, dir, "files", c -> c.withFiles(new FileIngest.Settings(lake, landing, 1 << 20, 1, 4,
-                Duration.ofMillis(100), Duration.ofMillis(300))));
+        fixture = GatewayFixture.start(
+                KAFKA,
+                dir,
+                "files",
+                c -> c.withFiles(new FileIngest.Settings(
+                        lake, landing, 1 << 20, 1, 4, Duration.ofMillis(100), Duration.ofMillis(300))));
     }
 
     @AfterAll
@@ -62,8 +70,10 @@ class FileUploadIT {
     }
 
     HttpResponse<String> upload(String dataset, String token, String contentType, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/files/" + dataset))
-                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(fixture.gateway.httpUrl() + "/v1/files/" + dataset))
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -82,7 +92,9 @@ class FileUploadIT {
 
     HttpResponse<String> get(String path) {
         return fixture.send(HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + path))
-                .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN).timeout(Duration.ofSeconds(30)).build());
+                .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                .timeout(Duration.ofSeconds(30))
+                .build());
     }
 
     /**
@@ -95,14 +107,23 @@ class FileUploadIT {
         try {
             io.vertx.core.http.HttpClient client = vertx.createHttpClient();
             java.util.concurrent.CompletableFuture<String[]> answer = new java.util.concurrent.CompletableFuture<>();
-            client.request(io.vertx.core.http.HttpMethod.POST, fixture.gateway.httpPort(), "127.0.0.1", "/v1/files/" + dataset)
+            client.request(
+                            io.vertx.core.http.HttpMethod.POST,
+                            fixture.gateway.httpPort(),
+                            "127.0.0.1",
+                            "/v1/files/" + dataset)
                     .onFailure(answer::completeExceptionally)
                     .onSuccess(request -> {
-                        request.putHeader("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN).putHeader("Content-Type", "text/csv")
-                                .putHeader("Content-Length", Integer.toString(body.length())).putHeader("Expect", "100-continue");
+                        request.putHeader("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                                .putHeader("Content-Type", "text/csv")
+                                .putHeader("Content-Length", Integer.toString(body.length()))
+                                .putHeader("Expect", "100-continue");
                         request.continueHandler(v -> request.end(body));
-                        request.response().compose(r -> r.body().map(b -> new String[] {Integer.toString(r.statusCode()), b.toString()}))
-                                .onSuccess(answer::complete).onFailure(answer::completeExceptionally);
+                        request.response()
+                                .compose(r -> r.body()
+                                        .map(b -> new String[] {Integer.toString(r.statusCode()), b.toString()}))
+                                .onSuccess(answer::complete)
+                                .onFailure(answer::completeExceptionally);
                         request.sendHead();
                     });
             return answer.get(60, TimeUnit.SECONDS);
@@ -112,7 +133,9 @@ class FileUploadIT {
     }
 
     static long duckdbLong(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }
@@ -120,13 +143,21 @@ class FileUploadIT {
 
     static String parquetOf(String dataset) throws Exception {
         DatasetManifest m = DatasetManifest.read(lake.resolve(dataset)).orElseThrow();
-        return "read_parquet([" + String.join(",", m.files().stream().map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'").toList())
+        return "read_parquet(["
+                + String.join(
+                        ",",
+                        m.files().stream()
+                                .map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'")
+                                .toList())
                 + "], union_by_name = true)";
     }
 
     @Test
     void anUploadedCsvIsInTheLakeWhenTheAnswerComes() throws Exception {
-        HttpResponse<String> answer = upload("meters", GatewayFixture.ALL_TOKEN, "text/csv; charset=utf-8",
+        HttpResponse<String> answer = upload(
+                "meters",
+                GatewayFixture.ALL_TOKEN,
+                "text/csv; charset=utf-8",
                 "meter,kwh,read_at\nm1,1.5,2026-11-23T10:00:00Z\nm2,2.5,2026-11-23T10:00:00Z\nm3,lots,2026-11-23T10:00:00Z\n");
 
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
@@ -134,13 +165,18 @@ class FileUploadIT {
         assertThat(outcome.get("status").asText()).isEqualTo("added");
         assertThat(outcome.get("rows").asLong()).isEqualTo(3);
         assertThat(outcome.get("rejected").asLong()).isEqualTo(0);
-        assertThat(answer.headers().firstValue("Location")).hasValue("/v1/files/meters/" + outcome.get("upload").asText());
+        assertThat(answer.headers().firstValue("Location"))
+                .hasValue("/v1/files/meters/" + outcome.get("upload").asText());
         // 'lots' is in the sample, so kwh is a string column here; no row lost.
         assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("meters"))).isEqualTo(3);
-        assertThat(Files.readString(lake.resolve(outcome.get("original").asText()))).startsWith("meter,kwh,read_at\n");
+        assertThat(Files.readString(lake.resolve(outcome.get("original").asText())))
+                .startsWith("meter,kwh,read_at\n");
 
         // The same bytes again: nothing new.
-        HttpResponse<String> again = upload("meters", GatewayFixture.ALL_TOKEN, "text/csv",
+        HttpResponse<String> again = upload(
+                "meters",
+                GatewayFixture.ALL_TOKEN,
+                "text/csv",
                 "meter,kwh,read_at\nm1,1.5,2026-11-23T10:00:00Z\nm2,2.5,2026-11-23T10:00:00Z\nm3,lots,2026-11-23T10:00:00Z\n");
         assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
         assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("duplicate");
@@ -149,20 +185,25 @@ class FileUploadIT {
         HttpResponse<String> listed = get("/v1/files/meters");
         assertThat(listed.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(listed.body()).get("uploads")).hasSize(2);
-        assertThat(get("/v1/files/meters/" + outcome.get("upload").asText()).body()).contains("\"status\":\"added\"");
+        assertThat(get("/v1/files/meters/" + outcome.get("upload").asText()).body())
+                .contains("\"status\":\"added\"");
     }
 
     @Test
     void anIncompatibleFileIsRefusedNamingTheColumnAndBothTypes() throws Exception {
-        assertThat(upload("trips", GatewayFixture.ALL_TOKEN, "application/x-ndjson", "{\"trip\":1,\"km\":12}\n").statusCode()).isEqualTo(201);
-        HttpResponse<String> refused = upload("trips", GatewayFixture.ALL_TOKEN, "application/x-ndjson",
-                "{\"trip\":2,\"km\":true}\n");
+        assertThat(upload("trips", GatewayFixture.ALL_TOKEN, "application/x-ndjson", "{\"trip\":1,\"km\":12}\n")
+                        .statusCode())
+                .isEqualTo(201);
+        HttpResponse<String> refused =
+                upload("trips", GatewayFixture.ALL_TOKEN, "application/x-ndjson", "{\"trip\":2,\"km\":true}\n");
 
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
         assertThat(JSON.readTree(refused.body()).get("message").asText())
-                .isEqualTo("column 'km' is a long in dataset 'trips' (schema version 1) but a boolean in this file (line 1: 'true');"
-                        + " nothing was added");
-        assertThat(DatasetManifest.read(lake.resolve("trips")).orElseThrow().rows()).isEqualTo(1);
+                .isEqualTo(
+                        "column 'km' is a long in dataset 'trips' (schema version 1) but a boolean in this file (line 1: 'true');"
+                                + " nothing was added");
+        assertThat(DatasetManifest.read(lake.resolve("trips")).orElseThrow().rows())
+                .isEqualTo(1);
     }
 
     @Test
@@ -171,9 +212,15 @@ class FileUploadIT {
         HttpResponse<String> forbidden = upload("meters", GatewayFixture.DEVICE_TOKEN, "text/csv", "a\n1\n");
         assertThat(forbidden.statusCode()).isEqualTo(403);
         assertThat(forbidden.body()).contains("may not upload to dataset 'meters'");
-        assertThat(upload("device_7_log", GatewayFixture.DEVICE_TOKEN, "text/csv", "a\n1\n").statusCode()).isEqualTo(201);
-        assertThat(upload("Bad-Name", GatewayFixture.ALL_TOKEN, "text/csv", "a\n1\n").statusCode()).isEqualTo(400);
-        assertThat(upload("events", GatewayFixture.ALL_TOKEN, "text/csv", "a\n1\n").statusCode()).isEqualTo(400);
+        assertThat(upload("device_7_log", GatewayFixture.DEVICE_TOKEN, "text/csv", "a\n1\n")
+                        .statusCode())
+                .isEqualTo(201);
+        assertThat(upload("Bad-Name", GatewayFixture.ALL_TOKEN, "text/csv", "a\n1\n")
+                        .statusCode())
+                .isEqualTo(400);
+        assertThat(upload("events", GatewayFixture.ALL_TOKEN, "text/csv", "a\n1\n")
+                        .statusCode())
+                .isEqualTo(400);
         HttpResponse<String> type = upload("meters", GatewayFixture.ALL_TOKEN, "application/pdf", "%PDF");
         assertThat(type.statusCode()).isEqualTo(415);
         assertThat(type.body()).contains("text/csv").contains("application/x-ndjson");
@@ -190,7 +237,8 @@ class FileUploadIT {
         try (var stream = Files.walk(lake.resolve("raw"))) {
             assertThat(stream.map(Path::toString)).noneMatch(p -> p.endsWith(".partial"));
         }
-        assertThat(fixture.get("/metrics").body()).contains("strata_gateway_files_total{outcome=\"refused\",reason=\"too_large\",source=\"http\"}");
+        assertThat(fixture.get("/metrics").body())
+                .contains("strata_gateway_files_total{outcome=\"refused\",reason=\"too_large\",source=\"http\"}");
     }
 
     @Test
@@ -212,19 +260,26 @@ class FileUploadIT {
         JsonNode outcome = uploads.get(0);
         assertThat(outcome.get("status").asText()).isEqualTo("added");
         assertThat(outcome.get("source").asText()).isEqualTo("landing:batch-1.csv");
-        assertThat(Files.exists(folder.resolve("batch-1.csv"))).as("moved to the raw zone").isFalse();
-        assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("sensors") + " WHERE temp > 20")).isEqualTo(2);
+        assertThat(Files.exists(folder.resolve("batch-1.csv")))
+                .as("moved to the raw zone")
+                .isFalse();
+        assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("sensors") + " WHERE temp > 20"))
+                .isEqualTo(2);
 
-        Path refused = await(() -> Files.exists(folder.resolve("notes.txt.refused.json")) ? folder.resolve("notes.txt.refused.json") : null);
+        Path refused = await(() -> Files.exists(folder.resolve("notes.txt.refused.json"))
+                ? folder.resolve("notes.txt.refused.json")
+                : null);
         assertThat(Files.readString(refused)).contains("is not a file type the gateway reads");
         await(() -> Files.exists(landing.resolve("Not A Dataset/x.csv.refused.json")) ? true : null);
-        assertThat(Files.readString(landing.resolve("Not A Dataset/x.csv.refused.json"))).contains("is not a dataset name");
+        assertThat(Files.readString(landing.resolve("Not A Dataset/x.csv.refused.json")))
+                .contains("is not a dataset name");
     }
 
     @Test
     void anOriginalAStopLeftUnconvertedIsConvertedAtStart() throws Exception {
         await(() -> Files.exists(lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.json")) ? true : null);
-        JsonNode outcome = JSON.readTree(get("/v1/files/recovered/20261123T100000000Z-0000abcd").body());
+        JsonNode outcome = JSON.readTree(
+                get("/v1/files/recovered/20261123T100000000Z-0000abcd").body());
         assertThat(outcome.get("source").asText()).isEqualTo("recovered");
         assertThat(outcome.get("rows").asLong()).isEqualTo(2);
         assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("recovered"))).isEqualTo(2);

@@ -43,21 +43,25 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GatewayCrashIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     static final ObjectMapper JSON = new ObjectMapper();
     static final int HTTP_CLIENTS = 4;
     static final int BATCH = 20;
     static final int MQTT_IN_FLIGHT = 200;
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void everyAcknowledgedEventSurvivesAGatewaySigkill() throws Exception {
         String events = KAFKA.createTopic("crash-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String dlq = KAFKA.createTopic("crash-dlq", 1, Map.of());
         Path tokens = GatewayFixture.writeTokens(dir);
-        try (RegistryServer registry = RegistryServer.start(
-                RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0).withTopic("crash-schemas-" + ProcessHandle.current().pid()))) {
+        try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
+                .withTopic("crash-schemas-" + ProcessHandle.current().pid()))) {
             int httpPort = freePort();
             int mqttPort = freePort();
             Process gateway = startGateway(registry.url(), events, dlq, tokens, httpPort, mqttPort);
@@ -68,7 +72,8 @@ class GatewayCrashIT {
                 int client = c;
                 load.add(start(() -> httpLoad(client, httpPort, running, acknowledged)));
             }
-            Mqtt5AsyncClient mqtt = MqttClients.connectedV5(mqttPort, "crash-field-gateway", GatewayFixture.ALL_TOKEN).toAsync();
+            Mqtt5AsyncClient mqtt = MqttClients.connectedV5(mqttPort, "crash-field-gateway", GatewayFixture.ALL_TOKEN)
+                    .toAsync();
             load.add(start(() -> mqttLoad(mqtt, running, acknowledged)));
 
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -86,12 +91,16 @@ class GatewayCrashIT {
             EventDeserializer deserializer = new EventDeserializer();
             deserializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registry.url()), false);
             Set<String> stored = GatewayFixture.readAll(KAFKA.bootstrapServers(), events, deserializer).stream()
-                    .map(r -> r.value().getId()).collect(Collectors.toSet());
+                    .map(r -> r.value().getId())
+                    .collect(Collectors.toSet());
 
-            System.out.printf("crash test: %d acknowledged before SIGKILL, %d in Kafka%n", ackedAtKill.size(), stored.size());
+            System.out.printf(
+                    "crash test: %d acknowledged before SIGKILL, %d in Kafka%n", ackedAtKill.size(), stored.size());
             assertThat(ackedAtKill).hasSizeGreaterThanOrEqualTo(3_000);
-            assertThat(ackedAtKill.stream().filter(id -> id.startsWith("mqtt-"))).isNotEmpty();
-            assertThat(ackedAtKill.stream().filter(id -> id.startsWith("http-"))).isNotEmpty();
+            assertThat(ackedAtKill.stream().filter(id -> id.startsWith("mqtt-")))
+                    .isNotEmpty();
+            assertThat(ackedAtKill.stream().filter(id -> id.startsWith("http-")))
+                    .isNotEmpty();
             assertThat(stored).containsAll(ackedAtKill);
         }
     }
@@ -99,19 +108,37 @@ class GatewayCrashIT {
     static Process startGateway(String registryUrl, String events, String dlq, Path tokens, int httpPort, int mqttPort)
             throws Exception {
         Path module = Path.of("").toAbsolutePath();
-        String classpath = module.resolve("target/classes") + File.pathSeparator
-                + Files.readString(module.resolve("target/runtime-classpath.txt")).trim();
+        String classpath = module.resolve("target/classes")
+                + File.pathSeparator
+                + Files.readString(module.resolve("target/runtime-classpath.txt"))
+                        .trim();
         Process process = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp", classpath,
-                GatewayMain.class.getName(),
-                "--bootstrap-servers", KAFKA.bootstrapServers(), "--registry-url", registryUrl,
-                "--http-port", Integer.toString(httpPort), "--mqtt-port", Integer.toString(mqttPort),
-                "--tokens", tokens.toString(), "--events-topic", events, "--dlq-topic", dlq)
-                .redirectErrorStream(true).start();
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx256m",
+                        "-cp",
+                        classpath,
+                        GatewayMain.class.getName(),
+                        "--bootstrap-servers",
+                        KAFKA.bootstrapServers(),
+                        "--registry-url",
+                        registryUrl,
+                        "--http-port",
+                        Integer.toString(httpPort),
+                        "--mqtt-port",
+                        Integer.toString(mqttPort),
+                        "--tokens",
+                        tokens.toString(),
+                        "--events-topic",
+                        events,
+                        "--dlq-topic",
+                        dlq)
+                .redirectErrorStream(true)
+                .start();
         CountDownLatch ready = new CountDownLatch(1);
         StringBuilder output = new StringBuilder();
         start(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     output.append(line).append('\n');
@@ -131,22 +158,31 @@ class GatewayCrashIT {
     }
 
     static void httpLoad(int client, int port, AtomicBoolean running, Set<String> acknowledged) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         for (int batch = 0; running.get(); batch++) {
             List<String> ids = new ArrayList<>();
             StringBuilder body = new StringBuilder();
             for (int i = 0; i < BATCH; i++) {
                 String id = "http-" + client + "-" + batch + "-" + i;
                 ids.add(id);
-                body.append("{\"id\":\"").append(id).append("\",\"source\":\"crash-").append(client)
-                        .append("\",\"type\":\"load\",\"value\":").append(i).append("}\n");
+                body.append("{\"id\":\"")
+                        .append(id)
+                        .append("\",\"source\":\"crash-")
+                        .append(client)
+                        .append("\",\"type\":\"load\",\"value\":")
+                        .append(i)
+                        .append("}\n");
             }
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
-                        .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
-                        .header("Content-Type", "application/x-ndjson")
-                        .timeout(Duration.ofSeconds(10))
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
+                                .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                                .header("Content-Type", "application/x-ndjson")
+                                .timeout(Duration.ofSeconds(10))
+                                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     JsonNode results = JSON.readTree(response.body()).get("results");
                     results.forEach(r -> acknowledged.add(r.get("id").asText()));
@@ -171,8 +207,11 @@ class GatewayCrashIT {
                 return;
             }
             String id = "mqtt-" + sequence.incrementAndGet();
-            mqtt.publishWith().topic("strata/events/crash-mqtt").qos(MqttQos.AT_LEAST_ONCE)
-                    .payload(("{\"id\":\"" + id + "\",\"type\":\"load\"}").getBytes(StandardCharsets.UTF_8)).send()
+            mqtt.publishWith()
+                    .topic("strata/events/crash-mqtt")
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .payload(("{\"id\":\"" + id + "\",\"type\":\"load\"}").getBytes(StandardCharsets.UTF_8))
+                    .send()
                     .whenComplete((result, error) -> {
                         window.release();
                         if (error == null && result.getError().isEmpty()) {

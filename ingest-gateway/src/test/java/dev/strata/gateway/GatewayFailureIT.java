@@ -26,25 +26,35 @@ import org.junit.jupiter.api.io.TempDir;
 /** What clients are told when Kafka fails after validation, and when they exceed their rate. */
 class GatewayFailureIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void whenKafkaIsDownClientsGet503WithAStatusPerRecordAndMqtt5Gets0x80() throws Exception {
         // A broker of this test's own, to stop.
-        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Config.ephemeral(dir.resolve("kafka")));
+        EmbeddedKafkaBroker broker =
+                EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Config.ephemeral(dir.resolve("kafka")));
         try (Admin admin = Admin.create(adminProps(broker))) {
-            StrataTopics.createMissing(admin, StrataTopics.all(1, Duration.ofDays(1)), (short) 1, Duration.ofSeconds(30));
+            StrataTopics.createMissing(
+                    admin, StrataTopics.all(1, Duration.ofDays(1)), (short) 1, Duration.ofSeconds(30));
         }
-        RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(broker.bootstrapServers()).withPort(0));
-        GatewayConfig config = GatewayConfig.forTest(broker.bootstrapServers(), registry.url(), GatewayFixture.writeTokens(dir))
+        RegistryServer registry = RegistryServer.start(
+                RegistryServer.Config.of(broker.bootstrapServers()).withPort(0));
+        GatewayConfig config = GatewayConfig.forTest(
+                        broker.bootstrapServers(), registry.url(), GatewayFixture.writeTokens(dir))
                 .withKafkaDeliveryTimeout(Duration.ofSeconds(3));
         try (Gateway gateway = Gateway.start(config)) {
             GatewayFixture client = GatewayFixture.wrap(gateway);
-            assertThat(client.post("{\"id\":\"before\",\"source\":\"s\",\"type\":\"t\"}").statusCode()).isEqualTo(200);
-            Mqtt5BlockingClient mqtt = MqttClients.connectedV5(gateway.mqttPort(), "outage-client", GatewayFixture.ALL_TOKEN);
+            assertThat(client.post("{\"id\":\"before\",\"source\":\"s\",\"type\":\"t\"}")
+                            .statusCode())
+                    .isEqualTo(200);
+            Mqtt5BlockingClient mqtt =
+                    MqttClients.connectedV5(gateway.mqttPort(), "outage-client", GatewayFixture.ALL_TOKEN);
 
             registry.close();
             broker.close();
@@ -63,10 +73,15 @@ class GatewayFailureIT {
             assertThat(body.get("results").get(1).get("id").asText()).isEqualTo("during-2");
 
             Throwable mqttRefused = org.assertj.core.api.Assertions.catchThrowable(() -> mqtt.publishWith()
-                    .topic("strata/events/s").qos(MqttQos.AT_LEAST_ONCE)
-                    .payload("{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8)).send());
-            assertThat(mqttRefused).isInstanceOfSatisfying(Mqtt5PubAckException.class,
-                    e -> assertThat(e.getMqttMessage().getReasonCode().getCode()).isEqualTo(0x80));
+                    .topic("strata/events/s")
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .payload("{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8))
+                    .send());
+            assertThat(mqttRefused)
+                    .isInstanceOfSatisfying(
+                            Mqtt5PubAckException.class,
+                            e -> assertThat(e.getMqttMessage().getReasonCode().getCode())
+                                    .isEqualTo(0x80));
 
             HttpResponse<String> ready = client.get("/ready");
             assertThat(ready.statusCode()).isEqualTo(503);
@@ -76,7 +91,10 @@ class GatewayFailureIT {
 
     @Test
     void aTokenOverItsRateGets429WithRetryAfter() throws Exception {
-        try (GatewayFixture fixture = GatewayFixture.start(KAFKA, dir, "rate",
+        try (GatewayFixture fixture = GatewayFixture.start(
+                KAFKA,
+                dir,
+                "rate",
                 c -> c.withLimits(c.maxRecordsPerRequest(), c.maxRequestBytes(), c.maxMqttMessageBytes(), 5))) {
             String five = "[" + "{\"source\":\"s\",\"type\":\"t\"},".repeat(4) + "{\"source\":\"s\",\"type\":\"t\"}]";
             assertThat(fixture.post(five).statusCode()).isEqualTo(200);
@@ -85,7 +103,8 @@ class GatewayFailureIT {
 
             assertThat(limited.statusCode()).isEqualTo(429);
             assertThat(limited.headers().firstValue("Retry-After")).hasValue("1");
-            assertThat(JSON.readTree(limited.body()).get("message").asText()).isEqualTo("Rate limit of token 'all' exceeded; retry after 1 s");
+            assertThat(JSON.readTree(limited.body()).get("message").asText())
+                    .isEqualTo("Rate limit of token 'all' exceeded; retry after 1 s");
         }
     }
 

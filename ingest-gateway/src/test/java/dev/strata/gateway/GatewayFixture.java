@@ -41,9 +41,15 @@ final class GatewayFixture implements AutoCloseable {
     final String dlq;
     final Path tokensFile;
     final Gateway gateway;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private GatewayFixture(String bootstrapServers, RegistryServer registry, String events, String dlq, Path tokensFile,
+    private GatewayFixture(
+            String bootstrapServers,
+            RegistryServer registry,
+            String events,
+            String dlq,
+            Path tokensFile,
             Gateway gateway) {
         this.bootstrapServers = bootstrapServers;
         this.registry = registry;
@@ -53,15 +59,17 @@ final class GatewayFixture implements AutoCloseable {
         this.gateway = gateway;
     }
 
-    static GatewayFixture start(dev.strata.kafka.KafkaBrokerExtension kafka, Path dir, String name,
-            UnaryOperator<GatewayConfig> customize) throws Exception {
+    static GatewayFixture start(
+            dev.strata.kafka.KafkaBrokerExtension kafka, Path dir, String name, UnaryOperator<GatewayConfig> customize)
+            throws Exception {
         String events = kafka.createTopic(name + "-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String dlq = kafka.createTopic(name + "-dlq", 1, Map.of());
-        RegistryServer registry = RegistryServer.start(
-                RegistryServer.Config.of(kafka.bootstrapServers()).withPort(0).withTopic(name + "-schemas-" + ProcessHandle.current().pid()));
+        RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(kafka.bootstrapServers())
+                .withPort(0)
+                .withTopic(name + "-schemas-" + ProcessHandle.current().pid()));
         Path tokens = writeTokens(dir);
-        GatewayConfig config = customize.apply(
-                GatewayConfig.forTest(kafka.bootstrapServers(), registry.url(), tokens).withTopics(events, dlq));
+        GatewayConfig config = customize.apply(GatewayConfig.forTest(kafka.bootstrapServers(), registry.url(), tokens)
+                .withTopics(events, dlq));
         try {
             return new GatewayFixture(kafka.bootstrapServers(), registry, events, dlq, tokens, Gateway.start(config));
         } catch (Exception e) {
@@ -102,7 +110,9 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(gateway.httpUrl() + path)).timeout(Duration.ofSeconds(30)).build());
+        return send(HttpRequest.newBuilder(URI.create(gateway.httpUrl() + path))
+                .timeout(Duration.ofSeconds(30))
+                .build());
     }
 
     HttpResponse<String> send(HttpRequest request) {
@@ -133,8 +143,11 @@ final class GatewayFixture implements AutoCloseable {
             offsets = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
         List<TopicPartition> partitions = offsets.partitionsFor(events).stream()
-                .map(p -> new TopicPartition(events, p.partition())).toList();
-        return offsets.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+                .map(p -> new TopicPartition(events, p.partition()))
+                .toList();
+        return offsets.endOffsets(partitions).values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
     }
 
     /** Every record of the dead-letter topic now. */
@@ -150,7 +163,8 @@ final class GatewayFixture implements AutoCloseable {
         List<ConsumerRecord<String, V>> records = new ArrayList<>();
         try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, new StringDeserializer(), values)) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);

@@ -24,11 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
 /** HTTP ingest against a real broker and registry, with a real HTTP client. */
 class GatewayHttpIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     static final ObjectMapper JSON = new ObjectMapper();
     static final Instant LATE = Instant.parse("2026-01-01T00:00:00Z");
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static GatewayFixture fixture;
 
     @BeforeAll
@@ -54,7 +58,9 @@ class GatewayHttpIT {
         long offset = result.get("offset").asLong();
 
         ConsumerRecord<String, Event> stored = fixture.events().stream()
-                .filter(r -> r.partition() == partition && r.offset() == offset).findFirst().orElseThrow();
+                .filter(r -> r.partition() == partition && r.offset() == offset)
+                .findFirst()
+                .orElseThrow();
         assertThat(stored.key()).isEqualTo("boiler-1");
         assertThat(stored.timestampType()).isEqualTo(TimestampType.LOG_APPEND_TIME);
         Event event = stored.value();
@@ -69,8 +75,9 @@ class GatewayHttpIT {
     void acceptsArraysAndNdjsonWithOneResultPerRecordAndAssignsMissingIds() throws Exception {
         HttpResponse<String> array = fixture.post("""
                 [{"source":"array-src","type":"t","value":1},{"source":"array-src","type":"t","value":2}]""");
-        byte[] ndjson = "{\"source\":\"nd-src\",\"type\":\"t\",\"id\":\"nd-1\"}\n{\"source\":\"nd-src\",\"type\":\"t\",\"id\":\"nd-2\"}\n"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] ndjson =
+                "{\"source\":\"nd-src\",\"type\":\"t\",\"id\":\"nd-1\"}\n{\"source\":\"nd-src\",\"type\":\"t\",\"id\":\"nd-2\"}\n"
+                        .getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> nd = fixture.post(GatewayFixture.ALL_TOKEN, "application/x-ndjson", ndjson);
 
         assertThat(array.statusCode()).as(array.body()).isEqualTo(200);
@@ -78,7 +85,8 @@ class GatewayHttpIT {
         List<String> assigned = ids(array);
         assertThat(assigned).hasSize(2).allSatisfy(id -> assertThat(id).hasSize(36));
         assertThat(ids(nd)).containsExactly("nd-1", "nd-2");
-        List<String> stored = fixture.events().stream().map(r -> r.value().getId()).collect(Collectors.toList());
+        List<String> stored =
+                fixture.events().stream().map(r -> r.value().getId()).collect(Collectors.toList());
         assertThat(stored).containsAll(assigned).contains("nd-1", "nd-2");
     }
 
@@ -91,13 +99,16 @@ class GatewayHttpIT {
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(ready.body()).get("kafka").asText()).isEqualTo("reachable");
         String metrics = fixture.get("/metrics").body();
-        assertThat(metrics).contains("strata_gateway_records_total{outcome=\"accepted\",protocol=\"http\",reason=\"ok\"}");
+        assertThat(metrics)
+                .contains("strata_gateway_records_total{outcome=\"accepted\",protocol=\"http\",reason=\"ok\"}");
         assertThat(metrics).contains("strata_gateway_produce_latency_seconds_bucket");
         assertThat(metrics).contains("strata_gateway_in_flight_bytes");
     }
 
     static List<String> ids(HttpResponse<String> response) throws Exception {
         JsonNode results = JSON.readTree(response.body()).get("results");
-        return java.util.stream.StreamSupport.stream(results.spliterator(), false).map(r -> r.get("id").asText()).toList();
+        return java.util.stream.StreamSupport.stream(results.spliterator(), false)
+                .map(r -> r.get("id").asText())
+                .toList();
     }
 }

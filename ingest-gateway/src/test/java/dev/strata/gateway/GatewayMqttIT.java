@@ -31,9 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** MQTT 3.1.1 and 5 ingest against a real broker, with a real MQTT client library. */
 class GatewayMqttIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static GatewayFixture fixture;
     static int port;
 
@@ -59,65 +62,105 @@ class GatewayMqttIT {
         List<CompletableFuture<Mqtt5PublishResult>> results = new ArrayList<>();
         for (int i = 0; i < 2_000; i++) {
             // A field gateway publishing for many devices over one connection.
-            results.add(client.publishWith().topic("strata/events/field-dev-" + (i % 50)).qos(MqttQos.AT_LEAST_ONCE)
-                    .payload(payload("mqtt-many-" + i)).send());
+            results.add(client.publishWith()
+                    .topic("strata/events/field-dev-" + (i % 50))
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .payload(payload("mqtt-many-" + i))
+                    .send());
         }
         CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         blocking.disconnect();
 
         assertThat(results).allSatisfy(r -> assertThat(r.join().getError()).isEmpty());
-        List<Event> stored = fixture.events().stream().map(r -> r.value())
-                .filter(e -> e.getId().startsWith("mqtt-many-")).toList();
+        List<Event> stored = fixture.events().stream()
+                .map(r -> r.value())
+                .filter(e -> e.getId().startsWith("mqtt-many-"))
+                .toList();
         assertThat(stored).hasSize(2_000);
-        assertThat(stored).filteredOn(e -> e.getId().equals("mqtt-many-7")).singleElement()
+        assertThat(stored)
+                .filteredOn(e -> e.getId().equals("mqtt-many-7"))
+                .singleElement()
                 .satisfies(e -> assertThat(e.getSource()).isEqualTo("field-dev-7"));
     }
 
     @Test
     void mqtt311ClientsPublishQos1AndQos0() {
         Mqtt3BlockingClient client = MqttClients.connectedV3(port, "legacy-1", GatewayFixture.ALL_TOKEN);
-        client.publishWith().topic("strata/events/legacy-1").qos(MqttQos.AT_LEAST_ONCE).payload(payload("mqtt3-qos1")).send();
-        client.publishWith().topic("strata/events/legacy-1").qos(MqttQos.AT_MOST_ONCE).payload(payload("mqtt3-qos0")).send();
+        client.publishWith()
+                .topic("strata/events/legacy-1")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload(payload("mqtt3-qos1"))
+                .send();
+        client.publishWith()
+                .topic("strata/events/legacy-1")
+                .qos(MqttQos.AT_MOST_ONCE)
+                .payload(payload("mqtt3-qos0"))
+                .send();
         // A QoS 1 publish after the QoS 0 one: once it is acknowledged, both are in Kafka.
-        client.publishWith().topic("strata/events/legacy-1").qos(MqttQos.AT_LEAST_ONCE).payload(payload("mqtt3-last")).send();
+        client.publishWith()
+                .topic("strata/events/legacy-1")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload(payload("mqtt3-last"))
+                .send();
         client.disconnect();
 
-        assertThat(fixture.events()).extracting(r -> r.value().getId()).contains("mqtt3-qos1", "mqtt3-qos0", "mqtt3-last");
+        assertThat(fixture.events())
+                .extracting(r -> r.value().getId())
+                .contains("mqtt3-qos1", "mqtt3-qos0", "mqtt3-last");
     }
 
     @Test
     void qos2IsAppendedExactlyOnce() {
         Mqtt5BlockingClient client = MqttClients.connectedV5(port, "exactly-once-1", GatewayFixture.ALL_TOKEN);
-        Mqtt5PublishResult result = client.publishWith().topic("strata/events/eo-1").qos(MqttQos.EXACTLY_ONCE)
-                .payload(payload("mqtt-qos2")).send();
+        Mqtt5PublishResult result = client.publishWith()
+                .topic("strata/events/eo-1")
+                .qos(MqttQos.EXACTLY_ONCE)
+                .payload(payload("mqtt-qos2"))
+                .send();
         client.disconnect();
 
         assertThat(result.getError()).isEmpty();
-        assertThat(fixture.events()).filteredOn(r -> r.value().getId().equals("mqtt-qos2")).hasSize(1);
+        assertThat(fixture.events())
+                .filteredOn(r -> r.value().getId().equals("mqtt-qos2"))
+                .hasSize(1);
     }
 
     @Test
     void badCredentialsAreRefusedWithEachVersionsReturnCode() {
         assertThatThrownBy(() -> MqttClients.connectedV5(port, "intruder-5", "wrong-token"))
-                .isInstanceOfSatisfying(Mqtt5ConnAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
-                        .isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD));
+                .isInstanceOfSatisfying(
+                        Mqtt5ConnAckException.class,
+                        e -> assertThat(e.getMqttMessage().getReasonCode())
+                                .isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD));
         assertThatThrownBy(() -> MqttClients.v5(port, "anonymous-5").connect())
-                .isInstanceOfSatisfying(Mqtt5ConnAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode().getCode())
-                        .isEqualTo(0x86));
+                .isInstanceOfSatisfying(
+                        Mqtt5ConnAckException.class,
+                        e -> assertThat(e.getMqttMessage().getReasonCode().getCode())
+                                .isEqualTo(0x86));
         assertThatThrownBy(() -> MqttClients.connectedV3(port, "intruder-3", "wrong-token"))
-                .isInstanceOfSatisfying(Mqtt3ConnAckException.class, e -> assertThat(e.getMqttMessage().getReturnCode())
-                        .isEqualTo(Mqtt3ConnAckReturnCode.BAD_USER_NAME_OR_PASSWORD));
+                .isInstanceOfSatisfying(
+                        Mqtt3ConnAckException.class,
+                        e -> assertThat(e.getMqttMessage().getReturnCode())
+                                .isEqualTo(Mqtt3ConnAckReturnCode.BAD_USER_NAME_OR_PASSWORD));
     }
 
     @Test
     void subscriptionsAreRefused() {
         Mqtt5BlockingClient client = MqttClients.connectedV5(port, "subscriber-1", GatewayFixture.ALL_TOKEN);
-        assertThatThrownBy(() -> client.subscribeWith().topicFilter("strata/events/#").send())
-                .isInstanceOfSatisfying(Mqtt5SubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCodes())
-                        .containsExactly(Mqtt5SubAckReasonCode.NOT_AUTHORIZED));
+        assertThatThrownBy(() ->
+                        client.subscribeWith().topicFilter("strata/events/#").send())
+                .isInstanceOfSatisfying(
+                        Mqtt5SubAckException.class,
+                        e -> assertThat(e.getMqttMessage().getReasonCodes())
+                                .containsExactly(Mqtt5SubAckReasonCode.NOT_AUTHORIZED));
         // The connection stays usable.
-        assertThat(client.publishWith().topic("strata/events/subscriber-1").qos(MqttQos.AT_LEAST_ONCE)
-                .payload(payload("after-subscribe")).send().getError()).isEmpty();
+        assertThat(client.publishWith()
+                        .topic("strata/events/subscriber-1")
+                        .qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(payload("after-subscribe"))
+                        .send()
+                        .getError())
+                .isEmpty();
         client.disconnect();
     }
 }

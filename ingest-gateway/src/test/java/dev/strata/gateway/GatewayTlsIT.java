@@ -28,9 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** HTTPS and MQTT over TLS from a PEM certificate and key, as an operator would configure them. */
 class GatewayTlsIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void httpsAndMqttsAcceptEventsWithAPemCertificate() throws Exception {
@@ -38,35 +40,73 @@ class GatewayTlsIT {
         Path key = dir.resolve("gateway.key");
         Process openssl;
         try {
-            openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                    "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
+            openssl = new ProcessBuilder(
+                            "openssl",
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "rsa:2048",
+                            "-nodes",
+                            "-days",
+                            "1",
+                            "-subj",
+                            "/CN=localhost",
+                            "-addext",
+                            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                            "-keyout",
+                            key.toString(),
+                            "-out",
+                            cert.toString())
+                    .redirectErrorStream(true)
+                    .start();
         } catch (java.io.IOException e) {
             assumeTrue(false, "openssl is not installed: " + e.getMessage());
             return;
         }
         assertThat(openssl.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(openssl.exitValue()).as(new String(openssl.getInputStream().readAllBytes())).isZero();
+        assertThat(openssl.exitValue())
+                .as(new String(openssl.getInputStream().readAllBytes()))
+                .isZero();
 
         TrustManagerFactory trust = trustOnly(cert);
         try (GatewayFixture fixture = GatewayFixture.start(KAFKA, dir, "tls", c -> c.withTls(cert, key))) {
             assertThat(fixture.gateway.httpUrl()).startsWith("https://");
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, trust.getTrustManagers(), null);
-            HttpClient https = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
-            HttpResponse<String> response = https.send(HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/events"))
-                    .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"over-https\",\"source\":\"s\",\"type\":\"t\"}")).build(),
+            HttpClient https = HttpClient.newBuilder()
+                    .sslContext(ssl)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            HttpResponse<String> response = https.send(
+                    HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/events"))
+                            .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"id\":\"over-https\",\"source\":\"s\",\"type\":\"t\"}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
 
-            Mqtt5BlockingClient mqtt = MqttClient.builder().useMqttVersion5().identifier("tls-device")
-                    .serverHost("127.0.0.1").serverPort(fixture.gateway.mqttPort())
-                    .sslConfig().trustManagerFactory(trust).applySslConfig().buildBlocking();
-            mqtt.connectWith().simpleAuth().username("tls-device")
-                    .password(GatewayFixture.ALL_TOKEN.getBytes(StandardCharsets.UTF_8)).applySimpleAuth().send();
-            mqtt.publishWith().topic("strata/events/tls-device").qos(MqttQos.AT_LEAST_ONCE)
-                    .payload("{\"id\":\"over-mqtts\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8)).send();
+            Mqtt5BlockingClient mqtt = MqttClient.builder()
+                    .useMqttVersion5()
+                    .identifier("tls-device")
+                    .serverHost("127.0.0.1")
+                    .serverPort(fixture.gateway.mqttPort())
+                    .sslConfig()
+                    .trustManagerFactory(trust)
+                    .applySslConfig()
+                    .buildBlocking();
+            mqtt.connectWith()
+                    .simpleAuth()
+                    .username("tls-device")
+                    .password(GatewayFixture.ALL_TOKEN.getBytes(StandardCharsets.UTF_8))
+                    .applySimpleAuth()
+                    .send();
+            mqtt.publishWith()
+                    .topic("strata/events/tls-device")
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .payload("{\"id\":\"over-mqtts\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8))
+                    .send();
             mqtt.disconnect();
 
             assertThat(fixture.events()).extracting(r -> r.value().getId()).contains("over-https", "over-mqtts");
@@ -77,7 +117,8 @@ class GatewayTlsIT {
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         try (InputStream in = Files.newInputStream(cert)) {
-            store.setCertificateEntry("gateway", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            store.setCertificateEntry(
+                    "gateway", CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(store);

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code GET /v1/catalog[/{dataset}]} and {@code POST /v1/sql} of a running serving process, over a real lake. */
 class LakeApiIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     static final ObjectMapper JSON = new ObjectMapper();
     final HttpClient http = HttpClient.newHttpClient();
@@ -31,8 +32,19 @@ class LakeApiIT {
         Path lake = TestLake.write(dir);
         String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
         String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
-        try (Serving serving = Serving.start(new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0,
-                ViewConfig.defaults(), Optional.empty(), 10_000, "it", speedTopic, commitsTopic, false,
+        try (Serving serving = Serving.start(new Serving.Config(
+                KAFKA.bootstrapServers(),
+                lake,
+                dir.resolve("serving"),
+                "127.0.0.1",
+                0,
+                ViewConfig.defaults(),
+                Optional.empty(),
+                10_000,
+                "it",
+                speedTopic,
+                commitsTopic,
+                false,
                 new Serving.Sql(100, java.time.Duration.ofSeconds(5), "256MB", 2)))) {
             String url = serving.url();
 
@@ -43,38 +55,53 @@ class LakeApiIT {
             assertThat(events.get("kind").asText()).isEqualTo("events");
             assertThat(events.get("rows").asLong()).isEqualTo(150);
             assertThat(events.get("files").asInt()).isEqualTo(2);
-            assertThat(events.get("cut").asText()).isEqualTo(java.time.Instant.ofEpochMilli(1795464600000L).toString());
-            assertThat(events.get("schema").get("columns").toString()).contains("\"event_id\"").contains("\"value\"").contains("\"hour\"");
+            assertThat(events.get("cut").asText())
+                    .isEqualTo(java.time.Instant.ofEpochMilli(1795464600000L).toString());
+            assertThat(events.get("schema").get("columns").toString())
+                    .contains("\"event_id\"")
+                    .contains("\"value\"")
+                    .contains("\"hour\"");
             JsonNode sensors = find(datasets, "sensors");
             assertThat(sensors.get("kind").asText()).isEqualTo("dataset");
-            assertThat(sensors.get("schema").get("columns").get(1).get("type").asText()).isEqualTo("boolean");
-            assertThat(find(datasets, "events_per_source_1m").get("kind").asText()).isEqualTo("view");
+            assertThat(sensors.get("schema").get("columns").get(1).get("type").asText())
+                    .isEqualTo("boolean");
+            assertThat(find(datasets, "events_per_source_1m").get("kind").asText())
+                    .isEqualTo("view");
 
             JsonNode one = JSON.readTree(get(url + "/v1/catalog/events").body());
             assertThat(one.get("partitions").get(0).asText()).isEqualTo("date=2026-11-23/hour=10");
             assertThat(get(url + "/v1/catalog/nothing").statusCode()).isEqualTo(404);
 
-            HttpResponse<String> answer = post(url + "/v1/sql", "application/json",
+            HttpResponse<String> answer = post(
+                    url + "/v1/sql",
+                    "application/json",
                     "{\"sql\": \"SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source\"}");
             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
             JsonNode body = JSON.readTree(answer.body());
             assertThat(body.get("columns").get(1).get("name").asText()).isEqualTo("n");
-            assertThat(body.get("rows").toString()).isEqualTo("[[\"dev-0\",34],[\"dev-1\",33],[\"dev-2\",33],[\"dev-9\",50]]");
+            assertThat(body.get("rows").toString())
+                    .isEqualTo("[[\"dev-0\",34],[\"dev-1\",33],[\"dev-2\",33],[\"dev-9\",50]]");
             assertThat(body.get("truncated").asBoolean()).isFalse();
 
             HttpResponse<String> plain = post(url + "/v1/sql", "text/plain", "SELECT * FROM events");
             assertThat(JSON.readTree(plain.body()).get("rowCount").asInt()).isEqualTo(100);
             assertThat(JSON.readTree(plain.body()).get("truncated").asBoolean()).isTrue();
 
-            HttpResponse<String> write = post(url + "/v1/sql", "text/plain", "COPY events TO '" + lake.resolve("x.csv") + "'");
+            HttpResponse<String> write =
+                    post(url + "/v1/sql", "text/plain", "COPY events TO '" + lake.resolve("x.csv") + "'");
             assertThat(write.statusCode()).isEqualTo(403);
-            assertThat(JSON.readTree(write.body()).get("message").asText()).startsWith("only read-only queries run here");
+            assertThat(JSON.readTree(write.body()).get("message").asText())
+                    .startsWith("only read-only queries run here");
             HttpResponse<String> escape = post(url + "/v1/sql", "text/plain", "SELECT * FROM read_text('/etc/passwd')");
             assertThat(escape.statusCode()).isEqualTo(403);
             assertThat(escape.body()).doesNotContain("root:");
-            assertThat(post(url + "/v1/sql", "text/plain", "SELEKT 1").statusCode()).isEqualTo(400);
-            assertThat(post(url + "/v1/sql", "application/json", "{\"query\": 1}").statusCode()).isEqualTo(400);
-            assertThat(get(url + "/metrics").body()).contains("strata_serving_sql_queries_total{outcome=\"refused\"} 2.0");
+            assertThat(post(url + "/v1/sql", "text/plain", "SELEKT 1").statusCode())
+                    .isEqualTo(400);
+            assertThat(post(url + "/v1/sql", "application/json", "{\"query\": 1}")
+                            .statusCode())
+                    .isEqualTo(400);
+            assertThat(get(url + "/metrics").body())
+                    .contains("strata_serving_sql_queries_total{outcome=\"refused\"} 2.0");
         }
     }
 
@@ -92,7 +119,11 @@ class LakeApiIT {
     }
 
     HttpResponse<String> post(String url, String type, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", type)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .header("Content-Type", type)
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

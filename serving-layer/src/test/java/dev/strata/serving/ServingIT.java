@@ -33,7 +33,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -43,11 +48,6 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The serving process against a real broker, real RocksDB and a real HTTP client: speed cells on
@@ -57,7 +57,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ServingIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
@@ -84,18 +85,39 @@ class ServingIT {
         for (int i = 0; i < 600; i++) {
             long bucket = T0 + (i / 20) * BUCKET;
             long time = i % 37 == 0 ? bucket - Duration.ofHours(3).toMillis() : T0 + random.nextInt(20 * 60) * 1000L;
-            events.add(new Appended(new Event("e" + i, "dev-" + (i % 7), i % 3 == 0 ? "humidity" : "temperature",
-                    Instant.ofEpochMilli(time), Math.round(random.nextGaussian() * 1000) / 100.0, Map.of(), Instant.ofEpochMilli(bucket)),
+            events.add(new Appended(
+                    new Event(
+                            "e" + i,
+                            "dev-" + (i % 7),
+                            i % 3 == 0 ? "humidity" : "temperature",
+                            Instant.ofEpochMilli(time),
+                            Math.round(random.nextGaussian() * 1000) / 100.0,
+                            Map.of(),
+                            Instant.ofEpochMilli(bucket)),
                     bucket));
         }
         long cut1 = T0 + 10 * BUCKET;
         long cut2 = T0 + 22 * BUCKET;
         produceSpeed(speedTopic, events);
-        produceRaw(speedTopic, ViewKey.prefix(PER_SOURCE.name(), Optional.of(List.of("dev-3"))), "not an aggregate".getBytes());
+        produceRaw(
+                speedTopic,
+                ViewKey.prefix(PER_SOURCE.name(), Optional.of(List.of("dev-3"))),
+                "not an aggregate".getBytes());
         announce(lake, commitsTopic, 1, cut1, events);
 
-        Serving.Config config = new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0, VIEWS,
-                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "it", speedTopic, commitsTopic, false);
+        Serving.Config config = new Serving.Config(
+                KAFKA.bootstrapServers(),
+                lake,
+                dir.resolve("serving"),
+                "127.0.0.1",
+                0,
+                VIEWS,
+                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))),
+                2_000,
+                "it",
+                speedTopic,
+                commitsTopic,
+                false);
         String from = Instant.ofEpochMilli(T0 - Duration.ofHours(4).toMillis()).toString();
         String to = Instant.ofEpochMilli(T0 + Duration.ofHours(1).toMillis()).toString();
         String series = "/v1/views/events_per_source_1m?from=" + from + "&to=" + to;
@@ -103,51 +125,78 @@ class ServingIT {
         try (Serving serving = Serving.start(config)) {
             String base = serving.url();
             await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready");
-            await(() -> counts(get(base, series, TOKEN)).equals(expectedCounts(events, PER_SOURCE)), "merged == every event once");
+            await(
+                    () -> counts(get(base, series, TOKEN)).equals(expectedCounts(events, PER_SOURCE)),
+                    "merged == every event once");
             HttpResponse<String> first = get(base, series, TOKEN);
-            assertThat(first.headers().firstValue("Strata-Cut")).contains(Instant.ofEpochMilli(cut1).toString());
+            assertThat(first.headers().firstValue("Strata-Cut"))
+                    .contains(Instant.ofEpochMilli(cut1).toString());
             assertThat(first.headers().firstValue("Strata-Batch-Run")).contains("1");
             assertThat(first.headers().firstValue("Strata-Speed-Age-Ms")).isPresent();
             assertThat(sums(first)).isEqualTo(expectedSums(events, PER_SOURCE));
 
             // Polling: the same answer is a 304 without a body.
             String etag = first.headers().firstValue("ETag").orElseThrow();
-            HttpResponse<String> again = http.send(request(base, series, TOKEN).header("If-None-Match", etag).build(),
+            HttpResponse<String> again = http.send(
+                    request(base, series, TOKEN).header("If-None-Match", etag).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(again.statusCode()).isEqualTo(304);
             assertThat(again.body()).isEmpty();
 
             // Rolled up by hour: states combined, the same events.
-            JsonNode hourly = JSON.readTree(get(base, series + "&step=PT1H&group=dev-3", TOKEN).body());
+            JsonNode hourly = JSON.readTree(
+                    get(base, series + "&step=PT1H&group=dev-3", TOKEN).body());
             long hourlyCount = 0;
             for (JsonNode p : hourly.get("points")) {
                 assertThat(p.get("startMillis").asLong() % 3_600_000).isZero();
                 hourlyCount += p.get("measures").get("count").asLong();
             }
-            assertThat(hourlyCount).isEqualTo(events.stream().filter(a -> a.event().getSource().equals("dev-3")).count());
+            assertThat(hourlyCount)
+                    .isEqualTo(events.stream()
+                            .filter(a -> a.event().getSource().equals("dev-3"))
+                            .count());
 
             // Top groups by count over the whole range.
-            JsonNode top = JSON.readTree(get(base, "/v1/views/events_per_type_1h/top?measure=count&n=1&from=" + from + "&to=" + to,
-                    TOKEN).body());
+            JsonNode top = JSON.readTree(
+                    get(base, "/v1/views/events_per_type_1h/top?measure=count&n=1&from=" + from + "&to=" + to, TOKEN)
+                            .body());
             assertThat(top.get("groups")).hasSize(1);
             assertThat(top.get("groups").get(0).get("group").get(0).asText()).isEqualTo("temperature");
             assertThat(top.get("groups").get(0).get("value").asLong())
-                    .isEqualTo(events.stream().filter(a -> a.event().getType().equals("temperature")).count());
+                    .isEqualTo(events.stream()
+                            .filter(a -> a.event().getType().equals("temperature"))
+                            .count());
 
             // A new speed update changes the answer and its ETag.
             List<Appended> more = new ArrayList<>(events);
-            Appended late = new Appended(new Event("late", "dev-3", "temperature", Instant.ofEpochMilli(T0 + 5_000), 1.5, Map.of(),
-                    Instant.ofEpochMilli(T0 + 40 * BUCKET)), T0 + 40 * BUCKET);
+            Appended late = new Appended(
+                    new Event(
+                            "late",
+                            "dev-3",
+                            "temperature",
+                            Instant.ofEpochMilli(T0 + 5_000),
+                            1.5,
+                            Map.of(),
+                            Instant.ofEpochMilli(T0 + 40 * BUCKET)),
+                    T0 + 40 * BUCKET);
             more.add(late);
             produceSpeed(speedTopic, more);
-            await(() -> counts(get(base, series, TOKEN)).equals(expectedCounts(more, PER_SOURCE)), "the late event counted");
+            await(
+                    () -> counts(get(base, series, TOKEN)).equals(expectedCounts(more, PER_SOURCE)),
+                    "the late event counted");
             assertThat(get(base, series, TOKEN).headers().firstValue("ETag")).isNotEqualTo(Optional.of(etag));
 
             // A new snapshot with a later cut: the events between the cuts move to the batch side, counted once.
             announce(lake, commitsTopic, 2, cut2, more);
-            await(() -> get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run").equals(Optional.of("2")), "run 2 current");
+            await(
+                    () -> get(base, series, TOKEN)
+                            .headers()
+                            .firstValue("Strata-Batch-Run")
+                            .equals(Optional.of("2")),
+                    "run 2 current");
             HttpResponse<String> afterSwap = get(base, series, TOKEN);
-            assertThat(afterSwap.headers().firstValue("Strata-Cut")).contains(Instant.ofEpochMilli(cut2).toString());
+            assertThat(afterSwap.headers().firstValue("Strata-Cut"))
+                    .contains(Instant.ofEpochMilli(cut2).toString());
             assertThat(counts(afterSwap)).isEqualTo(expectedCounts(more, PER_SOURCE));
             assertThat(sums(afterSwap)).isEqualTo(expectedSums(more, PER_SOURCE));
             assertThat(counts(get(base, "/v1/views/events_per_type_1h?from=" + from + "&to=" + to, TOKEN)))
@@ -171,7 +220,8 @@ class ServingIT {
             String base = serving.url();
             await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready after the restart");
             await(() -> counts(get(base, series, TOKEN)).equals(beforeRestart), "the same answers after the restart");
-            assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run")).contains("2");
+            assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run"))
+                    .contains("2");
         }
     }
 
@@ -184,7 +234,8 @@ class ServingIT {
     void theDashboardDrawsTheMergedSeriesWithTheCut(@TempDir Path dir) throws Exception {
         Path chromium = Path.of("/usr/bin/chromium");
         Path chromedriver = Path.of("/usr/bin/chromedriver");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(chromium) && Files.isExecutable(chromedriver),
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isExecutable(chromium) && Files.isExecutable(chromedriver),
                 "Debian's chromium and chromium-driver are not installed (the build installs them when it runs as root)");
         String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
         String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
@@ -197,37 +248,76 @@ class ServingIT {
         List<Appended> events = new ArrayList<>();
         for (int i = 0; i < 1_500; i++) {
             long time = start + random.nextInt((int) (now - start));
-            events.add(new Appended(new Event("d" + i, "dev-" + (i % 4), "temperature", Instant.ofEpochMilli(time), random.nextGaussian(),
-                    Map.of(), Instant.ofEpochMilli(time)), Math.floorDiv(time, BUCKET) * BUCKET));
+            events.add(new Appended(
+                    new Event(
+                            "d" + i,
+                            "dev-" + (i % 4),
+                            "temperature",
+                            Instant.ofEpochMilli(time),
+                            random.nextGaussian(),
+                            Map.of(),
+                            Instant.ofEpochMilli(time)),
+                    Math.floorDiv(time, BUCKET) * BUCKET));
         }
         long cut = Math.floorDiv(now - Duration.ofMinutes(20).toMillis(), BUCKET) * BUCKET;
         produceSpeed(speedTopic, events);
         announce(lake, commitsTopic, 1, cut, events);
-        Serving.Config config = new Serving.Config(KAFKA.bootstrapServers(), lake, dir.resolve("serving"), "127.0.0.1", 0, VIEWS,
-                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))), 2_000, "dashboard", speedTopic, commitsTopic, false);
+        Serving.Config config = new Serving.Config(
+                KAFKA.bootstrapServers(),
+                lake,
+                dir.resolve("serving"),
+                "127.0.0.1",
+                0,
+                VIEWS,
+                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))),
+                2_000,
+                "dashboard",
+                speedTopic,
+                commitsTopic,
+                false);
         try (Serving serving = Serving.start(config)) {
             await(() -> get(serving.url(), "/ready", null).statusCode() == 200, "ready");
             ChromeOptions options = new ChromeOptions();
             options.setBinary(chromium.toFile());
-            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                    "--user-data-dir=" + dir.resolve("chromium"), "--window-size=1280,1200");
-            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver.toFile())
-                    .usingAnyFreePort().build();
+            options.addArguments(
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--user-data-dir=" + dir.resolve("chromium"),
+                    "--window-size=1280,1200");
+            ChromeDriverService service = new ChromeDriverService.Builder()
+                    .usingDriverExecutable(chromedriver.toFile())
+                    .usingAnyFreePort()
+                    .build();
             WebDriver browser = new ChromeDriver(service, options);
             try {
-                // The token in the fragment: the page keeps it and sends it as a bearer token; it never reaches the server's logs.
+                // The token in the fragment: the page keeps it and sends it as a bearer token; it never reaches the
+                // server's logs.
                 browser.get(serving.url() + "/#token=" + TOKEN);
                 JavascriptExecutor js = (JavascriptExecutor) browser;
-                await(() -> "ok".equals(js.executeScript("return document.body.dataset.state"))
-                        && ((Number) js.executeScript("const v = window.strataDashboard.views['events_per_source_1m'];"
-                                + " return v ? v.points : 0;")).intValue() > 0, "the dashboard drew the merged series");
+                await(
+                        () -> "ok".equals(js.executeScript("return document.body.dataset.state"))
+                                && ((Number) js.executeScript(
+                                                        "const v = window.strataDashboard.views['events_per_source_1m'];"
+                                                                + " return v ? v.points : 0;"))
+                                                .intValue()
+                                        > 0,
+                        "the dashboard drew the merged series");
                 String freshness = browser.findElement(By.id("freshness")).getText();
                 assertThat(freshness).contains("batch run 1").contains("newest speed update");
-                assertThat(browser.findElements(By.cssSelector("section.view h2"))).extracting(WebElement::getText)
+                assertThat(browser.findElements(By.cssSelector("section.view h2")))
+                        .extracting(WebElement::getText)
                         .containsExactly("events_per_source_1m", "events_per_type_1h");
-                long drawnPoints = ((Number) js.executeScript("return Chart.getChart(document.querySelector('#view-events_per_source_1m"
-                        + " canvas')).data.datasets.reduce((n, d) => n + d.data.length, 0)")).longValue();
+                long drawnPoints = ((Number) js.executeScript(
+                                "return Chart.getChart(document.querySelector('#view-events_per_source_1m"
+                                        + " canvas')).data.datasets.reduce((n, d) => n + d.data.length, 0)"))
+                        .longValue();
                 assertThat(drawnPoints).isGreaterThan(40); // 4 sources × ~50 minutes
                 byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
                 Files.createDirectories(Path.of("target"));
@@ -249,8 +339,12 @@ class ServingIT {
                         }
                     }
                 }
-                assertThat(line).as("pixels of the first series' line in target/dashboard.png").isGreaterThan(200);
-                assertThat(shaded).as("pixels of the batch side's shading in target/dashboard.png").isGreaterThan(5_000);
+                assertThat(line)
+                        .as("pixels of the first series' line in target/dashboard.png")
+                        .isGreaterThan(200);
+                assertThat(shaded)
+                        .as("pixels of the batch side's shading in target/dashboard.png")
+                        .isGreaterThan(5_000);
             } finally {
                 browser.quit();
             }
@@ -259,12 +353,20 @@ class ServingIT {
 
     void errors(String base, String from, String to) throws Exception {
         assertError(get(base, "/v1/views/nope", TOKEN), 404, "no view 'nope'");
-        assertError(get(base, "/v1/views/events_per_source_1m?from=" + to + "&to=" + from, TOKEN), 400, "must be before");
+        assertError(
+                get(base, "/v1/views/events_per_source_1m?from=" + to + "&to=" + from, TOKEN), 400, "must be before");
         assertError(get(base, "/v1/views/events_per_source_1m?from=yesterday", TOKEN), 400, "neither ISO-8601");
         assertError(get(base, "/v1/views/events_per_source_1m?step=7s", TOKEN), 400, "not a positive multiple");
-        assertError(get(base, "/v1/views/events_per_source_1m?from=0&to=" + Duration.ofDays(2).toMillis(), TOKEN), 422,
+        assertError(
+                get(
+                        base,
+                        "/v1/views/events_per_source_1m?from=0&to="
+                                + Duration.ofDays(2).toMillis(),
+                        TOKEN),
+                422,
                 "the limit is 2000");
-        assertError(get(base, "/v1/views/events_per_source_1m/top?measure=colour", TOKEN), 400, "has no measure 'colour'");
+        assertError(
+                get(base, "/v1/views/events_per_source_1m/top?measure=colour", TOKEN), 400, "has no measure 'colour'");
         assertError(get(base, "/v1/views/events_per_source_1m?group=a&group=b", TOKEN), 400, "give 1 group value");
         assertError(get(base, "/v1/views", null), 401, "a read token is required");
         assertError(get(base, "/v1/views", "wrong"), 401, "not valid");
@@ -302,7 +404,9 @@ class ServingIT {
             return out;
         }
         for (JsonNode p : JSON.readTree(response.body()).get("points")) {
-            out.put(p.get("group").toString() + "|" + p.get("startMillis").asLong(), p.get("measures").get(name).asDouble());
+            out.put(
+                    p.get("group").toString() + "|" + p.get("startMillis").asLong(),
+                    p.get("measures").get(name).asDouble());
         }
         return out;
     }
@@ -311,7 +415,8 @@ class ServingIT {
     static Map<String, Aggregate> expected(List<Appended> events, ViewDefinition view) {
         Map<String, Aggregate> out = new TreeMap<>();
         for (Appended a : events) {
-            String key = JSON.valueToTree(view.group(a.event())).toString() + "|" + view.windowStart(a.event().getTime()).toEpochMilli();
+            String key = JSON.valueToTree(view.group(a.event())).toString() + "|"
+                    + view.windowStart(a.event().getTime()).toEpochMilli();
             out.computeIfAbsent(key, k -> Aggregate.empty(view)).fold(a.event());
         }
         return out;
@@ -334,16 +439,24 @@ class ServingIT {
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         for (Appended a : events) {
             for (ViewDefinition view : VIEWS) {
-                cells.computeIfAbsent(new ViewKey(view.name(), view.group(a.event()), view.windowStart(a.event().getTime()).toEpochMilli(),
-                        a.bucket()), k -> Aggregate.empty(view)).fold(a.event());
+                cells.computeIfAbsent(
+                                new ViewKey(
+                                        view.name(),
+                                        view.group(a.event()),
+                                        view.windowStart(a.event().getTime()).toEpochMilli(),
+                                        a.bucket()),
+                                k -> Aggregate.empty(view))
+                        .fold(a.event());
             }
         }
         Properties props = new Properties();
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (Map.Entry<ViewKey, Aggregate> cell : cells.entrySet()) {
-                sent.add(producer.send(new ProducerRecord<>(topic, cell.getKey().encode(), AggregateCodec.encode(cell.getValue()))));
+                sent.add(producer.send(
+                        new ProducerRecord<>(topic, cell.getKey().encode(), AggregateCodec.encode(cell.getValue()))));
             }
             for (java.util.concurrent.Future<?> f : sent) {
                 f.get();
@@ -354,7 +467,8 @@ class ServingIT {
     static void produceRaw(String topic, byte[] key, byte[] value) throws Exception {
         Properties props = new Properties();
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, key, value)).get(10, TimeUnit.SECONDS);
         }
     }
@@ -365,8 +479,15 @@ class ServingIT {
         for (Appended a : events) {
             if (a.bucket() < cut) {
                 for (ViewDefinition view : VIEWS) {
-                    cells.computeIfAbsent(new ViewKey(view.name(), view.group(a.event()),
-                            view.windowStart(a.event().getTime()).toEpochMilli(), 0), k -> Aggregate.empty(view)).fold(a.event());
+                    cells.computeIfAbsent(
+                                    new ViewKey(
+                                            view.name(),
+                                            view.group(a.event()),
+                                            view.windowStart(a.event().getTime())
+                                                    .toEpochMilli(),
+                                            0),
+                                    k -> Aggregate.empty(view))
+                            .fold(a.event());
                 }
             }
         }
@@ -374,8 +495,13 @@ class ServingIT {
         Files.write(lake.resolve(name), SnapshotCodec.encode(run, cut, cells));
         Properties props = new Properties();
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, BatchCommit.KEY, BatchCommit.of(run, cut, name).encode())).get(10, TimeUnit.SECONDS);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(
+                            topic,
+                            BatchCommit.KEY,
+                            BatchCommit.of(run, cut, name).encode()))
+                    .get(10, TimeUnit.SECONDS);
         }
     }
 
@@ -384,7 +510,10 @@ class ServingIT {
     }
 
     static void await(Check check, String what) {
-        Awaitility.await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+        Awaitility.await(what)
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
                 .until(check::ok);
     }
 }

@@ -8,8 +8,8 @@ import dev.strata.speed.job.SpeedLayerJob;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.apache.flink.util.ParameterTool;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.ParameterTool;
 
 /**
  * The job jar's entry point on a Flink cluster ({@code flink run strata-speed-layer-*-job.jar
@@ -40,7 +40,8 @@ public final class SpeedJobMain {
                 params.get("views-topic", StrataTopics.SPEED_VIEWS),
                 params.get("dlq-topic", StrataTopics.EVENTS_DLQ),
                 params.get("group-id", "strata-speed-layer"));
-        SpeedLayerJob.Settings settings = new SpeedLayerJob.Settings(views,
+        SpeedLayerJob.Settings settings = new SpeedLayerJob.Settings(
+                views,
                 Duration.parse(params.get("bucket", "PT1M")),
                 Duration.parse(params.get("emit-interval", "PT0.5S")),
                 Duration.parse(params.get("dedup-horizon", "PT24H")));

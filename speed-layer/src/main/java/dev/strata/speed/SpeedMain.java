@@ -30,32 +30,45 @@ import picocli.CommandLine.Option;
  * {@code strata speed}: the speed job on a local Flink MiniCluster (RocksDB state, incremental
  * checkpoints kept on cancel, web UI), resuming from its latest checkpoint after a restart.
  */
-@Command(name = "speed", mixinStandardHelpOptions = true, subcommands = SpeedMain.Submit.class,
-        description = {"Runs the speed layer's Flink job on a local MiniCluster with the web UI,",
-            "or, with `submit`, sends the job jar to a Flink cluster."})
+@Command(
+        name = "speed",
+        mixinStandardHelpOptions = true,
+        subcommands = SpeedMain.Submit.class,
+        description = {
+            "Runs the speed layer's Flink job on a local MiniCluster with the web UI,",
+            "or, with `submit`, sends the job jar to a Flink cluster."
+        })
 public final class SpeedMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedMain.class);
 
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+    @Option(
+            names = "--bootstrap-servers",
+            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
             description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
     String bootstrapServers;
 
-    @Option(names = "--registry-url", defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
+    @Option(
+            names = "--registry-url",
+            defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
             description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
     String registryUrl;
 
     @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
     Path viewsFile;
 
-    @Option(names = "--data", defaultValue = "${env:STRATA_SPEED_DATA:-data/speed}",
+    @Option(
+            names = "--data",
+            defaultValue = "${env:STRATA_SPEED_DATA:-data/speed}",
             description = "RocksDB and checkpoint directory. Default: ${DEFAULT-VALUE}")
     Path data;
 
     @Option(names = "--web-port", defaultValue = "8083", description = "Flink web UI port. Default: ${DEFAULT-VALUE}")
     int webPort;
 
-    @Option(names = "--metrics-port", defaultValue = "9249",
+    @Option(
+            names = "--metrics-port",
+            defaultValue = "9249",
             description = "Port of Flink's Prometheus reporter (/metrics; 0: none). Default: ${DEFAULT-VALUE}")
     int metricsPort;
 
@@ -65,7 +78,9 @@ public final class SpeedMain implements Callable<Integer> {
     @Option(names = "--bucket", defaultValue = "PT1M", description = "Ingest bucket size. Default: ${DEFAULT-VALUE}")
     Duration bucket;
 
-    @Option(names = "--emit-interval", defaultValue = "PT0.5S",
+    @Option(
+            names = "--emit-interval",
+            defaultValue = "PT0.5S",
             description = "Upserts of a key at most this often. Default: ${DEFAULT-VALUE}")
     Duration emitInterval;
 
@@ -84,37 +99,57 @@ public final class SpeedMain implements Callable<Integer> {
         Configuration conf = jobConfiguration(checkpointInterval);
         conf.addAll(Configuration.fromMap(Map.ofEntries(
                 Map.entry("state.backend.type", "rocksdb"),
-                Map.entry("state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
+                Map.entry(
+                        "state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
                 Map.entry("execution.checkpointing.storage", "filesystem"),
                 Map.entry("execution.checkpointing.dir", checkpoints.toUri().toString()),
                 Map.entry("rest.port", Integer.toString(webPort)),
                 Map.entry("rest.bind-address", "127.0.0.1"))));
         if (metricsPort > 0) {
-            conf.setString("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            conf.setString(
+                    "metrics.reporter.prom.factory.class",
+                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
             conf.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
         }
         Optional<Path> restore = latestCheckpoint(checkpoints);
-        restore.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
-        LOG.info("Views: {}; restoring from {}", views.stream().map(ViewDefinition::name).toList(),
+        restore.ifPresent(
+                p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
+        LOG.info(
+                "Views: {}; restoring from {}",
+                views.stream().map(ViewDefinition::name).toList(),
                 restore.map(Path::toString).orElse("nothing (first start)"));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(parallelism);
-        KafkaWiring kafka = new KafkaWiring(bootstrapServers, registryUrl, StrataTopics.EVENTS, StrataTopics.BATCH_COMMITS,
-                StrataTopics.SPEED_VIEWS, StrataTopics.EVENTS_DLQ, "strata-speed-layer");
-        new SpeedLayerJob(kafka.events(), kafka.commits(), kafka.views(), kafka.deadLetters(),
-                new SpeedLayerJob.Settings(views, bucket, emitInterval, dedupHorizon)).build(env);
+        KafkaWiring kafka = new KafkaWiring(
+                bootstrapServers,
+                registryUrl,
+                StrataTopics.EVENTS,
+                StrataTopics.BATCH_COMMITS,
+                StrataTopics.SPEED_VIEWS,
+                StrataTopics.EVENTS_DLQ,
+                "strata-speed-layer");
+        new SpeedLayerJob(
+                        kafka.events(),
+                        kafka.commits(),
+                        kafka.views(),
+                        kafka.deadLetters(),
+                        new SpeedLayerJob.Settings(views, bucket, emitInterval, dedupHorizon))
+                .build(env);
         JobClient job = env.executeAsync("strata-speed-layer");
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("Cancelling the speed job (its latest checkpoint is kept)");
-            try {
-                job.cancel().get();
-            } catch (Exception e) {
-                LOG.warn("Cancel failed: {}", e.toString());
-            }
-            stopped.countDown();
-        }, "speed-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            LOG.info("Cancelling the speed job (its latest checkpoint is kept)");
+                            try {
+                                job.cancel().get();
+                            } catch (Exception e) {
+                                LOG.warn("Cancel failed: {}", e.toString());
+                            }
+                            stopped.countDown();
+                        },
+                        "speed-shutdown"));
         System.out.println("READY speed http://127.0.0.1:" + webPort + " (Flink web UI, job " + job.getJobID() + ")");
         job.getJobExecutionResult().whenComplete((r, e) -> {
             if (e != null && stopped.getCount() > 0) {
@@ -127,12 +162,17 @@ public final class SpeedMain implements Callable<Integer> {
     }
 
     /** {@code strata speed submit --jobmanager HOST:PORT}: the job jar, unchanged, to a Flink cluster. */
-    @Command(name = "submit", mixinStandardHelpOptions = true,
-            description = {"Submits the shaded job jar to a Flink cluster (its JobManager's REST address) and exits.",
-                "State backend and checkpoint storage are the cluster's; the checkpointing and restart settings are the job's."})
+    @Command(
+            name = "submit",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Submits the shaded job jar to a Flink cluster (its JobManager's REST address) and exits.",
+                "State backend and checkpoint storage are the cluster's; the checkpointing and restart settings are the job's."
+            })
     static final class Submit implements Callable<Integer> {
 
-        @CommandLine.ParentCommand SpeedMain parent;
+        @CommandLine.ParentCommand
+        SpeedMain parent;
 
         @Option(names = "--jobmanager", required = true, description = "HOST:PORT of the JobManager's REST endpoint")
         String jobManager;
@@ -140,32 +180,52 @@ public final class SpeedMain implements Callable<Integer> {
         @Option(names = "--jar", description = "The job jar. Default: speed-layer/target/strata-speed-layer-*-job.jar")
         Path jar;
 
-        @Option(names = "--from-checkpoints", description = {
-            "The cluster's checkpoint directory (a local path): resume from the newest retained checkpoint in it, if any,",
-            "as after a cluster restart. Default: start from the committed offsets with empty state"})
+        @Option(
+                names = "--from-checkpoints",
+                description = {
+                    "The cluster's checkpoint directory (a local path): resume from the newest retained checkpoint in it, if any,",
+                    "as after a cluster restart. Default: start from the committed offsets with empty state"
+                })
         Path checkpoints;
 
         @Override
         public Integer call() throws Exception {
             String[] hostPort = jobManager.split(":", 2);
             if (hostPort.length != 2) {
-                throw new IllegalArgumentException("--jobmanager must be HOST:PORT, e.g. flink-jobmanager:8081; got " + jobManager);
+                throw new IllegalArgumentException(
+                        "--jobmanager must be HOST:PORT, e.g. flink-jobmanager:8081; got " + jobManager);
             }
             Path jobJar = jar != null ? jar : JobJar.of("speed-layer");
-            List<ViewDefinition> views = parent.viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(parent.viewsFile);
+            List<ViewDefinition> views =
+                    parent.viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(parent.viewsFile);
             Configuration conf = jobConfiguration(parent.checkpointInterval);
-            Optional<Path> restore = checkpoints != null && Files.isDirectory(checkpoints) ? latestCheckpoint(checkpoints) : Optional.empty();
-            restore.ifPresent(p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
+            Optional<Path> restore = checkpoints != null && Files.isDirectory(checkpoints)
+                    ? latestCheckpoint(checkpoints)
+                    : Optional.empty();
+            restore.ifPresent(p ->
+                    conf.setString("execution.state-recovery.path", p.toUri().toString()));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
                     hostPort[0], Integer.parseInt(hostPort[1]), conf, jobJar.toString());
             env.setParallelism(parent.parallelism);
-            KafkaWiring kafka = new KafkaWiring(parent.bootstrapServers, parent.registryUrl, StrataTopics.EVENTS,
-                    StrataTopics.BATCH_COMMITS, StrataTopics.SPEED_VIEWS, StrataTopics.EVENTS_DLQ, "strata-speed-layer");
-            new SpeedLayerJob(kafka.events(), kafka.commits(), kafka.views(), kafka.deadLetters(),
-                    new SpeedLayerJob.Settings(views, parent.bucket, parent.emitInterval, parent.dedupHorizon)).build(env);
+            KafkaWiring kafka = new KafkaWiring(
+                    parent.bootstrapServers,
+                    parent.registryUrl,
+                    StrataTopics.EVENTS,
+                    StrataTopics.BATCH_COMMITS,
+                    StrataTopics.SPEED_VIEWS,
+                    StrataTopics.EVENTS_DLQ,
+                    "strata-speed-layer");
+            new SpeedLayerJob(
+                            kafka.events(),
+                            kafka.commits(),
+                            kafka.views(),
+                            kafka.deadLetters(),
+                            new SpeedLayerJob.Settings(views, parent.bucket, parent.emitInterval, parent.dedupHorizon))
+                    .build(env);
             JobClient job = env.executeAsync("strata-speed-layer");
-            System.out.println("Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName() + "), "
-                    + restore.map(p -> "resuming from " + p).orElse("with empty state"));
+            System.out.println(
+                    "Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName()
+                            + "), " + restore.map(p -> "resuming from " + p).orElse("with empty state"));
             System.out.println("READY speed http://" + jobManager + "/#/job/running/" + job.getJobID() + "/overview");
             return 0;
         }

@@ -56,8 +56,9 @@ public final class ArchiveJob {
 
     private ArchiveJob() {}
 
-    public static Result run(Engine engine, String bootstrapServers, String registryUrl, String topic, Intent intent,
-            Path staging) throws Exception {
+    public static Result run(
+            Engine engine, String bootstrapServers, String registryUrl, String topic, Intent intent, Path staging)
+            throws Exception {
         Map<TopicPartition, Long> from = new HashMap<>();
         Map<TopicPartition, Long> until = new HashMap<>();
         for (OffsetRange r : intent.ranges()) {
@@ -83,8 +84,9 @@ public final class ArchiveJob {
                 .setProperty("fetch.max.wait.ms", "100")
                 .setProperty("max.partition.fetch.bytes", "8388608")
                 .build();
-        FileSink<GenericRecord> sink = FileSink.forBulkFormat(staging, new ParquetWriterFactory<GenericRecord>(
-                        out -> AvroParquetWriter.<GenericRecord>builder(out)
+        FileSink<GenericRecord> sink = FileSink.forBulkFormat(
+                        staging,
+                        new ParquetWriterFactory<GenericRecord>(out -> AvroParquetWriter.<GenericRecord>builder(out)
                                 .withSchema(LakeSchema.ROW)
                                 .withDataModel(GenericData.get())
                                 .withCompressionCodec(CompressionCodecName.ZSTD)
@@ -97,11 +99,13 @@ public final class ArchiveJob {
                 .build();
 
         StreamExecutionEnvironment env = engine.environment();
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events offsets").name("events offsets")
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events offsets")
+                .name("events offsets")
                 .flatMap(new ToLakeRow(registryUrl, topic, intent.run()))
                 .returns(new GenericRecordAvroTypeInfo(LakeSchema.ROW))
                 .name("decode")
-                .sinkTo(sink).name("lake files");
+                .sinkTo(sink)
+                .name("lake files");
         JobExecutionResult result = env.execute("strata archive run " + intent.run());
         LOG.info("Archive job of run {} ran {} ms", intent.run(), result.getNetRuntime());
         return new Result(counter(result, ROWS), counter(result, SKIPPED));

@@ -16,8 +16,8 @@ import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
-import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +56,8 @@ public final class Engine implements AutoCloseable {
             flinkConfiguration = org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(confDir);
             LOG.info("Flink configuration from {}", confDir);
         }
-        org.apache.flink.core.fs.FileSystem.initialize(flinkConfiguration,
+        org.apache.flink.core.fs.FileSystem.initialize(
+                flinkConfiguration,
                 org.apache.flink.core.plugin.PluginUtils.createPluginManagerFromRootFolder(flinkConfiguration));
     }
 
@@ -83,8 +84,11 @@ public final class Engine implements AutoCloseable {
             if (colon < 0) {
                 throw new IllegalArgumentException("--jobmanager wants HOST:PORT, got " + hostPort);
             }
-            env = StreamExecutionEnvironment.createRemoteEnvironment(hostPort.substring(0, colon),
-                    Integer.parseInt(hostPort.substring(colon + 1)), conf, jars.toArray(String[]::new));
+            env = StreamExecutionEnvironment.createRemoteEnvironment(
+                    hostPort.substring(0, colon),
+                    Integer.parseInt(hostPort.substring(colon + 1)),
+                    conf,
+                    jars.toArray(String[]::new));
         } else {
             // Straight to the kept MiniCluster (no REST round trips: the REST client polls a job's
             // result with a back-off of up to 2 s); the MiniCluster shares this JVM's classpath.
@@ -120,8 +124,12 @@ public final class Engine implements AutoCloseable {
                 public PipelineExecutor getExecutor(Configuration c) {
                     return (pipeline, conf, classLoader) -> {
                         StreamGraph graph = PipelineExecutorUtils.getStreamGraph(pipeline, conf);
-                        return cluster.submitJob(graph).thenApply(submitted -> new MiniClusterJobClient(submitted.getJobID(),
-                                cluster, classLoader, MiniClusterJobClient.JobFinalizationBehavior.NOTHING));
+                        return cluster.submitJob(graph)
+                                .thenApply(submitted -> new MiniClusterJobClient(
+                                        submitted.getJobID(),
+                                        cluster,
+                                        classLoader,
+                                        MiniClusterJobClient.JobFinalizationBehavior.NOTHING));
                     };
                 }
             };
@@ -141,19 +149,27 @@ public final class Engine implements AutoCloseable {
             conf.set(RestOptions.BIND_PORT, "0");
             if (!flinkConfiguration.containsKey(NettyShuffleEnvironmentOptions.SHUFFLE_COMPRESSION_CODEC.key())) {
                 // Shuffled data never leaves this process: compressing it (LZ4 by default) only costs CPU.
-                conf.set(NettyShuffleEnvironmentOptions.SHUFFLE_COMPRESSION_CODEC, NettyShuffleEnvironmentOptions.CompressionCodec.NONE);
+                conf.set(
+                        NettyShuffleEnvironmentOptions.SHUFFLE_COMPRESSION_CODEC,
+                        NettyShuffleEnvironmentOptions.CompressionCodec.NONE);
             }
-            MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-                    .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
+            MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                    .setConfiguration(conf)
+                    .setNumTaskManagers(1)
+                    .setNumSlotsPerTaskManager(parallelism)
+                    .build());
             cluster.start();
             miniCluster = cluster;
-            LOG.info("Flink MiniCluster for the batch jobs started (REST at {})", cluster.getRestAddress().get());
+            LOG.info(
+                    "Flink MiniCluster for the batch jobs started (REST at {})",
+                    cluster.getRestAddress().get());
         }
         return miniCluster;
     }
 
     public String describe() {
-        return jobManager.map(j -> "Flink cluster " + j).orElse("local Flink MiniCluster") + ", parallelism " + parallelism;
+        return jobManager.map(j -> "Flink cluster " + j).orElse("local Flink MiniCluster") + ", parallelism "
+                + parallelism;
     }
 
     @Override

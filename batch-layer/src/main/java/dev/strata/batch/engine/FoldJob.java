@@ -7,13 +7,13 @@ import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.DataInputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -63,8 +63,16 @@ public final class FoldJob {
      * are earlier runs' files read only to recognise retries; {@code rows} is how many rows all of
      * them hold. Returns the cells of the folded rows.
      */
-    public static Map<ViewKey, Aggregate> run(Engine engine, List<ViewDefinition> views, Path eventsDir,
-            List<String> contextFiles, List<String> runFiles, long rows, long firstRun, Duration dedupHorizon) throws Exception {
+    public static Map<ViewKey, Aggregate> run(
+            Engine engine,
+            List<ViewDefinition> views,
+            Path eventsDir,
+            List<String> contextFiles,
+            List<String> runFiles,
+            long rows,
+            long firstRun,
+            Duration dedupHorizon)
+            throws Exception {
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         if (runFiles.isEmpty()) {
             return cells;
@@ -76,29 +84,42 @@ public final class FoldJob {
         long rowsPerSubtask = rows / Math.max(1, engine.parallelism());
         boolean inMemory = rowsPerSubtask <= inMemoryLimit();
         DataStream<Long> hashes = engine.environment()
-                .fromSource(LakeColumns.of(List.of("id")).source(eventsDir, all), WatermarkStrategy.noWatermarks(), "lake ids")
+                .fromSource(
+                        LakeColumns.of(List.of("id")).source(eventsDir, all),
+                        WatermarkStrategy.noWatermarks(),
+                        "lake ids")
                 .name("lake ids")
-                .map(new IdHash()).returns(Types.LONG).name("id hashes");
+                .map(new IdHash())
+                .returns(Types.LONG)
+                .name("id hashes");
         DataStream<Long> repeated = inMemory
-                ? hashes.partitionCustom(new ByHash(), new Identity()).transform("hashes seen twice (in memory)", Types.LONG,
-                        new RepeatedInMemory((int) rowsPerSubtask))
+                ? hashes.partitionCustom(new ByHash(), new Identity())
+                        .transform(
+                                "hashes seen twice (in memory)", Types.LONG, new RepeatedInMemory((int) rowsPerSubtask))
                 : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", Types.LONG, new Repeated());
-        try (CloseableIterator<Long> found = repeated.executeAndCollect("strata batch retry candidates, runs " + firstRun + "+")) {
+        try (CloseableIterator<Long> found =
+                repeated.executeAndCollect("strata batch retry candidates, runs " + firstRun + "+")) {
             while (found.hasNext()) { // read while the job runs: the collect sink waits for the client
                 candidates.add(found.next());
             }
         }
         long candidatesFound = System.nanoTime();
-        Map<String, ViewDefinition> byName = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
+        Map<String, ViewDefinition> byName =
+                views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
         boolean withAttributes = views.stream().anyMatch(ViewDefinition::readsAttributes);
         List<String> foldColumns = new ArrayList<>(LakeColumns.Events.columns(withAttributes));
         foldColumns.addAll(List.of("id", "append_time", "kafka_partition", "kafka_offset", "run"));
         LakeColumns columns = LakeColumns.of(foldColumns);
         List<Candidate> candidateRows = new ArrayList<>();
         try (CloseableIterator<Tuple2<byte[], byte[]>> partials = engine.environment()
-                .fromSource(columns.source(eventsDir, candidates.isEmpty() ? runFiles : all), WatermarkStrategy.noWatermarks(),
-                        "lake rows").name("lake rows")
-                .transform("fold views", Types.TUPLE(Types.PRIMITIVE_ARRAY(Types.BYTE), Types.PRIMITIVE_ARRAY(Types.BYTE)),
+                .fromSource(
+                        columns.source(eventsDir, candidates.isEmpty() ? runFiles : all),
+                        WatermarkStrategy.noWatermarks(),
+                        "lake rows")
+                .name("lake rows")
+                .transform(
+                        "fold views",
+                        Types.TUPLE(Types.PRIMITIVE_ARRAY(Types.BYTE), Types.PRIMITIVE_ARRAY(Types.BYTE)),
                         new FoldCells(views, candidates, firstRun, columns, withAttributes))
                 .executeAndCollect("strata batch fold, runs " + firstRun + "+")) {
             while (partials.hasNext()) {
@@ -118,10 +139,17 @@ public final class FoldJob {
         folded.addTo(cells);
         long retries = candidateRows.stream().filter(c -> c.run() >= firstRun).count()
                 - counted.stream().filter(c -> c.run() >= firstRun).count();
-        LOG.info("Fold of {} file(s) (+{} for retries): {} candidate rows ({}), {} retries skipped, {} cells; {} ms for the "
-                + "candidates, {} ms for the fold", runFiles.size(), contextFiles.size(), candidateRows.size(),
-                inMemory ? "hashed in memory" : "sorted", retries, cells.size(),
-                (candidatesFound - started) / 1_000_000, (System.nanoTime() - candidatesFound) / 1_000_000);
+        LOG.info(
+                "Fold of {} file(s) (+{} for retries): {} candidate rows ({}), {} retries skipped, {} cells; {} ms for the "
+                        + "candidates, {} ms for the fold",
+                runFiles.size(),
+                contextFiles.size(),
+                candidateRows.size(),
+                inMemory ? "hashed in memory" : "sorted",
+                retries,
+                cells.size(),
+                (candidatesFound - started) / 1_000_000,
+                (System.nanoTime() - candidatesFound) / 1_000_000);
         return cells;
     }
 
@@ -131,7 +159,8 @@ public final class FoldJob {
      */
     static List<Candidate> counted(List<Candidate> rows, long horizonMillis) {
         List<Candidate> sorted = new ArrayList<>(rows);
-        sorted.sort(Comparator.comparing(Candidate::id).thenComparingLong(Candidate::appendTime)
+        sorted.sort(Comparator.comparing(Candidate::id)
+                .thenComparingLong(Candidate::appendTime)
                 .thenComparingLong(Candidate::position));
         List<Candidate> counted = new ArrayList<>();
         String id = null;
@@ -187,7 +216,8 @@ public final class FoldJob {
      * input arrives sorted by key, so equal hashes are adjacent — no state and no hand-over to
      * another thread, as a full-window partition would have.
      */
-    static final class Repeated extends AbstractStreamOperator<Long> implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+    static final class Repeated extends AbstractStreamOperator<Long>
+            implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
         private transient long last;
         private transient int seen;
 
@@ -330,7 +360,8 @@ public final class FoldJob {
 
         Cells(List<ViewDefinition> views) {
             this.views = views;
-            this.groupBy = views.stream().map(v -> v.groupBy().toArray(String[]::new)).toArray(String[][]::new);
+            this.groupBy =
+                    views.stream().map(v -> v.groupBy().toArray(String[]::new)).toArray(String[][]::new);
             views.forEach(v -> perView.add(new HashMap<>()));
         }
 
@@ -360,8 +391,11 @@ public final class FoldJob {
         void addTo(Map<ViewKey, Aggregate> cells) {
             for (int v = 0; v < groupBy.length; v++) {
                 String view = views.get(v).name();
-                perView.get(v).forEach((cell, aggregate) ->
-                        cells.merge(Snapshot.cell(view, List.of(cell.group), cell.windowStart), aggregate, Aggregate::merge));
+                perView.get(v)
+                        .forEach((cell, aggregate) -> cells.merge(
+                                Snapshot.cell(view, List.of(cell.group), cell.windowStart),
+                                aggregate,
+                                Aggregate::merge));
             }
         }
 
@@ -379,7 +413,10 @@ public final class FoldJob {
 
             @Override
             public boolean equals(Object o) {
-                return o instanceof Cell c && c.hash == hash && c.windowStart == windowStart && java.util.Arrays.equals(c.group, group);
+                return o instanceof Cell c
+                        && c.hash == hash
+                        && c.windowStart == windowStart
+                        && java.util.Arrays.equals(c.group, group);
             }
 
             @Override
@@ -407,7 +444,12 @@ public final class FoldJob {
         private final int run;
         private transient Cells cells;
 
-        FoldCells(List<ViewDefinition> views, LongHashSet candidates, long firstRun, LakeColumns columns, boolean withAttributes) {
+        FoldCells(
+                List<ViewDefinition> views,
+                LongHashSet candidates,
+                long firstRun,
+                LakeColumns columns,
+                boolean withAttributes) {
             this.views = List.copyOf(views);
             this.candidates = candidates;
             this.firstRun = firstRun;
@@ -429,8 +471,15 @@ public final class FoldJob {
                 String rowId = row.getString(id).toString();
                 Event event = events.of(row);
                 event.setId(rowId);
-                output.collect(new StreamRecord<>(Tuple2.of(CANDIDATE, new Candidate(rowId, row.getLong(appendTime),
-                        LakeColumns.position(row.getInt(partition), row.getLong(offset)), row.getLong(run), event).encode())));
+                output.collect(new StreamRecord<>(Tuple2.of(
+                        CANDIDATE,
+                        new Candidate(
+                                        rowId,
+                                        row.getLong(appendTime),
+                                        LakeColumns.position(row.getInt(partition), row.getLong(offset)),
+                                        row.getLong(run),
+                                        event)
+                                .encode())));
                 return;
             }
             if (row.getLong(run) >= firstRun) {
@@ -443,8 +492,8 @@ public final class FoldJob {
             if (cells != null) {
                 Map<ViewKey, Aggregate> partial = new HashMap<>();
                 cells.addTo(partial);
-                partial.forEach((cell, aggregate) -> output.collect(new StreamRecord<>(Tuple2.of(cell.encode(),
-                        AggregateCodec.encode(aggregate)))));
+                partial.forEach((cell, aggregate) ->
+                        output.collect(new StreamRecord<>(Tuple2.of(cell.encode(), AggregateCodec.encode(aggregate)))));
             }
         }
     }

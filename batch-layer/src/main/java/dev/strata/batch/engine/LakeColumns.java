@@ -54,8 +54,11 @@ final class LakeColumns implements java.io.Serializable {
             case "time", "ingest_time", "append_time", "kafka_offset", "run" -> new BigIntType(false);
             case "kafka_partition" -> new IntType(false);
             case "value" -> new DoubleType(true);
-            case "attributes" -> new MapType(false, new VarCharType(false, VarCharType.MAX_LENGTH),
-                    new VarCharType(false, VarCharType.MAX_LENGTH));
+            case "attributes" ->
+                new MapType(
+                        false,
+                        new VarCharType(false, VarCharType.MAX_LENGTH),
+                        new VarCharType(false, VarCharType.MAX_LENGTH));
             default -> throw new IllegalArgumentException("no lake column '" + column + "'");
         };
     }
@@ -76,8 +79,15 @@ final class LakeColumns implements java.io.Serializable {
      */
     FileSource<RowData> source(Path eventsDir, List<String> files) {
         ParquetColumnarRowInputFormat<FileSourceSplit> format = new ParquetColumnarRowInputFormat<>(
-                new org.apache.hadoop.conf.Configuration(), type, new GenericTypeInfo<>(RowData.class), BATCH_ROWS, true, true);
-        return FileSource.forBulkFileFormat(format, files.stream().map(f -> new Path(eventsDir, f)).toArray(Path[]::new)).build();
+                new org.apache.hadoop.conf.Configuration(),
+                type,
+                new GenericTypeInfo<>(RowData.class),
+                BATCH_ROWS,
+                true,
+                true);
+        return FileSource.forBulkFileFormat(
+                        format, files.stream().map(f -> new Path(eventsDir, f)).toArray(Path[]::new))
+                .build();
     }
 
     /** A row's place in Kafka as one number: partition in the top 16 bits, offset below. */
@@ -119,15 +129,21 @@ final class LakeColumns implements java.io.Serializable {
 
         /** The columns an event is built from. */
         static List<String> columns(boolean withAttributes) {
-            return withAttributes ? List.of("source", "type", "time", "value", "attributes")
+            return withAttributes
+                    ? List.of("source", "type", "time", "value", "attributes")
                     : List.of("source", "type", "time", "value");
         }
 
         Event of(RowData row) {
             Instant eventTime = Instant.ofEpochMilli(row.getLong(time));
-            return new Event("", string(row.getString(source)), string(row.getString(type)), eventTime,
+            return new Event(
+                    "",
+                    string(row.getString(source)),
+                    string(row.getString(type)),
+                    eventTime,
                     row.isNullAt(value) ? null : row.getDouble(value),
-                    attributes < 0 ? Map.of() : attributes(row.getMap(attributes)), eventTime);
+                    attributes < 0 ? Map.of() : attributes(row.getMap(attributes)),
+                    eventTime);
         }
 
         private String string(StringData data) {

@@ -84,7 +84,9 @@ public final class Archiver {
     public Optional<Commit> archive(long cutMillis) throws Exception {
         recover();
         List<Commit> commits = manifest.commits();
-        long lastCut = commits.isEmpty() ? Long.MIN_VALUE : commits.get(commits.size() - 1).cutMillis();
+        long lastCut = commits.isEmpty()
+                ? Long.MIN_VALUE
+                : commits.get(commits.size() - 1).cutMillis();
         if (cutMillis <= lastCut) {
             return Optional.empty();
         }
@@ -95,7 +97,8 @@ public final class Archiver {
         List<OffsetRange> ranges = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             // End offsets first: any record appended after this call is stamped after the cut.
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
@@ -125,13 +128,25 @@ public final class Archiver {
         ArchiveJob.Result result = ArchiveJob.run(engine, bootstrapServers, registryUrl, topic, intent, staging);
         List<String> files = LakeFs.filesUnder(staging);
         CrashPoints.reached("before-commit");
-        Commit commit = new Commit(Manifest.VERSION, intent.run(), intent.cutMillis(), intent.ranges(), files, result.rows(),
+        Commit commit = new Commit(
+                Manifest.VERSION,
+                intent.run(),
+                intent.cutMillis(),
+                intent.ranges(),
+                files,
+                result.rows(),
                 result.skipped());
         manifest.commit(commit);
         CrashPoints.reached("after-commit");
         publish(commit);
-        LOG.info("Run {} committed: {} rows in {} file(s), {} undecodable skipped, cut {} ({} ms)", intent.run(), result.rows(),
-                files.size(), result.skipped(), intent.cutMillis(), (System.nanoTime() - started) / 1_000_000);
+        LOG.info(
+                "Run {} committed: {} rows in {} file(s), {} undecodable skipped, cut {} ({} ms)",
+                intent.run(),
+                result.rows(),
+                files.size(),
+                result.skipped(),
+                intent.cutMillis(),
+                (System.nanoTime() - started) / 1_000_000);
         return commit;
     }
 
@@ -163,5 +178,4 @@ public final class Archiver {
         props.put("client.id", "strata-archiver");
         return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
-
 }

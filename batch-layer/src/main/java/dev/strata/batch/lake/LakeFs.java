@@ -24,7 +24,8 @@ public final class LakeFs {
         if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:/.*")) {
             return new Path(location);
         }
-        return new Path(java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri());
+        return new Path(
+                java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri());
     }
 
     public static boolean exists(Path path) throws IOException {

@@ -17,17 +17,30 @@ import org.apache.avro.generic.GenericRecord;
  */
 public final class LakeSchema {
 
-    public static final Schema ROW = SchemaBuilder.record("LakeEvent").namespace("dev.strata.lake").fields()
+    public static final Schema ROW = SchemaBuilder.record("LakeEvent")
+            .namespace("dev.strata.lake")
+            .fields()
             .requiredString("id")
             .requiredString("source")
             .requiredString("type")
-            .name("time").type(timestampMillis()).noDefault()
+            .name("time")
+            .type(timestampMillis())
+            .noDefault()
             .optionalDouble("value")
-            .name("attributes").type().map().values().stringType().noDefault()
-            .name("ingest_time").type(timestampMillis()).noDefault()
+            .name("attributes")
+            .type()
+            .map()
+            .values()
+            .stringType()
+            .noDefault()
+            .name("ingest_time")
+            .type(timestampMillis())
+            .noDefault()
             .requiredInt("kafka_partition")
             .requiredLong("kafka_offset")
-            .name("append_time").type(timestampMillis()).noDefault()
+            .name("append_time")
+            .type(timestampMillis())
+            .noDefault()
             .requiredLong("run")
             .endRecord();
 
@@ -66,8 +79,8 @@ public final class LakeSchema {
             return last.name; // the events of a run mostly share a few hours: format each hour once
         }
         ZonedDateTime t = Instant.ofEpochMilli(eventTimeMillis).atZone(ZoneOffset.UTC);
-        String partition = String.format("date=%04d-%02d-%02d/hour=%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
-                t.getHour());
+        String partition = String.format(
+                "date=%04d-%02d-%02d/hour=%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(), t.getHour());
         last.hour = hour;
         last.name = partition;
         return partition;

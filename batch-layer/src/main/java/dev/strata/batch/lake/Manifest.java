@@ -24,7 +24,13 @@ public final class Manifest {
     public record Intent(int version, long run, long cutMillis, List<OffsetRange> ranges) {}
 
     /** What a run did: its files (relative to the events dataset) and rows. */
-    public record Commit(int version, long run, long cutMillis, List<OffsetRange> ranges, List<String> files, long rows,
+    public record Commit(
+            int version,
+            long run,
+            long cutMillis,
+            List<OffsetRange> ranges,
+            List<String> files,
+            long rows,
             long skipped) {}
 
     public static final int VERSION = 1;
@@ -50,7 +56,8 @@ public final class Manifest {
             if (s.getPath().getName().endsWith(".commit.json")) {
                 Commit c = JSON.readValue(LakeFs.read(s.getPath()), Commit.class);
                 if (c.version() != VERSION) {
-                    throw new IOException(s.getPath() + " has manifest version " + c.version() + "; this build reads " + VERSION);
+                    throw new IOException(
+                            s.getPath() + " has manifest version " + c.version() + "; this build reads " + VERSION);
                 }
                 commits.add(c);
             }
@@ -60,17 +67,24 @@ public final class Manifest {
 
     /** The newest intent, if it has no commit. */
     public Optional<Intent> pending() throws IOException {
-        List<FileStatus> intents = LakeFs.list(dir).stream().filter(s -> s.getPath().getName().endsWith(".intent.json")).toList();
+        List<FileStatus> intents = LakeFs.list(dir).stream()
+                .filter(s -> s.getPath().getName().endsWith(".intent.json"))
+                .toList();
         if (intents.isEmpty()) {
             return Optional.empty();
         }
-        Intent newest = JSON.readValue(LakeFs.read(intents.get(intents.size() - 1).getPath()), Intent.class);
+        Intent newest =
+                JSON.readValue(LakeFs.read(intents.get(intents.size() - 1).getPath()), Intent.class);
         return LakeFs.exists(new Path(dir, name(newest.run(), "commit"))) ? Optional.empty() : Optional.of(newest);
     }
 
     public long lastRun() throws IOException {
-        return LakeFs.list(dir).stream().map(s -> s.getPath().getName()).filter(n -> n.startsWith("run-"))
-                .mapToLong(n -> Long.parseLong(n.substring(4, n.indexOf('.')))).max().orElse(0);
+        return LakeFs.list(dir).stream()
+                .map(s -> s.getPath().getName())
+                .filter(n -> n.startsWith("run-"))
+                .mapToLong(n -> Long.parseLong(n.substring(4, n.indexOf('.'))))
+                .max()
+                .orElse(0);
     }
 
     static String name(long run, String kind) {

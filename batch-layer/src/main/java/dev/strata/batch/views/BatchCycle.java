@@ -46,7 +46,11 @@ public final class BatchCycle {
     private static final Logger LOG = LoggerFactory.getLogger(BatchCycle.class);
 
     /** The batch layer's settings. */
-    public record Settings(List<ViewDefinition> views, Duration bucket, Duration safetyMargin, Duration dedupHorizon,
+    public record Settings(
+            List<ViewDefinition> views,
+            Duration bucket,
+            Duration safetyMargin,
+            Duration dedupHorizon,
             int keepSnapshots) {
         public static Settings of(List<ViewDefinition> views) {
             return new Settings(views, Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofHours(24), 5);
@@ -63,7 +67,12 @@ public final class BatchCycle {
     private final String bootstrapServers;
     private final String commitsTopic;
 
-    public BatchCycle(Path lakeRoot, Archiver archiver, Engine engine, Settings settings, String bootstrapServers,
+    public BatchCycle(
+            Path lakeRoot,
+            Archiver archiver,
+            Engine engine,
+            Settings settings,
+            String bootstrapServers,
             String commitsTopic) {
         this.eventsDir = new Path(lakeRoot, "events");
         this.snapshotsDir = new Path(lakeRoot, SNAPSHOTS);
@@ -81,7 +90,8 @@ public final class BatchCycle {
         archiver.archive(Archiver.cutAt(nowMillis, settings.bucket(), settings.safetyMargin()));
         Snapshot current = currentSnapshot();
         List<Commit> commits = manifest.commits();
-        List<Commit> missing = commits.stream().filter(c -> c.run() > current.run()).toList();
+        List<Commit> missing =
+                commits.stream().filter(c -> c.run() > current.run()).toList();
         if (missing.isEmpty()) {
             return announceIfUnannounced(current);
         }
@@ -95,7 +105,9 @@ public final class BatchCycle {
         if (versions.isEmpty()) {
             return Optional.empty();
         }
-        BatchCommit expected = BatchCommit.of(current.run(), current.cutMillis(),
+        BatchCommit expected = BatchCommit.of(
+                current.run(),
+                current.cutMillis(),
                 SNAPSHOTS + "/" + versions.get(versions.size() - 1).getName());
         if (expected.equals(lastAnnounced().orElse(null))) {
             return Optional.empty();
@@ -110,7 +122,8 @@ public final class BatchCycle {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
         props.put("enable.auto.commit", "false");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition p = new TopicPartition(commitsTopic, 0);
             consumer.assign(List.of(p));
             long end = consumer.endOffsets(List.of(p)).get(p);
@@ -140,8 +153,12 @@ public final class BatchCycle {
         CrashPoints.reached("before-announce");
         announce(announced);
         prune();
-        LOG.info("Batch snapshot {} (run {}, cut {}) with {} cells announced", name, snapshot.run(),
-                snapshot.cutMillis(), snapshot.cells().size());
+        LOG.info(
+                "Batch snapshot {} (run {}, cut {}) with {} cells announced",
+                name,
+                snapshot.run(),
+                snapshot.cutMillis(),
+                snapshot.cells().size());
         return announced;
     }
 
@@ -185,13 +202,16 @@ public final class BatchCycle {
         cells.addAll(after.cells().keySet());
         List<Change> changes = new ArrayList<>();
         for (ViewKey cell : cells) {
-            Map<String, Double> b = before.cells().containsKey(cell) ? before.cells().get(cell).measures() : null;
-            Map<String, Double> a = after.cells().containsKey(cell) ? after.cells().get(cell).measures() : null;
+            Map<String, Double> b =
+                    before.cells().containsKey(cell) ? before.cells().get(cell).measures() : null;
+            Map<String, Double> a =
+                    after.cells().containsKey(cell) ? after.cells().get(cell).measures() : null;
             if (!java.util.Objects.equals(b, a)) {
                 changes.add(new Change(cell, b, a));
             }
         }
-        changes.sort(Comparator.comparing((Change c) -> c.cell().view()).thenComparingLong(c -> c.cell().windowStartMillis())
+        changes.sort(Comparator.comparing((Change c) -> c.cell().view())
+                .thenComparingLong(c -> c.cell().windowStartMillis())
                 .thenComparing(c -> c.cell().group().toString()));
         return changes;
     }
@@ -204,16 +224,22 @@ public final class BatchCycle {
     public BatchCommit rollback() throws Exception {
         List<Path> versions = snapshots();
         if (versions.size() < 2) {
-            throw new IllegalStateException("nothing to roll back to: " + versions.size() + " snapshot version(s) in " + snapshotsDir);
+            throw new IllegalStateException(
+                    "nothing to roll back to: " + versions.size() + " snapshot version(s) in " + snapshotsDir);
         }
         Path newest = versions.get(versions.size() - 1);
         Snapshot rolledBack = Snapshot.read(newest, views);
         LakeFs.move(newest, new Path(snapshotsDir, newest.getName() + ".rolledback"));
         Snapshot previous = Snapshot.read(versions.get(versions.size() - 2), views);
         List<Commit> commits = manifest.commits();
-        List<Commit> missing = commits.stream().filter(c -> c.run() > previous.run()).toList();
+        List<Commit> missing =
+                commits.stream().filter(c -> c.run() > previous.run()).toList();
         Snapshot restored = missing.isEmpty() ? previous : fold(previous, commits, missing);
-        LOG.info("Rolled back {} (run {}); current: run {}, cut {}", newest.getName(), rolledBack.run(), restored.run(),
+        LOG.info(
+                "Rolled back {} (run {}); current: run {}, cut {}",
+                newest.getName(),
+                rolledBack.run(),
+                restored.run(),
                 restored.cutMillis());
         return publish(restored);
     }
@@ -262,12 +288,18 @@ public final class BatchCycle {
         for (ViewDefinition view : settings.views()) {
             text.append(view.name()).append('\t').append(describe(view)).append('\n');
         }
-        LakeFs.writeAtomically(new Path(snapshotsDir, DEFINITIONS), text.toString().getBytes(StandardCharsets.UTF_8));
+        LakeFs.writeAtomically(
+                new Path(snapshotsDir, DEFINITIONS), text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private long nextVersion() throws IOException {
-        return LakeFs.list(snapshotsDir).stream().map(s -> s.getPath().getName()).filter(n -> n.matches("v-\\d{8}\\.snapshot.*"))
-                .mapToLong(n -> Long.parseLong(n.substring(2, 10))).max().orElse(0) + 1;
+        return LakeFs.list(snapshotsDir).stream()
+                        .map(s -> s.getPath().getName())
+                        .filter(n -> n.matches("v-\\d{8}\\.snapshot.*"))
+                        .mapToLong(n -> Long.parseLong(n.substring(2, 10)))
+                        .max()
+                        .orElse(0)
+                + 1;
     }
 
     /** Recomputes every view from the whole lake: the same folds, from an empty snapshot. */
@@ -288,10 +320,16 @@ public final class BatchCycle {
         long firstRun = runs.get(0).run();
         // Files of earlier runs that can still hold retries, within the horizon, of the runs folded.
         List<Commit> contextRuns = all.stream()
-                .filter(c -> c.run() < firstRun && c.cutMillis() >= firstCut - horizon - settings.bucket().toMillis()).toList();
-        List<String> context = contextRuns.stream().flatMap(c -> c.files().stream()).toList();
+                .filter(c -> c.run() < firstRun
+                        && c.cutMillis()
+                                >= firstCut - horizon - settings.bucket().toMillis())
+                .toList();
+        List<String> context =
+                contextRuns.stream().flatMap(c -> c.files().stream()).toList();
         List<String> files = runs.stream().flatMap(c -> c.files().stream()).toList();
-        long rows = java.util.stream.Stream.concat(contextRuns.stream(), runs.stream()).mapToLong(Commit::rows).sum();
+        long rows = java.util.stream.Stream.concat(contextRuns.stream(), runs.stream())
+                .mapToLong(Commit::rows)
+                .sum();
         Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
         FoldJob.run(engine, settings.views(), eventsDir, context, files, rows, firstRun, settings.dedupHorizon())
                 .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
@@ -304,14 +342,18 @@ public final class BatchCycle {
         props.put("bootstrap.servers", bootstrapServers);
         props.put("acks", "all");
         props.put("enable.idempotence", "true");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(commitsTopic, BatchCommit.KEY, commit.encode())).get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(commitsTopic, BatchCommit.KEY, commit.encode()))
+                    .get(30, TimeUnit.SECONDS);
         }
     }
 
     private List<Path> snapshots() throws IOException {
-        return LakeFs.list(snapshotsDir).stream().map(s -> s.getPath())
-                .filter(p -> p.getName().matches("v-\\d{8}\\.snapshot")).toList();
+        return LakeFs.list(snapshotsDir).stream()
+                .map(s -> s.getPath())
+                .filter(p -> p.getName().matches("v-\\d{8}\\.snapshot"))
+                .toList();
     }
 
     private void prune() throws IOException {

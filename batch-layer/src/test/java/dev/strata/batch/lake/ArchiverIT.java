@@ -41,17 +41,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ArchiverIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     static final Instant BASE = Instant.parse("2026-03-01T10:00:00Z");
 
     static RegistryServer registry;
     static Engine engine;
 
-    @TempDir Path lake;
+    @TempDir
+    Path lake;
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0)
+        registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
                 .withTopic("archive-schemas-" + ProcessHandle.current().pid()));
         engine = Engine.local(2);
     }
@@ -80,18 +84,22 @@ class ArchiverIT {
         assertThat(first.skipped()).isEqualTo(1); // the undecodable record
         assertThat(second.rows()).isEqualTo(500);
         assertThat(archiver.archive(cut2)).isEmpty();
-        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = duck.createStatement()) {
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+                Statement sql = duck.createStatement()) {
             String rows = "read_parquet('" + lake.resolve("events") + "/**/*.parquet', hive_partitioning = true)";
-            ResultSet r = sql.executeQuery("SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)), count(DISTINCT id),"
-                    + " count(*) FILTER (WHERE strftime(time, '%Y-%m-%d') <> CAST(date AS VARCHAR)"
-                    + "   OR CAST(strftime(time, '%H') AS INTEGER) <> CAST(hour AS INTEGER)) FROM " + rows);
+            ResultSet r = sql.executeQuery(
+                    "SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)), count(DISTINCT id),"
+                            + " count(*) FILTER (WHERE strftime(time, '%Y-%m-%d') <> CAST(date AS VARCHAR)"
+                            + "   OR CAST(strftime(time, '%H') AS INTEGER) <> CAST(hour AS INTEGER)) FROM " + rows);
             r.next();
             assertThat(r.getLong(1)).isEqualTo(1_500);
             assertThat(r.getLong(2)).isEqualTo(1_500);
             assertThat(r.getLong(3)).isEqualTo(1_500);
-            assertThat(r.getLong(4)).as("rows outside their event-time partition").isZero();
-            ResultSet codec = sql.executeQuery("SELECT DISTINCT compression FROM parquet_metadata('" + lake.resolve("events")
-                    + "/**/*.parquet')");
+            assertThat(r.getLong(4))
+                    .as("rows outside their event-time partition")
+                    .isZero();
+            ResultSet codec = sql.executeQuery(
+                    "SELECT DISTINCT compression FROM parquet_metadata('" + lake.resolve("events") + "/**/*.parquet')");
             codec.next();
             assertThat(codec.getString(1)).isEqualToIgnoringCase("ZSTD");
         }
@@ -105,22 +113,27 @@ class ArchiverIT {
         long cut = pastNow();
         CrashPoints.arm(point);
         try {
-            assertThatThrownBy(() -> archiver(topic).archive(cut)).hasStackTraceContaining("injected crash at " + point);
+            assertThatThrownBy(() -> archiver(topic).archive(cut))
+                    .hasStackTraceContaining("injected crash at " + point);
         } finally {
             CrashPoints.arm(null);
         }
 
         archiver(topic).archive(cut);
 
-        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = duck.createStatement()) {
-            ResultSet r = sql.executeQuery("SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)) FROM read_parquet('"
-                    + lake.resolve("events") + "/**/*.parquet')");
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+                Statement sql = duck.createStatement()) {
+            ResultSet r = sql.executeQuery(
+                    "SELECT count(*), count(DISTINCT (kafka_partition, kafka_offset)) FROM read_parquet('"
+                            + lake.resolve("events") + "/**/*.parquet')");
             r.next();
             assertThat(r.getLong(1)).isEqualTo(2_500);
             assertThat(r.getLong(2)).isEqualTo(2_500);
         }
         try (Stream<Path> files = Files.walk(lake)) {
-            assertThat(files.map(Path::toString)).as("staged or in-progress files left").noneMatch(f -> f.contains("_staging/run-"))
+            assertThat(files.map(Path::toString))
+                    .as("staged or in-progress files left")
+                    .noneMatch(f -> f.contains("_staging/run-"))
                     .noneMatch(f -> f.contains("inprogress"));
         }
     }
@@ -134,8 +147,12 @@ class ArchiverIT {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        Archiver registryDown = new Archiver(LakeFs.root(lake.toString()), engine, KAFKA.bootstrapServers(),
-                "http://127.0.0.1:" + closedPort, topic);
+        Archiver registryDown = new Archiver(
+                LakeFs.root(lake.toString()),
+                engine,
+                KAFKA.bootstrapServers(),
+                "http://127.0.0.1:" + closedPort,
+                topic);
 
         assertThatThrownBy(() -> registryDown.archive(cut)).hasStackTraceContaining("cannot give the schema with id");
         Manifest.Commit commit = archiver(topic).recover().orElseThrow(); // the failed run's intent, executed again
@@ -169,19 +186,30 @@ class ArchiverIT {
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
         props.put("acks", "all");
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer);
-                KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+                KafkaProducer<byte[], byte[]> raw =
+                        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             java.util.List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
             for (int i = from; i < from + count; i++) {
                 Instant time = BASE.plus(Duration.ofMinutes(i % 300)); // spread over five hours
-                sent.add(producer.send(new ProducerRecord<>(topic, "s-" + (i % 7), Event.newBuilder().setId("a-" + i)
-                        .setSource("s-" + (i % 7)).setType("t").setTime(time).setIngestTime(time).setValue((double) i)
-                        .setAttributes(Map.of("k", "v")).build())));
+                sent.add(producer.send(new ProducerRecord<>(
+                        topic,
+                        "s-" + (i % 7),
+                        Event.newBuilder()
+                                .setId("a-" + i)
+                                .setSource("s-" + (i % 7))
+                                .setType("t")
+                                .setTime(time)
+                                .setIngestTime(time)
+                                .setValue((double) i)
+                                .setAttributes(Map.of("k", "v"))
+                                .build())));
             }
             for (java.util.concurrent.Future<?> f : sent) {
                 f.get(); // a record the broker did not take must fail the test here, not look lost later
             }
             if (from == 0) {
-                raw.send(new ProducerRecord<>(topic, null, "garbage".getBytes(StandardCharsets.UTF_8))).get();
+                raw.send(new ProducerRecord<>(topic, null, "garbage".getBytes(StandardCharsets.UTF_8)))
+                        .get();
             }
             producer.flush();
         }

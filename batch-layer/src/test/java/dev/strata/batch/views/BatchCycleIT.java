@@ -28,25 +28,32 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BatchCycleIT {
 
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
 
-    @TempDir Path lake;
+    @TempDir
+    Path lake;
 
     @Test
     void incrementalSnapshotsEqualAnIndependentComputationAndAFullReplay() throws Exception {
         String events = KAFKA.createTopic("batch-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String commits = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
-        try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0)
-                .withTopic("batch-schemas-" + ProcessHandle.current().pid()));
+        try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
+                        .withPort(0)
+                        .withTopic("batch-schemas-" + ProcessHandle.current().pid()));
                 Engine engine = Engine.local(2)) {
             org.apache.flink.core.fs.Path root = LakeFs.root(lake.toString());
             Archiver archiver = new Archiver(root, engine, KAFKA.bootstrapServers(), registry.url(), events);
             // A one-millisecond bucket and no margin: the test's cuts fall right after what it produced.
-            BatchCycle cycle = new BatchCycle(root, archiver, engine,
+            BatchCycle cycle = new BatchCycle(
+                    root,
+                    archiver,
+                    engine,
                     new BatchCycle.Settings(VIEWS, Duration.ofMillis(1), Duration.ZERO, Duration.ofHours(24), 5),
-                    KAFKA.bootstrapServers(), commits);
+                    KAFKA.bootstrapServers(),
+                    commits);
             Random random = new Random(11);
             List<Event> first = BatchCycleTestKit.workload(random, 0, 800, List.of());
             BatchCycleTestKit.produce(KAFKA.bootstrapServers(), registry.url(), events, first);
@@ -70,19 +77,36 @@ class BatchCycleIT {
             assertThat(cycle.run(BatchCycleTestKit.pastNow())).isEmpty();
 
             // Replay with unchanged logic: nothing would change.
-            assertThat(BatchCycle.diff(cycle.currentSnapshot(), cycle.replay(BatchCycle.ReplayScope.ALL))).isEmpty();
+            assertThat(BatchCycle.diff(cycle.currentSnapshot(), cycle.replay(BatchCycle.ReplayScope.ALL)))
+                    .isEmpty();
             // A changed definition (humidity left out of the per-type view), replayed for that view only.
-            List<ViewDefinition> changed = List.of(VIEWS.get(0), new ViewDefinition(VIEWS.get(1).name(), java.util.Set.of("temperature"),
-                    Map.of(), VIEWS.get(1).groupBy(), VIEWS.get(1).window(), VIEWS.get(1).measures()));
-            BatchCycle newLogic = new BatchCycle(root, archiver, engine,
+            List<ViewDefinition> changed = List.of(
+                    VIEWS.get(0),
+                    new ViewDefinition(
+                            VIEWS.get(1).name(),
+                            java.util.Set.of("temperature"),
+                            Map.of(),
+                            VIEWS.get(1).groupBy(),
+                            VIEWS.get(1).window(),
+                            VIEWS.get(1).measures()));
+            BatchCycle newLogic = new BatchCycle(
+                    root,
+                    archiver,
+                    engine,
                     new BatchCycle.Settings(changed, Duration.ofMillis(1), Duration.ZERO, Duration.ofHours(24), 5),
-                    KAFKA.bootstrapServers(), commits);
+                    KAFKA.bootstrapServers(),
+                    commits);
             assertThat(cycle.changedViews()).isEmpty();
-            assertThat(newLogic.changedViews()).singleElement().asString()
-                    .startsWith("view events_per_type_1h changed since the current snapshot was computed: run ./strata batch replay --view events_per_type_1h");
+            assertThat(newLogic.changedViews())
+                    .singleElement()
+                    .asString()
+                    .startsWith(
+                            "view events_per_type_1h changed since the current snapshot was computed: run ./strata batch replay --view events_per_type_1h");
             Snapshot before = newLogic.currentSnapshot();
-            Snapshot replayed = newLogic.replay(new BatchCycle.ReplayScope(java.util.Optional.of("events_per_type_1h"),
-                    java.util.Optional.empty(), java.util.Optional.empty()));
+            Snapshot replayed = newLogic.replay(new BatchCycle.ReplayScope(
+                    java.util.Optional.of("events_per_type_1h"),
+                    java.util.Optional.empty(),
+                    java.util.Optional.empty()));
             List<BatchCycle.Change> changes = BatchCycle.diff(before, replayed);
             assertThat(changes).isNotEmpty().allSatisfy(c -> {
                 assertThat(c.cell().view()).isEqualTo("events_per_type_1h");
@@ -92,13 +116,15 @@ class BatchCycleIT {
             BatchCommit replayCommit = newLogic.publish(replayed);
             assertThat(replayCommit.cutMillis()).isEqualTo(c2.cutMillis());
             assertThat(newLogic.changedViews()).isEmpty();
-            assertThat(BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits)).isEqualTo(replayCommit);
+            assertThat(BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits))
+                    .isEqualTo(replayCommit);
 
             // Rollback: the snapshot before the replay is current again, with the same cut.
             BatchCommit rolledBack = newLogic.rollback();
             assertThat(rolledBack.cutMillis()).isEqualTo(c2.cutMillis());
             assertThat(BatchCycleTestKit.measures(cycle.currentSnapshot())).isEqualTo(BatchCycleTestKit.oracle(all));
-            assertThat(BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits)).isEqualTo(rolledBack);
+            assertThat(BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits))
+                    .isEqualTo(rolledBack);
         }
     }
 }

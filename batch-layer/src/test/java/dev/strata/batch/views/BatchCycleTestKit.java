@@ -39,10 +39,18 @@ public final class BatchCycleTestKit {
         List<Event> events = new ArrayList<>();
         Instant now = Instant.now();
         for (int i = from; i < from + count; i++) {
-            Instant time = i % 25 == 0 ? now.minus(Duration.ofHours(2 + random.nextInt(4))) : now.minusMillis(random.nextInt(600_000));
-            events.add(Event.newBuilder().setId("b-" + i).setSource("dev-" + random.nextInt(5))
-                    .setType(i % 4 == 0 ? "humidity" : "temperature").setTime(time).setIngestTime(now)
-                    .setValue(i % 9 == 0 ? null : Math.round(random.nextGaussian() * 1000) / 100.0).setAttributes(Map.of()).build());
+            Instant time = i % 25 == 0
+                    ? now.minus(Duration.ofHours(2 + random.nextInt(4)))
+                    : now.minusMillis(random.nextInt(600_000));
+            events.add(Event.newBuilder()
+                    .setId("b-" + i)
+                    .setSource("dev-" + random.nextInt(5))
+                    .setType(i % 4 == 0 ? "humidity" : "temperature")
+                    .setTime(time)
+                    .setIngestTime(now)
+                    .setValue(i % 9 == 0 ? null : Math.round(random.nextGaussian() * 1000) / 100.0)
+                    .setAttributes(Map.of())
+                    .build());
         }
         events.addAll(retries);
         return events;
@@ -54,7 +62,9 @@ public final class BatchCycleTestKit {
         VIEWS.forEach(v -> byName.put(v.name(), v));
         Map<String, Map<String, Double>> out = new TreeMap<>();
         snapshot.cells().forEach((key, aggregate) -> {
-            Map<String, Double> m = new TreeMap<>(AggregateCodec.decode(byName.get(key.view()), AggregateCodec.encode(aggregate)).measures());
+            Map<String, Double> m =
+                    new TreeMap<>(AggregateCodec.decode(byName.get(key.view()), AggregateCodec.encode(aggregate))
+                            .measures());
             m.remove("avg");
             out.put(label(key), m);
         });
@@ -73,16 +83,29 @@ public final class BatchCycleTestKit {
         for (Event e : distinct.values()) {
             long minute = Math.floorDiv(e.getTime().toEpochMilli(), 60_000L) * 60_000L;
             long hour = Math.floorDiv(e.getTime().toEpochMilli(), 3_600_000L) * 3_600_000L;
-            cells.computeIfAbsent("events_per_source_1m|[" + e.getSource() + "]|" + minute, k -> new ArrayList<>()).add(e);
-            cells.computeIfAbsent("events_per_type_1h|[" + e.getType() + "]|" + hour, k -> new ArrayList<>()).add(e);
+            cells.computeIfAbsent("events_per_source_1m|[" + e.getSource() + "]|" + minute, k -> new ArrayList<>())
+                    .add(e);
+            cells.computeIfAbsent("events_per_type_1h|[" + e.getType() + "]|" + hour, k -> new ArrayList<>())
+                    .add(e);
         }
         Map<String, Map<String, Double>> out = new TreeMap<>();
         cells.forEach((cell, list) -> {
             Map<String, Double> m = new TreeMap<>();
             m.put("count", (double) list.size());
-            List<Double> values = list.stream().map(Event::getValue).filter(v -> v != null).sorted().toList();
+            List<Double> values = list.stream()
+                    .map(Event::getValue)
+                    .filter(v -> v != null)
+                    .sorted()
+                    .toList();
             if (cell.startsWith("events_per_source_1m")) {
-                m.put("sum", values.isEmpty() ? null : values.stream().map(BigDecimal::new).reduce(BigDecimal.ZERO, BigDecimal::add).doubleValue());
+                m.put(
+                        "sum",
+                        values.isEmpty()
+                                ? null
+                                : values.stream()
+                                        .map(BigDecimal::new)
+                                        .reduce(BigDecimal.ZERO, BigDecimal::add)
+                                        .doubleValue());
                 m.put("min", values.isEmpty() ? null : values.get(0));
                 m.put("max", values.isEmpty() ? null : values.get(values.size() - 1));
                 m.put("p95", values.isEmpty() ? null : values.get((int) Math.ceil(0.95 * values.size()) - 1));
@@ -104,7 +127,8 @@ public final class BatchCycleTestKit {
         return cut;
     }
 
-    public static void produce(String bootstrapServers, String registryUrl, String topic, List<Event> events) throws Exception {
+    public static void produce(String bootstrapServers, String registryUrl, String topic, List<Event> events)
+            throws Exception {
         EventSerializer serializer = new EventSerializer();
         serializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl), false);
         Properties props = new Properties();
@@ -125,7 +149,8 @@ public final class BatchCycleTestKit {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
         BatchCommit latest = null;
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition p = new TopicPartition(topic, 0);
             consumer.assign(List.of(p));
             consumer.seekToBeginning(List.of(p));

@@ -49,12 +49,19 @@ public final class BatchBench implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", required = true)
     String bootstrapServers;
+
     @Option(names = "--registry-url", required = true)
     String registryUrl;
-    @Option(names = "--events", defaultValue = "1000000", description = "Events produced and archived. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--events",
+            defaultValue = "1000000",
+            description = "Events produced and archived. Default: ${DEFAULT-VALUE}")
     int events;
+
     @Option(names = "--lake", required = true)
     Path lake;
+
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
 
@@ -73,7 +80,8 @@ public final class BatchBench implements Callable<Integer> {
         org.apache.flink.core.fs.Path root = LakeFs.root(lake.toString());
         Archiver archiver = new Archiver(root, engine, bootstrapServers, registryUrl, StrataTopics.EVENTS);
         int warmup = Math.max(10_000, events / 10);
-        say("warm-up: " + warmup + " events archived untimed (starts the MiniCluster the batch layer keeps, warms the JIT)");
+        say("warm-up: " + warmup
+                + " events archived untimed (starts the MiniCluster the batch layer keeps, warms the JIT)");
         produce(0, warmup);
         archiver.archive(System.currentTimeMillis()).orElseThrow();
 
@@ -87,7 +95,8 @@ public final class BatchBench implements Callable<Integer> {
                 say("reference: Kafka's consumer performance tool reading " + events + " records of the same topic");
                 consumerRate = consumerPerf();
             }
-            say("archive, run " + (i + 1) + ": a Flink batch job (MiniCluster, parallelism " + cores + ") into " + lake);
+            say("archive, run " + (i + 1) + ": a Flink batch job (MiniCluster, parallelism " + cores + ") into "
+                    + lake);
             long t0 = System.nanoTime();
             commit = archiver.archive(System.currentTimeMillis()).orElseThrow();
             double archiveSeconds = (System.nanoTime() - t0) / 1e9;
@@ -95,9 +104,15 @@ public final class BatchBench implements Callable<Integer> {
             say(String.format("  %d rows in %.2f s: %.0f rows/s", commit.rows(), archiveSeconds, archiveRate[i]));
         }
 
-        long lakeRows = new Manifest(root).commits().stream().mapToLong(Manifest.Commit::rows).sum();
-        BatchCycle cycle = new BatchCycle(root, archiver, engine, BatchCycle.Settings.of(ViewConfig.defaults()),
-                bootstrapServers, StrataTopics.BATCH_COMMITS);
+        long lakeRows = new Manifest(root)
+                .commits().stream().mapToLong(Manifest.Commit::rows).sum();
+        BatchCycle cycle = new BatchCycle(
+                root,
+                archiver,
+                engine,
+                BatchCycle.Settings.of(ViewConfig.defaults()),
+                bootstrapServers,
+                StrataTopics.BATCH_COMMITS);
         double[] recompute = new double[2];
         int cells = 0;
         for (int i = 0; i < 2; i++) {
@@ -106,13 +121,15 @@ public final class BatchBench implements Callable<Integer> {
             Snapshot replayed = cycle.replay();
             recompute[i] = (System.nanoTime() - t) / 1e9;
             cells = replayed.cells().size();
-            say(String.format("  %d rows → %d cells in %.2f s: %.0f rows/s", lakeRows, cells, recompute[i],
-                    lakeRows / recompute[i]));
+            say(String.format(
+                    "  %d rows → %d cells in %.2f s: %.0f rows/s",
+                    lakeRows, cells, recompute[i], lakeRows / recompute[i]));
         }
         double[] duck = new double[2];
         double[] duckPlain = new double[2];
         int duckCells = 0;
-        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = connection.createStatement()) {
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
+                Statement sql = connection.createStatement()) {
             for (int i = 0; i < 2; i++) {
                 say("DuckDB: the same views with the same dedup over the same Parquet files, run " + (i + 1));
                 long t = System.nanoTime();
@@ -127,23 +144,30 @@ public final class BatchBench implements Callable<Integer> {
         }
         double rows = lakeRows;
         out.add("Twice " + events + " events archived and timed (after " + warmup + " archived untimed as a warm-up),"
-                + " of the demo's shape (" + SOURCES + " sources, 3 types, 2 hours of event time, 1% retried ids); Kafka `events` with "
-                + StrataTopics.DEFAULT_PARTITIONS + " partitions; ZSTD Parquet lake; recompute and DuckDB over all " + lakeRows
-                + " lake rows; the Flink MiniCluster the batch layer keeps in its JVM (started before timing), parallelism " + cores + ".");
+                + " of the demo's shape (" + SOURCES
+                + " sources, 3 types, 2 hours of event time, 1% retried ids); Kafka `events` with "
+                + StrataTopics.DEFAULT_PARTITIONS + " partitions; ZSTD Parquet lake; recompute and DuckDB over all "
+                + lakeRows
+                + " lake rows; the Flink MiniCluster the batch layer keeps in its JVM (started before timing), parallelism "
+                + cores + ".");
         out.add("");
         out.add("| | rows/s | ratio | goal |");
         out.add("|---|---:|---:|---|");
         out.add(String.format("| Kafka consumer perf tool (reference) | %.0f | 1.00 | |", consumerRate));
         for (int i = 0; i < 2; i++) {
-            out.add(String.format("| archive run %d (Flink batch job: Kafka → Parquet, incl. submission) | %.0f | %.2f | ≥ 0.50 of the consumer |",
+            out.add(String.format(
+                    "| archive run %d (Flink batch job: Kafka → Parquet, incl. submission) | %.0f | %.2f | ≥ 0.50 of the consumer |",
                     i + 1, archiveRate[i], archiveRate[i] / consumerRate));
         }
         for (int i = 0; i < 2; i++) {
-            out.add(String.format("| DuckDB, dedup + both views, run %d (reference) | %.0f | 1.00 | |", i + 1, rows / duck[i]));
-            out.add(String.format("| full recompute (Flink batch job, incl. job submission), run %d | %.0f | %.2f | ≥ 0.33 of DuckDB |",
+            out.add(String.format(
+                    "| DuckDB, dedup + both views, run %d (reference) | %.0f | 1.00 | |", i + 1, rows / duck[i]));
+            out.add(String.format(
+                    "| full recompute (Flink batch job, incl. job submission), run %d | %.0f | %.2f | ≥ 0.33 of DuckDB |",
                     i + 1, rows / recompute[i], duck[i] / recompute[i]));
         }
-        out.add(String.format("| DuckDB, both views without dedup, run 2 (for scale) | %.0f | | |", rows / duckPlain[1]));
+        out.add(String.format(
+                "| DuckDB, both views without dedup, run 2 (for scale) | %.0f | | |", rows / duckPlain[1]));
         out.add("");
         out.add("Cells: recompute " + cells + ", DuckDB " + duckCells + ".");
         System.out.println();
@@ -177,9 +201,14 @@ public final class BatchBench implements Callable<Integer> {
             for (int i = from; i < from + count; i++) {
                 int n = i % 100 == 99 ? random.nextInt(i) : i; // a retry of an earlier id
                 String source = "dev-" + (n % SOURCES);
-                Event e = Event.newBuilder().setId("bench-" + n).setSource(source).setType(types[n % 3])
-                        .setTime(base.plusMillis((long) n * 7_200_000L / (warmupAndEvents()))).setIngestTime(Instant.now())
-                        .setValue(Math.round(random.nextGaussian() * 1000) / 100.0).setAttributes(Map.of("site", "s" + (n % 4)))
+                Event e = Event.newBuilder()
+                        .setId("bench-" + n)
+                        .setSource(source)
+                        .setType(types[n % 3])
+                        .setTime(base.plusMillis((long) n * 7_200_000L / (warmupAndEvents())))
+                        .setIngestTime(Instant.now())
+                        .setValue(Math.round(random.nextGaussian() * 1000) / 100.0)
+                        .setAttributes(Map.of("site", "s" + (n % 4)))
                         .build();
                 producer.send(new ProducerRecord<>(StrataTopics.EVENTS, source, e));
             }
@@ -188,20 +217,34 @@ public final class BatchBench implements Callable<Integer> {
     }
 
     private double consumerPerf() throws IOException, InterruptedException {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), "org.apache.kafka.tools.ConsumerPerformance",
-                "--bootstrap-server", bootstrapServers, "--topic", StrataTopics.EVENTS, "--num-records", Integer.toString(events),
-                "--timeout", "60000", "--command-property", "auto.offset.reset=earliest");
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.apache.kafka.tools.ConsumerPerformance",
+                "--bootstrap-server",
+                bootstrapServers,
+                "--topic",
+                StrataTopics.EVENTS,
+                "--num-records",
+                Integer.toString(events),
+                "--timeout",
+                "60000",
+                "--command-property",
+                "auto.offset.reset=earliest");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<String> lines = new ArrayList<>();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 lines.add(line);
             }
         }
         process.waitFor(120, TimeUnit.SECONDS);
-        // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+        // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms,
+        // fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
         for (int i = 0; i + 1 < lines.size(); i++) {
             if (lines.get(i).startsWith("start.time")) {
                 String[] f = lines.get(i + 1).split(",\\s*");
@@ -209,25 +252,29 @@ public final class BatchBench implements Callable<Integer> {
                 return Double.parseDouble(f[5]);
             }
         }
-        throw new IllegalStateException("kafka-consumer-perf-test printed no result (exit " + process.exitValue() + "):\n"
-                + String.join("\n", lines));
+        throw new IllegalStateException("kafka-consumer-perf-test printed no result (exit " + process.exitValue()
+                + "):\n" + String.join("\n", lines));
     }
 
     /** Both default views, as SQL; returns the number of cells. */
     private int duckDb(Statement sql, boolean dedup) throws Exception {
         String files = "read_parquet('" + lake.toAbsolutePath().resolve("events") + "/**/*.parquet')";
-        String rows = dedup ? "(SELECT * FROM " + files + " QUALIFY row_number() OVER (PARTITION BY id ORDER BY append_time,"
-                + " kafka_partition, kafka_offset) = 1)" : files;
+        String rows = dedup
+                ? "(SELECT * FROM " + files + " QUALIFY row_number() OVER (PARTITION BY id ORDER BY append_time,"
+                        + " kafka_partition, kafka_offset) = 1)"
+                : files;
         sql.execute("CREATE OR REPLACE TEMP TABLE bench_rows AS SELECT source, type, time, value FROM " + rows);
         int cells = 0;
-        try (ResultSet r = sql.executeQuery("SELECT source, time_bucket(INTERVAL 1 minute, time), count(*), sum(value), min(value),"
-                + " max(value), avg(value), approx_quantile(value, 0.95) FROM bench_rows GROUP BY ALL")) {
+        try (ResultSet r = sql.executeQuery(
+                "SELECT source, time_bucket(INTERVAL 1 minute, time), count(*), sum(value), min(value),"
+                        + " max(value), avg(value), approx_quantile(value, 0.95) FROM bench_rows GROUP BY ALL")) {
             while (r.next()) {
                 cells++;
             }
         }
-        try (ResultSet r = sql.executeQuery("SELECT type, time_bucket(INTERVAL 1 hour, time), count(*), approx_count_distinct(source)"
-                + " FROM bench_rows GROUP BY ALL")) {
+        try (ResultSet r = sql.executeQuery(
+                "SELECT type, time_bucket(INTERVAL 1 hour, time), count(*), approx_count_distinct(source)"
+                        + " FROM bench_rows GROUP BY ALL")) {
             while (r.next()) {
                 cells++;
             }

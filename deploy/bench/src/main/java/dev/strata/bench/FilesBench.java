@@ -44,22 +44,29 @@ public final class FilesBench implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", required = true)
     String bootstrapServers;
+
     @Option(names = "--registry-url", required = true)
     String registryUrl;
+
     @Option(names = "--lake", required = true)
     Path lake;
+
     @Option(names = "--work", required = true, description = "Where the generated files go")
     Path work;
+
     @Option(names = "--small-mb", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}")
     int smallMb;
+
     @Option(names = "--large-mb", defaultValue = "1024", description = "Default: ${DEFAULT-VALUE}")
     int largeMb;
+
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final java.util.Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
-            .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP).map(java.lang.management.MemoryPoolMXBean::getName)
+            .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
+            .map(java.lang.management.MemoryPoolMXBean::getName)
             .collect(java.util.stream.Collectors.toSet());
 
     record Run(String label, long bytes, long rows, double seconds, long liveHeapBytes, double duckSeconds) {}
@@ -69,21 +76,24 @@ public final class FilesBench implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         long maxHeap = Runtime.getRuntime().maxMemory();
         List<String> out = new ArrayList<>();
-        out.add("# strata bench files — " + Instant.now() + ", " + cores + " cores, JDK " + Runtime.version() + ", heap limit "
-                + mb(maxHeap) + " MiB");
+        out.add("# strata bench files — " + Instant.now() + ", " + cores + " cores, JDK " + Runtime.version()
+                + ", heap limit " + mb(maxHeap) + " MiB");
         out.add("");
         Files.createDirectories(work);
         Path small = work.resolve("small.csv");
         Path large = work.resolve("large.csv");
-        say("generating " + smallMb + " MiB and " + largeMb + " MiB CSV files (6 columns: long, string, double, boolean, timestamp, string)");
+        say("generating " + smallMb + " MiB and " + largeMb
+                + " MiB CSV files (6 columns: long, string, double, boolean, timestamp, string)");
         long smallRows = generate(small, smallMb * (1L << 20), 1);
         long largeRows = generate(large, largeMb * (1L << 20), 2);
 
         GatewayConfig config = GatewayConfig.forTest(bootstrapServers, registryUrl, null)
-                .withFiles(new FileIngest.Settings(lake, null, 1L << 40, 1, 4, Duration.ofSeconds(1), Duration.ofSeconds(2)));
+                .withFiles(new FileIngest.Settings(
+                        lake, null, 1L << 40, 1, 4, Duration.ofSeconds(1), Duration.ofSeconds(2)));
         List<Run> runs = new ArrayList<>();
         try (Gateway gateway = Gateway.start(config)) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             say("warm-up: the small file into dataset bench_warmup (JIT)");
             upload(http, gateway, "bench_warmup", small);
             runs.add(measure(http, gateway, "small", "bench_small", small, smallRows));
@@ -91,25 +101,47 @@ public final class FilesBench implements Callable<Integer> {
         }
         List<Run> measured = new ArrayList<>();
         for (Run r : runs) {
-            measured.add(new Run(r.label(), r.bytes(), r.rows(), r.seconds(), r.liveHeapBytes(), duckdb(r.label(), work.resolve(r.label() + ".csv"))));
+            measured.add(new Run(
+                    r.label(),
+                    r.bytes(),
+                    r.rows(),
+                    r.seconds(),
+                    r.liveHeapBytes(),
+                    duckdb(r.label(), work.resolve(r.label() + ".csv"))));
         }
 
-        out.add("| file | bytes | rows | Strata: upload + convert | MB/s | DuckDB CSV→Parquet | MB/s | Strata speed / DuckDB | peak live heap |");
+        out.add(
+                "| file | bytes | rows | Strata: upload + convert | MB/s | DuckDB CSV→Parquet | MB/s | Strata speed / DuckDB | peak live heap |");
         out.add("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Run r : measured) {
-            out.add(String.format("| %s | %,d | %,d | %.1f s | %.1f | %.1f s | %.1f | %.2f | %.1f MiB |", r.label(), r.bytes(), r.rows(),
-                    r.seconds(), r.bytes() / 1e6 / r.seconds(), r.duckSeconds(), r.bytes() / 1e6 / r.duckSeconds(),
-                    r.duckSeconds() / r.seconds(), r.liveHeapBytes() / 1048576.0));
+            out.add(String.format(
+                    "| %s | %,d | %,d | %.1f s | %.1f | %.1f s | %.1f | %.2f | %.1f MiB |",
+                    r.label(),
+                    r.bytes(),
+                    r.rows(),
+                    r.seconds(),
+                    r.bytes() / 1e6 / r.seconds(),
+                    r.duckSeconds(),
+                    r.bytes() / 1e6 / r.duckSeconds(),
+                    r.duckSeconds() / r.seconds(),
+                    r.liveHeapBytes() / 1048576.0));
         }
         Run s = measured.get(0);
         Run l = measured.get(1);
         out.add("");
-        out.add(String.format("Memory: the large file is %.0f× the small one; its peak live heap is %.2f× the small one's "
-                + "(%.1f MiB vs %.1f MiB, heap limit %d MiB).", (double) l.bytes() / s.bytes(), (double) l.liveHeapBytes() / s.liveHeapBytes(),
-                l.liveHeapBytes() / 1048576.0, s.liveHeapBytes() / 1048576.0, mb(maxHeap)));
-        out.add("Live heap: the heap after each full GC (one forced every second) during the upload and conversion, as the"
-                + " collector reports it (the gateway, its Kafka producer and the HTTP client share this JVM). DuckDB uses all " + cores + " cores; Strata converts a file"
-                + " on one thread.");
+        out.add(String.format(
+                "Memory: the large file is %.0f× the small one; its peak live heap is %.2f× the small one's "
+                        + "(%.1f MiB vs %.1f MiB, heap limit %d MiB).",
+                (double) l.bytes() / s.bytes(),
+                (double) l.liveHeapBytes() / s.liveHeapBytes(),
+                l.liveHeapBytes() / 1048576.0,
+                s.liveHeapBytes() / 1048576.0,
+                mb(maxHeap)));
+        out.add(
+                "Live heap: the heap after each full GC (one forced every second) during the upload and conversion, as the"
+                        + " collector reports it (the gateway, its Kafka producer and the HTTP client share this JVM). DuckDB uses all "
+                        + cores + " cores; Strata converts a file"
+                        + " on one thread.");
         out.forEach(System.out::println);
         if (report != null) {
             Files.createDirectories(report.toAbsolutePath().getParent());
@@ -118,7 +150,8 @@ public final class FilesBench implements Callable<Integer> {
         return 0;
     }
 
-    private Run measure(HttpClient http, Gateway gateway, String label, String dataset, Path file, long rows) throws Exception {
+    private Run measure(HttpClient http, Gateway gateway, String label, String dataset, Path file, long rows)
+            throws Exception {
         say("upload " + label + " (" + Files.size(file) + " bytes) into dataset " + dataset);
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong peak = new AtomicLong();
@@ -126,16 +159,20 @@ public final class FilesBench implements Callable<Integer> {
         // after System.gc() returns can include garbage: a JNI critical section, as zstd's
         // compressor holds, may defer the collection).
         javax.management.NotificationListener listener = (notification, handback) -> {
-            if (!notification.getType().equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
+            if (!notification
+                    .getType()
+                    .equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
                 return;
             }
-            com.sun.management.GarbageCollectionNotificationInfo info = com.sun.management.GarbageCollectionNotificationInfo.from(
-                    (javax.management.openmbean.CompositeData) notification.getUserData());
+            com.sun.management.GarbageCollectionNotificationInfo info =
+                    com.sun.management.GarbageCollectionNotificationInfo.from(
+                            (javax.management.openmbean.CompositeData) notification.getUserData());
             if (!info.getGcAction().contains("major")) {
                 return;
             }
             long used = 0;
-            for (java.util.Map.Entry<String, java.lang.management.MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+            for (java.util.Map.Entry<String, java.lang.management.MemoryUsage> pool :
+                    info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
                 if (heapPools.contains(pool.getKey())) {
                     used += pool.getValue().getUsed();
                 }
@@ -149,16 +186,18 @@ public final class FilesBench implements Callable<Integer> {
                 emitters.add(emitter);
             }
         }
-        Thread sampler = new Thread(() -> {
-            while (running.get()) {
-                System.gc();
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "full-gc-every-second");
+        Thread sampler = new Thread(
+                () -> {
+                    while (running.get()) {
+                        System.gc();
+                        try {
+                            Thread.sleep(1000);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "full-gc-every-second");
         long started = System.nanoTime();
         sampler.start();
         JsonNode outcome;
@@ -177,21 +216,28 @@ public final class FilesBench implements Callable<Integer> {
         if (added != rows) {
             throw new IllegalStateException(label + ": " + rows + " rows generated, " + added + " added: " + outcome);
         }
-        long readBack = count("SELECT count(*) FROM read_parquet('" + lake.resolve(outcome.get("file").asText()) + "')");
+        long readBack = count("SELECT count(*) FROM read_parquet('"
+                + lake.resolve(outcome.get("file").asText()) + "')");
         if (readBack != rows) {
-            throw new IllegalStateException(label + ": DuckDB reads " + readBack + " rows of the Parquet, " + rows + " were generated");
+            throw new IllegalStateException(
+                    label + ": DuckDB reads " + readBack + " rows of the Parquet, " + rows + " were generated");
         }
-        say(String.format("  %,d rows in %.1f s; peak live heap %.1f MiB; DuckDB reads the same %,d rows back", rows, seconds,
-                peak.get() / 1048576.0, readBack));
+        say(String.format(
+                "  %,d rows in %.1f s; peak live heap %.1f MiB; DuckDB reads the same %,d rows back",
+                rows, seconds, peak.get() / 1048576.0, readBack));
         return new Run(label, Files.size(file), rows, seconds, peak.get(), 0);
     }
 
     private static JsonNode upload(HttpClient http, Gateway gateway, String dataset, Path file) throws Exception {
-        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(gateway.httpUrl() + "/v1/files/" + dataset))
-                .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofFile(file)).build(),
+        HttpResponse<String> answer = http.send(
+                HttpRequest.newBuilder(URI.create(gateway.httpUrl() + "/v1/files/" + dataset))
+                        .header("Content-Type", "text/csv")
+                        .POST(HttpRequest.BodyPublishers.ofFile(file))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (answer.statusCode() != 201) {
-            throw new IllegalStateException("upload of " + file + " answered " + answer.statusCode() + ": " + answer.body());
+            throw new IllegalStateException(
+                    "upload of " + file + " answered " + answer.statusCode() + ": " + answer.body());
         }
         return JSON.readTree(answer.body());
     }
@@ -201,8 +247,10 @@ public final class FilesBench implements Callable<Integer> {
         Files.deleteIfExists(parquet);
         say("DuckDB: " + label + " CSV to Parquet");
         long started = System.nanoTime();
-        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
-            s.execute("COPY (SELECT * FROM read_csv('" + csv + "', header = true)) TO '" + parquet + "' (FORMAT parquet, COMPRESSION zstd)");
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+                Statement s = c.createStatement()) {
+            s.execute("COPY (SELECT * FROM read_csv('" + csv + "', header = true)) TO '" + parquet
+                    + "' (FORMAT parquet, COMPRESSION zstd)");
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         say(String.format("  %.1f s", seconds));
@@ -210,7 +258,9 @@ public final class FilesBench implements Callable<Integer> {
     }
 
     private static long count(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }
@@ -230,9 +280,18 @@ public final class FilesBench implements Callable<Integer> {
             while (written < bytes) {
                 rows++;
                 line.setLength(0);
-                line.append(rows).append(",device-").append(random.nextInt(1000)).append(',')
-                        .append(Math.round(random.nextGaussian() * 10_000) / 100.0).append(',').append(random.nextBoolean()).append(',')
-                        .append(Instant.ofEpochSecond(at + rows)).append(",note ").append(Long.toHexString(random.nextLong())).append('\n');
+                line.append(rows)
+                        .append(",device-")
+                        .append(random.nextInt(1000))
+                        .append(',')
+                        .append(Math.round(random.nextGaussian() * 10_000) / 100.0)
+                        .append(',')
+                        .append(random.nextBoolean())
+                        .append(',')
+                        .append(Instant.ofEpochSecond(at + rows))
+                        .append(",note ")
+                        .append(Long.toHexString(random.nextLong()))
+                        .append('\n');
                 w.append(line);
                 written += line.length();
             }

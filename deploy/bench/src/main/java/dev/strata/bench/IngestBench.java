@@ -4,6 +4,13 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,13 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -52,17 +52,37 @@ public final class IngestBench implements Callable<Integer> {
     static final int EVENT_BYTES = 300;
     static final int PARTITIONS = 4;
 
-    @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
-    @Option(names = "--gateway-http", required = true) String gatewayHttp;
-    @Option(names = "--gateway-mqtt-port", required = true) int gatewayMqttPort;
-    @Option(names = "--token-file", required = true) Path tokenFile;
-    @Option(names = "--duration", defaultValue = "PT10S", description = "Length of each measured run. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--bootstrap-servers", required = true)
+    String bootstrapServers;
+
+    @Option(names = "--gateway-http", required = true)
+    String gatewayHttp;
+
+    @Option(names = "--gateway-mqtt-port", required = true)
+    int gatewayMqttPort;
+
+    @Option(names = "--token-file", required = true)
+    Path tokenFile;
+
+    @Option(
+            names = "--duration",
+            defaultValue = "PT10S",
+            description = "Length of each measured run. Default: ${DEFAULT-VALUE}")
     Duration duration;
-    @Option(names = "--warmup", defaultValue = "PT10S",
-            description = "Unmeasured saturated run of each gateway path before any is measured (JIT on 2 cores is slow). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--warmup",
+            defaultValue = "PT10S",
+            description =
+                    "Unmeasured saturated run of each gateway path before any is measured (JIT on 2 cores is slow). Default: ${DEFAULT-VALUE}")
     Duration warmup;
-    @Option(names = "--mosquitto", defaultValue = "/usr/sbin/mosquitto", description = "Mosquitto binary (Debian's mosquitto)")
+
+    @Option(
+            names = "--mosquitto",
+            defaultValue = "/usr/sbin/mosquitto",
+            description = "Mosquitto binary (Debian's mosquitto)")
     Path mosquitto;
+
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
 
@@ -76,7 +96,8 @@ public final class IngestBench implements Callable<Integer> {
         out.add("# strata bench ingest — " + Instant.now() + ", " + cores + " cores, JDK " + Runtime.version());
         out.add("");
         out.add("Events of " + EVENT_BYTES + " bytes (JSON; the raw producer sends " + EVENT_BYTES
-                + "-byte records). Max: saturated for " + duration.toSeconds() + " s. Latency: paced at half the max rate for "
+                + "-byte records). Max: saturated for " + duration.toSeconds()
+                + " s. Latency: paced at half the max rate for "
                 + duration.toSeconds() + " s, from each request's intended start to its acknowledgement.");
         out.add("");
 
@@ -90,7 +111,8 @@ public final class IngestBench implements Callable<Integer> {
         rows.add(new Row("Kafka producer (acks=all, idempotent)", rawMax, raw));
 
         Vertx vertx = Vertx.vertx();
-        HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5_000),
+        HttpClient http = vertx.createHttpClient(
+                new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5_000),
                 new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1));
         Mqtt5AsyncClient gatewayClient = mqttClient(gatewayMqttPort, token);
         say("warm-up of the gateway's paths, " + warmup.toSeconds() + " s each");
@@ -122,8 +144,16 @@ public final class IngestBench implements Callable<Integer> {
         out.add("| path | max events/s | × raw max | p50 ms | p99 ms | p99.9 ms | p99 − raw p99 |");
         out.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Row r : rows) {
-            out.add(String.format(Locale.ROOT, "| %s | %,.0f | %.2f | %.2f | %.2f | %.2f | %+.2f ms |", r.name, r.max,
-                    r.max / rawMax, r.paced.p50(), r.paced.p99(), r.paced.p999(), r.paced.p99() - raw.p99()));
+            out.add(String.format(
+                    Locale.ROOT,
+                    "| %s | %,.0f | %.2f | %.2f | %.2f | %.2f | %+.2f ms |",
+                    r.name,
+                    r.max,
+                    r.max / rawMax,
+                    r.paced.p50(),
+                    r.paced.p99(),
+                    r.paced.p999(),
+                    r.paced.p99() - raw.p99()));
         }
         out.add("");
         Row http100 = rows.get(2);
@@ -135,8 +165,13 @@ public final class IngestBench implements Callable<Integer> {
         }
         for (Row r : rows.subList(1, 4)) {
             double over = r.paced.p99() - raw.p99();
-            out.add(String.format(Locale.ROOT, "- %s: p99 at half max %.2f ms vs raw %.2f ms + 5 ms: %s", r.name,
-                    r.paced.p99(), raw.p99(), over <= 5 ? "met" : "missed"));
+            out.add(String.format(
+                    Locale.ROOT,
+                    "- %s: p99 at half max %.2f ms vs raw %.2f ms + 5 ms: %s",
+                    r.name,
+                    r.paced.p99(),
+                    raw.p99(),
+                    over <= 5 ? "met" : "missed"));
         }
         for (Row r : rows) {
             if (r.paced.failures() > 0) {
@@ -175,15 +210,31 @@ public final class IngestBench implements Callable<Integer> {
                     + "(\\d+) ms 50th, (\\d+) ms 95th, (\\d+) ms 99th, (\\d+) ms 99.9th");
 
     private LoadResult producerPerf(double throughput, long records) throws IOException, InterruptedException {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), "org.apache.kafka.tools.ProducerPerformance",
-                "--topic", "bench-raw", "--num-records", Long.toString(records), "--record-size", Integer.toString(EVENT_BYTES),
-                "--throughput", throughput < 0 ? "-1" : Long.toString((long) throughput),
-                "--producer-props", "bootstrap.servers=" + bootstrapServers, "acks=all", "enable.idempotence=true",
-                "linger.ms=2", "batch.size=131072", "compression.type=lz4");
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.apache.kafka.tools.ProducerPerformance",
+                "--topic",
+                "bench-raw",
+                "--num-records",
+                Long.toString(records),
+                "--record-size",
+                Integer.toString(EVENT_BYTES),
+                "--throughput",
+                throughput < 0 ? "-1" : Long.toString((long) throughput),
+                "--producer-props",
+                "bootstrap.servers=" + bootstrapServers,
+                "acks=all",
+                "enable.idempotence=true",
+                "linger.ms=2",
+                "batch.size=131072",
+                "compression.type=lz4");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String summary = null;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader in =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 if (PERF_SUMMARY.matcher(line).find()) {
@@ -193,32 +244,45 @@ public final class IngestBench implements Callable<Integer> {
         }
         process.waitFor(120, TimeUnit.SECONDS);
         if (summary == null) {
-            throw new IllegalStateException("kafka-producer-perf-test printed no summary (exit " + process.exitValue() + ")");
+            throw new IllegalStateException(
+                    "kafka-producer-perf-test printed no summary (exit " + process.exitValue() + ")");
         }
         say("  " + summary);
         Matcher m = PERF_SUMMARY.matcher(summary);
         m.find();
         // The tool measures each send from its call, paced by its own throttle, in whole milliseconds.
-        return new LoadResult("raw", Double.parseDouble(m.group(2)), Double.parseDouble(m.group(5)),
-                Double.parseDouble(m.group(7)), Double.parseDouble(m.group(8)), 0);
+        return new LoadResult(
+                "raw",
+                Double.parseDouble(m.group(2)),
+                Double.parseDouble(m.group(5)),
+                Double.parseDouble(m.group(7)),
+                Double.parseDouble(m.group(8)),
+                0);
     }
 
     // ---- the gateway's paths ----
 
     private LongFunction<CompletableFuture<Boolean>> httpOperation(HttpClient http, int eventsPerRequest) {
         URI uri = URI.create(gatewayHttp + "/v1/events");
-        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(uri.getHost())
-                .setPort(uri.getPort()).setURI(uri.getPath())
-                .putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/x-ndjson");
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(uri.getHost())
+                .setPort(uri.getPort())
+                .setURI(uri.getPath())
+                .putHeader("Authorization", "Bearer " + token)
+                .putHeader("Content-Type", "application/x-ndjson");
         return i -> {
             StringBuilder body = new StringBuilder(eventsPerRequest * (EVENT_BYTES + 1));
             for (int e = 0; e < eventsPerRequest; e++) {
-                body.append(event("h" + eventsPerRequest + "-" + i + "-" + e, "bench-device-" + (i % 100))).append('\n');
+                body.append(event("h" + eventsPerRequest + "-" + i + "-" + e, "bench-device-" + (i % 100)))
+                        .append('\n');
             }
             return http.request(options)
                     .compose(request -> request.send(Buffer.buffer(body.toString())))
                     .compose(response -> response.body().map(b -> response.statusCode() == 200))
-                    .toCompletionStage().toCompletableFuture().exceptionally(e -> false);
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .exceptionally(e -> false);
         };
     }
 
@@ -226,25 +290,38 @@ public final class IngestBench implements Callable<Integer> {
         return i -> {
             String source = "bench-device-" + (i % 100);
             byte[] payload = event("m-" + i, source).getBytes(StandardCharsets.UTF_8);
-            return client.publishWith().topic("strata/events/" + source).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send()
-                    .thenApply(r -> r.getError().isEmpty()).exceptionally(e -> false);
+            return client.publishWith()
+                    .topic("strata/events/" + source)
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .payload(payload)
+                    .send()
+                    .thenApply(r -> r.getError().isEmpty())
+                    .exceptionally(e -> false);
         };
     }
 
     /** A JSON event of {@link #EVENT_BYTES} bytes. */
     static String event(String id, String source) {
         String head = "{\"id\":\"" + id + "\",\"source\":\"" + source + "\",\"type\":\"temperature\",\"time\":"
-                + System.currentTimeMillis() + ",\"value\":21.5,\"attributes\":{\"site\":\"north\",\"unit\":\"C\",\"pad\":\"";
+                + System.currentTimeMillis()
+                + ",\"value\":21.5,\"attributes\":{\"site\":\"north\",\"unit\":\"C\",\"pad\":\"";
         int pad = Math.max(0, EVENT_BYTES - head.length() - 3);
         return head + "x".repeat(pad) + "\"}}";
     }
 
     private Mqtt5AsyncClient mqttClient(int port, String password) {
-        var builder = MqttClient.builder().useMqttVersion5().identifier("bench-" + port).serverHost("127.0.0.1").serverPort(port);
+        var builder = MqttClient.builder()
+                .useMqttVersion5()
+                .identifier("bench-" + port)
+                .serverHost("127.0.0.1")
+                .serverPort(port);
         Mqtt5BlockingClient client = builder.buildBlocking();
         var connect = client.connectWith();
         if (password != null) {
-            connect.simpleAuth().username("bench").password(password.getBytes(StandardCharsets.UTF_8)).applySimpleAuth();
+            connect.simpleAuth()
+                    .username("bench")
+                    .password(password.getBytes(StandardCharsets.UTF_8))
+                    .applySimpleAuth();
         }
         connect.send();
         return client.toAsync();
@@ -259,10 +336,14 @@ public final class IngestBench implements Callable<Integer> {
             mosquittoPort = socket.getLocalPort();
         }
         Path conf = Files.createTempFile("strata-bench-mosquitto", ".conf");
-        Files.writeString(conf, "listener " + mosquittoPort + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                + "max_inflight_messages 1000\nmax_queued_messages 100000\nlog_type error\n");
+        Files.writeString(
+                conf,
+                "listener " + mosquittoPort + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                        + "max_inflight_messages 1000\nmax_queued_messages 100000\nlog_type error\n");
         Process process = new ProcessBuilder(mosquitto.toString(), "-c", conf.toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectErrorStream(true)
+                .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
             try (java.net.Socket s = new java.net.Socket("127.0.0.1", mosquittoPort)) {
@@ -281,7 +362,9 @@ public final class IngestBench implements Callable<Integer> {
         try (Admin admin = Admin.create(props)) {
             if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(name)) {
                 admin.createTopics(List.of(new NewTopic(name, PARTITIONS, (short) 1)
-                        .configs(Map.of("message.timestamp.type", "LogAppendTime")))).all().get(30, TimeUnit.SECONDS);
+                                .configs(Map.of("message.timestamp.type", "LogAppendTime"))))
+                        .all()
+                        .get(30, TimeUnit.SECONDS);
             }
         }
     }
@@ -293,5 +376,4 @@ public final class IngestBench implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(new CommandLine(new IngestBench()).execute(args));
     }
-
 }

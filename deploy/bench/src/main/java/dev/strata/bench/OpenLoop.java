@@ -53,8 +53,14 @@ final class OpenLoop {
      * Starts operations at {@code ratePerSecond} for {@code duration}; at most {@code window}
      * outstanding (a late start is still measured from its intended time).
      */
-    static LoadResult paced(String name, LongFunction<CompletableFuture<Boolean>> operation, double ratePerSecond,
-            int eventsPerOperation, int window, Duration duration) throws InterruptedException {
+    static LoadResult paced(
+            String name,
+            LongFunction<CompletableFuture<Boolean>> operation,
+            double ratePerSecond,
+            int eventsPerOperation,
+            int window,
+            Duration duration)
+            throws InterruptedException {
         Histogram histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
         Semaphore permits = new Semaphore(window);
         AtomicLong acked = new AtomicLong();

@@ -33,32 +33,54 @@ import picocli.CommandLine.Option;
  * {@code If-None-Match}, so every answer is computed. Latency is measured from each request's
  * intended start (no coordinated omission).
  */
-@Command(name = "serving", mixinStandardHelpOptions = true, description = "Benchmarks the serving layer against a running stack.")
+@Command(
+        name = "serving",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks the serving layer against a running stack.")
 public final class ServingBench implements java.util.concurrent.Callable<Integer> {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final int SOURCES = 50;
 
-    @Option(names = "--gateway-http", required = true) String gatewayHttp;
-    @Option(names = "--token-file", required = true) Path tokenFile;
-    @Option(names = "--serving", required = true) String serving;
-    @Option(names = "--duration", defaultValue = "PT10S", description = "Length of each measured run. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--gateway-http", required = true)
+    String gatewayHttp;
+
+    @Option(names = "--token-file", required = true)
+    Path tokenFile;
+
+    @Option(names = "--serving", required = true)
+    String serving;
+
+    @Option(
+            names = "--duration",
+            defaultValue = "PT10S",
+            description = "Length of each measured run. Default: ${DEFAULT-VALUE}")
     Duration duration;
-    @Option(names = "--rate", defaultValue = "1000", description = "Paced query rate (queries/s). Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--rate",
+            defaultValue = "1000",
+            description = "Paced query rate (queries/s). Default: ${DEFAULT-VALUE}")
     double rate;
-    @Option(names = "--ingest-rate", defaultValue = "2000", description = "Events/s sent to the gateway meanwhile. Default: ${DEFAULT-VALUE}")
+
+    @Option(
+            names = "--ingest-rate",
+            defaultValue = "2000",
+            description = "Events/s sent to the gateway meanwhile. Default: ${DEFAULT-VALUE}")
     int ingestRate;
+
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
 
     @Override
     public Integer call() throws Exception {
         List<String> out = new ArrayList<>();
-        out.add("# strata bench serving — " + Instant.now() + ", " + Runtime.getRuntime().availableProcessors() + " cores, JDK "
-                + System.getProperty("java.version"));
+        out.add("# strata bench serving — " + Instant.now() + ", "
+                + Runtime.getRuntime().availableProcessors() + " cores, JDK " + System.getProperty("java.version"));
         out.add("");
         Vertx vertx = Vertx.vertx();
-        HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5_000),
+        HttpClient http = vertx.createHttpClient(
+                new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5_000),
                 new PoolOptions().setHttp1MaxSize(32).setMaxWaitQueueSize(-1));
         String token = Files.readString(tokenFile).trim();
         AtomicBoolean ingesting = new AtomicBoolean(true);
@@ -66,7 +88,8 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
         Thread ingest = new Thread(() -> ingest(http, token, ingesting, ingested), "bench-ingest");
         ingest.start();
         try {
-            say("ingest running (" + ingestRate + " events/s over HTTP, " + SOURCES + " sources); waiting for the merged view");
+            say("ingest running (" + ingestRate + " events/s over HTTP, " + SOURCES
+                    + " sources); waiting for the merged view");
             awaitData(http);
             say("warm-up, " + duration.toSeconds() + " s each");
             OpenLoop.saturate(noop(http), 32, duration);
@@ -85,27 +108,57 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
             LoadResult noopPaced = OpenLoop.paced("no-op", noop(http), rate, 1, 256, duration);
             say("merged query: paced at " + rate + "/s");
             LoadResult queryPaced = OpenLoop.paced("merged", query(http), rate, 1, 256, duration);
-            JsonNode views = JSON.readTree(get(http, "/v1/views").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-            out.add("Stack: Kafka, registry, gateway, speed job (MiniCluster), batch scheduler (a cycle a minute, 10 s buckets) and"
-                    + " serving, each its own JVM on this machine, with " + ingestRate + " events/s of ingest during every run ("
-                    + ingested.get() + " events sent in all). Merged query: `GET /v1/views/events_per_source_1m?group=dev-<k>&from=<now-1h>`"
-                    + " (one of " + SOURCES + " groups, 60 points), no `If-None-Match`; no-op: `GET /bench/noop` on the same server."
-                    + " Batch run at the end: " + views.path("batch").path("run").asText("none") + ". Each run "
-                    + duration.toSeconds() + " s after a warm-up of the same length; the saturated runs alternate twice and keep"
-                    + " each side's best; latency from each request's intended start. Answers are computed once per query and"
-                    + " version of the data they read (snapshot, the group's speed updates): with the speed job publishing every"
-                    + " 0.5 s, most polls of a group are served from the answer cache, as a dashboard's are.");
+            JsonNode views = JSON.readTree(get(http, "/v1/views")
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS));
+            out.add(
+                    "Stack: Kafka, registry, gateway, speed job (MiniCluster), batch scheduler (a cycle a minute, 10 s buckets) and"
+                            + " serving, each its own JVM on this machine, with " + ingestRate
+                            + " events/s of ingest during every run ("
+                            + ingested.get()
+                            + " events sent in all). Merged query: `GET /v1/views/events_per_source_1m?group=dev-<k>&from=<now-1h>`"
+                            + " (one of " + SOURCES
+                            + " groups, 60 points), no `If-None-Match`; no-op: `GET /bench/noop` on the same server."
+                            + " Batch run at the end: "
+                            + views.path("batch").path("run").asText("none") + ". Each run "
+                            + duration.toSeconds()
+                            + " s after a warm-up of the same length; the saturated runs alternate twice and keep"
+                            + " each side's best; latency from each request's intended start. Answers are computed once per query and"
+                            + " version of the data they read (snapshot, the group's speed updates): with the speed job publishing every"
+                            + " 0.5 s, most polls of a group are served from the answer cache, as a dashboard's are.");
             out.add("");
-            out.add("| endpoint | max queries/s | ratio | p50 ms at " + (long) rate + "/s | p99 ms | p99.9 ms | failed |");
+            out.add("| endpoint | max queries/s | ratio | p50 ms at " + (long) rate
+                    + "/s | p99 ms | p99.9 ms | failed |");
             out.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-            out.add(String.format(Locale.ROOT, "| no-op (reference) | %,.0f | 1.00 | %.2f | %.2f | %.2f | %d |", noopMax, noopPaced.p50(),
-                    noopPaced.p99(), noopPaced.p999(), noopPaced.failures()));
-            out.add(String.format(Locale.ROOT, "| merged series | %,.0f | %.2f | %.2f | %.2f | %.2f | %d |", queryMax, queryMax / noopMax,
-                    queryPaced.p50(), queryPaced.p99(), queryPaced.p999(), queryPaced.failures()));
+            out.add(String.format(
+                    Locale.ROOT,
+                    "| no-op (reference) | %,.0f | 1.00 | %.2f | %.2f | %.2f | %d |",
+                    noopMax,
+                    noopPaced.p50(),
+                    noopPaced.p99(),
+                    noopPaced.p999(),
+                    noopPaced.failures()));
+            out.add(String.format(
+                    Locale.ROOT,
+                    "| merged series | %,.0f | %.2f | %.2f | %.2f | %.2f | %d |",
+                    queryMax,
+                    queryMax / noopMax,
+                    queryPaced.p50(),
+                    queryPaced.p99(),
+                    queryPaced.p999(),
+                    queryPaced.failures()));
             out.add("");
-            out.add(String.format(Locale.ROOT, "- merged throughput ≥ 50%% of the no-op endpoint's: %.0f%% — %s", 100 * queryMax / noopMax,
+            out.add(String.format(
+                    Locale.ROOT,
+                    "- merged throughput ≥ 50%% of the no-op endpoint's: %.0f%% — %s",
+                    100 * queryMax / noopMax,
                     queryMax / noopMax >= 0.5 ? "met" : "missed"));
-            out.add(String.format(Locale.ROOT, "- p99 ≤ 10 ms at %,.0f queries/s: %.2f ms — %s", rate, queryPaced.p99(),
+            out.add(String.format(
+                    Locale.ROOT,
+                    "- p99 ≤ 10 ms at %,.0f queries/s: %.2f ms — %s",
+                    rate,
+                    queryPaced.p99(),
                     queryPaced.p99() <= 10 && queryPaced.failures() == 0 ? "met" : "missed"));
         } finally {
             ingesting.set(false);
@@ -124,16 +177,24 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
     /** Batches of 100 events every 100 ms / (rate / 1000), from {@link #SOURCES} sources, until stopped. */
     private void ingest(HttpClient http, String token, AtomicBoolean running, AtomicLong sent) {
         URI uri = URI.create(gatewayHttp + "/v1/events");
-        RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(uri.getHost()).setPort(uri.getPort())
-                .setURI(uri.getPath()).putHeader("Authorization", "Bearer " + token).putHeader("Content-Type", "application/x-ndjson");
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(uri.getHost())
+                .setPort(uri.getPort())
+                .setURI(uri.getPath())
+                .putHeader("Authorization", "Bearer " + token)
+                .putHeader("Content-Type", "application/x-ndjson");
         long intervalNanos = TimeUnit.SECONDS.toNanos(1) * 100 / Math.max(1, ingestRate);
         long next = System.nanoTime();
         for (long batch = 0; running.get(); batch++) {
             StringBuilder body = new StringBuilder();
             for (int e = 0; e < 100; e++) {
-                body.append(IngestBench.event("s-" + batch + "-" + e, "dev-" + (e % SOURCES))).append('\n');
+                body.append(IngestBench.event("s-" + batch + "-" + e, "dev-" + (e % SOURCES)))
+                        .append('\n');
             }
-            http.request(options).compose(r -> r.send(Buffer.buffer(body.toString()))).compose(r -> r.body())
+            http.request(options)
+                    .compose(r -> r.send(Buffer.buffer(body.toString())))
+                    .compose(r -> r.body())
                     .onSuccess(b -> sent.addAndGet(100));
             next += intervalNanos;
             long wait = next - System.nanoTime();
@@ -147,10 +208,17 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (System.nanoTime() < deadline) {
             try {
-                JsonNode views = JSON.readTree(get(http, "/v1/views").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-                JsonNode series = JSON.readTree(get(http, seriesPath(0)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+                JsonNode views = JSON.readTree(get(http, "/v1/views")
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS));
+                JsonNode series = JSON.readTree(get(http, seriesPath(0))
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS));
                 if (!views.path("batch").isNull() && series.path("points").size() > 0) {
-                    say("merged view has data; batch run " + views.path("batch").path("run").asText());
+                    say("merged view has data; batch run "
+                            + views.path("batch").path("run").asText());
                     return;
                 }
             } catch (Exception e) {
@@ -168,19 +236,31 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
 
     private io.vertx.core.Future<String> get(HttpClient http, String path) {
         URI uri = URI.create(serving + path);
-        return http.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(uri.getHost()).setPort(uri.getPort())
+        return http.request(new RequestOptions()
+                        .setMethod(HttpMethod.GET)
+                        .setHost(uri.getHost())
+                        .setPort(uri.getPort())
                         .setURI(uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())))
-                .compose(r -> r.send().compose(response -> response.statusCode() == 200 ? response.body()
-                        : io.vertx.core.Future.failedFuture("HTTP " + response.statusCode())))
+                .compose(r -> r.send()
+                        .compose(response -> response.statusCode() == 200
+                                ? response.body()
+                                : io.vertx.core.Future.failedFuture("HTTP " + response.statusCode())))
                 .map(Buffer::toString);
     }
 
     private LongFunction<CompletableFuture<Boolean>> noop(HttpClient http) {
-        return i -> get(http, "/bench/noop").map(b -> true).toCompletionStage().toCompletableFuture().exceptionally(e -> false);
+        return i -> get(http, "/bench/noop")
+                .map(b -> true)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .exceptionally(e -> false);
     }
 
     private LongFunction<CompletableFuture<Boolean>> query(HttpClient http) {
-        return i -> get(http, seriesPath(i)).map(b -> b.contains("\"points\"")).toCompletionStage().toCompletableFuture()
+        return i -> get(http, seriesPath(i))
+                .map(b -> b.contains("\"points\""))
+                .toCompletionStage()
+                .toCompletableFuture()
                 .exceptionally(e -> false);
     }
 

@@ -14,24 +14,60 @@ import java.util.List;
  * and each layer must survive the others' crashes.
  */
 public enum Component {
-    KAFKA("kafka", "deploy/embedded-kafka", "dev.strata.kafka.KafkaMain", List.of("-Xms256m", "-Xmx768m"),
+    KAFKA(
+            "kafka",
+            "deploy/embedded-kafka",
+            "dev.strata.kafka.KafkaMain",
+            List.of("-Xms256m", "-Xmx768m"),
             "Runs the single-node Kafka broker (KRaft) with Strata's topics."),
-    REGISTRY("registry", "schemas/registry", "dev.strata.registry.RegistryMain", List.of("-Xmx256m"),
+    REGISTRY(
+            "registry",
+            "schemas/registry",
+            "dev.strata.registry.RegistryMain",
+            List.of("-Xmx256m"),
             "Runs the Schema-Registry-compatible API."),
-    GATEWAY("gateway", "ingest-gateway", "dev.strata.gateway.GatewayMain", List.of("-Xms512m", "-Xmx512m"),
+    GATEWAY(
+            "gateway",
+            "ingest-gateway",
+            "dev.strata.gateway.GatewayMain",
+            List.of("-Xms512m", "-Xmx512m"),
             "Runs the ingest gateway (HTTP and MQTT into Kafka)."),
-    SPEED("speed", "speed-layer", "dev.strata.speed.SpeedMain", List.of("-Xmx1g"),
+    SPEED(
+            "speed",
+            "speed-layer",
+            "dev.strata.speed.SpeedMain",
+            List.of("-Xmx1g"),
             "Runs the speed layer's Flink job on a local MiniCluster; `speed submit` sends it to a cluster."),
-    BATCH("batch", "batch-layer", "dev.strata.batch.BatchMain", List.of("-Xmx1g"),
+    BATCH(
+            "batch",
+            "batch-layer",
+            "dev.strata.batch.BatchMain",
+            List.of("-Xmx1g"),
             "The batch layer: `batch run`, `status`, `replay`, `rollback`, `scheduler`."),
-    SERVING("serving", "serving-layer", "dev.strata.serving.ServingMain", List.of("-Xms256m", "-Xmx512m"),
+    SERVING(
+            "serving",
+            "serving-layer",
+            "dev.strata.serving.ServingMain",
+            List.of("-Xms256m", "-Xmx512m"),
             "Runs the serving layer: merged views over HTTP, the dashboard, /metrics."),
-    VERIFY("verify", "deploy/verify", "dev.strata.verify.VerifyMain", List.of("-Xmx1g"),
+    VERIFY(
+            "verify",
+            "deploy/verify",
+            "dev.strata.verify.VerifyMain",
+            List.of("-Xmx1g"),
             "Runs the end-to-end guarantee suite: the stack as processes, a seeded workload, faults, an oracle."),
-    FLINK_JOBMANAGER("flink-jobmanager", "deploy/cluster", "dev.strata.cluster.JobManagerMain", List.of(),
+    FLINK_JOBMANAGER(
+            "flink-jobmanager",
+            "deploy/cluster",
+            "dev.strata.cluster.JobManagerMain",
+            List.of(),
             "Runs a Flink session cluster's JobManager (Flink's own entry point; --configDir DIR -Dkey=value...).",
             "GET_JM_RESOURCE_PARAMS"),
-    FLINK_TASKMANAGER("flink-taskmanager", "deploy/cluster", "dev.strata.cluster.TaskManagerMain", List.of(),
+    FLINK_TASKMANAGER(
+            "flink-taskmanager",
+            "deploy/cluster",
+            "dev.strata.cluster.TaskManagerMain",
+            List.of(),
             "Runs a TaskManager of the Flink session cluster (Flink's own entry point; --configDir DIR -Dkey=value...).",
             "GET_TM_RESOURCE_PARAMS"),
     DEMO("demo", "ingest-gateway", "dev.strata.gateway.demo.DemoMain", List.of("-Xmx128m"), null),
@@ -57,7 +93,12 @@ public enum Component {
         this(id, module, mainClass, jvmOptions, description, null);
     }
 
-    Component(String id, String module, String mainClass, List<String> jvmOptions, String description,
+    Component(
+            String id,
+            String module,
+            String mainClass,
+            List<String> jvmOptions,
+            String description,
             String flinkResources) {
         this.id = id;
         this.module = module;
@@ -108,9 +149,8 @@ public enum Component {
         Path classes = moduleDir.resolve("target/classes");
         Path dependencies = moduleDir.resolve("target/runtime-classpath.txt");
         if (!Files.isDirectory(classes) || !Files.isRegularFile(dependencies)) {
-            throw new IllegalStateException(
-                    "component " + id + " is not built (" + dependencies + " is missing): run ./mvnw package -DskipTests,"
-                            + " or use ./strata, which builds when needed");
+            throw new IllegalStateException("component " + id + " is not built (" + dependencies
+                    + " is missing): run ./mvnw package -DskipTests," + " or use ./strata, which builds when needed");
         }
         try {
             String deps = Files.readString(dependencies, StandardCharsets.UTF_8).trim();

@@ -40,8 +40,9 @@ final class ComponentProcess {
     }
 
     /** @param name the process's name in the console and its log: the component's id, or e.g. kafka-2 */
-    static ComponentProcess start(Component component, String name, Path home, List<String> args, Path logFile,
-            PrintStream console) throws IOException {
+    static ComponentProcess start(
+            Component component, String name, Path home, List<String> args, Path logFile, PrintStream console)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(component.command(home, args));
         builder.redirectErrorStream(true);
         builder.directory(home.toFile());
@@ -53,9 +54,8 @@ final class ComponentProcess {
         String readyLine = Component.READY_PREFIX + component.id() + " ";
         try (BufferedReader in =
                         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                BufferedWriter log =
-                        Files.newBufferedWriter(
-                                logFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                BufferedWriter log = Files.newBufferedWriter(
+                        logFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             String line;
             while ((line = in.readLine()) != null) {
                 log.write(line);

@@ -26,17 +26,24 @@ record FlinkResources(List<String> jvmOptions, List<String> dynamicProperties) {
      * @param args the process's own arguments ({@code --configDir} and {@code -D} properties)
      */
     static FlinkResources compute(String classpath, String command, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Component.javaExecutable(), "-cp", classpath,
-                "org.apache.flink.runtime.util.bash.BashJavaUtils", command));
+        List<String> cmd = new ArrayList<>(List.of(
+                Component.javaExecutable(),
+                "-cp",
+                classpath,
+                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                command));
         cmd.addAll(args);
         try {
             Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException("Flink's BashJavaUtils " + command + " failed (a wrong memory setting?):\n" + output);
+                throw new IllegalStateException(
+                        "Flink's BashJavaUtils " + command + " failed (a wrong memory setting?):\n" + output);
             }
-            List<String> results = output.lines().filter(l -> l.startsWith(RESULT_PREFIX))
-                    .map(l -> l.substring(RESULT_PREFIX.length()).trim()).toList();
+            List<String> results = output.lines()
+                    .filter(l -> l.startsWith(RESULT_PREFIX))
+                    .map(l -> l.substring(RESULT_PREFIX.length()).trim())
+                    .toList();
             if (results.size() < 2) {
                 throw new IllegalStateException("Flink's BashJavaUtils " + command + " printed no result:\n" + output);
             }
@@ -54,12 +61,15 @@ record FlinkResources(List<String> jvmOptions, List<String> dynamicProperties) {
         if (args.contains("--configDir") || args.contains("-c")) {
             return args;
         }
-        List<String> all = new ArrayList<>(List.of("--configDir", home.resolve("deploy/cluster/conf").toString()));
+        List<String> all = new ArrayList<>(
+                List.of("--configDir", home.resolve("deploy/cluster/conf").toString()));
         all.addAll(args);
         return all;
     }
 
     private static List<String> words(String line) {
-        return line.isBlank() ? List.of() : Arrays.stream(line.trim().split("\\s+")).toList();
+        return line.isBlank()
+                ? List.of()
+                : Arrays.stream(line.trim().split("\\s+")).toList();
     }
 }

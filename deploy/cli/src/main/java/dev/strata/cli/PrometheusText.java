@@ -101,12 +101,19 @@ final class PrometheusText {
 
     /** The sum over matching samples (0 if none). */
     double sum(String name, String... labelPairs) {
-        return samples(name, labelPairs).stream().mapToDouble(Sample::value).filter(v -> !Double.isNaN(v)).sum();
+        return samples(name, labelPairs).stream()
+                .mapToDouble(Sample::value)
+                .filter(v -> !Double.isNaN(v))
+                .sum();
     }
 
     /** The largest matching value, NaN if none (or all NaN). */
     double max(String name, String... labelPairs) {
-        return samples(name, labelPairs).stream().mapToDouble(Sample::value).filter(v -> !Double.isNaN(v)).max().orElse(Double.NaN);
+        return samples(name, labelPairs).stream()
+                .mapToDouble(Sample::value)
+                .filter(v -> !Double.isNaN(v))
+                .max()
+                .orElse(Double.NaN);
     }
 
     /** Names of every sample, for checks that dashboards and alerts use metrics that exist. */

@@ -33,43 +33,65 @@ import picocli.CommandLine.Option;
  * services' /health, /ready and /metrics, Flink's REST API) and from the brokers. Exits 1 when
  * any layer is down or unhealthy.
  */
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Prints each layer's health, freshness, consumer lag, the cut, the last batch run and DLQ counts.",
-            "Exits 1 when something is unhealthy. Defaults are the local stack's ports."})
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Prints each layer's health, freshness, consumer lag, the cut, the last batch run and DLQ counts.",
+            "Exits 1 when something is unhealthy. Defaults are the local stack's ports."
+        })
 final class StatusCommand implements Callable<Integer> {
 
     static final String SPEED_JOB = "strata-speed-layer";
     static final String SPEED_GROUP = "strata-speed-layer";
 
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+    @Option(
+            names = "--bootstrap-servers",
+            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
             description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
     String bootstrapServers;
 
-    @Option(names = "--registry", defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
+    @Option(
+            names = "--registry",
+            defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
             description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
     String registry;
 
-    @Option(names = "--gateway", defaultValue = "${env:STRATA_GATEWAY_URL:-http://127.0.0.1:8080}",
+    @Option(
+            names = "--gateway",
+            defaultValue = "${env:STRATA_GATEWAY_URL:-http://127.0.0.1:8080}",
             description = "Gateway URL. Default: ${DEFAULT-VALUE}")
     String gateway;
 
-    @Option(names = "--speed", defaultValue = "${env:STRATA_FLINK_URL:-http://127.0.0.1:8083}",
-            description = "The speed job's Flink REST URL (MiniCluster web UI or JobManager). Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--speed",
+            defaultValue = "${env:STRATA_FLINK_URL:-http://127.0.0.1:8083}",
+            description =
+                    "The speed job's Flink REST URL (MiniCluster web UI or JobManager). Default: ${DEFAULT-VALUE}")
     String speed;
 
-    @Option(names = "--speed-metrics", defaultValue = "${env:STRATA_SPEED_METRICS_URL:-http://127.0.0.1:9249/metrics}",
+    @Option(
+            names = "--speed-metrics",
+            defaultValue = "${env:STRATA_SPEED_METRICS_URL:-http://127.0.0.1:9249/metrics}",
             description = "The speed job's Prometheus reporter. Default: ${DEFAULT-VALUE}")
     String speedMetrics;
 
-    @Option(names = "--batch-metrics", defaultValue = "${env:STRATA_BATCH_METRICS_URL:-http://127.0.0.1:9250/metrics}",
+    @Option(
+            names = "--batch-metrics",
+            defaultValue = "${env:STRATA_BATCH_METRICS_URL:-http://127.0.0.1:9250/metrics}",
             description = "The batch scheduler's metrics. Default: ${DEFAULT-VALUE}")
     String batchMetrics;
 
-    @Option(names = "--serving", defaultValue = "${env:STRATA_SERVING_URL:-http://127.0.0.1:8088}",
+    @Option(
+            names = "--serving",
+            defaultValue = "${env:STRATA_SERVING_URL:-http://127.0.0.1:8088}",
             description = "Serving layer URL. Default: ${DEFAULT-VALUE}")
     String serving;
 
-    @Option(names = "--max-lag", defaultValue = "10000", description = "Speed consumer lag above which it is unhealthy. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--max-lag",
+            defaultValue = "10000",
+            description = "Speed consumer lag above which it is unhealthy. Default: ${DEFAULT-VALUE}")
     long maxLag;
 
     @Option(names = "--timeout", defaultValue = "PT5S", description = "Per request. Default: ${DEFAULT-VALUE}")
@@ -93,9 +115,13 @@ final class StatusCommand implements Callable<Integer> {
                 return kafka();
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
-                throw new java.io.IOException(bootstrapServers + ": " + (cause instanceof org.apache.kafka.common.errors.TimeoutException
-                        || cause instanceof java.util.concurrent.TimeoutException ? "no broker answered within " + timeout.toMillis() + " ms"
-                        : cause.toString()), e);
+                throw new java.io.IOException(
+                        bootstrapServers + ": "
+                                + (cause instanceof org.apache.kafka.common.errors.TimeoutException
+                                                || cause instanceof java.util.concurrent.TimeoutException
+                                        ? "no broker answered within " + timeout.toMillis() + " ms"
+                                        : cause.toString()),
+                        e);
             }
         }));
         lines.add(check("registry", () -> {
@@ -137,37 +163,56 @@ final class StatusCommand implements Callable<Integer> {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         try (Admin admin = Admin.create(props)) {
-            int brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
+            int brokers = admin.describeCluster()
+                    .nodes()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .size();
             Map<TopicPartition, Long> eventsEnd = endOffsets(admin, "events");
             long events = total(eventsEnd);
             Map<TopicPartition, Long> dlqEnd = endOffsets(admin, "events.dlq");
             Map<TopicPartition, Long> dlqStart = offsets(admin, dlqEnd.keySet(), OffsetSpec.earliest());
             long deadLetters = total(dlqEnd) - total(dlqStart);
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(SPEED_GROUP)
-                    .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    .partitionsToOffsetAndMetadata()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             long lag = 0;
             for (Map.Entry<TopicPartition, Long> e : eventsEnd.entrySet()) {
                 OffsetAndMetadata c = committed.get(e.getKey());
                 lag += e.getValue() - (c == null ? 0 : c.offset());
             }
             speedLag = lag;
-            String detail = String.format(Locale.ROOT, "%s: %d broker(s), %,d events, %,d dead letters in events.dlq, speed group lag %,d"
-                    + " (offsets committed at checkpoints)", bootstrapServers, brokers, events, deadLetters, lag);
+            String detail = String.format(
+                    Locale.ROOT,
+                    "%s: %d broker(s), %,d events, %,d dead letters in events.dlq, speed group lag %,d"
+                            + " (offsets committed at checkpoints)",
+                    bootstrapServers,
+                    brokers,
+                    events,
+                    deadLetters,
+                    lag);
             return new Line("kafka", "OK", detail);
         }
     }
 
     private Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
-        List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        List<TopicPartition> partitions = admin
+                .describeTopics(List.of(topic))
+                .allTopicNames()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .get(topic)
+                .partitions()
+                .stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
         return offsets(admin, partitions, OffsetSpec.latest());
     }
 
-    private Map<TopicPartition, Long> offsets(Admin admin, java.util.Collection<TopicPartition> partitions, OffsetSpec spec) throws Exception {
+    private Map<TopicPartition, Long> offsets(
+            Admin admin, java.util.Collection<TopicPartition> partitions, OffsetSpec spec) throws Exception {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         partitions.forEach(p -> request.put(p, spec));
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result = admin.listOffsets(request).all()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
+                admin.listOffsets(request).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         Map<TopicPartition, Long> offsets = new HashMap<>();
         result.forEach((p, info) -> offsets.put(p, info.offset()));
         return offsets;
@@ -180,11 +225,19 @@ final class StatusCommand implements Callable<Integer> {
     private Line gateway() throws Exception {
         HttpResponse<String> ready = request(gateway + "/ready");
         PrometheusText m = PrometheusText.parse(get(gateway + "/metrics"));
-        String detail = String.format(Locale.ROOT, "%s: records accepted %,.0f, refused %,.0f, dead-lettered %,.0f, not acknowledged by Kafka %,.0f",
-                gateway, m.sum("strata_gateway_records_total", "outcome", "accepted"), m.sum("strata_gateway_records_total", "outcome", "rejected"),
-                m.sum("strata_gateway_records_total", "outcome", "dead_lettered"), m.sum("strata_gateway_records_total", "outcome", "failed"));
+        String detail = String.format(
+                Locale.ROOT,
+                "%s: records accepted %,.0f, refused %,.0f, dead-lettered %,.0f, not acknowledged by Kafka %,.0f",
+                gateway,
+                m.sum("strata_gateway_records_total", "outcome", "accepted"),
+                m.sum("strata_gateway_records_total", "outcome", "rejected"),
+                m.sum("strata_gateway_records_total", "outcome", "dead_lettered"),
+                m.sum("strata_gateway_records_total", "outcome", "failed"));
         if (ready.statusCode() != 200) {
-            return new Line("gateway", "FAIL", "not ready (" + ready.statusCode() + " " + ready.body().strip() + "); " + detail);
+            return new Line(
+                    "gateway",
+                    "FAIL",
+                    "not ready (" + ready.statusCode() + " " + ready.body().strip() + "); " + detail);
         }
         return new Line("gateway", "OK", detail);
     }
@@ -193,7 +246,10 @@ final class StatusCommand implements Callable<Integer> {
         JsonNode jobs = JSON.readTree(get(speed + "/jobs/overview")).path("jobs");
         JsonNode job = null;
         for (JsonNode j : jobs) {
-            if (j.path("name").asText().equals(SPEED_JOB) && (job == null || j.path("start-time").asLong() > job.path("start-time").asLong())) {
+            if (j.path("name").asText().equals(SPEED_JOB)
+                    && (job == null
+                            || j.path("start-time").asLong()
+                                    > job.path("start-time").asLong())) {
                 job = j;
             }
         }
@@ -205,7 +261,9 @@ final class StatusCommand implements Callable<Integer> {
         boolean lagging = speedLag != null && speedLag > maxLag;
         try {
             PrometheusText m = PrometheusText.parse(get(speedMetrics));
-            detail.append(String.format(Locale.ROOT, ", pending records %,.0f, append→fold p99 %,.0f ms, dead letters %,.0f",
+            detail.append(String.format(
+                    Locale.ROOT,
+                    ", pending records %,.0f, append→fold p99 %,.0f ms, dead letters %,.0f",
                     m.sum("flink_taskmanager_job_task_operator_pendingRecords"),
                     m.max("flink_taskmanager_job_task_operator_appendToFoldMillis", "quantile", "0.99"),
                     m.sum("flink_taskmanager_job_task_operator_deadLetters")));
@@ -214,7 +272,8 @@ final class StatusCommand implements Callable<Integer> {
         }
         try {
             // The JobManager's metric (the TaskManagers' reporters, in cluster mode, do not have it).
-            JsonNode restarts = JSON.readTree(get(speed + "/jobs/" + job.path("jid").asText() + "/metrics?get=numRestarts"));
+            JsonNode restarts =
+                    JSON.readTree(get(speed + "/jobs/" + job.path("jid").asText() + "/metrics?get=numRestarts"));
             detail.append(", restarts ").append(restarts.path(0).path("value").asText("?"));
         } catch (Exception e) {
             detail.append(", restarts unknown (").append(e.getMessage()).append(')');
@@ -223,7 +282,10 @@ final class StatusCommand implements Callable<Integer> {
             return new Line("speed", "FAIL", detail.toString());
         }
         if (lagging) {
-            return new Line("speed", "FAIL", detail + String.format(Locale.ROOT, "; consumer lag %,d over %,d", speedLag, maxLag));
+            return new Line(
+                    "speed",
+                    "FAIL",
+                    detail + String.format(Locale.ROOT, "; consumer lag %,d over %,d", speedLag, maxLag));
         }
         return new Line("speed", "OK", detail.toString());
     }
@@ -235,11 +297,19 @@ final class StatusCommand implements Callable<Integer> {
         double age = m.max("strata_batch_cut_age_seconds");
         double limit = m.max("strata_batch_cut_age_normal_max_seconds") + m.max("strata_batch_interval_seconds");
         double failed = m.sum("strata_batch_cycles_total", "outcome", "failed");
-        String detail = String.format(Locale.ROOT, "%s: run %s, cut %s, cut age %s (limit %.0f s), cycles committed %,.0f, nothing new %,.0f, failed %,.0f",
-                batchMetrics, Double.isNaN(run) ? "none yet" : String.format(Locale.ROOT, "%.0f", run),
-                Double.isNaN(cut) ? "none yet" : Instant.ofEpochMilli((long) (cut * 1000)).toString(),
-                Double.isNaN(age) ? "-" : String.format(Locale.ROOT, "%.0f s", age), limit,
-                m.sum("strata_batch_cycles_total", "outcome", "committed"), m.sum("strata_batch_cycles_total", "outcome", "nothing_new"), failed);
+        String detail = String.format(
+                Locale.ROOT,
+                "%s: run %s, cut %s, cut age %s (limit %.0f s), cycles committed %,.0f, nothing new %,.0f, failed %,.0f",
+                batchMetrics,
+                Double.isNaN(run) ? "none yet" : String.format(Locale.ROOT, "%.0f", run),
+                Double.isNaN(cut)
+                        ? "none yet"
+                        : Instant.ofEpochMilli((long) (cut * 1000)).toString(),
+                Double.isNaN(age) ? "-" : String.format(Locale.ROOT, "%.0f s", age),
+                limit,
+                m.sum("strata_batch_cycles_total", "outcome", "committed"),
+                m.sum("strata_batch_cycles_total", "outcome", "nothing_new"),
+                failed);
         if (!Double.isNaN(age) && age > limit) {
             return new Line("batch", "FAIL", "the cut is more than two cycles old; " + detail);
         }
@@ -250,9 +320,15 @@ final class StatusCommand implements Callable<Integer> {
         HttpResponse<String> ready = request(serving + "/ready");
         PrometheusText m = PrometheusText.parse(get(serving + "/metrics"));
         double speedAge = m.max("strata_serving_speed_update_age_seconds");
-        String detail = String.format(Locale.ROOT, "%s: batch run %s, cut age %s, newest speed update %s ago, speed store lag %,.0f, batch load failures %,.0f",
-                serving, fmt(m.max("strata_serving_batch_run"), "%.0f"), fmt(m.max("strata_serving_cut_age_seconds"), "%.0f s"),
-                fmt(speedAge, "%.1f s"), m.max("strata_serving_speed_lag_records"), m.sum("strata_serving_batch_load_failures"));
+        String detail = String.format(
+                Locale.ROOT,
+                "%s: batch run %s, cut age %s, newest speed update %s ago, speed store lag %,.0f, batch load failures %,.0f",
+                serving,
+                fmt(m.max("strata_serving_batch_run"), "%.0f"),
+                fmt(m.max("strata_serving_cut_age_seconds"), "%.0f s"),
+                fmt(speedAge, "%.1f s"),
+                m.max("strata_serving_speed_lag_records"),
+                m.sum("strata_serving_batch_load_failures"));
         if (ready.statusCode() != 200) {
             return new Line("serving", "FAIL", "not ready (" + ready.statusCode() + "); " + detail);
         }
@@ -265,7 +341,9 @@ final class StatusCommand implements Callable<Integer> {
 
     private HttpResponse<String> request(String url) throws Exception {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(
+                    HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (java.net.ConnectException e) {
             throw new java.io.IOException(url + ": connection refused", e);
         } catch (java.net.http.HttpTimeoutException e) {

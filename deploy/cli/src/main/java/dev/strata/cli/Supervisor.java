@@ -28,7 +28,14 @@ final class Supervisor {
      * A component to start: its arguments, the ports it will take, how to name its endpoint, the
      * name of its log ({@code logs/<name>.log}) and how it starts.
      */
-    record Launch(Component component, List<String> args, String label, String host, List<Integer> ports, String name, Start start) {
+    record Launch(
+            Component component,
+            List<String> args,
+            String label,
+            String host,
+            List<Integer> ports,
+            String name,
+            Start start) {
         Launch(Component component, List<String> args, String label, String host, List<Integer> ports) {
             this(component, args, label, host, ports, component.id(), Start.READY);
         }
@@ -57,6 +64,7 @@ final class Supervisor {
     private final List<ComponentProcess> running = new ArrayList<>();
     /** Processes started with the one after them ({@link Start#WITH_NEXT}). */
     private final java.util.Set<ComponentProcess> startedTogether = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final CompletableFuture<Void> stopRequested = new CompletableFuture<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -70,8 +78,8 @@ final class Supervisor {
     /** Runs the stack until a stop is requested or a component dies; returns the exit code. */
     int run() throws Exception {
         Files.createDirectories(dataDir.resolve("logs"));
-        try (FileChannel lockFile =
-                        FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel lockFile = FileChannel.open(
+                        dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = lockFile.tryLock()) {
             if (lock == null) {
                 console.println("strata: another stack is running on " + dataDir + ": stop it, or pass --data DIR");
@@ -121,10 +129,9 @@ final class Supervisor {
         synchronized (running) {
             for (ComponentProcess p : running) {
                 if (!p.isAlive()) {
-                    console.println(
-                            "strata: " + p.name() + " exited unexpectedly (exit code "
-                                    + p.exitCode().orElse(-1) + "); see " + logOf(p.name())
-                                    + ". Stopping the stack.");
+                    console.println("strata: " + p.name() + " exited unexpectedly (exit code "
+                            + p.exitCode().orElse(-1) + "); see " + logOf(p.name())
+                            + ". Stopping the stack.");
                 }
             }
         }
@@ -170,7 +177,12 @@ final class Supervisor {
                 console.println("strata: starting " + l.name());
                 synchronized (running) {
                     ComponentProcess process = ComponentProcess.start(
-                            l.component(), l.name(), home, l.args(), dataDir.resolve("logs").resolve(l.name() + ".log"), console);
+                            l.component(),
+                            l.name(),
+                            home,
+                            l.args(),
+                            dataDir.resolve("logs").resolve(l.name() + ".log"),
+                            console);
                     running.add(process);
                     started.add(process);
                     if (l.start() == Start.WITH_NEXT) {

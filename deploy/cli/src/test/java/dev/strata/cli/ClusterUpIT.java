@@ -30,9 +30,11 @@ class ClusterUpIT {
 
     static final Duration STARTUP = Duration.ofSeconds(240);
 
-    @TempDir Path data;
+    @TempDir
+    Path data;
 
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void upClusterRunsTheJobsOnTheFlinkClusterAndResumesTheSpeedJobAfterARestart() throws Exception {
@@ -42,59 +44,101 @@ class ClusterUpIT {
         int servingPort = LocalStackIT.freePort();
         int speedMetricsPort = LocalStackIT.freePort();
         int batchMetricsPort = LocalStackIT.freePort();
-        List<String> args = List.of("up", "--cluster", "--data", data.toString(),
-                "--kafka-port", Integer.toString(kafkaBase),
-                "--kafka-controller-port", Integer.toString(kafkaBase + 1),
-                "--registry-port", Integer.toString(LocalStackIT.freePort()),
-                "--gateway-port", Integer.toString(gatewayPort),
-                "--mqtt-port", Integer.toString(LocalStackIT.freePort()),
-                "--flink-web-port", Integer.toString(flinkPort),
-                "--flink-rpc-port", Integer.toString(LocalStackIT.freePort()),
-                "--flink-jobmanager-metrics-port", Integer.toString(LocalStackIT.freePort()),
-                "--speed-metrics-port", Integer.toString(speedMetricsPort),
-                "--batch-metrics-port", Integer.toString(batchMetricsPort),
-                "--serving-port", Integer.toString(servingPort),
-                "--batch-interval", "PT30S", "--bucket", "PT10S", "--safety-margin", "PT10S");
+        List<String> args = List.of(
+                "up",
+                "--cluster",
+                "--data",
+                data.toString(),
+                "--kafka-port",
+                Integer.toString(kafkaBase),
+                "--kafka-controller-port",
+                Integer.toString(kafkaBase + 1),
+                "--registry-port",
+                Integer.toString(LocalStackIT.freePort()),
+                "--gateway-port",
+                Integer.toString(gatewayPort),
+                "--mqtt-port",
+                Integer.toString(LocalStackIT.freePort()),
+                "--flink-web-port",
+                Integer.toString(flinkPort),
+                "--flink-rpc-port",
+                Integer.toString(LocalStackIT.freePort()),
+                "--flink-jobmanager-metrics-port",
+                Integer.toString(LocalStackIT.freePort()),
+                "--speed-metrics-port",
+                Integer.toString(speedMetricsPort),
+                "--batch-metrics-port",
+                Integer.toString(batchMetricsPort),
+                "--serving-port",
+                Integer.toString(servingPort),
+                "--batch-interval",
+                "PT30S",
+                "--bucket",
+                "PT10S",
+                "--safety-margin",
+                "PT10S");
         String jobManager = "http://127.0.0.1:" + flinkPort;
 
         try (RunningCli first = RunningCli.start(args)) {
             first.awaitLine("Strata is up", STARTUP);
             List<ProcessHandle> processes = first.process.descendants().toList();
             String endpoints = first.awaitLine("Serving API", Duration.ofSeconds(5));
-            assertThat(first.transcript).contains("Kafka broker 3     127.0.0.1:" + (kafkaBase + 4))
-                    .contains("Flink TaskManager  taskmanager-1").contains("with empty state");
+            assertThat(first.transcript)
+                    .contains("Kafka broker 3     127.0.0.1:" + (kafkaBase + 4))
+                    .contains("Flink TaskManager  taskmanager-1")
+                    .contains("with empty state");
             assertThat(endpoints).contains("http://127.0.0.1:" + servingPort);
 
             // The TaskManager is its own process with the memory flags Flink's BashJavaUtils derived
             // (the command lines' beginnings: the system truncates long ones).
             assertThat(processes.stream().map(p -> p.info().commandLine().orElse("")))
-                    .anyMatch(c -> c.contains("-Dstrata.component=flink-taskmanager") && c.contains("-XX:MaxDirectMemorySize="))
+                    .anyMatch(c -> c.contains("-Dstrata.component=flink-taskmanager")
+                            && c.contains("-XX:MaxDirectMemorySize="))
                     .anyMatch(c -> c.contains("-Dstrata.component=flink-jobmanager") && c.contains("-Xmx"))
-                    .filteredOn(c -> c.contains("-Dstrata.component=kafka ")).hasSize(3);
+                    .filteredOn(c -> c.contains("-Dstrata.component=kafka "))
+                    .hasSize(3);
 
             // An event through the gateway is counted in the merged view (speed job on the cluster).
             String token = Files.readString(data.resolve("local.token")).trim();
-            HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
-                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"cluster-up-it\",\"type\":\"t\"}")).build(),
+            HttpResponse<String> accepted = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"cluster-up-it\",\"type\":\"t\"}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
-            String series = "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
-                    + java.time.Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
-            assertThat(awaitCount(series, Duration.ofSeconds(90))).as("the event in the merged view").isEqualTo(1);
+            String series =
+                    "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
+                            + java.time.Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
+            assertThat(awaitCount(series, Duration.ofSeconds(90)))
+                    .as("the event in the merged view")
+                    .isEqualTo(1);
 
             // The batch cycle's archive job ran on the session cluster, next to the speed job.
             List<String> jobs = awaitJobs(jobManager, j -> j.startsWith("strata archive run"), Duration.ofSeconds(150));
-            assertThat(jobs).anyMatch(j -> j.startsWith("strata-speed-layer RUNNING"))
+            assertThat(jobs)
+                    .anyMatch(j -> j.startsWith("strata-speed-layer RUNNING"))
                     .anyMatch(j -> j.startsWith("strata archive run") && j.endsWith("FINISHED"));
 
-            try (RunningCli status = RunningCli.start(List.of("status",
-                    "--bootstrap-servers", "127.0.0.1:" + kafkaBase + ",127.0.0.1:" + (kafkaBase + 2),
-                    "--registry", "http://127.0.0.1:" + args.get(args.indexOf("--registry-port") + 1),
-                    "--gateway", "http://127.0.0.1:" + gatewayPort, "--speed", jobManager,
-                    "--speed-metrics", "http://127.0.0.1:" + speedMetricsPort + "/metrics",
-                    "--batch-metrics", "http://127.0.0.1:" + batchMetricsPort + "/metrics",
-                    "--serving", "http://127.0.0.1:" + servingPort, "--timeout", "PT20S"))) {
+            try (RunningCli status = RunningCli.start(List.of(
+                    "status",
+                    "--bootstrap-servers",
+                    "127.0.0.1:" + kafkaBase + ",127.0.0.1:" + (kafkaBase + 2),
+                    "--registry",
+                    "http://127.0.0.1:" + args.get(args.indexOf("--registry-port") + 1),
+                    "--gateway",
+                    "http://127.0.0.1:" + gatewayPort,
+                    "--speed",
+                    jobManager,
+                    "--speed-metrics",
+                    "http://127.0.0.1:" + speedMetricsPort + "/metrics",
+                    "--batch-metrics",
+                    "http://127.0.0.1:" + batchMetricsPort + "/metrics",
+                    "--serving",
+                    "http://127.0.0.1:" + servingPort,
+                    "--timeout",
+                    "PT20S"))) {
                 assertThat(status.process.waitFor(150, TimeUnit.SECONDS)).isTrue();
                 String report = status.output();
                 assertThat(status.process.exitValue()).as(report).isZero();
@@ -104,7 +148,11 @@ class ClusterUpIT {
 
             first.terminate();
             for (ProcessHandle p : processes) {
-                assertThat(p.isAlive()).as("process %d still alive: %s", p.pid(), p.info().commandLine().orElse("")).isFalse();
+                assertThat(p.isAlive())
+                        .as(
+                                "process %d still alive: %s",
+                                p.pid(), p.info().commandLine().orElse(""))
+                        .isFalse();
             }
         }
 
@@ -112,8 +160,9 @@ class ClusterUpIT {
             second.awaitLine("Strata is up", STARTUP);
             assertThat(second.transcript).contains("resuming from " + data.resolve("flink/checkpoints"));
             // The restored state still counts the event of the first run, once.
-            String series = "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
-                    + java.time.Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
+            String series =
+                    "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
+                            + java.time.Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
             assertThat(awaitCount(series, Duration.ofSeconds(60))).isEqualTo(1);
             second.terminate();
         }
@@ -125,7 +174,8 @@ class ClusterUpIT {
         long count = 0;
         while (count == 0 && System.nanoTime() < deadline) {
             TimeUnit.MILLISECONDS.sleep(500);
-            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> answer =
+                    http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
             if (answer.statusCode() == 200) {
                 count = 0;
                 for (JsonNode point : LocalStackIT.JSON.readTree(answer.body()).get("points")) {
@@ -137,12 +187,15 @@ class ClusterUpIT {
     }
 
     /** "name STATE" of every job on the JobManager, once one matches. */
-    List<String> awaitJobs(String jobManager, java.util.function.Predicate<String> wanted, Duration timeout) throws Exception {
+    List<String> awaitJobs(String jobManager, java.util.function.Predicate<String> wanted, Duration timeout)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> jobs = new ArrayList<>();
         while (System.nanoTime() < deadline) {
             jobs.clear();
-            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(jobManager + "/jobs/overview")).build(),
+            HttpResponse<String> answer = http.send(
+                    HttpRequest.newBuilder(URI.create(jobManager + "/jobs/overview"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             for (JsonNode job : LocalStackIT.JSON.readTree(answer.body()).get("jobs")) {
                 jobs.add(job.get("name").asText() + " " + job.get("state").asText());

@@ -37,9 +37,11 @@ class LocalStackIT {
             {"type":"record","name":"Reading","fields":[{"name":"a","type":"string"},{"name":"b","type":"int"}]}""";
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir Path data;
+    @TempDir
+    Path data;
 
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void upStartsTheStackStopsItWithoutOrphansAndResumesFromItsData() throws Exception {
@@ -52,24 +54,43 @@ class LocalStackIT {
         int speedMetricsPort = freePort();
         int batchMetricsPort = freePort();
         List<String> args = List.of(
-                "up", "--data", data.toString(),
-                "--kafka-port", Integer.toString(kafkaPort),
-                "--kafka-controller-port", Integer.toString(controllerPort),
-                "--registry-port", Integer.toString(registryPort),
-                "--gateway-port", Integer.toString(gatewayPort),
-                "--mqtt-port", Integer.toString(freePort()),
-                "--flink-web-port", Integer.toString(flinkPort),
-                "--speed-metrics-port", Integer.toString(speedMetricsPort),
-                "--batch-metrics-port", Integer.toString(batchMetricsPort),
-                "--serving-port", Integer.toString(servingPort));
-        List<String> status = List.of("status",
-                "--bootstrap-servers", "127.0.0.1:" + kafkaPort,
-                "--registry", "http://127.0.0.1:" + registryPort,
-                "--gateway", "http://127.0.0.1:" + gatewayPort,
-                "--speed", "http://127.0.0.1:" + flinkPort,
-                "--speed-metrics", "http://127.0.0.1:" + speedMetricsPort + "/metrics",
-                "--batch-metrics", "http://127.0.0.1:" + batchMetricsPort + "/metrics",
-                "--serving", "http://127.0.0.1:" + servingPort);
+                "up",
+                "--data",
+                data.toString(),
+                "--kafka-port",
+                Integer.toString(kafkaPort),
+                "--kafka-controller-port",
+                Integer.toString(controllerPort),
+                "--registry-port",
+                Integer.toString(registryPort),
+                "--gateway-port",
+                Integer.toString(gatewayPort),
+                "--mqtt-port",
+                Integer.toString(freePort()),
+                "--flink-web-port",
+                Integer.toString(flinkPort),
+                "--speed-metrics-port",
+                Integer.toString(speedMetricsPort),
+                "--batch-metrics-port",
+                Integer.toString(batchMetricsPort),
+                "--serving-port",
+                Integer.toString(servingPort));
+        List<String> status = List.of(
+                "status",
+                "--bootstrap-servers",
+                "127.0.0.1:" + kafkaPort,
+                "--registry",
+                "http://127.0.0.1:" + registryPort,
+                "--gateway",
+                "http://127.0.0.1:" + gatewayPort,
+                "--speed",
+                "http://127.0.0.1:" + flinkPort,
+                "--speed-metrics",
+                "http://127.0.0.1:" + speedMetricsPort + "/metrics",
+                "--batch-metrics",
+                "http://127.0.0.1:" + batchMetricsPort + "/metrics",
+                "--serving",
+                "http://127.0.0.1:" + servingPort);
         String registry = "http://127.0.0.1:" + registryPort;
 
         int id;
@@ -81,10 +102,12 @@ class LocalStackIT {
             String token = Files.readString(data.resolve("local.token")).trim();
             assertThat(first.awaitLine("Gateway token", Duration.ofSeconds(5))).contains(token);
 
-            HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
-                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"local-stack-it\",\"type\":\"t\"}")).build(),
+            HttpResponse<String> accepted = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"local-stack-it\",\"type\":\"t\"}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
 
@@ -96,7 +119,9 @@ class LocalStackIT {
             // 143 = 128 + SIGTERM: the JVM's status after a signal-initiated, clean shutdown.
             assertThat(first.process.exitValue()).isIn(0, 143);
             for (ProcessHandle component : components) {
-                assertThat(component.isAlive()).as("component process %d still alive", component.pid()).isFalse();
+                assertThat(component.isAlive())
+                        .as("component process %d still alive", component.pid())
+                        .isFalse();
             }
             assertThat(Files.readString(data.resolve("logs/kafka.log"))).contains("READY kafka");
         }
@@ -111,8 +136,11 @@ class LocalStackIT {
             String metrics = "";
             while (!metrics.contains(accepted) && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(200);
-                metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
+                metrics = http.send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
             }
             assertThat(metrics).as("the demo's MQTT events reach the gateway").contains(accepted);
 
@@ -122,11 +150,13 @@ class LocalStackIT {
             String state = "";
             while (folded == 0 && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(500);
-                JsonNode jobs = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/overview")).get("jobs");
+                JsonNode jobs = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/overview"))
+                        .get("jobs");
                 if (jobs == null || jobs.isEmpty()) {
                     continue;
                 }
-                JsonNode job = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/" + jobs.get(0).get("jid").asText()));
+                JsonNode job = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/"
+                        + jobs.get(0).get("jid").asText()));
                 state = job.get("state").asText();
                 for (JsonNode vertex : job.get("vertices")) {
                     if (vertex.get("name").asText().contains("fold views")) {
@@ -143,40 +173,54 @@ class LocalStackIT {
             long merged = 0;
             while (merged == 0 && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(500);
-                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(series)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> answer = http.send(
+                        HttpRequest.newBuilder(URI.create(series)).build(), HttpResponse.BodyHandlers.ofString());
                 if (answer.statusCode() == 200) {
                     for (JsonNode point : JSON.readTree(answer.body()).get("points")) {
                         merged += point.get("measures").get("count").asLong();
                     }
                 }
             }
-            assertThat(merged).as("events counted in the serving layer's merged view").isPositive();
+            assertThat(merged)
+                    .as("events counted in the serving layer's merged view")
+                    .isPositive();
 
             // Every metric the alerts and the dashboard use is exported by some part of the stack.
             java.util.Set<String> exported = new java.util.TreeSet<>();
-            for (String url : List.of("http://127.0.0.1:" + gatewayPort + "/metrics", "http://127.0.0.1:" + servingPort + "/metrics",
-                    "http://127.0.0.1:" + speedMetricsPort + "/metrics", "http://127.0.0.1:" + batchMetricsPort + "/metrics")) {
+            for (String url : List.of(
+                    "http://127.0.0.1:" + gatewayPort + "/metrics",
+                    "http://127.0.0.1:" + servingPort + "/metrics",
+                    "http://127.0.0.1:" + speedMetricsPort + "/metrics",
+                    "http://127.0.0.1:" + batchMetricsPort + "/metrics")) {
                 exported.addAll(PrometheusText.parse(get(url)).names());
             }
             assertThat(exported).containsAll(MonitoringFiles.metricsUsed());
 
             // strata status: every layer answers and is healthy.
             List<String> patient = new ArrayList<>(status);
-            patient.addAll(List.of("--timeout", "PT20S")); // a loaded machine answers slowly; a wrong answer still fails
+            patient.addAll(
+                    List.of("--timeout", "PT20S")); // a loaded machine answers slowly; a wrong answer still fails
             try (RunningCli healthy = RunningCli.start(patient)) {
                 assertThat(healthy.process.waitFor(150, TimeUnit.SECONDS)).isTrue();
                 String report = healthy.output();
                 assertThat(healthy.process.exitValue()).as(report).isZero();
-                assertThat(report).contains("speed     OK").contains("job RUNNING").contains("serving   OK").endsWith("healthy\n");
+                assertThat(report)
+                        .contains("speed     OK")
+                        .contains("job RUNNING")
+                        .contains("serving   OK")
+                        .endsWith("healthy\n");
             }
 
             // A file through the gateway and one dropped in the landing folder become a dataset of
             // the lake, in the catalog and queryable with SQL on the serving layer.
             String fileToken = Files.readString(data.resolve("local.token")).trim();
-            HttpResponse<String> uploaded = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/files/meters"))
-                    .header("Authorization", "Bearer " + fileToken).header("Content-Type", "text/csv")
-                    .POST(HttpRequest.BodyPublishers.ofString("meter,kwh\nm1,1.5\nm2,2.5\n")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> uploaded = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/files/meters"))
+                            .header("Authorization", "Bearer " + fileToken)
+                            .header("Content-Type", "text/csv")
+                            .POST(HttpRequest.BodyPublishers.ofString("meter,kwh\nm1,1.5\nm2,2.5\n"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(201);
             Path landed = data.resolve("landing/meters/more.ndjson.tmp");
             Files.createDirectories(landed.getParent());
@@ -186,19 +230,29 @@ class LocalStackIT {
             deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (System.nanoTime() < deadline && !"[[3,7.0]]".equals(sum)) {
                 TimeUnit.MILLISECONDS.sleep(500);
-                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servingPort + "/v1/sql"))
-                        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("SELECT count(*), sum(kwh) FROM meters"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                sum = answer.statusCode() == 200 ? JSON.readTree(answer.body()).get("rows").toString() : answer.body();
+                HttpResponse<String> answer = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servingPort + "/v1/sql"))
+                                .header("Content-Type", "text/plain")
+                                .POST(HttpRequest.BodyPublishers.ofString("SELECT count(*), sum(kwh) FROM meters"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                sum = answer.statusCode() == 200
+                        ? JSON.readTree(answer.body()).get("rows").toString()
+                        : answer.body();
             }
             assertThat(sum).as("both files' rows through SQL").isEqualTo("[[3,7.0]]");
 
             // strata catalog: the lake's datasets and views, from the serving layer.
-            try (RunningCli catalog = RunningCli.start(List.of("catalog", "--serving", "http://127.0.0.1:" + servingPort))) {
+            try (RunningCli catalog =
+                    RunningCli.start(List.of("catalog", "--serving", "http://127.0.0.1:" + servingPort))) {
                 assertThat(catalog.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
                 String listing = catalog.output();
                 assertThat(catalog.process.exitValue()).as(listing).isZero();
-                assertThat(listing).startsWith("NAME").contains("\nevents ").contains("\nevents_per_source_1m ").contains("\nmeters ")
+                assertThat(listing)
+                        .startsWith("NAME")
+                        .contains("\nevents ")
+                        .contains("\nevents_per_source_1m ")
+                        .contains("\nmeters ")
                         .contains("lake: ");
             }
 
@@ -209,7 +263,8 @@ class LocalStackIT {
             HttpResponse<String> refused = post(registry + "/subjects/readings-value/versions", SCHEMA_INCOMPATIBLE);
             assertThat(refused.statusCode()).isEqualTo(409);
             assertThat(JSON.readTree(refused.body()).get("message").asText())
-                    .startsWith("Schema being registered is incompatible with an earlier schema for subject \"readings-value\"");
+                    .startsWith(
+                            "Schema being registered is incompatible with an earlier schema for subject \"readings-value\"");
             second.terminate();
         }
         // ...and with the stack stopped, status names what is down and exits 1.
@@ -219,7 +274,8 @@ class LocalStackIT {
             assertThat(down.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
             String report = down.output();
             assertThat(down.process.exitValue()).as(report).isEqualTo(1);
-            assertThat(report).contains("gateway   FAIL  http://127.0.0.1:" + gatewayPort + "/ready: connection refused")
+            assertThat(report)
+                    .contains("gateway   FAIL  http://127.0.0.1:" + gatewayPort + "/ready: connection refused")
                     .contains("UNHEALTHY: 6 layer(s) failing");
         }
     }
@@ -228,14 +284,23 @@ class LocalStackIT {
     void aBusyPortStopsStartupWithALineNamingIt() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
                 RunningCli cli = RunningCli.start(List.of(
-                        "up", "--data", data.toString(),
-                        "--kafka-port", Integer.toString(taken.getLocalPort()),
-                        "--kafka-controller-port", Integer.toString(freePort()),
-                        "--registry-port", Integer.toString(freePort()),
-                        "--gateway-port", Integer.toString(freePort()),
-                        "--mqtt-port", Integer.toString(freePort()),
-                        "--flink-web-port", Integer.toString(freePort()),
-                        "--serving-port", Integer.toString(freePort())))) {
+                        "up",
+                        "--data",
+                        data.toString(),
+                        "--kafka-port",
+                        Integer.toString(taken.getLocalPort()),
+                        "--kafka-controller-port",
+                        Integer.toString(freePort()),
+                        "--registry-port",
+                        Integer.toString(freePort()),
+                        "--gateway-port",
+                        Integer.toString(freePort()),
+                        "--mqtt-port",
+                        Integer.toString(freePort()),
+                        "--flink-web-port",
+                        Integer.toString(freePort()),
+                        "--serving-port",
+                        Integer.toString(freePort())))) {
             assertThat(cli.awaitLine("is in use", Duration.ofSeconds(60)))
                     .contains("port " + taken.getLocalPort() + " (Kafka) is in use");
             assertThat(cli.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -254,8 +319,12 @@ class LocalStackIT {
     }
 
     String get(String url) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     static int freePort() throws IOException {
@@ -272,16 +341,19 @@ class LocalStackIT {
 
         private RunningCli(Process process) {
             this.process = process;
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // the process is gone
-                }
-            }, "strata-cli-output");
+            Thread reader = new Thread(
+                    () -> {
+                        try (BufferedReader in = new BufferedReader(
+                                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                            String line;
+                            while ((line = in.readLine()) != null) {
+                                lines.add(line);
+                            }
+                        } catch (IOException ignored) {
+                            // the process is gone
+                        }
+                    },
+                    "strata-cli-output");
             reader.setDaemon(true);
             reader.start();
         }
@@ -289,12 +361,15 @@ class LocalStackIT {
         static RunningCli start(List<String> args) throws IOException {
             Path home = StrataCli.home();
             Path cli = home.resolve("deploy/cli");
-            String classpath = cli.resolve("target/classes") + java.io.File.pathSeparator
-                    + Files.readString(cli.resolve("target/runtime-classpath.txt")).trim();
+            String classpath = cli.resolve("target/classes")
+                    + java.io.File.pathSeparator
+                    + Files.readString(cli.resolve("target/runtime-classpath.txt"))
+                            .trim();
             List<String> command = new ArrayList<>(List.of(
                     Component.javaExecutable(), "-Dstrata.home=" + home, "-cp", classpath, StrataCli.class.getName()));
             command.addAll(args);
-            return new RunningCli(new ProcessBuilder(command).redirectErrorStream(true).start());
+            return new RunningCli(
+                    new ProcessBuilder(command).redirectErrorStream(true).start());
         }
 
         /** Waits for a line containing {@code text}; returns it. */

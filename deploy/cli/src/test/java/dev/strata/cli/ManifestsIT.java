@@ -40,6 +40,7 @@ class ManifestsIT {
             "strata/batch", "batch-layer/src/main/java/dev/strata/batch/BatchMain.java",
             "strata/serving", "serving-layer/src/main/java/dev/strata/serving/ServingMain.java",
             "strata/speed-job", "speed-layer/src/main/java/dev/strata/speed/SpeedJobMain.java");
+
     static final Set<String> PORT_OPTIONS = Set.of("--port", "--http-port", "--mqtt-port", "--metrics-port");
 
     static String version;
@@ -51,7 +52,8 @@ class ManifestsIT {
     @SuppressWarnings("unchecked")
     static void load() throws IOException {
         String pom = Files.readString(HOME.resolve("pom.xml"));
-        Matcher v = Pattern.compile("<artifactId>strata-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        Matcher v = Pattern.compile("<artifactId>strata-parent</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(pom);
         assertThat(v.find()).isTrue();
         version = v.group(1);
         Matcher p = Pattern.compile("<([a-z0-9.-]+\\.version)>([^<]+)</").matcher(pom);
@@ -59,7 +61,8 @@ class ManifestsIT {
             properties.put(p.group(1), p.group(2));
         }
         try (Stream<Path> files = Files.list(HOME.resolve("deploy/k8s"))) {
-            for (Path f : files.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
+            for (Path f :
+                    files.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
                 try (Reader r = Files.newBufferedReader(f)) {
                     for (Object doc : yaml().loadAll(r)) {
                         if (doc != null) {
@@ -84,10 +87,15 @@ class ManifestsIT {
 
     @Test
     void kustomizationListsEveryManifest() throws IOException {
-        Map<String, Object> kustomization = k8s.stream().filter(d -> "Kustomization".equals(d.get("kind"))).findFirst().orElseThrow();
+        Map<String, Object> kustomization = k8s.stream()
+                .filter(d -> "Kustomization".equals(d.get("kind")))
+                .findFirst()
+                .orElseThrow();
         Set<String> files;
         try (Stream<Path> list = Files.list(HOME.resolve("deploy/k8s"))) {
-            files = new TreeSet<>(list.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".yaml") && !f.equals("kustomization.yaml")).toList());
+            files = new TreeSet<>(list.map(f -> f.getFileName().toString())
+                    .filter(f -> f.endsWith(".yaml") && !f.equals("kustomization.yaml"))
+                    .toList());
         }
         assertThat(new TreeSet<>(list(kustomization.get("resources")))).isEqualTo(files);
     }
@@ -109,7 +117,9 @@ class ManifestsIT {
                     if (IMAGES.containsKey(repo) && !repo.equals("strata/speed-job")) {
                         checkArgs(where, repo, args, envNames(c));
                         for (Map<String, Object> port : maps(c.get("ports"))) {
-                            assertThat(portsOpened(args)).as(where + " containerPort").contains(String.valueOf(port.get("containerPort")));
+                            assertThat(portsOpened(args))
+                                    .as(where + " containerPort")
+                                    .contains(String.valueOf(port.get("containerPort")));
                         }
                         checked++;
                     }
@@ -118,7 +128,10 @@ class ManifestsIT {
                     for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
                         Map<String, Object> p = map(c.get(probe));
                         if (p != null && p.get("httpGet") != null) {
-                            assertThat(portNames).as(where + " " + probe + " port").contains(String.valueOf(map(p.get("httpGet")).get("port")));
+                            assertThat(portNames)
+                                    .as(where + " " + probe + " port")
+                                    .contains(
+                                            String.valueOf(map(p.get("httpGet")).get("port")));
                         }
                     }
                 }
@@ -135,15 +148,20 @@ class ManifestsIT {
                 continue;
             }
             for (Map<String, Object> pod : pods(doc)) {
-                assertThat(map(pod.get("securityContext"))).as(name(doc) + " pod securityContext").containsEntry("runAsNonRoot", true);
+                assertThat(map(pod.get("securityContext")))
+                        .as(name(doc) + " pod securityContext")
+                        .containsEntry("runAsNonRoot", true);
                 for (Map<String, Object> c : containers(pod)) {
                     String where = name(doc) + "/" + c.get("name");
-                    assertThat(map(map(c.get("resources")).get("requests"))).as(where + " requests").containsKeys("cpu", "memory");
+                    assertThat(map(map(c.get("resources")).get("requests")))
+                            .as(where + " requests")
+                            .containsKeys("cpu", "memory");
                     if (kind.equals("Deployment")) {
                         assertThat(c).as(where + " probes").containsKeys("readinessProbe", "livenessProbe");
                     }
                     if (Boolean.TRUE.equals(map(c.get("securityContext")).get("readOnlyRootFilesystem"))) {
-                        assertThat(maps(c.get("volumeMounts"))).as(where + " /tmp (RocksDB, Netty and the JVM write there)")
+                        assertThat(maps(c.get("volumeMounts")))
+                                .as(where + " /tmp (RocksDB, Netty and the JVM write there)")
                                 .anyMatch(m -> "/tmp".equals(m.get("mountPath")));
                     }
                 }
@@ -152,20 +170,28 @@ class ManifestsIT {
         Map<String, Object> speed = only("FlinkDeployment");
         Map<String, Object> podTemplate = map(map(speed.get("spec")).get("podTemplate"));
         assertThat(map(map(podTemplate.get("spec")).get("securityContext"))).containsEntry("runAsNonRoot", true);
-        assertThat(map(map(speed.get("spec")).get("jobManager")).get("resource")).isNotNull();
-        assertThat(map(map(speed.get("spec")).get("taskManager")).get("resource")).isNotNull();
+        assertThat(map(map(speed.get("spec")).get("jobManager")).get("resource"))
+                .isNotNull();
+        assertThat(map(map(speed.get("spec")).get("taskManager")).get("resource"))
+                .isNotNull();
     }
 
     @Test
     void servicesSelectPodsAndNameTheirPorts() {
-        for (Map<String, Object> service : k8s.stream().filter(d -> "Service".equals(d.get("kind"))).toList()) {
+        for (Map<String, Object> service :
+                k8s.stream().filter(d -> "Service".equals(d.get("kind"))).toList()) {
             Map<String, Object> selector = map(map(service.get("spec")).get("selector"));
-            Map<String, Object> deployment = k8s.stream().filter(d -> "Deployment".equals(d.get("kind")))
-                    .filter(d -> map(map(map(map(d.get("spec")).get("template")).get("metadata")).get("labels")).entrySet()
+            Map<String, Object> deployment = k8s.stream()
+                    .filter(d -> "Deployment".equals(d.get("kind")))
+                    .filter(d -> map(map(map(map(d.get("spec")).get("template")).get("metadata"))
+                                    .get("labels"))
+                            .entrySet()
                             .containsAll(selector.entrySet()))
-                    .findFirst().orElseThrow(() -> new AssertionError(name(service) + " selects no Deployment"));
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(name(service) + " selects no Deployment"));
             Set<String> ports = new TreeSet<>();
-            for (Map<String, Object> c : containers(map(map(map(deployment.get("spec")).get("template")).get("spec")))) {
+            for (Map<String, Object> c : containers(
+                    map(map(map(deployment.get("spec")).get("template")).get("spec")))) {
                 maps(c.get("ports")).forEach(p -> ports.add(String.valueOf(p.get("name"))));
             }
             for (Map<String, Object> p : maps(map(service.get("spec")).get("ports"))) {
@@ -179,22 +205,33 @@ class ManifestsIT {
         Map<String, Object> spec = map(only("FlinkDeployment").get("spec"));
         String flink = properties.get("flink.version");
         assertThat(spec.get("image")).isEqualTo("flink:" + flink + "-java17");
-        assertThat(spec.get("flinkVersion")).isEqualTo("v" + flink.substring(0, flink.lastIndexOf('.')).replace('.', '_'));
+        assertThat(spec.get("flinkVersion"))
+                .isEqualTo("v" + flink.substring(0, flink.lastIndexOf('.')).replace('.', '_'));
         Map<String, Object> job = map(spec.get("job"));
-        assertThat(HOME.resolve("speed-layer/src/main/java/" + ((String) job.get("entryClass")).replace('.', '/') + ".java")).exists();
+        assertThat(HOME.resolve(
+                        "speed-layer/src/main/java/" + ((String) job.get("entryClass")).replace('.', '/') + ".java"))
+                .exists();
         checkArgs("speed job", "strata/speed-job", list(job.get("args")), Set.of());
         Map<String, Object> conf = map(spec.get("flinkConfiguration"));
-        assertThat(conf).containsEntry("state.backend.type", "rocksdb")
-                .containsEntry("metrics.reporter.prom.factory.class", "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+        assertThat(conf)
+                .containsEntry("state.backend.type", "rocksdb")
+                .containsEntry(
+                        "metrics.reporter.prom.factory.class",
+                        "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
         // The keys the local speed job sets are the keys the cluster gets.
         String speedMain = Files.readString(HOME.resolve("speed-layer/src/main/java/dev/strata/speed/SpeedMain.java"));
         for (String key : conf.keySet()) {
-            if (!Set.of("taskmanager.numberOfTaskSlots", "execution.checkpointing.savepoint-dir").contains(key)) {
-                assertThat(speedMain).as("Flink key " + key + " as the local speed job sets it").contains("\"" + key + "\"");
+            if (!Set.of("taskmanager.numberOfTaskSlots", "execution.checkpointing.savepoint-dir")
+                    .contains(key)) {
+                assertThat(speedMain)
+                        .as("Flink key " + key + " as the local speed job sets it")
+                        .contains("\"" + key + "\"");
             }
         }
         String jar = ((String) job.get("jarURI")).substring("local://".length());
-        Map<String, Object> init = maps(map(map(spec.get("podTemplate")).get("spec")).get("initContainers")).get(0);
+        Map<String, Object> init = maps(map(map(spec.get("podTemplate")).get("spec"))
+                        .get("initContainers"))
+                .get(0);
         assertThat(list(init.get("command"))).contains(jar.substring(0, jar.lastIndexOf('/') + 1));
         assertThat(String.join(" ", list(init.get("command")))).contains(jar.substring(jar.lastIndexOf('/') + 1));
     }
@@ -205,10 +242,13 @@ class ManifestsIT {
         assertThat(map(pool.get("spec")).get("replicas")).isEqualTo(3);
         Map<String, Object> kafka = map(map(only("Kafka").get("spec")).get("kafka"));
         assertThat(kafka.get("version")).isEqualTo(properties.get("kafka.version"));
-        assertThat(map(kafka.get("config"))).containsEntry("min.insync.replicas", 2).containsEntry("default.replication.factor", 3);
+        assertThat(map(kafka.get("config")))
+                .containsEntry("min.insync.replicas", 2)
+                .containsEntry("default.replication.factor", 3);
 
         Map<String, Map<String, Object>> topics = new LinkedHashMap<>();
-        for (Map<String, Object> t : k8s.stream().filter(d -> "KafkaTopic".equals(d.get("kind"))).toList()) {
+        for (Map<String, Object> t :
+                k8s.stream().filter(d -> "KafkaTopic".equals(d.get("kind"))).toList()) {
             Map<String, Object> spec = map(t.get("spec"));
             topics.put((String) spec.getOrDefault("topicName", name(t)), spec);
             assertThat(spec.get("replicas")).isEqualTo(3);
@@ -221,7 +261,8 @@ class ManifestsIT {
             Map<String, String> config = new HashMap<>();
             map(spec.get("config")).forEach((k, v) -> config.put(k, String.valueOf(v)));
             assertThat(config).as(expected.name()).isEqualTo(expected.configs());
-            assertThat(composeTopics.get(expected.name())).as("compose topic " + expected.name())
+            assertThat(composeTopics.get(expected.name()))
+                    .as("compose topic " + expected.name())
                     .isEqualTo(Map.of("partitions", expected.partitions(), "configs", expected.configs()));
         }
         assertThat(topics.keySet()).hasSameSizeAs(StrataTopics.all());
@@ -239,25 +280,32 @@ class ManifestsIT {
             String repo = image.substring(0, image.lastIndexOf(':'));
             if (repo.equals("apache/kafka") && map(s.get("environment")).containsKey("KAFKA_NODE_ID")) {
                 brokers++;
-                assertThat(map(s.get("environment"))).containsEntry("KAFKA_MIN_INSYNC_REPLICAS", 2)
+                assertThat(map(s.get("environment")))
+                        .containsEntry("KAFKA_MIN_INSYNC_REPLICAS", 2)
                         .containsEntry("KAFKA_DEFAULT_REPLICATION_FACTOR", 3);
             }
             if (IMAGES.containsKey(repo) && !repo.equals("strata/speed-job")) {
                 List<String> args = list(s.get("command"));
                 checkArgs("compose " + e.getKey(), repo, args, Set.of());
                 for (String published : (List<String>) s.getOrDefault("ports", List.of())) {
-                    assertThat(portsOpened(args)).as("compose " + e.getKey() + " port " + published)
+                    assertThat(portsOpened(args))
+                            .as("compose " + e.getKey() + " port " + published)
                             .contains(published.substring(published.indexOf(':') + 1));
                 }
-                assertThat(s.get("user")).as("compose " + e.getKey() + " runs as non-root").isEqualTo("10001:10001");
+                assertThat(s.get("user"))
+                        .as("compose " + e.getKey() + " runs as non-root")
+                        .isEqualTo("10001:10001");
             }
-            for (Object dep : s.get("depends_on") instanceof Map<?, ?> m ? m.keySet() : list(s.getOrDefault("depends_on", List.of()))) {
+            for (Object dep : s.get("depends_on") instanceof Map<?, ?> m
+                    ? m.keySet()
+                    : list(s.getOrDefault("depends_on", List.of()))) {
                 assertThat(services).as("compose " + e.getKey() + " depends on").containsKey(String.valueOf(dep));
             }
         }
         assertThat(brokers).isEqualTo(3);
         String submit = String.join(" ", list(map(services.get("speed-submit")).get("command")));
-        List<String> submitArgs = List.of(submit.substring(submit.indexOf(".jar ") + 5).split(" "));
+        List<String> submitArgs =
+                List.of(submit.substring(submit.indexOf(".jar ") + 5).split(" "));
         checkArgs("compose speed-submit", "strata/speed-job", submitArgs, Set.of());
         // Prometheus in compose scrapes the ports the services open.
         String scrape = Files.readString(HOME.resolve("deploy/compose/prometheus.yml"));
@@ -268,7 +316,8 @@ class ManifestsIT {
 
     /** The topics the compose file's one-shot creates: name → {partitions, configs}. */
     static Map<String, Map<String, Object>> composeTopics() {
-        String script = String.join("\n", list(map(map(compose.get("services")).get("topics")).get("command")));
+        String script = String.join(
+                "\n", list(map(map(compose.get("services")).get("topics")).get("command")));
         Map<String, Map<String, Object>> topics = new HashMap<>();
         for (String line : script.split("\n")) {
             if (!line.startsWith("t --topic")) {
@@ -281,7 +330,9 @@ class ManifestsIT {
                 if (w[i].equals("--partitions")) {
                     partitions = Integer.parseInt(w[i + 1]);
                 } else if (w[i].equals("--config")) {
-                    configs.put(w[i + 1].substring(0, w[i + 1].indexOf('=')), w[i + 1].substring(w[i + 1].indexOf('=') + 1));
+                    configs.put(
+                            w[i + 1].substring(0, w[i + 1].indexOf('=')),
+                            w[i + 1].substring(w[i + 1].indexOf('=') + 1));
                 }
             }
             topics.put(w[2], Map.of("partitions", partitions, "configs", configs));
@@ -329,7 +380,9 @@ class ManifestsIT {
             }
             Matcher var = Pattern.compile("\\$\\(([A-Z_]+)\\)").matcher(arg);
             while (var.find()) {
-                assertThat(env).as(where + ": $(" + var.group(1) + ") is defined").contains(var.group(1));
+                assertThat(env)
+                        .as(where + ": $(" + var.group(1) + ") is defined")
+                        .contains(var.group(1));
             }
         }
     }
@@ -355,7 +408,9 @@ class ManifestsIT {
         Map<String, Object> spec = map(doc.get("spec"));
         return switch (String.valueOf(doc.get("kind"))) {
             case "Deployment" -> List.of(map(map(spec.get("template")).get("spec")));
-            case "CronJob" -> List.of(map(map(map(map(spec.get("jobTemplate")).get("spec")).get("template")).get("spec")));
+            case "CronJob" ->
+                List.of(map(map(map(map(spec.get("jobTemplate")).get("spec")).get("template"))
+                        .get("spec")));
             case "FlinkDeployment" -> List.of(map(map(spec.get("podTemplate")).get("spec")));
             default -> List.of();
         };
@@ -368,7 +423,8 @@ class ManifestsIT {
     }
 
     Map<String, Object> only(String kind) {
-        List<Map<String, Object>> found = k8s.stream().filter(d -> kind.equals(d.get("kind"))).toList();
+        List<Map<String, Object>> found =
+                k8s.stream().filter(d -> kind.equals(d.get("kind"))).toList();
         assertThat(found).as(kind).hasSize(1);
         return found.get(0);
     }
@@ -389,6 +445,8 @@ class ManifestsIT {
 
     @SuppressWarnings("unchecked")
     static List<String> list(Object o) {
-        return o == null ? List.of() : ((List<Object>) o).stream().map(String::valueOf).toList();
+        return o == null
+                ? List.of()
+                : ((List<Object>) o).stream().map(String::valueOf).toList();
     }
 }

@@ -57,40 +57,53 @@ class PrometheusRulesIT {
     void everyAlertHasATest() throws Exception {
         String rules = Files.readString(PROMETHEUS.resolve("alerts.yml"));
         String tests = Files.readString(PROMETHEUS.resolve("alerts.test.yml"));
-        List<String> alerts = rules.lines().map(String::strip).filter(l -> l.startsWith("- alert: "))
-                .map(l -> l.substring("- alert: ".length())).toList();
+        List<String> alerts = rules.lines()
+                .map(String::strip)
+                .filter(l -> l.startsWith("- alert: "))
+                .map(l -> l.substring("- alert: ".length()))
+                .toList();
         assertThat(alerts).hasSize(10);
         for (String alert : alerts) {
-            assertThat(tests).as("a test of " + alert).contains("alertname: " + alert + "\n        exp_alerts:\n          - exp_labels");
+            assertThat(tests)
+                    .as("a test of " + alert)
+                    .contains("alertname: " + alert + "\n        exp_alerts:\n          - exp_labels");
         }
     }
 
     @Test
     void everyDashboardQueryIsPromQl(@TempDir Path dir) throws Exception {
-        JsonNode dashboard = JSON.readTree(StrataCli.home().resolve("deploy/grafana/strata-pipeline.json").toFile());
+        JsonNode dashboard = JSON.readTree(
+                StrataCli.home().resolve("deploy/grafana/strata-pipeline.json").toFile());
         List<String> queries = new ArrayList<>();
         for (JsonNode panel : dashboard.get("panels")) {
             if (panel.get("type").asText().equals("row")) {
                 continue;
             }
-            assertThat(panel.at("/datasource/uid").asText()).as(panel.get("title").asText()).isEqualTo("${datasource}");
+            assertThat(panel.at("/datasource/uid").asText())
+                    .as(panel.get("title").asText())
+                    .isEqualTo("${datasource}");
             assertThat(panel.get("targets")).as(panel.get("title").asText()).isNotEmpty();
             panel.get("targets").forEach(t -> queries.add(t.get("expr").asText()));
         }
         // As recording rules, promtool parses each query with Prometheus' own parser.
         ObjectNode file = JSON.createObjectNode();
-        ArrayNode rules = file.putArray("groups").addObject().put("name", "dashboard").putArray("rules");
+        ArrayNode rules =
+                file.putArray("groups").addObject().put("name", "dashboard").putArray("rules");
         for (int i = 0; i < queries.size(); i++) {
             rules.addObject().put("record", "dashboard:query_" + i).put("expr", queries.get(i));
         }
         Files.writeString(dir.resolve("dashboard-rules.yml"), JSON.writeValueAsString(file)); // JSON is YAML
-        assertThat(promtool(dir, "check", "rules", "dashboard-rules.yml")).contains("SUCCESS: " + queries.size() + " rules found");
+        assertThat(promtool(dir, "check", "rules", "dashboard-rules.yml"))
+                .contains("SUCCESS: " + queries.size() + " rules found");
     }
 
     private static String promtool(Path dir, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(PROMTOOL.toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();

@@ -7,8 +7,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.function.Predicate;
-import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.entrypoint.EntrypointClusterConfiguration;
@@ -41,31 +41,38 @@ final class FlinkNode {
      * Prints {@code READY <name> <endpoint>} once {@code path} of the JobManager's REST API answers
      * 200 with a body that {@code ready} accepts; polls from a daemon thread.
      */
-    static void announceWhenReady(String name, String endpoint, Configuration conf, String path, Predicate<String> ready) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    static void announceWhenReady(
+            String name, String endpoint, Configuration conf, String path, Predicate<String> ready) {
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI uri = URI.create(restUrl(conf) + path);
-        Thread watcher = new Thread(() -> {
-            while (true) {
-                try {
-                    HttpResponse<String> response = http.send(
-                            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (response.statusCode() == 200 && ready.test(response.body())) {
-                        System.out.println("READY " + name + " " + endpoint);
-                        System.out.flush();
-                        return;
+        Thread watcher = new Thread(
+                () -> {
+                    while (true) {
+                        try {
+                            HttpResponse<String> response = http.send(
+                                    HttpRequest.newBuilder(uri)
+                                            .timeout(Duration.ofSeconds(5))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            if (response.statusCode() == 200 && ready.test(response.body())) {
+                                System.out.println("READY " + name + " " + endpoint);
+                                System.out.flush();
+                                return;
+                            }
+                        } catch (IOException e) {
+                            // not serving yet
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        try {
+                            Thread.sleep(250);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
                     }
-                } catch (IOException e) {
-                    // not serving yet
-                } catch (InterruptedException e) {
-                    return;
-                }
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, name + "-ready");
+                },
+                name + "-ready");
         watcher.setDaemon(true);
         watcher.start();
     }

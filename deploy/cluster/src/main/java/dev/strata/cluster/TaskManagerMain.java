@@ -25,8 +25,12 @@ public final class TaskManagerMain {
             arguments.add("-D" + TaskManagerOptions.TASK_MANAGER_RESOURCE_ID.key() + "=" + id);
         }
         String quoted = "\"" + id + "\"";
-        FlinkNode.announceWhenReady("flink-taskmanager", id + " (" + conf.get(TaskManagerOptions.NUM_TASK_SLOTS) + " slots) at "
-                + FlinkNode.restUrl(conf), conf, "/taskmanagers", body -> body.contains(quoted));
+        FlinkNode.announceWhenReady(
+                "flink-taskmanager",
+                id + " (" + conf.get(TaskManagerOptions.NUM_TASK_SLOTS) + " slots) at " + FlinkNode.restUrl(conf),
+                conf,
+                "/taskmanagers",
+                body -> body.contains(quoted));
         TaskManagerRunner.main(arguments.toArray(String[]::new));
     }
 }

@@ -61,7 +61,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     /** How to run the broker. Port 0 picks a free port. */
-    public record Config(Path dataDir, String host, int port, int controllerPort, Map<String, String> overrides, Cluster cluster) {
+    public record Config(
+            Path dataDir, String host, int port, int controllerPort, Map<String, String> overrides, Cluster cluster) {
         public Config {
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(host, "host");
@@ -136,7 +137,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(cluster.nodeId()));
-        p.put("controller.quorum.voters", cluster.voters() != null ? cluster.voters() : cluster.nodeId() + "@" + host + ":" + controllerPort);
+        p.put(
+                "controller.quorum.voters",
+                cluster.voters() != null ? cluster.voters() : cluster.nodeId() + "@" + host + ":" + controllerPort);
         p.put("listeners", "PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
         p.put("controller.listener.names", "CONTROLLER");
@@ -171,7 +174,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        String clusterId = sharedClusterId != null ? sharedClusterId : Uuid.randomUuid().toString();
+        String clusterId =
+                sharedClusterId != null ? sharedClusterId : Uuid.randomUuid().toString();
         int rc;
         try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", propsFile.toString()}, print);

@@ -51,7 +51,8 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        ExtensionContext.Store store = context.getRoot().getStore(ExtensionContext.Namespace.create(KafkaBrokerExtension.class));
+        ExtensionContext.Store store =
+                context.getRoot().getStore(ExtensionContext.Namespace.create(KafkaBrokerExtension.class));
         SharedBroker broker = store.getOrComputeIfAbsent("broker", key -> SharedBroker.start(), SharedBroker.class);
         bootstrapServers = broker.bootstrapServers();
     }
@@ -84,7 +85,8 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     /** Creates a topic named {@code prefix} plus a unique suffix; returns its name. */
     public String createTopic(String prefix, int partitions, Map<String, String> configs) {
-        String name = prefix + "-" + TOPIC_SEQUENCE.incrementAndGet() + "-" + ProcessHandle.current().pid();
+        String name = prefix + "-" + TOPIC_SEQUENCE.incrementAndGet() + "-"
+                + ProcessHandle.current().pid();
         try {
             admin().createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all()

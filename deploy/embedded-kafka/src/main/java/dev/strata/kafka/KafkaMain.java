@@ -25,56 +25,80 @@ public final class KafkaMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaMain.class);
 
-    @Option(names = "--data", defaultValue = "${env:STRATA_KAFKA_DATA:-data/kafka}",
+    @Option(
+            names = "--data",
+            defaultValue = "${env:STRATA_KAFKA_DATA:-data/kafka}",
             description = "Data directory; formatted on first start, reused after. Default: ${DEFAULT-VALUE}")
     Path data;
 
-    @Option(names = "--host", defaultValue = "${env:STRATA_KAFKA_HOST:-127.0.0.1}",
+    @Option(
+            names = "--host",
+            defaultValue = "${env:STRATA_KAFKA_HOST:-127.0.0.1}",
             description = "Address to listen on and advertise. Default: ${DEFAULT-VALUE}")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:STRATA_KAFKA_PORT:-9092}",
+    @Option(
+            names = "--port",
+            defaultValue = "${env:STRATA_KAFKA_PORT:-9092}",
             description = "Client port. Default: ${DEFAULT-VALUE}")
     int port;
 
-    @Option(names = "--controller-port", defaultValue = "${env:STRATA_KAFKA_CONTROLLER_PORT:-9093}",
+    @Option(
+            names = "--controller-port",
+            defaultValue = "${env:STRATA_KAFKA_CONTROLLER_PORT:-9093}",
             description = "KRaft controller port. Default: ${DEFAULT-VALUE}")
     int controllerPort;
 
-    @Option(names = "--partitions", defaultValue = "${env:STRATA_KAFKA_PARTITIONS:-" + StrataTopics.DEFAULT_PARTITIONS + "}",
+    @Option(
+            names = "--partitions",
+            defaultValue = "${env:STRATA_KAFKA_PARTITIONS:-" + StrataTopics.DEFAULT_PARTITIONS + "}",
             description = "Partitions of events, events.dlq and speed-views when created. Default: ${DEFAULT-VALUE}")
     int partitions;
 
-    @Option(names = "--node-id", defaultValue = "1", description = "This node's id in the cluster. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--node-id",
+            defaultValue = "1",
+            description = "This node's id in the cluster. Default: ${DEFAULT-VALUE}")
     int nodeId;
 
-    @Option(names = "--controller-quorum-voters",
-            description = "Every controller of a multi-node cluster, id@host:port,... (the controller ports). Default: this node alone")
+    @Option(
+            names = "--controller-quorum-voters",
+            description =
+                    "Every controller of a multi-node cluster, id@host:port,... (the controller ports). Default: this node alone")
     String voters;
 
-    @Option(names = "--cluster-id", description = "The cluster's id, the same on every node (e.g. from `kafka-storage random-uuid`);"
-            + " needed with --controller-quorum-voters")
+    @Option(
+            names = "--cluster-id",
+            description = "The cluster's id, the same on every node (e.g. from `kafka-storage random-uuid`);"
+                    + " needed with --controller-quorum-voters")
     String clusterId;
 
-    @Option(names = "--replication-factor", defaultValue = "1",
-            description = "Replication of Strata's and the internal topics; min.insync.replicas is 2 above 1. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--replication-factor",
+            defaultValue = "1",
+            description =
+                    "Replication of Strata's and the internal topics; min.insync.replicas is 2 above 1. Default: ${DEFAULT-VALUE}")
     int replicationFactor;
 
     @Override
     public Integer call() throws Exception {
-        EmbeddedKafkaBroker.Config config = new EmbeddedKafkaBroker.Config(data, host, port, controllerPort, Map.of(),
+        EmbeddedKafkaBroker.Config config = new EmbeddedKafkaBroker.Config(
+                data,
+                host,
+                port,
+                controllerPort,
+                Map.of(),
                 new EmbeddedKafkaBroker.Cluster(nodeId, voters, clusterId, replicationFactor));
         LOG.info("Effective config: {}, partitions={}", config, partitions);
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    broker.close();
-                                    stopped.countDown();
-                                },
-                                "kafka-shutdown"));
+                .addShutdownHook(new Thread(
+                        () -> {
+                            broker.close();
+                            stopped.countDown();
+                        },
+                        "kafka-shutdown"));
         Properties adminProps = new Properties();
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         try (Admin admin = Admin.create(adminProps)) {
@@ -82,8 +106,10 @@ public final class KafkaMain implements Callable<Integer> {
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (true) {
                 try {
-                    List<String> created = StrataTopics.createMissing(admin,
-                            StrataTopics.all(partitions, StrataTopics.DEFAULT_EVENTS_RETENTION), (short) replicationFactor,
+                    List<String> created = StrataTopics.createMissing(
+                            admin,
+                            StrataTopics.all(partitions, StrataTopics.DEFAULT_EVENTS_RETENTION),
+                            (short) replicationFactor,
                             Duration.ofSeconds(30));
                     LOG.info("Topics created: {}", created.isEmpty() ? "none (all existed)" : created);
                     break;
@@ -92,7 +118,10 @@ public final class KafkaMain implements Callable<Integer> {
                             || System.nanoTime() > deadline) {
                         throw e;
                     }
-                    LOG.info("Waiting for {} brokers to create the topics: {}", replicationFactor, e.getCause().getMessage());
+                    LOG.info(
+                            "Waiting for {} brokers to create the topics: {}",
+                            replicationFactor,
+                            e.getCause().getMessage());
                     java.util.concurrent.TimeUnit.SECONDS.sleep(1);
                 }
             }
@@ -104,12 +133,11 @@ public final class KafkaMain implements Callable<Integer> {
 
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new KafkaMain());
-        cli.setExecutionExceptionHandler(
-                (e, cmd, parsed) -> {
-                    cmd.getErr().println("strata kafka: cannot start: " + e);
-                    LOG.debug("Startup failure", e);
-                    return 1;
-                });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("strata kafka: cannot start: " + e);
+            LOG.debug("Startup failure", e);
+            return 1;
+        });
         System.exit(cli.execute(args));
     }
 }

@@ -34,23 +34,33 @@ class EmbeddedKafkaBrokerIT {
     /** An event time far in the past: the broker must replace it with its append time. */
     static final long OLD_EVENT_TIME = 1_000L;
 
-    @TempDir Path dataDir;
+    @TempDir
+    Path dataDir;
 
     @Test
     void createsStrataTopicsWithTheirConfigsAndStampsEventsWithAppendTime() throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Config.ephemeral(dataDir));
                 Admin admin = admin(broker)) {
-            List<String> created = StrataTopics.createMissing(admin, StrataTopics.all(), (short) 1, Duration.ofSeconds(30));
-            assertThat(created).containsExactlyInAnyOrder("events", "events.dlq", "speed-views", "_schemas", "batch-commits");
-            assertThat(StrataTopics.createMissing(admin, StrataTopics.all(), (short) 1, Duration.ofSeconds(30))).isEmpty();
+            List<String> created =
+                    StrataTopics.createMissing(admin, StrataTopics.all(), (short) 1, Duration.ofSeconds(30));
+            assertThat(created)
+                    .containsExactlyInAnyOrder("events", "events.dlq", "speed-views", "_schemas", "batch-commits");
+            assertThat(StrataTopics.createMissing(admin, StrataTopics.all(), (short) 1, Duration.ofSeconds(30)))
+                    .isEmpty();
 
             Map<String, String> events = topicConfig(admin, "events");
-            assertThat(events).containsEntry("message.timestamp.type", "LogAppendTime").containsEntry("cleanup.policy", "delete");
+            assertThat(events)
+                    .containsEntry("message.timestamp.type", "LogAppendTime")
+                    .containsEntry("cleanup.policy", "delete");
             assertThat(topicConfig(admin, "speed-views")).containsEntry("cleanup.policy", "compact");
             assertThat(topicConfig(admin, "_schemas")).containsEntry("cleanup.policy", "compact");
             assertThat(topicConfig(admin, "batch-commits")).containsEntry("cleanup.policy", "compact");
             assertThat(topicConfig(admin, "events.dlq")).containsEntry("retention.ms", "-1");
-            assertThat(admin.describeTopics(Set.of("events")).allTopicNames().get().get("events").partitions())
+            assertThat(admin.describeTopics(Set.of("events"))
+                            .allTopicNames()
+                            .get()
+                            .get("events")
+                            .partitions())
                     .hasSize(StrataTopics.DEFAULT_PARTITIONS);
 
             long before = System.currentTimeMillis();
@@ -64,15 +74,20 @@ class EmbeddedKafkaBrokerIT {
     @Test
     void aRestartOnTheSameDataDirectoryKeepsTopicsAndRecords() throws Exception {
         EmbeddedKafkaBroker.Config config = EmbeddedKafkaBroker.Config.ephemeral(dataDir);
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config); Admin admin = admin(broker)) {
-            StrataTopics.createMissing(admin, StrataTopics.all(2, Duration.ofDays(1)), (short) 1, Duration.ofSeconds(30));
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);
+                Admin admin = admin(broker)) {
+            StrataTopics.createMissing(
+                    admin, StrataTopics.all(2, Duration.ofDays(1)), (short) 1, Duration.ofSeconds(30));
             produce(broker, "events", "kept-1");
             produce(broker, "events", "kept-2");
         }
 
-        try (EmbeddedKafkaBroker restarted = EmbeddedKafkaBroker.start(config); Admin admin = admin(restarted)) {
+        try (EmbeddedKafkaBroker restarted = EmbeddedKafkaBroker.start(config);
+                Admin admin = admin(restarted)) {
             assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).contains("events", "_schemas");
-            assertThat(readAll(restarted, "events", 2)).extracting(ConsumerRecord::value).containsExactlyInAnyOrder("kept-1", "kept-2");
+            assertThat(readAll(restarted, "events", 2))
+                    .extracting(ConsumerRecord::value)
+                    .containsExactlyInAnyOrder("kept-1", "kept-2");
         }
     }
 
@@ -84,7 +99,10 @@ class EmbeddedKafkaBrokerIT {
 
     static Map<String, String> topicConfig(Admin admin, String topic) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        Config config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+        Config config = admin.describeConfigs(List.of(resource))
+                .all()
+                .get(30, TimeUnit.SECONDS)
+                .get(resource);
         Map<String, String> values = new java.util.HashMap<>();
         config.entries().forEach(e -> values.put(e.name(), e.value()));
         return values;
@@ -94,8 +112,10 @@ class EmbeddedKafkaBrokerIT {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            producer.send(new ProducerRecord<>(topic, null, OLD_EVENT_TIME, "k", value)).get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, null, OLD_EVENT_TIME, "k", value))
+                    .get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -103,7 +123,8 @@ class EmbeddedKafkaBrokerIT {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
                     .toList();

@@ -21,14 +21,16 @@ import org.testcontainers.kafka.KafkaContainer;
 @Testcontainers(disabledWithoutDocker = true)
 class KafkaContainerIT {
 
-    @Container static final KafkaContainer KAFKA = new KafkaContainer(ContainerBroker.IMAGE);
+    @Container
+    static final KafkaContainer KAFKA = new KafkaContainer(ContainerBroker.IMAGE);
 
     @Test
     void strataTopicsCanBeCreatedOnAContainerBroker() throws Exception {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.getBootstrapServers());
         try (Admin admin = Admin.create(props)) {
-            List<String> created = StrataTopics.createMissing(admin, StrataTopics.all(), (short) 1, Duration.ofSeconds(60));
+            List<String> created =
+                    StrataTopics.createMissing(admin, StrataTopics.all(), (short) 1, Duration.ofSeconds(60));
             assertThat(created).contains(StrataTopics.EVENTS, StrataTopics.SPEED_VIEWS);
         }
     }

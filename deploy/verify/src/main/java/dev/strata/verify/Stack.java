@@ -49,32 +49,43 @@ final class Stack implements AutoCloseable {
         }
 
         void start() throws IOException {
-            List<String> command = new ArrayList<>(List.of(java(), "-Dstrata.home=" + home, "-cp", cliClasspath,
-                    "dev.strata.cli.StrataCli", this.command));
+            List<String> command = new ArrayList<>(List.of(
+                    java(), "-Dstrata.home=" + home, "-cp", cliClasspath, "dev.strata.cli.StrataCli", this.command));
             command.addAll(args);
-            ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true);
+            ProcessBuilder builder =
+                    new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true);
             cli = builder.start();
             CompletableFuture<String> readyNow = new CompletableFuture<>();
             ready = readyNow;
             Process process = cli;
-            Thread pump = new Thread(() -> {
-                String readyLine = "READY " + this.command + " ";
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                        PrintWriter log = new PrintWriter(Files.newBufferedWriter(dataDir.resolve("logs").resolve(name + ".log"),
-                                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        log.println(line);
-                        if (line.startsWith(readyLine)) {
-                            readyNow.complete(line.substring(readyLine.length()).trim());
+            Thread pump = new Thread(
+                    () -> {
+                        String readyLine = "READY " + this.command + " ";
+                        try (BufferedReader in = new BufferedReader(
+                                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                                PrintWriter log = new PrintWriter(
+                                        Files.newBufferedWriter(
+                                                dataDir.resolve("logs").resolve(name + ".log"),
+                                                StandardCharsets.UTF_8,
+                                                StandardOpenOption.CREATE,
+                                                StandardOpenOption.APPEND),
+                                        true)) {
+                            String line;
+                            while ((line = in.readLine()) != null) {
+                                log.println(line);
+                                if (line.startsWith(readyLine)) {
+                                    readyNow.complete(
+                                            line.substring(readyLine.length()).trim());
+                                }
+                            }
+                        } catch (IOException e) {
+                            // the process went away
+                        } finally {
+                            readyNow.completeExceptionally(
+                                    new IllegalStateException(name + " exited before it was ready"));
                         }
-                    }
-                } catch (IOException e) {
-                    // the process went away
-                } finally {
-                    readyNow.completeExceptionally(new IllegalStateException(name + " exited before it was ready"));
-                }
-            }, name + "-output");
+                    },
+                    name + "-output");
             pump.setDaemon(true);
             pump.start();
         }
@@ -128,7 +139,10 @@ final class Stack implements AutoCloseable {
                 cli.destroyForcibly();
             }
             for (ProcessHandle h : jvms) {
-                if (!h.onExit().completeOnTimeout(h, 30, TimeUnit.SECONDS).join().isAlive()) {
+                if (!h.onExit()
+                        .completeOnTimeout(h, 30, TimeUnit.SECONDS)
+                        .join()
+                        .isAlive()) {
                     continue;
                 }
                 h.destroyForcibly();
@@ -142,11 +156,13 @@ final class Stack implements AutoCloseable {
     private final Map<String, Part> parts = new LinkedHashMap<>();
     /** Cluster mode: three Kafka brokers and a Flink session cluster (JobManager, TaskManager) the jobs run on. */
     final boolean cluster;
+
     final List<Integer> kafkaPorts = new ArrayList<>();
     /** Cluster mode: the JobManager's REST URL. */
     String jobManagerUrl;
     /** Whether the lake is on a filesystem of its own (a small tmpfs), which the disk-full fault fills. */
     final boolean lakeMounted;
+
     final Path lake;
     final int kafkaPort;
     final int registryPort;
@@ -160,7 +176,8 @@ final class Stack implements AutoCloseable {
         this.cluster = cluster;
         Files.createDirectories(dataDir.resolve("logs"));
         Path classpath = home.resolve("deploy/cli/target/runtime-classpath.txt");
-        this.cliClasspath = home.resolve("deploy/cli/target/classes") + java.io.File.pathSeparator
+        this.cliClasspath = home.resolve("deploy/cli/target/classes")
+                + java.io.File.pathSeparator
                 + Files.readString(classpath, StandardCharsets.UTF_8).trim();
         kafkaPort = freePort();
         registryPort = freePort();
@@ -175,29 +192,99 @@ final class Stack implements AutoCloseable {
             addKafkaCluster();
         } else {
             kafkaPorts.add(kafkaPort);
-            add("kafka", "--data", dataDir.resolve("kafka").toString(), "--port", "" + kafkaPort, "--controller-port", "" + freePort());
+            add(
+                    "kafka",
+                    "--data",
+                    dataDir.resolve("kafka").toString(),
+                    "--port",
+                    "" + kafkaPort,
+                    "--controller-port",
+                    "" + freePort());
         }
         String bootstrap = bootstrap();
         add("registry", "--bootstrap-servers", bootstrap, "--port", "" + registryPort);
-        add("gateway", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--http-port", "" + httpPort,
-                "--mqtt-port", "" + mqttPort, "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
-                "--create-token", tokenFile().toString());
-        List<String> batch = new ArrayList<>(List.of("scheduler", "--bootstrap-servers", bootstrap, "--registry-url", registry,
-                "--lake", lake, "--interval", batchInterval.toString(), "--bucket", bucket.toString(), "--safety-margin", bucket.toString(),
-                "--metrics-port", "0"));
+        add(
+                "gateway",
+                "--bootstrap-servers",
+                bootstrap,
+                "--registry-url",
+                registry,
+                "--http-port",
+                "" + httpPort,
+                "--mqtt-port",
+                "" + mqttPort,
+                "--tokens",
+                dataDir.resolve("gateway-tokens.yaml").toString(),
+                "--create-token",
+                tokenFile().toString());
+        List<String> batch = new ArrayList<>(List.of(
+                "scheduler",
+                "--bootstrap-servers",
+                bootstrap,
+                "--registry-url",
+                registry,
+                "--lake",
+                lake,
+                "--interval",
+                batchInterval.toString(),
+                "--bucket",
+                bucket.toString(),
+                "--safety-margin",
+                bucket.toString(),
+                "--metrics-port",
+                "0"));
         if (cluster) {
             String jobManager = addFlinkCluster();
-            parts.put("speed", new Part("speed", "speed", List.of("--bootstrap-servers", bootstrap, "--registry-url", registry,
-                    "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S", "submit", "--jobmanager", jobManager,
-                    "--from-checkpoints", dataDir.resolve("flink/checkpoints").toString()), true));
+            parts.put(
+                    "speed",
+                    new Part(
+                            "speed",
+                            "speed",
+                            List.of(
+                                    "--bootstrap-servers",
+                                    bootstrap,
+                                    "--registry-url",
+                                    registry,
+                                    "--bucket",
+                                    bucket.toString(),
+                                    "--checkpoint-interval",
+                                    "PT5S",
+                                    "submit",
+                                    "--jobmanager",
+                                    jobManager,
+                                    "--from-checkpoints",
+                                    dataDir.resolve("flink/checkpoints").toString()),
+                            true));
             batch.addAll(List.of("--jobmanager", jobManager));
         } else {
-            add("speed", "--bootstrap-servers", bootstrap, "--registry-url", registry, "--data", dataDir.resolve("speed").toString(),
-                    "--web-port", "" + freePort(), "--metrics-port", "" + freePort(), "--bucket", bucket.toString(), "--checkpoint-interval", "PT5S");
+            add(
+                    "speed",
+                    "--bootstrap-servers",
+                    bootstrap,
+                    "--registry-url",
+                    registry,
+                    "--data",
+                    dataDir.resolve("speed").toString(),
+                    "--web-port",
+                    "" + freePort(),
+                    "--metrics-port",
+                    "" + freePort(),
+                    "--bucket",
+                    bucket.toString(),
+                    "--checkpoint-interval",
+                    "PT5S");
         }
         add("batch", batch.toArray(String[]::new));
-        add("serving", "--bootstrap-servers", bootstrap, "--lake", lake, "--data", dataDir.resolve("serving").toString(),
-                "--port", "" + servingPort);
+        add(
+                "serving",
+                "--bootstrap-servers",
+                bootstrap,
+                "--lake",
+                lake,
+                "--data",
+                dataDir.resolve("serving").toString(),
+                "--port",
+                "" + servingPort);
     }
 
     /** Three KRaft nodes (kafka-1…3), replication factor 3, min.insync.replicas 2. */
@@ -212,10 +299,27 @@ final class Stack implements AutoCloseable {
         String clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
         for (int node = 1; node <= 3; node++) {
             String name = "kafka-" + node;
-            parts.put(name, new Part(name, "kafka", List.of("--data", dataDir.resolve(name).toString(),
-                    "--port", "" + kafkaPorts.get(node - 1), "--controller-port", "" + controllers.get(node - 1),
-                    "--node-id", "" + node, "--controller-quorum-voters", String.join(",", voters), "--cluster-id", clusterId,
-                    "--replication-factor", "3"), false));
+            parts.put(
+                    name,
+                    new Part(
+                            name,
+                            "kafka",
+                            List.of(
+                                    "--data",
+                                    dataDir.resolve(name).toString(),
+                                    "--port",
+                                    "" + kafkaPorts.get(node - 1),
+                                    "--controller-port",
+                                    "" + controllers.get(node - 1),
+                                    "--node-id",
+                                    "" + node,
+                                    "--controller-quorum-voters",
+                                    String.join(",", voters),
+                                    "--cluster-id",
+                                    clusterId,
+                                    "--replication-factor",
+                                    "3"),
+                            false));
         }
     }
 
@@ -226,13 +330,18 @@ final class Stack implements AutoCloseable {
             Files.createDirectories(flink.resolve(dir));
         }
         int rest = freePort();
-        List<String> common = List.of("-Drest.port=" + rest, "-Djobmanager.rpc.port=" + freePort(),
+        List<String> common = List.of(
+                "-Drest.port=" + rest,
+                "-Djobmanager.rpc.port=" + freePort(),
                 "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri());
         List<String> jobManager = new ArrayList<>(common);
-        jobManager.addAll(List.of("-Dmetrics.reporter.prom.port=" + freePort(), "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp")));
+        jobManager.addAll(List.of(
+                "-Dmetrics.reporter.prom.port=" + freePort(), "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp")));
         parts.put("flink-jobmanager", new Part("flink-jobmanager", "flink-jobmanager", jobManager, false));
         List<String> taskManager = new ArrayList<>(common);
-        taskManager.addAll(List.of("-Dmetrics.reporter.prom.port=" + freePort(), "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1"),
+        taskManager.addAll(List.of(
+                "-Dmetrics.reporter.prom.port=" + freePort(),
+                "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1"),
                 "-Dtaskmanager.resource-id=taskmanager-1"));
         parts.put("flink-taskmanager", new Part("flink-taskmanager", "flink-taskmanager", taskManager, false));
         jobManagerUrl = "http://127.0.0.1:" + rest;
@@ -247,7 +356,8 @@ final class Stack implements AutoCloseable {
         Files.createDirectories(dir);
         try {
             Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir.toString())
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             return mount.waitFor(30, TimeUnit.SECONDS) && mount.exitValue() == 0;
         } catch (IOException | InterruptedException e) {
             return false;
@@ -315,7 +425,8 @@ final class Stack implements AutoCloseable {
      * cluster together (none is ready before a quorum runs).
      */
     void start() throws Exception {
-        List<Part> kafka = parts.values().stream().filter(p -> p.command.equals("kafka")).toList();
+        List<Part> kafka =
+                parts.values().stream().filter(p -> p.command.equals("kafka")).toList();
         for (Part part : kafka) {
             part.start();
         }
@@ -337,7 +448,8 @@ final class Stack implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        List<Part> reverse = new ArrayList<>(parts.values().stream().filter(p -> !p.command.equals("kafka")).toList());
+        List<Part> reverse = new ArrayList<>(
+                parts.values().stream().filter(p -> !p.command.equals("kafka")).toList());
         java.util.Collections.reverse(reverse);
         for (Part part : reverse) {
             part.stop();
@@ -346,13 +458,15 @@ final class Stack implements AutoCloseable {
         List<Thread> stopping = new ArrayList<>();
         for (Part part : parts.values()) {
             if (part.command.equals("kafka")) {
-                Thread t = new Thread(() -> {
-                    try {
-                        part.stop();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, "stop-" + part.name);
+                Thread t = new Thread(
+                        () -> {
+                            try {
+                                part.stop();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "stop-" + part.name);
                 t.start();
                 stopping.add(t);
             }
@@ -362,7 +476,10 @@ final class Stack implements AutoCloseable {
         }
         if (lakeMounted) {
             try {
-                new ProcessBuilder("umount", lake.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+                new ProcessBuilder("umount", lake.toString())
+                        .inheritIO()
+                        .start()
+                        .waitFor(30, TimeUnit.SECONDS);
             } catch (IOException e) {
                 // left mounted: the next run's data dir is another
             }
@@ -375,7 +492,10 @@ final class Stack implements AutoCloseable {
     }
 
     static void signal(String signal, long pid) throws IOException, InterruptedException {
-        int code = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+        int code = new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                .inheritIO()
+                .start()
+                .waitFor();
         if (code != 0) {
             throw new IOException("kill -" + signal + " " + pid + " exited " + code);
         }

@@ -40,11 +40,17 @@ import picocli.CommandLine.Option;
  * and window with an oracle computed by DuckDB from the log of acknowledged events. A run passes
  * when nothing acknowledged is missing, nothing is counted twice, and merged == oracle everywhere.
  */
-@Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Runs the end-to-end guarantee suite: the stack as processes, a seeded workload, faults, an oracle.")
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
+        description =
+                "Runs the end-to-end guarantee suite: the stack as processes, a seeded workload, faults, an oracle.")
 public final class VerifyMain implements Callable<Integer> {
 
-    @Option(names = "--runs", defaultValue = "1", description = "Seeded runs, one after the other. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--runs",
+            defaultValue = "1",
+            description = "Seeded runs, one after the other. Default: ${DEFAULT-VALUE}")
     int runs;
 
     @Option(names = "--seed", description = "Seed of the first run (then seed+1, …). Default: from the clock")
@@ -53,26 +59,44 @@ public final class VerifyMain implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "3000", description = "Events per run. Default: ${DEFAULT-VALUE}")
     int events;
 
-    @Option(names = "--faults", defaultValue = "4", description = "Faults injected per run (0: none). Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--faults",
+            defaultValue = "4",
+            description = "Faults injected per run (0: none). Default: ${DEFAULT-VALUE}")
     int faults;
 
-    @Option(names = "--disk-full", defaultValue = "true", negatable = true, fallbackValue = "true",
-            description = "Fill the lake's disk once per run (needs root: the lake goes on a small tmpfs). Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--disk-full",
+            defaultValue = "true",
+            negatable = true,
+            fallbackValue = "true",
+            description =
+                    "Fill the lake's disk once per run (needs root: the lake goes on a small tmpfs). Default: ${DEFAULT-VALUE}")
     boolean diskFullFault;
 
-    @Option(names = "--cluster", defaultValue = "false", description = {
-        "Cluster mode: three Kafka brokers (replication factor 3, min.insync.replicas 2) and a Flink session cluster",
-        "(a JobManager and a TaskManager) that runs the speed job and the batch jobs. The first fault kills a broker,",
-        "the second the TaskManager; further ones are picked by the seed."})
+    @Option(
+            names = "--cluster",
+            defaultValue = "false",
+            description = {
+                "Cluster mode: three Kafka brokers (replication factor 3, min.insync.replicas 2) and a Flink session cluster",
+                "(a JobManager and a TaskManager) that runs the speed job and the batch jobs. The first fault kills a broker,",
+                "the second the TaskManager; further ones are picked by the seed."
+            })
     boolean cluster;
 
     @Option(names = "--home", description = "The Strata checkout. Default: the working directory")
     Path home;
 
-    @Option(names = "--data", defaultValue = "data/verify", description = "Where runs keep their stacks (deleted after a pass). Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--data",
+            defaultValue = "data/verify",
+            description = "Where runs keep their stacks (deleted after a pass). Default: ${DEFAULT-VALUE}")
     Path data;
 
-    @Option(names = "--converge-timeout", defaultValue = "PT4M", description = "How long the views may take to converge. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--converge-timeout",
+            defaultValue = "PT4M",
+            description = "How long the views may take to converge. Default: ${DEFAULT-VALUE}")
     Duration convergeTimeout;
 
     static final Duration BUCKET = Duration.ofSeconds(10);
@@ -92,9 +116,20 @@ public final class VerifyMain implements Callable<Integer> {
             RunResult result = run(root, first + run);
             checked += result.cellsChecked;
             faultsInjected += result.faults.size();
-            say(String.format("run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d retried sends, %d bad inputs refused, %d of them dead-lettered),"
-                    + " %d cells checked, faults %s, %d mismatches", run + 1, runs, first + run, result.passed() ? "PASS" : "FAIL",
-                    result.acknowledged, result.resent, result.retries, result.refused, result.poison.size(), result.cellsChecked, result.faults,
+            say(String.format(
+                    "run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d retried sends, %d bad inputs refused, %d of them dead-lettered),"
+                            + " %d cells checked, faults %s, %d mismatches",
+                    run + 1,
+                    runs,
+                    first + run,
+                    result.passed() ? "PASS" : "FAIL",
+                    result.acknowledged,
+                    result.resent,
+                    result.retries,
+                    result.refused,
+                    result.poison.size(),
+                    result.cellsChecked,
+                    result.faults,
                     result.mismatches.size()));
             result.mismatches.stream().limit(20).forEach(m -> say("  mismatch: " + m));
             result.problems.stream().limit(20).forEach(m -> say("  problem: " + m));
@@ -102,8 +137,9 @@ public final class VerifyMain implements Callable<Integer> {
                 failed++;
             }
         }
-        say(String.format("%d run(s), %d passed, %d failed; %d faults injected; %d cells checked", runs, runs - failed, failed,
-                faultsInjected, checked));
+        say(String.format(
+                "%d run(s), %d passed, %d failed; %d faults injected; %d cells checked",
+                runs, runs - failed, failed, faultsInjected, checked));
         return failed == 0 ? 0 : 1;
     }
 
@@ -157,8 +193,9 @@ public final class VerifyMain implements Callable<Integer> {
                     diskFull.join();
                 }
                 // Let two batch cycles pass after the last event, so the cut moves over part of the run.
-                say(String.format("seed %d: %d events acknowledged in %.0f s; letting batch cycles pass", runSeed,
-                        workload.acknowledged.get(), (System.nanoTime() - started) / 1e9));
+                say(String.format(
+                        "seed %d: %d events acknowledged in %.0f s; letting batch cycles pass",
+                        runSeed, workload.acknowledged.get(), (System.nanoTime() - started) / 1e9));
                 TimeUnit.MILLISECONDS.sleep(BATCH_INTERVAL.multipliedBy(2).toMillis());
                 result.acknowledged = workload.acknowledged.get();
                 result.resent = workload.resent.get();
@@ -242,7 +279,8 @@ public final class VerifyMain implements Callable<Integer> {
                     name = "kafka-" + (1 + random.nextInt(3)); // a broker first,
                     kill = true;
                 } else if (stack.cluster && i == 1) {
-                    name = "flink-taskmanager"; // then the TaskManager running the speed job (and a batch job, if one runs)
+                    name = "flink-taskmanager"; // then the TaskManager running the speed job (and a batch job, if one
+                    // runs)
                     kill = true;
                 } else {
                     List<String> faulty = stack.cluster ? FAULTY_IN_CLUSTER : FAULTY;
@@ -304,7 +342,9 @@ public final class VerifyMain implements Callable<Integer> {
     }
 
     private static int batchFailures(Stack stack) throws java.io.IOException {
-        return (int) stack.log("batch").stream().filter(l -> l.contains("Batch cycle failed")).count();
+        return (int) stack.log("batch").stream()
+                .filter(l -> l.contains("Batch cycle failed"))
+                .count();
     }
 
     /**
@@ -321,9 +361,11 @@ public final class VerifyMain implements Callable<Integer> {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(StrataTopics.EVENTS_DLQ).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -339,7 +381,8 @@ public final class VerifyMain implements Callable<Integer> {
                 }
             }
         }
-        missing.forEach(value -> problems.add("unreadable record " + value + " never reached " + StrataTopics.EVENTS_DLQ));
+        missing.forEach(
+                value -> problems.add("unreadable record " + value + " never reached " + StrataTopics.EVENTS_DLQ));
         return problems;
     }
 
@@ -349,8 +392,13 @@ public final class VerifyMain implements Callable<Integer> {
      */
     static List<String> speedJobRecovered(Stack stack, RunResult result) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        JsonNode jobs = Workload.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/overview"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body()).path("jobs");
+        JsonNode jobs = Workload.JSON
+                .readTree(http.send(
+                                HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/overview"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body())
+                .path("jobs");
         for (JsonNode job : jobs) {
             if (!job.path("name").asText().equals("strata-speed-layer")) {
                 continue;
@@ -358,8 +406,12 @@ public final class VerifyMain implements Callable<Integer> {
             if (!job.path("state").asText().equals("RUNNING")) {
                 return List.of("the speed job is " + job.path("state").asText() + " on the cluster");
             }
-            JsonNode checkpoints = Workload.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/"
-                    + job.path("jid").asText() + "/checkpoints")).build(), HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode checkpoints = Workload.JSON.readTree(http.send(
+                            HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/"
+                                            + job.path("jid").asText() + "/checkpoints"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body());
             JsonNode restored = checkpoints.path("latest").path("restored");
             boolean taskManagerKilled;
             synchronized (result.faults) {
@@ -368,9 +420,13 @@ public final class VerifyMain implements Callable<Integer> {
             if (taskManagerKilled && (restored.isMissingNode() || restored.isNull())) {
                 return List.of("the TaskManager was killed but the speed job never restored from a checkpoint");
             }
-            say("the speed job runs on the cluster; " + (restored.isObject()
-                    ? "last restored from checkpoint " + restored.path("id").asLong() + " (" + restored.path("external_path").asText() + ")"
-                    : "never restored") + ", " + checkpoints.path("counts").path("completed").asLong() + " checkpoints completed");
+            say("the speed job runs on the cluster; "
+                    + (restored.isObject()
+                            ? "last restored from checkpoint "
+                                    + restored.path("id").asLong() + " ("
+                                    + restored.path("external_path").asText() + ")"
+                            : "never restored")
+                    + ", " + checkpoints.path("counts").path("completed").asLong() + " checkpoints completed");
             return List.of();
         }
         return List.of("no speed job on the cluster");
@@ -391,13 +447,18 @@ public final class VerifyMain implements Callable<Integer> {
             long size = view.endsWith("1h") ? 3_600_000 : 60_000;
             long from = Math.floorDiv(min, size) * size;
             long to = Math.floorDiv(max, size) * size + size;
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(stack.servingUrl() + "/v1/views/" + view
-                    + "?from=" + from + "&to=" + to)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(
+                                    stack.servingUrl() + "/v1/views/" + view + "?from=" + from + "&to=" + to))
+                            .timeout(Duration.ofSeconds(30))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 throw new IllegalStateException("serving answered " + response.statusCode() + ": " + response.body());
             }
             for (JsonNode p : Workload.JSON.readTree(response.body()).get("points")) {
-                merged.put(view + "|" + p.get("group") + "|" + p.get("startMillis").asLong(), p.get("measures"));
+                merged.put(
+                        view + "|" + p.get("group") + "|" + p.get("startMillis").asLong(), p.get("measures"));
             }
         }
         return merged;

@@ -53,7 +53,8 @@ final class Workload implements AutoCloseable {
     private final Stack stack;
     private final Random random;
     private final PrintWriter ackLog;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String token;
     private Mqtt5AsyncClient mqtt;
     private KafkaProducer<String, Event> kafka;
@@ -64,6 +65,7 @@ final class Workload implements AutoCloseable {
     final AtomicLong refused = new AtomicLong();
     /** Records written straight to Kafka that no decoder can read: each must reach the DLQ with a reason. */
     final List<String> poison = new ArrayList<>();
+
     final List<String> problems = new ArrayList<>();
 
     Workload(Stack stack, long seed, Path ackLogFile) throws IOException {
@@ -80,7 +82,9 @@ final class Workload implements AutoCloseable {
             long time;
             double r = random.nextDouble();
             if (r < 0.03) {
-                time = nowMillis - Duration.ofHours(1 + random.nextInt(5)).toMillis() - random.nextInt(3_600_000); // hours late
+                time = nowMillis
+                        - Duration.ofHours(1 + random.nextInt(5)).toMillis()
+                        - random.nextInt(3_600_000); // hours late
             } else if (r < 0.15) {
                 time = nowMillis - random.nextInt(600_000); // out of order, minutes back
             } else {
@@ -88,8 +92,13 @@ final class Workload implements AutoCloseable {
             }
             String source = "dev-" + random.nextInt(12);
             double value = Math.round(random.nextGaussian() * 2_000) / 100.0;
-            Event event = new Event("v-" + Long.toHexString(random.nextLong()), source, TYPES.get(random.nextInt(TYPES.size())),
-                    Instant.ofEpochMilli(time), random.nextInt(20) == 0 ? null : value, Map.of("site", "s" + random.nextInt(3)),
+            Event event = new Event(
+                    "v-" + Long.toHexString(random.nextLong()),
+                    source,
+                    TYPES.get(random.nextInt(TYPES.size())),
+                    Instant.ofEpochMilli(time),
+                    random.nextInt(20) == 0 ? null : value,
+                    Map.of("site", "s" + random.nextInt(3)),
                     Instant.ofEpochMilli(nowMillis));
             double via = random.nextDouble();
             planned.add(new Planned(event, via < 0.5 ? "http" : via < 0.75 ? "mqtt" : "kafka"));
@@ -143,26 +152,45 @@ final class Workload implements AutoCloseable {
     }
 
     private boolean sendHttp(Event e) throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/events"))
-                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json(e).toString())).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/events"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + token)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json(e).toString()))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         return response.statusCode() == 200;
     }
 
     private Mqtt5AsyncClient mqtt() throws Exception {
         if (mqtt == null) {
-            Mqtt5AsyncClient client = MqttClient.builder().useMqttVersion5().identifier("verify-" + random.nextInt(1_000_000))
-                    .serverHost("127.0.0.1").serverPort(stack.mqttPort).buildAsync();
-            client.connectWith().simpleAuth().username("verify").password(token.getBytes(StandardCharsets.UTF_8)).applySimpleAuth()
-                    .cleanStart(true).send().get(5, TimeUnit.SECONDS);
+            Mqtt5AsyncClient client = MqttClient.builder()
+                    .useMqttVersion5()
+                    .identifier("verify-" + random.nextInt(1_000_000))
+                    .serverHost("127.0.0.1")
+                    .serverPort(stack.mqttPort)
+                    .buildAsync();
+            client.connectWith()
+                    .simpleAuth()
+                    .username("verify")
+                    .password(token.getBytes(StandardCharsets.UTF_8))
+                    .applySimpleAuth()
+                    .cleanStart(true)
+                    .send()
+                    .get(5, TimeUnit.SECONDS);
             mqtt = client;
         }
         return mqtt;
     }
 
     private boolean sendMqtt(Event e) throws Exception {
-        var ack = mqtt().publishWith().topic("strata/events/" + e.getSource()).qos(MqttQos.AT_LEAST_ONCE)
-                .payload(json(e).toString().getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
+        var ack = mqtt().publishWith()
+                .topic("strata/events/" + e.getSource())
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload(json(e).toString().getBytes(StandardCharsets.UTF_8))
+                .send()
+                .get(10, TimeUnit.SECONDS);
         return ack.getPublish() != null && ack.getError().isEmpty();
     }
 
@@ -209,9 +237,14 @@ final class Workload implements AutoCloseable {
     }
 
     private void sendBadHttp() throws Exception {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/events"))
-                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"dev-1\",\"type\":\"\",\"value\":\"warm\"}")).build(),
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/events"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + token)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"source\":\"dev-1\",\"type\":\"\",\"value\":\"warm\"}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 == 4 && response.body().contains("message")) {
             refused.incrementAndGet();
@@ -221,13 +254,20 @@ final class Workload implements AutoCloseable {
     }
 
     private void sendBadMqtt() throws Exception {
-        Mqtt5PublishResult result = mqtt().publishWith().topic("strata/events/dev-1").qos(MqttQos.AT_LEAST_ONCE)
-                .payload("{\"source\":\"dev-1\",\"type\":".getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
-        Mqtt5PubAckReasonCode code = result instanceof Mqtt5PublishResult.Mqtt5Qos1Result q1 ? q1.getPubAck().getReasonCode() : null;
+        Mqtt5PublishResult result = mqtt().publishWith()
+                .topic("strata/events/dev-1")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .payload("{\"source\":\"dev-1\",\"type\":".getBytes(StandardCharsets.UTF_8))
+                .send()
+                .get(10, TimeUnit.SECONDS);
+        Mqtt5PubAckReasonCode code = result instanceof Mqtt5PublishResult.Mqtt5Qos1Result q1
+                ? q1.getPubAck().getReasonCode()
+                : null;
         if (code == Mqtt5PubAckReasonCode.PAYLOAD_FORMAT_INVALID) {
             refused.incrementAndGet();
         } else if (code != Mqtt5PubAckReasonCode.UNSPECIFIED_ERROR) { // 0x80: Kafka is down, nothing was taken
-            problem("bad input over MQTT answered " + code + " " + result.getError().map(Throwable::getMessage).orElse(""));
+            problem("bad input over MQTT answered " + code + " "
+                    + result.getError().map(Throwable::getMessage).orElse(""));
         }
     }
 
@@ -237,7 +277,8 @@ final class Workload implements AutoCloseable {
             rawKafka = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         }
         String value = "poison-" + Long.toHexString(random.nextLong());
-        rawKafka.send(new ProducerRecord<>("events", "dev-1".getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)))
+        rawKafka.send(new ProducerRecord<>(
+                        "events", "dev-1".getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)))
                 .get(20, TimeUnit.SECONDS);
         synchronized (poison) {
             poison.add(value);

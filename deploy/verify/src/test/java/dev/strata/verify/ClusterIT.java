@@ -20,8 +20,20 @@ class ClusterIT {
     void killingABrokerAndThenTheTaskManagerLosesNothingAcknowledged() throws Exception {
         Path home = Path.of("").toAbsolutePath().getParent().getParent();
         VerifyMain suite = new VerifyMain();
-        new CommandLine(suite).parseArgs("--home", home.toString(), "--data", "deploy/verify/target/verify-cluster", "--cluster",
-                "--seed", "11", "--events", "1500", "--faults", "2", "--no-disk-full");
+        new CommandLine(suite)
+                .parseArgs(
+                        "--home",
+                        home.toString(),
+                        "--data",
+                        "deploy/verify/target/verify-cluster",
+                        "--cluster",
+                        "--seed",
+                        "11",
+                        "--events",
+                        "1500",
+                        "--faults",
+                        "2",
+                        "--no-disk-full");
 
         VerifyMain.RunResult result = suite.run(home, 11);
 

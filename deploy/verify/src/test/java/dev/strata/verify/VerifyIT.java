@@ -18,15 +18,27 @@ class VerifyIT {
     void aRunWithFaultsLosesNothingAcknowledgedAndCountsEveryEventOnce() throws Exception {
         Path home = Path.of("").toAbsolutePath().getParent().getParent();
         VerifyMain suite = new VerifyMain();
-        new CommandLine(suite).parseArgs("--home", home.toString(), "--data", "deploy/verify/target/verify", "--seed", "7",
-                "--events", "2000", "--faults", "4");
+        new CommandLine(suite)
+                .parseArgs(
+                        "--home",
+                        home.toString(),
+                        "--data",
+                        "deploy/verify/target/verify",
+                        "--seed",
+                        "7",
+                        "--events",
+                        "2000",
+                        "--faults",
+                        "4");
 
         VerifyMain.RunResult result = suite.run(home, 7);
 
         assertThat(result.problems).isEmpty();
         assertThat(result.mismatches).isEmpty();
         assertThat(result.acknowledged).isGreaterThanOrEqualTo(2_000);
-        assertThat(result.faults.stream().filter(f -> f.startsWith("SIG"))).as("process faults injected").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(result.faults.stream().filter(f -> f.startsWith("SIG")))
+                .as("process faults injected")
+                .hasSizeGreaterThanOrEqualTo(2);
         assertThat(result.cellsChecked).isGreaterThan(100);
         assertThat(result.refused).as("bad inputs answered with a reason").isPositive();
     }

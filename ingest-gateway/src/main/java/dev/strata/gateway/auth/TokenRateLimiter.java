@@ -40,7 +40,10 @@ public final class TokenRateLimiter {
     private Bucket newBucket() {
         long capacity = Math.max(1, (long) Math.ceil(recordsPerSecond));
         return Bucket.builder()
-                .addLimit(Bandwidth.builder().capacity(capacity).refillGreedy(capacity, Duration.ofSeconds(1)).build())
+                .addLimit(Bandwidth.builder()
+                        .capacity(capacity)
+                        .refillGreedy(capacity, Duration.ofSeconds(1))
+                        .build())
                 .build();
     }
 }

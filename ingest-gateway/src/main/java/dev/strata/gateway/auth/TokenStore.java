@@ -41,11 +41,17 @@ public final class TokenStore {
     record TokenEntry(
             @JsonProperty(value = "name", required = true) String name,
             @JsonProperty(value = "sha256", required = true) String sha256,
-            @JsonProperty(value = "sources", required = true) List<String> sources,
-            @JsonProperty(value = "datasets") @com.fasterxml.jackson.annotation.JsonInclude(
-                    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY) List<String> datasets) {}
 
-    record TokensFile(@JsonProperty(value = "tokens", required = true) List<TokenEntry> tokens) {}
+            @JsonProperty(value = "sources", required = true)
+            List<String> sources,
+
+            @JsonProperty(value = "datasets")
+            @com.fasterxml.jackson.annotation.JsonInclude(
+                    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+            List<String> datasets) {}
+
+    record TokensFile(
+            @JsonProperty(value = "tokens", required = true) List<TokenEntry> tokens) {}
 
     private final Map<String, Principal> byHash;
     /** Tokens already hashed once: a device sends its token with every HTTP request. */
@@ -72,8 +78,10 @@ public final class TokenStore {
             if (entry.sources() == null || entry.sources().isEmpty()) {
                 throw new IOException("tokens file " + file + ": token '" + entry.name() + "' allows no sources");
             }
-            byHash.put(entry.sha256(), new Principal(entry.name(), entry.sources(),
-                    entry.datasets() == null ? List.of() : entry.datasets()));
+            byHash.put(
+                    entry.sha256(),
+                    new Principal(
+                            entry.name(), entry.sources(), entry.datasets() == null ? List.of() : entry.datasets()));
         }
         return new TokenStore(byHash);
     }

@@ -51,34 +51,62 @@ public record GatewayConfig(
 
     public GatewayConfig {
         List<String> problems = new ArrayList<>();
-        require(problems, bootstrapServers != null && !bootstrapServers.isBlank(),
+        require(
+                problems,
+                bootstrapServers != null && !bootstrapServers.isBlank(),
                 "--bootstrap-servers is empty: give the Kafka bootstrap servers, e.g. 127.0.0.1:9092");
-        require(problems, registryUrl != null && registryUrl.matches("https?://.+"),
+        require(
+                problems,
+                registryUrl != null && registryUrl.matches("https?://.+"),
                 "--registry-url must be an http(s) URL of the schema registry, e.g. http://127.0.0.1:8081");
         require(problems, httpPort >= 0 && httpPort <= 65_535, "--http-port must be 0..65535, got " + httpPort);
-        require(problems, mqttPort >= -1 && mqttPort <= 65_535, "--mqtt-port must be 0..65535 (-1: no MQTT), got " + mqttPort);
+        require(
+                problems,
+                mqttPort >= -1 && mqttPort <= 65_535,
+                "--mqtt-port must be 0..65535 (-1: no MQTT), got " + mqttPort);
         if (!allowAnonymous) {
-            require(problems, tokensFile != null,
+            require(
+                    problems,
+                    tokensFile != null,
                     "--tokens is not set: give the tokens file (see the gateway README), or pass --allow-anonymous for a test setup");
-            require(problems, tokensFile == null || Files.isRegularFile(tokensFile),
+            require(
+                    problems,
+                    tokensFile == null || Files.isRegularFile(tokensFile),
                     "--tokens " + tokensFile + " does not exist");
         }
-        require(problems, (tlsCert == null) == (tlsKey == null),
+        require(
+                problems,
+                (tlsCert == null) == (tlsKey == null),
                 "--tls-cert and --tls-key go together: give both PEM files, or neither");
         require(problems, tlsCert == null || Files.isRegularFile(tlsCert), "--tls-cert " + tlsCert + " does not exist");
         require(problems, tlsKey == null || Files.isRegularFile(tlsKey), "--tls-key " + tlsKey + " does not exist");
         require(problems, maxRecordsPerRequest >= 1, "--max-records must be >= 1, got " + maxRecordsPerRequest);
         require(problems, maxRequestBytes >= 1024, "--max-request-bytes must be >= 1024, got " + maxRequestBytes);
-        require(problems, maxMqttMessageBytes >= 256, "--max-mqtt-message-bytes must be >= 256, got " + maxMqttMessageBytes);
-        require(problems, maxFutureSkew != null && !maxFutureSkew.isNegative(), "--max-future-skew must be >= 0, e.g. PT5M");
-        require(problems, maxInFlightBytes >= maxRequestBytes,
-                "--max-in-flight-bytes (" + maxInFlightBytes + ") must be >= --max-request-bytes (" + maxRequestBytes + ")");
-        require(problems, mqttReceiveMaximum >= 1 && mqttReceiveMaximum <= 65_535,
+        require(
+                problems,
+                maxMqttMessageBytes >= 256,
+                "--max-mqtt-message-bytes must be >= 256, got " + maxMqttMessageBytes);
+        require(
+                problems,
+                maxFutureSkew != null && !maxFutureSkew.isNegative(),
+                "--max-future-skew must be >= 0, e.g. PT5M");
+        require(
+                problems,
+                maxInFlightBytes >= maxRequestBytes,
+                "--max-in-flight-bytes (" + maxInFlightBytes + ") must be >= --max-request-bytes (" + maxRequestBytes
+                        + ")");
+        require(
+                problems,
+                mqttReceiveMaximum >= 1 && mqttReceiveMaximum <= 65_535,
                 "--mqtt-receive-maximum must be 1..65535, got " + mqttReceiveMaximum);
         require(problems, mqttMaxConnections >= 1, "--mqtt-max-connections must be >= 1");
-        require(problems, mqttMaxPendingBytes >= maxMqttMessageBytes,
+        require(
+                problems,
+                mqttMaxPendingBytes >= maxMqttMessageBytes,
                 "--mqtt-max-pending-bytes must be >= --max-mqtt-message-bytes");
-        require(problems, kafkaDeliveryTimeout != null && kafkaDeliveryTimeout.toMillis() >= 1000,
+        require(
+                problems,
+                kafkaDeliveryTimeout != null && kafkaDeliveryTimeout.toMillis() >= 1000,
                 "--kafka-delivery-timeout must be at least PT1S");
         require(problems, rateLimitPerToken >= 0, "--rate-limit must be >= 0 records/s (0: no limit)");
         if (!problems.isEmpty()) {
@@ -95,48 +123,159 @@ public record GatewayConfig(
     /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
     public static GatewayConfig forTest(String bootstrapServers, String registryUrl, Path tokensFile) {
         return new GatewayConfig(
-                bootstrapServers, registryUrl, "127.0.0.1", 0, 0, tokensFile, tokensFile == null, null, null,
-                DEFAULT_MAX_RECORDS_PER_REQUEST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_MQTT_MESSAGE_BYTES,
-                DEFAULT_MAX_FUTURE_SKEW, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MQTT_RECEIVE_MAXIMUM,
-                DEFAULT_MQTT_MAX_CONNECTIONS, DEFAULT_MQTT_MAX_PENDING_BYTES, 0, StrataTopics.EVENTS,
-                StrataTopics.EVENTS_DLQ, DEFAULT_KAFKA_DELIVERY_TIMEOUT, null);
+                bootstrapServers,
+                registryUrl,
+                "127.0.0.1",
+                0,
+                0,
+                tokensFile,
+                tokensFile == null,
+                null,
+                null,
+                DEFAULT_MAX_RECORDS_PER_REQUEST,
+                DEFAULT_MAX_REQUEST_BYTES,
+                DEFAULT_MAX_MQTT_MESSAGE_BYTES,
+                DEFAULT_MAX_FUTURE_SKEW,
+                DEFAULT_MAX_IN_FLIGHT_BYTES,
+                DEFAULT_MQTT_RECEIVE_MAXIMUM,
+                DEFAULT_MQTT_MAX_CONNECTIONS,
+                DEFAULT_MQTT_MAX_PENDING_BYTES,
+                0,
+                StrataTopics.EVENTS,
+                StrataTopics.EVENTS_DLQ,
+                DEFAULT_KAFKA_DELIVERY_TIMEOUT,
+                null);
     }
 
     public GatewayConfig withTopics(String events, String dlq) {
-        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
-                tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
-                maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                events, dlq, kafkaDeliveryTimeout, files);
+        return new GatewayConfig(
+                bootstrapServers,
+                registryUrl,
+                host,
+                httpPort,
+                mqttPort,
+                tokensFile,
+                allowAnonymous,
+                tlsCert,
+                tlsKey,
+                maxRecordsPerRequest,
+                maxRequestBytes,
+                maxMqttMessageBytes,
+                maxFutureSkew,
+                maxInFlightBytes,
+                mqttReceiveMaximum,
+                mqttMaxConnections,
+                mqttMaxPendingBytes,
+                rateLimitPerToken,
+                events,
+                dlq,
+                kafkaDeliveryTimeout,
+                files);
     }
 
     public GatewayConfig withLimits(int maxRecords, int maxRequestBytes, int maxMqttMessageBytes, double rateLimit) {
-        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
-                tlsCert, tlsKey, maxRecords, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
-                Math.max(maxInFlightBytes, maxRequestBytes), mqttReceiveMaximum, mqttMaxConnections,
-                Math.max(mqttMaxPendingBytes, maxMqttMessageBytes), rateLimit, eventsTopic, dlqTopic,
-                kafkaDeliveryTimeout, files);
+        return new GatewayConfig(
+                bootstrapServers,
+                registryUrl,
+                host,
+                httpPort,
+                mqttPort,
+                tokensFile,
+                allowAnonymous,
+                tlsCert,
+                tlsKey,
+                maxRecords,
+                maxRequestBytes,
+                maxMqttMessageBytes,
+                maxFutureSkew,
+                Math.max(maxInFlightBytes, maxRequestBytes),
+                mqttReceiveMaximum,
+                mqttMaxConnections,
+                Math.max(mqttMaxPendingBytes, maxMqttMessageBytes),
+                rateLimit,
+                eventsTopic,
+                dlqTopic,
+                kafkaDeliveryTimeout,
+                files);
     }
 
     public GatewayConfig withTls(Path cert, Path key) {
-        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
-                cert, key, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
-                maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                eventsTopic, dlqTopic, kafkaDeliveryTimeout, files);
+        return new GatewayConfig(
+                bootstrapServers,
+                registryUrl,
+                host,
+                httpPort,
+                mqttPort,
+                tokensFile,
+                allowAnonymous,
+                cert,
+                key,
+                maxRecordsPerRequest,
+                maxRequestBytes,
+                maxMqttMessageBytes,
+                maxFutureSkew,
+                maxInFlightBytes,
+                mqttReceiveMaximum,
+                mqttMaxConnections,
+                mqttMaxPendingBytes,
+                rateLimitPerToken,
+                eventsTopic,
+                dlqTopic,
+                kafkaDeliveryTimeout,
+                files);
     }
 
     public GatewayConfig withKafkaDeliveryTimeout(Duration timeout) {
-        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
-                tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
-                maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                eventsTopic, dlqTopic, timeout, files);
+        return new GatewayConfig(
+                bootstrapServers,
+                registryUrl,
+                host,
+                httpPort,
+                mqttPort,
+                tokensFile,
+                allowAnonymous,
+                tlsCert,
+                tlsKey,
+                maxRecordsPerRequest,
+                maxRequestBytes,
+                maxMqttMessageBytes,
+                maxFutureSkew,
+                maxInFlightBytes,
+                mqttReceiveMaximum,
+                mqttMaxConnections,
+                mqttMaxPendingBytes,
+                rateLimitPerToken,
+                eventsTopic,
+                dlqTopic,
+                timeout,
+                files);
     }
 
     /** File uploads and the landing folder on ({@code files}), or off (null). */
     public GatewayConfig withFiles(FileIngest.Settings files) {
-        return new GatewayConfig(bootstrapServers, registryUrl, host, httpPort, mqttPort, tokensFile, allowAnonymous,
-                tlsCert, tlsKey, maxRecordsPerRequest, maxRequestBytes, maxMqttMessageBytes, maxFutureSkew,
-                maxInFlightBytes, mqttReceiveMaximum, mqttMaxConnections, mqttMaxPendingBytes, rateLimitPerToken,
-                eventsTopic, dlqTopic, kafkaDeliveryTimeout, files);
+        return new GatewayConfig(
+                bootstrapServers,
+                registryUrl,
+                host,
+                httpPort,
+                mqttPort,
+                tokensFile,
+                allowAnonymous,
+                tlsCert,
+                tlsKey,
+                maxRecordsPerRequest,
+                maxRequestBytes,
+                maxMqttMessageBytes,
+                maxFutureSkew,
+                maxInFlightBytes,
+                mqttReceiveMaximum,
+                mqttMaxConnections,
+                mqttMaxPendingBytes,
+                rateLimitPerToken,
+                eventsTopic,
+                dlqTopic,
+                kafkaDeliveryTimeout,
+                files);
     }
 
     public boolean tls() {

@@ -53,7 +53,10 @@ public final class DemoMain implements Callable<Integer> {
     @Option(names = "--devices", defaultValue = "30", description = "Simulated MQTT devices. Default: ${DEFAULT-VALUE}")
     int devices;
 
-    @Option(names = "--interval", defaultValue = "PT1S", description = "Time between a device's readings. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--interval",
+            defaultValue = "PT1S",
+            description = "Time between a device's readings. Default: ${DEFAULT-VALUE}")
     Duration interval;
 
     private final AtomicLong sent = new AtomicLong();
@@ -67,10 +70,18 @@ public final class DemoMain implements Callable<Integer> {
         List<MqttClient> clients = new ArrayList<>();
         for (int i = 0; i < devices; i++) {
             String device = String.format(Locale.ROOT, "sensor-%02d", i);
-            MqttClient client = MqttClient.create(vertx, new MqttClientOptions()
-                    .setClientId(device).setUsername(device).setPassword(token).setAutoKeepAlive(true));
+            MqttClient client = MqttClient.create(
+                    vertx,
+                    new MqttClientOptions()
+                            .setClientId(device)
+                            .setUsername(device)
+                            .setPassword(token)
+                            .setAutoKeepAlive(true));
             client.publishCompletionHandler(id -> acknowledged.incrementAndGet());
-            client.connect(mqttPort, mqttHost).toCompletionStage().toCompletableFuture().get();
+            client.connect(mqttPort, mqttHost)
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get();
             clients.add(client);
             double base = 18 + random.nextInt(8);
             long offset = interval.toMillis() * i / devices;
@@ -78,14 +89,19 @@ public final class DemoMain implements Callable<Integer> {
         }
         HttpClient http = HttpClient.newHttpClient();
         vertx.setPeriodic(2_000, t -> vertx.executeBlocking(() -> orders(http, token), false));
-        vertx.setPeriodic(10_000, t -> LOG.info("demo: {} events sent, {} MQTT acknowledgements", sent.get(), acknowledged.get()));
+        vertx.setPeriodic(
+                10_000,
+                t -> LOG.info("demo: {} events sent, {} MQTT acknowledgements", sent.get(), acknowledged.get()));
         System.out.println("READY demo " + devices + " devices over MQTT, 1 service over HTTP");
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            clients.forEach(MqttClient::disconnect);
-            vertx.close();
-            stopped.countDown();
-        }, "demo-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            clients.forEach(MqttClient::disconnect);
+                            vertx.close();
+                            stopped.countDown();
+                        },
+                        "demo-shutdown"));
         stopped.await();
         return 0;
     }
@@ -100,9 +116,12 @@ public final class DemoMain implements Callable<Integer> {
         if (dice == 0) {
             time = time.minus(Duration.ofHours(2)); // a reading buffered on the device, sent late
         }
-        String json = String.format(Locale.ROOT,
+        String json = String.format(
+                Locale.ROOT,
                 "{\"type\":\"temperature\",\"time\":\"%s\",\"value\":%.2f,\"attributes\":{\"site\":\"%s\",\"unit\":\"C\"}}",
-                time, value, SITES[Math.abs(device.hashCode()) % SITES.length]);
+                time,
+                value,
+                SITES[Math.abs(device.hashCode()) % SITES.length]);
         if (dice == 1) {
             json = "{\"type\":\"temperature\",\"value\":\"n/a\"}"; // a firmware bug: rejected with a reason
         }
@@ -114,14 +133,19 @@ public final class DemoMain implements Callable<Integer> {
         StringBuilder body = new StringBuilder();
         int count = 1 + random.nextInt(10);
         for (int i = 0; i < count; i++) {
-            body.append(String.format(Locale.ROOT,
+            body.append(String.format(
+                    Locale.ROOT,
                     "{\"id\":\"order-%d\",\"source\":\"billing-service\",\"type\":\"order\",\"value\":%.2f,"
                             + "\"attributes\":{\"site\":\"%s\"}}\n",
-                    sent.get() + i, 5 + random.nextDouble() * 95, SITES[random.nextInt(SITES.length)]));
+                    sent.get() + i,
+                    5 + random.nextDouble() * 95,
+                    SITES[random.nextInt(SITES.length)]));
         }
         HttpRequest request = HttpRequest.newBuilder(URI.create(httpUrl + "/v1/events"))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "application/x-ndjson")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .build();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {

@@ -88,13 +88,36 @@ final class FileConverter {
         for (DataFile f : manifest.files()) {
             if (f.original().equals(upload.original())) {
                 // Converted before a crash kept its outcome from being written.
-                return added(upload, manifest, f, manifest.schemaVersions().get(manifest.schemaVersions().size() - 1), false, List.of());
+                return added(
+                        upload,
+                        manifest,
+                        f,
+                        manifest.schemaVersions().get(manifest.schemaVersions().size() - 1),
+                        false,
+                        List.of());
             }
             if (upload.sha256().equals(f.sha256())) {
-                return new Outcome(upload.id(), upload.dataset(), Outcome.DUPLICATE, 200,
-                        "the same bytes were added before, from " + f.original() + ": nothing new was added", upload.source(),
-                        upload.original(), upload.bytes(), upload.sha256(), 0L, 0L, null, null, null, null, null, null,
-                        upload.dataset() + "/" + f.path(), upload.receivedMillis(), clock.millis());
+                return new Outcome(
+                        upload.id(),
+                        upload.dataset(),
+                        Outcome.DUPLICATE,
+                        200,
+                        "the same bytes were added before, from " + f.original() + ": nothing new was added",
+                        upload.source(),
+                        upload.original(),
+                        upload.bytes(),
+                        upload.sha256(),
+                        0L,
+                        0L,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        upload.dataset() + "/" + f.path(),
+                        upload.receivedMillis(),
+                        clock.millis());
             }
         }
         try {
@@ -121,14 +144,19 @@ final class FileConverter {
                 for (int i = 0; i < header.length; i++) {
                     String problem = badName(header[i]);
                     if (problem != null) {
-                        throw new Refusal(422, "header field " + (i + 1) + " " + problem + ": every column needs a name; nothing was added");
+                        throw new Refusal(
+                                422,
+                                "header field " + (i + 1) + " " + problem
+                                        + ": every column needs a name; nothing was added");
                     }
                     Sampled column = new Sampled(header[i].strip());
                     column.field = i + 1;
                     Sampled previous = columns.putIfAbsent(key(header[i]), column);
                     if (previous != null) {
-                        throw new Refusal(422, "the header names column '" + previous.name + "' twice (fields "
-                                + previous.field + " and " + (i + 1) + "); nothing was added");
+                        throw new Refusal(
+                                422,
+                                "the header names column '" + previous.name + "' twice (fields " + previous.field
+                                        + " and " + (i + 1) + "); nothing was added");
                     }
                 }
             }
@@ -169,8 +197,10 @@ final class FileConverter {
     }
 
     /** The dataset's columns once this file is in, or a refusal naming the column and both types. */
-    private static List<Column> merge(String dataset, Optional<SchemaVersion> current, Map<String, Sampled> sampled) throws Refusal {
-        List<Column> target = new ArrayList<>(current.map(SchemaVersion::columns).orElse(List.of()));
+    private static List<Column> merge(String dataset, Optional<SchemaVersion> current, Map<String, Sampled> sampled)
+            throws Refusal {
+        List<Column> target =
+                new ArrayList<>(current.map(SchemaVersion::columns).orElse(List.of()));
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < target.size(); i++) {
             index.put(key(target.get(i).name()), i);
@@ -184,7 +214,9 @@ final class FileConverter {
                 continue;
             }
             Column existing = target.get(at);
-            if (s.type == null || s.type == existing.type() || existing.type() == ColumnType.STRING
+            if (s.type == null
+                    || s.type == existing.type()
+                    || existing.type() == ColumnType.STRING
                     || (existing.type() == ColumnType.DOUBLE && s.type == ColumnType.LONG)) {
                 continue;
             }
@@ -192,21 +224,28 @@ final class FileConverter {
                 target.set(at, new Column(existing.name(), ColumnType.DOUBLE, true));
                 continue;
             }
-            throw new Refusal(409, "column '" + existing.name() + "' is " + article(existing.type()) + " in dataset '" + dataset
-                    + "' (schema version " + current.get().version() + ") but " + article(s.type) + " in this file (line " + s.line
-                    + ": '" + Values.abbreviate(s.example) + "'); nothing was added");
+            throw new Refusal(
+                    409,
+                    "column '" + existing.name() + "' is " + article(existing.type()) + " in dataset '" + dataset
+                            + "' (schema version " + current.get().version() + ") but " + article(s.type)
+                            + " in this file (line " + s.line
+                            + ": '" + Values.abbreviate(s.example) + "'); nothing was added");
         }
         return List.copyOf(target);
     }
 
-    private Outcome write(Upload upload, DatasetManifest manifest, SchemaVersion version, boolean newVersion) throws IOException, Refusal {
+    private Outcome write(Upload upload, DatasetManifest manifest, SchemaVersion version, boolean newVersion)
+            throws IOException, Refusal {
         List<Column> columns = version.columns();
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < columns.size(); i++) {
             index.put(key(columns.get(i).name()), i);
         }
         Path datasetDir = lake.resolve(upload.dataset());
-        String partition = "ingest_date=" + Instant.ofEpochMilli(upload.receivedMillis()).atZone(ZoneOffset.UTC).toLocalDate();
+        String partition = "ingest_date="
+                + Instant.ofEpochMilli(upload.receivedMillis())
+                        .atZone(ZoneOffset.UTC)
+                        .toLocalDate();
         String fileName = "part-" + upload.id() + ".parquet";
         Path dir = datasetDir.resolve(partition);
         Files.createDirectories(dir);
@@ -220,9 +259,17 @@ final class FileConverter {
         List<Outcome.Reject> firstRejects = new ArrayList<>();
         RejectsWriter rejects = new RejectsWriter(rejectsFile);
         ParquetWriter<Object[]> writer = null;
-        Map<String, String> metadata = Map.of("strata.dataset", upload.dataset(), "strata.upload", upload.id(),
-                "strata.original", upload.original(), "strata.schema_version", Integer.toString(version.version()));
-        try (rejects; RowReader reader = RowReader.open(upload.file(), upload.format())) {
+        Map<String, String> metadata = Map.of(
+                "strata.dataset",
+                upload.dataset(),
+                "strata.upload",
+                upload.id(),
+                "strata.original",
+                upload.original(),
+                "strata.schema_version",
+                Integer.toString(version.version()));
+        try (rejects;
+                RowReader reader = RowReader.open(upload.file(), upload.format())) {
             String[] lastNames = null;
             int[] lastMapping = null;
             for (Row row = reader.next(); row != null; row = reader.next()) {
@@ -239,18 +286,22 @@ final class FileConverter {
                         int at = lastMapping[i];
                         if (at < 0) {
                             String name = row.names()[i];
-                            reason = badName(name) != null ? "a field name " + badName(name)
-                                    : "field '" + Values.abbreviate(name) + "' is not a column of dataset '" + upload.dataset()
-                                    + "' (none of the file's first " + SAMPLE_ROWS + " rows has it)";
+                            reason = badName(name) != null
+                                    ? "a field name " + badName(name)
+                                    : "field '" + Values.abbreviate(name) + "' is not a column of dataset '"
+                                            + upload.dataset() + "' (none of the file's first " + SAMPLE_ROWS
+                                            + " rows has it)";
                             continue;
                         }
                         if (seen[at]) {
-                            reason = "two fields name column '" + columns.get(at).name() + "' (names differ only in case)";
+                            reason = "two fields name column '"
+                                    + columns.get(at).name() + "' (names differ only in case)";
                             continue;
                         }
                         seen[at] = true;
                         try {
-                            out[at] = Values.convert(row.values()[i], columns.get(at).type());
+                            out[at] = Values.convert(
+                                    row.values()[i], columns.get(at).type());
                         } catch (Values.BadValue e) {
                             reason = "column '" + columns.get(at).name() + "': " + e.getMessage();
                         }
@@ -284,30 +335,65 @@ final class FileConverter {
         }
         if (rows == 0) {
             Files.deleteIfExists(tmp);
-            throw new Refusal(422, "no row of the file fits: " + rejected + " rejected (first: line " + firstRejects.get(0).line()
-                    + ": " + firstRejects.get(0).reason() + "; all in " + rejectsRelative + "); nothing was added");
+            throw new Refusal(
+                    422,
+                    "no row of the file fits: " + rejected + " rejected (first: line "
+                            + firstRejects.get(0).line() + ": "
+                            + firstRejects.get(0).reason() + "; all in " + rejectsRelative + "); nothing was added");
         }
         Path file = dir.resolve(fileName);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
             channel.force(true);
         }
-        DataFile dataFile = new DataFile(partition + "/" + fileName, version.version(), rows, rejected, Files.size(file),
-                upload.original(), rejected > 0 ? rejectsRelative : null, clock.millis(), upload.sha256());
+        DataFile dataFile = new DataFile(
+                partition + "/" + fileName,
+                version.version(),
+                rows,
+                rejected,
+                Files.size(file),
+                upload.original(),
+                rejected > 0 ? rejectsRelative : null,
+                clock.millis(),
+                upload.sha256());
         DatasetManifest updated = manifest.with(newVersion ? Optional.of(version) : Optional.empty(), dataFile);
         updated.write(datasetDir);
         return added(upload, updated, dataFile, version, newVersion, firstRejects);
     }
 
-    private Outcome added(Upload upload, DatasetManifest manifest, DataFile f, SchemaVersion version, boolean newVersion,
+    private Outcome added(
+            Upload upload,
+            DatasetManifest manifest,
+            DataFile f,
+            SchemaVersion version,
+            boolean newVersion,
             List<Outcome.Reject> firstRejects) {
         String message = f.rows() + " row(s) added to dataset '" + upload.dataset() + "'"
                 + (f.rejected() > 0 ? ", " + f.rejected() + " rejected (see " + f.rejects() + ")" : "")
-                + (newVersion ? "; schema version " + version.version() + (version.version() == 1 ? " created" : " added") : "");
-        return new Outcome(upload.id(), upload.dataset(), Outcome.ADDED, 201, message, upload.source(), upload.original(), upload.bytes(),
-                upload.sha256(), f.rows(), f.rejected(), f.rejects(), firstRejects.isEmpty() ? null : firstRejects,
-                upload.dataset() + "/" + f.path(), f.schemaVersion(), newVersion,
-                manifest.schemaVersions().get(f.schemaVersion() - 1).columns(), null, upload.receivedMillis(), clock.millis());
+                + (newVersion
+                        ? "; schema version " + version.version() + (version.version() == 1 ? " created" : " added")
+                        : "");
+        return new Outcome(
+                upload.id(),
+                upload.dataset(),
+                Outcome.ADDED,
+                201,
+                message,
+                upload.source(),
+                upload.original(),
+                upload.bytes(),
+                upload.sha256(),
+                f.rows(),
+                f.rejected(),
+                f.rejects(),
+                firstRejects.isEmpty() ? null : firstRejects,
+                upload.dataset() + "/" + f.path(),
+                f.schemaVersion(),
+                newVersion,
+                manifest.schemaVersions().get(f.schemaVersion() - 1).columns(),
+                null,
+                upload.receivedMillis(),
+                clock.millis());
     }
 
     private static void closeQuietly(ParquetWriter<Object[]> writer) {
@@ -351,7 +437,9 @@ final class FileConverter {
     }
 
     private static String text(Object raw) {
-        return raw instanceof JsonNode node ? (node.isTextual() ? node.textValue() : node.toString()) : String.valueOf(raw);
+        return raw instanceof JsonNode node
+                ? (node.isTextual() ? node.textValue() : node.toString())
+                : String.valueOf(raw);
     }
 
     /** The rejects file, created at the first rejected row: one JSON object a line. */

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /** The formats an uploaded file may have: CSV with a header row, or NDJSON (one JSON object a line). */
 public enum FileFormat {
-    CSV("csv"), NDJSON("ndjson");
+    CSV("csv"),
+    NDJSON("ndjson");
 
     private final String extension;
 
@@ -19,10 +20,12 @@ public enum FileFormat {
 
     /** By HTTP Content-Type: {@code text/csv}; {@code application/x-ndjson} or {@code application/jsonl}. */
     public static Optional<FileFormat> ofContentType(String contentType) {
-        String base = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        String base =
+                contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         return switch (base) {
             case "text/csv", "application/csv" -> Optional.of(CSV);
-            case "application/x-ndjson", "application/jsonl", "application/json-lines", "application/jsonlines" -> Optional.of(NDJSON);
+            case "application/x-ndjson", "application/jsonl", "application/json-lines", "application/jsonlines" ->
+                Optional.of(NDJSON);
             default -> Optional.empty();
         };
     }

@@ -52,8 +52,10 @@ public final class FileIngest implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileIngest.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
-    private static final List<String> IN_PROGRESS_SUFFIXES = List.of(".tmp", ".part", ".partial", ".crdownload", ".refused", ".refused.json");
+    private static final DateTimeFormatter ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final List<String> IN_PROGRESS_SUFFIXES =
+            List.of(".tmp", ".part", ".partial", ".crdownload", ".refused", ".refused.json");
 
     /**
      * @param lake the lake's root
@@ -64,7 +66,8 @@ public final class FileIngest implements AutoCloseable {
      * @param poll how often the landing folder is listed
      * @param settle how long a landing file must keep its size and time before it is taken
      */
-    public record Settings(Path lake, Path landing, long maxFileBytes, int workers, int queue, Duration poll, Duration settle) {
+    public record Settings(
+            Path lake, Path landing, long maxFileBytes, int workers, int queue, Duration poll, Duration settle) {
 
         public static final long DEFAULT_MAX_FILE_BYTES = 64L << 30;
 
@@ -73,7 +76,8 @@ public final class FileIngest implements AutoCloseable {
                 throw new IllegalArgumentException("--lake is needed for file uploads");
             }
             if (maxFileBytes < 1 || workers < 1 || queue < 0) {
-                throw new IllegalArgumentException("--max-file-bytes and --file-workers must be >= 1, --file-queue >= 0");
+                throw new IllegalArgumentException(
+                        "--max-file-bytes and --file-workers must be >= 1, --file-queue >= 0");
             }
         }
     }
@@ -111,7 +115,10 @@ public final class FileIngest implements AutoCloseable {
             try {
                 recover();
             } catch (IOException e) {
-                LOG.error("Looking for unconverted originals in {} failed", settings.lake().resolve("raw"), e);
+                LOG.error(
+                        "Looking for unconverted originals in {} failed",
+                        settings.lake().resolve("raw"),
+                        e);
             }
         });
         if (settings.landing() != null) {
@@ -123,7 +130,8 @@ public final class FileIngest implements AutoCloseable {
 
     /** A new upload id: the time received, then random hex (sorts by arrival). */
     public String newId() {
-        return ID_TIME.format(Instant.ofEpochMilli(clock.millis())) + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        return ID_TIME.format(Instant.ofEpochMilli(clock.millis())) + "-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     }
 
     /** Where an upload's bytes go while they arrive (renamed to the original once whole). */
@@ -145,7 +153,13 @@ public final class FileIngest implements AutoCloseable {
     /**
      * Renames a whole partial upload to its original and converts it (the caller reserved a slot).
      */
-    public CompletableFuture<Outcome> convertUpload(String dataset, String id, FileFormat format, Path partial, long bytes, String sha256,
+    public CompletableFuture<Outcome> convertUpload(
+            String dataset,
+            String id,
+            FileFormat format,
+            Path partial,
+            long bytes,
+            String sha256,
             long receivedMillis) {
         Path original = partial.resolveSibling(id + "." + format.extension());
         try {
@@ -154,7 +168,8 @@ public final class FileIngest implements AutoCloseable {
             slots.release();
             return CompletableFuture.failedFuture(e);
         }
-        return submit(new Upload(id, dataset, format, "http", original, relative(original), bytes, sha256, receivedMillis));
+        return submit(
+                new Upload(id, dataset, format, "http", original, relative(original), bytes, sha256, receivedMillis));
     }
 
     private CompletableFuture<Outcome> submit(Upload upload) {
@@ -195,8 +210,14 @@ public final class FileIngest implements AutoCloseable {
                 metrics.fileRows("written", outcome.rows());
                 metrics.fileRows("rejected", outcome.rejected());
             }
-            LOG.info("{} {} ({}, {} bytes) in {} ms: {}", outcome.status(), upload.original(), upload.source(), upload.bytes(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), outcome.message());
+            LOG.info(
+                    "{} {} ({}, {} bytes) in {} ms: {}",
+                    outcome.status(),
+                    upload.original(),
+                    upload.source(),
+                    upload.bytes(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+                    outcome.message());
             return outcome;
         } finally {
             lock.unlock();
@@ -207,8 +228,10 @@ public final class FileIngest implements AutoCloseable {
         return switch (outcome.httpStatus()) {
             case 409 -> "conflict";
             case 422 -> "unreadable";
-            default -> outcome.status().equals(Outcome.ADDED) ? (outcome.rejected() != null && outcome.rejected() > 0 ? "some_rows_rejected" : "ok")
-                    : outcome.status();
+            default ->
+                outcome.status().equals(Outcome.ADDED)
+                        ? (outcome.rejected() != null && outcome.rejected() > 0 ? "some_rows_rejected" : "ok")
+                        : outcome.status();
         };
     }
 
@@ -237,26 +260,35 @@ public final class FileIngest implements AutoCloseable {
 
     /** Originals without an outcome (a crash during their conversion) are converted again. */
     private void recover() throws IOException {
-        try (DirectoryStream<Path> datasets = Files.newDirectoryStream(settings.lake().resolve("raw"), Files::isDirectory)) {
+        try (DirectoryStream<Path> datasets =
+                Files.newDirectoryStream(settings.lake().resolve("raw"), Files::isDirectory)) {
             for (Path dir : datasets) {
                 String dataset = dir.getFileName().toString();
                 try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
                     for (Path f : files) {
                         String name = f.getFileName().toString();
-                        if (name.endsWith(".partial") && Files.getLastModifiedTime(f).toMillis() < clock.millis() - 60_000) {
+                        if (name.endsWith(".partial")
+                                && Files.getLastModifiedTime(f).toMillis() < clock.millis() - 60_000) {
                             LOG.warn("Deleting {}: an upload that never completed (its client got no answer)", f);
                             Files.delete(f);
                             continue;
                         }
                         Optional<FileFormat> format = FileFormat.ofFileName(name);
                         int dot = name.indexOf('.');
-                        if (name.startsWith(".") || format.isEmpty() || dot < 0
+                        if (name.startsWith(".")
+                                || format.isEmpty()
+                                || dot < 0
                                 || Files.exists(f.resolveSibling(name.substring(0, dot) + ".json"))) {
                             continue;
                         }
                         LOG.info("Converting {} again: a stop interrupted its conversion", f);
                         slots.acquireUninterruptibly();
-                        submit(upload(name.substring(0, dot), dataset, format.get(), "recovered", f,
+                        submit(upload(
+                                name.substring(0, dot),
+                                dataset,
+                                format.get(),
+                                "recovered",
+                                f,
                                 Files.getLastModifiedTime(f).toMillis()));
                     }
                 }
@@ -264,7 +296,8 @@ public final class FileIngest implements AutoCloseable {
         }
     }
 
-    private Upload upload(String id, String dataset, FileFormat format, String source, Path file, long receivedMillis) throws IOException {
+    private Upload upload(String id, String dataset, FileFormat format, String source, Path file, long receivedMillis)
+            throws IOException {
         MessageDigest digest = sha256();
         byte[] buffer = new byte[1 << 16];
         long bytes = 0;
@@ -274,7 +307,16 @@ public final class FileIngest implements AutoCloseable {
                 bytes += n;
             }
         }
-        return new Upload(id, dataset, format, source, file, relative(file), bytes, HexFormat.of().formatHex(digest.digest()), receivedMillis);
+        return new Upload(
+                id,
+                dataset,
+                format,
+                source,
+                file,
+                relative(file),
+                bytes,
+                HexFormat.of().formatHex(digest.digest()),
+                receivedMillis);
     }
 
     public static MessageDigest sha256() {
@@ -302,14 +344,23 @@ public final class FileIngest implements AutoCloseable {
                     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, Files::isRegularFile)) {
                         for (Path f : files) {
                             String name = f.getFileName().toString();
-                            if (name.startsWith(".") || IN_PROGRESS_SUFFIXES.stream().anyMatch(name::endsWith)) {
+                            if (name.startsWith(".")
+                                    || IN_PROGRESS_SUFFIXES.stream().anyMatch(name::endsWith)) {
                                 continue;
                             }
                             present.add(f);
                             BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class);
                             Seen before = seen.get(f);
-                            if (before == null || before.size() != attrs.size() || before.modified() != attrs.lastModifiedTime().toMillis()) {
-                                seen.put(f, new Seen(attrs.size(), attrs.lastModifiedTime().toMillis(), now));
+                            if (before == null
+                                    || before.size() != attrs.size()
+                                    || before.modified()
+                                            != attrs.lastModifiedTime().toMillis()) {
+                                seen.put(
+                                        f,
+                                        new Seen(
+                                                attrs.size(),
+                                                attrs.lastModifiedTime().toMillis(),
+                                                now));
                                 continue;
                             }
                             if (now - before.sinceMillis() < settings.settle().toMillis()) {
@@ -337,7 +388,8 @@ public final class FileIngest implements AutoCloseable {
         if (badName.isPresent() || format.isEmpty()) {
             String reason = badName.isPresent()
                     ? "folder '" + dataset + "' is not a dataset name: " + badName.get()
-                    : "'" + name + "' is not a file type the gateway reads: use .csv (with a header row), .ndjson or .jsonl, each optionally .gz";
+                    : "'" + name
+                            + "' is not a file type the gateway reads: use .csv (with a header row), .ndjson or .jsonl, each optionally .gz";
             refuseInPlace(file, dataset, reason);
             metrics.file("landing", Outcome.REFUSED, badName.isPresent() ? "bad_dataset" : "unsupported");
             return true;
@@ -348,7 +400,8 @@ public final class FileIngest implements AutoCloseable {
         String id = newId();
         Path dir = settings.lake().resolve("raw").resolve(dataset);
         Files.createDirectories(dir);
-        Path original = dir.resolve(id + "." + format.get().extension() + (name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? ".gz" : ""));
+        Path original = dir.resolve(id + "." + format.get().extension()
+                + (name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? ".gz" : ""));
         try {
             try {
                 Files.move(file, original, StandardCopyOption.ATOMIC_MOVE);
@@ -371,8 +424,19 @@ public final class FileIngest implements AutoCloseable {
         LOG.warn("Refused landing file {}: {}", file, reason);
         Path refused = file.resolveSibling(name + ".refused");
         Files.move(file, refused, StandardCopyOption.ATOMIC_MOVE);
-        Upload upload = new Upload(newId(), dataset, null, "landing:" + name, refused, refused.toString(), Files.size(refused), null, clock.millis());
-        JSON.writeValue(file.resolveSibling(name + ".refused.json").toFile(), Outcome.refused(upload, 422, reason, clock.millis()));
+        Upload upload = new Upload(
+                newId(),
+                dataset,
+                null,
+                "landing:" + name,
+                refused,
+                refused.toString(),
+                Files.size(refused),
+                null,
+                clock.millis());
+        JSON.writeValue(
+                file.resolveSibling(name + ".refused.json").toFile(),
+                Outcome.refused(upload, 422, reason, clock.millis()));
     }
 
     @Override

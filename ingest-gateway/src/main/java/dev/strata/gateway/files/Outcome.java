@@ -43,8 +43,26 @@ public record Outcome(
     public record Reject(long line, String reason) {}
 
     static Outcome refused(Upload upload, int httpStatus, String message, long finishedMillis) {
-        return new Outcome(upload.id(), upload.dataset(), REFUSED, httpStatus, message, upload.source(), upload.original(),
-                upload.bytes(), upload.sha256(), null, null, null, null, null, null, null, null, null,
-                upload.receivedMillis(), finishedMillis);
+        return new Outcome(
+                upload.id(),
+                upload.dataset(),
+                REFUSED,
+                httpStatus,
+                message,
+                upload.source(),
+                upload.original(),
+                upload.bytes(),
+                upload.sha256(),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                upload.receivedMillis(),
+                finishedMillis);
     }
 }

@@ -42,16 +42,22 @@ final class ParquetRows {
                 case BOOLEAN -> Types.optional(PrimitiveTypeName.BOOLEAN).named(c.name());
                 case LONG -> Types.optional(PrimitiveTypeName.INT64).named(c.name());
                 case DOUBLE -> Types.optional(PrimitiveTypeName.DOUBLE).named(c.name());
-                case TIMESTAMP -> Types.optional(PrimitiveTypeName.INT64)
-                        .as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS)).named(c.name());
-                case STRING -> Types.optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(c.name());
+                case TIMESTAMP ->
+                    Types.optional(PrimitiveTypeName.INT64)
+                            .as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS))
+                            .named(c.name());
+                case STRING ->
+                    Types.optional(PrimitiveTypeName.BINARY)
+                            .as(LogicalTypeAnnotation.stringType())
+                            .named(c.name());
             };
             builder.addField(type);
         }
         return builder.named("strata_dataset");
     }
 
-    static ParquetWriter<Object[]> writer(Path file, List<Column> columns, Map<String, String> metadata) throws IOException {
+    static ParquetWriter<Object[]> writer(Path file, List<Column> columns, Map<String, String> metadata)
+            throws IOException {
         return new Builder(new LocalOutputFile(file), schema(columns), columns, metadata)
                 .withConf(new PlainParquetConfiguration())
                 .withWriteMode(ParquetFileWriter.Mode.CREATE)

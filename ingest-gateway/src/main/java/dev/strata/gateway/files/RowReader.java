@@ -72,9 +72,8 @@ abstract class RowReader implements AutoCloseable {
 
     /** CSV: RFC 4180 (quoted fields may hold commas, quotes and line breaks); empty lines skipped. */
     static final class Csv extends RowReader {
-        private static final CsvMapper MAPPER = CsvMapper.builder()
-                .enable(CsvParser.Feature.SKIP_EMPTY_LINES)
-                .build();
+        private static final CsvMapper MAPPER =
+                CsvMapper.builder().enable(CsvParser.Feature.SKIP_EMPTY_LINES).build();
         private final JsonParser parser;
         private final String[] header;
 
@@ -122,12 +121,18 @@ abstract class RowReader implements AutoCloseable {
                 }
                 if (count != header.length) {
                     String[] fields = java.util.Arrays.copyOf(values, count);
-                    return new Row(line, header, fields, "expected " + header.length + " field(s) as in the header, found " + count, fields);
+                    return new Row(
+                            line,
+                            header,
+                            fields,
+                            "expected " + header.length + " field(s) as in the header, found " + count,
+                            fields);
                 }
                 return new Row(line, header, values, null, values);
             } catch (JsonProcessingException e) {
                 JsonLocation at = e.getLocation();
-                throw new Unreadable("malformed CSV at line " + (at == null ? "?" : at.getLineNr()) + ": " + e.getOriginalMessage());
+                throw new Unreadable(
+                        "malformed CSV at line " + (at == null ? "?" : at.getLineNr()) + ": " + e.getOriginalMessage());
             }
         }
 
@@ -213,7 +218,12 @@ abstract class RowReader implements AutoCloseable {
                     return new Row(lineNumber, null, null, "malformed JSON: " + e.getOriginalMessage(), text);
                 }
                 if (!node.isObject()) {
-                    return new Row(lineNumber, null, null, "not a JSON object but " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT), text);
+                    return new Row(
+                            lineNumber,
+                            null,
+                            null,
+                            "not a JSON object but " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT),
+                            text);
                 }
                 String[] names = new String[node.size()];
                 Object[] values = new Object[node.size()];

@@ -34,14 +34,28 @@ final class Values {
     private static final DateTimeFormatter DATE_TIME = new DateTimeFormatterBuilder()
             .parseCaseInsensitive()
             .append(DateTimeFormatter.ISO_LOCAL_DATE)
-            .optionalStart().appendLiteral('T').optionalEnd()
-            .optionalStart().appendLiteral(' ').optionalEnd()
-            .appendValue(ChronoField.HOUR_OF_DAY, 2).appendLiteral(':').appendValue(ChronoField.MINUTE_OF_HOUR, 2)
-            .optionalStart().appendLiteral(':').appendValue(ChronoField.SECOND_OF_MINUTE, 2)
-            .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
+            .optionalStart()
+            .appendLiteral('T')
             .optionalEnd()
-            .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
-            .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
+            .optionalStart()
+            .appendLiteral(' ')
+            .optionalEnd()
+            .appendValue(ChronoField.HOUR_OF_DAY, 2)
+            .appendLiteral(':')
+            .appendValue(ChronoField.MINUTE_OF_HOUR, 2)
+            .optionalStart()
+            .appendLiteral(':')
+            .appendValue(ChronoField.SECOND_OF_MINUTE, 2)
+            .optionalStart()
+            .appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true)
+            .optionalEnd()
+            .optionalEnd()
+            .optionalStart()
+            .appendOffset("+HH:MM", "Z")
+            .optionalEnd()
+            .optionalStart()
+            .appendOffset("+HHMM", "Z")
+            .optionalEnd()
             .toFormatter()
             .withResolverStyle(java.time.format.ResolverStyle.STRICT);
 
@@ -113,11 +127,15 @@ final class Values {
             case STRING -> node.isTextual() ? node.textValue() : node.toString();
             case BOOLEAN -> node.isBoolean() ? (Object) node.booleanValue() : null;
             case LONG -> node.isIntegralNumber() && node.canConvertToLong() ? (Object) node.longValue() : null;
-            case DOUBLE -> node.isNumber() && (!node.isIntegralNumber() || node.canConvertToLong()) ? (Object) node.doubleValue() : null;
+            case DOUBLE ->
+                node.isNumber() && (!node.isIntegralNumber() || node.canConvertToLong())
+                        ? (Object) node.doubleValue()
+                        : null;
             case TIMESTAMP -> node.isTextual() ? timestampMicros(node.textValue()) : null;
         };
         if (value == null) {
-            throw new BadValue("'" + abbreviate(node.isTextual() ? node.textValue() : node.toString()) + "' is not a " + name(type));
+            throw new BadValue("'" + abbreviate(node.isTextual() ? node.textValue() : node.toString()) + "' is not a "
+                    + name(type));
         }
         return value;
     }
@@ -132,7 +150,8 @@ final class Values {
             return null;
         }
         Object value = switch (type) {
-            case BOOLEAN -> text.equalsIgnoreCase("true") ? Boolean.TRUE : text.equalsIgnoreCase("false") ? Boolean.FALSE : null;
+            case BOOLEAN ->
+                text.equalsIgnoreCase("true") ? Boolean.TRUE : text.equalsIgnoreCase("false") ? Boolean.FALSE : null;
             case LONG -> LONG.matcher(text).matches() ? parseLong(text) : null;
             case DOUBLE -> DOUBLE.matcher(text).matches() ? (Object) Double.parseDouble(text) : null;
             case TIMESTAMP -> timestampMicros(text);
@@ -158,8 +177,13 @@ final class Values {
      */
     private static Long utcMicros(String t) {
         int n = t.length();
-        if (n < 20 || t.charAt(n - 1) != 'Z' || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T'
-                || t.charAt(13) != ':' || t.charAt(16) != ':') {
+        if (n < 20
+                || t.charAt(n - 1) != 'Z'
+                || t.charAt(4) != '-'
+                || t.charAt(7) != '-'
+                || t.charAt(10) != 'T'
+                || t.charAt(13) != ':'
+                || t.charAt(16) != ':') {
             return null;
         }
         int year = digits(t, 0, 4);
@@ -168,7 +192,13 @@ final class Values {
         int hour = digits(t, 11, 2);
         int minute = digits(t, 14, 2);
         int second = digits(t, 17, 2);
-        if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
+        if ((year | month | day | hour | minute | second) < 0
+                || month < 1
+                || month > 12
+                || day < 1
+                || hour > 23
+                || minute > 59
+                || second > 59) {
             return null;
         }
         long micros = 0;

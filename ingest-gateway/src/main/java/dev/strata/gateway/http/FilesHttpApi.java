@@ -64,8 +64,11 @@ final class FilesHttpApi {
         }
         Principal principal = IngestHttpApi.principal(ctx);
         if (!principal.mayUploadTo(dataset)) {
-            api.error(ctx, 403, "Token '" + principal.name() + "' may not upload to dataset '" + dataset
-                    + "' (its entry in the tokens file lists the datasets it may: datasets: [...])");
+            api.error(
+                    ctx,
+                    403,
+                    "Token '" + principal.name() + "' may not upload to dataset '" + dataset
+                            + "' (its entry in the tokens file lists the datasets it may: datasets: [...])");
             return Optional.empty();
         }
         return Optional.of(dataset);
@@ -96,8 +99,11 @@ final class FilesHttpApi {
         Optional<FileFormat> format = FileFormat.ofContentType(request.getHeader("Content-Type"));
         if (format.isEmpty()) {
             metrics.file("http", Outcome.REFUSED, "unsupported");
-            api.error(ctx, 415, "Unsupported Content-Type '" + request.getHeader("Content-Type")
-                    + "': send text/csv (a header row, then one row a line) or application/x-ndjson (one JSON object a line)");
+            api.error(
+                    ctx,
+                    415,
+                    "Unsupported Content-Type '" + request.getHeader("Content-Type")
+                            + "': send text/csv (a header row, then one row a line) or application/x-ndjson (one JSON object a line)");
             return;
         }
         long max = ingest.settings().maxFileBytes();
@@ -111,8 +117,11 @@ final class FilesHttpApi {
             long usable = Files.getFileStore(ingest.settings().lake()).getUsableSpace();
             if (length > 0 && usable < 2 * length + DISK_HEADROOM) {
                 metrics.file("http", Outcome.REFUSED, "no_space");
-                api.error(ctx, 507, "The lake's disk has " + usable + " bytes free; a file of " + length
-                        + " bytes needs about twice that (the original and its Parquet)");
+                api.error(
+                        ctx,
+                        507,
+                        "The lake's disk has " + usable + " bytes free; a file of " + length
+                                + " bytes needs about twice that (the original and its Parquet)");
                 return;
             }
         } catch (IOException e) {
@@ -139,17 +148,29 @@ final class FilesHttpApi {
         if (!http2) {
             ctx.response().headers().remove("Connection");
         }
-        ctx.vertx().fileSystem().open(partial.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
+        ctx.vertx()
+                .fileSystem()
+                .open(partial.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
                 .onFailure(e -> {
                     ingest.release();
                     refuseAndClose(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
                 })
-                .onSuccess(file -> receive(ctx, context, ingest, dataset, id, format.get(), partial, file, max, received));
+                .onSuccess(
+                        file -> receive(ctx, context, ingest, dataset, id, format.get(), partial, file, max, received));
     }
 
     /** Streams the body to {@code file}, pausing the request while the disk catches up. */
-    private void receive(RoutingContext ctx, Context context, FileIngest ingest, String dataset, String id, FileFormat format, Path partial,
-            AsyncFile file, long max, long received) {
+    private void receive(
+            RoutingContext ctx,
+            Context context,
+            FileIngest ingest,
+            String dataset,
+            String id,
+            FileFormat format,
+            Path partial,
+            AsyncFile file,
+            long max,
+            long received) {
         HttpServerRequest request = ctx.request();
         MessageDigest digest = FileIngest.sha256();
         long[] bytes = {0};
@@ -195,15 +216,21 @@ final class FilesHttpApi {
                 if (closed.failed()) {
                     ctx.vertx().fileSystem().delete(partial.toString());
                     ingest.release();
-                    api.error(ctx, 500, "Cannot write the upload: " + closed.cause().getMessage());
+                    api.error(
+                            ctx,
+                            500,
+                            "Cannot write the upload: " + closed.cause().getMessage());
                     return;
                 }
                 String sha256 = HexFormat.of().formatHex(digest.digest());
-                ingest.convertUpload(dataset, id, format, partial, bytes[0], sha256, received).whenComplete((outcome, e) ->
-                        context.runOnContext(x -> {
+                ingest.convertUpload(dataset, id, format, partial, bytes[0], sha256, received)
+                        .whenComplete((outcome, e) -> context.runOnContext(x -> {
                             if (e != null) {
-                                api.error(ctx, 500, "Converting upload " + id + " failed: " + e + "; it is converted again at the"
-                                        + " gateway's next start (GET /v1/files/" + dataset + "/" + id + ")");
+                                api.error(
+                                        ctx,
+                                        500,
+                                        "Converting upload " + id + " failed: " + e + "; it is converted again at the"
+                                                + " gateway's next start (GET /v1/files/" + dataset + "/" + id + ")");
                                 return;
                             }
                             if (outcome.httpStatus() == 201) {
@@ -249,17 +276,23 @@ final class FilesHttpApi {
         if (dataset.isEmpty()) {
             return;
         }
-        ctx.vertx().executeBlocking(() -> files.get().outcomes(dataset.get(), 100)).onComplete(ar -> {
-            if (ar.failed()) {
-                api.error(ctx, 500, "Cannot read the uploads of '" + dataset.get() + "': " + ar.cause().getMessage());
-                return;
-            }
-            ObjectNode body = JSON.createObjectNode().put("dataset", dataset.get());
-            ArrayNode uploads = body.putArray("uploads");
-            List<Outcome> outcomes = ar.result();
-            outcomes.forEach(o -> uploads.add(JSON.valueToTree(o)));
-            api.json(ctx, 200, body);
-        });
+        ctx.vertx()
+                .executeBlocking(() -> files.get().outcomes(dataset.get(), 100))
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        api.error(
+                                ctx,
+                                500,
+                                "Cannot read the uploads of '" + dataset.get() + "': "
+                                        + ar.cause().getMessage());
+                        return;
+                    }
+                    ObjectNode body = JSON.createObjectNode().put("dataset", dataset.get());
+                    ArrayNode uploads = body.putArray("uploads");
+                    List<Outcome> outcomes = ar.result();
+                    outcomes.forEach(o -> uploads.add(JSON.valueToTree(o)));
+                    api.json(ctx, 200, body);
+                });
     }
 
     void get(RoutingContext ctx) {
@@ -272,11 +305,19 @@ final class FilesHttpApi {
             api.error(ctx, 404, "No upload '" + upload + "' in dataset '" + dataset.get() + "'");
             return;
         }
-        Path file = files.get().settings().lake().resolve("raw").resolve(dataset.get()).resolve(upload + ".json");
+        Path file = files.get()
+                .settings()
+                .lake()
+                .resolve("raw")
+                .resolve(dataset.get())
+                .resolve(upload + ".json");
         ctx.vertx().fileSystem().readFile(file.toString()).onComplete(ar -> {
             if (ar.failed()) {
-                api.error(ctx, 404, "No outcome for upload '" + upload + "' in dataset '" + dataset.get()
-                        + "' (unknown, or still converting)");
+                api.error(
+                        ctx,
+                        404,
+                        "No outcome for upload '" + upload + "' in dataset '" + dataset.get()
+                                + "' (unknown, or still converting)");
                 return;
             }
             try {

@@ -16,9 +16,9 @@ import dev.strata.gateway.validation.MalformedBodyException;
 import dev.strata.gateway.validation.ValidationError;
 import dev.strata.schemas.Event;
 import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -44,6 +44,7 @@ public final class IngestHttpApi {
     public static final String JSON_TYPE = "application/json";
     /** Seconds a client should wait after a 503 before retrying. */
     static final int RETRY_AFTER_OVERLOADED = 1;
+
     static final int RETRY_AFTER_KAFKA_FAILED = 5;
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestHttpApi.class);
@@ -83,11 +84,13 @@ public final class IngestHttpApi {
 
     public Router router(Vertx vertx) {
         Router router = Router.router(vertx);
-        router.get("/health").handler(ctx -> json(ctx, 200, ErrorBody.JSON.createObjectNode().put("status", "UP")));
+        router.get("/health")
+                .handler(ctx -> json(ctx, 200, ErrorBody.JSON.createObjectNode().put("status", "UP")));
         router.get("/ready").handler(this::ready);
-        router.get("/metrics").handler(ctx -> ctx.response()
-                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                .end(metrics.scrape()));
+        router.get("/metrics")
+                .handler(ctx -> ctx.response()
+                        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                        .end(metrics.scrape()));
         router.post("/v1/events")
                 .handler(this::authenticate)
                 .handler(this::checkContentType)
@@ -102,9 +105,16 @@ public final class IngestHttpApi {
         router.get("/v1/files/:dataset/:upload").handler(this::authenticate).handler(fileApi::get);
         router.route("/v1/files/:dataset").handler(ctx -> {
             ctx.response().putHeader("Allow", "GET, POST");
-            error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST a file to /v1/files/{dataset}, GET lists its uploads");
+            error(
+                    ctx,
+                    405,
+                    "Method " + ctx.request().method()
+                            + " not allowed: POST a file to /v1/files/{dataset}, GET lists its uploads");
         });
-        router.route().last().handler(ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
+        router.route()
+                .last()
+                .handler(
+                        ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
         router.route().failureHandler(this::failure);
         return router;
     }
@@ -112,9 +122,13 @@ public final class IngestHttpApi {
     private void ready(RoutingContext ctx) {
         health.reachable().whenComplete((up, e) -> {
             boolean ok = e == null && up;
-            json(ctx, ok ? 200 : 503, ErrorBody.JSON.createObjectNode()
-                    .put("status", ok ? "READY" : "NOT_READY")
-                    .put("kafka", ok ? "reachable" : "unreachable"));
+            json(
+                    ctx,
+                    ok ? 200 : 503,
+                    ErrorBody.JSON
+                            .createObjectNode()
+                            .put("status", ok ? "READY" : "NOT_READY")
+                            .put("kafka", ok ? "reachable" : "unreachable"));
         });
     }
 
@@ -137,7 +151,8 @@ public final class IngestHttpApi {
             unauthorized(ctx, "Authorization must use the Bearer scheme: 'Authorization: Bearer <token>'");
             return;
         }
-        Optional<Principal> principal = tokens.get().authenticate(header.substring(BEARER.length()).trim());
+        Optional<Principal> principal =
+                tokens.get().authenticate(header.substring(BEARER.length()).trim());
         if (principal.isEmpty()) {
             unauthorized(ctx, "Invalid token");
             return;
@@ -154,15 +169,21 @@ public final class IngestHttpApi {
     private void checkContentType(RoutingContext ctx) {
         String type = baseType(ctx.request().getHeader("Content-Type"));
         if (!JSON_TYPE.equals(type) && !NDJSON.equals(type)) {
-            error(ctx, 415, "Unsupported Content-Type '" + ctx.request().getHeader("Content-Type")
-                    + "': use application/json (an event or an array of events) or application/x-ndjson");
+            error(
+                    ctx,
+                    415,
+                    "Unsupported Content-Type '" + ctx.request().getHeader("Content-Type")
+                            + "': use application/json (an event or an array of events) or application/x-ndjson");
             return;
         }
         String length = ctx.request().getHeader("Content-Length");
         if (length != null) {
             try {
                 if (Long.parseLong(length.trim()) > maxRequestBytes) {
-                    error(ctx, 413, "Body of " + length + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
+                    error(
+                            ctx,
+                            413,
+                            "Body of " + length + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
                     return;
                 }
             } catch (NumberFormatException ignored) {
@@ -215,38 +236,64 @@ public final class IngestHttpApi {
             return;
         }
         if (!parsed.valid()) {
-            long invalid = parsed.errors().stream().mapToInt(ValidationError::index).distinct().count();
+            long invalid = parsed.errors().stream()
+                    .mapToInt(ValidationError::index)
+                    .distinct()
+                    .count();
             metrics.records("http", "rejected", "invalid", (int) invalid);
             ctx.response().setStatusCode(422);
-            json(ctx, 422, ErrorBody.of(422, invalid + " record(s) invalid; nothing was written. Fix them and resend the request.",
-                    parsed.errors()));
+            json(
+                    ctx,
+                    422,
+                    ErrorBody.of(
+                            422,
+                            invalid + " record(s) invalid; nothing was written. Fix them and resend the request.",
+                            parsed.errors()));
             return;
         }
         List<Event> events = parsed.events();
         List<ValidationError> forbidden = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
             if (!principal.mayPublishAs(events.get(i).getSource())) {
-                forbidden.add(new ValidationError(i, events.get(i).getId(), "source",
-                        "token '" + principal.name() + "' may not publish as source '" + events.get(i).getSource() + "'"));
+                forbidden.add(new ValidationError(
+                        i,
+                        events.get(i).getId(),
+                        "source",
+                        "token '" + principal.name() + "' may not publish as source '"
+                                + events.get(i).getSource() + "'"));
             }
         }
         if (!forbidden.isEmpty()) {
             metrics.records("http", "rejected", "forbidden", forbidden.size());
-            json(ctx, 403, ErrorBody.of(403, "Token not allowed for " + forbidden.size() + " record(s); nothing was written", forbidden));
+            json(
+                    ctx,
+                    403,
+                    ErrorBody.of(
+                            403,
+                            "Token not allowed for " + forbidden.size() + " record(s); nothing was written",
+                            forbidden));
             return;
         }
         OptionalLong retryAfter = rateLimiter.tryConsume(principal, events.size());
         if (retryAfter.isPresent()) {
             metrics.records("http", "rejected", "rate_limited", events.size());
             ctx.response().putHeader("Retry-After", Long.toString(retryAfter.getAsLong()));
-            error(ctx, 429, "Rate limit of token '" + principal.name() + "' exceeded; retry after " + retryAfter.getAsLong() + " s");
+            error(
+                    ctx,
+                    429,
+                    "Rate limit of token '" + principal.name() + "' exceeded; retry after " + retryAfter.getAsLong()
+                            + " s");
             return;
         }
         long bytes = body.length;
         if (!limiter.tryAcquire(bytes)) {
             metrics.records("http", "rejected", "overloaded", events.size());
             ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_OVERLOADED));
-            error(ctx, 503, "Gateway overloaded: too many events waiting for Kafka; retry after " + RETRY_AFTER_OVERLOADED + " s");
+            error(
+                    ctx,
+                    503,
+                    "Gateway overloaded: too many events waiting for Kafka; retry after " + RETRY_AFTER_OVERLOADED
+                            + " s");
             return;
         }
         append(ctx, events, bytes);
@@ -272,7 +319,8 @@ public final class IngestHttpApi {
         int failed = 0;
         String firstFailure = null;
         for (int i = 0; i < events.size(); i++) {
-            ObjectNode result = results.addObject().put("index", i).put("id", events.get(i).getId());
+            ObjectNode result =
+                    results.addObject().put("index", i).put("id", events.get(i).getId());
             CompletableFuture<RecordMetadata> ack = acks.get(i);
             if (!ack.isCompletedExceptionally()) {
                 RecordMetadata m = ack.join();
@@ -297,8 +345,10 @@ public final class IngestHttpApi {
         metrics.records("http", "failed", "kafka", failed);
         LOG.warn("Kafka did not acknowledge {} of {} records: {}", failed, events.size(), firstFailure);
         body.put("error_code", 503);
-        body.put("message", "Kafka did not acknowledge " + failed + " of " + events.size()
-                + " record(s); resend the request (the ids make retries safe)");
+        body.put(
+                "message",
+                "Kafka did not acknowledge " + failed + " of " + events.size()
+                        + " record(s); resend the request (the ids make retries safe)");
         body.set("results", results);
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_KAFKA_FAILED));
         json(ctx, 503, body);
@@ -307,7 +357,11 @@ public final class IngestHttpApi {
     private void failure(RoutingContext ctx) {
         int status = ctx.statusCode();
         if (ctx.failure() != null) {
-            LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+            LOG.error(
+                    "Request {} {} failed",
+                    ctx.request().method(),
+                    ctx.request().path(),
+                    ctx.failure());
             error(ctx, 500, "Internal error: " + ctx.failure());
         } else {
             error(ctx, status < 400 ? 500 : status, "Request failed with HTTP " + status);

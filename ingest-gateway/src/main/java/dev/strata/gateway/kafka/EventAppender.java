@@ -29,6 +29,7 @@ public final class EventAppender implements AutoCloseable {
 
     /** Headers of a dead letter. */
     public static final String HEADER_REASON = DeadLetters.REASON;
+
     public static final String HEADER_DETAIL = DeadLetters.DETAIL;
     public static final String HEADER_ORIGIN = DeadLetters.ORIGIN;
     public static final String HEADER_TIME = DeadLetters.TIME;
@@ -37,17 +38,26 @@ public final class EventAppender implements AutoCloseable {
     private final String dlqTopic;
     private final KafkaProducer<String, Event> events;
     private final KafkaProducer<String, byte[]> deadLetters;
-    public EventAppender(String bootstrapServers, String registryUrl, String eventsTopic, String dlqTopic,
+
+    public EventAppender(
+            String bootstrapServers,
+            String registryUrl,
+            String eventsTopic,
+            String dlqTopic,
             Duration deliveryTimeout) {
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         SchemaRegistryClient registry = new SchemaRegistryClient(registryUrl);
         // Registered now, so the serializer finds the id in its cache and never blocks a send.
         registry.register(AvroSerdeConfig.subject(eventsTopic, false), Event.getClassSchema());
-        this.events = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-events", deliveryTimeout),
-                new StringSerializer(), new EventSerializer(registry));
-        this.deadLetters = new KafkaProducer<>(producerProps(bootstrapServers, "strata-gateway-dlq", deliveryTimeout),
-                new StringSerializer(), new ByteArraySerializer());
+        this.events = new KafkaProducer<>(
+                producerProps(bootstrapServers, "strata-gateway-events", deliveryTimeout),
+                new StringSerializer(),
+                new EventSerializer(registry));
+        this.deadLetters = new KafkaProducer<>(
+                producerProps(bootstrapServers, "strata-gateway-dlq", deliveryTimeout),
+                new StringSerializer(),
+                new ByteArraySerializer());
     }
 
     static Properties producerProps(String bootstrapServers, String clientId, Duration deliveryTimeout) {
@@ -71,7 +81,9 @@ public final class EventAppender implements AutoCloseable {
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0);
         // Keep the metadata of a quiet topic (the DLQ) rather than forgetting it after 5 minutes,
         // which with max.block.ms=0 would fail the next send.
-        props.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, Long.toString(Duration.ofDays(365).toMillis()));
+        props.put(
+                ProducerConfig.METADATA_MAX_IDLE_CONFIG,
+                Long.toString(Duration.ofDays(365).toMillis()));
         return props;
     }
 
@@ -86,7 +98,8 @@ public final class EventAppender implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 last = e; // with max.block.ms=0 this only asks for the metadata: wait, then look again
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+                java.util.concurrent.locks.LockSupport.parkNanos(
+                        Duration.ofMillis(50).toNanos());
             }
         }
         throw new IllegalStateException("topics " + eventsTopic + " and " + dlqTopic + " not available: " + last, last);
@@ -101,12 +114,18 @@ public final class EventAppender implements AutoCloseable {
      * Appends a record that cannot become an event to {@code events.dlq}: its raw bytes, the
      * reason (a short code) and detail in headers. Completes when Kafka has acknowledged it.
      */
-    public CompletableFuture<RecordMetadata> deadLetter(String key, byte[] raw, String reason, String detail, String origin) {
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(dlqTopic, null, key, raw, List.of(
-                new RecordHeader(HEADER_REASON, reason.getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_DETAIL, truncate(detail).getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_ORIGIN, origin.getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_TIME, Instant.now().toString().getBytes(StandardCharsets.UTF_8))));
+    public CompletableFuture<RecordMetadata> deadLetter(
+            String key, byte[] raw, String reason, String detail, String origin) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(
+                dlqTopic,
+                null,
+                key,
+                raw,
+                List.of(
+                        new RecordHeader(HEADER_REASON, reason.getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(HEADER_DETAIL, truncate(detail).getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(HEADER_ORIGIN, origin.getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(HEADER_TIME, Instant.now().toString().getBytes(StandardCharsets.UTF_8))));
         return send(deadLetters, record);
     }
 
@@ -115,7 +134,8 @@ public final class EventAppender implements AutoCloseable {
      * is 0, so a send fails at once when Kafka's metadata is gone (an outage) instead of waiting,
      * and the gateway's in-flight bound keeps the producer's buffer from filling.
      */
-    private static <V> CompletableFuture<RecordMetadata> send(KafkaProducer<String, V> producer, ProducerRecord<String, V> record) {
+    private static <V> CompletableFuture<RecordMetadata> send(
+            KafkaProducer<String, V> producer, ProducerRecord<String, V> record) {
         CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
         try {
             producer.send(record, (metadata, error) -> {
@@ -142,5 +162,4 @@ public final class EventAppender implements AutoCloseable {
         events.close(Duration.ofSeconds(10));
         dlqClosed.join();
     }
-
 }

@@ -30,7 +30,8 @@ public final class KafkaHealth implements AutoCloseable {
         long now = System.nanoTime();
         if (last == null || now - lastAt > CACHE_NANOS) {
             CompletableFuture<Boolean> probe = new CompletableFuture<>();
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(2_000)).nodes()
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(2_000))
+                    .nodes()
                     .whenComplete((nodes, error) -> probe.complete(error == null && !nodes.isEmpty()));
             last = probe;
             lastAt = now;

@@ -40,8 +40,13 @@ public final class GatewayMetrics {
 
     /** An HTTP request answered with {@code status}. */
     public void request(String protocol, int status) {
-        counters.computeIfAbsent(protocol + "|" + status, k -> Counter.builder("strata.gateway.requests")
-                .tag("protocol", protocol).tag("status", Integer.toString(status)).register(registry)).increment();
+        counters.computeIfAbsent(
+                        protocol + "|" + status,
+                        k -> Counter.builder("strata.gateway.requests")
+                                .tag("protocol", protocol)
+                                .tag("status", Integer.toString(status))
+                                .register(registry))
+                .increment();
     }
 
     /**
@@ -49,8 +54,13 @@ public final class GatewayMetrics {
      * a status or reason code), {@code dead_lettered}, {@code failed} (Kafka did not acknowledge).
      */
     public void records(String protocol, String outcome, String reason, int count) {
-        counters.computeIfAbsent(protocol + "|" + outcome + "|" + reason, k -> Counter.builder("strata.gateway.records")
-                .tag("protocol", protocol).tag("outcome", outcome).tag("reason", reason).register(registry))
+        counters.computeIfAbsent(
+                        protocol + "|" + outcome + "|" + reason,
+                        k -> Counter.builder("strata.gateway.records")
+                                .tag("protocol", protocol)
+                                .tag("outcome", outcome)
+                                .tag("reason", reason)
+                                .register(registry))
                 .increment(count);
     }
 
@@ -60,14 +70,24 @@ public final class GatewayMetrics {
      * {@code unreadable}, {@code too_large}, {@code unsupported}, {@code busy}, ...).
      */
     public void file(String source, String outcome, String reason) {
-        counters.computeIfAbsent("file|" + source + "|" + outcome + "|" + reason, k -> Counter.builder("strata.gateway.files")
-                .tag("source", source).tag("outcome", outcome).tag("reason", reason).register(registry)).increment();
+        counters.computeIfAbsent(
+                        "file|" + source + "|" + outcome + "|" + reason,
+                        k -> Counter.builder("strata.gateway.files")
+                                .tag("source", source)
+                                .tag("outcome", outcome)
+                                .tag("reason", reason)
+                                .register(registry))
+                .increment();
     }
 
     /** Rows of uploaded files: {@code written} to the dataset, or {@code rejected} to its rejects file. */
     public void fileRows(String outcome, long count) {
-        counters.computeIfAbsent("file_rows|" + outcome, k -> Counter.builder("strata.gateway.file.rows")
-                .tag("outcome", outcome).register(registry)).increment(count);
+        counters.computeIfAbsent(
+                        "file_rows|" + outcome,
+                        k -> Counter.builder("strata.gateway.file.rows")
+                                .tag("outcome", outcome)
+                                .register(registry))
+                .increment(count);
     }
 
     public Timer produceLatency() {

@@ -73,8 +73,13 @@ public final class IngestMqttServer {
     private final Settings settings;
     private final Set<Session> sessions = Collections.newSetFromMap(new java.util.concurrent.ConcurrentHashMap<>());
 
-    public IngestMqttServer(Optional<TokenStore> tokens, EventParser parser, EventAppender appender,
-            InFlightLimiter limiter, GatewayMetrics metrics, Settings settings) {
+    public IngestMqttServer(
+            Optional<TokenStore> tokens,
+            EventParser parser,
+            EventAppender appender,
+            InFlightLimiter limiter,
+            GatewayMetrics metrics,
+            Settings settings) {
         this.tokens = tokens;
         this.parser = parser;
         this.appender = appender;
@@ -100,18 +105,23 @@ public final class IngestMqttServer {
     private void connect(MqttEndpoint endpoint) {
         boolean v5 = endpoint.protocolVersion() == 5;
         if (sessions.size() >= settings.maxConnections()) {
-            endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY
-                    : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+            endpoint.reject(
+                    v5
+                            ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY
+                            : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
             return;
         }
         Principal principal = Principal.ANONYMOUS;
         if (tokens.isPresent()) {
             MqttAuth auth = endpoint.auth();
-            Optional<Principal> found = auth == null ? Optional.empty() : tokens.get().authenticate(auth.getPassword());
+            Optional<Principal> found =
+                    auth == null ? Optional.empty() : tokens.get().authenticate(auth.getPassword());
             if (found.isEmpty()) {
                 metrics.request("mqtt", v5 ? 0x86 : 0x04);
-                endpoint.reject(v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
-                        : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
+                endpoint.reject(
+                        v5
+                                ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+                                : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD);
                 return;
             }
             principal = found.get();
@@ -122,7 +132,8 @@ public final class IngestMqttServer {
         endpoint.publishAutoAck(false);
         endpoint.publishHandler(session::publish);
         endpoint.publishReleaseHandler(session::release);
-        endpoint.subscribeHandler(sub -> endpoint.subscribeAcknowledge(sub.messageId(),
+        endpoint.subscribeHandler(sub -> endpoint.subscribeAcknowledge(
+                sub.messageId(),
                 sub.topicSubscriptions().stream()
                         .map(t -> v5 ? MqttSubAckReasonCode.NOT_AUTHORIZED : MqttSubAckReasonCode.UNSPECIFIED_ERROR)
                         .collect(Collectors.toList()),
@@ -137,7 +148,8 @@ public final class IngestMqttServer {
         MqttProperties props = new MqttProperties();
         if (v5) {
             props.add(new IntegerProperty(MqttPropertyType.RECEIVE_MAXIMUM.value(), settings.receiveMaximum()));
-            props.add(new IntegerProperty(MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), 2 * settings.maxPayloadBytes() + 1024));
+            props.add(new IntegerProperty(
+                    MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), 2 * settings.maxPayloadBytes() + 1024));
             props.add(new IntegerProperty(MqttPropertyType.TOPIC_ALIAS_MAXIMUM.value(), 0));
             props.add(new IntegerProperty(MqttPropertyType.RETAIN_AVAILABLE.value(), 0));
             props.add(new IntegerProperty(MqttPropertyType.WILDCARD_SUBSCRIPTION_AVAILABLE.value(), 0));
@@ -182,6 +194,7 @@ public final class IngestMqttServer {
         final Set<Integer> qos2Unreleased = new HashSet<>();
         /** QoS 1 and 2 publishes counted against the Receive Maximum. */
         int inFlight;
+
         boolean closed;
 
         Session(MqttEndpoint endpoint, Principal principal, boolean v5, Context context) {
@@ -199,7 +212,10 @@ public final class IngestMqttServer {
             int qos = message.qosLevel().value();
             if (qos == 2 && qos2Unreleased.contains(message.messageId())) {
                 // A resent QoS 2 publish: it is already appended (or being appended), never twice.
-                Pending earlier = order.stream().filter(p -> p.packetId == message.messageId()).findFirst().orElse(null);
+                Pending earlier = order.stream()
+                        .filter(p -> p.packetId == message.messageId())
+                        .findFirst()
+                        .orElse(null);
                 if (earlier == null) {
                     endpoint.publishReceived(message.messageId());
                 }
@@ -208,8 +224,10 @@ public final class IngestMqttServer {
             Pending pending = null;
             if (qos >= 1) {
                 if (++inFlight > settings.receiveMaximum()) {
-                    LOG.warn("MQTT client {} exceeded the Receive Maximum of {}: disconnecting",
-                            endpoint.clientIdentifier(), settings.receiveMaximum());
+                    LOG.warn(
+                            "MQTT client {} exceeded the Receive Maximum of {}: disconnecting",
+                            endpoint.clientIdentifier(),
+                            settings.receiveMaximum());
                     metrics.records("mqtt", "rejected", "receive_maximum_exceeded", 1);
                     disconnect(MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
                     return;
@@ -222,36 +240,71 @@ public final class IngestMqttServer {
             }
             String topic = message.topicName();
             byte[] payload = message.payload().getBytes();
-            if (topic == null || !topic.startsWith(TOPIC_PREFIX) || topic.length() == TOPIC_PREFIX.length()
-                    || topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
-                refuse(pending, MqttPubAckReasonCode.TOPIC_NAME_INVALID, "topic_invalid",
-                        "Topic '" + topic + "' is not strata/events/{source}", null, payload, topic);
+            if (topic == null
+                    || !topic.startsWith(TOPIC_PREFIX)
+                    || topic.length() == TOPIC_PREFIX.length()
+                    || topic.indexOf('+') >= 0
+                    || topic.indexOf('#') >= 0) {
+                refuse(
+                        pending,
+                        MqttPubAckReasonCode.TOPIC_NAME_INVALID,
+                        "topic_invalid",
+                        "Topic '" + topic + "' is not strata/events/{source}",
+                        null,
+                        payload,
+                        topic);
                 return;
             }
             String topicSource = topic.substring(TOPIC_PREFIX.length());
             if (payload.length > settings.maxPayloadBytes()) {
-                refuse(pending, MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID, "too_large",
+                refuse(
+                        pending,
+                        MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID,
+                        "too_large",
                         "Payload of " + payload.length + " bytes is larger than the limit of "
-                                + settings.maxPayloadBytes() + " bytes", topicSource, payload, topic);
+                                + settings.maxPayloadBytes() + " bytes",
+                        topicSource,
+                        payload,
+                        topic);
                 return;
             }
             Parsed parsed;
             try {
                 parsed = parser.parseMqttPayload(payload, topicSource);
             } catch (MalformedBodyException e) {
-                refuse(pending, MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID, "malformed", e.getMessage(), topicSource, payload, topic);
+                refuse(
+                        pending,
+                        MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID,
+                        "malformed",
+                        e.getMessage(),
+                        topicSource,
+                        payload,
+                        topic);
                 return;
             }
             if (!parsed.valid()) {
-                String reasons = parsed.errors().stream().map(ValidationError::describe).collect(Collectors.joining("; "));
-                refuse(pending, MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID, "invalid", reasons, topicSource, payload, topic);
+                String reasons =
+                        parsed.errors().stream().map(ValidationError::describe).collect(Collectors.joining("; "));
+                refuse(
+                        pending,
+                        MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID,
+                        "invalid",
+                        reasons,
+                        topicSource,
+                        payload,
+                        topic);
                 return;
             }
             Event event = parsed.events().get(0);
             if (!principal.mayPublishAs(event.getSource())) {
-                refuse(pending, MqttPubAckReasonCode.NOT_AUTHORIZED, "forbidden",
+                refuse(
+                        pending,
+                        MqttPubAckReasonCode.NOT_AUTHORIZED,
+                        "forbidden",
                         "Token '" + principal.name() + "' may not publish as source '" + event.getSource() + "'",
-                        topicSource, payload, topic);
+                        topicSource,
+                        payload,
+                        topic);
                 return;
             }
             long bytes = payload.length;
@@ -279,9 +332,15 @@ public final class IngestMqttServer {
                         complete(pending, MqttPubAckReasonCode.SUCCESS, null);
                     } else {
                         metrics.records("mqtt", "failed", "kafka", 1);
-                        LOG.warn("Kafka did not acknowledge an event of MQTT client {}: {}", endpoint.clientIdentifier(), error.toString());
+                        LOG.warn(
+                                "Kafka did not acknowledge an event of MQTT client {}: {}",
+                                endpoint.clientIdentifier(),
+                                error.toString());
                         if (pending != null && v5) {
-                            complete(pending, MqttPubAckReasonCode.UNSPECIFIED_ERROR, "Kafka did not acknowledge the event; resend it");
+                            complete(
+                                    pending,
+                                    MqttPubAckReasonCode.UNSPECIFIED_ERROR,
+                                    "Kafka did not acknowledge the event; resend it");
                         } else if (pending != null) {
                             // MQTT 3.1.1 has no failure PUBACK: no acknowledgement, and the client resends.
                             disconnect(MqttDisconnectReasonCode.UNSPECIFIED_ERROR);
@@ -292,15 +351,21 @@ public final class IngestMqttServer {
         }
 
         /** Answers with a reason code where the client can read one; else dead-letters, then acks. */
-        private void refuse(Pending pending, MqttPubAckReasonCode code, String reason, String detail,
-                String key, byte[] payload, String topic) {
+        private void refuse(
+                Pending pending,
+                MqttPubAckReasonCode code,
+                String reason,
+                String detail,
+                String key,
+                byte[] payload,
+                String topic) {
             if (pending != null && v5) {
                 metrics.records("mqtt", "rejected", reason, 1);
                 complete(pending, code, detail);
                 return;
             }
-            appender.deadLetter(key, payload, reason, detail, origin(topic)).whenComplete((m, error) ->
-                    context.runOnContext(v -> {
+            appender.deadLetter(key, payload, reason, detail, origin(topic))
+                    .whenComplete((m, error) -> context.runOnContext(v -> {
                         if (error == null) {
                             metrics.records("mqtt", "dead_lettered", reason, 1);
                             complete(pending, MqttPubAckReasonCode.SUCCESS, null);
@@ -325,7 +390,8 @@ public final class IngestMqttServer {
                 if (closed || !endpoint.isConnected()) {
                     continue;
                 }
-                MqttProperties props = head.reason == null ? MqttProperties.NO_PROPERTIES : reasonString(v5, head.reason);
+                MqttProperties props =
+                        head.reason == null ? MqttProperties.NO_PROPERTIES : reasonString(v5, head.reason);
                 if (head.qos == 1) {
                     inFlight--;
                     if (v5) {

@@ -36,11 +36,10 @@ public final class EventParser {
 
     static final Set<String> FIELDS = Set.of("id", "source", "type", "time", "value", "attributes");
 
-    private static final ObjectMapper JSON =
-            JsonMapper.builder()
-                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                    .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                    .build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     /** The records of a request: all valid ({@code errors} empty) or the reasons they are not. */
     public record Parsed(List<Event> events, List<ValidationError> errors) {
@@ -100,7 +99,8 @@ public final class EventParser {
                         throw new MalformedBodyException(
                                 "Line " + lineNumber + " is not valid JSON: " + e.getOriginalMessage(), false);
                     } catch (IOException e) {
-                        throw new MalformedBodyException("Line " + lineNumber + " is not valid JSON: " + e.getMessage(), false);
+                        throw new MalformedBodyException(
+                                "Line " + lineNumber + " is not valid JSON: " + e.getMessage(), false);
                     }
                 }
                 lineStart = i + 1;
@@ -168,9 +168,11 @@ public final class EventParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
-                sink.add(name, name.equals("ingestTime")
-                        ? "is set by the gateway, not the client"
-                        : "is not a field of an event (fields: id, source, type, time, value, attributes)");
+                sink.add(
+                        name,
+                        name.equals("ingestTime")
+                                ? "is set by the gateway, not the client"
+                                : "is not a field of an event (fields: id, source, type, time, value, attributes)");
             }
         }
         String id = optionalText(node, "id", MAX_ID_LENGTH, sink);
@@ -250,7 +252,10 @@ public final class EventParser {
             try {
                 time = OffsetDateTime.parse(node.asText()).toInstant();
             } catch (DateTimeException e) {
-                errors.add("time", "is not an ISO-8601 date-time with offset (e.g. 2026-01-02T03:04:05Z): '" + node.asText() + "'");
+                errors.add(
+                        "time",
+                        "is not an ISO-8601 date-time with offset (e.g. 2026-01-02T03:04:05Z): '" + node.asText()
+                                + "'");
                 return null;
             }
             if (time.isBefore(Instant.EPOCH)) {
@@ -302,7 +307,8 @@ public final class EventParser {
             String key = entry.getKey();
             String field = "attributes." + key;
             if (key.isEmpty() || key.length() > MAX_ATTRIBUTE_KEY_LENGTH || hasControlCharacter(key)) {
-                errors.add(field, "key must be 1.." + MAX_ATTRIBUTE_KEY_LENGTH + " characters without control characters");
+                errors.add(
+                        field, "key must be 1.." + MAX_ATTRIBUTE_KEY_LENGTH + " characters without control characters");
             } else if (!entry.getValue().isTextual()) {
                 errors.add(field, "must be a string, not " + kind(entry.getValue()));
             } else if (entry.getValue().asText().length() > MAX_ATTRIBUTE_VALUE_LENGTH) {
@@ -347,7 +353,7 @@ public final class EventParser {
     private static String location(JsonProcessingException e) {
         return e.getLocation() == null
                 ? ""
-                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+                : " (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")";
     }
-
 }

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TokenStoreTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void authenticatesByHashAndKeepsOnlyTheHashOnDisk() throws Exception {
@@ -37,7 +38,8 @@ class TokenStoreTest {
         Path file = dir.resolve("tokens.yaml");
         Files.writeString(file, "tokens:\n  - name: broken\n    sha256: abc\n    sources: [\"*\"]\n");
 
-        assertThatThrownBy(() -> TokenStore.load(file)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> TokenStore.load(file))
+                .isInstanceOf(IOException.class)
                 .hasMessageContaining("token 'broken' needs sha256");
     }
 }

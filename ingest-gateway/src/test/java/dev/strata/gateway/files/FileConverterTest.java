@@ -33,7 +33,9 @@ class FileConverterTest {
     static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir Path lake;
+    @TempDir
+    Path lake;
+
     int uploads;
 
     FileConverter converter() {
@@ -49,16 +51,28 @@ class FileConverterTest {
         Path dir = lake.resolve("raw").resolve(dataset);
         Files.createDirectories(dir);
         Path file = dir.resolve(id + "." + format.extension() + (gzip ? ".gz" : ""));
-        try (OutputStream out = gzip ? new GZIPOutputStream(Files.newOutputStream(file)) : Files.newOutputStream(file)) {
+        try (OutputStream out =
+                gzip ? new GZIPOutputStream(Files.newOutputStream(file)) : Files.newOutputStream(file)) {
             out.write(content);
         }
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        return converter().convert(new Upload(id, dataset, format, "test", file, lake.relativize(file).toString(), Files.size(file), sha,
-                NOW.toEpochMilli()));
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        return converter()
+                .convert(new Upload(
+                        id,
+                        dataset,
+                        format,
+                        "test",
+                        file,
+                        lake.relativize(file).toString(),
+                        Files.size(file),
+                        sha,
+                        NOW.toEpochMilli()));
     }
 
     List<List<Object>> duckdb(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+                Statement s = c.createStatement()) {
             s.execute("SET TimeZone = 'UTC'");
             try (ResultSet rs = s.executeQuery(sql)) {
                 List<List<Object>> rows = new ArrayList<>();
@@ -76,7 +90,13 @@ class FileConverterTest {
 
     String files(String dataset) throws IOException {
         DatasetManifest m = DatasetManifest.read(lake.resolve(dataset)).orElseThrow();
-        return "[" + String.join(", ", m.files().stream().map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'").toList()) + "]";
+        return "["
+                + String.join(
+                        ", ",
+                        m.files().stream()
+                                .map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'")
+                                .toList())
+                + "]";
     }
 
     @Test
@@ -95,20 +115,27 @@ class FileConverterTest {
         assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.ADDED);
         assertThat(outcome.httpStatus()).isEqualTo(201);
         // 'maybe' is in the sample, so 'paid' is a string column; row 6 has too few fields.
-        assertThat(outcome.columns()).containsExactly(new Column("id", ColumnType.LONG, true), new Column("amount", ColumnType.DOUBLE, true),
-                new Column("paid", ColumnType.STRING, true), new Column("at", ColumnType.TIMESTAMP, true),
-                new Column("note", ColumnType.STRING, true));
+        assertThat(outcome.columns())
+                .containsExactly(
+                        new Column("id", ColumnType.LONG, true),
+                        new Column("amount", ColumnType.DOUBLE, true),
+                        new Column("paid", ColumnType.STRING, true),
+                        new Column("at", ColumnType.TIMESTAMP, true),
+                        new Column("note", ColumnType.STRING, true));
         assertThat(outcome.rows()).isEqualTo(5);
         assertThat(outcome.rejected()).isEqualTo(1);
-        assertThat(outcome.firstRejects()).containsExactly(new Outcome.Reject(8, "expected 5 field(s) as in the header, found 4"));
+        assertThat(outcome.firstRejects())
+                .containsExactly(new Outcome.Reject(8, "expected 5 field(s) as in the header, found 4"));
         assertThat(outcome.file()).isEqualTo("sales/ingest_date=2026-11-23/part-" + outcome.upload() + ".parquet");
 
-        assertThat(duckdb("SELECT id, amount, paid, \"at\"::VARCHAR, note FROM read_parquet(" + files("sales") + ") ORDER BY id")).containsExactly(
-                List.of("1", "10.0", "true", "2026-11-23 10:00:00+00", "first"),
-                List.of("2", "12.5", "false", "2026-11-23 11:30:00+00", "a, quoted\nnote"),
-                java.util.Arrays.asList("3", null, "TRUE", "2026-11-23 11:00:00+00", null),
-                List.of("4", "7.0", "false", "2026-11-23 13:00:00.123456+00", "  spaced"),
-                List.of("5", "8.0", "maybe", "2026-11-23 14:00:00+00", "bad boolean"));
+        assertThat(duckdb("SELECT id, amount, paid, \"at\"::VARCHAR, note FROM read_parquet(" + files("sales")
+                        + ") ORDER BY id"))
+                .containsExactly(
+                        List.of("1", "10.0", "true", "2026-11-23 10:00:00+00", "first"),
+                        List.of("2", "12.5", "false", "2026-11-23 11:30:00+00", "a, quoted\nnote"),
+                        java.util.Arrays.asList("3", null, "TRUE", "2026-11-23 11:00:00+00", null),
+                        List.of("4", "7.0", "false", "2026-11-23 13:00:00.123456+00", "  spaced"),
+                        List.of("5", "8.0", "maybe", "2026-11-23 14:00:00+00", "bad boolean"));
 
         List<String> rejects = Files.readAllLines(lake.resolve(outcome.rejects()));
         assertThat(rejects).hasSize(1);
@@ -126,13 +153,17 @@ class FileConverterTest {
     void rowsAfterTheSampleThatDoNotFitAreRejectedWithTheirLineAndReason() throws Exception {
         StringBuilder csv = new StringBuilder("n,label\n");
         for (int i = 1; i <= 1500; i++) {
-            csv.append(i == 1200 ? "twelve hundred" : Integer.toString(i)).append(",row ").append(i).append('\n');
+            csv.append(i == 1200 ? "twelve hundred" : Integer.toString(i))
+                    .append(",row ")
+                    .append(i)
+                    .append('\n');
         }
         Outcome outcome = convert("numbers", FileFormat.CSV, csv.toString());
 
         assertThat(outcome.columns().get(0)).isEqualTo(new Column("n", ColumnType.LONG, true));
         assertThat(outcome.rows()).isEqualTo(1499);
-        assertThat(outcome.firstRejects()).containsExactly(new Outcome.Reject(1201, "column 'n': 'twelve hundred' is not a long"));
+        assertThat(outcome.firstRejects())
+                .containsExactly(new Outcome.Reject(1201, "column 'n': 'twelve hundred' is not a long"));
         assertThat(duckdb("SELECT count(*), sum(n) FROM read_parquet(" + files("numbers") + ")"))
                 .containsExactly(List.of("1499", Long.toString(1500L * 1501 / 2 - 1200)));
     }
@@ -150,21 +181,30 @@ class FileConverterTest {
                 """);
 
         assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.ADDED);
-        assertThat(outcome.columns()).extracting(Column::name, Column::type).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("device", ColumnType.STRING), org.assertj.core.groups.Tuple.tuple("value", ColumnType.DOUBLE),
-                org.assertj.core.groups.Tuple.tuple("ok", ColumnType.STRING), org.assertj.core.groups.Tuple.tuple("at", ColumnType.TIMESTAMP),
-                org.assertj.core.groups.Tuple.tuple("tags", ColumnType.STRING), org.assertj.core.groups.Tuple.tuple("extra", ColumnType.STRING));
+        assertThat(outcome.columns())
+                .extracting(Column::name, Column::type)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("device", ColumnType.STRING),
+                                org.assertj.core.groups.Tuple.tuple("value", ColumnType.DOUBLE),
+                        org.assertj.core.groups.Tuple.tuple("ok", ColumnType.STRING),
+                                org.assertj.core.groups.Tuple.tuple("at", ColumnType.TIMESTAMP),
+                        org.assertj.core.groups.Tuple.tuple("tags", ColumnType.STRING),
+                                org.assertj.core.groups.Tuple.tuple("extra", ColumnType.STRING));
         assertThat(outcome.firstRejects()).extracting(Outcome.Reject::line).containsExactly(4L, 7L);
         assertThat(outcome.firstRejects().get(0).reason()).isEqualTo("not a JSON object but array");
         assertThat(outcome.firstRejects().get(1).reason()).startsWith("malformed JSON: ");
-        assertThat(duckdb("SELECT device, value, ok, tags FROM read_parquet(" + files("readings") + ") ORDER BY device")).containsExactly(
-                List.of("d1", "1.0", "true", "{\"a\":1}"), java.util.Arrays.asList("d2", "2.5", "false", null),
-                java.util.Arrays.asList("d3", "3.5", "yes", null), java.util.Arrays.asList("d4", "3.0", null, null));
+        assertThat(duckdb(
+                        "SELECT device, value, ok, tags FROM read_parquet(" + files("readings") + ") ORDER BY device"))
+                .containsExactly(
+                        List.of("d1", "1.0", "true", "{\"a\":1}"), java.util.Arrays.asList("d2", "2.5", "false", null),
+                        java.util.Arrays.asList("d3", "3.5", "yes", null),
+                                java.util.Arrays.asList("d4", "3.0", null, null));
     }
 
     @Test
     void aLaterFileExtendsTheSchemaOrIsRefusedNamingTheColumnAndBothTypes() throws Exception {
-        assertThat(convert("orders", FileFormat.CSV, "id,qty\n1,2\n2,3\n").status()).isEqualTo(Outcome.ADDED);
+        assertThat(convert("orders", FileFormat.CSV, "id,qty\n1,2\n2,3\n").status())
+                .isEqualTo(Outcome.ADDED);
 
         // Same types, a column left out, a column added: a new schema version.
         Outcome added = convert("orders", FileFormat.CSV, "ID,customer\n3,ann\n");
@@ -184,16 +224,24 @@ class FileConverterTest {
         Outcome refused = convert("orders", FileFormat.CSV, "id,qty\n6,2\nseven,3\n");
         assertThat(refused.status()).isEqualTo(Outcome.REFUSED);
         assertThat(refused.httpStatus()).isEqualTo(409);
-        assertThat(refused.message()).isEqualTo("column 'id' is a long in dataset 'orders' (schema version 3) but a string in this file"
-                + " (line 3: 'seven'); nothing was added");
+        assertThat(refused.message())
+                .isEqualTo("column 'id' is a long in dataset 'orders' (schema version 3) but a string in this file"
+                        + " (line 3: 'seven'); nothing was added");
 
         DatasetManifest manifest = DatasetManifest.read(lake.resolve("orders")).orElseThrow();
         assertThat(manifest.files()).hasSize(4);
-        assertThat(manifest.schemaVersions()).extracting(DatasetManifest.SchemaVersion::version).containsExactly(1, 2, 3);
+        assertThat(manifest.schemaVersions())
+                .extracting(DatasetManifest.SchemaVersion::version)
+                .containsExactly(1, 2, 3);
         // Every file, whatever its version, read as one table.
-        assertThat(duckdb("SELECT id, qty, customer FROM read_parquet(" + files("orders") + ", union_by_name = true) ORDER BY id"))
-                .containsExactly(java.util.Arrays.asList("1", "2.0", null), java.util.Arrays.asList("2", "3.0", null),
-                        java.util.Arrays.asList("3", null, "ann"), java.util.Arrays.asList("4", "1.5", null), List.of("5", "7.0", "42"));
+        assertThat(duckdb("SELECT id, qty, customer FROM read_parquet(" + files("orders")
+                        + ", union_by_name = true) ORDER BY id"))
+                .containsExactly(
+                        java.util.Arrays.asList("1", "2.0", null),
+                        java.util.Arrays.asList("2", "3.0", null),
+                        java.util.Arrays.asList("3", null, "ann"),
+                        java.util.Arrays.asList("4", "1.5", null),
+                        List.of("5", "7.0", "42"));
     }
 
     @Test
@@ -204,28 +252,34 @@ class FileConverterTest {
         assertThat(second.status()).isEqualTo(Outcome.DUPLICATE);
         assertThat(second.httpStatus()).isEqualTo(200);
         assertThat(second.duplicateOf()).isEqualTo(first.file());
-        assertThat(DatasetManifest.read(lake.resolve("twice")).orElseThrow().rows()).isEqualTo(1);
+        assertThat(DatasetManifest.read(lake.resolve("twice")).orElseThrow().rows())
+                .isEqualTo(1);
     }
 
     @Test
     void filesThatCannotBeReadAsAWholeAreRefusedWithTheReason() throws Exception {
         assertThat(convert("bad", FileFormat.CSV, "").message()).startsWith("the file is empty");
-        assertThat(convert("bad", FileFormat.CSV, "a,b\n").message()).isEqualTo("the file has no rows; nothing was added");
-        assertThat(convert("bad", FileFormat.CSV, "a,A\n1,2\n").message()).isEqualTo("the header names column 'a' twice (fields 1 and 2); nothing was added");
+        assertThat(convert("bad", FileFormat.CSV, "a,b\n").message())
+                .isEqualTo("the file has no rows; nothing was added");
+        assertThat(convert("bad", FileFormat.CSV, "a,A\n1,2\n").message())
+                .isEqualTo("the header names column 'a' twice (fields 1 and 2); nothing was added");
         assertThat(convert("bad", FileFormat.CSV, "a,,c\n1,2,3\n").message()).startsWith("header field 2 is empty");
         Outcome unterminated = convert("bad", FileFormat.CSV, "a,b\n1,2\n3,\"open\n4,5\n");
         assertThat(unterminated.httpStatus()).isEqualTo(422);
         assertThat(unterminated.message()).contains("malformed CSV");
         Outcome nothingFits = convert("bad", FileFormat.NDJSON, "[1]\n\"x\"\n");
         assertThat(nothingFits.httpStatus()).isEqualTo(422);
-        assertThat(nothingFits.message()).startsWith("no row of the file fits: 2 rejected (first: line 1: not a JSON object but array");
-        assertThat(Files.exists(lake.resolve("bad").resolve(DatasetManifest.FILE_NAME))).isFalse();
+        assertThat(nothingFits.message())
+                .startsWith("no row of the file fits: 2 rejected (first: line 1: not a JSON object but array");
+        assertThat(Files.exists(lake.resolve("bad").resolve(DatasetManifest.FILE_NAME)))
+                .isFalse();
     }
 
     @Test
     void gzippedFilesAreReadAsTheirContent() throws Exception {
         Outcome outcome = convert("zipped", FileFormat.CSV, "x,y\n1,a\n2,b\n".getBytes(StandardCharsets.UTF_8), true);
         assertThat(outcome.rows()).isEqualTo(2);
-        assertThat(duckdb("SELECT sum(x) FROM read_parquet(" + files("zipped") + ")")).containsExactly(List.of("3"));
+        assertThat(duckdb("SELECT sum(x) FROM read_parquet(" + files("zipped") + ")"))
+                .containsExactly(List.of("3"));
     }
 }

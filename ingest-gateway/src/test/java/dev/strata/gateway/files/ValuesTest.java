@@ -29,7 +29,9 @@ class ValuesTest {
             assertThat(Values.typeOf(notADouble)).as(notADouble).isEqualTo(ColumnType.STRING);
         }
         assertThat(Values.typeOf("2026-11-23T10:00:00Z")).isEqualTo(ColumnType.TIMESTAMP);
-        assertThat(Values.typeOf("2026-11-23")).as("a date alone stays a string").isEqualTo(ColumnType.STRING);
+        assertThat(Values.typeOf("2026-11-23"))
+                .as("a date alone stays a string")
+                .isEqualTo(ColumnType.STRING);
         assertThat(Values.typeOf("2026-02-30T10:00:00Z")).as("no such day").isEqualTo(ColumnType.STRING);
     }
 
@@ -37,7 +39,8 @@ class ValuesTest {
     void timestampsTheFastPathAndTheFormatterReadAlike() {
         assertThat(Values.timestampMicros("2026-11-23T10:00:00Z")).isEqualTo(micros("2026-11-23T10:00:00Z"));
         assertThat(Values.timestampMicros("2026-11-23T10:00:00.5Z")).isEqualTo(micros("2026-11-23T10:00:00.5Z"));
-        assertThat(Values.timestampMicros("2026-11-23T10:00:00.123456789Z")).isEqualTo(micros("2026-11-23T10:00:00.123456Z"));
+        assertThat(Values.timestampMicros("2026-11-23T10:00:00.123456789Z"))
+                .isEqualTo(micros("2026-11-23T10:00:00.123456Z"));
         assertThat(Values.timestampMicros("1969-12-31T23:59:59Z")).isEqualTo(-1_000_000L);
         assertThat(Values.timestampMicros("2024-02-29T00:00:00Z")).isEqualTo(micros("2024-02-29T00:00:00Z"));
         assertThat(Values.timestampMicros("2026-11-23 10:00:00")).isEqualTo(micros("2026-11-23T10:00:00Z"));
@@ -55,10 +58,13 @@ class ValuesTest {
         assertThat(Values.convert("7", ColumnType.DOUBLE)).isEqualTo(7.0);
         assertThat(Values.convert(" x ", ColumnType.STRING)).isEqualTo(" x ");
         assertThat(Values.convert("", ColumnType.LONG)).isNull();
-        assertThat(Values.convert(new ObjectMapper().readTree("12"), ColumnType.DOUBLE)).isEqualTo(12.0);
-        assertThat(Values.convert(new ObjectMapper().readTree("{\"a\":[1]}"), ColumnType.STRING)).isEqualTo("{\"a\":[1]}");
+        assertThat(Values.convert(new ObjectMapper().readTree("12"), ColumnType.DOUBLE))
+                .isEqualTo(12.0);
+        assertThat(Values.convert(new ObjectMapper().readTree("{\"a\":[1]}"), ColumnType.STRING))
+                .isEqualTo("{\"a\":[1]}");
         assertThatThrownBy(() -> Values.convert("1.5", ColumnType.LONG)).hasMessage("'1.5' is not a long");
         assertThatThrownBy(() -> Values.convert("yes", ColumnType.BOOLEAN)).hasMessage("'yes' is not a boolean");
-        assertThatThrownBy(() -> Values.convert(new ObjectMapper().readTree("\"3\""), ColumnType.LONG)).hasMessage("'3' is not a long");
+        assertThatThrownBy(() -> Values.convert(new ObjectMapper().readTree("\"3\""), ColumnType.LONG))
+                .hasMessage("'3' is not a long");
     }
 }

@@ -38,7 +38,8 @@ class EventParserTest {
 
     @Test
     void fillsIdAndTimeWhenAbsentAndAcceptsEpochMillis() throws Exception {
-        Parsed parsed = parser.parseJson(bytes("[{\"source\":\"s\",\"type\":\"t\"},{\"source\":\"s\",\"type\":\"t\",\"time\":1000}]"));
+        Parsed parsed = parser.parseJson(
+                bytes("[{\"source\":\"s\",\"type\":\"t\"},{\"source\":\"s\",\"type\":\"t\",\"time\":1000}]"));
 
         assertThat(parsed.events()).hasSize(2);
         assertThat(parsed.events().get(0).getId()).hasSize(36);
@@ -49,8 +50,12 @@ class EventParserTest {
 
     @Test
     void acceptsHoursLateEventsButNotOnesTooFarInTheFuture() throws Exception {
-        assertThat(parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-02-28T00:00:00Z\"}")).valid()).isTrue();
-        assertThat(parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-03-01T12:04:59Z\"}")).valid()).isTrue();
+        assertThat(parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-02-28T00:00:00Z\"}"))
+                        .valid())
+                .isTrue();
+        assertThat(parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-03-01T12:04:59Z\"}"))
+                        .valid())
+                .isTrue();
 
         Parsed future = parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-03-01T12:05:01Z\"}"));
         assertThat(future.errors()).singleElement().satisfies(e -> {
@@ -66,7 +71,8 @@ class EventParserTest {
 
         assertThat(parsed.valid()).isFalse();
         assertThat(parsed.events()).isEmpty();
-        assertThat(parsed.errors()).extracting(ValidationError::index, ValidationError::id, ValidationError::field)
+        assertThat(parsed.errors())
+                .extracting(ValidationError::index, ValidationError::id, ValidationError::field)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple(1, "bad-1", "source"),
                         org.assertj.core.groups.Tuple.tuple(2, null, "value"));
@@ -74,8 +80,11 @@ class EventParserTest {
 
     @Test
     void ndjsonSkipsBlankLinesAndNamesTheBadLine() throws Exception {
-        assertThat(parser.parseNdjson(bytes("{\"source\":\"a\",\"type\":\"t\"}\r\n\n{\"source\":\"b\",\"type\":\"t\"}\n")).events())
-                .extracting(Event::getSource).containsExactly("a", "b");
+        assertThat(parser.parseNdjson(
+                                bytes("{\"source\":\"a\",\"type\":\"t\"}\r\n\n{\"source\":\"b\",\"type\":\"t\"}\n"))
+                        .events())
+                .extracting(Event::getSource)
+                .containsExactly("a", "b");
         assertThatThrownBy(() -> parser.parseNdjson(bytes("{\"source\":\"a\",\"type\":\"t\"}\n{oops\n")))
                 .isInstanceOf(MalformedBodyException.class)
                 .hasMessageStartingWith("Line 2 is not valid JSON");
@@ -84,22 +93,34 @@ class EventParserTest {
     @Test
     void tooManyRecordsIsTooLarge() {
         assertThatThrownBy(() -> parser.parseJson(bytes("[{},{},{},{}]")))
-                .isInstanceOfSatisfying(MalformedBodyException.class, e -> assertThat(e.tooLarge()).isTrue())
+                .isInstanceOfSatisfying(
+                        MalformedBodyException.class,
+                        e -> assertThat(e.tooLarge()).isTrue())
                 .hasMessage("Too many records: at most 3 per request");
     }
 
     @Test
     void mqttPayloadTakesTheSourceFromTheTopicAndChecksAMatch() throws Exception {
-        assertThat(parser.parseMqttPayload(bytes("{\"type\":\"t\"}"), "dev-1").events().get(0).getSource()).isEqualTo("dev-1");
-        assertThat(parser.parseMqttPayload(bytes("{\"type\":\"t\",\"source\":\"dev-1\"}"), "dev-1").valid()).isTrue();
-        assertThat(parser.parseMqttPayload(bytes("{\"type\":\"t\",\"source\":\"dev-2\"}"), "dev-1").errors())
-                .singleElement().extracting(ValidationError::reason).isEqualTo("is 'dev-2' but the topic says 'dev-1'");
+        assertThat(parser.parseMqttPayload(bytes("{\"type\":\"t\"}"), "dev-1")
+                        .events()
+                        .get(0)
+                        .getSource())
+                .isEqualTo("dev-1");
+        assertThat(parser.parseMqttPayload(bytes("{\"type\":\"t\",\"source\":\"dev-1\"}"), "dev-1")
+                        .valid())
+                .isTrue();
+        assertThat(parser.parseMqttPayload(bytes("{\"type\":\"t\",\"source\":\"dev-2\"}"), "dev-1")
+                        .errors())
+                .singleElement()
+                .extracting(ValidationError::reason)
+                .isEqualTo("is 'dev-2' but the topic says 'dev-1'");
     }
 
     @Test
     void invalidUtf8IsMalformed() {
         byte[] body = {'{', '"', 's', 'o', 'u', 'r', 'c', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
-        assertThatThrownBy(() -> parser.parseJson(body)).isInstanceOf(MalformedBodyException.class)
+        assertThatThrownBy(() -> parser.parseJson(body))
+                .isInstanceOf(MalformedBodyException.class)
                 .hasMessageContaining("UTF-8");
     }
 }

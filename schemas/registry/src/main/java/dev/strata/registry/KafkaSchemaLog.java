@@ -86,7 +86,8 @@ final class KafkaSchemaLog implements AutoCloseable {
         try {
             caughtUp.get(timeout.toMillis() * 6, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot read " + topic + ": " + e.getCause().getMessage(), e.getCause());
+            throw new IllegalStateException(
+                    "cannot read " + topic + ": " + e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -94,10 +95,9 @@ final class KafkaSchemaLog implements AutoCloseable {
     void append(LogRecord record) {
         long offset;
         try {
-            offset =
-                    producer.send(new ProducerRecord<>(topic, 0, LogCodec.key(record), LogCodec.value(record)))
-                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                            .offset();
+            offset = producer.send(new ProducerRecord<>(topic, 0, LogCodec.key(record), LogCodec.value(record)))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .offset();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw RegistryError.storeUnavailable("interrupted");
@@ -115,7 +115,8 @@ final class KafkaSchemaLog implements AutoCloseable {
             while (appliedPosition <= offset) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw RegistryError.storeTimeout("the write at offset " + offset + " was not read back in " + timeout);
+                    throw RegistryError.storeTimeout(
+                            "the write at offset " + offset + " was not read back in " + timeout);
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(appliedLock, left);
@@ -133,20 +134,24 @@ final class KafkaSchemaLog implements AutoCloseable {
         try (Admin admin = Admin.create(props)) {
             int brokers;
             try {
-                brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
+                brokers = admin.describeCluster()
+                        .nodes()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .size();
             } catch (ExecutionException e) {
                 throw new IllegalStateException(
-                        "cannot reach Kafka at " + bootstrapServers + ": " + e.getCause().getMessage(), e.getCause());
+                        "cannot reach Kafka at " + bootstrapServers + ": "
+                                + e.getCause().getMessage(),
+                        e.getCause());
             }
-            TopicSpec spec =
-                    new TopicSpec(
-                            topic,
-                            1,
-                            StrataTopics.all().stream()
-                                    .filter(t -> t.name().equals(StrataTopics.SCHEMAS))
-                                    .findFirst()
-                                    .orElseThrow()
-                                    .configs());
+            TopicSpec spec = new TopicSpec(
+                    topic,
+                    1,
+                    StrataTopics.all().stream()
+                            .filter(t -> t.name().equals(StrataTopics.SCHEMAS))
+                            .findFirst()
+                            .orElseThrow()
+                            .configs());
             List<String> created =
                     StrataTopics.createMissing(admin, List.of(spec), (short) Math.min(3, brokers), timeout);
             if (!created.isEmpty()) {
@@ -170,7 +175,11 @@ final class KafkaSchemaLog implements AutoCloseable {
                     appliedLock.notifyAll();
                 }
                 if (!caughtUp.isDone() && position >= end) {
-                    LOG.info("Read {} to offset {}: {} subjects", topic, position, store.subjects().size());
+                    LOG.info(
+                            "Read {} to offset {}: {} subjects",
+                            topic,
+                            position,
+                            store.subjects().size());
                     caughtUp.complete(null);
                 }
             }
@@ -192,17 +201,21 @@ final class KafkaSchemaLog implements AutoCloseable {
             decoded = LogCodec.decode(record.key(), record.value());
         } catch (RuntimeException e) {
             // A record this registry cannot read is skipped, never fatal: the log is shared.
-            LOG.warn("Skipping unreadable record {}-{}@{}: {}", topic, record.partition(), record.offset(), e.getMessage());
+            LOG.warn(
+                    "Skipping unreadable record {}-{}@{}: {}",
+                    topic,
+                    record.partition(),
+                    record.offset(),
+                    e.getMessage());
             return;
         }
-        decoded.ifPresent(
-                d -> {
-                    if (d instanceof SchemaTombstone t) {
-                        store.applySchemaTombstone(t.subject(), t.version());
-                    } else {
-                        store.apply((LogRecord) d);
-                    }
-                });
+        decoded.ifPresent(d -> {
+            if (d instanceof SchemaTombstone t) {
+                store.applySchemaTombstone(t.subject(), t.version());
+            } else {
+                store.apply((LogRecord) d);
+            }
+        });
     }
 
     @Override

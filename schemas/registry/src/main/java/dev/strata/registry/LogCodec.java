@@ -27,7 +27,10 @@ final class LogCodec {
     static byte[] key(LogRecord record) {
         ObjectNode key = JSON.createObjectNode();
         if (record instanceof SchemaEntry e) {
-            key.put("keytype", "SCHEMA").put("subject", e.subject()).put("version", e.version()).put("magic", 1);
+            key.put("keytype", "SCHEMA")
+                    .put("subject", e.subject())
+                    .put("version", e.version())
+                    .put("magic", 1);
         } else if (record instanceof ConfigEntry c) {
             key.put("keytype", "CONFIG").put("subject", c.subject()).put("magic", 0);
         } else if (record instanceof ConfigDeleted d) {
@@ -48,7 +51,8 @@ final class LogCodec {
             return bytes(value);
         }
         if (record instanceof ConfigEntry c) {
-            return bytes(JSON.createObjectNode().put("compatibilityLevel", c.level().name()));
+            return bytes(
+                    JSON.createObjectNode().put("compatibilityLevel", c.level().name()));
         }
         return null;
     }
@@ -66,28 +70,30 @@ final class LogCodec {
         switch (keytype) {
             case "SCHEMA" -> {
                 if (valueBytes == null) {
-                    return Optional.of(new SchemaTombstone(subject, key.path("version").asInt()));
+                    return Optional.of(
+                            new SchemaTombstone(subject, key.path("version").asInt()));
                 }
                 JsonNode value = parse(valueBytes, "value");
                 String type = value.path("schemaType").asText("AVRO");
                 if (!"AVRO".equals(type)) {
                     return Optional.empty();
                 }
-                return Optional.of(
-                        new SchemaEntry(
-                                value.path("subject").asText(),
-                                value.path("version").asInt(),
-                                value.path("id").asInt(),
-                                value.path("schema").asText(),
-                                value.path("deleted").asBoolean(false)));
+                return Optional.of(new SchemaEntry(
+                        value.path("subject").asText(),
+                        value.path("version").asInt(),
+                        value.path("id").asInt(),
+                        value.path("schema").asText(),
+                        value.path("deleted").asBoolean(false)));
             }
             case "CONFIG" -> {
                 if (valueBytes == null) {
                     return Optional.of(new ConfigDeleted(subject));
                 }
                 JsonNode value = parse(valueBytes, "value");
-                return Optional.of(
-                        new ConfigEntry(subject, CompatibilityLevel.parse(value.path("compatibilityLevel").asText())));
+                return Optional.of(new ConfigEntry(
+                        subject,
+                        CompatibilityLevel.parse(
+                                value.path("compatibilityLevel").asText())));
             }
             default -> {
                 return Optional.empty();

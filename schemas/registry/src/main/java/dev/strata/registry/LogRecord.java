@@ -8,8 +8,7 @@ package dev.strata.registry;
 sealed interface LogRecord {
 
     /** A schema registered as a subject's version. */
-    record SchemaEntry(String subject, int version, int id, String schema, boolean deleted)
-            implements LogRecord {}
+    record SchemaEntry(String subject, int version, int id, String schema, boolean deleted) implements LogRecord {}
 
     /** A compatibility level, for one subject or (subject null) the global default. */
     record ConfigEntry(String subject, CompatibilityLevel level) implements LogRecord {}

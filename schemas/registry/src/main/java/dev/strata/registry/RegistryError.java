@@ -42,9 +42,7 @@ public final class RegistryError extends RuntimeException {
 
     static RegistryError subjectConfigNotFound(String subject) {
         return new RegistryError(
-                404,
-                40408,
-                "Subject '" + subject + "' does not have subject-level compatibility configured");
+                404, 40408, "Subject '" + subject + "' does not have subject-level compatibility configured");
     }
 
     static RegistryError incompatible(String message) {

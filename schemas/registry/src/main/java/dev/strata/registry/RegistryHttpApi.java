@@ -29,11 +29,7 @@ public final class RegistryHttpApi {
     public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     /** Request content types Confluent's registry accepts. */
     private static final Set<String> ACCEPTED_TYPES =
-            Set.of(
-                    CONTENT_TYPE,
-                    "application/vnd.schemaregistry+json",
-                    "application/json",
-                    "application/octet-stream");
+            Set.of(CONTENT_TYPE, "application/vnd.schemaregistry+json", "application/json", "application/octet-stream");
     /** A schema request bigger than this is refused (Confluent's default is also a few MiB). */
     static final long MAX_BODY_BYTES = 4L * 1024 * 1024;
 
@@ -60,7 +56,8 @@ public final class RegistryHttpApi {
 
         router.get("/").handler(ctx -> ok(ctx, JSON.createObjectNode()));
         router.get("/health").handler(ctx -> ok(ctx, JSON.createObjectNode().put("status", "UP")));
-        router.get("/schemas/types").handler(ctx -> ok(ctx, JSON.createArrayNode().add("AVRO")));
+        router.get("/schemas/types")
+                .handler(ctx -> ok(ctx, JSON.createArrayNode().add("AVRO")));
         router.get("/mode").handler(ctx -> ok(ctx, JSON.createObjectNode().put("mode", "READWRITE")));
 
         router.get("/schemas/ids/:id").handler(read(this::schemaById));
@@ -71,7 +68,10 @@ public final class RegistryHttpApi {
         router.get("/subjects/:subject/versions").handler(read(ctx -> ints(store.versions(ctx.pathParam("subject")))));
         router.get("/subjects/:subject/versions/:version").handler(read(this::version));
         router.get("/subjects/:subject/versions/:version/schema")
-                .handler(ctx -> raw(ctx, store.version(ctx.pathParam("subject"), versionParam(ctx)).schema()));
+                .handler(ctx -> raw(
+                        ctx,
+                        store.version(ctx.pathParam("subject"), versionParam(ctx))
+                                .schema()));
         router.post("/subjects/:subject/versions").handler(write(this::register));
         router.post("/subjects/:subject").handler(read(this::lookup));
 
@@ -79,7 +79,8 @@ public final class RegistryHttpApi {
         router.put("/config").handler(write(ctx -> level("compatibility", registry.setLevel(null, levelBody(ctx)))));
         router.get("/config/:subject").handler(read(this::subjectConfig));
         router.put("/config/:subject")
-                .handler(write(ctx -> level("compatibility", registry.setLevel(ctx.pathParam("subject"), levelBody(ctx)))));
+                .handler(write(
+                        ctx -> level("compatibility", registry.setLevel(ctx.pathParam("subject"), levelBody(ctx)))));
         router.delete("/config/:subject")
                 .handler(write(ctx -> level("compatibilityLevel", registry.deleteLevel(ctx.pathParam("subject")))));
 
@@ -124,15 +125,12 @@ public final class RegistryHttpApi {
     private JsonNode subjectConfig(RoutingContext ctx) {
         String subject = ctx.pathParam("subject");
         boolean defaultToGlobal = "true".equalsIgnoreCase(ctx.queryParams().get("defaultToGlobal"));
-        CompatibilityLevel level =
-                store.subjectLevel(subject)
-                        .orElseGet(
-                                () -> {
-                                    if (defaultToGlobal) {
-                                        return store.globalLevel();
-                                    }
-                                    throw RegistryError.subjectConfigNotFound(subject);
-                                });
+        CompatibilityLevel level = store.subjectLevel(subject).orElseGet(() -> {
+            if (defaultToGlobal) {
+                return store.globalLevel();
+            }
+            throw RegistryError.subjectConfigNotFound(subject);
+        });
         return level("compatibilityLevel", level);
     }
 
@@ -290,13 +288,18 @@ public final class RegistryHttpApi {
             String reason = status == 413 ? "Request body larger than " + MAX_BODY_BYTES + " bytes" : "HTTP " + status;
             error(ctx, new RegistryError(status, status, reason));
         } else {
-            LOG.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+            LOG.error(
+                    "Request {} {} failed",
+                    ctx.request().method(),
+                    ctx.request().path(),
+                    failure);
             error(ctx, new RegistryError(500, 50001, "Internal error: " + failure));
         }
     }
 
     private static void error(RoutingContext ctx, RegistryError e) {
-        ObjectNode body = JSON.createObjectNode().put("error_code", e.errorCode()).put("message", e.getMessage());
+        ObjectNode body =
+                JSON.createObjectNode().put("error_code", e.errorCode()).put("message", e.getMessage());
         respond(ctx, e.status(), body.toString());
     }
 

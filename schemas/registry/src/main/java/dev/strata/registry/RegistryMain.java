@@ -19,43 +19,51 @@ public final class RegistryMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryMain.class);
 
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
+    @Option(
+            names = "--bootstrap-servers",
+            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
             description = "Kafka bootstrap servers (env STRATA_KAFKA_BOOTSTRAP). Default: ${DEFAULT-VALUE}")
     String bootstrapServers;
 
-    @Option(names = "--host", defaultValue = "${env:STRATA_REGISTRY_HOST:-127.0.0.1}",
+    @Option(
+            names = "--host",
+            defaultValue = "${env:STRATA_REGISTRY_HOST:-127.0.0.1}",
             description = "Address to listen on (env STRATA_REGISTRY_HOST). Default: ${DEFAULT-VALUE}")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:STRATA_REGISTRY_PORT:-8081}",
+    @Option(
+            names = "--port",
+            defaultValue = "${env:STRATA_REGISTRY_PORT:-8081}",
             description = "HTTP port (env STRATA_REGISTRY_PORT). Default: ${DEFAULT-VALUE}")
     int port;
 
-    @Option(names = "--topic", defaultValue = "${env:STRATA_REGISTRY_TOPIC:-" + StrataTopics.SCHEMAS + "}",
+    @Option(
+            names = "--topic",
+            defaultValue = "${env:STRATA_REGISTRY_TOPIC:-" + StrataTopics.SCHEMAS + "}",
             description = "Compacted topic holding the schemas. Default: ${DEFAULT-VALUE}")
     String topic;
 
-    @Option(names = "--compatibility", defaultValue = "${env:STRATA_REGISTRY_COMPATIBILITY:-BACKWARD}",
+    @Option(
+            names = "--compatibility",
+            defaultValue = "${env:STRATA_REGISTRY_COMPATIBILITY:-BACKWARD}",
             description = "Default compatibility level. Default: ${DEFAULT-VALUE}")
     String compatibility;
 
     @Override
     public Integer call() throws Exception {
-        RegistryServer.Config config =
-                new RegistryServer.Config(
-                        bootstrapServers, host, port, topic, CompatibilityLevel.parse(compatibility), Duration.ofSeconds(10));
+        RegistryServer.Config config = new RegistryServer.Config(
+                bootstrapServers, host, port, topic, CompatibilityLevel.parse(compatibility), Duration.ofSeconds(10));
         LOG.info("Effective config: {}", config);
         RegistryServer server = RegistryServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    LOG.info("Stopping the schema registry");
-                                    server.close();
-                                    stopped.countDown();
-                                },
-                                "registry-shutdown"));
+                .addShutdownHook(new Thread(
+                        () -> {
+                            LOG.info("Stopping the schema registry");
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "registry-shutdown"));
         System.out.println("READY registry " + server.url());
         stopped.await();
         return 0;
@@ -63,12 +71,11 @@ public final class RegistryMain implements Callable<Integer> {
 
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new RegistryMain());
-        cli.setExecutionExceptionHandler(
-                (e, cmd, parsed) -> {
-                    cmd.getErr().println("strata registry: cannot start: " + rootMessage(e));
-                    LOG.debug("Startup failure", e);
-                    return 1;
-                });
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("strata registry: cannot start: " + rootMessage(e));
+            LOG.debug("Startup failure", e);
+            return 1;
+        });
         System.exit(cli.execute(args));
     }
 

@@ -35,7 +35,11 @@ public final class RegistryServer implements AutoCloseable {
         /** Defaults: port 8081 on loopback, topic {@code _schemas}, BACKWARD compatibility. */
         public static Config of(String bootstrapServers) {
             return new Config(
-                    bootstrapServers, "127.0.0.1", 8081, StrataTopics.SCHEMAS, CompatibilityLevel.BACKWARD,
+                    bootstrapServers,
+                    "127.0.0.1",
+                    8081,
+                    StrataTopics.SCHEMAS,
+                    CompatibilityLevel.BACKWARD,
                     Duration.ofSeconds(10));
         }
 
@@ -61,18 +65,18 @@ public final class RegistryServer implements AutoCloseable {
     /** Reads the log, then starts listening. */
     public static RegistryServer start(Config config) throws Exception {
         SchemaStore store = new SchemaStore(config.defaultCompatibility());
-        KafkaSchemaLog log = new KafkaSchemaLog(config.bootstrapServers(), config.topic(), store, config.kafkaTimeout());
+        KafkaSchemaLog log =
+                new KafkaSchemaLog(config.bootstrapServers(), config.topic(), store, config.kafkaTimeout());
         Vertx vertx = null;
         try {
             log.start();
             vertx = Vertx.vertx();
             Registry registry = new Registry(store, log::append);
-            HttpServer http =
-                    new RegistryHttpApi(registry)
-                            .listen(vertx, config.host(), config.port())
-                            .toCompletionStage()
-                            .toCompletableFuture()
-                            .get(30, TimeUnit.SECONDS);
+            HttpServer http = new RegistryHttpApi(registry)
+                    .listen(vertx, config.host(), config.port())
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
             LOG.info("Schema registry listening on http://{}:{}", config.host(), http.actualPort());
             return new RegistryServer(vertx, log, http);
         } catch (Exception e) {

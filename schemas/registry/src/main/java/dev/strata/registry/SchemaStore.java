@@ -81,12 +81,11 @@ public final class SchemaStore {
 
     public synchronized List<String> subjects() {
         List<String> live = new ArrayList<>();
-        subjects.forEach(
-                (subject, versions) -> {
-                    if (versions.values().stream().anyMatch(v -> !v.deleted())) {
-                        live.add(subject);
-                    }
-                });
+        subjects.forEach((subject, versions) -> {
+            if (versions.values().stream().anyMatch(v -> !v.deleted())) {
+                live.add(subject);
+            }
+        });
         return live;
     }
 
@@ -101,11 +100,10 @@ public final class SchemaStore {
         if (version == -1) {
             entry = live.get(live.size() - 1);
         } else {
-            entry =
-                    live.stream()
-                            .filter(v -> v.version() == version)
-                            .findFirst()
-                            .orElseThrow(() -> RegistryError.versionNotFound(version));
+            entry = live.stream()
+                    .filter(v -> v.version() == version)
+                    .findFirst()
+                    .orElseThrow(() -> RegistryError.versionNotFound(version));
         }
         return toVersion(entry);
     }
@@ -123,11 +121,9 @@ public final class SchemaStore {
         schemaById(id);
         List<Version> uses = new ArrayList<>();
         subjects.values()
-                .forEach(
-                        versions ->
-                                versions.values().stream()
-                                        .filter(v -> v.id() == id && !v.deleted())
-                                        .forEach(v -> uses.add(toVersion(v))));
+                .forEach(versions -> versions.values().stream()
+                        .filter(v -> v.id() == id && !v.deleted())
+                        .forEach(v -> uses.add(toVersion(v))));
         return uses;
     }
 
@@ -164,7 +160,8 @@ public final class SchemaStore {
     public synchronized Registration planRegistration(String subject, String schemaText) {
         String canonical = canonical(schemaText);
         TreeMap<Integer, SchemaEntry> versions = subjects.getOrDefault(subject, new TreeMap<>());
-        List<SchemaEntry> live = versions.values().stream().filter(v -> !v.deleted()).toList();
+        List<SchemaEntry> live =
+                versions.values().stream().filter(v -> !v.deleted()).toList();
         for (SchemaEntry existing : live) {
             if (existing.schema().equals(canonical)) {
                 return new Registration(existing.id(), Optional.empty());
@@ -193,8 +190,7 @@ public final class SchemaStore {
      * against every version when {@code version} is null, with the subject's level. Returns the
      * incompatibilities found, empty when compatible.
      */
-    public synchronized List<String> checkCompatibility(
-            String subject, Integer version, String schemaText) {
+    public synchronized List<String> checkCompatibility(String subject, Integer version, String schemaText) {
         String canonical = canonical(schemaText);
         List<SchemaEntry> against;
         if (version == null) {
@@ -230,12 +226,20 @@ public final class SchemaStore {
         Schema oldSchema = new Schema.Parser().parse(oldText);
         List<String> problems = new ArrayList<>();
         if (level.backward) {
-            describe(SchemaCompatibility.checkReaderWriterCompatibility(newSchema, oldSchema).getResult(),
-                    "new", "old", problems);
+            describe(
+                    SchemaCompatibility.checkReaderWriterCompatibility(newSchema, oldSchema)
+                            .getResult(),
+                    "new",
+                    "old",
+                    problems);
         }
         if (level.forward) {
-            describe(SchemaCompatibility.checkReaderWriterCompatibility(oldSchema, newSchema).getResult(),
-                    "old", "new", problems);
+            describe(
+                    SchemaCompatibility.checkReaderWriterCompatibility(oldSchema, newSchema)
+                            .getResult(),
+                    "old",
+                    "new",
+                    problems);
         }
         return problems;
     }
@@ -245,20 +249,23 @@ public final class SchemaStore {
             SchemaCompatibilityResult result, String reader, String writer, List<String> problems) {
         for (Incompatibility i : result.getIncompatibilities()) {
             String path = i.getLocation();
-            String description =
-                    switch (i.getType()) {
-                        case READER_FIELD_MISSING_DEFAULT_VALUE -> "The field '" + i.getMessage() + "' at path '" + path
-                                + "' in the " + reader + " schema has no default value and is missing in the "
-                                + writer + " schema";
-                        case TYPE_MISMATCH -> "The type (path '" + path + "') of a field in the " + reader
-                                + " schema does not match with the " + writer + " schema";
-                        case NAME_MISMATCH -> "The name of the schema has changed (path '" + path + "')";
-                        case MISSING_ENUM_SYMBOLS -> "The " + reader + " schema is missing enum symbols '"
-                                + i.getMessage() + "' at path '" + path + "' in the " + writer + " schema";
-                        case MISSING_UNION_BRANCH -> "The " + reader + " schema is missing a type inside a union"
-                                + " field at path '" + path + "' in the " + writer + " schema";
-                        default -> i.getMessage() + " (path '" + path + "')";
-                    };
+            String description = switch (i.getType()) {
+                case READER_FIELD_MISSING_DEFAULT_VALUE ->
+                    "The field '" + i.getMessage() + "' at path '" + path
+                            + "' in the " + reader + " schema has no default value and is missing in the "
+                            + writer + " schema";
+                case TYPE_MISMATCH ->
+                    "The type (path '" + path + "') of a field in the " + reader + " schema does not match with the "
+                            + writer + " schema";
+                case NAME_MISMATCH -> "The name of the schema has changed (path '" + path + "')";
+                case MISSING_ENUM_SYMBOLS ->
+                    "The " + reader + " schema is missing enum symbols '" + i.getMessage() + "' at path '" + path
+                            + "' in the " + writer + " schema";
+                case MISSING_UNION_BRANCH ->
+                    "The " + reader + " schema is missing a type inside a union" + " field at path '" + path
+                            + "' in the " + writer + " schema";
+                default -> i.getMessage() + " (path '" + path + "')";
+            };
             problems.add("{errorType:'" + i.getType() + "', description:'" + description + "', additionalInfo:'"
                     + i.getMessage() + "'}");
         }
@@ -266,8 +273,9 @@ public final class SchemaStore {
 
     private List<SchemaEntry> liveVersions(String subject) {
         TreeMap<Integer, SchemaEntry> versions = subjects.get(subject);
-        List<SchemaEntry> live =
-                versions == null ? List.of() : versions.values().stream().filter(v -> !v.deleted()).toList();
+        List<SchemaEntry> live = versions == null
+                ? List.of()
+                : versions.values().stream().filter(v -> !v.deleted()).toList();
         if (live.isEmpty()) {
             throw RegistryError.subjectNotFound(subject);
         }

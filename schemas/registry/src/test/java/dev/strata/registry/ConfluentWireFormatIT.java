@@ -41,27 +41,28 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Events through a real broker in the Confluent wire format, schemas through the real registry. */
 class ConfluentWireFormatIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     static final Instant EVENT_TIME = Instant.parse("2026-01-02T03:04:05.678Z");
     static final Instant INGEST_TIME = Instant.parse("2026-01-02T03:04:06Z");
-    static final Event EVENT =
-            Event.newBuilder()
-                    .setId("e-1")
-                    .setSource("sensor-7")
-                    .setType("temperature")
-                    .setTime(EVENT_TIME)
-                    .setValue(21.5)
-                    .setAttributes(Map.of("site", "north"))
-                    .setIngestTime(INGEST_TIME)
-                    .build();
+    static final Event EVENT = Event.newBuilder()
+            .setId("e-1")
+            .setSource("sensor-7")
+            .setType("temperature")
+            .setTime(EVENT_TIME)
+            .setValue(21.5)
+            .setAttributes(Map.of("site", "north"))
+            .setIngestTime(INGEST_TIME)
+            .build();
 
     static RegistryServer registry;
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        registry = RegistryServer.start(
-                RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0).withTopic("_schemas-wire-" + ProcessHandle.current().pid()));
+        registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
+                .withTopic("_schemas-wire-" + ProcessHandle.current().pid()));
     }
 
     @AfterAll
@@ -76,7 +77,9 @@ class ConfluentWireFormatIT {
 
         byte[] actual = serializer.serialize("wire-bytes", EVENT);
 
-        int id = new SchemaRegistryClient(registry.url()).latestVersion("wire-bytes-value").id();
+        int id = new SchemaRegistryClient(registry.url())
+                .latestVersion("wire-bytes-value")
+                .id();
         assertThat(actual).isEqualTo(expectedBytes(id));
     }
 
@@ -85,7 +88,11 @@ class ConfluentWireFormatIT {
         String topic = KAFKA.createTopic("wire-roundtrip", 2, Map.of("message.timestamp.type", "LogAppendTime"));
         List<Event> sent = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            sent.add(Event.newBuilder(EVENT).setId("e-" + i).setSource("sensor-" + (i % 3)).setValue(i % 4 == 0 ? null : i * 1.5).build());
+            sent.add(Event.newBuilder(EVENT)
+                    .setId("e-" + i)
+                    .setSource("sensor-" + (i % 3))
+                    .setValue(i % 4 == 0 ? null : i * 1.5)
+                    .build());
         }
         try (KafkaProducer<String, Event> producer = producer(new EventSerializer())) {
             for (Event e : sent) {
@@ -104,9 +111,12 @@ class ConfluentWireFormatIT {
     @Test
     void readsEventsWrittenWithANewerCompatibleSchema() {
         String topic = KAFKA.createTopic("wire-evolved", 1, Map.of());
-        Schema newer = new Schema.Parser().parse(Event.getClassSchema().toString().replace(
-                "{\"name\":\"ingestTime\"",
-                "{\"name\":\"unit\",\"type\":\"string\",\"default\":\"\"},{\"name\":\"ingestTime\""));
+        Schema newer = new Schema.Parser()
+                .parse(Event.getClassSchema()
+                        .toString()
+                        .replace(
+                                "{\"name\":\"ingestTime\"",
+                                "{\"name\":\"unit\",\"type\":\"string\",\"default\":\"\"},{\"name\":\"ingestTime\""));
         GenericRecord written = new GenericData.Record(newer);
         written.put("id", "evolved-1");
         written.put("source", "sensor-9");
@@ -125,7 +135,10 @@ class ConfluentWireFormatIT {
         assertThat(read.getId()).isEqualTo("evolved-1");
         assertThat(read.getValue()).isEqualTo(3.25);
         assertThat(read.getTime()).isEqualTo(EVENT_TIME);
-        assertThat(new SchemaRegistryClient(registry.url()).latestVersion(topic + "-value").version()).isEqualTo(1);
+        assertThat(new SchemaRegistryClient(registry.url())
+                        .latestVersion(topic + "-value")
+                        .version())
+                .isEqualTo(1);
     }
 
     @Test
@@ -150,13 +163,19 @@ class ConfluentWireFormatIT {
     static byte[] expectedBytes(int schemaId) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(0x00);
-        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(schemaId).array());
+        out.writeBytes(ByteBuffer.allocate(4)
+                .order(ByteOrder.BIG_ENDIAN)
+                .putInt(schemaId)
+                .array());
         avroString(out, "e-1");
         avroString(out, "sensor-7");
         avroString(out, "temperature");
         avroLong(out, EVENT_TIME.toEpochMilli());
         avroLong(out, 1); // union branch 1: double
-        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(21.5).array());
+        out.writeBytes(ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putDouble(21.5)
+                .array());
         avroLong(out, 1); // map: one block of one entry
         avroString(out, "site");
         avroString(out, "north");
@@ -199,12 +218,14 @@ class ConfluentWireFormatIT {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "wire-test-" + topic);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<ConsumerRecord<String, Event>> records = new ArrayList<>();
-        try (KafkaConsumer<String, Event> consumer = new KafkaConsumer<>(props, new StringDeserializer(), deserializer)) {
+        try (KafkaConsumer<String, Event> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), deserializer)) {
             consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (records.size() < count) {
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("read " + records.size() + " of " + count + " records from " + topic + " in 30 s");
+                    throw new AssertionError(
+                            "read " + records.size() + " of " + count + " records from " + topic + " in 30 s");
                 }
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }

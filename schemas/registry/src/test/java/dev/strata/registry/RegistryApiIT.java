@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class RegistryApiIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     static final String ORDER_V1 = """
             {"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"}]}""";
@@ -32,8 +33,9 @@ class RegistryApiIT {
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        RegistryServer.Config config =
-                RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0).withTopic("_schemas-api-" + ProcessHandle.current().pid());
+        RegistryServer.Config config = RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
+                .withTopic("_schemas-api-" + ProcessHandle.current().pid());
         registry = RegistryServer.start(config);
         http = new RegistryHttp(registry.url());
     }
@@ -58,15 +60,30 @@ class RegistryApiIT {
 
         Answer byId = http.get("/schemas/ids/" + id + "?fetchMaxId=false&subject=orders-value");
         assertThat(byId.status()).isEqualTo(200);
-        assertThat(new org.apache.avro.Schema.Parser().parse(byId.json().get("schema").asText()))
+        assertThat(new org.apache.avro.Schema.Parser()
+                        .parse(byId.json().get("schema").asText()))
                 .isEqualTo(new org.apache.avro.Schema.Parser().parse(ORDER_V1));
 
         assertThat(http.get("/subjects").json()).extracting(n -> n.asText()).contains("orders-value");
-        assertThat(http.get("/subjects/orders-value/versions?deleted=false").body()).isEqualTo("[1]");
-        assertThat(http.get("/subjects/orders-value/versions/latest").json().get("id").asInt()).isEqualTo(id);
-        assertThat(http.get("/subjects/orders-value/versions/1?deleted=false").json().get("version").asInt()).isEqualTo(1);
-        assertThat(http.get("/subjects/orders-value/versions/1/schema").json().get("name").asText()).isEqualTo("Order");
-        assertThat(http.get("/schemas/ids/" + id + "/versions").body()).isEqualTo("[{\"subject\":\"orders-value\",\"version\":1}]");
+        assertThat(http.get("/subjects/orders-value/versions?deleted=false").body())
+                .isEqualTo("[1]");
+        assertThat(http.get("/subjects/orders-value/versions/latest")
+                        .json()
+                        .get("id")
+                        .asInt())
+                .isEqualTo(id);
+        assertThat(http.get("/subjects/orders-value/versions/1?deleted=false")
+                        .json()
+                        .get("version")
+                        .asInt())
+                .isEqualTo(1);
+        assertThat(http.get("/subjects/orders-value/versions/1/schema")
+                        .json()
+                        .get("name")
+                        .asText())
+                .isEqualTo("Order");
+        assertThat(http.get("/schemas/ids/" + id + "/versions").body())
+                .isEqualTo("[{\"subject\":\"orders-value\",\"version\":1}]");
 
         // Registering the same schema again, even spelled differently, returns the same id.
         Answer again = http.post("/subjects/orders-value/versions", schemaRequest(ORDER_V1.replace(",", " , ")));
@@ -79,14 +96,18 @@ class RegistryApiIT {
 
     @Test
     void anIncompatibleSchemaIsRefusedWith409AndConfluentsMessage() {
-        assertThat(http.post("/subjects/refused-value/versions", schemaRequest(ORDER_V1)).status()).isEqualTo(200);
+        assertThat(http.post("/subjects/refused-value/versions", schemaRequest(ORDER_V1))
+                        .status())
+                .isEqualTo(200);
 
-        Answer refused = http.post("/subjects/refused-value/versions?normalize=false", schemaRequest(ORDER_INCOMPATIBLE));
+        Answer refused =
+                http.post("/subjects/refused-value/versions?normalize=false", schemaRequest(ORDER_INCOMPATIBLE));
 
         assertThat(refused.status()).isEqualTo(409);
         assertThat(refused.json().get("error_code").asInt()).isEqualTo(409);
         assertThat(refused.json().get("message").asText())
-                .startsWith("Schema being registered is incompatible with an earlier schema for subject \"refused-value\", details: [")
+                .startsWith(
+                        "Schema being registered is incompatible with an earlier schema for subject \"refused-value\", details: [")
                 .contains("READER_FIELD_MISSING_DEFAULT_VALUE")
                 .contains("The field 'amount' at path '/fields/1' in the new schema has no default value");
         assertThat(http.get("/subjects/refused-value/versions").body()).isEqualTo("[1]");
@@ -96,10 +117,16 @@ class RegistryApiIT {
     void compatibilityChecksAnswerWithoutRegistering() {
         http.post("/subjects/check-value/versions", schemaRequest(ORDER_V1));
 
-        Answer good = http.post("/compatibility/subjects/check-value/versions/latest?normalize=false&verbose=true", schemaRequest(ORDER_V2));
-        Answer bad = http.post("/compatibility/subjects/check-value/versions/1?normalize=false&verbose=true", schemaRequest(ORDER_INCOMPATIBLE));
+        Answer good = http.post(
+                "/compatibility/subjects/check-value/versions/latest?normalize=false&verbose=true",
+                schemaRequest(ORDER_V2));
+        Answer bad = http.post(
+                "/compatibility/subjects/check-value/versions/1?normalize=false&verbose=true",
+                schemaRequest(ORDER_INCOMPATIBLE));
         // Confluent's client asks for "all versions" with a trailing slash.
-        Answer all = http.post("/compatibility/subjects/check-value/versions/?normalize=false&verbose=false", schemaRequest(ORDER_INCOMPATIBLE));
+        Answer all = http.post(
+                "/compatibility/subjects/check-value/versions/?normalize=false&verbose=false",
+                schemaRequest(ORDER_INCOMPATIBLE));
 
         assertThat(good.json().get("is_compatible").asBoolean()).isTrue();
         assertThat(bad.json().get("is_compatible").asBoolean()).isFalse();
@@ -111,20 +138,30 @@ class RegistryApiIT {
 
     @Test
     void compatibilityLevelsAreConfiguredGloballyAndPerSubject() {
-        assertThat(http.get("/config").json().get("compatibilityLevel").asText()).isEqualTo("BACKWARD");
+        assertThat(http.get("/config").json().get("compatibilityLevel").asText())
+                .isEqualTo("BACKWARD");
 
         Answer set = http.put("/config/levels-value", "{\"compatibility\":\"NONE\"}");
         assertThat(set.status()).isEqualTo(200);
         assertThat(set.json().get("compatibility").asText()).isEqualTo("NONE");
-        assertThat(http.get("/config/levels-value").json().get("compatibilityLevel").asText()).isEqualTo("NONE");
+        assertThat(http.get("/config/levels-value")
+                        .json()
+                        .get("compatibilityLevel")
+                        .asText())
+                .isEqualTo("NONE");
 
         http.post("/subjects/levels-value/versions", schemaRequest(ORDER_V1));
-        assertThat(http.post("/subjects/levels-value/versions", schemaRequest(ORDER_INCOMPATIBLE)).status()).isEqualTo(200);
+        assertThat(http.post("/subjects/levels-value/versions", schemaRequest(ORDER_INCOMPATIBLE))
+                        .status())
+                .isEqualTo(200);
 
         Answer unset = http.get("/config/unset-value");
         assertThat(unset.status()).isEqualTo(404);
         assertThat(unset.json().get("error_code").asInt()).isEqualTo(40408);
-        assertThat(http.get("/config/unset-value?defaultToGlobal=true").json().get("compatibilityLevel").asText())
+        assertThat(http.get("/config/unset-value?defaultToGlobal=true")
+                        .json()
+                        .get("compatibilityLevel")
+                        .asText())
                 .isEqualTo("BACKWARD");
 
         Answer invalid = http.put("/config", "{\"compatibility\":\"SIDEWAYS\"}");
@@ -141,29 +178,61 @@ class RegistryApiIT {
         assertError(http.get("/schemas/ids/987654"), 404, 40403, "Schema 987654 not found.");
         assertError(http.post("/subjects/errors-value", schemaRequest(ORDER_V2)), 404, 40403, "Schema not found");
         assertError(http.get("/subjects/errors-value/versions/zero"), 422, 42202, "The specified version 'zero'");
-        assertError(http.post("/subjects/errors-value/versions", schemaRequest("{\"type\":\"nonsense\"}")), 422, 42201, "Invalid schema");
+        assertError(
+                http.post("/subjects/errors-value/versions", schemaRequest("{\"type\":\"nonsense\"}")),
+                422,
+                42201,
+                "Invalid schema");
         assertError(http.post("/subjects/errors-value/versions", "{\"schema\": "), 400, 400, "Unrecognized JSON");
-        assertError(http.send("POST", "/subjects/errors-value/versions", schemaRequest(ORDER_V1), "text/plain"), 415, 415, "HTTP 415");
-        assertError(http.post("/subjects/errors-value/versions", "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}"), 422, 42201, "Invalid schema type PROTOBUF");
+        assertError(
+                http.send("POST", "/subjects/errors-value/versions", schemaRequest(ORDER_V1), "text/plain"),
+                415,
+                415,
+                "HTTP 415");
+        assertError(
+                http.post(
+                        "/subjects/errors-value/versions", "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}"),
+                422,
+                42201,
+                "Invalid schema type PROTOBUF");
         assertError(http.get("/no/such/path"), 404, 404, "HTTP 404 Not Found");
     }
 
     @Test
     void registeredSchemasSurviveARegistryRestart() throws Exception {
-        RegistryServer.Config config =
-                RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0).withTopic("_schemas-restart-" + ProcessHandle.current().pid());
+        RegistryServer.Config config = RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
+                .withTopic("_schemas-restart-" + ProcessHandle.current().pid());
         int id;
         try (RegistryServer first = RegistryServer.start(config)) {
             RegistryHttp firstHttp = new RegistryHttp(first.url());
-            id = firstHttp.post("/subjects/kept-value/versions", schemaRequest(ORDER_V1)).json().get("id").asInt();
+            id = firstHttp
+                    .post("/subjects/kept-value/versions", schemaRequest(ORDER_V1))
+                    .json()
+                    .get("id")
+                    .asInt();
             firstHttp.put("/config/kept-value", "{\"compatibility\":\"FULL\"}");
         }
         try (RegistryServer second = RegistryServer.start(config)) {
             RegistryHttp secondHttp = new RegistryHttp(second.url());
-            assertThat(secondHttp.post("/subjects/kept-value", schemaRequest(ORDER_V1)).json().get("id").asInt()).isEqualTo(id);
-            assertThat(secondHttp.get("/config/kept-value").json().get("compatibilityLevel").asText()).isEqualTo("FULL");
+            assertThat(secondHttp
+                            .post("/subjects/kept-value", schemaRequest(ORDER_V1))
+                            .json()
+                            .get("id")
+                            .asInt())
+                    .isEqualTo(id);
+            assertThat(secondHttp
+                            .get("/config/kept-value")
+                            .json()
+                            .get("compatibilityLevel")
+                            .asText())
+                    .isEqualTo("FULL");
             // New schemas continue after the ids already taken.
-            int next = secondHttp.post("/subjects/kept-value/versions", schemaRequest(ORDER_V2)).json().get("id").asInt();
+            int next = secondHttp
+                    .post("/subjects/kept-value/versions", schemaRequest(ORDER_V2))
+                    .json()
+                    .get("id")
+                    .asInt();
             assertThat(next).isGreaterThan(id);
         }
     }

@@ -16,6 +16,7 @@ final class RegistryHttp {
     /** The Accept header of Confluent's client. */
     static final String CONFLUENT_ACCEPT =
             "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json; qs=0.9, application/json; qs=0.5";
+
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Answer(int status, String contentType, String body) {
@@ -29,7 +30,8 @@ final class RegistryHttp {
     }
 
     private final String baseUrl;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     RegistryHttp(String baseUrl) {
         this.baseUrl = baseUrl;
@@ -48,18 +50,21 @@ final class RegistryHttp {
     }
 
     Answer send(String method, String path, String body, String contentType) {
-        HttpRequest.Builder request =
-                HttpRequest.newBuilder(URI.create(baseUrl + path))
-                        .timeout(Duration.ofSeconds(30))
-                        .header("Accept", CONFLUENT_ACCEPT)
-                        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Accept", CONFLUENT_ACCEPT)
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
         }
         try {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return new Answer(
-                    response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body());
+                    response.statusCode(),
+                    response.headers().firstValue("Content-Type").orElse(""),
+                    response.body());
         } catch (IOException e) {
             throw new AssertionError(method + " " + path + " failed: " + e, e);
         } catch (InterruptedException e) {

@@ -52,7 +52,9 @@ class SchemaStoreTest {
 
         assertThat(b).isEqualTo(a);
         assertThat(store.version("b-value", 1).version()).isEqualTo(1);
-        assertThat(store.versionsOfId(a)).extracting(SchemaStore.Version::subject).containsExactly("a-value", "b-value");
+        assertThat(store.versionsOfId(a))
+                .extracting(SchemaStore.Version::subject)
+                .containsExactly("a-value", "b-value");
     }
 
     @Test
@@ -115,10 +117,12 @@ class SchemaStoreTest {
     @Test
     void rejectsAnInvalidSchemaWith42201() {
         assertThatThrownBy(() -> register("s-value", "{\"type\":\"record\",\"name\":\"X\"}"))
-                .isInstanceOfSatisfying(RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(42201))
+                .isInstanceOfSatisfying(
+                        RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(42201))
                 .hasMessageStartingWith("Invalid schema");
         assertThatThrownBy(() -> register("s-value", "not json"))
-                .isInstanceOfSatisfying(RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(42201));
+                .isInstanceOfSatisfying(
+                        RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(42201));
     }
 
     @Test
@@ -126,14 +130,18 @@ class SchemaStoreTest {
         register("s-value", V1);
 
         assertThatThrownBy(() -> store.versions("nope"))
-                .isInstanceOfSatisfying(RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40401))
+                .isInstanceOfSatisfying(
+                        RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40401))
                 .hasMessage("Subject 'nope' not found.");
         assertThatThrownBy(() -> store.version("s-value", 7))
-                .isInstanceOfSatisfying(RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40402));
+                .isInstanceOfSatisfying(
+                        RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40402));
         assertThatThrownBy(() -> store.schemaById(99))
-                .isInstanceOfSatisfying(RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40403));
+                .isInstanceOfSatisfying(
+                        RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40403));
         assertThatThrownBy(() -> store.lookup("s-value", V2_WITH_DEFAULT))
-                .isInstanceOfSatisfying(RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40403));
+                .isInstanceOfSatisfying(
+                        RegistryError.class, e -> assertThat(e.errorCode()).isEqualTo(40403));
     }
 
     @Test

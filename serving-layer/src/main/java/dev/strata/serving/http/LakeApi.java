@@ -39,9 +39,14 @@ public final class LakeApi {
     /** Adds the routes; call after the {@code /v1/*} authentication handler. */
     void routes(Router router) {
         router.get("/v1/catalog").handler(ctx -> blocking(ctx, catalog::all));
-        router.get("/v1/catalog/:dataset").handler(ctx -> blocking(ctx, () -> catalog.one(ctx.pathParam("dataset"))
-                .orElseThrow(() -> new ServingApi.BadRequest(404, "No dataset or view named '" + ctx.pathParam("dataset")
-                        + "'; GET /v1/catalog lists them"))));
+        router.get("/v1/catalog/:dataset")
+                .handler(ctx -> blocking(
+                        ctx,
+                        () -> catalog.one(ctx.pathParam("dataset"))
+                                .orElseThrow(() -> new ServingApi.BadRequest(
+                                        404,
+                                        "No dataset or view named '" + ctx.pathParam("dataset")
+                                                + "'; GET /v1/catalog lists them"))));
         router.post("/v1/sql").handler(BodyHandler.create(false).setBodyLimit(MAX_SQL_BYTES));
         router.post("/v1/sql").handler(this::sql);
     }
@@ -75,48 +80,62 @@ public final class LakeApi {
         }
         String sqlText = query;
         int rowLimit = limit;
-        ctx.vertx().<LakeSql.Result>executeBlocking(() -> {
-            try {
-                return sql.query(sqlText, rowLimit);
-            } finally {
-                running.release();
-            }
-        }, false).onComplete(done -> {
-            if (done.succeeded()) {
-                LakeSql.Result r = done.result();
-                ObjectNode body = ServingApi.JSON.createObjectNode();
-                ArrayNode columns = body.putArray("columns");
-                for (int i = 0; i < r.columns().size(); i++) {
-                    columns.addObject().put("name", r.columns().get(i)).put("type", r.types().get(i));
-                }
-                body.set("rows", ServingApi.JSON.valueToTree(r.rows()));
-                body.put("rowCount", r.rows().size()).put("truncated", r.truncated())
-                        .put("limit", rowLimit <= 0 ? sql.maxRows() : Math.min(rowLimit, sql.maxRows())).put("elapsedMillis", r.millis());
-                count("ok");
-                ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end(body.toString());
-                return;
-            }
-            Throwable cause = done.cause();
-            if (cause instanceof LakeSql.Refused) {
-                count("refused");
-                error(ctx, 403, cause.getMessage());
-            } else if (cause instanceof LakeSql.Invalid) {
-                count("invalid");
-                error(ctx, 400, cause.getMessage());
-            } else if (cause instanceof LakeSql.TimedOut) {
-                count("timeout");
-                error(ctx, 408, cause.getMessage());
-            } else {
-                count("failed");
-                error(ctx, 500, "The query failed: " + cause.getMessage());
-            }
-        });
+        ctx.vertx()
+                .<LakeSql.Result>executeBlocking(
+                        () -> {
+                            try {
+                                return sql.query(sqlText, rowLimit);
+                            } finally {
+                                running.release();
+                            }
+                        },
+                        false)
+                .onComplete(done -> {
+                    if (done.succeeded()) {
+                        LakeSql.Result r = done.result();
+                        ObjectNode body = ServingApi.JSON.createObjectNode();
+                        ArrayNode columns = body.putArray("columns");
+                        for (int i = 0; i < r.columns().size(); i++) {
+                            columns.addObject()
+                                    .put("name", r.columns().get(i))
+                                    .put("type", r.types().get(i));
+                        }
+                        body.set("rows", ServingApi.JSON.valueToTree(r.rows()));
+                        body.put("rowCount", r.rows().size())
+                                .put("truncated", r.truncated())
+                                .put("limit", rowLimit <= 0 ? sql.maxRows() : Math.min(rowLimit, sql.maxRows()))
+                                .put("elapsedMillis", r.millis());
+                        count("ok");
+                        ctx.response()
+                                .setStatusCode(200)
+                                .putHeader("Content-Type", "application/json")
+                                .end(body.toString());
+                        return;
+                    }
+                    Throwable cause = done.cause();
+                    if (cause instanceof LakeSql.Refused) {
+                        count("refused");
+                        error(ctx, 403, cause.getMessage());
+                    } else if (cause instanceof LakeSql.Invalid) {
+                        count("invalid");
+                        error(ctx, 400, cause.getMessage());
+                    } else if (cause instanceof LakeSql.TimedOut) {
+                        count("timeout");
+                        error(ctx, 408, cause.getMessage());
+                    } else {
+                        count("failed");
+                        error(ctx, 500, "The query failed: " + cause.getMessage());
+                    }
+                });
     }
 
     private void blocking(RoutingContext ctx, Callable<ObjectNode> answer) {
         ctx.vertx().<ObjectNode>executeBlocking(answer::call, false).onComplete(done -> {
             if (done.succeeded()) {
-                ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end(done.result().toString());
+                ctx.response()
+                        .setStatusCode(200)
+                        .putHeader("Content-Type", "application/json")
+                        .end(done.result().toString());
             } else if (done.cause() instanceof ServingApi.BadRequest bad) {
                 error(ctx, bad.status, bad.getMessage());
             } else {
@@ -126,13 +145,18 @@ public final class LakeApi {
     }
 
     private void count(String outcome) {
-        Counter.builder("strata_serving_sql_queries_total").description("SQL queries over the lake, by outcome")
-                .tags(List.of(io.micrometer.core.instrument.Tag.of("outcome", outcome))).register(metrics).increment();
+        Counter.builder("strata_serving_sql_queries_total")
+                .description("SQL queries over the lake, by outcome")
+                .tags(List.of(io.micrometer.core.instrument.Tag.of("outcome", outcome)))
+                .register(metrics)
+                .increment();
     }
 
     private static void error(RoutingContext ctx, int status, String message) {
         if (!ctx.response().ended()) {
-            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+            ctx.response()
+                    .setStatusCode(status)
+                    .putHeader("Content-Type", "application/json")
                     .end(ServingApi.errorBody(status, message).toString());
         }
     }

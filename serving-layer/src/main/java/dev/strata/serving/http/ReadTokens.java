@@ -27,10 +27,12 @@ public final class ReadTokens {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    record Entry(@JsonProperty(value = "name", required = true) String name,
+    record Entry(
+            @JsonProperty(value = "name", required = true) String name,
             @JsonProperty(value = "sha256", required = true) String sha256) {}
 
-    record File(@JsonProperty(value = "tokens", required = true) List<Entry> tokens) {}
+    record File(
+            @JsonProperty(value = "tokens", required = true) List<Entry> tokens) {}
 
     private final Set<String> hashes;
 
@@ -48,11 +50,15 @@ public final class ReadTokens {
         try {
             parsed = YAML.readValue(file.toFile(), File.class);
         } catch (IOException e) {
-            throw new IOException("cannot read the read-tokens file " + file + ": " + e.getMessage().split("\n")[0], e);
+            throw new IOException(
+                    "cannot read the read-tokens file " + file + ": "
+                            + e.getMessage().split("\n")[0],
+                    e);
         }
         for (Entry entry : parsed.tokens()) {
             if (entry.sha256() == null || !entry.sha256().matches("[0-9a-f]{64}")) {
-                throw new IOException("read-tokens file " + file + ": token '" + entry.name() + "' needs sha256: 64 lowercase hex digits");
+                throw new IOException("read-tokens file " + file + ": token '" + entry.name()
+                        + "' needs sha256: 64 lowercase hex digits");
             }
         }
         return new ReadTokens(parsed.tokens().stream().map(Entry::sha256).collect(Collectors.toSet()));
@@ -64,7 +70,8 @@ public final class ReadTokens {
 
     public static String sha256(String token) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -3,6 +3,8 @@ package dev.strata.serving.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.Measure;
@@ -12,8 +14,6 @@ import dev.strata.schemas.views.ViewKey;
 import dev.strata.serving.merge.Merge;
 import dev.strata.serving.store.BatchViews;
 import dev.strata.serving.store.SpeedViews;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -66,19 +66,39 @@ public final class ServingApi {
     private final Cache<String, Cached> answers;
     private final Optional<LakeApi> lake;
 
-    public ServingApi(List<ViewDefinition> views, SpeedViews speed, BatchViews batch, Optional<ReadTokens> tokens, int maxPoints,
-            PrometheusMeterRegistry metrics, BooleanSupplier batchCaughtUp, Clock clock, boolean noopEndpoint) {
+    public ServingApi(
+            List<ViewDefinition> views,
+            SpeedViews speed,
+            BatchViews batch,
+            Optional<ReadTokens> tokens,
+            int maxPoints,
+            PrometheusMeterRegistry metrics,
+            BooleanSupplier batchCaughtUp,
+            Clock clock,
+            boolean noopEndpoint) {
         this(views, speed, batch, tokens, maxPoints, metrics, batchCaughtUp, clock, noopEndpoint, Optional.empty());
     }
 
     /** @param lake the catalog and SQL routes, where the lake is readable from this process */
-    public ServingApi(List<ViewDefinition> views, SpeedViews speed, BatchViews batch, Optional<ReadTokens> tokens, int maxPoints,
-            PrometheusMeterRegistry metrics, BooleanSupplier batchCaughtUp, Clock clock, boolean noopEndpoint,
+    public ServingApi(
+            List<ViewDefinition> views,
+            SpeedViews speed,
+            BatchViews batch,
+            Optional<ReadTokens> tokens,
+            int maxPoints,
+            PrometheusMeterRegistry metrics,
+            BooleanSupplier batchCaughtUp,
+            Clock clock,
+            boolean noopEndpoint,
             Optional<LakeApi> lake) {
         this.lake = lake;
         this.noopEndpoint = noopEndpoint;
-        this.answers = Caffeine.newBuilder().maximumWeight(32L << 20).<String, Cached>weigher((q, c) -> c.answer().bytes().length)
-                .expireAfterAccess(Duration.ofMinutes(5)).recordStats().build();
+        this.answers = Caffeine.newBuilder()
+                .maximumWeight(32L << 20)
+                .<String, Cached>weigher((q, c) -> c.answer().bytes().length)
+                .expireAfterAccess(Duration.ofMinutes(5))
+                .recordStats()
+                .build();
         CaffeineCacheMetrics.monitor(metrics, answers, "strata_serving_answers");
         this.views = new LinkedHashMap<>();
         views.forEach(v -> this.views.put(v.name(), v));
@@ -98,28 +118,42 @@ public final class ServingApi {
 
     public Router router(Vertx vertx) {
         Router router = Router.router(vertx);
-        router.get("/health").handler(ctx -> json(ctx, 200, JSON.createObjectNode().put("status", "UP")));
+        router.get("/health")
+                .handler(ctx -> json(ctx, 200, JSON.createObjectNode().put("status", "UP")));
         router.get("/ready").handler(this::ready);
-        router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                .end(metrics.scrape()));
-        router.get("/v1/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
-                .end(Buffer.buffer(openApi)));
+        router.get("/metrics")
+                .handler(ctx -> ctx.response()
+                        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                        .end(metrics.scrape()));
+        router.get("/v1/openapi.yaml")
+                .handler(ctx -> ctx.response()
+                        .putHeader("Content-Type", "application/yaml")
+                        .end(Buffer.buffer(openApi)));
         // The dashboard (static files; it reads the API like any client) and the chart library's WebJar.
         router.get("/").handler(ctx -> ctx.reroute("/dashboard/index.html"));
         router.get("/dashboard/*").handler(StaticHandler.create("dev/strata/serving/dashboard"));
         router.get("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
         if (noopEndpoint) {
             // The benchmark's reference: the same server answering without any work.
-            router.get("/bench/noop").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end("{}"));
+            router.get("/bench/noop")
+                    .handler(ctx -> ctx.response()
+                            .putHeader("Content-Type", "application/json")
+                            .end("{}"));
         }
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/views").handler(ctx -> blocking(ctx, "views", this::views));
         router.get("/v1/views/:view").handler(ctx -> blocking(ctx, "series", this::series));
         router.get("/v1/views/:view/top").handler(ctx -> blocking(ctx, "top", this::top));
         lake.ifPresent(l -> l.routes(router));
-        router.route().last().handler(ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
-        router.route().failureHandler(ctx -> error(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500,
-                ctx.failure() == null ? "request failed" : ctx.failure().toString()));
+        router.route()
+                .last()
+                .handler(
+                        ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
+        router.route()
+                .failureHandler(ctx -> error(
+                        ctx,
+                        ctx.statusCode() > 0 ? ctx.statusCode() : 500,
+                        ctx.failure() == null ? "request failed" : ctx.failure().toString()));
         return router;
     }
 
@@ -142,7 +176,9 @@ public final class ServingApi {
             return;
         }
         String header = ctx.request().getHeader("Authorization");
-        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? header.substring(7).trim()
+                : null;
         if (token == null) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"strata\"");
             error(ctx, 401, "a read token is required: Authorization: Bearer <token>");
@@ -167,7 +203,8 @@ public final class ServingApi {
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
-            return new Rendered(answer.status(), bytes, answer.status() == 200 ? "\"" + ServingApi.etag(bytes) + "\"" : null);
+            return new Rendered(
+                    answer.status(), bytes, answer.status() == 200 ? "\"" + ServingApi.etag(bytes) + "\"" : null);
         }
     }
 
@@ -179,7 +216,8 @@ public final class ServingApi {
      */
     record Cached(Optional<BatchCommit> commit, long speedVersion, Rendered answer) {}
 
-    private Rendered cached(String query, BatchViews.Lease lease, byte[] prefix, java.util.function.Supplier<Rendered> compute) {
+    private Rendered cached(
+            String query, BatchViews.Lease lease, byte[] prefix, java.util.function.Supplier<Rendered> compute) {
         long version = speed.version(prefix); // before the store is read: see SpeedViews#version
         Cached hit = answers.getIfPresent(query);
         if (hit != null && hit.speedVersion() == version && hit.commit().equals(lease.commit())) {
@@ -206,36 +244,52 @@ public final class ServingApi {
 
     private void blocking(RoutingContext ctx, String route, Query query) {
         long started = System.nanoTime();
-        ctx.vertx().<Object[]>executeBlocking(() -> {
-            try (BatchViews.Lease lease = batch.lease()) {
-                try {
-                    return new Object[] {query.run(ctx, lease), lease.commit()};
-                } catch (BadRequest e) {
-                    return new Object[] {Rendered.of(new Answer(e.status, errorBody(e.status, e.getMessage()))), lease.commit()};
-                }
-            }
-        }, false).onComplete(done -> {
-            if (done.failed()) {
-                error(ctx, 503, "query failed: " + done.cause());
-            } else {
-                Rendered answer = (Rendered) done.result()[0];
-                @SuppressWarnings("unchecked")
-                Optional<BatchCommit> commit = (Optional<BatchCommit>) done.result()[1];
-                freshness(ctx, commit);
-                respond(ctx, answer);
-            }
-            Timer.builder("strata_serving_request").tag("route", route).tag("status", Integer.toString(ctx.response().getStatusCode()))
-                    .register(metrics).record(Duration.ofNanos(System.nanoTime() - started));
-        });
+        ctx.vertx()
+                .<Object[]>executeBlocking(
+                        () -> {
+                            try (BatchViews.Lease lease = batch.lease()) {
+                                try {
+                                    return new Object[] {query.run(ctx, lease), lease.commit()};
+                                } catch (BadRequest e) {
+                                    return new Object[] {
+                                        Rendered.of(new Answer(e.status, errorBody(e.status, e.getMessage()))),
+                                        lease.commit()
+                                    };
+                                }
+                            }
+                        },
+                        false)
+                .onComplete(done -> {
+                    if (done.failed()) {
+                        error(ctx, 503, "query failed: " + done.cause());
+                    } else {
+                        Rendered answer = (Rendered) done.result()[0];
+                        @SuppressWarnings("unchecked")
+                        Optional<BatchCommit> commit = (Optional<BatchCommit>) done.result()[1];
+                        freshness(ctx, commit);
+                        respond(ctx, answer);
+                    }
+                    Timer.builder("strata_serving_request")
+                            .tag("route", route)
+                            .tag("status", Integer.toString(ctx.response().getStatusCode()))
+                            .register(metrics)
+                            .record(Duration.ofNanos(System.nanoTime() - started));
+                });
     }
 
     private void freshness(RoutingContext ctx, Optional<BatchCommit> commit) {
         long cut = commit.map(BatchCommit::cutMillis).orElse(0L);
         ctx.response().putHeader("Strata-Cut", Instant.ofEpochMilli(cut).toString());
-        ctx.response().putHeader("Strata-Batch-Run", commit.map(c -> Long.toString(c.run())).orElse("none"));
+        ctx.response()
+                .putHeader(
+                        "Strata-Batch-Run",
+                        commit.map(c -> Long.toString(c.run())).orElse("none"));
         long newest = speed.newestUpdateMillis();
         if (newest >= 0) {
-            ctx.response().putHeader("Strata-Speed-Newest-Update", Instant.ofEpochMilli(newest).toString());
+            ctx.response()
+                    .putHeader(
+                            "Strata-Speed-Newest-Update",
+                            Instant.ofEpochMilli(newest).toString());
             ctx.response().putHeader("Strata-Speed-Age-Ms", Long.toString(Math.max(0, clock.millis() - newest)));
         }
     }
@@ -246,7 +300,9 @@ public final class ServingApi {
         body.put("cut", Instant.ofEpochMilli(lease.cutMillis()).toString());
         body.put("cutMillis", lease.cutMillis());
         if (commit.isPresent()) {
-            body.putObject("batch").put("run", commit.get().run()).put("snapshot", commit.get().snapshot());
+            body.putObject("batch")
+                    .put("run", commit.get().run())
+                    .put("snapshot", commit.get().snapshot());
         } else {
             body.putNull("batch");
         }
@@ -280,24 +336,28 @@ public final class ServingApi {
         Range range = range(ctx, view);
         Optional<List<String>> group = group(ctx, view);
         byte[] prefix = ViewKey.prefix(view.name(), group);
-        return cached("series|" + view.name() + "|" + group.map(List::toString).orElse("*") + "|" + range, lease, prefix, () -> {
-            List<Merge.Point> points = merged(view, prefix, group, range, lease);
-            ObjectNode body = JSON.createObjectNode();
-            body.put("view", view.name());
-            body.put("from", Instant.ofEpochMilli(range.from).toString());
-            body.put("to", Instant.ofEpochMilli(range.to).toString());
-            body.put("step", Duration.ofMillis(range.width).toString());
-            body.put("cut", Instant.ofEpochMilli(lease.cutMillis()).toString());
-            ArrayNode list = body.putArray("points");
-            for (Merge.Point p : points) {
-                ObjectNode point = list.addObject();
-                p.group().forEach(point.putArray("group")::add);
-                point.put("start", Instant.ofEpochMilli(p.startMillis()).toString());
-                point.put("startMillis", p.startMillis());
-                measures(point.putObject("measures"), p.aggregate());
-            }
-            return Rendered.of(new Answer(200, body));
-        });
+        return cached(
+                "series|" + view.name() + "|" + group.map(List::toString).orElse("*") + "|" + range,
+                lease,
+                prefix,
+                () -> {
+                    List<Merge.Point> points = merged(view, prefix, group, range, lease);
+                    ObjectNode body = JSON.createObjectNode();
+                    body.put("view", view.name());
+                    body.put("from", Instant.ofEpochMilli(range.from).toString());
+                    body.put("to", Instant.ofEpochMilli(range.to).toString());
+                    body.put("step", Duration.ofMillis(range.width).toString());
+                    body.put("cut", Instant.ofEpochMilli(lease.cutMillis()).toString());
+                    ArrayNode list = body.putArray("points");
+                    for (Merge.Point p : points) {
+                        ObjectNode point = list.addObject();
+                        p.group().forEach(point.putArray("group")::add);
+                        point.put("start", Instant.ofEpochMilli(p.startMillis()).toString());
+                        point.put("startMillis", p.startMillis());
+                        measures(point.putObject("measures"), p.aggregate());
+                    }
+                    return Rendered.of(new Answer(200, body));
+                });
     }
 
     private Rendered top(RoutingContext ctx, BatchViews.Lease lease) {
@@ -305,24 +365,38 @@ public final class ServingApi {
         Range range = range(ctx, view);
         String measure = Optional.ofNullable(ctx.request().getParam("measure")).orElse("count");
         if (view.measures().stream().noneMatch(m -> m.name().equals(measure))) {
-            throw new BadRequest(400, "view '" + view.name() + "' has no measure '" + measure + "' (measures: "
-                    + view.measures().stream().map(Measure::name).toList() + ")");
+            throw new BadRequest(
+                    400,
+                    "view '" + view.name() + "' has no measure '" + measure + "' (measures: "
+                            + view.measures().stream().map(Measure::name).toList() + ")");
         }
         int n = intParam(ctx, "n", 10, 1, 1000);
         byte[] prefix = ViewKey.prefix(view.name(), Optional.empty());
-        return cached("top|" + view.name() + "|" + measure + "|" + n + "|" + range, lease, prefix,
+        return cached(
+                "top|" + view.name() + "|" + measure + "|" + n + "|" + range,
+                lease,
+                prefix,
                 () -> top(view, range, measure, n, prefix, lease));
     }
 
-    private Rendered top(ViewDefinition view, Range range, String measure, int n, byte[] prefix, BatchViews.Lease lease) {
+    private Rendered top(
+            ViewDefinition view, Range range, String measure, int n, byte[] prefix, BatchViews.Lease lease) {
         Map<List<String>, Aggregate> byGroup = new LinkedHashMap<>();
-        for (Merge.Point p : merged(view, prefix, Optional.empty(), new Range(range.from, range.to, view.window().toMillis()), lease)) {
+        for (Merge.Point p : merged(
+                view,
+                prefix,
+                Optional.empty(),
+                new Range(range.from, range.to, view.window().toMillis()),
+                lease)) {
             byGroup.computeIfAbsent(p.group(), g -> Aggregate.empty(view)).merge(p.aggregate());
         }
         List<Map.Entry<List<String>, Double>> ranked = new ArrayList<>();
-        byGroup.forEach((g, a) -> ranked.add(new java.util.AbstractMap.SimpleEntry<>(g, a.measures().get(measure))));
-        ranked.sort(Comparator.comparing((Map.Entry<List<String>, Double> e) -> e.getValue(),
-                Comparator.nullsLast(Comparator.reverseOrder())).thenComparing(e -> String.join("\u0000", e.getKey())));
+        byGroup.forEach((g, a) -> ranked.add(
+                new java.util.AbstractMap.SimpleEntry<>(g, a.measures().get(measure))));
+        ranked.sort(Comparator.comparing(
+                        (Map.Entry<List<String>, Double> e) -> e.getValue(),
+                        Comparator.nullsLast(Comparator.reverseOrder()))
+                .thenComparing(e -> String.join("\u0000", e.getKey())));
         ObjectNode body = JSON.createObjectNode();
         body.put("view", view.name());
         body.put("measure", measure);
@@ -347,8 +421,8 @@ public final class ServingApi {
      * The merged points under one lease: its batch cells and the speed cells at or after its cut,
      * of windows in the range (only those cells' states are decoded).
      */
-    private List<Merge.Point> merged(ViewDefinition view, byte[] prefix, Optional<List<String>> group, Range range,
-            BatchViews.Lease lease) {
+    private List<Merge.Point> merged(
+            ViewDefinition view, byte[] prefix, Optional<List<String>> group, Range range, BatchViews.Lease lease) {
         if (!speed.running()) {
             throw new BadRequest(503, "the speed views store is " + speed.state() + "; try again shortly");
         }
@@ -357,7 +431,11 @@ public final class ServingApi {
         lease.scan(prefix, view, k -> range.covers(k.windowStartMillis()), batchCells::add);
         List<Map.Entry<ViewKey, Aggregate>> speedCells = new ArrayList<>();
         speed.scan(prefix, view, k -> k.bucketMillis() >= cut && range.covers(k.windowStartMillis()), speedCells::add);
-        return Merge.series(view, cut, batchCells, speedCells,
+        return Merge.series(
+                view,
+                cut,
+                batchCells,
+                speedCells,
                 new Merge.Query(group, range.from, range.to, Optional.of(Duration.ofMillis(range.width))));
     }
 
@@ -394,27 +472,35 @@ public final class ServingApi {
         if (step != null) {
             width = duration(step).toMillis();
             if (width <= 0 || width % window != 0) {
-                throw new BadRequest(400, "step " + step + " is not a positive multiple of the view's window " + view.window());
+                throw new BadRequest(
+                        400, "step " + step + " is not a positive multiple of the view's window " + view.window());
             }
         }
         long now = clock.millis();
         long to = time(ctx, "to").orElse(Math.floorDiv(now, width) * width + width);
-        long from = time(ctx, "from").orElse(to - Math.max(width, Duration.ofHours(1).toMillis()));
+        long from = time(ctx, "from")
+                .orElse(to - Math.max(width, Duration.ofHours(1).toMillis()));
         if (from >= to) {
-            throw new BadRequest(400, "from (" + Instant.ofEpochMilli(from) + ") must be before to (" + Instant.ofEpochMilli(to) + ")");
+            throw new BadRequest(
+                    400,
+                    "from (" + Instant.ofEpochMilli(from) + ") must be before to (" + Instant.ofEpochMilli(to) + ")");
         }
         // The windows a range covers start at or after from and before to: name them by their bounds,
         // so equal queries (a dashboard polling "the last hour") get equal answers and ETags.
         from = Math.floorDiv(from + window - 1, window) * window;
         to = Math.floorDiv(to + window - 1, window) * window;
         if (from >= to) {
-            throw new BadRequest(400, "the range holds no window start of " + view.window() + " (from " + Instant.ofEpochMilli(from)
-                    + ", to " + Instant.ofEpochMilli(to) + ")");
+            throw new BadRequest(
+                    400,
+                    "the range holds no window start of " + view.window() + " (from " + Instant.ofEpochMilli(from)
+                            + ", to " + Instant.ofEpochMilli(to) + ")");
         }
         long points = (to - from + width - 1) / width;
         if (points > maxPoints) {
-            throw new BadRequest(422, "the range holds " + points + " points of " + Duration.ofMillis(width)
-                    + " per group; the limit is " + maxPoints + " (narrow the range or use a larger step)");
+            throw new BadRequest(
+                    422,
+                    "the range holds " + points + " points of " + Duration.ofMillis(width) + " per group; the limit is "
+                            + maxPoints + " (narrow the range or use a larger step)");
         }
         return new Range(from, to, width);
     }
@@ -435,7 +521,9 @@ public final class ServingApi {
             try {
                 millis = Instant.parse(value).toEpochMilli();
             } catch (DateTimeParseException | ArithmeticException e) {
-                throw new BadRequest(400, name + " '" + value + "' is neither ISO-8601 (2026-11-23T10:00:00Z) nor epoch milliseconds");
+                throw new BadRequest(
+                        400,
+                        name + " '" + value + "' is neither ISO-8601 (2026-11-23T10:00:00Z) nor epoch milliseconds");
             }
         }
         if (millis < 0 || millis > MAX_TIME) {
@@ -459,8 +547,10 @@ public final class ServingApi {
             return Optional.empty();
         }
         if (values.size() != view.groupBy().size()) {
-            throw new BadRequest(400, "view '" + view.name() + "' groups by " + view.groupBy() + ": give " + view.groupBy().size()
-                    + " group value(s), one group parameter each, in that order");
+            throw new BadRequest(
+                    400,
+                    "view '" + view.name() + "' groups by " + view.groupBy() + ": give "
+                            + view.groupBy().size() + " group value(s), one group parameter each, in that order");
         }
         return Optional.of(List.copyOf(values));
     }
@@ -486,13 +576,19 @@ public final class ServingApi {
         if (answer.etag() != null) {
             ctx.response().putHeader("ETag", answer.etag()).putHeader("Cache-Control", "no-cache");
             String ifNoneMatch = ctx.request().getHeader("If-None-Match");
-            if (ifNoneMatch != null && java.util.Arrays.stream(ifNoneMatch.split(",")).map(String::trim)
-                    .anyMatch(t -> t.equals(answer.etag()) || t.equals("W/" + answer.etag()) || t.equals("*"))) {
+            if (ifNoneMatch != null
+                    && java.util.Arrays.stream(ifNoneMatch.split(","))
+                            .map(String::trim)
+                            .anyMatch(
+                                    t -> t.equals(answer.etag()) || t.equals("W/" + answer.etag()) || t.equals("*"))) {
                 ctx.response().setStatusCode(304).end();
                 return;
             }
         }
-        ctx.response().setStatusCode(answer.status()).putHeader("Content-Type", "application/json").end(Buffer.buffer(answer.bytes()));
+        ctx.response()
+                .setStatusCode(answer.status())
+                .putHeader("Content-Type", "application/json")
+                .end(Buffer.buffer(answer.bytes()));
     }
 
     static String etag(byte[] bytes) {
@@ -511,7 +607,10 @@ public final class ServingApi {
     }
 
     private static void json(RoutingContext ctx, int status, ObjectNode body) {
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toString());
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .end(body.toString());
     }
 
     private static void error(RoutingContext ctx, int status, String message) {

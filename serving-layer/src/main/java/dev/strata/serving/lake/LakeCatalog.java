@@ -37,7 +37,8 @@ public final class LakeCatalog {
     private final Clock clock;
     private final ConcurrentHashMap<List<Path>, ArrayNode> eventSchemas = new ConcurrentHashMap<>();
 
-    public LakeCatalog(LakeTables tables, List<ViewDefinition> views, Supplier<Optional<BatchCommit>> batch, Clock clock) {
+    public LakeCatalog(
+            LakeTables tables, List<ViewDefinition> views, Supplier<Optional<BatchCommit>> batch, Clock clock) {
         this.tables = tables;
         this.views = views;
         this.batch = batch;
@@ -77,7 +78,11 @@ public final class LakeCatalog {
             ArrayNode partitions = node.putArray("partitions");
             table.partitions().forEach(partitions::add);
         }
-        node.put("lastUpdate", table.updatedMillis() > 0 ? Instant.ofEpochMilli(table.updatedMillis()).toString() : null);
+        node.put(
+                "lastUpdate",
+                table.updatedMillis() > 0
+                        ? Instant.ofEpochMilli(table.updatedMillis()).toString()
+                        : null);
         if (table.cutMillis().isPresent()) {
             // The events are complete up to the cut: that is how fresh the dataset is.
             node.put("cut", Instant.ofEpochMilli(table.cutMillis().getAsLong()).toString());
@@ -90,11 +95,14 @@ public final class LakeCatalog {
         ArrayNode versions = node.putArray("schemaVersions");
         if (table.dataset().isPresent()) {
             for (DatasetManifest.SchemaVersion v : table.dataset().get().schemaVersions()) {
-                ObjectNode version = versions.addObject().put("version", v.version())
+                ObjectNode version = versions.addObject()
+                        .put("version", v.version())
                         .put("created", Instant.ofEpochMilli(v.createdMillis()).toString());
                 ArrayNode columns = version.putArray("columns");
                 for (DatasetManifest.Column c : v.columns()) {
-                    columns.addObject().put("name", c.name()).put("type", c.type().name().toLowerCase(java.util.Locale.ROOT))
+                    columns.addObject()
+                            .put("name", c.name())
+                            .put("type", c.type().name().toLowerCase(java.util.Locale.ROOT))
                             .put("nullable", c.nullable());
                 }
             }
@@ -113,12 +121,23 @@ public final class LakeCatalog {
         node.put("window", view.window().toString());
         ArrayNode columns = JSON.createArrayNode();
         for (String g : view.groupBy()) {
-            columns.addObject().put("name", g).put("type", "string").put("nullable", false).put("role", "group");
+            columns.addObject()
+                    .put("name", g)
+                    .put("type", "string")
+                    .put("nullable", false)
+                    .put("role", "group");
         }
-        columns.addObject().put("name", "window_start").put("type", "timestamp").put("nullable", false).put("role", "window");
+        columns.addObject()
+                .put("name", "window_start")
+                .put("type", "timestamp")
+                .put("nullable", false)
+                .put("role", "window");
         for (Measure m : view.measures()) {
-            columns.addObject().put("name", m.name()).put("type", m.kind() == Measure.Kind.COUNT ? "long" : "double")
-                    .put("nullable", m.kind() != Measure.Kind.COUNT).put("role", "measure");
+            columns.addObject()
+                    .put("name", m.name())
+                    .put("type", m.kind() == Measure.Kind.COUNT ? "long" : "double")
+                    .put("nullable", m.kind() != Measure.Kind.COUNT)
+                    .put("role", "measure");
         }
         ObjectNode schema = JSON.createObjectNode().put("version", 1);
         schema.set("columns", columns);
@@ -126,7 +145,9 @@ public final class LakeCatalog {
         node.putArray("schemaVersions").add(schema);
         Optional<BatchCommit> commit = batch.get();
         node.put("batchRun", commit.map(BatchCommit::run).orElse(null));
-        node.put("cut", commit.map(c -> Instant.ofEpochMilli(c.cutMillis()).toString()).orElse(null));
+        node.put(
+                "cut",
+                commit.map(c -> Instant.ofEpochMilli(c.cutMillis()).toString()).orElse(null));
         if (commit.isPresent()) {
             node.put("freshnessSeconds", (clock.millis() - commit.get().cutMillis()) / 1000.0);
         } else {
@@ -142,11 +163,18 @@ public final class LakeCatalog {
             return cached;
         }
         ArrayNode columns = JSON.createArrayNode();
-        try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement s = db.createStatement();
-                ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM read_parquet([" + String.join(", ",
-                        files.stream().map(p -> LakeSql.literal(p.toString())).toList()) + "], hive_partitioning = true)")) {
+        try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+                Statement s = db.createStatement();
+                ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM read_parquet(["
+                        + String.join(
+                                ", ",
+                                files.stream()
+                                        .map(p -> LakeSql.literal(p.toString()))
+                                        .toList()) + "], hive_partitioning = true)")) {
             while (rs.next()) {
-                columns.addObject().put("name", rs.getString("column_name")).put("type", rs.getString("column_type"))
+                columns.addObject()
+                        .put("name", rs.getString("column_name"))
+                        .put("type", rs.getString("column_type"))
                         .put("nullable", "YES".equals(rs.getString("null")));
             }
         } catch (SQLException e) {

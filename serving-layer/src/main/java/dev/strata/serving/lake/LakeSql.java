@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class LakeSql {
 
     /** The answer: column names and DuckDB types, rows (at most the limit), whether more rows were cut off. */
-    public record Result(List<String> columns, List<String> types, List<List<Object>> rows, boolean truncated, long millis) {}
+    public record Result(
+            List<String> columns, List<String> types, List<List<Object>> rows, boolean truncated, long millis) {}
 
     /** The query is not allowed here (not read-only, more than one statement, a file outside the lake). */
     public static final class Refused extends Exception {
@@ -105,10 +106,12 @@ public final class LakeSql {
                 setup.execute("SET memory_limit = '" + memoryLimit + "'");
                 for (LakeTables.Table table : tables.tables()) {
                     if (!table.files().isEmpty()) {
-                        setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(table.files()));
+                        setup.execute(
+                                "CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(table.files()));
                     }
                 }
-                setup.execute("SET allowed_directories = [" + literal(tables.lake().toString() + "/") + "]");
+                setup.execute(
+                        "SET allowed_directories = [" + literal(tables.lake().toString() + "/") + "]");
                 setup.execute("SET enable_external_access = false");
                 setup.execute("SET autoinstall_known_extensions = false");
                 setup.execute("SET autoload_known_extensions = false");
@@ -136,24 +139,30 @@ public final class LakeSql {
                     throw new Invalid(message);
                 }
                 if (parsed.path("statements").size() != 1) {
-                    throw new Refused("one statement per request; this has " + parsed.path("statements").size());
+                    throw new Refused("one statement per request; this has "
+                            + parsed.path("statements").size());
                 }
             }
         }
     }
 
-    private Result run(Connection db, String query, int rowLimit, long started) throws Refused, Invalid, TimedOut, SQLException {
+    private Result run(Connection db, String query, int rowLimit, long started)
+            throws Refused, Invalid, TimedOut, SQLException {
         AtomicBoolean cancelled = new AtomicBoolean();
         try (Statement statement = db.createStatement()) {
-            ScheduledFuture<?> deadline = timer.schedule(() -> {
-                cancelled.set(true);
-                try {
-                    statement.cancel();
-                } catch (SQLException e) {
-                    // finished meanwhile
-                }
-            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-            try (ResultSet rs = statement.executeQuery("SELECT * FROM (\n" + query + "\n) AS query LIMIT " + (rowLimit + 1))) {
+            ScheduledFuture<?> deadline = timer.schedule(
+                    () -> {
+                        cancelled.set(true);
+                        try {
+                            statement.cancel();
+                        } catch (SQLException e) {
+                            // finished meanwhile
+                        }
+                    },
+                    timeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            try (ResultSet rs =
+                    statement.executeQuery("SELECT * FROM (\n" + query + "\n) AS query LIMIT " + (rowLimit + 1))) {
                 ResultSetMetaData meta = rs.getMetaData();
                 List<String> columns = new ArrayList<>();
                 List<String> types = new ArrayList<>();
@@ -199,9 +208,17 @@ public final class LakeSql {
     }
 
     private static Object jsonValue(Object value) {
-        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Integer || value instanceof Long
-                || value instanceof Double || value instanceof Float || value instanceof Short || value instanceof Byte
-                || value instanceof BigDecimal || value instanceof BigInteger) {
+        if (value == null
+                || value instanceof String
+                || value instanceof Boolean
+                || value instanceof Integer
+                || value instanceof Long
+                || value instanceof Double
+                || value instanceof Float
+                || value instanceof Short
+                || value instanceof Byte
+                || value instanceof BigDecimal
+                || value instanceof BigInteger) {
             return value;
         }
         if (value instanceof byte[] bytes) {

@@ -28,12 +28,21 @@ public final class LakeTables {
      * A table: its name, kind ({@code events} or {@code dataset}), its files, rows, bytes, newest
      * change, the cut (events only), its partition directories and, for a dataset, its manifest.
      */
-    public record Table(String name, String kind, List<Path> files, long rows, long bytes, long updatedMillis,
-            OptionalLong cutMillis, List<String> partitions, Optional<DatasetManifest> dataset) {}
+    public record Table(
+            String name,
+            String kind,
+            List<Path> files,
+            long rows,
+            long bytes,
+            long updatedMillis,
+            OptionalLong cutMillis,
+            List<String> partitions,
+            Optional<DatasetManifest> dataset) {}
 
     private final Path lake;
     /** Commit entries by file name: written once, whole, and never changed, so each is read once. */
-    private final java.util.concurrent.ConcurrentHashMap<String, JsonNode> commits = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, JsonNode> commits =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public LakeTables(Path lake) {
         this.lake = lake.toAbsolutePath().normalize();
@@ -78,7 +87,10 @@ public final class LakeTables {
         long cut = Long.MIN_VALUE;
         if (Files.isDirectory(manifest)) {
             try (Stream<Path> entries = Files.list(manifest)) {
-                for (Path commit : entries.filter(p -> p.getFileName().toString().endsWith(".commit.json")).sorted().toList()) {
+                for (Path commit : entries.filter(
+                                p -> p.getFileName().toString().endsWith(".commit.json"))
+                        .sorted()
+                        .toList()) {
                     JsonNode c = commits.get(commit.getFileName().toString());
                     if (c == null) {
                         c = JSON.readTree(commit.toFile());
@@ -86,7 +98,8 @@ public final class LakeTables {
                     }
                     rows += c.path("rows").asLong();
                     cut = Math.max(cut, c.path("cutMillis").asLong());
-                    updated = Math.max(updated, Files.getLastModifiedTime(commit).toMillis());
+                    updated =
+                            Math.max(updated, Files.getLastModifiedTime(commit).toMillis());
                     for (JsonNode f : c.path("files")) {
                         Path file = events.resolve(f.asText()).normalize();
                         if (!file.startsWith(events) || !Files.isRegularFile(file)) {
@@ -100,8 +113,16 @@ public final class LakeTables {
             }
         }
         files.sort(Comparator.naturalOrder());
-        return new Table(EVENTS, "events", files, rows, bytes, updated, cut == Long.MIN_VALUE ? OptionalLong.empty() : OptionalLong.of(cut),
-                List.copyOf(partitions), Optional.empty());
+        return new Table(
+                EVENTS,
+                "events",
+                files,
+                rows,
+                bytes,
+                updated,
+                cut == Long.MIN_VALUE ? OptionalLong.empty() : OptionalLong.of(cut),
+                List.copyOf(partitions),
+                Optional.empty());
     }
 
     private static Table dataset(Path dir, DatasetManifest manifest) {
@@ -116,7 +137,15 @@ public final class LakeTables {
             }
             updated = Math.max(updated, f.addedMillis());
         }
-        return new Table(manifest.name(), "dataset", files, manifest.rows(), manifest.bytes(), updated, OptionalLong.empty(),
-                List.copyOf(partitions), Optional.of(manifest));
+        return new Table(
+                manifest.name(),
+                "dataset",
+                files,
+                manifest.rows(),
+                manifest.bytes(),
+                updated,
+                OptionalLong.empty(),
+                List.copyOf(partitions),
+                Optional.of(manifest));
     }
 }

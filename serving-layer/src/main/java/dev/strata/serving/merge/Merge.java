@@ -40,13 +40,17 @@ public final class Merge {
      * @param speed the speed cells of the view, any bucket
      * @throws IllegalArgumentException for a step that is not a positive multiple of the view's window
      */
-    public static List<Point> series(ViewDefinition view, long cutMillis, Iterable<Map.Entry<ViewKey, Aggregate>> batch,
-            Iterable<Map.Entry<ViewKey, Aggregate>> speed, Query query) {
+    public static List<Point> series(
+            ViewDefinition view,
+            long cutMillis,
+            Iterable<Map.Entry<ViewKey, Aggregate>> batch,
+            Iterable<Map.Entry<ViewKey, Aggregate>> speed,
+            Query query) {
         long window = view.window().toMillis();
         long width = query.step().map(Duration::toMillis).orElse(window);
         if (width <= 0 || width % window != 0) {
-            throw new IllegalArgumentException("step " + query.step().orElseThrow() + " is not a multiple of the view's window "
-                    + view.window());
+            throw new IllegalArgumentException(
+                    "step " + query.step().orElseThrow() + " is not a multiple of the view's window " + view.window());
         }
         Map<List<Object>, Point> points = new HashMap<>();
         for (Map.Entry<ViewKey, Aggregate> cell : batch) {
@@ -58,19 +62,27 @@ public final class Merge {
             }
         }
         List<Point> series = new ArrayList<>(points.values());
-        series.sort(Comparator.comparing((Point p) -> String.join("\u0000", p.group())).thenComparingLong(Point::startMillis));
+        series.sort(Comparator.comparing((Point p) -> String.join("\u0000", p.group()))
+                .thenComparingLong(Point::startMillis));
         return series;
     }
 
-    private static void add(ViewDefinition view, Map.Entry<ViewKey, Aggregate> cell, long width, Query query,
+    private static void add(
+            ViewDefinition view,
+            Map.Entry<ViewKey, Aggregate> cell,
+            long width,
+            Query query,
             Map<List<Object>, Point> points) {
         ViewKey key = cell.getKey();
-        if (!key.view().equals(view.name()) || key.windowStartMillis() < query.fromMillis()
-                || key.windowStartMillis() >= query.toMillis() || query.group().map(g -> !g.equals(key.group())).orElse(false)) {
+        if (!key.view().equals(view.name())
+                || key.windowStartMillis() < query.fromMillis()
+                || key.windowStartMillis() >= query.toMillis()
+                || query.group().map(g -> !g.equals(key.group())).orElse(false)) {
             return;
         }
         long start = Math.floorDiv(key.windowStartMillis(), width) * width;
         points.computeIfAbsent(List.of(key.group(), start), k -> new Point(key.group(), start, Aggregate.empty(view)))
-                .aggregate().merge(cell.getValue());
+                .aggregate()
+                .merge(cell.getValue());
     }
 }

@@ -65,8 +65,9 @@ public final class BatchViews implements AutoCloseable {
         long started = System.nanoTime();
         SnapshotCodec.Decoded snapshot = SnapshotCodec.decode(Files.readAllBytes(snapshotFile), views);
         if (snapshot.run() != commit.run() || snapshot.cutMillis() != commit.cutMillis()) {
-            throw new IllegalArgumentException(snapshotFile + " holds run " + snapshot.run() + " cut " + snapshot.cutMillis()
-                    + ", the commit announced run " + commit.run() + " cut " + commit.cutMillis());
+            throw new IllegalArgumentException(
+                    snapshotFile + " holds run " + snapshot.run() + " cut " + snapshot.cutMillis()
+                            + ", the commit announced run " + commit.run() + " cut " + commit.cutMillis());
         }
         Path db = dir.resolve(String.format("run-%08d-%d", commit.run(), sequence.incrementAndGet()));
         Loaded loaded = Loaded.bulkLoad(commit, snapshot.cells(), db);
@@ -74,8 +75,12 @@ public final class BatchViews implements AutoCloseable {
         if (old != null) {
             old.release(); // the reference "current" held; closed once the last query lets go
         }
-        LOG.info("Batch snapshot of run {} (cut {}, {} cells) loaded and current in {} ms", commit.run(), commit.cutMillis(),
-                snapshot.cells().size(), (System.nanoTime() - started) / 1_000_000);
+        LOG.info(
+                "Batch snapshot of run {} (cut {}, {} cells) loaded and current in {} ms",
+                commit.run(),
+                commit.cutMillis(),
+                snapshot.cells().size(),
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     /** The commit of the current snapshot, if one is loaded. */
@@ -125,7 +130,10 @@ public final class BatchViews implements AutoCloseable {
         }
 
         /** Every cell whose encoded key starts with {@code prefix} and that {@code wanted} takes, in key order. */
-        public void scan(byte[] prefix, ViewDefinition view, java.util.function.Predicate<ViewKey> wanted,
+        public void scan(
+                byte[] prefix,
+                ViewDefinition view,
+                java.util.function.Predicate<ViewKey> wanted,
                 Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
             if (loaded == null) {
                 return;
@@ -171,14 +179,16 @@ public final class BatchViews implements AutoCloseable {
         static Loaded bulkLoad(BatchCommit commit, Map<ViewKey, Aggregate> cells, Path dir) throws IOException {
             List<byte[][]> rows = new ArrayList<>(cells.size());
             cells.forEach((key, aggregate) -> rows.add(new byte[][] {key.encode(), AggregateCodec.encode(aggregate)}));
-            rows.sort(Comparator.comparing((byte[][] row) -> row[0], Arrays::compareUnsigned)); // RocksDB's bytewise order
+            rows.sort(Comparator.comparing(
+                    (byte[][] row) -> row[0], Arrays::compareUnsigned)); // RocksDB's bytewise order
             Files.createDirectories(dir);
             Options options = new Options().setCreateIfMissing(true);
             try {
                 RocksDB db = RocksDB.open(options, dir.resolve("db").toString());
                 if (!rows.isEmpty()) {
                     Path sst = dir.resolve("snapshot.sst");
-                    try (EnvOptions env = new EnvOptions(); SstFileWriter writer = new SstFileWriter(env, options)) {
+                    try (EnvOptions env = new EnvOptions();
+                            SstFileWriter writer = new SstFileWriter(env, options)) {
                         writer.open(sst.toString());
                         for (byte[][] row : rows) {
                             writer.put(row[0], row[1]);
@@ -192,7 +202,9 @@ public final class BatchViews implements AutoCloseable {
                 return new Loaded(commit, dir, options, db);
             } catch (RocksDBException e) {
                 options.close();
-                throw new IOException("cannot load the batch snapshot of run " + commit.run() + " into RocksDB: " + e.getMessage(), e);
+                throw new IOException(
+                        "cannot load the batch snapshot of run " + commit.run() + " into RocksDB: " + e.getMessage(),
+                        e);
             }
         }
 

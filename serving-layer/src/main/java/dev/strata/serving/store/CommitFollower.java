@@ -41,7 +41,8 @@ public final class CommitFollower implements AutoCloseable {
     private BatchCommit lastFailed;
     private long lastFailedAt;
 
-    public CommitFollower(String bootstrapServers, String topic, Path lakeRoot, BatchViews batch, List<ViewDefinition> views) {
+    public CommitFollower(
+            String bootstrapServers, String topic, Path lakeRoot, BatchViews batch, List<ViewDefinition> views) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -72,7 +73,8 @@ public final class CommitFollower implements AutoCloseable {
     private void follow() {
         try {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofMinutes(2)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
@@ -85,15 +87,24 @@ public final class CommitFollower implements AutoCloseable {
                         announced = Optional.of(BatchCommit.decode(record.value()));
                     } catch (IllegalArgumentException e) {
                         failures++;
-                        LOG.warn("Skipped an unreadable record of {} at {}-{}: {}", topic, record.partition(), record.offset(),
+                        LOG.warn(
+                                "Skipped an unreadable record of {} at {}-{}: {}",
+                                topic,
+                                record.partition(),
+                                record.offset(),
                                 e.getMessage());
                     }
                 }
-                if (!caughtUp && ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                if (!caughtUp
+                        && ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
                     loadAnnounced();
                     caughtUp = true;
-                    LOG.info("Read {} to its end: current batch snapshot {}", topic,
-                            batch.commit().map(c -> "run " + c.run() + ", cut " + c.cutMillis()).orElse("none yet"));
+                    LOG.info(
+                            "Read {} to its end: current batch snapshot {}",
+                            topic,
+                            batch.commit()
+                                    .map(c -> "run " + c.run() + ", cut " + c.cutMillis())
+                                    .orElse("none yet"));
                 } else if (caughtUp) {
                     loadAnnounced();
                 }
@@ -123,8 +134,11 @@ public final class CommitFollower implements AutoCloseable {
             failures++;
             lastFailed = commit;
             lastFailedAt = System.currentTimeMillis();
-            LOG.error("Could not load the batch snapshot of run {} ({}): {}; keeping the current one", commit.run(),
-                    lakeRoot.resolve(commit.snapshot()), e.toString());
+            LOG.error(
+                    "Could not load the batch snapshot of run {} ({}): {}; keeping the current one",
+                    commit.run(),
+                    lakeRoot.resolve(commit.snapshot()),
+                    e.toString());
         }
     }
 

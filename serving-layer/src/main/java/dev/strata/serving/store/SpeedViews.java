@@ -28,7 +28,6 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -53,9 +52,13 @@ public final class SpeedViews implements AutoCloseable {
 
     public SpeedViews(String bootstrapServers, String topic, String applicationId, Path stateDir) {
         StreamsBuilder builder = new StreamsBuilder();
-        builder.table(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()),
-                        Materialized.<byte[], byte[], org.apache.kafka.streams.state.KeyValueStore<Bytes, byte[]>>as(STORE)
-                                .withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()))
+        builder.table(
+                        topic,
+                        Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()),
+                        Materialized.<byte[], byte[], org.apache.kafka.streams.state.KeyValueStore<Bytes, byte[]>>as(
+                                        STORE)
+                                .withKeySerde(Serdes.ByteArray())
+                                .withValueSerde(Serdes.ByteArray()))
                 .toStream()
                 .processValues(() -> new NewestUpdate(newestUpdateMillis, versions));
         Properties props = new Properties();
@@ -65,7 +68,9 @@ public final class SpeedViews implements AutoCloseable {
         props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0); // every update visible and seen at once
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true); // the 5.0 default, and no warning
+        props.put(
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG,
+                true); // the 5.0 default, and no warning
         streams = new KafkaStreams(builder.build(props), props);
     }
 
@@ -98,7 +103,9 @@ public final class SpeedViews implements AutoCloseable {
                         && m.metricName().group().equals("consumer-fetch-manager-metrics"))
                 .mapToDouble(m -> m.metricValue() instanceof Number n ? n.doubleValue() : Double.NaN)
                 .filter(v -> !Double.isNaN(v))
-                .mapToLong(v -> (long) v).max().orElse(-1);
+                .mapToLong(v -> (long) v)
+                .max()
+                .orElse(-1);
     }
 
     /**
@@ -115,7 +122,11 @@ public final class SpeedViews implements AutoCloseable {
      * Every speed cell whose encoded key starts with {@code prefix} and that {@code wanted} takes
      * (values are decoded only for those); needs {@link #running}.
      */
-    public void scan(byte[] prefix, ViewDefinition view, Predicate<ViewKey> wanted, Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
+    public void scan(
+            byte[] prefix,
+            ViewDefinition view,
+            Predicate<ViewKey> wanted,
+            Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
         ReadOnlyKeyValueStore<byte[], byte[]> store = store();
         try (KeyValueIterator<byte[], byte[]> it = store.prefixScan(prefix, new ByteArraySerializer())) {
             while (it.hasNext()) {
@@ -132,7 +143,8 @@ public final class SpeedViews implements AutoCloseable {
                     // Not a cell this build can read (another format version, corrupt bytes): left out of
                     // the answer, counted and logged, never a failed query.
                     if (undecodable.incrementAndGet() % 1_000 == 1) {
-                        LOG.warn("Skipped an undecodable speed cell ({} so far): {}", undecodable.get(), e.getMessage());
+                        LOG.warn(
+                                "Skipped an undecodable speed cell ({} so far): {}", undecodable.get(), e.getMessage());
                     }
                 }
             }
@@ -146,7 +158,8 @@ public final class SpeedViews implements AutoCloseable {
     private ReadOnlyKeyValueStore<byte[], byte[]> store() {
         ReadOnlyKeyValueStore<byte[], byte[]> s = store;
         if (s == null) {
-            s = streams.store(StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
+            s = streams.store(
+                    StoreQueryParameters.fromNameAndType(STORE, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
             store = s;
         }
         return s;

@@ -18,7 +18,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LakeSqlTest {
 
-    @TempDir Path root;
+    @TempDir
+    Path root;
+
     Path lake;
     Path secret;
     LakeSql sql;
@@ -34,14 +36,17 @@ class LakeSqlTest {
 
     @Test
     void theCommittedEventsAndTheDatasetsAreTables() throws Exception {
-        LakeSql.Result events = sql.query("SELECT count(*) AS n, count(DISTINCT source) AS sources, min(date) AS d, max(hour) AS h FROM events", 0);
+        LakeSql.Result events = sql.query(
+                "SELECT count(*) AS n, count(DISTINCT source) AS sources, min(date) AS d, max(hour) AS h FROM events",
+                0);
         assertThat(events.columns()).containsExactly("n", "sources", "d", "h");
         assertThat(events.rows()).hasSize(1);
         assertThat(events.rows().get(0).get(0)).isEqualTo(150L); // not the uncommitted file's row
         assertThat(events.rows().get(0).get(1)).isEqualTo(4L);
         assertThat(events.rows().get(0).get(2).toString()).isEqualTo("2026-11-23");
 
-        LakeSql.Result joined = sql.query("WITH evens AS (SELECT id FROM sensors WHERE even) SELECT count(*) FROM evens;", 0);
+        LakeSql.Result joined =
+                sql.query("WITH evens AS (SELECT id FROM sensors WHERE even) SELECT count(*) FROM evens;", 0);
         assertThat(joined.rows().get(0).get(0)).isEqualTo(5L);
     }
 
@@ -60,56 +65,67 @@ class LakeSqlTest {
     @Test
     void aQueryRunningPastTheTimeoutIsStopped() {
         assertThatThrownBy(() -> sql.query("SELECT count(*) FROM range(1000000000000) a", 0))
-                .isInstanceOf(LakeSql.TimedOut.class).hasMessageContaining("longer than 2000 ms");
+                .isInstanceOf(LakeSql.TimedOut.class)
+                .hasMessageContaining("longer than 2000 ms");
     }
 
     @Test
     void invalidSqlIsNamedAsSuch() {
-        assertThatThrownBy(() -> sql.query("SELEC 1", 0)).isInstanceOf(LakeSql.Invalid.class).hasMessageContaining("syntax error");
-        assertThatThrownBy(() -> sql.query("SELECT * FROM no_such_table", 0)).isInstanceOf(LakeSql.Invalid.class)
+        assertThatThrownBy(() -> sql.query("SELEC 1", 0))
+                .isInstanceOf(LakeSql.Invalid.class)
+                .hasMessageContaining("syntax error");
+        assertThatThrownBy(() -> sql.query("SELECT * FROM no_such_table", 0))
+                .isInstanceOf(LakeSql.Invalid.class)
                 .hasMessageContaining("no_such_table");
         assertThatThrownBy(() -> sql.query("  ", 0)).isInstanceOf(LakeSql.Invalid.class);
     }
 
     /** Reading any file outside the lake. */
     @ParameterizedTest
-    @ValueSource(strings = {
-        "SELECT * FROM read_csv('/etc/passwd')",
-        "SELECT * FROM read_text('/etc/hostname')",
-        "SELECT * FROM read_blob('/proc/self/environ')",
-        "SELECT * FROM glob('/etc/*')",
-        "SELECT * FROM read_csv('LAKE/../lake-secrets/passwords.csv')",
-        "SELECT * FROM read_csv('SECRET')",
-        "SELECT * FROM read_parquet('LAKE/../../*.parquet')",
-        "SELECT * FROM read_json('http://127.0.0.1:9/x.json')",
-        "SELECT * FROM 'SECRET'",
-    })
+    @ValueSource(
+            strings = {
+                "SELECT * FROM read_csv('/etc/passwd')",
+                "SELECT * FROM read_text('/etc/hostname')",
+                "SELECT * FROM read_blob('/proc/self/environ')",
+                "SELECT * FROM glob('/etc/*')",
+                "SELECT * FROM read_csv('LAKE/../lake-secrets/passwords.csv')",
+                "SELECT * FROM read_csv('SECRET')",
+                "SELECT * FROM read_parquet('LAKE/../../*.parquet')",
+                "SELECT * FROM read_json('http://127.0.0.1:9/x.json')",
+                "SELECT * FROM 'SECRET'",
+            })
     void readingOutsideTheLakeIsRefused(String query) {
         String q = query.replace("LAKE", lake.toString()).replace("SECRET", secret.toString());
-        assertThatThrownBy(() -> sql.query(q, 0)).satisfiesAnyOf(
-                e -> assertThat(e).isInstanceOf(LakeSql.Refused.class).hasMessageContaining("only the lake's files can be read"),
-                e -> assertThat(e).isInstanceOf(LakeSql.Invalid.class).hasMessageNotContaining("hunter2"));
-        assertThatThrownBy(() -> sql.query(q, 0)).hasMessageNotContaining("hunter2").hasMessageNotContaining("root:");
+        assertThatThrownBy(() -> sql.query(q, 0))
+                .satisfiesAnyOf(
+                        e -> assertThat(e)
+                                .isInstanceOf(LakeSql.Refused.class)
+                                .hasMessageContaining("only the lake's files can be read"),
+                        e -> assertThat(e).isInstanceOf(LakeSql.Invalid.class).hasMessageNotContaining("hunter2"));
+        assertThatThrownBy(() -> sql.query(q, 0))
+                .hasMessageNotContaining("hunter2")
+                .hasMessageNotContaining("root:");
     }
 
     /** Changing anything, inside the lake or out. */
     @ParameterizedTest
-    @ValueSource(strings = {
-        "COPY (SELECT 1) TO 'LAKE/written.csv'",
-        "COPY events TO 'LAKE/written.csv'",
-        "CREATE TABLE t AS SELECT 1",
-        "DROP VIEW events",
-        "INSERT INTO events VALUES (1)",
-        "ATTACH 'LAKE/written.db' AS w",
-        "INSTALL httpfs",
-        "LOAD httpfs",
-        "SET enable_external_access = true",
-        "PRAGMA version",
-        "EXPORT DATABASE 'LAKE/export'",
-        "SELECT 1; COPY (SELECT 1) TO 'LAKE/written.csv'",
-        "SELECT 1; SELECT 2",
-        "CALL pragma_version()",
-    })
+    @ValueSource(
+            strings = {
+                "COPY (SELECT 1) TO 'LAKE/written.csv'",
+                "COPY events TO 'LAKE/written.csv'",
+                "CREATE TABLE t AS SELECT 1",
+                "DROP VIEW events",
+                "INSERT INTO events VALUES (1)",
+                "ATTACH 'LAKE/written.db' AS w",
+                "INSTALL httpfs",
+                "LOAD httpfs",
+                "SET enable_external_access = true",
+                "PRAGMA version",
+                "EXPORT DATABASE 'LAKE/export'",
+                "SELECT 1; COPY (SELECT 1) TO 'LAKE/written.csv'",
+                "SELECT 1; SELECT 2",
+                "CALL pragma_version()",
+            })
     void anythingButOneSelectIsRefused(String query) {
         String q = query.replace("LAKE", lake.toString());
         assertThatThrownBy(() -> sql.query(q, 0)).isInstanceOf(LakeSql.Refused.class);

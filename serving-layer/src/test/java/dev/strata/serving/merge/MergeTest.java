@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 class MergeTest {
 
-    static final ViewDefinition VIEW = ViewConfig.defaults().get(0); // events_per_source_1m: count, sum, min, max, avg, p95
+    static final ViewDefinition VIEW =
+            ViewConfig.defaults().get(0); // events_per_source_1m: count, sum, min, max, avg, p95
     static final long T0 = Instant.parse("2026-11-23T10:00:00Z").toEpochMilli();
     static final long BUCKET = 60_000;
     static final long CUT = T0 + 30 * BUCKET;
@@ -48,19 +49,30 @@ class MergeTest {
             fold(speed, new ViewKey(VIEW.name(), VIEW.group(e), window, bucket), e);
         }
 
-        List<Merge.Point> merged = Merge.series(VIEW, CUT, batch.entrySet(), speed.entrySet(),
+        List<Merge.Point> merged = Merge.series(
+                VIEW,
+                CUT,
+                batch.entrySet(),
+                speed.entrySet(),
                 new Merge.Query(Optional.empty(), Long.MIN_VALUE, Long.MAX_VALUE, Optional.empty()));
 
         Map<String, Map<String, Double>> expected = oracle(log, BUCKET);
         Map<String, Map<String, Double>> actual = new HashMap<>();
-        merged.forEach(p -> actual.put(p.group() + "@" + p.startMillis(), withoutP95(p.aggregate().measures())));
+        merged.forEach(p -> actual.put(
+                p.group() + "@" + p.startMillis(), withoutP95(p.aggregate().measures())));
         assertThat(actual).isEqualTo(expected);
         // A late event (event time an hour back, appended after the cut) lands in its old window.
-        assertThat(actual.get("[late-source]@" + (T0 - 60 * BUCKET)).get("count")).isEqualTo(1.0);
+        assertThat(actual.get("[late-source]@" + (T0 - 60 * BUCKET)).get("count"))
+                .isEqualTo(1.0);
         // Inputs untouched: merging again gives the same.
-        assertThat(Merge.series(VIEW, CUT, batch.entrySet(), speed.entrySet(),
-                new Merge.Query(Optional.empty(), Long.MIN_VALUE, Long.MAX_VALUE, Optional.empty())))
-                .extracting(p -> p.aggregate().measures()).isEqualTo(merged.stream().map(p -> p.aggregate().measures()).toList());
+        assertThat(Merge.series(
+                        VIEW,
+                        CUT,
+                        batch.entrySet(),
+                        speed.entrySet(),
+                        new Merge.Query(Optional.empty(), Long.MIN_VALUE, Long.MAX_VALUE, Optional.empty())))
+                .extracting(p -> p.aggregate().measures())
+                .isEqualTo(merged.stream().map(p -> p.aggregate().measures()).toList());
     }
 
     @Test
@@ -69,23 +81,48 @@ class MergeTest {
         Map<ViewKey, Aggregate> batch = new HashMap<>();
         for (Appended a : log) {
             Event e = a.event();
-            fold(batch, new ViewKey(VIEW.name(), VIEW.group(e), VIEW.windowStart(e.getTime()).toEpochMilli(), 0), e);
+            fold(
+                    batch,
+                    new ViewKey(
+                            VIEW.name(),
+                            VIEW.group(e),
+                            VIEW.windowStart(e.getTime()).toEpochMilli(),
+                            0),
+                    e);
         }
-        List<Merge.Point> hourly = Merge.series(VIEW, Long.MAX_VALUE, batch.entrySet(), List.of(),
+        List<Merge.Point> hourly = Merge.series(
+                VIEW,
+                Long.MAX_VALUE,
+                batch.entrySet(),
+                List.of(),
                 new Merge.Query(Optional.of(List.of("s-1")), T0, T0 + 60 * BUCKET, Optional.of(Duration.ofHours(1))));
 
         assertThat(hourly).singleElement().satisfies(p -> {
             assertThat(p.startMillis()).isEqualTo(T0);
-            List<Double> values = log.stream().map(Appended::event)
-                    .filter(e -> e.getSource().equals("s-1") && e.getTime().toEpochMilli() >= T0 && e.getTime().toEpochMilli() < T0 + 3_600_000)
-                    .map(Event::getValue).toList();
+            List<Double> values = log.stream()
+                    .map(Appended::event)
+                    .filter(e -> e.getSource().equals("s-1")
+                            && e.getTime().toEpochMilli() >= T0
+                            && e.getTime().toEpochMilli() < T0 + 3_600_000)
+                    .map(Event::getValue)
+                    .toList();
             assertThat(p.aggregate().measures().get("count")).isEqualTo((double) values.size());
             assertThat(p.aggregate().measures().get("avg"))
-                    .isCloseTo(values.stream().mapToDouble(Double::doubleValue).average().orElseThrow(), org.assertj.core.data.Offset.offset(1e-9));
+                    .isCloseTo(
+                            values.stream()
+                                    .mapToDouble(Double::doubleValue)
+                                    .average()
+                                    .orElseThrow(),
+                            org.assertj.core.data.Offset.offset(1e-9));
         });
-        assertThatThrownBy(() -> Merge.series(VIEW, CUT, batch.entrySet(), List.of(),
-                new Merge.Query(Optional.empty(), T0, T0 + 1, Optional.of(Duration.ofSeconds(90)))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a multiple");
+        assertThatThrownBy(() -> Merge.series(
+                        VIEW,
+                        CUT,
+                        batch.entrySet(),
+                        List.of(),
+                        new Merge.Query(Optional.empty(), T0, T0 + 1, Optional.of(Duration.ofSeconds(90)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a multiple");
     }
 
     static List<Appended> workload() {
@@ -114,18 +151,27 @@ class MergeTest {
         for (Appended a : log) {
             Event e = a.event();
             long window = Math.floorDiv(e.getTime().toEpochMilli(), 60_000L) * 60_000L;
-            cells.computeIfAbsent("[" + e.getSource() + "]@" + window, k -> new ArrayList<>()).add(e.getValue());
+            cells.computeIfAbsent("[" + e.getSource() + "]@" + window, k -> new ArrayList<>())
+                    .add(e.getValue());
         }
         Map<String, Map<String, Double>> out = new HashMap<>();
         cells.forEach((cell, values) -> {
             Map<String, Double> m = new HashMap<>();
             m.put("count", (double) values.size());
-            double sum = values.stream().map(java.math.BigDecimal::new).reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add).doubleValue();
+            double sum = values.stream()
+                    .map(java.math.BigDecimal::new)
+                    .reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add)
+                    .doubleValue();
             m.put("sum", sum);
             m.put("min", values.stream().min(Double::compare).orElseThrow());
             m.put("max", values.stream().max(Double::compare).orElseThrow());
-            m.put("avg", values.stream().map(java.math.BigDecimal::new).reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add)
-                    .divide(java.math.BigDecimal.valueOf(values.size()), java.math.MathContext.DECIMAL64).doubleValue());
+            m.put(
+                    "avg",
+                    values.stream()
+                            .map(java.math.BigDecimal::new)
+                            .reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add)
+                            .divide(java.math.BigDecimal.valueOf(values.size()), java.math.MathContext.DECIMAL64)
+                            .doubleValue());
             out.put(cell, m);
         });
         return out;

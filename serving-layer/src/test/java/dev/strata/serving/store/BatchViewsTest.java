@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BatchViewsTest {
 
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
-    static final Map<String, ViewDefinition> BY_NAME = VIEWS.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
+    static final Map<String, ViewDefinition> BY_NAME =
+            VIEWS.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
     static final ViewDefinition PER_SOURCE = BY_NAME.get("events_per_source_1m");
 
     /** Snapshot {@code run}: 40 sources × 30 minutes, every cell holding {@code run} events. */
@@ -38,7 +39,14 @@ class BatchViewsTest {
             for (int m = 0; m < 30; m++) {
                 Aggregate a = Aggregate.empty(PER_SOURCE);
                 for (int i = 0; i < run; i++) {
-                    a.fold(new Event("e", "dev-" + s, "t", Instant.ofEpochMilli(m * 60_000L), (double) i, Map.of(), Instant.EPOCH));
+                    a.fold(new Event(
+                            "e",
+                            "dev-" + s,
+                            "t",
+                            Instant.ofEpochMilli(m * 60_000L),
+                            (double) i,
+                            Map.of(),
+                            Instant.EPOCH));
                 }
                 cells.put(new ViewKey(PER_SOURCE.name(), List.of("dev-" + s), m * 60_000L, 0), a);
             }
@@ -65,11 +73,18 @@ class BatchViewsTest {
                     while (swapping.get()) {
                         try (BatchViews.Lease lease = batch.lease()) {
                             List<Long> counts = new ArrayList<>();
-                            lease.scan(prefix, PER_SOURCE, k -> true, cell -> counts.add(cell.getValue().count()));
+                            lease.scan(
+                                    prefix,
+                                    PER_SOURCE,
+                                    k -> true,
+                                    cell -> counts.add(cell.getValue().count()));
                             long run = lease.commit().map(BatchCommit::run).orElse(0L);
-                            if (run > 0 && (counts.size() != 1200 || counts.stream().anyMatch(c -> c != run)
-                                    || lease.cutMillis() != run * 1_000)) {
-                                mixed.add("run " + run + " cut " + lease.cutMillis() + " counts " + counts.stream().distinct().toList());
+                            if (run > 0
+                                    && (counts.size() != 1200
+                                            || counts.stream().anyMatch(c -> c != run)
+                                            || lease.cutMillis() != run * 1_000)) {
+                                mixed.add("run " + run + " cut " + lease.cutMillis() + " counts "
+                                        + counts.stream().distinct().toList());
                             }
                             queries.incrementAndGet();
                         }
@@ -105,10 +120,12 @@ class BatchViewsTest {
         try (BatchViews batch = new BatchViews(dir.resolve("db"))) {
             batch.load(BatchCommit.of(2, 2_000, "s"), two, BY_NAME);
 
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.load(BatchCommit.of(3, 3_000, "s"), two, BY_NAME))
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> batch.load(BatchCommit.of(3, 3_000, "s"), two, BY_NAME))
                     .hasMessageContaining("holds run 2 cut 2000, the commit announced run 3 cut 3000");
             Files.writeString(dir.resolve("junk"), "not a snapshot");
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.load(BatchCommit.of(3, 3_000, "s"), dir.resolve("junk"), BY_NAME))
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> batch.load(BatchCommit.of(3, 3_000, "s"), dir.resolve("junk"), BY_NAME))
                     .hasMessage("not a Strata snapshot");
 
             assertThat(batch.commit()).map(BatchCommit::run).contains(2L);

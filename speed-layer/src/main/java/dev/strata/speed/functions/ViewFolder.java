@@ -38,6 +38,7 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
     /** Broadcast state: the current cut under {@link #CUT_KEY}. */
     public static final MapStateDescriptor<String, Long> CUT_STATE =
             new MapStateDescriptor<>("batch-cut", Types.STRING, Types.LONG);
+
     public static final String CUT_KEY = "cut";
     public static final String APPEND_TO_FOLD_METRIC = "appendToFoldMillis";
 
@@ -68,7 +69,9 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         belowCut = getRuntimeContext().getMetricGroup().counter("eventsBelowCut");
         // From Kafka's append to this fold, over the last 1,000 events: the speed-update-latency
         // alert reads its quantiles (an update is visible after the next emit and checkpoint).
-        appendToFold = getRuntimeContext().getMetricGroup().histogram(APPEND_TO_FOLD_METRIC, new DescriptiveStatisticsHistogram(1_000));
+        appendToFold = getRuntimeContext()
+                .getMetricGroup()
+                .histogram(APPEND_TO_FOLD_METRIC, new DescriptiveStatisticsHistogram(1_000));
     }
 
     @Override

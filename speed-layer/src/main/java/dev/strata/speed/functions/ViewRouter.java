@@ -38,7 +38,11 @@ public class ViewRouter implements FlatMapFunction<IngestedEvent, ViewInput> {
         long bucket = ViewKey.bucketOf(in.appendTimeMillis, bucketMillis);
         for (ViewDefinition view : views) {
             if (view.matches(event)) {
-                ViewKey key = new ViewKey(view.name(), view.group(event), view.windowStart(event.getTime()).toEpochMilli(), bucket);
+                ViewKey key = new ViewKey(
+                        view.name(),
+                        view.group(event),
+                        view.windowStart(event.getTime()).toEpochMilli(),
+                        bucket);
                 out.collect(ViewInput.of(key, in));
             }
         }

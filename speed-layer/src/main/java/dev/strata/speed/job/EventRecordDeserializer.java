@@ -54,8 +54,8 @@ public class EventRecordDeserializer implements KafkaRecordDeserializationSchema
             // and reads it again, instead of dead-lettering an acknowledged event.
             throw new IOException(origin + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            out.collect(Decoded.deadLetter(new DeadLetter(record.key(), record.value(), "undecodable",
-                    String.valueOf(e.getMessage()), origin)));
+            out.collect(Decoded.deadLetter(new DeadLetter(
+                    record.key(), record.value(), "undecodable", String.valueOf(e.getMessage()), origin)));
             return;
         }
         if (event == null) {

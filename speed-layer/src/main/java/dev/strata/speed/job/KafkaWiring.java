@@ -14,8 +14,14 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
  * The job's Kafka sources and sinks. Upserts are idempotent (the latest state of a key), so
  * at-least-once delivery is exact; offsets live in Flink's checkpoints.
  */
-public record KafkaWiring(String bootstrapServers, String registryUrl, String eventsTopic, String commitsTopic,
-        String viewsTopic, String dlqTopic, String groupId) {
+public record KafkaWiring(
+        String bootstrapServers,
+        String registryUrl,
+        String eventsTopic,
+        String commitsTopic,
+        String viewsTopic,
+        String dlqTopic,
+        String groupId) {
 
     public KafkaSource<Decoded> events() {
         return KafkaSource.<Decoded>builder()

@@ -28,11 +28,19 @@ final class Serializers {
 
     /** A dead letter to {@code events.dlq}, with the reason headers the gateway writes too. */
     static KafkaRecordSerializationSchema<DeadLetter> deadLetters(String topic) {
-        return (letter, context, timestamp) -> new ProducerRecord<>(topic, null, null, letter.key, letter.value, List.of(
-                new RecordHeader(DeadLetters.REASON, letter.reason.getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(DeadLetters.DETAIL, letter.detail.getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(DeadLetters.ORIGIN, ("speed-layer " + letter.origin).getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(DeadLetters.TIME, Instant.now().toString().getBytes(StandardCharsets.UTF_8))));
+        return (letter, context, timestamp) -> new ProducerRecord<>(
+                topic,
+                null,
+                null,
+                letter.key,
+                letter.value,
+                List.of(
+                        new RecordHeader(DeadLetters.REASON, letter.reason.getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(DeadLetters.DETAIL, letter.detail.getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(
+                                DeadLetters.ORIGIN, ("speed-layer " + letter.origin).getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(
+                                DeadLetters.TIME, Instant.now().toString().getBytes(StandardCharsets.UTF_8))));
     }
 
     /** Batch commits; a record that is not one is logged and skipped. */

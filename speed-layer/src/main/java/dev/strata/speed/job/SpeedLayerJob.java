@@ -46,7 +46,8 @@ public final class SpeedLayerJob {
     };
 
     /** The job's settings. */
-    public record Settings(List<ViewDefinition> views, Duration bucketSize, Duration emitInterval, Duration dedupHorizon) {
+    public record Settings(
+            List<ViewDefinition> views, Duration bucketSize, Duration emitInterval, Duration dedupHorizon) {
         public static Settings of(List<ViewDefinition> views) {
             return new Settings(views, Duration.ofMinutes(1), Duration.ofMillis(500), Duration.ofHours(24));
         }
@@ -58,8 +59,12 @@ public final class SpeedLayerJob {
     private final Sink<DeadLetter> deadLetters;
     private final Settings settings;
 
-    public SpeedLayerJob(Source<Decoded, ?, ?> events, Source<BatchCommit, ?, ?> commits, Sink<Upsert> views,
-            Sink<DeadLetter> deadLetters, Settings settings) {
+    public SpeedLayerJob(
+            Source<Decoded, ?, ?> events,
+            Source<BatchCommit, ?, ?> commits,
+            Sink<Upsert> views,
+            Sink<DeadLetter> deadLetters,
+            Settings settings) {
         this.events = events;
         this.commits = commits;
         this.views = views;
@@ -68,22 +73,33 @@ public final class SpeedLayerJob {
     }
 
     public void build(StreamExecutionEnvironment env) {
-        SingleOutputStreamOperator<IngestedEvent> decoded = env
-                .fromSource(events, WatermarkStrategy.noWatermarks(), "events").uid(UID_EVENTS)
-                .process(new Splitter()).uid(UID_DECODE).name("decode");
+        SingleOutputStreamOperator<IngestedEvent> decoded = env.fromSource(
+                        events, WatermarkStrategy.noWatermarks(), "events")
+                .uid(UID_EVENTS)
+                .process(new Splitter())
+                .uid(UID_DECODE)
+                .name("decode");
         decoded.getSideOutput(DEAD_LETTERS).sinkTo(deadLetters).uid(UID_DLQ).name("events.dlq");
 
-        BroadcastStream<BatchCommit> cuts = env
-                .fromSource(commits, WatermarkStrategy.noWatermarks(), "batch-commits").uid(UID_COMMITS)
+        BroadcastStream<BatchCommit> cuts = env.fromSource(commits, WatermarkStrategy.noWatermarks(), "batch-commits")
+                .uid(UID_COMMITS)
                 .broadcast(ViewFolder.CUT_STATE);
 
         decoded.keyBy(e -> e.id)
-                .process(new Deduplicator(settings.dedupHorizon())).uid(UID_DEDUP).name("dedup")
-                .flatMap(new ViewRouter(settings.views(), settings.bucketSize())).uid(UID_ROUTE).name("route to views")
+                .process(new Deduplicator(settings.dedupHorizon()))
+                .uid(UID_DEDUP)
+                .name("dedup")
+                .flatMap(new ViewRouter(settings.views(), settings.bucketSize()))
+                .uid(UID_ROUTE)
+                .name("route to views")
                 .keyBy(ViewInput::key)
                 .connect(cuts)
-                .process(new ViewFolder(settings.views(), settings.emitInterval())).uid(UID_FOLD).name("fold views")
-                .sinkTo(views).uid(UID_VIEWS).name("speed-views");
+                .process(new ViewFolder(settings.views(), settings.emitInterval()))
+                .uid(UID_FOLD)
+                .name("fold views")
+                .sinkTo(views)
+                .uid(UID_VIEWS)
+                .name("speed-views");
     }
 
     /** Events go on; dead letters go to the side output. */
@@ -91,6 +107,7 @@ public final class SpeedLayerJob {
         private static final long serialVersionUID = 1L;
         /** Metric name of the records sent to {@code events.dlq} (the DLQ-rate alert reads it). */
         static final String DEAD_LETTERS_METRIC = "deadLetters";
+
         private transient Counter deadLetters;
 
         @Override

@@ -36,13 +36,20 @@ public class IngestedEvent {
     }
 
     public Event toEvent() {
-        return Event.newBuilder().setId(id).setSource(source).setType(type).setTime(Instant.ofEpochMilli(timeMillis))
-                .setValue(value).setAttributes(Map.copyOf(attributes)).setIngestTime(Instant.ofEpochMilli(ingestTimeMillis))
+        return Event.newBuilder()
+                .setId(id)
+                .setSource(source)
+                .setType(type)
+                .setTime(Instant.ofEpochMilli(timeMillis))
+                .setValue(value)
+                .setAttributes(Map.copyOf(attributes))
+                .setIngestTime(Instant.ofEpochMilli(ingestTimeMillis))
                 .build();
     }
 
     @Override
     public String toString() {
-        return "IngestedEvent[" + id + " " + source + " " + type + " @" + timeMillis + " appended " + appendTimeMillis + "]";
+        return "IngestedEvent[" + id + " " + source + " " + type + " @" + timeMillis + " appended " + appendTimeMillis
+                + "]";
     }
 }

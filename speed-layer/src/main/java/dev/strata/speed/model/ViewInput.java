@@ -7,6 +7,7 @@ import java.util.Base64;
 public class ViewInput {
     /** The encoded {@link ViewKey}, Base64: the key the stream is partitioned by. */
     public String key;
+
     public long bucketMillis;
     public IngestedEvent event;
 
@@ -31,5 +32,4 @@ public class ViewInput {
     public String key() {
         return key;
     }
-
 }

@@ -58,6 +58,7 @@ class DeduplicatorTest {
 
     @Test
     void aNonPositiveHorizonIsRefused() {
-        assertThatThrownBy(() -> new Deduplicator(Duration.ZERO)).hasMessageContaining("dedup horizon must be positive");
+        assertThatThrownBy(() -> new Deduplicator(Duration.ZERO))
+                .hasMessageContaining("dedup horizon must be positive");
     }
 }

@@ -70,9 +70,9 @@ class ViewFolderTest {
     }
 
     /** Keys holding an aggregate in the operator's keyed state. */
-    static long aggregateKeys(KeyedBroadcastOperatorTestHarness<String, ViewInput, BatchCommit, Upsert> harness) throws Exception {
-        KeyedStateBackend<String> backend =
-                ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();
+    static long aggregateKeys(KeyedBroadcastOperatorTestHarness<String, ViewInput, BatchCommit, Upsert> harness)
+            throws Exception {
+        KeyedStateBackend<String> backend = ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();
         try (var keys = backend.getKeys(ViewFolder.AGGREGATE_STATE, VoidNamespace.INSTANCE)) {
             return keys.count();
         }
@@ -91,7 +91,8 @@ class ViewFolderTest {
                     harness.processElement(new StreamRecord<>(in));
                 }
             }
-            for (ViewInput in : route(event("late", "boiler-2", 99, T0 - Duration.ofHours(3).toMillis(), T0 + 1_000))) {
+            for (ViewInput in :
+                    route(event("late", "boiler-2", 99, T0 - Duration.ofHours(3).toMillis(), T0 + 1_000))) {
                 harness.processElement(new StreamRecord<>(in));
             }
             assertThat(harness.extractOutputValues()).isEmpty();
@@ -101,13 +102,24 @@ class ViewFolderTest {
 
             List<Upsert> upserts = harness.extractOutputValues();
             assertThat(upserts).hasSize(2);
-            Upsert boiler1 = upserts.stream().filter(u -> ViewKey.decode(u.key).group().equals(List.of("boiler-1"))).findFirst().orElseThrow();
-            assertThat(measures(boiler1)).containsEntry("count", 5.0).containsEntry("sum", 60.0)
-                    .containsEntry("min", 10.0).containsEntry("max", 14.0).containsEntry("avg", 12.0);
-            ViewKey lateKey = ViewKey.decode(upserts.stream().filter(u -> ViewKey.decode(u.key).group().equals(List.of("boiler-2")))
-                    .findFirst().orElseThrow().key);
+            Upsert boiler1 = upserts.stream()
+                    .filter(u -> ViewKey.decode(u.key).group().equals(List.of("boiler-1")))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(measures(boiler1))
+                    .containsEntry("count", 5.0)
+                    .containsEntry("sum", 60.0)
+                    .containsEntry("min", 10.0)
+                    .containsEntry("max", 14.0)
+                    .containsEntry("avg", 12.0);
+            ViewKey lateKey = ViewKey.decode(upserts.stream()
+                    .filter(u -> ViewKey.decode(u.key).group().equals(List.of("boiler-2")))
+                    .findFirst()
+                    .orElseThrow()
+                    .key);
             // The hours-late event lands in its own event-time window, in the current ingest bucket.
-            assertThat(lateKey.windowStartMillis()).isEqualTo(T0 - Duration.ofHours(3).toMillis());
+            assertThat(lateKey.windowStartMillis())
+                    .isEqualTo(T0 - Duration.ofHours(3).toMillis());
             assertThat(lateKey.bucketMillis()).isEqualTo(T0);
             assertThat(harness.numProcessingTimeTimers()).isZero();
         }
@@ -145,7 +157,8 @@ class ViewFolderTest {
                 harness.processElement(new StreamRecord<>(in));
             }
             harness.setProcessingTime(2 * EMIT.toMillis());
-            Upsert latest = harness.extractOutputValues().get(harness.extractOutputValues().size() - 1);
+            Upsert latest = harness.extractOutputValues()
+                    .get(harness.extractOutputValues().size() - 1);
             assertThat(ViewKey.decode(latest.key).bucketMillis()).isEqualTo(newBucket);
             assertThat(measures(latest)).containsEntry("count", 2.0).containsEntry("sum", 6.0);
             assertThat(aggregateKeys(harness)).isEqualTo(1);

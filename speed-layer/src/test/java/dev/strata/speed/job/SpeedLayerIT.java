@@ -54,16 +54,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SpeedLayerIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
-    @RegisterExtension static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     static final Instant BASE = Instant.parse("2026-03-01T12:00:00Z");
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
     static final ViewDefinition PER_SOURCE = VIEWS.get(0);
     static final ViewDefinition PER_TYPE = VIEWS.get(1);
 
-    @TempDir Path state;
+    @TempDir
+    Path state;
 
     /** The merged measures per (view, group, window): the sum over buckets, as serving will do it. */
     record Cell(String view, List<String> group, long window) {}
@@ -75,22 +81,30 @@ class SpeedLayerIT {
         String commits = KAFKA.createTopic("speed-commits", 1, Map.of("cleanup.policy", "compact"));
         String dlq = KAFKA.createTopic("speed-dlq", 1, Map.of());
         try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
-                .withPort(0).withTopic("speed-schemas-" + ProcessHandle.current().pid()))) {
+                .withPort(0)
+                .withTopic("speed-schemas-" + ProcessHandle.current().pid()))) {
             List<Event> sent = workload();
             produce(registry.url(), events, sent);
 
             Configuration conf = Configuration.fromMap(Map.of(
                     "state.backend.type", "rocksdb",
                     "execution.checkpointing.storage", "filesystem",
-                    "execution.checkpointing.dir", state.resolve("checkpoints").toUri().toString(),
+                    "execution.checkpointing.dir",
+                            state.resolve("checkpoints").toUri().toString(),
                     "execution.checkpointing.interval", "1s",
                     "execution.checkpointing.incremental", "true",
                     "state.backend.rocksdb.localdir", state.resolve("rocksdb").toString()));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             env.setParallelism(2);
-            KafkaWiring kafka = new KafkaWiring(KAFKA.bootstrapServers(), registry.url(), events, commits, views, dlq, "speed-it");
-            new SpeedLayerJob(kafka.events(), kafka.commits(), kafka.views(), kafka.deadLetters(),
-                    SpeedLayerJob.Settings.of(VIEWS)).build(env);
+            KafkaWiring kafka =
+                    new KafkaWiring(KAFKA.bootstrapServers(), registry.url(), events, commits, views, dlq, "speed-it");
+            new SpeedLayerJob(
+                            kafka.events(),
+                            kafka.commits(),
+                            kafka.views(),
+                            kafka.deadLetters(),
+                            SpeedLayerJob.Settings.of(VIEWS))
+                    .build(env);
             JobClient job = env.executeAsync("speed-layer-it");
             try {
                 Map<Cell, Map<String, Double>> expected = oracle(sent);
@@ -107,18 +121,37 @@ class SpeedLayerIT {
                         && System.nanoTime() < deadline) {
                     java.util.concurrent.TimeUnit.MILLISECONDS.sleep(200);
                 }
-                assertThat(hasFile(state.resolve("rocksdb"), "OPTIONS-")).as("RocksDB files under the local dir").isTrue();
-                assertThat(hasFile(state.resolve("checkpoints"), "chk-")).as("a completed checkpoint").isTrue();
+                assertThat(hasFile(state.resolve("rocksdb"), "OPTIONS-"))
+                        .as("RocksDB files under the local dir")
+                        .isTrue();
+                assertThat(hasFile(state.resolve("checkpoints"), "chk-"))
+                        .as("a completed checkpoint")
+                        .isTrue();
 
                 List<ConsumerRecord<byte[], byte[]>> letters = readAll(dlq);
                 assertThat(letters).hasSize(1);
-                assertThat(new String(letters.get(0).headers().lastHeader(DeadLetters.REASON).value(), StandardCharsets.UTF_8))
+                assertThat(new String(
+                                letters.get(0)
+                                        .headers()
+                                        .lastHeader(DeadLetters.REASON)
+                                        .value(),
+                                StandardCharsets.UTF_8))
                         .isEqualTo("undecodable");
 
                 // A batch commit whose cut is above every bucket: the speed side empties.
-                try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props(), new ByteArraySerializer(), new ByteArraySerializer())) {
-                    producer.send(new ProducerRecord<>(commits, BatchCommit.KEY,
-                            BatchCommit.of(1, System.currentTimeMillis() + Duration.ofMinutes(5).toMillis(), "snapshot-1").encode())).get();
+                try (KafkaProducer<byte[], byte[]> producer =
+                        new KafkaProducer<>(props(), new ByteArraySerializer(), new ByteArraySerializer())) {
+                    producer.send(new ProducerRecord<>(
+                                    commits,
+                                    BatchCommit.KEY,
+                                    BatchCommit.of(
+                                                    1,
+                                                    System.currentTimeMillis()
+                                                            + Duration.ofMinutes(5)
+                                                                    .toMillis(),
+                                                    "snapshot-1")
+                                            .encode()))
+                            .get();
                 }
                 Map<ViewKey, byte[]> after = Map.of(new ViewKey("x", List.of(), 0, 0), new byte[0]);
                 deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -143,10 +176,15 @@ class SpeedLayerIT {
             if (i % 20 == 0) {
                 time = now.minus(Duration.ofHours(3 + random.nextInt(3))); // hours late
             }
-            Event e = Event.newBuilder().setId("ev-" + i).setSource("sensor-" + random.nextInt(4))
-                    .setType(i % 3 == 0 ? "humidity" : "temperature").setTime(time).setIngestTime(now)
+            Event e = Event.newBuilder()
+                    .setId("ev-" + i)
+                    .setSource("sensor-" + random.nextInt(4))
+                    .setType(i % 3 == 0 ? "humidity" : "temperature")
+                    .setTime(time)
+                    .setIngestTime(now)
                     .setValue(i % 11 == 0 ? null : Math.round(random.nextGaussian() * 1000) / 100.0)
-                    .setAttributes(Map.of()).build();
+                    .setAttributes(Map.of())
+                    .build();
             sent.add(e);
             if (i % 10 == 0) {
                 sent.add(Event.newBuilder(e).build()); // a client retry: the same id again
@@ -159,11 +197,13 @@ class SpeedLayerIT {
         EventSerializer serializer = new EventSerializer();
         serializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl), false);
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props(), new StringSerializer(), serializer);
-                KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(props(), new ByteArraySerializer(), new ByteArraySerializer())) {
+                KafkaProducer<byte[], byte[]> raw =
+                        new KafkaProducer<>(props(), new ByteArraySerializer(), new ByteArraySerializer())) {
             for (Event e : events) {
                 producer.send(new ProducerRecord<>(topic, e.getSource(), e));
             }
-            raw.send(new ProducerRecord<>(topic, null, "not the wire format".getBytes(StandardCharsets.UTF_8))).get();
+            raw.send(new ProducerRecord<>(topic, null, "not the wire format".getBytes(StandardCharsets.UTF_8)))
+                    .get();
             producer.flush();
         }
     }
@@ -176,16 +216,26 @@ class SpeedLayerIT {
         for (Event e : distinct.values()) {
             long minute = Math.floorDiv(e.getTime().toEpochMilli(), 60_000L) * 60_000L;
             long hour = Math.floorDiv(e.getTime().toEpochMilli(), 3_600_000L) * 3_600_000L;
-            cells.computeIfAbsent(new Cell(PER_SOURCE.name(), List.of(e.getSource()), minute), k -> new ArrayList<>()).add(e);
-            cells.computeIfAbsent(new Cell(PER_TYPE.name(), List.of(e.getType()), hour), k -> new ArrayList<>()).add(e);
+            cells.computeIfAbsent(new Cell(PER_SOURCE.name(), List.of(e.getSource()), minute), k -> new ArrayList<>())
+                    .add(e);
+            cells.computeIfAbsent(new Cell(PER_TYPE.name(), List.of(e.getType()), hour), k -> new ArrayList<>())
+                    .add(e);
         }
         Map<Cell, Map<String, Double>> out = new HashMap<>();
         cells.forEach((cell, list) -> {
             Map<String, Double> m = new TreeMap<>();
             m.put("count", (double) list.size());
-            List<Double> values = list.stream().map(Event::getValue).filter(v -> v != null).toList();
+            List<Double> values =
+                    list.stream().map(Event::getValue).filter(v -> v != null).toList();
             if (cell.view().equals(PER_SOURCE.name())) {
-                m.put("sum", values.isEmpty() ? null : values.stream().map(BigDecimal::new).reduce(BigDecimal.ZERO, BigDecimal::add).doubleValue());
+                m.put(
+                        "sum",
+                        values.isEmpty()
+                                ? null
+                                : values.stream()
+                                        .map(BigDecimal::new)
+                                        .reduce(BigDecimal.ZERO, BigDecimal::add)
+                                        .doubleValue());
                 m.put("min", values.stream().min(Double::compare).orElse(null));
                 m.put("max", values.stream().max(Double::compare).orElse(null));
                 // The inclusive p95 of the values; KLL keeps every item below k=200, so it is exact here.
@@ -223,7 +273,8 @@ class SpeedLayerIT {
                 return;
             }
             ViewDefinition view = key.view().equals(PER_SOURCE.name()) ? PER_SOURCE : PER_TYPE;
-            cells.computeIfAbsent(new Cell(key.view(), key.group(), key.windowStartMillis()), c -> Aggregate.empty(view))
+            cells.computeIfAbsent(
+                            new Cell(key.view(), key.group(), key.windowStartMillis()), c -> Aggregate.empty(view))
                     .merge(AggregateCodec.decode(view, value));
         });
         Map<Cell, Map<String, Double>> out = new HashMap<>();
@@ -249,9 +300,11 @@ class SpeedLayerIT {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);

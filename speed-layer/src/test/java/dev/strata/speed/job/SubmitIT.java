@@ -36,35 +36,53 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class SubmitIT {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
     /**
      * Parent-first class loading: this test JVM has the Kafka connector and clients on its own
      * classpath, which a Flink distribution does not, so child-first loading would meet two copies.
      */
-    @RegisterExtension static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-                    .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(
-                            Map.of("classloader.resolve-order", "parent-first")))
-                    .build());
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(
+                    Map.of("classloader.resolve-order", "parent-first")))
+            .build());
 
     @Test
-    void theJobJarRunsOnAClusterAndPublishesViews(@InjectClusterRESTAddress URI rest, @InjectClusterClient ClusterClient<?> cluster)
-            throws Exception {
+    void theJobJarRunsOnAClusterAndPublishesViews(
+            @InjectClusterRESTAddress URI rest, @InjectClusterClient ClusterClient<?> cluster) throws Exception {
         KAFKA.createStrataTopics();
         Path jobJar;
         try (Stream<Path> files = Files.list(Path.of("target"))) {
-            jobJar = files.filter(p -> p.getFileName().toString().endsWith("-job.jar")).findFirst().orElseThrow();
+            jobJar = files.filter(p -> p.getFileName().toString().endsWith("-job.jar"))
+                    .findFirst()
+                    .orElseThrow();
         }
-        try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0))) {
+        try (RegistryServer registry = RegistryServer.start(
+                RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0))) {
             // As a user runs it: its own JVM (a test JVM forbids remote environments), this module's classpath.
             String classpath = "target/classes" + java.io.File.pathSeparator
                     + Files.readString(Path.of("target/runtime-classpath.txt")).trim() + java.io.File.pathSeparator
                     + Files.readString(Path.of("target/provided-classpath.txt")).trim();
-            Process submit = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", classpath, SpeedMain.class.getName(),
-                    "--bootstrap-servers", KAFKA.bootstrapServers(), "--registry-url", registry.url(),
-                    "submit", "--jobmanager", rest.getHost() + ":" + rest.getPort(), "--jar", jobJar.toString())
-                    .redirectErrorStream(true).start();
+            Process submit = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-cp",
+                            classpath,
+                            SpeedMain.class.getName(),
+                            "--bootstrap-servers",
+                            KAFKA.bootstrapServers(),
+                            "--registry-url",
+                            registry.url(),
+                            "submit",
+                            "--jobmanager",
+                            rest.getHost() + ":" + rest.getPort(),
+                            "--jar",
+                            jobJar.toString())
+                    .redirectErrorStream(true)
+                    .start();
             String output = new String(submit.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             assertThat(submit.waitFor()).as(output).isZero();
             assertThat(output).contains("Submitted the speed job");
@@ -73,21 +91,34 @@ class SubmitIT {
             serializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registry.url()), false);
             Properties props = new Properties();
             props.put("bootstrap.servers", KAFKA.bootstrapServers());
-            try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer)) {
+            try (KafkaProducer<String, Event> producer =
+                    new KafkaProducer<>(props, new StringSerializer(), serializer)) {
                 for (int i = 0; i < 10; i++) {
-                    producer.send(new ProducerRecord<>(StrataTopics.EVENTS, "submitted-" + i, Event.newBuilder()
-                            .setId("submit-" + i).setSource("submitted-" + i).setType("t").setTime(Instant.now())
-                            .setIngestTime(Instant.now()).setValue(1.0).setAttributes(Map.of()).build()));
+                    producer.send(new ProducerRecord<>(
+                            StrataTopics.EVENTS,
+                            "submitted-" + i,
+                            Event.newBuilder()
+                                    .setId("submit-" + i)
+                                    .setSource("submitted-" + i)
+                                    .setType("t")
+                                    .setTime(Instant.now())
+                                    .setIngestTime(Instant.now())
+                                    .setValue(1.0)
+                                    .setAttributes(Map.of())
+                                    .build()));
                 }
             }
 
             long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             int views = 0;
             while (views == 0 && System.nanoTime() < deadline) {
-                views = SpeedLayerIT.readAll(KAFKA.bootstrapServers(), StrataTopics.SPEED_VIEWS).size();
+                views = SpeedLayerIT.readAll(KAFKA.bootstrapServers(), StrataTopics.SPEED_VIEWS)
+                        .size();
             }
             Collection<JobStatusMessage> jobs = cluster.listJobs().get();
-            assertThat(jobs).singleElement().satisfies(j -> assertThat(j.getJobName()).isEqualTo("strata-speed-layer"));
+            assertThat(jobs)
+                    .singleElement()
+                    .satisfies(j -> assertThat(j.getJobName()).isEqualTo("strata-speed-layer"));
             assertThat(views).as("upserts published by the submitted job").isPositive();
             cluster.cancel(jobs.iterator().next().getJobId()).get();
         }

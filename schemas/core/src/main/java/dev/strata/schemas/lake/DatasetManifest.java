@@ -33,12 +33,24 @@ public record DatasetManifest(int format, String name, List<SchemaVersion> schem
      * from (relative to the lake) and that original's SHA-256 (a second upload of the same bytes adds
      * nothing), its rows, rejected rows and the rejects file (relative to the lake; null if none).
      */
-    public record DataFile(String path, int schemaVersion, long rows, long rejected, long bytes, String original, String rejects,
-            long addedMillis, String sha256) {}
+    public record DataFile(
+            String path,
+            int schemaVersion,
+            long rows,
+            long rejected,
+            long bytes,
+            String original,
+            String rejects,
+            long addedMillis,
+            String sha256) {}
 
     /** The types a column of an uploaded dataset can have, narrowest first. */
     public enum ColumnType {
-        BOOLEAN, LONG, DOUBLE, TIMESTAMP, STRING;
+        BOOLEAN,
+        LONG,
+        DOUBLE,
+        TIMESTAMP,
+        STRING;
 
         /** The type both values fit, or empty when there is none but a string. */
         public static ColumnType widen(ColumnType a, ColumnType b) {
@@ -95,7 +107,11 @@ public record DatasetManifest(int format, String name, List<SchemaVersion> schem
         Path tmp = datasetDir.resolve("." + FILE_NAME + ".tmp");
         JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), this);
         try {
-            Files.move(tmp, datasetDir.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    tmp,
+                    datasetDir.resolve(FILE_NAME),
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, datasetDir.resolve(FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
         }
@@ -104,7 +120,8 @@ public record DatasetManifest(int format, String name, List<SchemaVersion> schem
     /** A dataset name: lower-case letters, digits and underscores, starting with a letter; not a name the lake uses. */
     public static Optional<String> invalidName(String name) {
         if (name == null || !name.matches("[a-z][a-z0-9_]{0,62}")) {
-            return Optional.of("a dataset name is 1-63 lower-case letters, digits or underscores, starting with a letter");
+            return Optional.of(
+                    "a dataset name is 1-63 lower-case letters, digits or underscores, starting with a letter");
         }
         if (RESERVED.contains(name)) {
             return Optional.of("'" + name + "' is a name the lake uses itself; reserved: " + RESERVED);

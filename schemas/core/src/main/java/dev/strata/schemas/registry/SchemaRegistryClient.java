@@ -66,8 +66,7 @@ public class SchemaRegistryClient {
             uris.add(uri);
         }
         if (uris.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "schema registry url is empty: set it to e.g. http://localhost:8081");
+            throw new IllegalArgumentException("schema registry url is empty: set it to e.g. http://localhost:8081");
         }
         this.baseUris = List.copyOf(uris);
         this.requestTimeout = requestTimeout;
@@ -152,10 +151,9 @@ public class SchemaRegistryClient {
     private JsonNode send(String method, String path, JsonNode body) {
         SchemaRegistryException lastFailure = null;
         for (URI base : baseUris) {
-            HttpRequest.Builder request =
-                    HttpRequest.newBuilder(base.resolve(path))
-                            .timeout(requestTimeout)
-                            .header("Accept", CONTENT_TYPE + ", application/json;q=0.5");
+            HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
+                    .timeout(requestTimeout)
+                    .header("Accept", CONTENT_TYPE + ", application/json;q=0.5");
             if (body != null) {
                 request.header("Content-Type", CONTENT_TYPE)
                         .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
@@ -166,9 +164,7 @@ public class SchemaRegistryClient {
             try {
                 response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
-                lastFailure =
-                        new SchemaRegistryException(
-                                "schema registry at " + base + " unreachable: " + e, e);
+                lastFailure = new SchemaRegistryException("schema registry at " + base + " unreachable: " + e, e);
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

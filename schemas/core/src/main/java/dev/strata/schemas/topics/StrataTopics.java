@@ -44,8 +44,7 @@ public final class StrataTopics {
     public record TopicSpec(String name, int partitions, Map<String, String> configs) {
         public TopicSpec {
             if (partitions < 1) {
-                throw new IllegalArgumentException(
-                        "topic " + name + ": partitions must be >= 1, got " + partitions);
+                throw new IllegalArgumentException("topic " + name + ": partitions must be >= 1, got " + partitions);
             }
             configs = Map.copyOf(configs);
         }
@@ -62,25 +61,27 @@ public final class StrataTopics {
                         EVENTS,
                         partitions,
                         Map.of(
-                                TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime",
-                                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                                TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+                                "LogAppendTime",
+                                TopicConfig.CLEANUP_POLICY_CONFIG,
+                                TopicConfig.CLEANUP_POLICY_DELETE,
                                 TopicConfig.RETENTION_MS_CONFIG,
-                                        Long.toString(eventsRetention.toMillis()))),
+                                Long.toString(eventsRetention.toMillis()))),
                 // Dead letters are kept until an operator removes them: never dropped by age.
                 new TopicSpec(
                         EVENTS_DLQ,
                         partitions,
                         Map.of(
-                                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                                TopicConfig.RETENTION_MS_CONFIG, "-1")),
+                                TopicConfig.CLEANUP_POLICY_CONFIG,
+                                TopicConfig.CLEANUP_POLICY_DELETE,
+                                TopicConfig.RETENTION_MS_CONFIG,
+                                "-1")),
                 new TopicSpec(
                         SPEED_VIEWS,
                         partitions,
                         Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 new TopicSpec(
-                        SCHEMAS,
-                        1,
-                        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                        SCHEMAS, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 new TopicSpec(
                         BATCH_COMMITS,
                         1,
@@ -105,7 +106,8 @@ public final class StrataTopics {
         try {
             existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot list topics: " + e.getCause().getMessage(), e.getCause());
+            throw new IllegalStateException(
+                    "cannot list topics: " + e.getCause().getMessage(), e.getCause());
         }
         List<NewTopic> toCreate = new ArrayList<>();
         for (TopicSpec spec : specs) {
@@ -125,7 +127,8 @@ public final class StrataTopics {
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException(
-                            "cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage(),
+                            "cannot create topic " + entry.getKey() + ": "
+                                    + e.getCause().getMessage(),
                             e.getCause());
                 }
             }
@@ -135,19 +138,24 @@ public final class StrataTopics {
     }
 
     /** Returns once every partition of {@code topics} has a leader in the metadata the brokers serve. */
-    public static void awaitLeaders(Admin admin, List<String> topics, Duration timeout) throws InterruptedException, TimeoutException {
+    public static void awaitLeaders(Admin admin, List<String> topics, Duration timeout)
+            throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!topics.isEmpty()) {
             try {
-                var described = admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (described.values().stream().allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()))) {
+                var described =
+                        admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (described.values().stream()
+                        .allMatch(d -> d.partitions().stream()
+                                .allMatch(p -> p.leader() != null && !p.leader().isEmpty()))) {
                     return;
                 }
             } catch (ExecutionException e) {
                 // not known to the broker that answered yet
             }
             if (System.nanoTime() > deadline) {
-                throw new TimeoutException("topics " + topics + " created, but not all their partitions have a leader after " + timeout);
+                throw new TimeoutException(
+                        "topics " + topics + " created, but not all their partitions have a leader after " + timeout);
             }
             TimeUnit.MILLISECONDS.sleep(20);
         }

@@ -40,6 +40,7 @@ public final class Aggregate {
     private BigDecimal sum = BigDecimal.ZERO;
     /** Non-overlapping doubles whose exact sum is what was folded since the last {@link #settle}. */
     private double[] pending = new double[4];
+
     private int pendingCount;
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
@@ -47,6 +48,7 @@ public final class Aggregate {
     final Map<String, Union> distinct = new LinkedHashMap<>();
     /** The distinct measures' fields and unions (those of {@link #distinct}) as arrays: fold is hot. */
     private String[] distinctFields = new String[0];
+
     private Union[] distinctUnions = new Union[0];
 
     private Aggregate(ViewDefinition view) {
@@ -187,7 +189,11 @@ public final class Aggregate {
             case SUM -> noValues ? null : sum().doubleValue();
             case MIN -> noValues ? null : min;
             case MAX -> noValues ? null : max;
-            case AVG -> noValues ? null : sum().divide(BigDecimal.valueOf(valueCount), java.math.MathContext.DECIMAL64).doubleValue();
+            case AVG ->
+                noValues
+                        ? null
+                        : sum().divide(BigDecimal.valueOf(valueCount), java.math.MathContext.DECIMAL64)
+                                .doubleValue();
             case QUANTILE -> noValues ? null : quantiles.getQuantile(m.rank(), QuantileSearchCriteria.INCLUSIVE);
             case DISTINCT -> (double) Math.round(distinct.get(m.name()).getEstimate());
         };
@@ -197,5 +203,4 @@ public final class Aggregate {
     public BigDecimal exactSum() {
         return sum();
     }
-
 }

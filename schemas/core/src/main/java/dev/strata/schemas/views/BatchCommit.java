@@ -19,6 +19,7 @@ public record BatchCommit(
     public static final int VERSION = 1;
     /** The record key: one current commit, compaction keeps the latest. */
     public static final byte[] KEY = "current".getBytes(StandardCharsets.UTF_8);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static BatchCommit of(long run, long cutMillis, String snapshot) {
@@ -39,7 +40,8 @@ public record BatchCommit(
         try {
             commit = JSON.readValue(bytes, BatchCommit.class);
         } catch (IOException e) {
-            throw new IllegalArgumentException("not a batch commit: " + e.getMessage().split("\n")[0], e);
+            throw new IllegalArgumentException(
+                    "not a batch commit: " + e.getMessage().split("\n")[0], e);
         }
         if (commit.version() != VERSION) {
             throw new IllegalArgumentException("batch commit has format version " + commit.version()

@@ -12,7 +12,15 @@ import java.util.regex.Pattern;
  */
 public record Measure(String name, Kind kind, String field, double rank) implements java.io.Serializable {
 
-    public enum Kind { COUNT, SUM, MIN, MAX, AVG, QUANTILE, DISTINCT }
+    public enum Kind {
+        COUNT,
+        SUM,
+        MIN,
+        MAX,
+        AVG,
+        QUANTILE,
+        DISTINCT
+    }
 
     static final Pattern QUANTILE = Pattern.compile("p(50|90|95|99)");
     static final Pattern DISTINCT = Pattern.compile("distinct\\(([^()]+)\\)");

@@ -86,7 +86,8 @@ public final class ViewConfig {
             try {
                 ViewDefinition view = toDefinition(v);
                 if (!names.add(view.name())) {
-                    throw new IllegalArgumentException("duplicate name: another view is already called '" + view.name() + "'");
+                    throw new IllegalArgumentException(
+                            "duplicate name: another view is already called '" + view.name() + "'");
                 }
                 views.add(view);
             } catch (IllegalArgumentException e) {
@@ -109,7 +110,8 @@ public final class ViewConfig {
         }
         Duration window = window(v.window());
         if (v.measures() == null || v.measures().isEmpty()) {
-            throw new IllegalArgumentException("no measures (measures: count, sum, min, max, avg, p50, p90, p95, p99, distinct(<field>))");
+            throw new IllegalArgumentException(
+                    "no measures (measures: count, sum, min, max, avg, p50, p90, p95, p99, distinct(<field>))");
         }
         Map<String, Measure> measures = new LinkedHashMap<>();
         for (String text : v.measures()) {
@@ -119,10 +121,13 @@ public final class ViewConfig {
             }
         }
         FilterYaml filter = v.filter() == null ? new FilterYaml(List.of(), Map.of()) : v.filter();
-        return new ViewDefinition(v.name(),
+        return new ViewDefinition(
+                v.name(),
                 filter.types() == null ? Set.of() : Set.copyOf(filter.types()),
                 filter.attributes() == null ? Map.of() : filter.attributes(),
-                groupBy, window, List.copyOf(measures.values()));
+                groupBy,
+                window,
+                List.copyOf(measures.values()));
     }
 
     /** A size in the config's short form: {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d}. */
@@ -148,7 +153,8 @@ public final class ViewConfig {
             throw new IllegalArgumentException("bad window '" + text + "': write a size like 30s, 1m, 5m, 1h or 1d");
         }
         long day = Duration.ofDays(1).toMillis();
-        if (window.toMillis() <= 0 || (window.toMillis() < day ? day % window.toMillis() != 0 : !window.equals(Duration.ofDays(1)))) {
+        if (window.toMillis() <= 0
+                || (window.toMillis() < day ? day % window.toMillis() != 0 : !window.equals(Duration.ofDays(1)))) {
             throw new IllegalArgumentException("bad window '" + text
                     + "': it must divide a day evenly (e.g. 1m, 5m, 15m, 1h, 6h, 1d) so windows align across days");
         }

@@ -19,8 +19,13 @@ import java.util.Set;
  *     {@code attributes.<key>}; empty puts every event in one group
  */
 public record ViewDefinition(
-        String name, Set<String> types, Map<String, String> attributes, List<String> groupBy, Duration window,
-        List<Measure> measures) implements java.io.Serializable {
+        String name,
+        Set<String> types,
+        Map<String, String> attributes,
+        List<String> groupBy,
+        Duration window,
+        List<Measure> measures)
+        implements java.io.Serializable {
 
     public ViewDefinition {
         types = Set.copyOf(types);
@@ -59,7 +64,8 @@ public record ViewDefinition(
 
     /** Whether the view reads the events' attributes (in its filter, groups or measures). */
     public boolean readsAttributes() {
-        return !attributes.isEmpty() || groupBy.stream().anyMatch(f -> f.startsWith("attributes."))
+        return !attributes.isEmpty()
+                || groupBy.stream().anyMatch(f -> f.startsWith("attributes."))
                 || distinctMeasures().stream().anyMatch(m -> m.field().startsWith("attributes."));
     }
 
@@ -85,7 +91,8 @@ public record ViewDefinition(
 
     /** Checks a field name, or throws naming the fields allowed. */
     static void checkField(String field) {
-        if (field.equals("source") || field.equals("type")
+        if (field.equals("source")
+                || field.equals("type")
                 || (field.startsWith("attributes.") && field.length() > "attributes.".length())) {
             return;
         }

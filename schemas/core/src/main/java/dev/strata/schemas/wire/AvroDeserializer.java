@@ -77,8 +77,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         }
         if (registry == null) {
             throw new IllegalStateException(
-                    "AvroDeserializer is not configured: call configure() with "
-                            + AvroSerdeConfig.SCHEMA_REGISTRY_URL);
+                    "AvroDeserializer is not configured: call configure() with " + AvroSerdeConfig.SCHEMA_REGISTRY_URL);
         }
         ByteBuffer buffer = ByteBuffer.wrap(data);
         int id = WireFormat.readHeader(buffer);
@@ -93,12 +92,10 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         }
         try {
             BinaryDecoder decoder =
-                    DecoderFactory.get()
-                            .binaryDecoder(data, buffer.position(), buffer.remaining(), null);
+                    DecoderFactory.get().binaryDecoder(data, buffer.position(), buffer.remaining(), null);
             return (T) reader.read(null, decoder);
         } catch (IOException | RuntimeException e) {
-            throw new SerializationException(
-                    "Cannot decode Avro body of a record with schema id " + id + ": " + e, e);
+            throw new SerializationException("Cannot decode Avro body of a record with schema id " + id + ": " + e, e);
         }
     }
 
@@ -108,6 +105,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
             return new GenericDatumReader<>(writer, readerSchema != null ? readerSchema : writer);
         }
         Schema reader = readerSchema != null ? readerSchema : writer;
-        return new SpecificDatumReader<>(writer, reader, readerModel != null ? readerModel : SpecificData.getForSchema(reader));
+        return new SpecificDatumReader<>(
+                writer, reader, readerModel != null ? readerModel : SpecificData.getForSchema(reader));
     }
 }

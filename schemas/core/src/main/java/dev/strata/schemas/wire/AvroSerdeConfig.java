@@ -22,8 +22,7 @@ public final class AvroSerdeConfig {
         Object url = configs.get(SCHEMA_REGISTRY_URL);
         if (url == null || url.toString().isBlank()) {
             throw new ConfigException(
-                    SCHEMA_REGISTRY_URL
-                            + " is not set: give the Schema Registry URL, e.g. http://localhost:8081");
+                    SCHEMA_REGISTRY_URL + " is not set: give the Schema Registry URL, e.g. http://localhost:8081");
         }
         return url.toString();
     }

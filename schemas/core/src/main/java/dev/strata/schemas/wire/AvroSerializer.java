@@ -55,8 +55,7 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
         }
         if (registry == null) {
             throw new IllegalStateException(
-                    "AvroSerializer is not configured: call configure() with "
-                            + AvroSerdeConfig.SCHEMA_REGISTRY_URL);
+                    "AvroSerializer is not configured: call configure() with " + AvroSerdeConfig.SCHEMA_REGISTRY_URL);
         }
         Schema schema = record.getSchema();
         String subject = AvroSerdeConfig.subject(topic, isKey);
@@ -82,14 +81,12 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
     }
 
     private DatumWriter<Object> writerFor(T record) {
-        return writers.computeIfAbsent(
-                record.getSchema(),
-                schema -> {
-                    if (record instanceof SpecificRecord) {
-                        TrustedAvroClasses.trust(record.getClass());
-                        return new SpecificDatumWriter<>(schema, SpecificData.getForClass(record.getClass()));
-                    }
-                    return new GenericDatumWriter<>(schema);
-                });
+        return writers.computeIfAbsent(record.getSchema(), schema -> {
+            if (record instanceof SpecificRecord) {
+                TrustedAvroClasses.trust(record.getClass());
+                return new SpecificDatumWriter<>(schema, SpecificData.getForClass(record.getClass()));
+            }
+            return new GenericDatumWriter<>(schema);
+        });
     }
 }

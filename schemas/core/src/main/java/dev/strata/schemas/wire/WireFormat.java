@@ -29,9 +29,8 @@ public final class WireFormat {
      */
     public static int readHeader(ByteBuffer payload) {
         if (payload.remaining() < HEADER_SIZE) {
-            throw new SerializationException(
-                    "Not in the Confluent wire format: " + payload.remaining()
-                            + " bytes, fewer than the " + HEADER_SIZE + "-byte header");
+            throw new SerializationException("Not in the Confluent wire format: " + payload.remaining()
+                    + " bytes, fewer than the " + HEADER_SIZE + "-byte header");
         }
         byte magic = payload.get();
         if (magic != MAGIC_BYTE) {

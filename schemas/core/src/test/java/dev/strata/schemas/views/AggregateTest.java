@@ -23,15 +23,22 @@ class AggregateTest {
                 groupBy: [source]
                 window: 1m
                 measures: [count, sum, min, max, avg, p50, p95, "distinct(attributes.site)"]
-            """.getBytes(java.nio.charset.StandardCharsets.UTF_8)).get(0);
+            """.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .get(0);
 
     static List<Event> events(int n, long seed) {
         Random random = new Random(seed);
         List<Event> events = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            events.add(Event.newBuilder().setId("e-" + i).setSource("s").setType("t").setTime(T0).setIngestTime(T0)
+            events.add(Event.newBuilder()
+                    .setId("e-" + i)
+                    .setSource("s")
+                    .setType("t")
+                    .setTime(T0)
+                    .setIngestTime(T0)
                     .setValue(i % 17 == 0 ? null : random.nextGaussian() * 1e3 + 0.1)
-                    .setAttributes(Map.of("site", "site-" + random.nextInt(300))).build());
+                    .setAttributes(Map.of("site", "site-" + random.nextInt(300)))
+                    .build());
         }
         return events;
     }
@@ -63,7 +70,11 @@ class AggregateTest {
         assertThat(merged.exactSum()).isEqualTo(whole.exactSum());
         assertThat(m.get("distinct_site")).isCloseTo(300.0, within(300 * 0.05));
         // KLL is randomized: two ways of merging agree within its rank error, not to the bit.
-        List<Double> sorted = events.stream().filter(e -> e.getValue() != null).map(Event::getValue).sorted().toList();
+        List<Double> sorted = events.stream()
+                .filter(e -> e.getValue() != null)
+                .map(Event::getValue)
+                .sorted()
+                .toList();
         double trueP95 = sorted.get((int) Math.ceil(0.95 * sorted.size()) - 1);
         double p95Low = sorted.get((int) (0.93 * sorted.size()));
         double p95High = sorted.get((int) (0.97 * sorted.size()));
@@ -105,7 +116,9 @@ class AggregateTest {
 
         assertThat(folded.exactSum()).isEqualByComparingTo(expected);
         assertThat(merged.exactSum()).isEqualByComparingTo(expected);
-        assertThat(AggregateCodec.decode(VIEW, AggregateCodec.encode(foldAll(events))).exactSum()).isEqualByComparingTo(expected);
+        assertThat(AggregateCodec.decode(VIEW, AggregateCodec.encode(foldAll(events)))
+                        .exactSum())
+                .isEqualByComparingTo(expected);
     }
 
     @Test
@@ -117,8 +130,12 @@ class AggregateTest {
         some.merge(Aggregate.empty(VIEW));
 
         assertThat(some.measures()).isEqualTo(before);
-        assertThat(none.measures()).containsEntry("count", 0.0).containsEntry("sum", null).containsEntry("p95", null);
-        Aggregate noValue = Aggregate.empty(VIEW).fold(Event.newBuilder(value(1)).setValue(null).build());
+        assertThat(none.measures())
+                .containsEntry("count", 0.0)
+                .containsEntry("sum", null)
+                .containsEntry("p95", null);
+        Aggregate noValue = Aggregate.empty(VIEW)
+                .fold(Event.newBuilder(value(1)).setValue(null).build());
         assertThat(noValue.measures()).containsEntry("count", 1.0).containsEntry("min", null);
     }
 
@@ -131,7 +148,9 @@ class AggregateTest {
 
         assertThat(bytes[0]).isEqualTo(AggregateCodec.VERSION);
         assertThat(decoded.measures()).isEqualTo(a.measures());
-        assertThat(AggregateCodec.decode(VIEW, AggregateCodec.encode(Aggregate.empty(VIEW))).isEmpty()).isTrue();
+        assertThat(AggregateCodec.decode(VIEW, AggregateCodec.encode(Aggregate.empty(VIEW)))
+                        .isEmpty())
+                .isTrue();
         bytes[0] = 9;
         assertThatThrownBy(() -> AggregateCodec.decode(VIEW, bytes))
                 .hasMessage("aggregate of view all_measures has format version 9; this build reads version 1 only");
@@ -143,18 +162,29 @@ class AggregateTest {
     void viewsFilterGroupAndAlignWindowsToTheEpoch() {
         ViewDefinition v = ViewConfig.parse("""
                 views: [{name: v, filter: {types: [t], attributes: {site: a}}, groupBy: [type, attributes.unit], window: 5m, measures: [count]}]
-                """.getBytes(java.nio.charset.StandardCharsets.UTF_8)).get(0);
+                """.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .get(0);
         Event e = Event.newBuilder(value(1)).setAttributes(Map.of("site", "a")).build();
 
         assertThat(v.matches(e)).isTrue();
         assertThat(v.matches(Event.newBuilder(e).setType("other").build())).isFalse();
-        assertThat(v.matches(Event.newBuilder(e).setAttributes(Map.of("site", "b")).build())).isFalse();
+        assertThat(v.matches(
+                        Event.newBuilder(e).setAttributes(Map.of("site", "b")).build()))
+                .isFalse();
         assertThat(v.group(e)).containsExactly("t", "");
-        assertThat(v.windowStart(Instant.parse("2026-03-01T12:07:59.999Z"))).isEqualTo(Instant.parse("2026-03-01T12:05:00Z"));
+        assertThat(v.windowStart(Instant.parse("2026-03-01T12:07:59.999Z")))
+                .isEqualTo(Instant.parse("2026-03-01T12:05:00Z"));
     }
 
     static Event value(double v) {
-        return Event.newBuilder().setId("x").setSource("s").setType("t").setTime(T0).setIngestTime(T0).setValue(v)
-                .setAttributes(Map.of("site", "a")).build();
+        return Event.newBuilder()
+                .setId("x")
+                .setSource("s")
+                .setType("t")
+                .setTime(T0)
+                .setIngestTime(T0)
+                .setValue(v)
+                .setAttributes(Map.of("site", "a"))
+                .build();
     }
 }

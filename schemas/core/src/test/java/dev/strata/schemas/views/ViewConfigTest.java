@@ -17,11 +17,15 @@ class ViewConfigTest {
     void theDefaultViewsAreTheOnesTheStackPromises() {
         var views = ViewConfig.defaults();
 
-        assertThat(views).extracting(ViewDefinition::name).containsExactly("events_per_source_1m", "events_per_type_1h");
+        assertThat(views)
+                .extracting(ViewDefinition::name)
+                .containsExactly("events_per_source_1m", "events_per_type_1h");
         ViewDefinition perSource = views.get(0);
         assertThat(perSource.groupBy()).containsExactly("source");
         assertThat(perSource.window()).isEqualTo(Duration.ofMinutes(1));
-        assertThat(perSource.measures()).extracting(Measure::name).containsExactly("count", "sum", "min", "max", "avg", "p95");
+        assertThat(perSource.measures())
+                .extracting(Measure::name)
+                .containsExactly("count", "sum", "min", "max", "avg", "p95");
         assertThat(views.get(1).measures()).extracting(Measure::name).containsExactly("count", "distinct_source");
     }
 
@@ -46,12 +50,24 @@ class ViewConfigTest {
     @Test
     void aViewReadsAttributesWhenItsFilterGroupsOrMeasuresNameOne() {
         String view = "views: [{name: v, window: 1m, %s}]";
-        assertThat(parse(view.formatted("measures: [count]")).get(0).readsAttributes()).isFalse();
-        assertThat(parse(view.formatted("groupBy: [source, type], measures: [sum, \"distinct(source)\"]")).get(0).readsAttributes())
+        assertThat(parse(view.formatted("measures: [count]")).get(0).readsAttributes())
                 .isFalse();
-        assertThat(parse(view.formatted("filter: {attributes: {site: north}}, measures: [count]")).get(0).readsAttributes()).isTrue();
-        assertThat(parse(view.formatted("groupBy: [attributes.site], measures: [count]")).get(0).readsAttributes()).isTrue();
-        assertThat(parse(view.formatted("measures: [\"distinct(attributes.site)\"]")).get(0).readsAttributes()).isTrue();
+        assertThat(parse(view.formatted("groupBy: [source, type], measures: [sum, \"distinct(source)\"]"))
+                        .get(0)
+                        .readsAttributes())
+                .isFalse();
+        assertThat(parse(view.formatted("filter: {attributes: {site: north}}, measures: [count]"))
+                        .get(0)
+                        .readsAttributes())
+                .isTrue();
+        assertThat(parse(view.formatted("groupBy: [attributes.site], measures: [count]"))
+                        .get(0)
+                        .readsAttributes())
+                .isTrue();
+        assertThat(parse(view.formatted("measures: [\"distinct(attributes.site)\"]"))
+                        .get(0)
+                        .readsAttributes())
+                .isTrue();
     }
 
     @Test
@@ -63,7 +79,8 @@ class ViewConfigTest {
                 .hasMessageStartingWith("view 'b': bad window '7m': it must divide a day evenly");
         assertThatThrownBy(() -> parse("views: [{name: c, window: soon, measures: [count]}]"))
                 .hasMessageStartingWith("view 'c': bad window 'soon'");
-        assertThatThrownBy(() -> parse("views: [{name: d, window: 1m, measures: [count]}, {name: d, window: 1h, measures: [sum]}]"))
+        assertThatThrownBy(() -> parse(
+                        "views: [{name: d, window: 1m, measures: [count]}, {name: d, window: 1h, measures: [sum]}]"))
                 .hasMessage("view 'd': duplicate name: another view is already called 'd'");
         assertThatThrownBy(() -> parse("views: [{name: e, window: 1m, groupBy: [device], measures: [count]}]"))
                 .hasMessageStartingWith("view 'e': unknown field 'device'");

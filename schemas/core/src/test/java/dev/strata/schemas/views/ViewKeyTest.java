@@ -11,21 +11,31 @@ class ViewKeyTest {
 
     @Test
     void keysRoundTripWithAnyGroupValues() {
-        ViewKey key = new ViewKey("events_per_source_1m", List.of("plant-3/dev|7", "", "ünïcode"), 1_700_000_040_000L, 1_700_000_100_000L);
+        ViewKey key = new ViewKey(
+                "events_per_source_1m",
+                List.of("plant-3/dev|7", "", "ünïcode"),
+                1_700_000_040_000L,
+                1_700_000_100_000L);
 
         assertThat(ViewKey.decode(key.encode())).isEqualTo(key);
-        assertThat(ViewKey.decode(new ViewKey("v", List.of(), 0, 0).encode()).group()).isEmpty();
+        assertThat(ViewKey.decode(new ViewKey("v", List.of(), 0, 0).encode()).group())
+                .isEmpty();
     }
 
     @Test
     void prefixesSelectExactlyAViewsOrAGroupsKeys() {
         byte[] key = new ViewKey("ab", List.of("g", "h"), 60_000, 0).encode();
-        java.util.function.BiPredicate<byte[], byte[]> startsWith = (k, p) -> java.util.Arrays.equals(k, 0, p.length, p, 0, p.length);
+        java.util.function.BiPredicate<byte[], byte[]> startsWith =
+                (k, p) -> java.util.Arrays.equals(k, 0, p.length, p, 0, p.length);
 
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.empty()))).isTrue();
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "h"))))).isTrue();
-        assertThat(startsWith.test(key, ViewKey.prefix("a", java.util.Optional.empty()))).isFalse();
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g"))))).isFalse();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.empty())))
+                .isTrue();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "h")))))
+                .isTrue();
+        assertThat(startsWith.test(key, ViewKey.prefix("a", java.util.Optional.empty())))
+                .isFalse();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g")))))
+                .isFalse();
         assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "")))))
                 .isFalse();
     }
@@ -40,8 +50,10 @@ class ViewKeyTest {
     void unknownVersionsAreRefusedByName() {
         byte[] bytes = new ViewKey("v", List.of("g"), 0, 0).encode();
         bytes[0] = 7;
-        assertThatThrownBy(() -> ViewKey.decode(bytes)).hasMessage("view key has format version 7; this build reads version 1 only");
-        assertThatThrownBy(() -> BatchCommit.decode("{\"version\":2,\"run\":1,\"cutMillis\":0,\"snapshot\":\"x\"}".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> ViewKey.decode(bytes))
+                .hasMessage("view key has format version 7; this build reads version 1 only");
+        assertThatThrownBy(() -> BatchCommit.decode("{\"version\":2,\"run\":1,\"cutMillis\":0,\"snapshot\":\"x\"}"
+                        .getBytes(StandardCharsets.UTF_8)))
                 .hasMessage("batch commit has format version 2; this build reads version 1 only");
     }
 

@@ -40,8 +40,13 @@ class RegistryOutageTest {
         server.createContext("/schemas/ids/", exchange -> {
             int code = status.get();
             String body = code == 200
-                    ? new ObjectMapper().createObjectNode().put("schema", Event.getClassSchema().toString()).toString()
-                    : code == 404 ? "{\"error_code\":40403,\"message\":\"Schema not found\"}" : "{\"error_code\":50001,\"message\":\"store down\"}";
+                    ? new ObjectMapper()
+                            .createObjectNode()
+                            .put("schema", Event.getClassSchema().toString())
+                            .toString()
+                    : code == 404
+                            ? "{\"error_code\":40403,\"message\":\"Schema not found\"}"
+                            : "{\"error_code\":50001,\"message\":\"store down\"}";
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(code, bytes.length);
             exchange.getResponseBody().write(bytes);
@@ -57,8 +62,16 @@ class RegistryOutageTest {
 
     @Test
     void aFailingRegistryIsRetriableAndTheRecordDecodesOnceItAnswers() throws IOException {
-        EventDeserializer deserializer = deserializer("http://127.0.0.1:" + server.getAddress().getPort());
-        byte[] record = encoded(new Event("e-1", "dev-1", "temperature", Instant.ofEpochMilli(1_000), 21.5, Map.of(), Instant.ofEpochMilli(2_000)));
+        EventDeserializer deserializer =
+                deserializer("http://127.0.0.1:" + server.getAddress().getPort());
+        byte[] record = encoded(new Event(
+                "e-1",
+                "dev-1",
+                "temperature",
+                Instant.ofEpochMilli(1_000),
+                21.5,
+                Map.of(),
+                Instant.ofEpochMilli(2_000)));
 
         assertThatThrownBy(() -> deserializer.deserialize("events", record))
                 .isInstanceOf(SchemaRegistryUnavailableException.class)
@@ -78,8 +91,16 @@ class RegistryOutageTest {
         }
         EventDeserializer deserializer = deserializer("http://127.0.0.1:" + closedPort);
 
-        assertThatThrownBy(() -> deserializer.deserialize("events", encoded(new Event("e-2", "dev-1", "temperature",
-                Instant.ofEpochMilli(1_000), null, Map.of(), Instant.ofEpochMilli(2_000)))))
+        assertThatThrownBy(() -> deserializer.deserialize(
+                        "events",
+                        encoded(new Event(
+                                "e-2",
+                                "dev-1",
+                                "temperature",
+                                Instant.ofEpochMilli(1_000),
+                                null,
+                                Map.of(),
+                                Instant.ofEpochMilli(2_000)))))
                 .isInstanceOf(SchemaRegistryUnavailableException.class)
                 .hasMessageContaining("unreachable");
     }
@@ -87,10 +108,19 @@ class RegistryOutageTest {
     @Test
     void aSchemaTheRegistryDoesNotHaveMakesTheRecordUndecodable() throws IOException {
         status.set(404);
-        EventDeserializer deserializer = deserializer("http://127.0.0.1:" + server.getAddress().getPort());
+        EventDeserializer deserializer =
+                deserializer("http://127.0.0.1:" + server.getAddress().getPort());
 
-        assertThatThrownBy(() -> deserializer.deserialize("events", encoded(new Event("e-3", "dev-1", "temperature",
-                Instant.ofEpochMilli(1_000), 1.0, Map.of(), Instant.ofEpochMilli(2_000)))))
+        assertThatThrownBy(() -> deserializer.deserialize(
+                        "events",
+                        encoded(new Event(
+                                "e-3",
+                                "dev-1",
+                                "temperature",
+                                Instant.ofEpochMilli(1_000),
+                                1.0,
+                                Map.of(),
+                                Instant.ofEpochMilli(2_000)))))
                 .isInstanceOf(SerializationException.class)
                 .isNotInstanceOf(RetriableException.class)
                 .hasMessageContaining("Schema not found");

@@ -44,7 +44,8 @@ class WireFormatTest {
         assertThatThrownBy(() -> new EventSerializer().configure(Map.of(), false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("schema.registry.url is not set");
-        assertThatThrownBy(() -> new EventDeserializer().configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, "ftp://x"), false))
+        assertThatThrownBy(() -> new EventDeserializer()
+                        .configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, "ftp://x"), false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("must be http:// or https://");
     }
