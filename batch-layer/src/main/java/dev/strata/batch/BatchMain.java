@@ -7,10 +7,14 @@ import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.schemas.JobJar;
+import dev.strata.schemas.cli.CutOptions;
+import dev.strata.schemas.cli.KafkaOptions;
+import dev.strata.schemas.cli.RegistryOptions;
+import dev.strata.schemas.cli.ViewOptions;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.BatchCommit;
-import dev.strata.schemas.views.ViewConfig;
-import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.CutSettings;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,17 +59,17 @@ public final class BatchMain implements Callable<Integer> {
 
     /** What every batch command needs. */
     static final class Options {
-        @Option(
-                names = "--bootstrap-servers",
-                defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-                description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
-        String bootstrapServers;
+        @Mixin
+        KafkaOptions kafka;
 
-        @Option(
-                names = "--registry-url",
-                defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
-                description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
-        String registryUrl;
+        @Mixin
+        RegistryOptions registry;
+
+        @Mixin
+        CutOptions cut;
+
+        @Mixin
+        ViewOptions views;
 
         @Option(
                 names = "--lake",
@@ -103,41 +107,40 @@ public final class BatchMain implements Callable<Integer> {
                 description = "Default: ${DEFAULT-VALUE}")
         String commitsTopic;
 
-        @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
-        Path views;
-
-        @Option(
-                names = "--bucket",
-                defaultValue = "PT1M",
-                description = "Ingest bucket size (as the speed layer's). Default: ${DEFAULT-VALUE}")
-        Duration bucket;
-
         @Option(
                 names = "--safety-margin",
-                defaultValue = "PT1M",
+                defaultValue = CutSettings.DEFAULT_SAFETY_MARGIN,
                 description = "How far behind the clock the cut stays. Default: ${DEFAULT-VALUE}")
         Duration margin;
 
-        @Option(names = "--dedup-horizon", defaultValue = "PT24H", description = "Default: ${DEFAULT-VALUE}")
-        Duration dedupHorizon;
-
-        @Option(names = "--keep-snapshots", defaultValue = "5", description = "Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--keep-snapshots",
+                defaultValue = BatchCycle.Settings.DEFAULT_KEEP_SNAPSHOTS,
+                description = "Default: ${DEFAULT-VALUE}")
         int keep;
 
+        @Option(
+                names = "--in-memory-rows-per-subtask",
+                defaultValue = BatchCycle.Settings.DEFAULT_IN_MEMORY_ROWS_PER_SUBTASK,
+                description = {
+                    "Rows per subtask up to which the recompute finds retry candidates with a hash set in memory",
+                    "(16 bytes a row) instead of Flink's sort, which spills to disk; 0 always sorts. Default: ${DEFAULT-VALUE}"
+                })
+        long inMemoryRowsPerSubtask;
+
+        BatchCycle.Settings settings() throws IOException {
+            return new BatchCycle.Settings(views.load(), cut.settings(), margin, keep, inMemoryRowsPerSubtask);
+        }
+
         BatchCycle cycle() throws Exception {
-            List<ViewDefinition> defs = views == null ? ViewConfig.defaults() : ViewConfig.load(views);
+            BatchCycle.Settings settings = settings();
             Engine.initFileSystems();
             org.apache.flink.core.fs.Path root = LakeFs.root(lake);
             Engine engine = engine();
             LOG.info("Batch jobs run on the {}; lake {}", engine.describe(), root);
-            Archiver archiver = new Archiver(root, engine, bootstrapServers, registryUrl, eventsTopic);
-            return new BatchCycle(
-                    root,
-                    archiver,
-                    engine,
-                    new BatchCycle.Settings(defs, bucket, margin, dedupHorizon, keep),
-                    bootstrapServers,
-                    commitsTopic);
+            Archiver archiver =
+                    new Archiver(root, engine, kafka.bootstrapServers(), registry.registryUrl(), eventsTopic);
+            return new BatchCycle(root, archiver, engine, settings, kafka.bootstrapServers(), commitsTopic);
         }
 
         Engine engine() throws java.io.IOException {
@@ -183,7 +186,7 @@ public final class BatchMain implements Callable<Integer> {
                     metricsHost,
                     metricsPort,
                     interval,
-                    interval.plus(options.bucket).plus(options.margin),
+                    interval.plus(options.cut.settings().bucket()).plus(options.margin),
                     java.time.Clock.systemUTC());
             Snapshot current = cycle.currentSnapshot();
             if (current.run() > 0) {
@@ -201,7 +204,10 @@ public final class BatchMain implements Callable<Integer> {
                             Duration took = Duration.ofNanos(System.nanoTime() - started);
                             if (commit.isEmpty()) {
                                 LOG.info("Batch cycle: nothing new");
-                                metrics.nothingNew(Archiver.cutAt(now, options.bucket, options.margin), took);
+                                metrics.nothingNew(
+                                        Archiver.cutAt(
+                                                now, options.cut.settings().bucket(), options.margin),
+                                        took);
                             } else {
                                 metrics.committed(commit.get(), took);
                             }

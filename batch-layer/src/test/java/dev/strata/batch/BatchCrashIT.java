@@ -154,15 +154,16 @@ class BatchCrashIT {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m",
                 "-cp",
-                System.getProperty("java.class.path"),
-                // Finds retry candidates with Flink's sort here; BatchCycleIT runs the in-memory hash set.
-                "-Dstrata.batch.in-memory-rows-per-subtask=0"));
+                System.getProperty("java.class.path")));
         if (crashAt != null) {
             command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
         }
         command.addAll(List.of(
                 BatchMain.class.getName(),
                 "run",
+                // Finds retry candidates with Flink's sort here; BatchCycleIT runs the in-memory hash set.
+                "--in-memory-rows-per-subtask",
+                "0",
                 "--bootstrap-servers",
                 KAFKA.bootstrapServers(),
                 "--registry-url",

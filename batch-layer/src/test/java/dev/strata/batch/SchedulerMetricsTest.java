@@ -3,6 +3,7 @@ package dev.strata.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +29,8 @@ class SchedulerMetricsTest {
                     .contains("strata_batch_cut_age_normal_max_seconds 240.0");
 
             metrics.committed(
-                    BatchCommit.of(7, NOW.minusSeconds(600).toEpochMilli(), "snapshots/x"), Duration.ofSeconds(3));
+                    BatchCommit.of(7, NOW.minusSeconds(600).toEpochMilli(), "snapshots/x", CutSettings.DEFAULTS),
+                    Duration.ofSeconds(3));
             assertThat(scrape(metrics))
                     .contains("strata_batch_cut_age_seconds 600.0")
                     .contains("strata_batch_run 7.0")

@@ -1,8 +1,8 @@
 package dev.strata.gateway;
 
-import dev.strata.gateway.auth.TokenStore;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.gateway.files.FileIngest;
+import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -193,11 +193,11 @@ public final class GatewayMain implements Callable<Integer> {
             throw new IllegalArgumentException("--landing needs --lake: the landing folder's files go into the lake");
         }
         if (createToken != null && tokens != null && !java.nio.file.Files.exists(tokens)) {
-            String token = TokenStore.generateToken();
-            TokenStore.writeGrants(
+            String token = TokenFile.generateToken();
+            TokenFile.write(
                     tokens,
                     java.util.Map.of(
-                            "local", new TokenStore.Grant(token, java.util.List.of("*"), java.util.List.of("*"))));
+                            "local", new TokenFile.Grant(token, java.util.List.of("*"), java.util.List.of("*"))));
             java.nio.file.Files.createDirectories(createToken.toAbsolutePath().getParent());
             java.nio.file.Files.writeString(createToken, token + "\n");
             restrictToOwner(createToken);

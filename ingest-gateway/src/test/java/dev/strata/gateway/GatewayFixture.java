@@ -1,9 +1,9 @@
 package dev.strata.gateway;
 
-import dev.strata.gateway.auth.TokenStore;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventDeserializer;
 import java.io.IOException;
@@ -85,10 +85,10 @@ final class GatewayFixture implements AutoCloseable {
 
     static Path writeTokens(Path dir) throws IOException {
         Path tokens = dir.resolve("tokens.yaml");
-        Map<String, TokenStore.Grant> entries = new LinkedHashMap<>();
-        entries.put("all", new TokenStore.Grant(ALL_TOKEN, List.of("*"), List.of("*")));
-        entries.put("device-7", new TokenStore.Grant(DEVICE_TOKEN, List.of("device-7"), List.of("device_7_*")));
-        TokenStore.writeGrants(tokens, entries);
+        Map<String, TokenFile.Grant> entries = new LinkedHashMap<>();
+        entries.put("all", new TokenFile.Grant(ALL_TOKEN, List.of("*"), List.of("*")));
+        entries.put("device-7", new TokenFile.Grant(DEVICE_TOKEN, List.of("device-7"), List.of("device_7_*")));
+        TokenFile.write(tokens, entries);
         return tokens;
     }
 

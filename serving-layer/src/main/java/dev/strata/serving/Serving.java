@@ -1,12 +1,16 @@
 package dev.strata.serving;
 
+import dev.strata.schemas.auth.TokenFile;
+import dev.strata.schemas.topics.StrataTopics;
+import dev.strata.schemas.views.CutSettings;
+import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.serving.http.LakeApi;
-import dev.strata.serving.http.ReadTokens;
-import dev.strata.serving.http.ServingApi;
+import dev.strata.serving.http.ServingRoutes;
 import dev.strata.serving.lake.LakeCatalog;
 import dev.strata.serving.lake.LakeSql;
 import dev.strata.serving.lake.LakeTables;
+import dev.strata.serving.query.ViewQueries;
 import dev.strata.serving.store.BatchViews;
 import dev.strata.serving.store.CommitFollower;
 import dev.strata.serving.store.SpeedViews;
@@ -20,6 +24,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +32,15 @@ import java.util.concurrent.TimeUnit;
 /** The serving process: the speed store, the batch snapshots and the HTTP API, started together. */
 public final class Serving implements AutoCloseable {
 
-    /** What a serving process needs; the API listens on {@code host:port} (0: any free port). */
+    /** Defaults of the settings, as the command's options show them. */
+    public static final String DEFAULT_MAX_POINTS = "10000";
+
+    public static final String DEFAULT_INSTANCE = "local";
+
+    /**
+     * What a serving process needs; the API listens on {@code host:port} (0: any free port).
+     * {@link #builder} sets everything but the connection and the directories to its default.
+     */
     public record Config(
             String bootstrapServers,
             Path lakeRoot,
@@ -35,46 +48,123 @@ public final class Serving implements AutoCloseable {
             String host,
             int port,
             List<ViewDefinition> views,
-            Optional<ReadTokens> readTokens,
+            CutSettings cut,
+            Optional<TokenFile> readTokens,
             int maxPoints,
             String instance,
             String speedTopic,
             String commitsTopic,
             boolean noopEndpoint,
             Sql sql) {
-        public Config(
-                String bootstrapServers,
-                Path lakeRoot,
-                Path dataDir,
-                String host,
-                int port,
-                List<ViewDefinition> views,
-                Optional<ReadTokens> readTokens,
-                int maxPoints,
-                String instance,
-                String speedTopic,
-                String commitsTopic,
-                boolean noopEndpoint) {
-            this(
+
+        public static Builder builder(String bootstrapServers, Path lakeRoot, Path dataDir) {
+            return new Builder(bootstrapServers, lakeRoot, dataDir);
+        }
+    }
+
+    /** Builds a {@link Config}: loopback, any free port, the built-in views and each setting's default. */
+    public static final class Builder {
+        private final String bootstrapServers;
+        private final Path lakeRoot;
+        private final Path dataDir;
+        private String host = "127.0.0.1";
+        private int port;
+        private List<ViewDefinition> views = ViewConfig.defaults();
+        private CutSettings cut = CutSettings.DEFAULTS;
+        private Optional<TokenFile> readTokens = Optional.empty();
+        private int maxPoints = Integer.parseInt(DEFAULT_MAX_POINTS);
+        private String instance = DEFAULT_INSTANCE;
+        private String speedTopic = StrataTopics.SPEED_VIEWS;
+        private String commitsTopic = StrataTopics.BATCH_COMMITS;
+        private boolean noopEndpoint;
+        private Sql sql = Sql.DEFAULTS;
+
+        private Builder(String bootstrapServers, Path lakeRoot, Path dataDir) {
+            this.bootstrapServers = bootstrapServers;
+            this.lakeRoot = lakeRoot;
+            this.dataDir = dataDir;
+        }
+
+        public Builder listen(String host, int port) {
+            this.host = host;
+            this.port = port;
+            return this;
+        }
+
+        public Builder views(List<ViewDefinition> views) {
+            this.views = views;
+            return this;
+        }
+
+        public Builder cut(CutSettings cut) {
+            this.cut = cut;
+            return this;
+        }
+
+        public Builder readTokens(Optional<TokenFile> readTokens) {
+            this.readTokens = readTokens;
+            return this;
+        }
+
+        public Builder maxPoints(int maxPoints) {
+            this.maxPoints = maxPoints;
+            return this;
+        }
+
+        public Builder instance(String instance) {
+            this.instance = instance;
+            return this;
+        }
+
+        public Builder topics(String speedTopic, String commitsTopic) {
+            this.speedTopic = speedTopic;
+            this.commitsTopic = commitsTopic;
+            return this;
+        }
+
+        public Builder noopEndpoint(boolean noopEndpoint) {
+            this.noopEndpoint = noopEndpoint;
+            return this;
+        }
+
+        public Builder sql(Sql sql) {
+            this.sql = sql;
+            return this;
+        }
+
+        public Config build() {
+            if (maxPoints < 1) {
+                throw new IllegalArgumentException("--max-points must be at least 1, got " + maxPoints);
+            }
+            return new Config(
                     bootstrapServers,
                     lakeRoot,
                     dataDir,
                     host,
                     port,
                     views,
+                    cut,
                     readTokens,
                     maxPoints,
                     instance,
                     speedTopic,
                     commitsTopic,
                     noopEndpoint,
-                    Sql.DEFAULTS);
+                    sql);
         }
     }
 
     /** Limits of {@code POST /v1/sql}: rows per answer, time per query, DuckDB's memory per query, queries at once. */
-    public record Sql(int maxRows, java.time.Duration timeout, String memoryLimit, int concurrent) {
-        public static final Sql DEFAULTS = new Sql(10_000, java.time.Duration.ofSeconds(30), "512MB", 2);
+    public record Sql(int maxRows, Duration timeout, String memoryLimit, int concurrent) {
+        public static final String DEFAULT_MAX_ROWS = "10000";
+        public static final String DEFAULT_TIMEOUT = "PT30S";
+        public static final String DEFAULT_MEMORY = "512MB";
+        public static final String DEFAULT_CONCURRENT = "2";
+        public static final Sql DEFAULTS = new Sql(
+                Integer.parseInt(DEFAULT_MAX_ROWS),
+                Duration.parse(DEFAULT_TIMEOUT),
+                DEFAULT_MEMORY,
+                Integer.parseInt(DEFAULT_CONCURRENT));
     }
 
     private final Vertx vertx;
@@ -103,8 +193,55 @@ public final class Serving implements AutoCloseable {
                 "strata-serving-" + config.instance(),
                 config.dataDir().resolve("streams"));
         CommitFollower follower = new CommitFollower(
-                config.bootstrapServers(), config.commitsTopic(), config.lakeRoot(), batch, config.views());
+                config.bootstrapServers(),
+                config.commitsTopic(),
+                config.lakeRoot(),
+                batch,
+                config.views(),
+                config.cut());
         Clock clock = Clock.systemUTC();
+        registerGauges(metrics, batch, speed, follower, clock);
+        speed.start();
+        follower.start();
+        // Vert.x unpacks the dashboard's classpath files into a cache directory: keep it under the data dir.
+        Vertx vertx = Vertx.vertx(new VertxOptions()
+                .setFileSystemOptions(new FileSystemOptions()
+                        .setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
+        LakeTables tables = new LakeTables(config.lakeRoot());
+        LakeApi lake = new LakeApi(
+                new LakeCatalog(tables, config.views(), batch::commit, clock),
+                new LakeSql(
+                        tables,
+                        config.sql().maxRows(),
+                        config.sql().timeout(),
+                        config.sql().memoryLimit()),
+                config.sql().concurrent(),
+                metrics);
+        ServingRoutes routes = new ServingRoutes(
+                new ViewQueries(config.views(), config.maxPoints(), clock),
+                speed,
+                batch,
+                new ServingRoutes.Options(
+                        config.readTokens(),
+                        follower::caughtUp,
+                        follower::refused,
+                        config.noopEndpoint(),
+                        Optional.of(lake)),
+                metrics,
+                clock);
+        HttpServer server = vertx.createHttpServer(
+                        new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+                .requestHandler(routes.router(vertx))
+                .listen()
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        return new Serving(
+                vertx, server, speed, batch, follower, "http://" + config.host() + ":" + server.actualPort());
+    }
+
+    private static void registerGauges(
+            PrometheusMeterRegistry metrics, BatchViews batch, SpeedViews speed, CommitFollower follower, Clock clock) {
         Gauge.builder(
                         "strata_serving_cut_age_seconds",
                         () -> batch.commit()
@@ -133,42 +270,9 @@ public final class Serving implements AutoCloseable {
         Gauge.builder("strata_serving_batch_load_failures", follower::failures)
                 .description("Batch announcements that could not be read or loaded")
                 .register(metrics);
-        speed.start();
-        follower.start();
-        // Vert.x unpacks the dashboard's classpath files into a cache directory: keep it under the data dir.
-        Vertx vertx = Vertx.vertx(new VertxOptions()
-                .setFileSystemOptions(new FileSystemOptions()
-                        .setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
-        LakeTables tables = new LakeTables(config.lakeRoot());
-        LakeApi lake = new LakeApi(
-                new LakeCatalog(tables, config.views(), batch::commit, clock),
-                new LakeSql(
-                        tables,
-                        config.sql().maxRows(),
-                        config.sql().timeout(),
-                        config.sql().memoryLimit()),
-                config.sql().concurrent(),
-                metrics);
-        ServingApi api = new ServingApi(
-                config.views(),
-                speed,
-                batch,
-                config.readTokens(),
-                config.maxPoints(),
-                metrics,
-                follower::caughtUp,
-                clock,
-                config.noopEndpoint(),
-                Optional.of(lake));
-        HttpServer server = vertx.createHttpServer(
-                        new HttpServerOptions().setHost(config.host()).setPort(config.port()))
-                .requestHandler(api.router(vertx))
-                .listen()
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(30, TimeUnit.SECONDS);
-        return new Serving(
-                vertx, server, speed, batch, follower, "http://" + config.host() + ":" + server.actualPort());
+        Gauge.builder("strata_serving_batch_commits_refused", follower::refusals)
+                .description("Batch commits refused: computed with a bucket or dedup horizon other than this layer's")
+                .register(metrics);
     }
 
     public String url() {

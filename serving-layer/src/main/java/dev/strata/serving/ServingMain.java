@@ -1,16 +1,20 @@
 package dev.strata.serving;
 
+import dev.strata.schemas.auth.TokenFile;
+import dev.strata.schemas.cli.CutOptions;
+import dev.strata.schemas.cli.KafkaOptions;
+import dev.strata.schemas.cli.ViewOptions;
 import dev.strata.schemas.topics.StrataTopics;
-import dev.strata.schemas.views.ViewConfig;
-import dev.strata.schemas.views.ViewDefinition;
-import dev.strata.serving.http.ReadTokens;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code strata serving}: the merged views over HTTP, and the dashboard. */
@@ -20,13 +24,16 @@ import picocli.CommandLine.Option;
         description = "Serves the merged batch and speed views over HTTP (JSON API, dashboard, /metrics).")
 public final class ServingMain implements Callable<Integer> {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServingMain.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ServingMain.class);
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-            description = "Kafka. Default: ${DEFAULT-VALUE}")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
+    CutOptions cut;
+
+    @Mixin
+    ViewOptions views;
 
     @Option(
             names = "--lake",
@@ -52,25 +59,23 @@ public final class ServingMain implements Callable<Integer> {
             description = "Default: ${DEFAULT-VALUE}")
     int port;
 
-    @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
-    Path views;
-
     @Option(
             names = "--read-tokens",
             defaultValue = "${env:STRATA_SERVING_READ_TOKENS}",
-            description = "YAML file of the SHA-256 hashes of the tokens that may read /v1 (Authorization: Bearer). "
-                    + "Without it the API is open (the local stack listens on loopback).")
+            description =
+                    "Tokens file (hashes only; the gateway's format): each of its tokens may read /v1 (Authorization:"
+                            + " Bearer). Without it the API is open (the local stack listens on loopback).")
     Path readTokens;
 
     @Option(
             names = "--max-points",
-            defaultValue = "10000",
+            defaultValue = Serving.DEFAULT_MAX_POINTS,
             description = "Most points per group one series query may ask for (422 beyond). Default: ${DEFAULT-VALUE}")
     int maxPoints;
 
     @Option(
             names = "--instance",
-            defaultValue = "local",
+            defaultValue = Serving.DEFAULT_INSTANCE,
             description =
                     "This instance's name: each instance keeps a full copy of the speed views. Default: ${DEFAULT-VALUE}")
     String instance;
@@ -86,25 +91,25 @@ public final class ServingMain implements Callable<Integer> {
 
     @Option(
             names = "--sql-max-rows",
-            defaultValue = "10000",
+            defaultValue = Serving.Sql.DEFAULT_MAX_ROWS,
             description = "Most rows one POST /v1/sql answer returns. Default: ${DEFAULT-VALUE}")
     int sqlMaxRows;
 
     @Option(
             names = "--sql-timeout",
-            defaultValue = "PT30S",
+            defaultValue = Serving.Sql.DEFAULT_TIMEOUT,
             description = "Longest a SQL query may run. Default: ${DEFAULT-VALUE}")
-    java.time.Duration sqlTimeout;
+    Duration sqlTimeout;
 
     @Option(
             names = "--sql-memory",
-            defaultValue = "512MB",
+            defaultValue = Serving.Sql.DEFAULT_MEMORY,
             description = "DuckDB's memory limit per SQL query. Default: ${DEFAULT-VALUE}")
     String sqlMemory;
 
     @Option(
             names = "--sql-concurrency",
-            defaultValue = "2",
+            defaultValue = Serving.Sql.DEFAULT_CONCURRENT,
             description = "SQL queries at once (more are answered 429). Default: ${DEFAULT-VALUE}")
     int sqlConcurrency;
 
@@ -116,25 +121,22 @@ public final class ServingMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<ViewDefinition> definitions = views == null ? ViewConfig.defaults() : ViewConfig.load(views);
-        Optional<ReadTokens> tokens = readTokens == null ? Optional.empty() : Optional.of(ReadTokens.load(readTokens));
+        Optional<TokenFile> tokens = readTokens == null ? Optional.empty() : Optional.of(TokenFile.load(readTokens));
         if (tokens.isEmpty()) {
             LOG.info("No --read-tokens: /v1 answers without a token");
         }
-        Serving serving = Serving.start(new Serving.Config(
-                bootstrapServers,
-                lake.toAbsolutePath(),
-                data.toAbsolutePath(),
-                host,
-                port,
-                definitions,
-                tokens,
-                maxPoints,
-                instance,
-                speedTopic,
-                commitsTopic,
-                noopEndpoint,
-                new Serving.Sql(sqlMaxRows, sqlTimeout, sqlMemory, sqlConcurrency)));
+        Serving serving = Serving.start(
+                Serving.Config.builder(kafka.bootstrapServers(), lake.toAbsolutePath(), data.toAbsolutePath())
+                        .listen(host, port)
+                        .views(views.load())
+                        .cut(cut.settings())
+                        .readTokens(tokens)
+                        .maxPoints(maxPoints)
+                        .instance(instance)
+                        .topics(speedTopic, commitsTopic)
+                        .noopEndpoint(noopEndpoint)
+                        .sql(new Serving.Sql(sqlMaxRows, sqlTimeout, sqlMemory, sqlConcurrency))
+                        .build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(

@@ -5,15 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.kafka.KafkaBrokerExtension;
-import dev.strata.schemas.views.ViewConfig;
 import dev.strata.serving.lake.TestLake;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,20 +31,12 @@ class LakeApiIT {
         Path lake = TestLake.write(dir);
         String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
         String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
-        try (Serving serving = Serving.start(new Serving.Config(
-                KAFKA.bootstrapServers(),
-                lake,
-                dir.resolve("serving"),
-                "127.0.0.1",
-                0,
-                ViewConfig.defaults(),
-                Optional.empty(),
-                10_000,
-                "it",
-                speedTopic,
-                commitsTopic,
-                false,
-                new Serving.Sql(100, java.time.Duration.ofSeconds(5), "256MB", 2)))) {
+        try (Serving serving =
+                Serving.start(Serving.Config.builder(KAFKA.bootstrapServers(), lake, dir.resolve("serving"))
+                        .instance("it")
+                        .topics(speedTopic, commitsTopic)
+                        .sql(new Serving.Sql(100, Duration.ofSeconds(5), "256MB", 2))
+                        .build())) {
             String url = serving.url();
 
             HttpResponse<String> catalog = get(url + "/v1/catalog");

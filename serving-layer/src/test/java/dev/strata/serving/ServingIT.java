@@ -6,14 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.SnapshotCodec;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import dev.strata.serving.http.ReadTokens;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -67,6 +67,8 @@ class ServingIT {
     static final long T0 = Instant.parse("2026-11-23T10:00:00Z").toEpochMilli();
     static final long BUCKET = 60_000;
     static final String TOKEN = "read-token-for-the-test";
+    static final TokenFile READ_TOKENS =
+            TokenFile.of(List.of(new TokenFile.Entry("it", TokenFile.sha256(TOKEN), null, null)));
 
     /** An event and the ingest bucket its append time fell into. */
     record Appended(Event event, long bucket) {}
@@ -105,19 +107,13 @@ class ServingIT {
                 "not an aggregate".getBytes());
         announce(lake, commitsTopic, 1, cut1, events);
 
-        Serving.Config config = new Serving.Config(
-                KAFKA.bootstrapServers(),
-                lake,
-                dir.resolve("serving"),
-                "127.0.0.1",
-                0,
-                VIEWS,
-                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))),
-                2_000,
-                "it",
-                speedTopic,
-                commitsTopic,
-                false);
+        Serving.Config config = Serving.Config.builder(KAFKA.bootstrapServers(), lake, dir.resolve("serving"))
+                .views(VIEWS)
+                .readTokens(Optional.of(READ_TOKENS))
+                .maxPoints(2_000)
+                .instance("it")
+                .topics(speedTopic, commitsTopic)
+                .build();
         String from = Instant.ofEpochMilli(T0 - Duration.ofHours(4).toMillis()).toString();
         String to = Instant.ofEpochMilli(T0 + Duration.ofHours(1).toMillis()).toString();
         String series = "/v1/views/events_per_source_1m?from=" + from + "&to=" + to;
@@ -205,6 +201,27 @@ class ServingIT {
             JsonNode views = JSON.readTree(get(base, "/v1/views", TOKEN).body());
             assertThat(views.get("batch").get("run").asLong()).isEqualTo(2);
             assertThat(views.get("views").get(0).get("measures").toString()).contains("p95");
+            assertThat(views.has("refusedCommit")).isFalse();
+
+            // A batch run with 30-second buckets announces a cut inside one of this layer's 1-minute
+            // buckets: refused, naming both settings; the snapshot of run 2 stays and the answers with it.
+            CutSettings halfMinute = new CutSettings(Duration.ofSeconds(30), CutSettings.DEFAULTS.dedupHorizon());
+            announce(lake, commitsTopic, 3, cut2 + 30_000, more, halfMinute);
+            await(() -> JSON.readTree(get(base, "/v1/views", TOKEN).body()).has("refusedCommit"), "run 3 refused");
+            JsonNode refused = JSON.readTree(get(base, "/v1/views", TOKEN).body());
+            assertThat(refused.get("refusedCommit").get("run").asLong()).isEqualTo(3);
+            assertThat(refused.get("refusedCommit").get("reason").asText())
+                    .contains("bucket PT30S and dedup horizon PT24H")
+                    .contains("bucket PT1M and dedup horizon PT24H")
+                    .contains("--bucket");
+            assertThat(refused.get("batch").get("run").asLong()).isEqualTo(2);
+            assertThat(counts(get(base, series, TOKEN))).isEqualTo(expectedCounts(more, PER_SOURCE));
+            assertThat(get(base, "/metrics", null).body()).contains("strata_serving_batch_commits_refused 1.0");
+            // The next commit computed with this layer's settings is taken.
+            announce(lake, commitsTopic, 4, cut2, more);
+            await(() -> !JSON.readTree(get(base, "/v1/views", TOKEN).body()).has("refusedCommit"), "run 4 taken");
+            assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run"))
+                    .contains("4");
 
             errors(base, from, to);
             String metrics = get(base, "/metrics", null).body();
@@ -221,7 +238,7 @@ class ServingIT {
             await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready after the restart");
             await(() -> counts(get(base, series, TOKEN)).equals(beforeRestart), "the same answers after the restart");
             assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run"))
-                    .contains("2");
+                    .contains("4");
         }
     }
 
@@ -262,19 +279,13 @@ class ServingIT {
         long cut = Math.floorDiv(now - Duration.ofMinutes(20).toMillis(), BUCKET) * BUCKET;
         produceSpeed(speedTopic, events);
         announce(lake, commitsTopic, 1, cut, events);
-        Serving.Config config = new Serving.Config(
-                KAFKA.bootstrapServers(),
-                lake,
-                dir.resolve("serving"),
-                "127.0.0.1",
-                0,
-                VIEWS,
-                Optional.of(ReadTokens.of(Set.of(ReadTokens.sha256(TOKEN)))),
-                2_000,
-                "dashboard",
-                speedTopic,
-                commitsTopic,
-                false);
+        Serving.Config config = Serving.Config.builder(KAFKA.bootstrapServers(), lake, dir.resolve("serving"))
+                .views(VIEWS)
+                .readTokens(Optional.of(READ_TOKENS))
+                .maxPoints(2_000)
+                .instance("dashboard")
+                .topics(speedTopic, commitsTopic)
+                .build();
         try (Serving serving = Serving.start(config)) {
             await(() -> get(serving.url(), "/ready", null).statusCode() == 200, "ready");
             ChromeOptions options = new ChromeOptions();
@@ -475,6 +486,12 @@ class ServingIT {
 
     /** What the batch layer would do: the snapshot of the events appended before the cut, then its announcement. */
     static void announce(Path lake, String topic, long run, long cut, List<Appended> events) throws Exception {
+        announce(lake, topic, run, cut, events, CutSettings.DEFAULTS);
+    }
+
+    /** As a batch layer run with {@code settings} would announce it. */
+    static void announce(Path lake, String topic, long run, long cut, List<Appended> events, CutSettings settings)
+            throws Exception {
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         for (Appended a : events) {
             if (a.bucket() < cut) {
@@ -500,7 +517,7 @@ class ServingIT {
             producer.send(new ProducerRecord<>(
                             topic,
                             BatchCommit.KEY,
-                            BatchCommit.of(run, cut, name).encode()))
+                            BatchCommit.of(run, cut, name, settings).encode()))
                     .get(10, TimeUnit.SECONDS);
         }
     }

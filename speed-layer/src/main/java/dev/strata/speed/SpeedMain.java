@@ -1,11 +1,8 @@
 package dev.strata.speed;
 
 import dev.strata.schemas.JobJar;
-import dev.strata.schemas.topics.StrataTopics;
-import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.cli.ViewOptions;
 import dev.strata.schemas.views.ViewDefinition;
-import dev.strata.speed.job.KafkaWiring;
-import dev.strata.speed.job.SpeedLayerJob;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,20 +40,11 @@ public final class SpeedMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedMain.class);
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-            description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
-    String bootstrapServers;
+    @Mixin
+    SpeedJobOptions job;
 
-    @Option(
-            names = "--registry-url",
-            defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
-            description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
-    String registryUrl;
-
-    @Option(names = "--views", description = "View config (YAML). Default: the built-in views")
-    Path viewsFile;
+    @Mixin
+    ViewOptions views;
 
     @Option(
             names = "--data",
@@ -75,24 +64,12 @@ public final class SpeedMain implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
     int parallelism;
 
-    @Option(names = "--bucket", defaultValue = "PT1M", description = "Ingest bucket size. Default: ${DEFAULT-VALUE}")
-    Duration bucket;
-
-    @Option(
-            names = "--emit-interval",
-            defaultValue = "PT0.5S",
-            description = "Upserts of a key at most this often. Default: ${DEFAULT-VALUE}")
-    Duration emitInterval;
-
-    @Option(names = "--dedup-horizon", defaultValue = "PT24H", description = "Default: ${DEFAULT-VALUE}")
-    Duration dedupHorizon;
-
     @Option(names = "--checkpoint-interval", defaultValue = "PT10S", description = "Default: ${DEFAULT-VALUE}")
     Duration checkpointInterval;
 
     @Override
     public Integer call() throws Exception {
-        List<ViewDefinition> views = viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(viewsFile);
+        List<ViewDefinition> definitions = views.load();
         Path abs = data.toAbsolutePath();
         Path checkpoints = abs.resolve("checkpoints");
         Files.createDirectories(checkpoints);
@@ -116,42 +93,29 @@ public final class SpeedMain implements Callable<Integer> {
                 p -> conf.setString("execution.state-recovery.path", p.toUri().toString()));
         LOG.info(
                 "Views: {}; restoring from {}",
-                views.stream().map(ViewDefinition::name).toList(),
-                restore.map(Path::toString).orElse("nothing (first start)"));
+                definitions.stream().map(ViewDefinition::name).toList(),
+                restore.map(Path::toString).orElse("nothing (first start: every retained record of events)"));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         env.setParallelism(parallelism);
-        KafkaWiring kafka = new KafkaWiring(
-                bootstrapServers,
-                registryUrl,
-                StrataTopics.EVENTS,
-                StrataTopics.BATCH_COMMITS,
-                StrataTopics.SPEED_VIEWS,
-                StrataTopics.EVENTS_DLQ,
-                "strata-speed-layer");
-        new SpeedLayerJob(
-                        kafka.events(),
-                        kafka.commits(),
-                        kafka.views(),
-                        kafka.deadLetters(),
-                        new SpeedLayerJob.Settings(views, bucket, emitInterval, dedupHorizon))
-                .build(env);
-        JobClient job = env.executeAsync("strata-speed-layer");
+        job.build(env, definitions);
+        JobClient client = env.executeAsync(SpeedJobOptions.JOB_NAME);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
                             LOG.info("Cancelling the speed job (its latest checkpoint is kept)");
                             try {
-                                job.cancel().get();
+                                client.cancel().get();
                             } catch (Exception e) {
                                 LOG.warn("Cancel failed: {}", e.toString());
                             }
                             stopped.countDown();
                         },
                         "speed-shutdown"));
-        System.out.println("READY speed http://127.0.0.1:" + webPort + " (Flink web UI, job " + job.getJobID() + ")");
-        job.getJobExecutionResult().whenComplete((r, e) -> {
+        System.out.println(
+                "READY speed http://127.0.0.1:" + webPort + " (Flink web UI, job " + client.getJobID() + ")");
+        client.getJobExecutionResult().whenComplete((r, e) -> {
             if (e != null && stopped.getCount() > 0) {
                 LOG.error("The speed job failed", e);
                 System.exit(1);
@@ -184,7 +148,7 @@ public final class SpeedMain implements Callable<Integer> {
                 names = "--from-checkpoints",
                 description = {
                     "The cluster's checkpoint directory (a local path): resume from the newest retained checkpoint in it, if any,",
-                    "as after a cluster restart. Default: start from the committed offsets with empty state"
+                    "as after a cluster restart. Default: empty state, from the earliest retained record of events"
                 })
         Path checkpoints;
 
@@ -196,8 +160,7 @@ public final class SpeedMain implements Callable<Integer> {
                         "--jobmanager must be HOST:PORT, e.g. flink-jobmanager:8081; got " + jobManager);
             }
             Path jobJar = jar != null ? jar : JobJar.of("speed-layer");
-            List<ViewDefinition> views =
-                    parent.viewsFile == null ? ViewConfig.defaults() : ViewConfig.load(parent.viewsFile);
+            List<ViewDefinition> views = parent.views.load();
             Configuration conf = jobConfiguration(parent.checkpointInterval);
             Optional<Path> restore = checkpoints != null && Files.isDirectory(checkpoints)
                     ? latestCheckpoint(checkpoints)
@@ -207,22 +170,8 @@ public final class SpeedMain implements Callable<Integer> {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
                     hostPort[0], Integer.parseInt(hostPort[1]), conf, jobJar.toString());
             env.setParallelism(parent.parallelism);
-            KafkaWiring kafka = new KafkaWiring(
-                    parent.bootstrapServers,
-                    parent.registryUrl,
-                    StrataTopics.EVENTS,
-                    StrataTopics.BATCH_COMMITS,
-                    StrataTopics.SPEED_VIEWS,
-                    StrataTopics.EVENTS_DLQ,
-                    "strata-speed-layer");
-            new SpeedLayerJob(
-                            kafka.events(),
-                            kafka.commits(),
-                            kafka.views(),
-                            kafka.deadLetters(),
-                            new SpeedLayerJob.Settings(views, parent.bucket, parent.emitInterval, parent.dedupHorizon))
-                    .build(env);
-            JobClient job = env.executeAsync("strata-speed-layer");
+            parent.job.build(env, views);
+            JobClient job = env.executeAsync(SpeedJobOptions.JOB_NAME);
             System.out.println(
                     "Submitted the speed job " + job.getJobID() + " to " + jobManager + " (" + jobJar.getFileName()
                             + "), " + restore.map(p -> "resuming from " + p).orElse("with empty state"));

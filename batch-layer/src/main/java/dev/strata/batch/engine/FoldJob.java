@@ -1,5 +1,6 @@
 package dev.strata.batch.engine;
 
+import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.Aggregate;
@@ -65,14 +66,15 @@ public final class FoldJob {
      */
     public static Map<ViewKey, Aggregate> run(
             Engine engine,
-            List<ViewDefinition> views,
+            BatchCycle.Settings settings,
             Path eventsDir,
             List<String> contextFiles,
             List<String> runFiles,
             long rows,
-            long firstRun,
-            Duration dedupHorizon)
+            long firstRun)
             throws Exception {
+        List<ViewDefinition> views = settings.views();
+        Duration dedupHorizon = settings.cut().dedupHorizon();
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         if (runFiles.isEmpty()) {
             return cells;
@@ -82,7 +84,7 @@ public final class FoldJob {
         all.addAll(runFiles);
         LongHashSet candidates = new LongHashSet();
         long rowsPerSubtask = rows / Math.max(1, engine.parallelism());
-        boolean inMemory = rowsPerSubtask <= inMemoryLimit();
+        boolean inMemory = rowsPerSubtask <= settings.inMemoryRowsPerSubtask();
         DataStream<Long> hashes = engine.environment()
                 .fromSource(
                         LakeColumns.of(List.of("id")).source(eventsDir, all),
@@ -236,16 +238,6 @@ public final class FoldJob {
 
         @Override
         public void endInput() {}
-    }
-
-    /**
-     * Rows per subtask up to which the candidates are found with a hash set in memory (16 bytes or
-     * less per row: 128 MB at the default) instead of Flink's sort, which spills to disk but
-     * compares every row about log2(rows) times. System property
-     * {@code strata.batch.in-memory-rows-per-subtask}; 0 always sorts.
-     */
-    static long inMemoryLimit() {
-        return Long.getLong("strata.batch.in-memory-rows-per-subtask", 8_000_000L);
     }
 
     /** Sends equal hashes to the same subtask (no sort: the receiver keeps a hash set). */

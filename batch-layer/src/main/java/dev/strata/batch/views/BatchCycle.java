@@ -9,6 +9,7 @@ import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.lake.Manifest.Commit;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.io.IOException;
@@ -45,15 +46,35 @@ public final class BatchCycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchCycle.class);
 
-    /** The batch layer's settings. */
+    /**
+     * The batch layer's settings: its views, the cut settings it shares with the speed layer, how
+     * far behind the clock its cut stays, how many snapshot versions it keeps, and up to how many
+     * rows per subtask the recompute finds retry candidates in memory.
+     */
     public record Settings(
             List<ViewDefinition> views,
-            Duration bucket,
+            CutSettings cut,
             Duration safetyMargin,
-            Duration dedupHorizon,
-            int keepSnapshots) {
+            int keepSnapshots,
+            long inMemoryRowsPerSubtask) {
+        public static final String DEFAULT_KEEP_SNAPSHOTS = "5";
+        public static final String DEFAULT_IN_MEMORY_ROWS_PER_SUBTASK = "8000000";
+
         public static Settings of(List<ViewDefinition> views) {
-            return new Settings(views, Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofHours(24), 5);
+            return new Settings(
+                    views,
+                    CutSettings.DEFAULTS,
+                    Duration.parse(CutSettings.DEFAULT_SAFETY_MARGIN),
+                    Integer.parseInt(DEFAULT_KEEP_SNAPSHOTS),
+                    Long.parseLong(DEFAULT_IN_MEMORY_ROWS_PER_SUBTASK));
+        }
+
+        public Settings withCut(CutSettings cut, Duration safetyMargin) {
+            return new Settings(views, cut, safetyMargin, keepSnapshots, inMemoryRowsPerSubtask);
+        }
+
+        public Settings withInMemoryRowsPerSubtask(long rows) {
+            return new Settings(views, cut, safetyMargin, keepSnapshots, rows);
         }
     }
 
@@ -87,7 +108,7 @@ public final class BatchCycle {
 
     /** Runs a cycle at {@code nowMillis}; returns the announced commit, or empty if nothing was new. */
     public Optional<BatchCommit> run(long nowMillis) throws Exception {
-        archiver.archive(Archiver.cutAt(nowMillis, settings.bucket(), settings.safetyMargin()));
+        archiver.archive(Archiver.cutAt(nowMillis, settings.cut().bucket(), settings.safetyMargin()));
         Snapshot current = currentSnapshot();
         List<Commit> commits = manifest.commits();
         List<Commit> missing =
@@ -108,8 +129,15 @@ public final class BatchCycle {
         BatchCommit expected = BatchCommit.of(
                 current.run(),
                 current.cutMillis(),
-                SNAPSHOTS + "/" + versions.get(versions.size() - 1).getName());
-        if (expected.equals(lastAnnounced().orElse(null))) {
+                SNAPSHOTS + "/" + versions.get(versions.size() - 1).getName(),
+                settings.cut());
+        if (expected.sameSnapshot(lastAnnounced().orElse(null))) {
+            return Optional.empty(); // announced already, with the settings it was computed with
+        }
+        Optional<String> refusal = settings.cut().refusal(expected, "batch layer");
+        if (refusal.isPresent()) {
+            // Written by a cycle with other settings and never announced: the next run's fold supersedes it.
+            LOG.warn("Not announcing {}: {}", expected.snapshot(), refusal.get());
             return Optional.empty();
         }
         LOG.info("Announcing {} (written, not yet announced when the last cycle stopped)", expected.snapshot());
@@ -149,7 +177,8 @@ public final class BatchCycle {
         String name = String.format("v-%08d.snapshot", nextVersion());
         snapshot.write(new Path(snapshotsDir, name));
         writeDefinitions();
-        BatchCommit announced = BatchCommit.of(snapshot.run(), snapshot.cutMillis(), SNAPSHOTS + "/" + name);
+        BatchCommit announced =
+                BatchCommit.of(snapshot.run(), snapshot.cutMillis(), SNAPSHOTS + "/" + name, settings.cut());
         CrashPoints.reached("before-announce");
         announce(announced);
         prune();
@@ -315,14 +344,14 @@ public final class BatchCycle {
     }
 
     private Snapshot fold(Snapshot base, List<Commit> all, List<Commit> runs) throws Exception {
-        long horizon = settings.dedupHorizon().toMillis();
+        long horizon = settings.cut().dedupHorizon().toMillis();
         long firstCut = runs.get(0).cutMillis();
         long firstRun = runs.get(0).run();
         // Files of earlier runs that can still hold retries, within the horizon, of the runs folded.
         List<Commit> contextRuns = all.stream()
                 .filter(c -> c.run() < firstRun
                         && c.cutMillis()
-                                >= firstCut - horizon - settings.bucket().toMillis())
+                                >= firstCut - horizon - settings.cut().bucket().toMillis())
                 .toList();
         List<String> context =
                 contextRuns.stream().flatMap(c -> c.files().stream()).toList();
@@ -331,7 +360,7 @@ public final class BatchCycle {
                 .mapToLong(Commit::rows)
                 .sum();
         Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
-        FoldJob.run(engine, settings.views(), eventsDir, context, files, rows, firstRun, settings.dedupHorizon())
+        FoldJob.run(engine, settings, eventsDir, context, files, rows, firstRun)
                 .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
         Commit last = runs.get(runs.size() - 1);
         return new Snapshot(last.run(), last.cutMillis(), cells);

@@ -9,6 +9,7 @@ import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import java.nio.file.Path;
@@ -51,7 +52,8 @@ class BatchCycleIT {
                     root,
                     archiver,
                     engine,
-                    new BatchCycle.Settings(VIEWS, Duration.ofMillis(1), Duration.ZERO, Duration.ofHours(24), 5),
+                    BatchCycle.Settings.of(VIEWS)
+                            .withCut(new CutSettings(Duration.ofMillis(1), Duration.ofHours(24)), Duration.ZERO),
                     KAFKA.bootstrapServers(),
                     commits);
             Random random = new Random(11);
@@ -93,7 +95,8 @@ class BatchCycleIT {
                     root,
                     archiver,
                     engine,
-                    new BatchCycle.Settings(changed, Duration.ofMillis(1), Duration.ZERO, Duration.ofHours(24), 5),
+                    BatchCycle.Settings.of(changed)
+                            .withCut(new CutSettings(Duration.ofMillis(1), Duration.ofHours(24)), Duration.ZERO),
                     KAFKA.bootstrapServers(),
                     commits);
             assertThat(cycle.changedViews()).isEmpty();

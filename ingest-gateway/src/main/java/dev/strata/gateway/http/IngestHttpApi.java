@@ -1,5 +1,7 @@
 package dev.strata.gateway.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.strata.gateway.auth.Principal;
@@ -13,8 +15,9 @@ import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.validation.EventParser;
 import dev.strata.gateway.validation.EventParser.Parsed;
 import dev.strata.gateway.validation.MalformedBodyException;
-import dev.strata.gateway.validation.ValidationError;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.http.ErrorBody;
+import dev.strata.schemas.http.ValidationError;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -41,6 +44,7 @@ import org.slf4j.LoggerFactory;
 public final class IngestHttpApi {
 
     public static final String NDJSON = "application/x-ndjson";
+    static final ObjectMapper JSON = new ObjectMapper();
     public static final String JSON_TYPE = "application/json";
     /** Seconds a client should wait after a 503 before retrying. */
     static final int RETRY_AFTER_OVERLOADED = 1;
@@ -85,7 +89,7 @@ public final class IngestHttpApi {
     public Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.get("/health")
-                .handler(ctx -> json(ctx, 200, ErrorBody.JSON.createObjectNode().put("status", "UP")));
+                .handler(ctx -> json(ctx, 200, JSON.createObjectNode().put("status", "UP")));
         router.get("/ready").handler(this::ready);
         router.get("/metrics")
                 .handler(ctx -> ctx.response()
@@ -125,8 +129,7 @@ public final class IngestHttpApi {
             json(
                     ctx,
                     ok ? 200 : 503,
-                    ErrorBody.JSON
-                            .createObjectNode()
+                    JSON.createObjectNode()
                             .put("status", ok ? "READY" : "NOT_READY")
                             .put("kafka", ok ? "reachable" : "unreachable"));
         });
@@ -245,7 +248,7 @@ public final class IngestHttpApi {
             json(
                     ctx,
                     422,
-                    ErrorBody.of(
+                    new ErrorBody(
                             422,
                             invalid + " record(s) invalid; nothing was written. Fix them and resend the request.",
                             parsed.errors()));
@@ -268,7 +271,7 @@ public final class IngestHttpApi {
             json(
                     ctx,
                     403,
-                    ErrorBody.of(
+                    new ErrorBody(
                             403,
                             "Token not allowed for " + forbidden.size() + " record(s); nothing was written",
                             forbidden));
@@ -314,8 +317,8 @@ public final class IngestHttpApi {
     }
 
     private void answer(RoutingContext ctx, List<Event> events, List<CompletableFuture<RecordMetadata>> acks) {
-        ObjectNode body = ErrorBody.JSON.createObjectNode();
-        ArrayNode results = ErrorBody.JSON.createArrayNode();
+        ObjectNode body = JSON.createObjectNode();
+        ArrayNode results = JSON.createArrayNode();
         int failed = 0;
         String firstFailure = null;
         for (int i = 0; i < events.size(); i++) {
@@ -372,13 +375,20 @@ public final class IngestHttpApi {
         json(ctx, status, ErrorBody.of(status, message));
     }
 
-    void json(RoutingContext ctx, int status, ObjectNode body) {
+    /** Answers {@code body} (a Jackson tree or a record) as JSON. */
+    void json(RoutingContext ctx, int status, Object body) {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) {
             return;
         }
         metrics.request("http", status);
-        response.setStatusCode(status).putHeader("Content-Type", JSON_TYPE).end(body.toString());
+        String text;
+        try {
+            text = JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        response.setStatusCode(status).putHeader("Content-Type", JSON_TYPE).end(text);
     }
 
     private static String baseType(String contentType) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.http.ValidationError;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.DateTimeException;

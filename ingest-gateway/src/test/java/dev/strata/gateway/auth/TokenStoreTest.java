@@ -3,6 +3,7 @@ package dev.strata.gateway.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.strata.schemas.auth.TokenFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +19,13 @@ class TokenStoreTest {
 
     @Test
     void authenticatesByHashAndKeepsOnlyTheHashOnDisk() throws Exception {
-        String token = TokenStore.generateToken();
+        String token = TokenFile.generateToken();
         Path file = dir.resolve("tokens.yaml");
-        TokenStore.write(file, Map.of("plant", Map.entry(token, List.of("plant-3/*"))));
+        TokenFile.write(file, Map.of("plant", new TokenFile.Grant(token, List.of("plant-3/*"), List.of())));
 
         TokenStore store = TokenStore.load(file);
 
-        assertThat(Files.readString(file)).doesNotContain(token).contains(TokenStore.sha256(token));
+        assertThat(Files.readString(file)).doesNotContain(token).contains(TokenFile.sha256(token));
         Principal principal = store.authenticate(token).orElseThrow();
         assertThat(principal.name()).isEqualTo("plant");
         assertThat(principal.mayPublishAs("plant-3/dev-1")).isTrue();
@@ -41,5 +42,15 @@ class TokenStoreTest {
         assertThatThrownBy(() -> TokenStore.load(file))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("token 'broken' needs sha256");
+    }
+
+    @Test
+    void aTokenThatMayPublishAsNoSourceFailsLoading() throws IOException {
+        Path file = dir.resolve("tokens.yaml");
+        Files.writeString(file, "tokens:\n  - name: readers\n    sha256: " + "a".repeat(64) + "\n");
+
+        assertThatThrownBy(() -> TokenStore.load(file))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("token 'readers' allows no sources");
     }
 }

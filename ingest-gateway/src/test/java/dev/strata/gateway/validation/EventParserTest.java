@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.strata.gateway.validation.EventParser.Parsed;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.http.ValidationError;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;

@@ -69,6 +69,16 @@ public final class RegistryError extends RuntimeException {
                         + " full, backward_transitive, forward_transitive, and full_transitive");
     }
 
+    /** A write without a valid token (Confluent's registry answers 40101 for bad credentials). */
+    static RegistryError unauthorized(boolean missing) {
+        return new RegistryError(
+                401,
+                40101,
+                missing
+                        ? "This registry's writes need a token: send 'Authorization: Bearer <token>'"
+                        : "The token is not one of this registry's write tokens");
+    }
+
     static RegistryError storeUnavailable(String message) {
         return new RegistryError(500, 50001, "Error while storing the schema: " + message);
     }

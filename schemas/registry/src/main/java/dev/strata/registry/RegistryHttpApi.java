@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.strata.schemas.auth.TokenFile;
+import dev.strata.schemas.http.ErrorBody;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -14,6 +16,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -38,10 +41,13 @@ public final class RegistryHttpApi {
 
     private final Registry registry;
     private final SchemaStore store;
+    private final Optional<TokenFile> writeTokens;
 
-    public RegistryHttpApi(Registry registry) {
+    /** @param writeTokens the tokens that may write (register, configure, delete); empty: anyone may */
+    public RegistryHttpApi(Registry registry, Optional<TokenFile> writeTokens) {
         this.registry = registry;
         this.store = registry.store();
+        this.writeTokens = writeTokens;
     }
 
     /** Starts an HTTP server on {@code host:port}; completes with the server once listening. */
@@ -236,9 +242,20 @@ public final class RegistryHttpApi {
         return ctx -> ok(ctx, endpoint.answer(ctx));
     }
 
-    /** An endpoint that writes to Kafka: run off the event loop, answered when durable. */
+    /**
+     * An endpoint that writes to Kafka: with write tokens, only for a request bearing one; run off
+     * the event loop, answered when durable.
+     */
     private Handler<RoutingContext> write(Endpoint endpoint) {
         return ctx -> {
+            if (writeTokens.isPresent()) {
+                Optional<String> token = TokenFile.bearer(ctx.request().getHeader("Authorization"));
+                if (token.isEmpty() || writeTokens.get().lookup(token.get()).isEmpty()) {
+                    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"strata-registry\"");
+                    error(ctx, RegistryError.unauthorized(token.isEmpty()));
+                    return;
+                }
+            }
             Callable<JsonNode> work = () -> endpoint.answer(ctx);
             ctx.vertx()
                     .executeBlocking(work, false)
@@ -298,9 +315,7 @@ public final class RegistryHttpApi {
     }
 
     private static void error(RoutingContext ctx, RegistryError e) {
-        ObjectNode body =
-                JSON.createObjectNode().put("error_code", e.errorCode()).put("message", e.getMessage());
-        respond(ctx, e.status(), body.toString());
+        respond(ctx, e.status(), ErrorBody.of(e.errorCode(), e.getMessage()).json());
     }
 
     private static void respond(RoutingContext ctx, int status, String body) {

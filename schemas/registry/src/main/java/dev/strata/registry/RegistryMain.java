@@ -1,13 +1,17 @@
 package dev.strata.registry;
 
+import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.topics.StrataTopics;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code strata registry}: the Schema-Registry-compatible service as its own process. */
@@ -19,11 +23,8 @@ public final class RegistryMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryMain.class);
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-            description = "Kafka bootstrap servers (env STRATA_KAFKA_BOOTSTRAP). Default: ${DEFAULT-VALUE}")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka;
 
     @Option(
             names = "--host",
@@ -49,10 +50,25 @@ public final class RegistryMain implements Callable<Integer> {
             description = "Default compatibility level. Default: ${DEFAULT-VALUE}")
     String compatibility;
 
+    @Option(
+            names = "--tokens",
+            defaultValue = "${env:STRATA_REGISTRY_TOKENS}",
+            description = {
+                "Tokens file (hashes only; the gateway's format): registering schemas and changing compatibility then",
+                "need 'Authorization: Bearer <token>' with one of them. Reads stay open. Default: anyone may write"
+            })
+    Path tokens;
+
     @Override
     public Integer call() throws Exception {
         RegistryServer.Config config = new RegistryServer.Config(
-                bootstrapServers, host, port, topic, CompatibilityLevel.parse(compatibility), Duration.ofSeconds(10));
+                kafka.bootstrapServers(),
+                host,
+                port,
+                topic,
+                CompatibilityLevel.parse(compatibility),
+                Duration.ofSeconds(10),
+                Optional.ofNullable(tokens));
         LOG.info("Effective config: {}", config);
         RegistryServer server = RegistryServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -1,10 +1,13 @@
 package dev.strata.registry;
 
+import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.topics.StrataTopics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +27,8 @@ public final class RegistryServer implements AutoCloseable {
             int port,
             String topic,
             CompatibilityLevel defaultCompatibility,
-            Duration kafkaTimeout) {
+            Duration kafkaTimeout,
+            Optional<Path> writeTokens) {
         public Config {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             if (port < 0 || port > 65_535) {
@@ -40,15 +44,22 @@ public final class RegistryServer implements AutoCloseable {
                     8081,
                     StrataTopics.SCHEMAS,
                     CompatibilityLevel.BACKWARD,
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(10),
+                    Optional.empty());
         }
 
         public Config withPort(int port) {
-            return new Config(bootstrapServers, host, port, topic, defaultCompatibility, kafkaTimeout);
+            return new Config(bootstrapServers, host, port, topic, defaultCompatibility, kafkaTimeout, writeTokens);
+        }
+
+        /** Writes only with a token of this file (the format of {@link TokenFile}). */
+        public Config withWriteTokens(Path file) {
+            return new Config(
+                    bootstrapServers, host, port, topic, defaultCompatibility, kafkaTimeout, Optional.of(file));
         }
 
         public Config withTopic(String topic) {
-            return new Config(bootstrapServers, host, port, topic, defaultCompatibility, kafkaTimeout);
+            return new Config(bootstrapServers, host, port, topic, defaultCompatibility, kafkaTimeout, writeTokens);
         }
     }
 
@@ -67,12 +78,15 @@ public final class RegistryServer implements AutoCloseable {
         SchemaStore store = new SchemaStore(config.defaultCompatibility());
         KafkaSchemaLog log =
                 new KafkaSchemaLog(config.bootstrapServers(), config.topic(), store, config.kafkaTimeout());
+        Optional<TokenFile> tokens = config.writeTokens().isPresent()
+                ? Optional.of(TokenFile.load(config.writeTokens().get()))
+                : Optional.empty();
         Vertx vertx = null;
         try {
             log.start();
             vertx = Vertx.vertx();
             Registry registry = new Registry(store, log::append);
-            HttpServer http = new RegistryHttpApi(registry)
+            HttpServer http = new RegistryHttpApi(registry, tokens)
                     .listen(vertx, config.host(), config.port())
                     .toCompletionStage()
                     .toCompletableFuture()

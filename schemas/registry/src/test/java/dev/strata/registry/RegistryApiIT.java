@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryHttp.Answer;
+import dev.strata.schemas.auth.TokenFile;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The registry's HTTP API against a real broker, driven with the requests Confluent's client
@@ -242,5 +247,33 @@ class RegistryApiIT {
         assertThat(answer.contentType()).isEqualTo(RegistryHttp.CONFLUENT_CONTENT_TYPE);
         assertThat(answer.json().get("error_code").asInt()).as(answer.body()).isEqualTo(errorCode);
         assertThat(answer.json().get("message").asText()).startsWith(messageStart);
+    }
+
+    @Test
+    void withWriteTokensOnlyATokenHolderMayRegisterOrConfigureWhileReadsStayOpen(@TempDir Path dir) throws Exception {
+        String token = TokenFile.generateToken();
+        Path tokens = dir.resolve("registry-tokens.yaml");
+        TokenFile.write(tokens, Map.of("ci", new TokenFile.Grant(token, List.of(), List.of())));
+        try (RegistryServer guarded = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
+                .withPort(0)
+                .withTopic("_schemas-guarded-" + ProcessHandle.current().pid())
+                .withWriteTokens(tokens))) {
+            RegistryHttp anonymous = new RegistryHttp(guarded.url());
+            RegistryHttp wrong = new RegistryHttp(guarded.url(), token + "x");
+            RegistryHttp holder = new RegistryHttp(guarded.url(), token);
+
+            Answer refused = anonymous.post("/subjects/guarded-value/versions", schemaRequest(ORDER_V1));
+            assertThat(refused.status()).isEqualTo(401);
+            assertThat(refused.json().get("error_code").asInt()).isEqualTo(40101);
+            assertThat(refused.json().get("message").asText()).contains("Authorization: Bearer");
+            assertThat(wrong.put("/config/guarded-value", "{\"compatibility\":\"NONE\"}")
+                            .status())
+                    .isEqualTo(401);
+
+            assertThat(holder.post("/subjects/guarded-value/versions", schemaRequest(ORDER_V1))
+                            .status())
+                    .isEqualTo(200);
+            assertThat(anonymous.get("/subjects/guarded-value/versions").body()).isEqualTo("[1]");
+        }
     }
 }

@@ -30,11 +30,18 @@ final class RegistryHttp {
     }
 
     private final String baseUrl;
+    private final String token;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     RegistryHttp(String baseUrl) {
+        this(baseUrl, null);
+    }
+
+    /** A client that sends {@code Authorization: Bearer token} (none if null). */
+    RegistryHttp(String baseUrl, String token) {
         this.baseUrl = baseUrl;
+        this.token = token;
     }
 
     Answer get(String path) {
@@ -58,6 +65,9 @@ final class RegistryHttp {
                         body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
         }
         try {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

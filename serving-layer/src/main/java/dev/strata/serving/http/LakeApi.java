@@ -1,15 +1,16 @@
 package dev.strata.serving.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.strata.serving.lake.LakeCatalog;
 import dev.strata.serving.lake.LakeSql;
+import dev.strata.serving.query.BadRequest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
@@ -43,7 +44,7 @@ public final class LakeApi {
                 .handler(ctx -> blocking(
                         ctx,
                         () -> catalog.one(ctx.pathParam("dataset"))
-                                .orElseThrow(() -> new ServingApi.BadRequest(
+                                .orElseThrow(() -> new BadRequest(
                                         404,
                                         "No dataset or view named '" + ctx.pathParam("dataset")
                                                 + "'; GET /v1/catalog lists them"))));
@@ -57,7 +58,7 @@ public final class LakeApi {
         String type = String.valueOf(ctx.request().getHeader("Content-Type"));
         try {
             if (type.startsWith("application/json")) {
-                JsonNode body = ServingApi.JSON.readTree(ctx.body().asString());
+                JsonNode body = Rendered.JSON.readTree(ctx.body().asString());
                 if (body == null || !body.path("sql").isTextual()) {
                     count("invalid");
                     error(ctx, 400, "The body must be {\"sql\": \"SELECT …\"} (optionally \"limit\": N)");
@@ -93,23 +94,22 @@ public final class LakeApi {
                 .onComplete(done -> {
                     if (done.succeeded()) {
                         LakeSql.Result r = done.result();
-                        ObjectNode body = ServingApi.JSON.createObjectNode();
-                        ArrayNode columns = body.putArray("columns");
+                        List<SqlAnswer.Column> columns = new ArrayList<>();
                         for (int i = 0; i < r.columns().size(); i++) {
-                            columns.addObject()
-                                    .put("name", r.columns().get(i))
-                                    .put("type", r.types().get(i));
+                            columns.add(new SqlAnswer.Column(
+                                    r.columns().get(i), r.types().get(i)));
                         }
-                        body.set("rows", ServingApi.JSON.valueToTree(r.rows()));
-                        body.put("rowCount", r.rows().size())
-                                .put("truncated", r.truncated())
-                                .put("limit", rowLimit <= 0 ? sql.maxRows() : Math.min(rowLimit, sql.maxRows()))
-                                .put("elapsedMillis", r.millis());
                         count("ok");
-                        ctx.response()
-                                .setStatusCode(200)
-                                .putHeader("Content-Type", "application/json")
-                                .end(body.toString());
+                        HttpJson.send(
+                                ctx,
+                                200,
+                                new SqlAnswer(
+                                        columns,
+                                        r.rows(),
+                                        r.rows().size(),
+                                        r.truncated(),
+                                        rowLimit <= 0 ? sql.maxRows() : Math.min(rowLimit, sql.maxRows()),
+                                        r.millis()));
                         return;
                     }
                     Throwable cause = done.cause();
@@ -129,15 +129,23 @@ public final class LakeApi {
                 });
     }
 
+    /** The answer of {@code POST /v1/sql}: the columns with their types, the rows, and whether the limit cut them. */
+    record SqlAnswer(
+            List<Column> columns,
+            List<List<Object>> rows,
+            int rowCount,
+            boolean truncated,
+            int limit,
+            long elapsedMillis) {
+        record Column(String name, String type) {}
+    }
+
     private void blocking(RoutingContext ctx, Callable<ObjectNode> answer) {
         ctx.vertx().<ObjectNode>executeBlocking(answer::call, false).onComplete(done -> {
             if (done.succeeded()) {
-                ctx.response()
-                        .setStatusCode(200)
-                        .putHeader("Content-Type", "application/json")
-                        .end(done.result().toString());
-            } else if (done.cause() instanceof ServingApi.BadRequest bad) {
-                error(ctx, bad.status, bad.getMessage());
+                HttpJson.send(ctx, 200, done.result());
+            } else if (done.cause() instanceof BadRequest bad) {
+                error(ctx, bad.status(), bad.getMessage());
             } else {
                 error(ctx, 503, "The catalog could not be read: " + done.cause().getMessage());
             }
@@ -153,11 +161,6 @@ public final class LakeApi {
     }
 
     private static void error(RoutingContext ctx, int status, String message) {
-        if (!ctx.response().ended()) {
-            ctx.response()
-                    .setStatusCode(status)
-                    .putHeader("Content-Type", "application/json")
-                    .end(ServingApi.errorBody(status, message).toString());
-        }
+        HttpJson.error(ctx, status, message);
     }
 }

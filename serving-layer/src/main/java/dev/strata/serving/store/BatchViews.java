@@ -6,8 +6,8 @@ import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.SnapshotCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import dev.strata.serving.query.BatchSide;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 import org.rocksdb.EnvOptions;
 import org.rocksdb.IngestExternalFileOptions;
 import org.rocksdb.Options;
@@ -51,7 +51,7 @@ public final class BatchViews implements AutoCloseable {
     public BatchViews(Path dir) throws IOException {
         this.dir = dir;
         if (Files.exists(dir)) {
-            deleteRecursively(dir);
+            FileUtils.deleteDirectory(dir.toFile());
         }
         Files.createDirectories(dir);
     }
@@ -112,7 +112,7 @@ public final class BatchViews implements AutoCloseable {
     }
 
     /** One loaded snapshot, held by a query. */
-    public static final class Lease implements AutoCloseable {
+    public static final class Lease implements BatchSide, AutoCloseable {
         private final Loaded loaded;
         private boolean closed;
 
@@ -120,16 +120,13 @@ public final class BatchViews implements AutoCloseable {
             this.loaded = loaded;
         }
 
-        /** The commit of this snapshot; empty before any snapshot (cut 0: everything is speed). */
+        @Override
         public Optional<BatchCommit> commit() {
             return loaded == null ? Optional.empty() : Optional.of(loaded.commit);
         }
 
-        public long cutMillis() {
-            return loaded == null ? 0 : loaded.commit.cutMillis();
-        }
-
-        /** Every cell whose encoded key starts with {@code prefix} and that {@code wanted} takes, in key order. */
+        /** In key order. */
+        @Override
         public void scan(
                 byte[] prefix,
                 ViewDefinition view,
@@ -225,24 +222,11 @@ public final class BatchViews implements AutoCloseable {
                 db.close();
                 options.close();
                 try {
-                    deleteRecursively(dir);
+                    FileUtils.deleteDirectory(dir.toFile());
                 } catch (IOException e) {
                     LOG.warn("Could not delete {}: {}", dir, e.toString());
                 }
             }
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 }

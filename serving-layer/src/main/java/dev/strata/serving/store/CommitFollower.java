@@ -1,7 +1,9 @@
 package dev.strata.serving.store;
 
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.serving.query.Answers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +24,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Follows {@code batch-commits} from its beginning: whenever the announced snapshot differs from
  * the loaded one (a new run, a replay, a rollback) it is loaded from the lake and swapped in. A
  * commit that cannot be read or loaded is logged and counted, and the current snapshot stays; the
- * next announcement is tried as usual, and the failed one again at the next poll.
+ * next announcement is tried as usual, and the failed one again at the next poll. A commit computed
+ * with other {@link CutSettings} than this layer's is refused: logged with both settings and the
+ * fix, counted, shown in {@code GET /v1/views}, and the current snapshot stays.
  */
 public final class CommitFollower implements AutoCloseable {
 
@@ -33,16 +37,24 @@ public final class CommitFollower implements AutoCloseable {
     private final Path lakeRoot;
     private final BatchViews batch;
     private final Map<String, ViewDefinition> views;
+    private final CutSettings cut;
     private final Thread thread;
     private volatile boolean caughtUp;
     private volatile boolean stopping;
     private volatile long failures;
+    private volatile long refusals;
+    private volatile Optional<Answers.RefusedCommit> refused = Optional.empty();
     private Optional<BatchCommit> announced = Optional.empty();
     private BatchCommit lastFailed;
     private long lastFailedAt;
 
     public CommitFollower(
-            String bootstrapServers, String topic, Path lakeRoot, BatchViews batch, List<ViewDefinition> views) {
+            String bootstrapServers,
+            String topic,
+            Path lakeRoot,
+            BatchViews batch,
+            List<ViewDefinition> views,
+            CutSettings cut) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -52,6 +64,7 @@ public final class CommitFollower implements AutoCloseable {
         this.lakeRoot = lakeRoot;
         this.batch = batch;
         this.views = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
+        this.cut = cut;
         this.thread = new Thread(this::follow, "batch-commits-follower");
         this.thread.setDaemon(true);
     }
@@ -68,6 +81,16 @@ public final class CommitFollower implements AutoCloseable {
     /** Announcements that could not be read or loaded so far. */
     public long failures() {
         return failures;
+    }
+
+    /** Batch commits refused so far for settings other than this layer's. */
+    public long refusals() {
+        return refusals;
+    }
+
+    /** The newest commit refused, while it is the newest announced: why, for {@code GET /v1/views}. */
+    public Optional<Answers.RefusedCommit> refused() {
+        return refused;
     }
 
     private void follow() {
@@ -122,9 +145,20 @@ public final class CommitFollower implements AutoCloseable {
 
     private void loadAnnounced() {
         if (announced.isEmpty() || Objects.equals(announced, batch.commit())) {
+            refused = Optional.empty();
             return;
         }
         BatchCommit commit = announced.get();
+        Optional<String> refusal = cut.refusal(commit, "serving layer");
+        if (refusal.isPresent()) {
+            if (refused.isEmpty() || refused.get().run() != commit.run()) {
+                refusals++;
+                LOG.error("{}; keeping the current snapshot", refusal.get());
+                refused = Optional.of(new Answers.RefusedCommit(commit.run(), refusal.get()));
+            }
+            return;
+        }
+        refused = Optional.empty();
         if (commit.equals(lastFailed) && System.currentTimeMillis() - lastFailedAt < 10_000) {
             return; // tried a moment ago
         }

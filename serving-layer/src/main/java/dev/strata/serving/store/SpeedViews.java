@@ -4,6 +4,7 @@ import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import dev.strata.serving.query.SpeedSide;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +38,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * queried in place (interactive queries). A restart resumes from the local state and the topic.
  * Each serving instance keeps a full copy: its application id is its own.
  */
-public final class SpeedViews implements AutoCloseable {
+public final class SpeedViews implements SpeedSide, AutoCloseable {
 
     public static final String STORE = "speed-views";
 
@@ -82,6 +83,12 @@ public final class SpeedViews implements AutoCloseable {
         return streams.state();
     }
 
+    @Override
+    public String stateName() {
+        return state().toString();
+    }
+
+    @Override
     public boolean running() {
         return streams.state() == KafkaStreams.State.RUNNING;
     }
@@ -92,11 +99,13 @@ public final class SpeedViews implements AutoCloseable {
     }
 
     /** The broker timestamp of the newest speed update read, or -1. */
+    @Override
     public long newestUpdateMillis() {
         return newestUpdateMillis.get();
     }
 
     /** The largest consumer lag of the store's input (records), or -1 when not known yet. */
+    @Override
     public long lag() {
         return streams.metrics().values().stream()
                 .filter(m -> m.metricName().name().equals("records-lag-max")
@@ -113,6 +122,7 @@ public final class SpeedViews implements AutoCloseable {
      * {@link ViewKey#prefix} makes them) have been read. An update is in the store before it is
      * counted here, so an answer computed after reading version v holds at least the updates up to v.
      */
+    @Override
     public long version(byte[] prefix) {
         AtomicLong version = versions.get(ByteBuffer.wrap(prefix));
         return version == null ? 0 : version.get();
@@ -122,6 +132,7 @@ public final class SpeedViews implements AutoCloseable {
      * Every speed cell whose encoded key starts with {@code prefix} and that {@code wanted} takes
      * (values are decoded only for those); needs {@link #running}.
      */
+    @Override
     public void scan(
             byte[] prefix,
             ViewDefinition view,

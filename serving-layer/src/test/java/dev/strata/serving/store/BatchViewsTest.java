@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.SnapshotCodec;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
@@ -96,7 +97,10 @@ class BatchViewsTest {
             for (int round = 0; round < 5; round++) {
                 for (int i = 0; i < files.size(); i++) {
                     long run = i + 1;
-                    batch.load(BatchCommit.of(run, run * 1_000, "snapshots/v-" + run), files.get(i), BY_NAME);
+                    batch.load(
+                            BatchCommit.of(run, run * 1_000, "snapshots/v-" + run, CutSettings.DEFAULTS),
+                            files.get(i),
+                            BY_NAME);
                 }
             }
             swapping.set(false);
@@ -118,14 +122,14 @@ class BatchViewsTest {
     void aFileThatIsNotTheAnnouncedSnapshotIsRefusedAndTheCurrentOneStays(@TempDir Path dir) throws Exception {
         Path two = snapshot(dir, 2);
         try (BatchViews batch = new BatchViews(dir.resolve("db"))) {
-            batch.load(BatchCommit.of(2, 2_000, "s"), two, BY_NAME);
+            batch.load(BatchCommit.of(2, 2_000, "s", CutSettings.DEFAULTS), two, BY_NAME);
 
             org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> batch.load(BatchCommit.of(3, 3_000, "s"), two, BY_NAME))
+                            () -> batch.load(BatchCommit.of(3, 3_000, "s", CutSettings.DEFAULTS), two, BY_NAME))
                     .hasMessageContaining("holds run 2 cut 2000, the commit announced run 3 cut 3000");
             Files.writeString(dir.resolve("junk"), "not a snapshot");
-            org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> batch.load(BatchCommit.of(3, 3_000, "s"), dir.resolve("junk"), BY_NAME))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.load(
+                            BatchCommit.of(3, 3_000, "s", CutSettings.DEFAULTS), dir.resolve("junk"), BY_NAME))
                     .hasMessage("not a Strata snapshot");
 
             assertThat(batch.commit()).map(BatchCommit::run).contains(2L);

@@ -3,6 +3,7 @@ package dev.strata.speed.functions;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import dev.strata.speed.model.Upsert;
@@ -10,6 +11,7 @@ import dev.strata.speed.model.ViewInput;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -22,13 +24,16 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Folds events into the aggregate of their (view, group, window, bucket) key, kept in keyed state
  * (RocksDB in the job), and emits the changed keys as upserts at most every {@code emitInterval}.
  * It learns the batch layer's cut from {@code batch-commits} (broadcast): the state of buckets below
  * the cut is dropped and a tombstone written for each, and an event of such a bucket is ignored,
- * being in the batch already.
+ * being in the batch already. A commit computed with other {@link CutSettings} than the job's is
+ * refused: the cut stays where it was and nothing is dropped (the error names both settings).
  */
 public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput, BatchCommit, Upsert> {
 
@@ -41,23 +46,30 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
 
     public static final String CUT_KEY = "cut";
     public static final String APPEND_TO_FOLD_METRIC = "appendToFoldMillis";
+    /** Metric: batch commits refused for settings that differ from the job's. */
+    public static final String REFUSED_COMMITS_METRIC = "batchCommitsRefused";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ViewFolder.class);
 
     static final ValueStateDescriptor<byte[]> AGGREGATE = new ValueStateDescriptor<>(AGGREGATE_STATE, byte[].class);
     static final ValueStateDescriptor<Boolean> PENDING = new ValueStateDescriptor<>(PENDING_STATE, Boolean.class);
 
     private final List<ViewDefinition> views;
+    private final CutSettings cutSettings;
     private final long emitIntervalMillis;
     private transient Map<String, ViewDefinition> viewsByName;
     private transient ValueState<byte[]> aggregate;
     private transient ValueState<Boolean> pending;
     private transient Counter belowCut;
+    private transient Counter refusedCommits;
     private transient Histogram appendToFold;
 
-    public ViewFolder(List<ViewDefinition> views, Duration emitInterval) {
+    public ViewFolder(List<ViewDefinition> views, CutSettings cutSettings, Duration emitInterval) {
         if (emitInterval.toMillis() <= 0) {
             throw new IllegalArgumentException("emit interval must be positive, e.g. PT0.5S; got " + emitInterval);
         }
         this.views = List.copyOf(views);
+        this.cutSettings = cutSettings;
         this.emitIntervalMillis = emitInterval.toMillis();
     }
 
@@ -67,6 +79,7 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         aggregate = getRuntimeContext().getState(AGGREGATE);
         pending = getRuntimeContext().getState(PENDING);
         belowCut = getRuntimeContext().getMetricGroup().counter("eventsBelowCut");
+        refusedCommits = getRuntimeContext().getMetricGroup().counter(REFUSED_COMMITS_METRIC);
         // From Kafka's append to this fold, over the last 1,000 events: the speed-update-latency
         // alert reads its quantiles (an update is visible after the next emit and checkpoint).
         appendToFold = getRuntimeContext()
@@ -107,6 +120,12 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
     public void processBroadcastElement(BatchCommit commit, Context ctx, Collector<Upsert> out) throws Exception {
         Long current = ctx.getBroadcastState(CUT_STATE).get(CUT_KEY);
         if (current != null && commit.cutMillis() <= current) {
+            return;
+        }
+        Optional<String> refusal = cutSettings.refusal(commit, "speed layer");
+        if (refusal.isPresent()) {
+            refusedCommits.inc();
+            LOG.error("{}; the cut stays at {}", refusal.get(), current == null ? "none" : current);
             return;
         }
         ctx.getBroadcastState(CUT_STATE).put(CUT_KEY, commit.cutMillis());

@@ -28,6 +28,10 @@ public record KafkaWiring(
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(eventsTopic)
                 .setGroupId(groupId)
+                // A start without a checkpoint has empty state, so every record at or after the cut
+                // must be folded again: from the earliest retained offset (records below the cut are
+                // dropped once the cut is known). Committed group offsets would skip the records whose
+                // state was lost. With a checkpoint, the offsets come from it.
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new EventRecordDeserializer(registryUrl))
                 .setProperty("isolation.level", "read_committed")

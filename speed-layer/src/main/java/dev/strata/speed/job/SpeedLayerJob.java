@@ -1,6 +1,7 @@
 package dev.strata.speed.job;
 
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.speed.functions.Deduplicator;
 import dev.strata.speed.functions.ViewFolder;
@@ -45,11 +46,13 @@ public final class SpeedLayerJob {
         private static final long serialVersionUID = 1L;
     };
 
-    /** The job's settings. */
-    public record Settings(
-            List<ViewDefinition> views, Duration bucketSize, Duration emitInterval, Duration dedupHorizon) {
+    /** Upserts of a key at most this often, by default. */
+    public static final String DEFAULT_EMIT_INTERVAL = "PT0.5S";
+
+    /** The job's settings: its views, the cut settings it shares with the batch layer, how often it emits. */
+    public record Settings(List<ViewDefinition> views, CutSettings cut, Duration emitInterval) {
         public static Settings of(List<ViewDefinition> views) {
-            return new Settings(views, Duration.ofMinutes(1), Duration.ofMillis(500), Duration.ofHours(24));
+            return new Settings(views, CutSettings.DEFAULTS, Duration.parse(DEFAULT_EMIT_INTERVAL));
         }
     }
 
@@ -86,15 +89,15 @@ public final class SpeedLayerJob {
                 .broadcast(ViewFolder.CUT_STATE);
 
         decoded.keyBy(e -> e.id)
-                .process(new Deduplicator(settings.dedupHorizon()))
+                .process(new Deduplicator(settings.cut().dedupHorizon()))
                 .uid(UID_DEDUP)
                 .name("dedup")
-                .flatMap(new ViewRouter(settings.views(), settings.bucketSize()))
+                .flatMap(new ViewRouter(settings.views(), settings.cut().bucket()))
                 .uid(UID_ROUTE)
                 .name("route to views")
                 .keyBy(ViewInput::key)
                 .connect(cuts)
-                .process(new ViewFolder(settings.views(), settings.emitInterval()))
+                .process(new ViewFolder(settings.views(), settings.cut(), settings.emitInterval()))
                 .uid(UID_FOLD)
                 .name("fold views")
                 .sinkTo(views)

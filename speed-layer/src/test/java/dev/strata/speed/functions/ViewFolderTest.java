@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
@@ -30,7 +31,7 @@ class ViewFolderTest {
 
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
     static final ViewDefinition PER_SOURCE = VIEWS.get(0);
-    static final Duration BUCKET = Duration.ofMinutes(1);
+    static final Duration BUCKET = CutSettings.DEFAULTS.bucket();
     static final Duration EMIT = Duration.ofMillis(500);
     static final long T0 = Instant.parse("2026-03-01T12:00:00Z").toEpochMilli();
 
@@ -50,7 +51,7 @@ class ViewFolderTest {
     /** Routes through the real ViewRouter, keeping only the per-source view. */
     static List<ViewInput> route(IngestedEvent e) {
         List<ViewInput> inputs = new ArrayList<>();
-        new ViewRouter(VIEWS, BUCKET).flatMap(e, new Collector<>() {
+        new ViewRouter(VIEWS, CutSettings.DEFAULTS.bucket()).flatMap(e, new Collector<>() {
             @Override
             public void collect(ViewInput record) {
                 if (ViewInput.decodeKey(record.key).view().equals(PER_SOURCE.name())) {
@@ -66,7 +67,7 @@ class ViewFolderTest {
 
     static KeyedBroadcastOperatorTestHarness<String, ViewInput, BatchCommit, Upsert> harness() throws Exception {
         return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new ViewFolder(VIEWS, EMIT), ViewInput::key, Types.STRING, ViewFolder.CUT_STATE);
+                new ViewFolder(VIEWS, CutSettings.DEFAULTS, EMIT), ViewInput::key, Types.STRING, ViewFolder.CUT_STATE);
     }
 
     /** Keys holding an aggregate in the operator's keyed state. */
@@ -141,7 +142,8 @@ class ViewFolderTest {
             assertThat(harness.extractOutputValues()).hasSize(2);
             assertThat(aggregateKeys(harness)).isEqualTo(2);
 
-            harness.processBroadcastElement(new StreamRecord<>(BatchCommit.of(1, newBucket, "snapshot-1")));
+            harness.processBroadcastElement(
+                    new StreamRecord<>(BatchCommit.of(1, newBucket, "snapshot-1", CutSettings.DEFAULTS)));
 
             List<Upsert> all = harness.extractOutputValues();
             Upsert tombstone = all.get(all.size() - 1);
@@ -163,6 +165,41 @@ class ViewFolderTest {
             assertThat(measures(latest)).containsEntry("count", 2.0).containsEntry("sum", 6.0);
             assertThat(aggregateKeys(harness)).isEqualTo(1);
             assertThat(harness.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void refusesACommitComputedWithOtherSettingsAndDropsNothing() throws Exception {
+        try (var harness = harness()) {
+            harness.setProcessingTime(0);
+            long bucket = T0;
+            for (ViewInput in : route(event("a", "s", 1, T0, bucket + 5))) {
+                harness.processElement(new StreamRecord<>(in));
+            }
+            harness.setProcessingTime(EMIT.toMillis());
+            int emitted = harness.extractOutputValues().size();
+
+            // The batch ran with 30-second buckets: its cut (bucket + 30 s) would split this job's bucket.
+            CutSettings halfMinute = new CutSettings(Duration.ofSeconds(30), CutSettings.DEFAULTS.dedupHorizon());
+            harness.processBroadcastElement(new StreamRecord<>(BatchCommit.of(1, bucket + 30_000, "v-1", halfMinute)));
+            // A commit whose cut is not on this job's bucket boundary is refused too.
+            harness.processBroadcastElement(
+                    new StreamRecord<>(new BatchCommit(1, 2, bucket + 30_000, "v-2", null, null)));
+            // So is one computed with another dedup horizon, even with an aligned cut.
+            harness.processBroadcastElement(new StreamRecord<>(BatchCommit.of(
+                    3, bucket + BUCKET.toMillis(), "v-3", new CutSettings(BUCKET, Duration.ofHours(1)))));
+
+            assertThat(harness.extractOutputValues()).hasSize(emitted); // no tombstone
+            assertThat(aggregateKeys(harness)).isEqualTo(1);
+            assertThat(harness.getBroadcastState(ViewFolder.CUT_STATE).get(ViewFolder.CUT_KEY))
+                    .isNull();
+
+            // The same cut, computed with the job's own settings, is taken.
+            harness.processBroadcastElement(
+                    new StreamRecord<>(BatchCommit.of(4, bucket + BUCKET.toMillis(), "v-4", CutSettings.DEFAULTS)));
+            assertThat(aggregateKeys(harness)).isZero();
+            assertThat(harness.getBroadcastState(ViewFolder.CUT_STATE).get(ViewFolder.CUT_KEY))
+                    .isEqualTo(bucket + BUCKET.toMillis());
         }
     }
 }

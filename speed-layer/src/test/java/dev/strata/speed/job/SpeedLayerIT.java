@@ -9,6 +9,7 @@ import dev.strata.schemas.topics.DeadLetters;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
@@ -149,7 +150,8 @@ class SpeedLayerIT {
                                                     System.currentTimeMillis()
                                                             + Duration.ofMinutes(5)
                                                                     .toMillis(),
-                                                    "snapshot-1")
+                                                    "snapshot-1",
+                                                    CutSettings.DEFAULTS)
                                             .encode()))
                             .get();
                 }

@@ -1,29 +1,55 @@
 package dev.strata.schemas.views;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * One committed batch snapshot, as announced on the compacted {@code batch-commits} topic: the run
  * number, the cut (every event appended before it is in the snapshot, every event at or after it is
- * in the speed views' buckets) and where the snapshot lives. JSON, with a format version.
+ * in the speed views' buckets), where the snapshot lives, and the {@link CutSettings} it was computed
+ * with (a layer whose own differ refuses it). JSON, with a format version: version 1 (older builds)
+ * has no settings.
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record BatchCommit(
         @JsonProperty("version") int version,
         @JsonProperty("run") long run,
         @JsonProperty("cutMillis") long cutMillis,
-        @JsonProperty("snapshot") String snapshot) {
+        @JsonProperty("snapshot") String snapshot,
+        @JsonProperty("bucketMillis") Long bucketMillis,
+        @JsonProperty("dedupHorizonMillis") Long dedupHorizonMillis) {
 
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** The record key: one current commit, compaction keeps the latest. */
     public static final byte[] KEY = "current".getBytes(StandardCharsets.UTF_8);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    public static BatchCommit of(long run, long cutMillis, String snapshot) {
-        return new BatchCommit(VERSION, run, cutMillis, snapshot);
+    public static BatchCommit of(long run, long cutMillis, String snapshot, CutSettings settings) {
+        return new BatchCommit(
+                VERSION,
+                run,
+                cutMillis,
+                snapshot,
+                settings.bucketMillis(),
+                settings.dedupHorizon().toMillis());
+    }
+
+    /** The settings the snapshot was computed with; empty for a commit of format version 1. */
+    public Optional<CutSettings> settings() {
+        return bucketMillis == null || dedupHorizonMillis == null
+                ? Optional.empty()
+                : Optional.of(new CutSettings(Duration.ofMillis(bucketMillis), Duration.ofMillis(dedupHorizonMillis)));
+    }
+
+    /** Whether both announce the same snapshot (run, cut and location), whatever the settings. */
+    public boolean sameSnapshot(BatchCommit other) {
+        return other != null && run == other.run && cutMillis == other.cutMillis && snapshot.equals(other.snapshot);
     }
 
     public byte[] encode() {
@@ -39,13 +65,17 @@ public record BatchCommit(
         BatchCommit commit;
         try {
             commit = JSON.readValue(bytes, BatchCommit.class);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(
-                    "not a batch commit: " + e.getMessage().split("\n")[0], e);
+                    "not a batch commit: " + String.valueOf(e.getMessage()).split("\n")[0], e);
         }
-        if (commit.version() != VERSION) {
+        if (commit.version() < 1 || commit.version() > VERSION) {
             throw new IllegalArgumentException("batch commit has format version " + commit.version()
-                    + "; this build reads version " + VERSION + " only");
+                    + "; this build reads versions 1 to " + VERSION);
+        }
+        if (commit.version() >= 2 && commit.settings().isEmpty()) {
+            throw new IllegalArgumentException(
+                    "batch commit of format version " + commit.version() + " lacks bucketMillis or dedupHorizonMillis");
         }
         return commit;
     }

@@ -52,14 +52,15 @@ class ViewKeyTest {
         bytes[0] = 7;
         assertThatThrownBy(() -> ViewKey.decode(bytes))
                 .hasMessage("view key has format version 7; this build reads version 1 only");
-        assertThatThrownBy(() -> BatchCommit.decode("{\"version\":2,\"run\":1,\"cutMillis\":0,\"snapshot\":\"x\"}"
+        assertThatThrownBy(() -> BatchCommit.decode("{\"version\":9,\"run\":1,\"cutMillis\":0,\"snapshot\":\"x\"}"
                         .getBytes(StandardCharsets.UTF_8)))
-                .hasMessage("batch commit has format version 2; this build reads version 1 only");
+                .hasMessage("batch commit has format version 9; this build reads versions 1 to 2");
     }
 
     @Test
     void batchCommitsRoundTrip() {
-        BatchCommit commit = BatchCommit.of(12, 1_700_000_040_000L, "lake/views/snapshots/run-12");
+        BatchCommit commit =
+                BatchCommit.of(12, 1_700_000_040_000L, "lake/views/snapshots/run-12", CutSettings.DEFAULTS);
 
         assertThat(new String(commit.encode(), StandardCharsets.UTF_8)).contains("\"cutMillis\":1700000040000");
         assertThat(BatchCommit.decode(commit.encode())).isEqualTo(commit);
