@@ -58,8 +58,13 @@ public record ViewDefinition(
 
     /** The start of the window holding {@code time}: windows are aligned to the epoch. */
     public Instant windowStart(Instant time) {
+        return Instant.ofEpochMilli(windowStartMillis(time.toEpochMilli()));
+    }
+
+    /** The start of the window holding {@code timeMillis}, in epoch milliseconds. */
+    public long windowStartMillis(long timeMillis) {
         long size = window.toMillis();
-        return Instant.ofEpochMilli(Math.floorDiv(time.toEpochMilli(), size) * size);
+        return Math.floorDiv(timeMillis, size) * size;
     }
 
     /** Whether the view reads the events' attributes (in its filter, groups or measures). */

@@ -1,0 +1,37 @@
+package dev.strata.batch.engine;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/** Which candidate rows count and which are retries: decided by the ids themselves, in the client. */
+final class Retries {
+
+    private Retries() {}
+
+    /**
+     * The rows that count: per id, in append order (position breaks ties), a row appended less than
+     * the horizon after the last counted one of its id is a retry.
+     */
+    static List<CandidateRow> counted(List<CandidateRow> rows, long horizonMillis) {
+        List<CandidateRow> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparing(CandidateRow::id)
+                .thenComparingLong(CandidateRow::appendTime)
+                .thenComparingLong(CandidateRow::position));
+        List<CandidateRow> counted = new ArrayList<>();
+        String id = null;
+        long lastCounted = Long.MIN_VALUE;
+        for (CandidateRow row : sorted) {
+            if (!row.id().equals(id)) {
+                id = row.id();
+                lastCounted = Long.MIN_VALUE;
+            }
+            if (lastCounted != Long.MIN_VALUE && row.appendTime() - lastCounted < horizonMillis) {
+                continue;
+            }
+            lastCounted = row.appendTime();
+            counted.add(row);
+        }
+        return counted;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.strata.batch.engine;
+
+import java.util.List;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.functions.Partitioner;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.binary.BinaryStringData;
+import org.apache.flink.util.CloseableIterator;
+
+/**
+ * The first batch job of a fold: the 64-bit hash of every row's id (of the folded runs and, for
+ * recognising retries only, of earlier runs within the dedup horizon) → to the subtask of its hash →
+ * the hashes seen more than once, back to the client (a small set: retries are rare). Up to a
+ * number of rows per subtask a hash set in memory finds them; beyond, Flink's sort (which spills to
+ * disk).
+ */
+final class RetryCandidates {
+
+    private RetryCandidates() {}
+
+    /** The id hashes that occur more than once in {@code files}. */
+    static LongHashSet find(
+            Engine engine, Path eventsDir, List<String> files, long rowsPerSubtask, boolean inMemory, long firstRun)
+            throws Exception {
+        DataStream<Long> hashes = engine.environment()
+                .fromSource(
+                        LakeColumns.of(List.of("id")).source(eventsDir, files),
+                        WatermarkStrategy.noWatermarks(),
+                        "lake ids")
+                .name("lake ids")
+                .map(new IdHash())
+                .returns(Types.LONG)
+                .name("id hashes");
+        DataStream<Long> repeated = inMemory
+                ? hashes.partitionCustom(new ByHash(), new Identity())
+                        .transform(
+                                "hashes seen twice (in memory)", Types.LONG, new RepeatedInMemory((int) rowsPerSubtask))
+                : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", Types.LONG, new Repeated());
+        LongHashSet candidates = new LongHashSet();
+        try (CloseableIterator<Long> found =
+                repeated.executeAndCollect("strata batch retry candidates, runs " + firstRun + "+")) {
+            while (found.hasNext()) { // read while the job runs: the collect sink waits for the client
+                candidates.add(found.next());
+            }
+        }
+        return candidates;
+    }
+
+    /**
+     * The 64-bit hash of an id's UTF-8 bytes (FNV-1a, then a murmur3 finaliser to spread the bits):
+     * a fixed-length key sorts far faster than a string in Flink's batch shuffle. Ids that collide
+     * are both candidates and told apart by the client.
+     */
+    static long idHash(StringData id) {
+        BinaryStringData bytes = (BinaryStringData) id; // read in place: no copy per row
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0, n = bytes.getSizeInBytes(); i < n; i++) {
+            h ^= bytes.byteAt(i) & 0xff;
+            h *= 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    static final class IdHash implements MapFunction<RowData, Long> {
+        @Override
+        public Long map(RowData row) {
+            return idHash(row.getString(0));
+        }
+    }
+
+    static final class Identity implements KeySelector<Long, Long> {
+        @Override
+        public Long getKey(Long hash) {
+            return hash;
+        }
+    }
+
+    /** Sends equal hashes to the same subtask (no sort: the receiver keeps a hash set). */
+    static final class ByHash implements Partitioner<Long> {
+        @Override
+        public int partition(Long hash, int partitions) {
+            return (int) Long.remainderUnsigned(hash >>> 1, partitions);
+        }
+    }
+
+    /**
+     * Emits each hash that occurs more than once. An operator on the keyed stream: in BATCH mode its
+     * input arrives sorted by key, so equal hashes are adjacent — no state and no hand-over to
+     * another thread, as a full-window partition would have.
+     */
+    static final class Repeated extends AbstractStreamOperator<Long>
+            implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+        private transient long last;
+        private transient int seen;
+
+        @Override
+        public void processElement(StreamRecord<Long> element) {
+            long hash = element.getValue();
+            if (seen > 0 && hash == last) {
+                if (++seen == 2) {
+                    output.collect(new StreamRecord<>(hash));
+                }
+                return;
+            }
+            last = hash;
+            seen = 1;
+        }
+
+        @Override
+        public void endInput() {}
+    }
+
+    /** Emits each hash that occurs more than once (once per repeat; the client keeps a set). */
+    static final class RepeatedInMemory extends AbstractStreamOperator<Long>
+            implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+        private final int expected;
+        private transient LongHashSet seen;
+
+        RepeatedInMemory(int expected) {
+            this.expected = expected;
+        }
+
+        @Override
+        public void processElement(StreamRecord<Long> element) {
+            if (seen == null) {
+                seen = new LongHashSet(expected);
+            }
+            long hash = element.getValue();
+            if (!seen.add(hash)) {
+                output.collect(new StreamRecord<>(hash));
+            }
+        }
+
+        @Override
+        public void endInput() {
+            seen = null;
+        }
+    }
+}
