@@ -11,6 +11,7 @@ import dev.strata.gateway.kafka.KafkaHealth;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.mqtt.IngestMqttServer;
 import dev.strata.gateway.validation.EventParser;
+import dev.strata.schemas.net.LocalPorts;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -95,7 +96,7 @@ public final class Gateway implements AutoCloseable {
                     Optional.ofNullable(files));
             // One server per event loop, sharing the port: Vert.x spreads the connections.
             int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
-            int httpPort = config.httpPort() == 0 ? freePort(config.host()) : config.httpPort();
+            int httpPort = config.httpPort() == 0 ? LocalPorts.free(config.host()) : config.httpPort();
             HttpServerOptions httpOptions = new HttpServerOptions()
                     .setHost(config.host())
                     .setPort(httpPort)
@@ -130,7 +131,7 @@ public final class Gateway implements AutoCloseable {
                                 config.mqttMaxConnections(),
                                 config.maxMqttMessageBytes()));
                 mqttIngest = ingest;
-                mqttPort = config.mqttPort() == 0 ? freePort(config.host()) : config.mqttPort();
+                mqttPort = config.mqttPort() == 0 ? LocalPorts.free(config.host()) : config.mqttPort();
                 int port = mqttPort;
                 await(vertx.deployVerticle(
                         () -> new VerticleBase() {
@@ -159,12 +160,6 @@ public final class Gateway implements AutoCloseable {
             appender.close();
             health.close();
             throw e;
-        }
-    }
-
-    private static int freePort(String host) throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-            return socket.getLocalPort();
         }
     }
 

@@ -3,15 +3,23 @@ package dev.strata.gateway;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.gateway.files.FileIngest;
 import dev.strata.schemas.auth.TokenFile;
+import dev.strata.schemas.cli.KafkaOptions;
+import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.topics.StrataTopics;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code strata gateway}: the HTTP and MQTT ingest gateway as its own process. */
@@ -24,40 +32,35 @@ public final class GatewayMain implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayMain.class);
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-            description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka;
 
-    @Option(
-            names = "--registry-url",
-            defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
-            description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
-    String registryUrl;
+    @Mixin
+    RegistryOptions registry;
 
     @Option(
             names = "--host",
-            defaultValue = "${env:STRATA_GATEWAY_HOST:-127.0.0.1}",
+            defaultValue = "${env:STRATA_GATEWAY_HOST:-" + GatewayConfig.DEFAULT_HOST + "}",
             description = "Address to listen on. Default: ${DEFAULT-VALUE}")
     String host;
 
     @Option(
             names = "--http-port",
-            defaultValue = "${env:STRATA_GATEWAY_HTTP_PORT:-8080}",
+            defaultValue = "${env:STRATA_GATEWAY_HTTP_PORT:-" + GatewayConfig.DEFAULT_HTTP_PORT + "}",
             description = "HTTP port. Default: ${DEFAULT-VALUE}")
     int httpPort;
 
     @Option(
             names = "--mqtt-port",
-            defaultValue = "${env:STRATA_GATEWAY_MQTT_PORT:-1883}",
+            defaultValue = "${env:STRATA_GATEWAY_MQTT_PORT:-" + GatewayConfig.DEFAULT_MQTT_PORT + "}",
             description = "MQTT port (-1: no MQTT). Default: ${DEFAULT-VALUE}")
     int mqttPort;
 
     @Option(
             names = "--tokens",
             defaultValue = "${env:STRATA_GATEWAY_TOKENS}",
-            description = "YAML file of token hashes and the sources each may publish as (env STRATA_GATEWAY_TOKENS)")
+            description = "Tokens file: the hashes of the tokens, the sources each may publish as and the datasets it"
+                    + " may upload to (env STRATA_GATEWAY_TOKENS)")
     Path tokens;
 
     @Option(
@@ -102,7 +105,7 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Option(
             names = "--max-future-skew",
-            defaultValue = "PT5M",
+            defaultValue = GatewayConfig.DEFAULT_MAX_FUTURE_SKEW,
             description = "How far in the future an event time may be (ISO-8601 duration). Default: ${DEFAULT-VALUE}")
     Duration maxFutureSkew;
 
@@ -133,13 +136,13 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Option(
             names = "--rate-limit",
-            defaultValue = "${env:STRATA_GATEWAY_RATE_LIMIT:-0}",
+            defaultValue = "${env:STRATA_GATEWAY_RATE_LIMIT:-" + GatewayConfig.DEFAULT_RATE_LIMIT + "}",
             description = "Records per second per token over HTTP (0: no limit). Default: ${DEFAULT-VALUE}")
     double rateLimit;
 
     @Option(
             names = "--kafka-delivery-timeout",
-            defaultValue = "PT30S",
+            defaultValue = GatewayConfig.DEFAULT_KAFKA_DELIVERY_TIMEOUT,
             description =
                     "How long Kafka may take to acknowledge before the client is told it failed. Default: ${DEFAULT-VALUE}")
     Duration kafkaDeliveryTimeout;
@@ -171,19 +174,19 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Option(
             names = "--file-workers",
-            defaultValue = "1",
+            defaultValue = "" + FileIngest.Settings.DEFAULT_WORKERS,
             description = "File conversions at once. Default: ${DEFAULT-VALUE}")
     int fileWorkers;
 
     @Option(
             names = "--file-queue",
-            defaultValue = "16",
+            defaultValue = "" + FileIngest.Settings.DEFAULT_QUEUE,
             description = "Files waiting for conversion at most; beyond, uploads get 503. Default: ${DEFAULT-VALUE}")
     int fileQueue;
 
     @Option(
             names = "--landing-settle",
-            defaultValue = "PT2S",
+            defaultValue = FileIngest.Settings.DEFAULT_SETTLE,
             description = "How long a landing file must stay unchanged before it is taken. Default: ${DEFAULT-VALUE}")
     Duration landingSettle;
 
@@ -192,49 +195,37 @@ public final class GatewayMain implements Callable<Integer> {
         if (landing != null && lake == null) {
             throw new IllegalArgumentException("--landing needs --lake: the landing folder's files go into the lake");
         }
-        if (createToken != null && tokens != null && !java.nio.file.Files.exists(tokens)) {
+        if (createToken != null && tokens != null && !Files.exists(tokens)) {
             String token = TokenFile.generateToken();
-            TokenFile.write(
-                    tokens,
-                    java.util.Map.of(
-                            "local", new TokenFile.Grant(token, java.util.List.of("*"), java.util.List.of("*"))));
-            java.nio.file.Files.createDirectories(createToken.toAbsolutePath().getParent());
-            java.nio.file.Files.writeString(createToken, token + "\n");
+            TokenFile.write(tokens, Map.of("local", new TokenFile.Grant(token, List.of("*"), List.of("*"))));
+            Files.createDirectories(createToken.toAbsolutePath().getParent());
+            Files.writeString(createToken, token + "\n");
             restrictToOwner(createToken);
             LOG.info("Created a token for every source: {} (hash in {})", createToken, tokens);
         }
-        GatewayConfig config = new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                host,
-                httpPort,
-                mqttPort,
-                tokens,
-                allowAnonymous,
-                tlsCert,
-                tlsKey,
-                maxRecords,
-                maxRequestBytes,
-                maxMqttMessageBytes,
-                maxFutureSkew,
-                maxInFlightBytes,
-                receiveMaximum,
-                maxConnections,
-                maxPendingBytes,
-                rateLimit,
-                eventsTopic,
-                dlqTopic,
-                kafkaDeliveryTimeout,
-                lake == null
-                        ? null
-                        : new FileIngest.Settings(
-                                lake,
-                                landing,
-                                maxFileBytes,
-                                fileWorkers,
-                                fileQueue,
-                                Duration.ofSeconds(1),
-                                landingSettle));
+        GatewayConfig config = GatewayConfig.builder(kafka.bootstrapServers(), registry.registryUrl())
+                .listen(host, httpPort, mqttPort)
+                .tokens(tokens)
+                .allowAnonymous(allowAnonymous)
+                .tls(tlsCert, tlsKey)
+                .maxRecordsPerRequest(maxRecords)
+                .maxRequestBytes(maxRequestBytes)
+                .maxMqttMessageBytes(maxMqttMessageBytes)
+                .maxFutureSkew(maxFutureSkew)
+                .maxInFlightBytes(maxInFlightBytes)
+                .mqttReceiveMaximum(receiveMaximum)
+                .mqttMaxConnections(maxConnections)
+                .mqttMaxPendingBytes(maxPendingBytes)
+                .rateLimitPerToken(rateLimit)
+                .topics(eventsTopic, dlqTopic)
+                .kafkaDeliveryTimeout(kafkaDeliveryTimeout)
+                .files(
+                        lake == null
+                                ? null
+                                : FileIngest.Settings.of(lake, landing)
+                                        .withLimits(maxFileBytes, fileWorkers, fileQueue)
+                                        .withTimes(Duration.parse(FileIngest.Settings.DEFAULT_POLL), landingSettle))
+                .build();
         LOG.info("Effective config: {}", config);
         Gateway gateway = Gateway.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -253,9 +244,8 @@ public final class GatewayMain implements Callable<Integer> {
 
     private static void restrictToOwner(Path file) {
         try {
-            java.nio.file.Files.setPosixFilePermissions(
-                    file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException | java.io.IOException e) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException | IOException e) {
             LOG.warn("Could not restrict {} to its owner: {}", file, e.toString());
         }
     }

@@ -53,7 +53,13 @@ class BadInputIT {
 
     @BeforeAll
     static void start() throws Exception {
-        fixture = GatewayFixture.start(KAFKA, dir, "bad", c -> c.withLimits(MAX_RECORDS, MAX_BYTES, MAX_MQTT_BYTES, 0));
+        fixture = GatewayFixture.start(
+                KAFKA,
+                dir,
+                "bad",
+                c -> c.maxRecordsPerRequest(MAX_RECORDS)
+                        .maxRequestBytes(MAX_BYTES)
+                        .maxMqttMessageBytes(MAX_MQTT_BYTES));
     }
 
     @AfterAll

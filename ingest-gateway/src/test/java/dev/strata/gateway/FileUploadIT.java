@@ -60,8 +60,9 @@ class FileUploadIT {
                 KAFKA,
                 dir,
                 "files",
-                c -> c.withFiles(new FileIngest.Settings(
-                        lake, landing, 1 << 20, 1, 4, Duration.ofMillis(100), Duration.ofMillis(300))));
+                c -> c.files(FileIngest.Settings.of(lake, landing)
+                        .withLimits(1 << 20, 1, 4)
+                        .withTimes(Duration.ofMillis(100), Duration.ofMillis(300))));
     }
 
     @AfterAll

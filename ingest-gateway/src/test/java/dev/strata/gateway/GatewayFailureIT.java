@@ -45,9 +45,11 @@ class GatewayFailureIT {
         }
         RegistryServer registry = RegistryServer.start(
                 RegistryServer.Config.of(broker.bootstrapServers()).withPort(0));
-        GatewayConfig config = GatewayConfig.forTest(
-                        broker.bootstrapServers(), registry.url(), GatewayFixture.writeTokens(dir))
-                .withKafkaDeliveryTimeout(Duration.ofSeconds(3));
+        GatewayConfig config = GatewayConfig.builder(broker.bootstrapServers(), registry.url())
+                .listen("127.0.0.1", 0, 0)
+                .tokens(GatewayFixture.writeTokens(dir))
+                .kafkaDeliveryTimeout(Duration.ofSeconds(3))
+                .build();
         try (Gateway gateway = Gateway.start(config)) {
             GatewayFixture client = GatewayFixture.wrap(gateway);
             assertThat(client.post("{\"id\":\"before\",\"source\":\"s\",\"type\":\"t\"}")
@@ -91,11 +93,7 @@ class GatewayFailureIT {
 
     @Test
     void aTokenOverItsRateGets429WithRetryAfter() throws Exception {
-        try (GatewayFixture fixture = GatewayFixture.start(
-                KAFKA,
-                dir,
-                "rate",
-                c -> c.withLimits(c.maxRecordsPerRequest(), c.maxRequestBytes(), c.maxMqttMessageBytes(), 5))) {
+        try (GatewayFixture fixture = GatewayFixture.start(KAFKA, dir, "rate", c -> c.rateLimitPerToken(5))) {
             String five = "[" + "{\"source\":\"s\",\"type\":\"t\"},".repeat(4) + "{\"source\":\"s\",\"type\":\"t\"}]";
             assertThat(fixture.post(five).statusCode()).isEqualTo(200);
 

@@ -60,7 +60,10 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static GatewayFixture start(
-            dev.strata.kafka.KafkaBrokerExtension kafka, Path dir, String name, UnaryOperator<GatewayConfig> customize)
+            dev.strata.kafka.KafkaBrokerExtension kafka,
+            Path dir,
+            String name,
+            UnaryOperator<GatewayConfig.Builder> customize)
             throws Exception {
         String events = kafka.createTopic(name + "-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String dlq = kafka.createTopic(name + "-dlq", 1, Map.of());
@@ -68,8 +71,12 @@ final class GatewayFixture implements AutoCloseable {
                 .withPort(0)
                 .withTopic(name + "-schemas-" + ProcessHandle.current().pid()));
         Path tokens = writeTokens(dir);
-        GatewayConfig config = customize.apply(GatewayConfig.forTest(kafka.bootstrapServers(), registry.url(), tokens)
-                .withTopics(events, dlq));
+        GatewayConfig config = customize
+                .apply(GatewayConfig.builder(kafka.bootstrapServers(), registry.url())
+                        .listen("127.0.0.1", 0, 0)
+                        .tokens(tokens)
+                        .topics(events, dlq))
+                .build();
         try {
             return new GatewayFixture(kafka.bootstrapServers(), registry, events, dlq, tokens, Gateway.start(config));
         } catch (Exception e) {

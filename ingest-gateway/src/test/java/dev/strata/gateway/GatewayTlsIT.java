@@ -69,7 +69,7 @@ class GatewayTlsIT {
                 .isZero();
 
         TrustManagerFactory trust = trustOnly(cert);
-        try (GatewayFixture fixture = GatewayFixture.start(KAFKA, dir, "tls", c -> c.withTls(cert, key))) {
+        try (GatewayFixture fixture = GatewayFixture.start(KAFKA, dir, "tls", c -> c.tls(cert, key))) {
             assertThat(fixture.gateway.httpUrl()).startsWith("https://");
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, trust.getTrustManagers(), null);

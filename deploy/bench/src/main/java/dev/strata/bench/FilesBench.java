@@ -19,7 +19,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,9 +86,11 @@ public final class FilesBench implements Callable<Integer> {
         long smallRows = generate(small, smallMb * (1L << 20), 1);
         long largeRows = generate(large, largeMb * (1L << 20), 2);
 
-        GatewayConfig config = GatewayConfig.forTest(bootstrapServers, registryUrl, null)
-                .withFiles(new FileIngest.Settings(
-                        lake, null, 1L << 40, 1, 4, Duration.ofSeconds(1), Duration.ofSeconds(2)));
+        GatewayConfig config = GatewayConfig.builder(bootstrapServers, registryUrl)
+                .listen("127.0.0.1", 0, 0)
+                .tokens(null)
+                .files(FileIngest.Settings.of(lake, null).withLimits(1L << 40, 1, 4))
+                .build();
         List<Run> runs = new ArrayList<>();
         try (Gateway gateway = Gateway.start(config)) {
             HttpClient http =

@@ -1,12 +1,11 @@
 package dev.strata.kafka;
 
+import dev.strata.schemas.net.LocalPorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,8 +100,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Formats the data directory if it is new, then starts the broker. */
     public static EmbeddedKafkaBroker start(Config config) {
-        int port = config.port() == 0 ? freePort(config.host()) : config.port();
-        int controllerPort = config.controllerPort() == 0 ? freePort(config.host()) : config.controllerPort();
+        int port = config.port() == 0 ? LocalPorts.free(config.host()) : config.port();
+        int controllerPort = config.controllerPort() == 0 ? LocalPorts.free(config.host()) : config.controllerPort();
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(config, port, controllerPort);
         broker.startServer();
         return broker;
@@ -185,15 +184,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     "formatting Kafka storage in " + logDir + " failed: " + output.toString(StandardCharsets.UTF_8));
         }
         LOG.info("Formatted Kafka storage in {} (cluster {})", logDir, clusterId);
-    }
-
-    private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port on " + host, e);
-        }
     }
 
     public String bootstrapServers() {

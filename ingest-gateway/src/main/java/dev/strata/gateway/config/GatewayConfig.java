@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * Everything the gateway needs, validated when built: a bad value fails startup with a message
- * that names the setting and the fix. Defaults sit beside the keys ({@code DEFAULT_*}).
+ * that names the setting and the fix. Built with {@link #builder}, which starts from the defaults
+ * ({@code DEFAULT_*}, each declared once here; the command's options show the same constants).
  */
 public record GatewayConfig(
         String bootstrapServers,
@@ -36,18 +37,21 @@ public record GatewayConfig(
         Duration kafkaDeliveryTimeout,
         FileIngest.Settings files) {
 
+    public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = 8080;
     public static final int DEFAULT_MQTT_PORT = 1883;
     public static final int DEFAULT_MAX_RECORDS_PER_REQUEST = 1000;
     public static final int DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
     public static final int DEFAULT_MAX_MQTT_MESSAGE_BYTES = 64 * 1024;
-    public static final Duration DEFAULT_MAX_FUTURE_SKEW = Duration.ofMinutes(5);
+    public static final String DEFAULT_MAX_FUTURE_SKEW = "PT5M";
     public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 32L * 1024 * 1024;
     public static final int DEFAULT_MQTT_RECEIVE_MAXIMUM = 1000;
     public static final int DEFAULT_MQTT_MAX_CONNECTIONS = 10_000;
     public static final long DEFAULT_MQTT_MAX_PENDING_BYTES = 64L * 1024 * 1024;
+    /** Records per second per token over HTTP; 0: no limit. */
+    public static final String DEFAULT_RATE_LIMIT = "0";
     /** How long Kafka may take to acknowledge before the client is told it failed (503 / MQTT 0x80). */
-    public static final Duration DEFAULT_KAFKA_DELIVERY_TIMEOUT = Duration.ofSeconds(30);
+    public static final String DEFAULT_KAFKA_DELIVERY_TIMEOUT = "PT30S";
 
     public GatewayConfig {
         List<String> problems = new ArrayList<>();
@@ -120,162 +124,9 @@ public record GatewayConfig(
         }
     }
 
-    /** A configuration for tests and embedding: loopback, free ports, defaults elsewhere. */
-    public static GatewayConfig forTest(String bootstrapServers, String registryUrl, Path tokensFile) {
-        return new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                "127.0.0.1",
-                0,
-                0,
-                tokensFile,
-                tokensFile == null,
-                null,
-                null,
-                DEFAULT_MAX_RECORDS_PER_REQUEST,
-                DEFAULT_MAX_REQUEST_BYTES,
-                DEFAULT_MAX_MQTT_MESSAGE_BYTES,
-                DEFAULT_MAX_FUTURE_SKEW,
-                DEFAULT_MAX_IN_FLIGHT_BYTES,
-                DEFAULT_MQTT_RECEIVE_MAXIMUM,
-                DEFAULT_MQTT_MAX_CONNECTIONS,
-                DEFAULT_MQTT_MAX_PENDING_BYTES,
-                0,
-                StrataTopics.EVENTS,
-                StrataTopics.EVENTS_DLQ,
-                DEFAULT_KAFKA_DELIVERY_TIMEOUT,
-                null);
-    }
-
-    public GatewayConfig withTopics(String events, String dlq) {
-        return new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                host,
-                httpPort,
-                mqttPort,
-                tokensFile,
-                allowAnonymous,
-                tlsCert,
-                tlsKey,
-                maxRecordsPerRequest,
-                maxRequestBytes,
-                maxMqttMessageBytes,
-                maxFutureSkew,
-                maxInFlightBytes,
-                mqttReceiveMaximum,
-                mqttMaxConnections,
-                mqttMaxPendingBytes,
-                rateLimitPerToken,
-                events,
-                dlq,
-                kafkaDeliveryTimeout,
-                files);
-    }
-
-    public GatewayConfig withLimits(int maxRecords, int maxRequestBytes, int maxMqttMessageBytes, double rateLimit) {
-        return new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                host,
-                httpPort,
-                mqttPort,
-                tokensFile,
-                allowAnonymous,
-                tlsCert,
-                tlsKey,
-                maxRecords,
-                maxRequestBytes,
-                maxMqttMessageBytes,
-                maxFutureSkew,
-                Math.max(maxInFlightBytes, maxRequestBytes),
-                mqttReceiveMaximum,
-                mqttMaxConnections,
-                Math.max(mqttMaxPendingBytes, maxMqttMessageBytes),
-                rateLimit,
-                eventsTopic,
-                dlqTopic,
-                kafkaDeliveryTimeout,
-                files);
-    }
-
-    public GatewayConfig withTls(Path cert, Path key) {
-        return new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                host,
-                httpPort,
-                mqttPort,
-                tokensFile,
-                allowAnonymous,
-                cert,
-                key,
-                maxRecordsPerRequest,
-                maxRequestBytes,
-                maxMqttMessageBytes,
-                maxFutureSkew,
-                maxInFlightBytes,
-                mqttReceiveMaximum,
-                mqttMaxConnections,
-                mqttMaxPendingBytes,
-                rateLimitPerToken,
-                eventsTopic,
-                dlqTopic,
-                kafkaDeliveryTimeout,
-                files);
-    }
-
-    public GatewayConfig withKafkaDeliveryTimeout(Duration timeout) {
-        return new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                host,
-                httpPort,
-                mqttPort,
-                tokensFile,
-                allowAnonymous,
-                tlsCert,
-                tlsKey,
-                maxRecordsPerRequest,
-                maxRequestBytes,
-                maxMqttMessageBytes,
-                maxFutureSkew,
-                maxInFlightBytes,
-                mqttReceiveMaximum,
-                mqttMaxConnections,
-                mqttMaxPendingBytes,
-                rateLimitPerToken,
-                eventsTopic,
-                dlqTopic,
-                timeout,
-                files);
-    }
-
-    /** File uploads and the landing folder on ({@code files}), or off (null). */
-    public GatewayConfig withFiles(FileIngest.Settings files) {
-        return new GatewayConfig(
-                bootstrapServers,
-                registryUrl,
-                host,
-                httpPort,
-                mqttPort,
-                tokensFile,
-                allowAnonymous,
-                tlsCert,
-                tlsKey,
-                maxRecordsPerRequest,
-                maxRequestBytes,
-                maxMqttMessageBytes,
-                maxFutureSkew,
-                maxInFlightBytes,
-                mqttReceiveMaximum,
-                mqttMaxConnections,
-                mqttMaxPendingBytes,
-                rateLimitPerToken,
-                eventsTopic,
-                dlqTopic,
-                kafkaDeliveryTimeout,
-                files);
+    /** A gateway on Kafka and the registry, every other setting at its default (tokens required). */
+    public static Builder builder(String bootstrapServers, String registryUrl) {
+        return new Builder(bootstrapServers, registryUrl);
     }
 
     public boolean tls() {
@@ -284,5 +135,155 @@ public record GatewayConfig(
 
     public boolean mqttEnabled() {
         return mqttPort >= 0;
+    }
+
+    /** Builds a {@link GatewayConfig}, each setting starting at its default. */
+    public static final class Builder {
+        private final String bootstrapServers;
+        private final String registryUrl;
+        private String host = DEFAULT_HOST;
+        private int httpPort = DEFAULT_HTTP_PORT;
+        private int mqttPort = DEFAULT_MQTT_PORT;
+        private Path tokensFile;
+        private boolean allowAnonymous;
+        private Path tlsCert;
+        private Path tlsKey;
+        private int maxRecordsPerRequest = DEFAULT_MAX_RECORDS_PER_REQUEST;
+        private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private int maxMqttMessageBytes = DEFAULT_MAX_MQTT_MESSAGE_BYTES;
+        private Duration maxFutureSkew = Duration.parse(DEFAULT_MAX_FUTURE_SKEW);
+        private long maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
+        private int mqttReceiveMaximum = DEFAULT_MQTT_RECEIVE_MAXIMUM;
+        private int mqttMaxConnections = DEFAULT_MQTT_MAX_CONNECTIONS;
+        private long mqttMaxPendingBytes = DEFAULT_MQTT_MAX_PENDING_BYTES;
+        private double rateLimitPerToken = Double.parseDouble(DEFAULT_RATE_LIMIT);
+        private String eventsTopic = StrataTopics.EVENTS;
+        private String dlqTopic = StrataTopics.EVENTS_DLQ;
+        private Duration kafkaDeliveryTimeout = Duration.parse(DEFAULT_KAFKA_DELIVERY_TIMEOUT);
+        private FileIngest.Settings files;
+
+        private Builder(String bootstrapServers, String registryUrl) {
+            this.bootstrapServers = bootstrapServers;
+            this.registryUrl = registryUrl;
+        }
+
+        /** The address and ports to listen on (0: any free port; MQTT -1: none). */
+        public Builder listen(String host, int httpPort, int mqttPort) {
+            this.host = host;
+            this.httpPort = httpPort;
+            this.mqttPort = mqttPort;
+            return this;
+        }
+
+        /** The tokens file; without one, requests need no token (tests only). */
+        public Builder tokens(Path tokensFile) {
+            this.tokensFile = tokensFile;
+            this.allowAnonymous = tokensFile == null;
+            return this;
+        }
+
+        public Builder allowAnonymous(boolean allowAnonymous) {
+            this.allowAnonymous = allowAnonymous;
+            return this;
+        }
+
+        public Builder tls(Path cert, Path key) {
+            this.tlsCert = cert;
+            this.tlsKey = key;
+            return this;
+        }
+
+        public Builder maxRecordsPerRequest(int maxRecordsPerRequest) {
+            this.maxRecordsPerRequest = maxRecordsPerRequest;
+            return this;
+        }
+
+        /** The largest HTTP body; the bytes waiting for Kafka grow with it if they must. */
+        public Builder maxRequestBytes(int maxRequestBytes) {
+            this.maxRequestBytes = maxRequestBytes;
+            this.maxInFlightBytes = Math.max(maxInFlightBytes, maxRequestBytes);
+            return this;
+        }
+
+        /** The largest MQTT payload; the bytes waiting for in-flight room grow with it if they must. */
+        public Builder maxMqttMessageBytes(int maxMqttMessageBytes) {
+            this.maxMqttMessageBytes = maxMqttMessageBytes;
+            this.mqttMaxPendingBytes = Math.max(mqttMaxPendingBytes, maxMqttMessageBytes);
+            return this;
+        }
+
+        public Builder maxFutureSkew(Duration maxFutureSkew) {
+            this.maxFutureSkew = maxFutureSkew;
+            return this;
+        }
+
+        public Builder maxInFlightBytes(long maxInFlightBytes) {
+            this.maxInFlightBytes = maxInFlightBytes;
+            return this;
+        }
+
+        public Builder mqttReceiveMaximum(int mqttReceiveMaximum) {
+            this.mqttReceiveMaximum = mqttReceiveMaximum;
+            return this;
+        }
+
+        public Builder mqttMaxConnections(int mqttMaxConnections) {
+            this.mqttMaxConnections = mqttMaxConnections;
+            return this;
+        }
+
+        public Builder mqttMaxPendingBytes(long mqttMaxPendingBytes) {
+            this.mqttMaxPendingBytes = mqttMaxPendingBytes;
+            return this;
+        }
+
+        public Builder rateLimitPerToken(double rateLimitPerToken) {
+            this.rateLimitPerToken = rateLimitPerToken;
+            return this;
+        }
+
+        public Builder topics(String eventsTopic, String dlqTopic) {
+            this.eventsTopic = eventsTopic;
+            this.dlqTopic = dlqTopic;
+            return this;
+        }
+
+        public Builder kafkaDeliveryTimeout(Duration kafkaDeliveryTimeout) {
+            this.kafkaDeliveryTimeout = kafkaDeliveryTimeout;
+            return this;
+        }
+
+        /** File uploads and the landing folder on ({@code files}), or off (null). */
+        public Builder files(FileIngest.Settings files) {
+            this.files = files;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming every bad setting and its fix */
+        public GatewayConfig build() {
+            return new GatewayConfig(
+                    bootstrapServers,
+                    registryUrl,
+                    host,
+                    httpPort,
+                    mqttPort,
+                    tokensFile,
+                    allowAnonymous,
+                    tlsCert,
+                    tlsKey,
+                    maxRecordsPerRequest,
+                    maxRequestBytes,
+                    maxMqttMessageBytes,
+                    maxFutureSkew,
+                    maxInFlightBytes,
+                    mqttReceiveMaximum,
+                    mqttMaxConnections,
+                    mqttMaxPendingBytes,
+                    rateLimitPerToken,
+                    eventsTopic,
+                    dlqTopic,
+                    kafkaDeliveryTimeout,
+                    files);
+        }
     }
 }

@@ -97,26 +97,10 @@ final class FileConverter {
                         List.of());
             }
             if (upload.sha256().equals(f.sha256())) {
-                return new Outcome(
-                        upload.id(),
-                        upload.dataset(),
-                        Outcome.DUPLICATE,
-                        200,
+                return Outcome.duplicate(
+                        upload,
                         "the same bytes were added before, from " + f.original() + ": nothing new was added",
-                        upload.source(),
-                        upload.original(),
-                        upload.bytes(),
-                        upload.sha256(),
-                        0L,
-                        0L,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
                         upload.dataset() + "/" + f.path(),
-                        upload.receivedMillis(),
                         clock.millis());
             }
         }
@@ -373,26 +357,18 @@ final class FileConverter {
                 + (newVersion
                         ? "; schema version " + version.version() + (version.version() == 1 ? " created" : " added")
                         : "");
-        return new Outcome(
-                upload.id(),
-                upload.dataset(),
-                Outcome.ADDED,
-                201,
+        return Outcome.added(
+                upload,
                 message,
-                upload.source(),
-                upload.original(),
-                upload.bytes(),
-                upload.sha256(),
-                f.rows(),
-                f.rejected(),
-                f.rejects(),
-                firstRejects.isEmpty() ? null : firstRejects,
-                upload.dataset() + "/" + f.path(),
-                f.schemaVersion(),
-                newVersion,
-                manifest.schemaVersions().get(f.schemaVersion() - 1).columns(),
-                null,
-                upload.receivedMillis(),
+                new Outcome.Added(
+                        f.rows(),
+                        f.rejected(),
+                        f.rejects(),
+                        firstRejects.isEmpty() ? null : firstRejects,
+                        upload.dataset() + "/" + f.path(),
+                        f.schemaVersion(),
+                        newVersion,
+                        manifest.schemaVersions().get(f.schemaVersion() - 1).columns()),
                 clock.millis());
     }
 

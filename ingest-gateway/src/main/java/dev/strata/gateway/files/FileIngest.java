@@ -70,6 +70,30 @@ public final class FileIngest implements AutoCloseable {
             Path lake, Path landing, long maxFileBytes, int workers, int queue, Duration poll, Duration settle) {
 
         public static final long DEFAULT_MAX_FILE_BYTES = 64L << 30;
+        public static final int DEFAULT_WORKERS = 1;
+        public static final int DEFAULT_QUEUE = 16;
+        public static final String DEFAULT_POLL = "PT1S";
+        public static final String DEFAULT_SETTLE = "PT2S";
+
+        /** Uploads into {@code lake}, the landing folder watched if given, every limit at its default. */
+        public static Settings of(Path lake, Path landing) {
+            return new Settings(
+                    lake,
+                    landing,
+                    DEFAULT_MAX_FILE_BYTES,
+                    DEFAULT_WORKERS,
+                    DEFAULT_QUEUE,
+                    Duration.parse(DEFAULT_POLL),
+                    Duration.parse(DEFAULT_SETTLE));
+        }
+
+        public Settings withLimits(long maxFileBytes, int workers, int queue) {
+            return new Settings(lake, landing, maxFileBytes, workers, queue, poll, settle);
+        }
+
+        public Settings withTimes(Duration poll, Duration settle) {
+            return new Settings(lake, landing, maxFileBytes, workers, queue, poll, settle);
+        }
 
         public Settings {
             if (lake == null) {
@@ -180,7 +204,7 @@ public final class FileIngest implements AutoCloseable {
                     result.complete(convertLocked(upload));
                 } catch (Throwable e) {
                     LOG.error("Converting {} failed; it is converted again at the next start", upload.original(), e);
-                    metrics.file(sourceTag(upload), Outcome.REFUSED, "error");
+                    metrics.file(sourceTag(upload), Outcome.Status.REFUSED.json(), "error");
                     result.completeExceptionally(e);
                 } finally {
                     slots.release();
@@ -205,14 +229,14 @@ public final class FileIngest implements AutoCloseable {
             Path tmp = outcomeFile.resolveSibling("." + upload.id() + ".json.tmp");
             JSON.writeValue(tmp.toFile(), outcome);
             Files.move(tmp, outcomeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            metrics.file(sourceTag(upload), outcome.status(), reason(outcome));
-            if (outcome.rows() != null) {
-                metrics.fileRows("written", outcome.rows());
-                metrics.fileRows("rejected", outcome.rejected());
+            metrics.file(sourceTag(upload), outcome.status().json(), reason(outcome));
+            if (outcome.added() != null) {
+                metrics.fileRows("written", outcome.rowsWritten());
+                metrics.fileRows("rejected", outcome.rowsRejected());
             }
             LOG.info(
                     "{} {} ({}, {} bytes) in {} ms: {}",
-                    outcome.status(),
+                    outcome.status().json(),
                     upload.original(),
                     upload.source(),
                     upload.bytes(),
@@ -229,9 +253,9 @@ public final class FileIngest implements AutoCloseable {
             case 409 -> "conflict";
             case 422 -> "unreadable";
             default ->
-                outcome.status().equals(Outcome.ADDED)
-                        ? (outcome.rejected() != null && outcome.rejected() > 0 ? "some_rows_rejected" : "ok")
-                        : outcome.status();
+                outcome.status() == Outcome.Status.ADDED
+                        ? (outcome.rowsRejected() > 0 ? "some_rows_rejected" : "ok")
+                        : outcome.status().json();
         };
     }
 
@@ -391,7 +415,7 @@ public final class FileIngest implements AutoCloseable {
                     : "'" + name
                             + "' is not a file type the gateway reads: use .csv (with a header row), .ndjson or .jsonl, each optionally .gz";
             refuseInPlace(file, dataset, reason);
-            metrics.file("landing", Outcome.REFUSED, badName.isPresent() ? "bad_dataset" : "unsupported");
+            metrics.file("landing", Outcome.Status.REFUSED.json(), badName.isPresent() ? "bad_dataset" : "unsupported");
             return true;
         }
         if (!slots.tryAcquire()) {

@@ -91,14 +91,14 @@ final class FilesHttpApi {
         });
         Optional<String> maybeDataset = dataset(ctx);
         if (maybeDataset.isEmpty()) {
-            metrics.file("http", Outcome.REFUSED, "not_allowed");
+            metrics.file("http", Outcome.Status.REFUSED.json(), "not_allowed");
             return;
         }
         String dataset = maybeDataset.get();
         FileIngest ingest = files.get();
         Optional<FileFormat> format = FileFormat.ofContentType(request.getHeader("Content-Type"));
         if (format.isEmpty()) {
-            metrics.file("http", Outcome.REFUSED, "unsupported");
+            metrics.file("http", Outcome.Status.REFUSED.json(), "unsupported");
             api.error(
                     ctx,
                     415,
@@ -109,14 +109,14 @@ final class FilesHttpApi {
         long max = ingest.settings().maxFileBytes();
         long length = contentLength(request);
         if (length > max) {
-            metrics.file("http", Outcome.REFUSED, "too_large");
+            metrics.file("http", Outcome.Status.REFUSED.json(), "too_large");
             api.error(ctx, 413, "File of " + length + " bytes is larger than the limit of " + max + " bytes");
             return;
         }
         try {
             long usable = Files.getFileStore(ingest.settings().lake()).getUsableSpace();
             if (length > 0 && usable < 2 * length + DISK_HEADROOM) {
-                metrics.file("http", Outcome.REFUSED, "no_space");
+                metrics.file("http", Outcome.Status.REFUSED.json(), "no_space");
                 api.error(
                         ctx,
                         507,
@@ -128,7 +128,7 @@ final class FilesHttpApi {
             LOG.warn("Cannot read the free space of {}: {}", ingest.settings().lake(), e.toString());
         }
         if (!ingest.tryReserve()) {
-            metrics.file("http", Outcome.REFUSED, "busy");
+            metrics.file("http", Outcome.Status.REFUSED.json(), "busy");
             request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_BUSY));
             api.error(ctx, 503, "Too many files waiting for conversion; retry after " + RETRY_AFTER_BUSY + " s");
             return;
@@ -188,7 +188,7 @@ final class FilesHttpApi {
             if (bytes[0] > max) {
                 over[0] = true;
                 abandon.run();
-                metrics.file("http", Outcome.REFUSED, "too_large");
+                metrics.file("http", Outcome.Status.REFUSED.json(), "too_large");
                 refuseAndClose(ctx, 413, "File larger than the limit of " + max + " bytes");
                 return;
             }
@@ -203,7 +203,7 @@ final class FilesHttpApi {
             if (!over[0] && !ended[0]) {
                 over[0] = true;
                 abandon.run();
-                metrics.file("http", Outcome.REFUSED, "aborted");
+                metrics.file("http", Outcome.Status.REFUSED.json(), "aborted");
                 LOG.info("Upload {} to {} aborted after {} bytes: {}", id, dataset, bytes[0], e.toString());
             }
         });

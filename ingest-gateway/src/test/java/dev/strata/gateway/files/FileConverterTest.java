@@ -112,21 +112,23 @@ class FileConverterTest {
                 6,9,true,2026-11-23T15:00:00Z
                 """);
 
-        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.ADDED);
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.Status.ADDED);
         assertThat(outcome.httpStatus()).isEqualTo(201);
         // 'maybe' is in the sample, so 'paid' is a string column; row 6 has too few fields.
-        assertThat(outcome.columns())
+        assertThat(outcome.added().columns())
                 .containsExactly(
                         new Column("id", ColumnType.LONG, true),
                         new Column("amount", ColumnType.DOUBLE, true),
                         new Column("paid", ColumnType.STRING, true),
                         new Column("at", ColumnType.TIMESTAMP, true),
                         new Column("note", ColumnType.STRING, true));
-        assertThat(outcome.rows()).isEqualTo(5);
-        assertThat(outcome.rejected()).isEqualTo(1);
-        assertThat(outcome.firstRejects())
+        assertThat(outcome.added().rows()).isEqualTo(5);
+        assertThat(outcome.added().rejected()).isEqualTo(1);
+        assertThat(outcome.added().firstRejects())
                 .containsExactly(new Outcome.Reject(8, "expected 5 field(s) as in the header, found 4"));
-        assertThat(outcome.file()).isEqualTo("sales/ingest_date=2026-11-23/part-" + outcome.upload() + ".parquet");
+        assertThat(outcome.added().file())
+                .isEqualTo("sales/ingest_date=2026-11-23/part-"
+                        + outcome.received().id() + ".parquet");
 
         assertThat(duckdb("SELECT id, amount, paid, \"at\"::VARCHAR, note FROM read_parquet(" + files("sales")
                         + ") ORDER BY id"))
@@ -137,7 +139,7 @@ class FileConverterTest {
                         List.of("4", "7.0", "false", "2026-11-23 13:00:00.123456+00", "  spaced"),
                         List.of("5", "8.0", "maybe", "2026-11-23 14:00:00+00", "bad boolean"));
 
-        List<String> rejects = Files.readAllLines(lake.resolve(outcome.rejects()));
+        List<String> rejects = Files.readAllLines(lake.resolve(outcome.added().rejects()));
         assertThat(rejects).hasSize(1);
         JsonNode reject = JSON.readTree(rejects.get(0));
         assertThat(reject.get("line").asLong()).isEqualTo(8);
@@ -145,8 +147,10 @@ class FileConverterTest {
 
         DatasetManifest manifest = DatasetManifest.read(lake.resolve("sales")).orElseThrow();
         assertThat(manifest.schemaVersions()).hasSize(1);
-        assertThat(manifest.files().get(0).original()).isEqualTo(outcome.original());
-        assertThat(manifest.files().get(0).sha256()).isEqualTo(outcome.sha256());
+        assertThat(manifest.files().get(0).original())
+                .isEqualTo(outcome.received().original());
+        assertThat(manifest.files().get(0).sha256())
+                .isEqualTo(outcome.received().sha256());
     }
 
     @Test
@@ -160,9 +164,9 @@ class FileConverterTest {
         }
         Outcome outcome = convert("numbers", FileFormat.CSV, csv.toString());
 
-        assertThat(outcome.columns().get(0)).isEqualTo(new Column("n", ColumnType.LONG, true));
-        assertThat(outcome.rows()).isEqualTo(1499);
-        assertThat(outcome.firstRejects())
+        assertThat(outcome.added().columns().get(0)).isEqualTo(new Column("n", ColumnType.LONG, true));
+        assertThat(outcome.added().rows()).isEqualTo(1499);
+        assertThat(outcome.added().firstRejects())
                 .containsExactly(new Outcome.Reject(1201, "column 'n': 'twelve hundred' is not a long"));
         assertThat(duckdb("SELECT count(*), sum(n) FROM read_parquet(" + files("numbers") + ")"))
                 .containsExactly(List.of("1499", Long.toString(1500L * 1501 / 2 - 1200)));
@@ -180,8 +184,8 @@ class FileConverterTest {
                 {"device": oops}
                 """);
 
-        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.ADDED);
-        assertThat(outcome.columns())
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.Status.ADDED);
+        assertThat(outcome.added().columns())
                 .extracting(Column::name, Column::type)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("device", ColumnType.STRING),
@@ -190,9 +194,11 @@ class FileConverterTest {
                                 org.assertj.core.groups.Tuple.tuple("at", ColumnType.TIMESTAMP),
                         org.assertj.core.groups.Tuple.tuple("tags", ColumnType.STRING),
                                 org.assertj.core.groups.Tuple.tuple("extra", ColumnType.STRING));
-        assertThat(outcome.firstRejects()).extracting(Outcome.Reject::line).containsExactly(4L, 7L);
-        assertThat(outcome.firstRejects().get(0).reason()).isEqualTo("not a JSON object but array");
-        assertThat(outcome.firstRejects().get(1).reason()).startsWith("malformed JSON: ");
+        assertThat(outcome.added().firstRejects())
+                .extracting(Outcome.Reject::line)
+                .containsExactly(4L, 7L);
+        assertThat(outcome.added().firstRejects().get(0).reason()).isEqualTo("not a JSON object but array");
+        assertThat(outcome.added().firstRejects().get(1).reason()).startsWith("malformed JSON: ");
         assertThat(duckdb(
                         "SELECT device, value, ok, tags FROM read_parquet(" + files("readings") + ") ORDER BY device"))
                 .containsExactly(
@@ -204,25 +210,25 @@ class FileConverterTest {
     @Test
     void aLaterFileExtendsTheSchemaOrIsRefusedNamingTheColumnAndBothTypes() throws Exception {
         assertThat(convert("orders", FileFormat.CSV, "id,qty\n1,2\n2,3\n").status())
-                .isEqualTo(Outcome.ADDED);
+                .isEqualTo(Outcome.Status.ADDED);
 
         // Same types, a column left out, a column added: a new schema version.
         Outcome added = convert("orders", FileFormat.CSV, "ID,customer\n3,ann\n");
-        assertThat(added.schemaVersion()).isEqualTo(2);
-        assertThat(added.newSchemaVersion()).isTrue();
-        assertThat(added.columns()).extracting(Column::name).containsExactly("id", "qty", "customer");
+        assertThat(added.added().schemaVersion()).isEqualTo(2);
+        assertThat(added.added().newSchemaVersion()).isTrue();
+        assertThat(added.added().columns()).extracting(Column::name).containsExactly("id", "qty", "customer");
 
         // A double where the dataset has longs widens the column (version 3); a long in a double column fits.
         Outcome widened = convert("orders", FileFormat.CSV, "id,qty\n4,1.5\n");
-        assertThat(widened.schemaVersion()).isEqualTo(3);
-        assertThat(widened.columns().get(1)).isEqualTo(new Column("qty", ColumnType.DOUBLE, true));
+        assertThat(widened.added().schemaVersion()).isEqualTo(3);
+        assertThat(widened.added().columns().get(1)).isEqualTo(new Column("qty", ColumnType.DOUBLE, true));
         Outcome fits = convert("orders", FileFormat.CSV, "id,qty,customer\n5,7,42\n");
-        assertThat(fits.schemaVersion()).isEqualTo(3);
-        assertThat(fits.newSchemaVersion()).isFalse();
+        assertThat(fits.added().schemaVersion()).isEqualTo(3);
+        assertThat(fits.added().newSchemaVersion()).isFalse();
 
         // A string where the dataset has longs: refused, nothing added.
         Outcome refused = convert("orders", FileFormat.CSV, "id,qty\n6,2\nseven,3\n");
-        assertThat(refused.status()).isEqualTo(Outcome.REFUSED);
+        assertThat(refused.status()).isEqualTo(Outcome.Status.REFUSED);
         assertThat(refused.httpStatus()).isEqualTo(409);
         assertThat(refused.message())
                 .isEqualTo("column 'id' is a long in dataset 'orders' (schema version 3) but a string in this file"
@@ -249,9 +255,9 @@ class FileConverterTest {
         String csv = "a\n1\n";
         Outcome first = convert("twice", FileFormat.CSV, csv);
         Outcome second = convert("twice", FileFormat.CSV, csv);
-        assertThat(second.status()).isEqualTo(Outcome.DUPLICATE);
+        assertThat(second.status()).isEqualTo(Outcome.Status.DUPLICATE);
         assertThat(second.httpStatus()).isEqualTo(200);
-        assertThat(second.duplicateOf()).isEqualTo(first.file());
+        assertThat(second.duplicateOf()).isEqualTo(first.added().file());
         assertThat(DatasetManifest.read(lake.resolve("twice")).orElseThrow().rows())
                 .isEqualTo(1);
     }
@@ -278,7 +284,7 @@ class FileConverterTest {
     @Test
     void gzippedFilesAreReadAsTheirContent() throws Exception {
         Outcome outcome = convert("zipped", FileFormat.CSV, "x,y\n1,a\n2,b\n".getBytes(StandardCharsets.UTF_8), true);
-        assertThat(outcome.rows()).isEqualTo(2);
+        assertThat(outcome.added().rows()).isEqualTo(2);
         assertThat(duckdb("SELECT sum(x) FROM read_parquet(" + files("zipped") + ")"))
                 .containsExactly(List.of("3"));
     }
