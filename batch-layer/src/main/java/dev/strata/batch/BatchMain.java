@@ -11,6 +11,7 @@ import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.cli.ViewOptions;
+import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
@@ -173,7 +174,7 @@ public final class BatchMain implements Callable<Integer> {
 
         @Option(
                 names = "--metrics-port",
-                defaultValue = "9250",
+                defaultValue = "" + StrataPorts.BATCH_METRICS,
                 description =
                         "Port of the scheduler's Prometheus /metrics (0: any free port). Default: ${DEFAULT-VALUE}")
         int metricsPort;

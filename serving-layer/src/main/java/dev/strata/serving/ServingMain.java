@@ -4,6 +4,7 @@ import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.ViewOptions;
+import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +56,7 @@ public final class ServingMain implements Callable<Integer> {
 
     @Option(
             names = "--port",
-            defaultValue = "${env:STRATA_SERVING_PORT:-8088}",
+            defaultValue = "${env:STRATA_SERVING_PORT:-" + StrataPorts.SERVING + "}",
             description = "Default: ${DEFAULT-VALUE}")
     int port;
 

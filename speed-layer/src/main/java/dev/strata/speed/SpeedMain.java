@@ -2,6 +2,7 @@ package dev.strata.speed;
 
 import dev.strata.schemas.JobJar;
 import dev.strata.schemas.cli.ViewOptions;
+import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.views.ViewDefinition;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,12 +53,15 @@ public final class SpeedMain implements Callable<Integer> {
             description = "RocksDB and checkpoint directory. Default: ${DEFAULT-VALUE}")
     Path data;
 
-    @Option(names = "--web-port", defaultValue = "8083", description = "Flink web UI port. Default: ${DEFAULT-VALUE}")
+    @Option(
+            names = "--web-port",
+            defaultValue = "" + StrataPorts.FLINK_WEB,
+            description = "Flink web UI port. Default: ${DEFAULT-VALUE}")
     int webPort;
 
     @Option(
             names = "--metrics-port",
-            defaultValue = "9249",
+            defaultValue = "" + StrataPorts.SPEED_METRICS,
             description = "Port of Flink's Prometheus reporter (/metrics; 0: none). Default: ${DEFAULT-VALUE}")
     int metricsPort;
 

@@ -1,9 +1,10 @@
 package dev.strata.cli;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
+import dev.strata.cli.stack.Component;
+import dev.strata.cli.stack.StackPorts;
+import dev.strata.cli.stack.StackSpec;
+import dev.strata.cli.stack.Supervisor;
+import dev.strata.schemas.views.CutSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -11,10 +12,15 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.commons.io.FileUtils;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code strata bench ...}: benchmarks against a stack of their own, started and stopped here. */
+/**
+ * {@code strata bench ...}: benchmarks against a stack of their own ({@link StackSpec} on free
+ * ports, in a fresh data directory), started here and stopped and deleted afterwards.
+ */
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
@@ -27,9 +33,11 @@ import picocli.CommandLine.Option;
         })
 final class BenchCommand implements Callable<Integer> {
 
+    static final String HOST = "127.0.0.1";
+
     @Override
     public Integer call() {
-        new picocli.CommandLine(this).usage(System.out);
+        new CommandLine(this).usage(System.out);
         return 0;
     }
 
@@ -63,50 +71,19 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("ingest", report);
-            Path home = run.home();
-            Path dataDir = run.dataDir();
-            Path reportFile = run.reportFile();
-            String host = "127.0.0.1";
-            int kafka = freePort();
-            int registry = freePort();
-            int http = freePort();
-            int mqtt = freePort();
-            Path token = dataDir.resolve("local.token");
-            List<Supervisor.Launch> launches = new ArrayList<>(kafkaAndRegistry(dataDir, host, kafka, registry));
-            launches.add(new Supervisor.Launch(
-                    Component.GATEWAY,
+            StackSpec stack =
+                    run.stack().layers(StackSpec.Layers.INGEST).files(false).build();
+            return run.against(
+                    stack,
+                    Component.BENCH_INGEST,
                     List.of(
-                            "--bootstrap-servers",
-                            host + ":" + kafka,
-                            "--registry-url",
-                            "http://" + host + ":" + registry,
-                            "--http-port",
-                            Integer.toString(http),
-                            "--mqtt-port",
-                            Integer.toString(mqtt),
-                            "--tokens",
-                            dataDir.resolve("gateway-tokens.yaml").toString(),
-                            "--create-token",
-                            token.toString()),
-                    "Gateway",
-                    host,
-                    List.of(http, mqtt)));
-            List<String> args = List.of(
-                    "--bootstrap-servers",
-                    host + ":" + kafka,
-                    "--gateway-http",
-                    "http://" + host + ":" + http,
-                    "--gateway-mqtt-port",
-                    Integer.toString(mqtt),
-                    "--token-file",
-                    token.toString(),
-                    "--duration",
-                    duration.toString(),
-                    "--mosquitto",
-                    mosquitto.toString(),
-                    "--report",
-                    reportFile.toString());
-            return runAgainst(home, dataDir, launches, Component.BENCH_INGEST, args, reportFile);
+                            "--bootstrap-servers", stack.bootstrapServers(),
+                            "--gateway-http", stack.gatewayUrl(),
+                            "--gateway-mqtt-port",
+                                    Integer.toString(stack.ports().mqtt()),
+                            "--token-file", stack.tokenFile().toString(),
+                            "--duration", duration.toString(),
+                            "--mosquitto", mosquitto.toString()));
         }
     }
 
@@ -131,30 +108,16 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("batch", report);
-            Path home = run.home();
-            Path dataDir = run.dataDir();
-            Path reportFile = run.reportFile();
-            String host = "127.0.0.1";
-            int kafka = freePort();
-            int registry = freePort();
-            List<String> args = List.of(
-                    "--bootstrap-servers",
-                    host + ":" + kafka,
-                    "--registry-url",
-                    "http://" + host + ":" + registry,
-                    "--events",
-                    Integer.toString(events),
-                    "--lake",
-                    dataDir.resolve("lake").toString(),
-                    "--report",
-                    reportFile.toString());
-            return runAgainst(
-                    home,
-                    dataDir,
-                    kafkaAndRegistry(dataDir, host, kafka, registry),
+            StackSpec stack =
+                    run.stack().layers(StackSpec.Layers.KAFKA_AND_REGISTRY).build();
+            return run.against(
+                    stack,
                     Component.BENCH_BATCH,
-                    args,
-                    reportFile);
+                    List.of(
+                            "--bootstrap-servers", stack.bootstrapServers(),
+                            "--registry-url", stack.registryUrl(),
+                            "--events", Integer.toString(events),
+                            "--lake", stack.lake().toString()));
         }
     }
 
@@ -191,107 +154,23 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("serving", report);
-            Path home = run.home();
-            Path dataDir = run.dataDir();
-            Path reportFile = run.reportFile();
-            String host = "127.0.0.1";
-            int kafka = freePort();
-            int registry = freePort();
-            int http = freePort();
-            int servingPort = freePort();
-            String bootstrap = host + ":" + kafka;
-            String registryUrl = "http://" + host + ":" + registry;
-            Path token = dataDir.resolve("local.token");
-            List<Supervisor.Launch> launches = new ArrayList<>(kafkaAndRegistry(dataDir, host, kafka, registry));
-            launches.add(new Supervisor.Launch(
-                    Component.GATEWAY,
+            Duration bucket = Duration.ofSeconds(10);
+            StackSpec stack = run.stack()
+                    .files(false)
+                    .cut(new CutSettings(bucket, CutSettings.DEFAULTS.dedupHorizon()), bucket)
+                    .batchInterval(Duration.ofMinutes(1))
+                    .servingNoopEndpoint(true)
+                    .build();
+            return run.against(
+                    stack,
+                    Component.BENCH_SERVING,
                     List.of(
-                            "--bootstrap-servers",
-                            bootstrap,
-                            "--registry-url",
-                            registryUrl,
-                            "--http-port",
-                            Integer.toString(http),
-                            "--mqtt-port",
-                            Integer.toString(freePort()),
-                            "--tokens",
-                            dataDir.resolve("gateway-tokens.yaml").toString(),
-                            "--create-token",
-                            token.toString()),
-                    "Gateway",
-                    host,
-                    List.of(http)));
-            int flinkPort = freePort();
-            launches.add(new Supervisor.Launch(
-                    Component.SPEED,
-                    List.of(
-                            "--bootstrap-servers",
-                            bootstrap,
-                            "--registry-url",
-                            registryUrl,
-                            "--data",
-                            dataDir.resolve("speed").toString(),
-                            "--web-port",
-                            Integer.toString(flinkPort),
-                            "--metrics-port",
-                            Integer.toString(freePort()),
-                            "--bucket",
-                            "PT10S"),
-                    "Speed job",
-                    host,
-                    List.of(flinkPort)));
-            launches.add(new Supervisor.Launch(
-                    Component.BATCH,
-                    List.of(
-                            "scheduler",
-                            "--bootstrap-servers",
-                            bootstrap,
-                            "--registry-url",
-                            registryUrl,
-                            "--lake",
-                            dataDir.resolve("lake").toString(),
-                            "--interval",
-                            "PT1M",
-                            "--bucket",
-                            "PT10S",
-                            "--safety-margin",
-                            "PT10S",
-                            "--metrics-port",
-                            "0"),
-                    "Batch scheduler",
-                    host,
-                    List.of()));
-            launches.add(new Supervisor.Launch(
-                    Component.SERVING,
-                    List.of(
-                            "--bootstrap-servers",
-                            bootstrap,
-                            "--lake",
-                            dataDir.resolve("lake").toString(),
-                            "--data",
-                            dataDir.resolve("serving").toString(),
-                            "--port",
-                            Integer.toString(servingPort),
-                            "--noop-endpoint"),
-                    "Serving",
-                    host,
-                    List.of(servingPort)));
-            List<String> args = List.of(
-                    "--gateway-http",
-                    "http://" + host + ":" + http,
-                    "--token-file",
-                    token.toString(),
-                    "--serving",
-                    "http://" + host + ":" + servingPort,
-                    "--duration",
-                    duration.toString(),
-                    "--rate",
-                    Integer.toString(rate),
-                    "--ingest-rate",
-                    Integer.toString(ingestRate),
-                    "--report",
-                    reportFile.toString());
-            return runAgainst(home, dataDir, launches, Component.BENCH_SERVING, args, reportFile);
+                            "--gateway-http", stack.gatewayUrl(),
+                            "--token-file", stack.tokenFile().toString(),
+                            "--serving", stack.servingUrl(),
+                            "--duration", duration.toString(),
+                            "--rate", Integer.toString(rate),
+                            "--ingest-rate", Integer.toString(ingestRate)));
         }
     }
 
@@ -319,31 +198,18 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("files", report);
-            String host = "127.0.0.1";
-            int kafka = freePort();
-            int registry = freePort();
-            List<String> args = List.of(
-                    "--bootstrap-servers",
-                    host + ":" + kafka,
-                    "--registry-url",
-                    "http://" + host + ":" + registry,
-                    "--lake",
-                    run.dataDir().resolve("lake").toString(),
-                    "--work",
-                    run.dataDir().resolve("files").toString(),
-                    "--small-mb",
-                    Integer.toString(smallMb),
-                    "--large-mb",
-                    Integer.toString(largeMb),
-                    "--report",
-                    run.reportFile().toString());
-            return runAgainst(
-                    run.home(),
-                    run.dataDir(),
-                    kafkaAndRegistry(run.dataDir(), host, kafka, registry),
+            StackSpec stack =
+                    run.stack().layers(StackSpec.Layers.KAFKA_AND_REGISTRY).build();
+            return run.against(
+                    stack,
                     Component.BENCH_FILES,
-                    args,
-                    run.reportFile());
+                    List.of(
+                            "--bootstrap-servers", stack.bootstrapServers(),
+                            "--registry-url", stack.registryUrl(),
+                            "--lake", stack.lake().toString(),
+                            "--work", stack.dataDir().resolve("files").toString(),
+                            "--small-mb", Integer.toString(smallMb),
+                            "--large-mb", Integer.toString(largeMb)));
         }
     }
 
@@ -357,86 +223,46 @@ final class BenchCommand implements Callable<Integer> {
                     home.resolve("data/bench/stack-" + stamp),
                     report != null ? report : home.resolve("data/bench/" + bench + "-" + stamp + ".md"));
         }
-    }
 
-    /**
-     * Starts {@code launches} as a stack of the bench's own, runs the {@code driver} against it, then
-     * stops the stack and deletes its data, whatever happens (Ctrl-C included).
-     */
-    static int runAgainst(
-            Path home,
-            Path dataDir,
-            List<Supervisor.Launch> launches,
-            Component driver,
-            List<String> args,
-            Path reportFile)
-            throws Exception {
-        Supervisor stack = new Supervisor(home, dataDir, launches, System.err);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            try {
-                                stack.stop();
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        },
-                        "bench-shutdown"));
-        try {
-            stack.start();
-            int code = new ProcessBuilder(driver.command(home, args))
-                    .inheritIO()
-                    .start()
-                    .waitFor();
-            if (code == 0) {
-                System.err.println("strata: report written to " + reportFile);
-            }
-            return code;
-        } catch (Supervisor.StartupFailure e) {
-            System.err.println("strata: " + e.getMessage());
-            return 1;
-        } finally {
-            stack.stop();
-            deleteRecursively(dataDir);
+        /** The bench's stack: free loopback ports, this run's data directory. */
+        StackSpec.Builder stack() {
+            return StackSpec.builder(home, dataDir, StackPorts.free(HOST, 1)).host(HOST);
         }
-    }
 
-    static List<Supervisor.Launch> kafkaAndRegistry(Path dataDir, String host, int kafka, int registry)
-            throws IOException {
-        return List.of(
-                new Supervisor.Launch(
-                        Component.KAFKA,
-                        List.of(
-                                "--data",
-                                dataDir.resolve("kafka").toString(),
-                                "--port",
-                                Integer.toString(kafka),
-                                "--controller-port",
-                                Integer.toString(freePort())),
-                        "Kafka",
-                        host,
-                        List.of(kafka)),
-                new Supervisor.Launch(
-                        Component.REGISTRY,
-                        List.of("--bootstrap-servers", host + ":" + kafka, "--port", Integer.toString(registry)),
-                        "Schema registry",
-                        host,
-                        List.of(registry)));
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+        /**
+         * Starts {@code stack}, runs the {@code driver} with {@code args} and the report file against
+         * it, then stops the stack and deletes its data, whatever happens (Ctrl-C included).
+         */
+        int against(StackSpec stack, Component driver, List<String> args) throws Exception {
+            Supervisor supervisor = Supervisor.of(stack, System.err);
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                try {
+                                    supervisor.stop();
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            },
+                            "bench-shutdown"));
+            try {
+                supervisor.start();
+                List<String> all = new ArrayList<>(args);
+                all.addAll(List.of("--report", reportFile.toString()));
+                int code = new ProcessBuilder(driver.command(home, all))
+                        .inheritIO()
+                        .start()
+                        .waitFor();
+                if (code == 0) {
+                    System.err.println("strata: report written to " + reportFile);
+                }
+                return code;
+            } catch (Supervisor.StartupFailure e) {
+                System.err.println("strata: " + e.getMessage());
+                return 1;
+            } finally {
+                supervisor.stop();
+                FileUtils.deleteDirectory(dataDir.toFile());
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.strata.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.strata.schemas.net.StrataPorts;
 import java.io.PrintStream;
 import java.net.ConnectException;
 import java.net.URI;
@@ -33,7 +34,7 @@ final class CatalogCommand implements Callable<Integer> {
 
     @Option(
             names = "--serving",
-            defaultValue = "${env:STRATA_SERVING_URL:-http://127.0.0.1:8088}",
+            defaultValue = "${env:STRATA_SERVING_URL:-http://127.0.0.1:" + StrataPorts.SERVING + "}",
             description = "Serving layer URL. Default: ${DEFAULT-VALUE}")
     String serving;
 

@@ -10,9 +10,9 @@ import java.util.Map;
  * name, labels and value per line; comments skipped. Written by hand: the Prometheus Java client
  * writes this format but has no reader.
  */
-final class PrometheusText {
+public final class PrometheusText {
 
-    record Sample(String name, Map<String, String> labels, double value) {}
+    public record Sample(String name, Map<String, String> labels, double value) {}
 
     private final List<Sample> samples;
 
@@ -20,7 +20,7 @@ final class PrometheusText {
         this.samples = samples;
     }
 
-    static PrometheusText parse(String text) {
+    public static PrometheusText parse(String text) {
         List<Sample> samples = new ArrayList<>();
         for (String line : text.split("\n")) {
             line = line.strip();
@@ -82,7 +82,7 @@ final class PrometheusText {
         };
     }
 
-    List<Sample> samples(String name, String... labelPairs) {
+    public List<Sample> samples(String name, String... labelPairs) {
         List<Sample> matched = new ArrayList<>();
         for (Sample s : samples) {
             if (!s.name().equals(name)) {
@@ -100,7 +100,7 @@ final class PrometheusText {
     }
 
     /** The sum over matching samples (0 if none). */
-    double sum(String name, String... labelPairs) {
+    public double sum(String name, String... labelPairs) {
         return samples(name, labelPairs).stream()
                 .mapToDouble(Sample::value)
                 .filter(v -> !Double.isNaN(v))
@@ -108,7 +108,7 @@ final class PrometheusText {
     }
 
     /** The largest matching value, NaN if none (or all NaN). */
-    double max(String name, String... labelPairs) {
+    public double max(String name, String... labelPairs) {
         return samples(name, labelPairs).stream()
                 .mapToDouble(Sample::value)
                 .filter(v -> !Double.isNaN(v))

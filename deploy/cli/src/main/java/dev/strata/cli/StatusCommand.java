@@ -2,6 +2,9 @@ package dev.strata.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.schemas.cli.KafkaOptions;
+import dev.strata.schemas.cli.RegistryOptions;
+import dev.strata.schemas.net.StrataPorts;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,6 +27,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -45,46 +49,45 @@ final class StatusCommand implements Callable<Integer> {
     static final String SPEED_JOB = "strata-speed-layer";
     static final String SPEED_GROUP = "strata-speed-layer";
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "${env:STRATA_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
-            description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka;
 
     @Option(
             names = "--registry",
-            defaultValue = "${env:STRATA_REGISTRY_URL:-http://127.0.0.1:8081}",
+            defaultValue = "${env:STRATA_REGISTRY_URL:-" + RegistryOptions.DEFAULT_REGISTRY_URL + "}",
             description = "Schema registry URL. Default: ${DEFAULT-VALUE}")
     String registry;
 
     @Option(
             names = "--gateway",
-            defaultValue = "${env:STRATA_GATEWAY_URL:-http://127.0.0.1:8080}",
+            defaultValue = "${env:STRATA_GATEWAY_URL:-http://127.0.0.1:" + StrataPorts.GATEWAY_HTTP + "}",
             description = "Gateway URL. Default: ${DEFAULT-VALUE}")
     String gateway;
 
     @Option(
             names = "--speed",
-            defaultValue = "${env:STRATA_FLINK_URL:-http://127.0.0.1:8083}",
+            defaultValue = "${env:STRATA_FLINK_URL:-http://127.0.0.1:" + StrataPorts.FLINK_WEB + "}",
             description =
                     "The speed job's Flink REST URL (MiniCluster web UI or JobManager). Default: ${DEFAULT-VALUE}")
     String speed;
 
     @Option(
             names = "--speed-metrics",
-            defaultValue = "${env:STRATA_SPEED_METRICS_URL:-http://127.0.0.1:9249/metrics}",
+            defaultValue =
+                    "${env:STRATA_SPEED_METRICS_URL:-http://127.0.0.1:" + StrataPorts.SPEED_METRICS + "/metrics}",
             description = "The speed job's Prometheus reporter. Default: ${DEFAULT-VALUE}")
     String speedMetrics;
 
     @Option(
             names = "--batch-metrics",
-            defaultValue = "${env:STRATA_BATCH_METRICS_URL:-http://127.0.0.1:9250/metrics}",
+            defaultValue =
+                    "${env:STRATA_BATCH_METRICS_URL:-http://127.0.0.1:" + StrataPorts.BATCH_METRICS + "/metrics}",
             description = "The batch scheduler's metrics. Default: ${DEFAULT-VALUE}")
     String batchMetrics;
 
     @Option(
             names = "--serving",
-            defaultValue = "${env:STRATA_SERVING_URL:-http://127.0.0.1:8088}",
+            defaultValue = "${env:STRATA_SERVING_URL:-http://127.0.0.1:" + StrataPorts.SERVING + "}",
             description = "Serving layer URL. Default: ${DEFAULT-VALUE}")
     String serving;
 
@@ -116,7 +119,7 @@ final class StatusCommand implements Callable<Integer> {
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 throw new java.io.IOException(
-                        bootstrapServers + ": "
+                        kafka.bootstrapServers() + ": "
                                 + (cause instanceof org.apache.kafka.common.errors.TimeoutException
                                                 || cause instanceof java.util.concurrent.TimeoutException
                                         ? "no broker answered within " + timeout.toMillis() + " ms"
@@ -159,7 +162,7 @@ final class StatusCommand implements Callable<Integer> {
 
     private Line kafka() throws Exception {
         Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         try (Admin admin = Admin.create(props)) {
@@ -185,7 +188,7 @@ final class StatusCommand implements Callable<Integer> {
                     Locale.ROOT,
                     "%s: %d broker(s), %,d events, %,d dead letters in events.dlq, speed group lag %,d"
                             + " (offsets committed at checkpoints)",
-                    bootstrapServers,
+                    kafka.bootstrapServers(),
                     brokers,
                     events,
                     deadLetters,

@@ -1,5 +1,13 @@
 package dev.strata.cli;
 
+import dev.strata.cli.stack.Component;
+import dev.strata.cli.stack.StackPorts;
+import dev.strata.cli.stack.StackSpec;
+import dev.strata.cli.stack.Supervisor;
+import dev.strata.schemas.cli.CutOptions;
+import dev.strata.schemas.cli.ViewOptions;
+import dev.strata.schemas.net.StrataPorts;
+import dev.strata.schemas.views.CutSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Unmatched;
 
@@ -64,7 +73,7 @@ public final class StrataCli implements Callable<Integer> {
         @Option(
                 names = "--data",
                 defaultValue = "${env:STRATA_DATA:-data}",
-                description = "Data directory of the stack. Default: ${DEFAULT-VALUE}")
+                description = "Data directory of the stack (cluster mode: data/cluster). Default: ${DEFAULT-VALUE}")
         Path data;
 
         @Option(
@@ -73,80 +82,76 @@ public final class StrataCli implements Callable<Integer> {
                 description = "Address every component listens on. Default: ${DEFAULT-VALUE}")
         String host;
 
-        @Option(names = "--kafka-port", defaultValue = "9092", description = "Kafka port. Default: ${DEFAULT-VALUE}")
+        @Option(
+                names = "--kafka-port",
+                defaultValue = "" + StrataPorts.KAFKA,
+                description = "Kafka port. Default: ${DEFAULT-VALUE}")
         int kafkaPort;
 
         @Option(
                 names = "--kafka-controller-port",
-                defaultValue = "9093",
+                defaultValue = "" + StrataPorts.KAFKA_CONTROLLER,
                 description = "Kafka's KRaft controller port. Default: ${DEFAULT-VALUE}")
         int kafkaControllerPort;
 
         @Option(
                 names = "--registry-port",
-                defaultValue = "8081",
+                defaultValue = "" + StrataPorts.REGISTRY,
                 description = "Schema registry port. Default: ${DEFAULT-VALUE}")
         int registryPort;
 
         @Option(
                 names = "--gateway-port",
-                defaultValue = "8080",
+                defaultValue = "" + StrataPorts.GATEWAY_HTTP,
                 description = "Gateway HTTP port. Default: ${DEFAULT-VALUE}")
         int gatewayPort;
 
         @Option(
                 names = "--mqtt-port",
-                defaultValue = "1883",
+                defaultValue = "" + StrataPorts.MQTT,
                 description = "Gateway MQTT port. Default: ${DEFAULT-VALUE}")
         int mqttPort;
 
         @Option(
                 names = "--serving-port",
-                defaultValue = "8088",
+                defaultValue = "" + StrataPorts.SERVING,
                 description = "Serving layer (API and dashboard) port. Default: ${DEFAULT-VALUE}")
         int servingPort;
 
         @Option(
                 names = "--flink-web-port",
-                defaultValue = "8083",
+                defaultValue = "" + StrataPorts.FLINK_WEB,
                 description = "The speed job's Flink web UI port. Default: ${DEFAULT-VALUE}")
         int flinkWebPort;
 
         @Option(
                 names = "--speed-metrics-port",
-                defaultValue = "9249",
+                defaultValue = "" + StrataPorts.SPEED_METRICS,
                 description = "The speed job's Prometheus reporter port. Default: ${DEFAULT-VALUE}")
         int speedMetricsPort;
 
         @Option(
                 names = "--batch-metrics-port",
-                defaultValue = "9250",
+                defaultValue = "" + StrataPorts.BATCH_METRICS,
                 description = "The batch scheduler's Prometheus /metrics port. Default: ${DEFAULT-VALUE}")
         int batchMetricsPort;
 
-        @Option(
-                names = "--views",
-                description = "View config (YAML) for the speed and batch layers. Default: the built-in views")
-        Path views;
+        @Mixin
+        ViewOptions views;
 
         @Option(
                 names = "--batch-interval",
-                defaultValue = "PT2M",
-                description = "Time between batch cycles (archive + batch views). Default: ${DEFAULT-VALUE}")
-        String batchInterval;
+                description = "Time between batch cycles (archive + batch views). Default: the batch scheduler's")
+        Duration batchInterval;
 
-        @Option(
-                names = "--bucket",
-                defaultValue = "PT1M",
-                description =
-                        "Ingest bucket of the speed and batch layers (they must agree). Default: ${DEFAULT-VALUE}")
-        String bucket;
+        @Mixin
+        CutOptions cut;
 
         @Option(
                 names = "--safety-margin",
-                defaultValue = "PT1M",
+                defaultValue = CutSettings.DEFAULT_SAFETY_MARGIN,
                 description = "How far behind the clock the batch layer's cut stays. Default: ${DEFAULT-VALUE}")
-        String safetyMargin;
+        Duration safetyMargin;
 
         @Option(
                 names = "--demo",
@@ -168,152 +173,45 @@ public final class StrataCli implements Callable<Integer> {
 
         @Option(
                 names = "--flink-rpc-port",
-                defaultValue = "6123",
+                defaultValue = "" + StrataPorts.FLINK_RPC,
                 description = "Cluster mode: the JobManager's RPC port. Default: ${DEFAULT-VALUE}")
         int flinkRpcPort;
 
         @Option(
                 names = "--flink-jobmanager-metrics-port",
-                defaultValue = "9251",
+                defaultValue = "" + StrataPorts.JOBMANAGER_METRICS,
                 description =
                         "Cluster mode: the JobManager's Prometheus reporter port (the TaskManager's is --speed-metrics-port)."
                                 + " Default: ${DEFAULT-VALUE}")
         int jobManagerMetricsPort;
 
-        /** Brokers of cluster mode. */
-        static final int BROKERS = 3;
-
         @Override
         public Integer call() throws Exception {
             Path dataDir = (cluster && data.equals(Path.of("data")) ? Path.of("data/cluster") : data);
             dataDir = (dataDir.isAbsolute() ? dataDir : home().resolve(dataDir)).normalize();
-            List<Supervisor.Launch> launches = new ArrayList<>();
-            String bootstrap;
-            if (cluster) {
-                bootstrap = addKafkaCluster(launches, dataDir);
-            } else {
-                bootstrap = host + ":" + kafkaPort;
-                launches.add(new Supervisor.Launch(
-                        Component.KAFKA,
-                        List.of(
-                                "--data", dataDir.resolve("kafka").toString(),
-                                "--host", host,
-                                "--port", Integer.toString(kafkaPort),
-                                "--controller-port", Integer.toString(kafkaControllerPort)),
-                        "Kafka",
-                        host,
-                        List.of(kafkaPort, kafkaControllerPort)));
+            StackPorts ports = StackPorts.fixed(
+                    cluster ? StackSpec.CLUSTER_BROKERS : 1,
+                    kafkaPort,
+                    kafkaControllerPort,
+                    registryPort,
+                    gatewayPort,
+                    mqttPort,
+                    servingPort,
+                    flinkWebPort,
+                    speedMetricsPort,
+                    batchMetricsPort,
+                    flinkRpcPort,
+                    jobManagerMetricsPort);
+            StackSpec.Builder builder = StackSpec.builder(home(), dataDir, ports)
+                    .host(host)
+                    .cluster(cluster)
+                    .cut(cut.settings(), safetyMargin)
+                    .views(views.file())
+                    .demo(demo);
+            if (batchInterval != null) {
+                builder.batchInterval(batchInterval);
             }
-            launches.add(new Supervisor.Launch(
-                    Component.REGISTRY,
-                    List.of(
-                            "--bootstrap-servers", bootstrap,
-                            "--host", host,
-                            "--port", Integer.toString(registryPort)),
-                    "Schema registry",
-                    host,
-                    List.of(registryPort)));
-            String registryUrl = "http://" + host + ":" + registryPort;
-            Path tokenFile = dataDir.resolve("local.token");
-            launches.add(new Supervisor.Launch(
-                    Component.GATEWAY,
-                    List.of(
-                            "--bootstrap-servers", bootstrap,
-                            "--registry-url", registryUrl,
-                            "--host", host,
-                            "--http-port", Integer.toString(gatewayPort),
-                            "--mqtt-port", Integer.toString(mqttPort),
-                            "--tokens", dataDir.resolve("gateway-tokens.yaml").toString(),
-                            "--create-token", tokenFile.toString(),
-                            "--lake", dataDir.resolve("lake").toString(),
-                            "--landing", dataDir.resolve("landing").toString()),
-                    "Gateway HTTP, MQTT",
-                    host,
-                    List.of(gatewayPort, mqttPort)));
-            List<String> speedArgs = new ArrayList<>(List.of(
-                    "--bootstrap-servers", bootstrap,
-                    "--registry-url", registryUrl,
-                    "--bucket", bucket));
-            if (views != null) {
-                speedArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
-            }
-            String jobManager = host + ":" + flinkWebPort;
-            if (cluster) {
-                addFlinkCluster(launches, dataDir);
-                speedArgs.addAll(List.of(
-                        "submit",
-                        "--jobmanager",
-                        jobManager,
-                        "--from-checkpoints",
-                        dataDir.resolve("flink/checkpoints").toString()));
-                launches.add(new Supervisor.Launch(
-                        Component.SPEED, speedArgs, "Speed job", host, List.of(), "speed", Supervisor.Start.ONE_SHOT));
-            } else {
-                speedArgs.addAll(List.of(
-                        "--data", dataDir.resolve("speed").toString(),
-                        "--web-port", Integer.toString(flinkWebPort),
-                        "--metrics-port", Integer.toString(speedMetricsPort)));
-                launches.add(new Supervisor.Launch(
-                        Component.SPEED,
-                        speedArgs,
-                        "Speed job (Flink UI)",
-                        host,
-                        List.of(flinkWebPort, speedMetricsPort)));
-            }
-            List<String> batchArgs = new ArrayList<>(List.of(
-                    "scheduler",
-                    "--bootstrap-servers",
-                    bootstrap,
-                    "--registry-url",
-                    registryUrl,
-                    "--lake",
-                    dataDir.resolve("lake").toString(),
-                    "--interval",
-                    batchInterval,
-                    "--bucket",
-                    bucket,
-                    "--safety-margin",
-                    safetyMargin,
-                    "--metrics-host",
-                    host,
-                    "--metrics-port",
-                    Integer.toString(batchMetricsPort)));
-            if (cluster) {
-                batchArgs.addAll(List.of("--jobmanager", jobManager));
-            }
-            if (views != null) {
-                batchArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
-            }
-            launches.add(new Supervisor.Launch(
-                    Component.BATCH, batchArgs, "Batch scheduler (metrics)", host, List.of(batchMetricsPort)));
-            List<String> servingArgs = new ArrayList<>(List.of(
-                    "--bootstrap-servers", bootstrap,
-                    "--lake", dataDir.resolve("lake").toString(),
-                    "--data", dataDir.resolve("serving").toString(),
-                    "--host", host,
-                    "--port", Integer.toString(servingPort)));
-            if (views != null) {
-                servingArgs.addAll(List.of("--views", views.toAbsolutePath().toString()));
-            }
-            launches.add(new Supervisor.Launch(
-                    Component.SERVING, servingArgs, "Serving API and dashboard", host, List.of(servingPort)));
-            if (demo) {
-                launches.add(new Supervisor.Launch(
-                        Component.DEMO,
-                        List.of(
-                                "--http",
-                                "http://" + host + ":" + gatewayPort,
-                                "--mqtt-host",
-                                host,
-                                "--mqtt-port",
-                                Integer.toString(mqttPort),
-                                "--token-file",
-                                tokenFile.toString()),
-                        "Demo generator",
-                        host,
-                        List.of()));
-            }
-            Supervisor supervisor = new Supervisor(home(), dataDir, launches, System.out);
+            Supervisor supervisor = Supervisor.of(builder.build(), System.out);
             Runtime.getRuntime()
                     .addShutdownHook(new Thread(
                             () -> {
@@ -326,85 +224,6 @@ public final class StrataCli implements Callable<Integer> {
                             },
                             "strata-up-shutdown"));
             return supervisor.run();
-        }
-
-        /**
-         * Three KRaft nodes, each broker and controller, started together (none is ready before a
-         * quorum runs); the cluster's id is kept in the data directory so restarts find their logs.
-         * Returns the bootstrap list.
-         */
-        private String addKafkaCluster(List<Supervisor.Launch> launches, Path dataDir) throws java.io.IOException {
-            Path idFile = dataDir.resolve("kafka-cluster-id");
-            java.nio.file.Files.createDirectories(dataDir);
-            if (!java.nio.file.Files.exists(idFile)) {
-                java.nio.file.Files.writeString(
-                        idFile, org.apache.kafka.common.Uuid.randomUuid().toString());
-            }
-            String clusterId = java.nio.file.Files.readString(idFile).trim();
-            List<String> voters = new ArrayList<>();
-            List<String> servers = new ArrayList<>();
-            for (int node = 1; node <= BROKERS; node++) {
-                voters.add(node + "@" + host + ":" + (kafkaControllerPort + 2 * (node - 1)));
-                servers.add(host + ":" + (kafkaPort + 2 * (node - 1)));
-            }
-            for (int node = 1; node <= BROKERS; node++) {
-                int port = kafkaPort + 2 * (node - 1);
-                int controller = kafkaControllerPort + 2 * (node - 1);
-                launches.add(new Supervisor.Launch(
-                        Component.KAFKA,
-                        List.of(
-                                "--data", dataDir.resolve("kafka-" + node).toString(),
-                                "--host", host,
-                                "--port", Integer.toString(port),
-                                "--controller-port", Integer.toString(controller),
-                                "--node-id", Integer.toString(node),
-                                "--controller-quorum-voters", String.join(",", voters),
-                                "--cluster-id", clusterId,
-                                "--replication-factor", Integer.toString(BROKERS)),
-                        "Kafka broker " + node,
-                        host,
-                        List.of(port, controller),
-                        "kafka-" + node,
-                        node < BROKERS ? Supervisor.Start.WITH_NEXT : Supervisor.Start.READY));
-            }
-            return String.join(",", servers);
-        }
-
-        /** A JobManager (REST and web UI on --flink-web-port) and one TaskManager, with Strata's cluster config. */
-        private void addFlinkCluster(List<Supervisor.Launch> launches, Path dataDir) throws java.io.IOException {
-            Path flink = dataDir.resolve("flink");
-            for (String dir : List.of("checkpoints", "jobmanager-tmp", "web-tmp", "taskmanager-1")) {
-                java.nio.file.Files.createDirectories(flink.resolve(dir));
-            }
-            List<String> common = List.of(
-                    "-Djobmanager.rpc.address=" + host,
-                    "-Djobmanager.rpc.port=" + flinkRpcPort,
-                    "-Djobmanager.bind-host=" + host,
-                    "-Drest.address=" + host,
-                    "-Drest.bind-address=" + host,
-                    "-Drest.port=" + flinkWebPort,
-                    "-Dtaskmanager.host=" + host,
-                    "-Dtaskmanager.bind-host=" + host,
-                    "-Dexecution.checkpointing.dir="
-                            + flink.resolve("checkpoints").toUri());
-            List<String> jobManager = new ArrayList<>(common);
-            jobManager.addAll(List.of(
-                    "-Dmetrics.reporter.prom.port=" + jobManagerMetricsPort,
-                    "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp"),
-                    "-Dweb.tmpdir=" + flink.resolve("web-tmp")));
-            launches.add(new Supervisor.Launch(
-                    Component.FLINK_JOBMANAGER,
-                    jobManager,
-                    "Flink JobManager (UI)",
-                    host,
-                    List.of(flinkWebPort, flinkRpcPort, jobManagerMetricsPort)));
-            List<String> taskManager = new ArrayList<>(common);
-            taskManager.addAll(List.of(
-                    "-Dtaskmanager.resource-id=taskmanager-1",
-                    "-Dmetrics.reporter.prom.port=" + speedMetricsPort,
-                    "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1")));
-            launches.add(new Supervisor.Launch(
-                    Component.FLINK_TASKMANAGER, taskManager, "Flink TaskManager", host, List.of(speedMetricsPort)));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.strata.kafka;
 
+import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,13 +40,13 @@ public final class KafkaMain implements Callable<Integer> {
 
     @Option(
             names = "--port",
-            defaultValue = "${env:STRATA_KAFKA_PORT:-9092}",
+            defaultValue = "${env:STRATA_KAFKA_PORT:-" + StrataPorts.KAFKA + "}",
             description = "Client port. Default: ${DEFAULT-VALUE}")
     int port;
 
     @Option(
             names = "--controller-port",
-            defaultValue = "${env:STRATA_KAFKA_CONTROLLER_PORT:-9093}",
+            defaultValue = "${env:STRATA_KAFKA_CONTROLLER_PORT:-" + StrataPorts.KAFKA_CONTROLLER + "}",
             description = "KRaft controller port. Default: ${DEFAULT-VALUE}")
     int controllerPort;
 

@@ -1,8 +1,13 @@
 package dev.strata.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.strata.cli.PrometheusText;
 import dev.strata.schemas.topics.DeadLetters;
 import dev.strata.schemas.topics.StrataTopics;
+import dev.strata.schemas.views.BatchCommit;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
@@ -23,6 +29,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.commons.io.FileUtils;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -100,6 +107,11 @@ public final class VerifyMain implements Callable<Integer> {
     Duration convergeTimeout;
 
     static final Duration BUCKET = Duration.ofSeconds(10);
+    /** The views the stack runs (it is started without --views): the oracle computes each from its definition. */
+    static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
+
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static final Duration BATCH_INTERVAL = Duration.ofSeconds(20);
     static final List<String> FAULTY = List.of("gateway", "speed", "batch", "serving", "kafka", "registry");
     static final List<String> FAULTY_IN_CLUSTER =
@@ -163,13 +175,14 @@ public final class VerifyMain implements Callable<Integer> {
         RunResult result = new RunResult();
         Path dir = root.resolve(data).resolve("run-" + runSeed);
         if (Files.exists(dir)) {
-            deleteRecursively(dir);
+            FileUtils.deleteDirectory(dir.toFile());
         }
         Files.createDirectories(dir);
         Random random = new Random(runSeed);
         try (Stack stack = startStack(root, dir, runSeed, cluster)) {
             Path ackLog = dir.resolve("acknowledged.ndjson");
-            try (Workload workload = new Workload(stack, runSeed, ackLog)) {
+            long lastAcknowledged;
+            try (Workload workload = new Workload(stack.spec, runSeed, ackLog)) {
                 List<Workload.Planned> planned = workload.plan(events, System.currentTimeMillis());
                 // Every fault is injected, however fast the events go out; the events are spread over
                 // at least the faults' mean spacing, so most faults meet traffic.
@@ -192,11 +205,10 @@ public final class VerifyMain implements Callable<Integer> {
                     injector.join();
                     diskFull.join();
                 }
-                // Let two batch cycles pass after the last event, so the cut moves over part of the run.
                 say(String.format(
-                        "seed %d: %d events acknowledged in %.0f s; letting batch cycles pass",
+                        "seed %d: %d events acknowledged in %.0f s; waiting for a batch commit whose cut covers them",
                         runSeed, workload.acknowledged.get(), (System.nanoTime() - started) / 1e9));
-                TimeUnit.MILLISECONDS.sleep(BATCH_INTERVAL.multipliedBy(2).toMillis());
+                lastAcknowledged = workload.lastAcknowledgedMillis.get();
                 result.acknowledged = workload.acknowledged.get();
                 result.resent = workload.resent.get();
                 result.retries = workload.retries.get();
@@ -204,7 +216,14 @@ public final class VerifyMain implements Callable<Integer> {
                 result.problems.addAll(workload.problems);
                 result.poison.addAll(workload.poison);
             }
-            Map<String, Oracle.Cell> expected = Oracle.compute(ackLog);
+            // The cut moves over the whole run: every acknowledged event is then in the batch snapshot,
+            // whose later cycles must succeed exactly after the faults (the full disk included).
+            awaitBatchCommit(
+                            stack,
+                            lastAcknowledged,
+                            BATCH_INTERVAL.multipliedBy(4).plus(convergeTimeout))
+                    .ifPresent(result.problems::add);
+            Map<String, Oracle.Cell> expected = Oracle.compute(ackLog, VIEWS);
             result.cellsChecked = expected.size();
             long deadline = System.nanoTime() + convergeTimeout.toNanos();
             List<String> mismatches;
@@ -221,17 +240,17 @@ public final class VerifyMain implements Callable<Integer> {
             } while (System.nanoTime() < deadline);
             result.mismatches = mismatches;
             result.problems.addAll(missingDeadLetters(stack, result.poison, Duration.ofSeconds(60)));
-            if (stack.cluster) {
+            if (stack.spec.cluster()) {
                 result.problems.addAll(speedJobRecovered(stack, result));
             }
             for (String name : stack.processes()) {
-                if (stack.part(name).jvm().isEmpty()) {
+                if (!stack.running(name)) {
                     result.problems.add(name + " is not running at the end of the run");
                 }
             }
         }
         if (result.passed()) {
-            deleteRecursively(dir);
+            FileUtils.deleteDirectory(dir.toFile());
         } else {
             say("seed " + runSeed + ": the run's data and logs stay in " + dir);
         }
@@ -256,7 +275,7 @@ public final class VerifyMain implements Callable<Integer> {
                     throw e;
                 }
                 say("seed " + runSeed + ": the stack did not start (" + e.getMessage() + "); again on new ports");
-                deleteRecursively(dir);
+                FileUtils.deleteDirectory(dir.toFile());
                 Files.createDirectories(dir);
             }
         }
@@ -275,24 +294,24 @@ public final class VerifyMain implements Callable<Integer> {
                 }
                 String name;
                 boolean kill;
-                if (stack.cluster && i == 0) {
+                if (stack.spec.cluster() && i == 0) {
                     name = "kafka-" + (1 + random.nextInt(3)); // a broker first,
                     kill = true;
-                } else if (stack.cluster && i == 1) {
+                } else if (stack.spec.cluster() && i == 1) {
                     name = "flink-taskmanager"; // then the TaskManager running the speed job (and a batch job, if one
                     // runs)
                     kill = true;
                 } else {
-                    List<String> faulty = stack.cluster ? FAULTY_IN_CLUSTER : FAULTY;
+                    List<String> faulty = stack.spec.cluster() ? FAULTY_IN_CLUSTER : FAULTY;
                     name = faulty.get(random.nextInt(faulty.size()));
                     kill = random.nextInt(3) != 0;
                 }
                 String fault = (kill ? "SIGKILL " : "SIGSTOP ") + name;
                 say("fault: " + fault + " at " + Instant.now());
                 if (kill) {
-                    stack.part(name).killAndRestart(Duration.ofMillis(500 + random.nextInt(2_000)));
+                    stack.killAndRestart(name, Duration.ofMillis(500 + random.nextInt(2_000)));
                 } else {
-                    stack.part(name).pause(Duration.ofMillis(1_000 + random.nextInt(4_000)));
+                    stack.pause(name, Duration.ofMillis(1_000 + random.nextInt(4_000)));
                 }
                 synchronized (result.faults) {
                     result.faults.add(fault);
@@ -327,7 +346,7 @@ public final class VerifyMain implements Callable<Integer> {
             synchronized (result.problems) {
                 if (!failed) {
                     result.problems.add("no batch cycle failed while the lake's disk was full");
-                } else if (stack.part("batch").jvm().isEmpty()) {
+                } else if (!stack.running("batch")) {
                     result.problems.add("the batch process did not survive the full disk");
                 }
             }
@@ -341,10 +360,56 @@ public final class VerifyMain implements Callable<Integer> {
         }
     }
 
-    private static int batchFailures(Stack stack) throws java.io.IOException {
-        return (int) stack.log("batch").stream()
-                .filter(l -> l.contains("Batch cycle failed"))
-                .count();
+    /**
+     * Failed batch cycles so far, from the batch scheduler's own metrics
+     * ({@code strata_batch_cycles_total{outcome="failed"}}); -1 while they cannot be read.
+     */
+    private static int batchFailures(Stack stack) {
+        try {
+            HttpResponse<String> metrics = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(stack.spec.batchMetricsUrl()))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return (int) PrometheusText.parse(metrics.body()).sum("strata_batch_cycles_total", "outcome", "failed");
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /**
+     * Waits until {@code batch-commits} announces a cut at or after {@code millis}; returns the
+     * problem if none does within {@code timeout}.
+     */
+    static Optional<String> awaitBatchCommit(Stack stack, long millis, Duration timeout) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.spec.bootstrapServers());
+        long newest = Long.MIN_VALUE;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(StrataTopics.BATCH_COMMITS, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.value() != null) {
+                        newest = Math.max(
+                                newest, BatchCommit.decode(record.value()).cutMillis());
+                    }
+                }
+                if (newest >= millis) {
+                    say("a batch commit's cut (" + Instant.ofEpochMilli(newest) + ") covers the run");
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.of("no batch commit's cut reached the last acknowledgement (" + Instant.ofEpochMilli(millis)
+                + ") within " + timeout.toSeconds() + " s; the newest: "
+                + (newest == Long.MIN_VALUE ? "none" : Instant.ofEpochMilli(newest)));
     }
 
     /**
@@ -358,7 +423,7 @@ public final class VerifyMain implements Callable<Integer> {
             return problems;
         }
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.spec.bootstrapServers());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<byte[], byte[]> consumer =
@@ -391,10 +456,10 @@ public final class VerifyMain implements Callable<Integer> {
      * was killed, must have been restarted from a checkpoint (else the fault did not hit it).
      */
     static List<String> speedJobRecovered(Stack stack, RunResult result) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HTTP;
         JsonNode jobs = Workload.JSON
                 .readTree(http.send(
-                                HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/overview"))
+                                HttpRequest.newBuilder(URI.create(stack.spec.flinkUrl() + "/jobs/overview"))
                                         .build(),
                                 HttpResponse.BodyHandlers.ofString())
                         .body())
@@ -407,7 +472,7 @@ public final class VerifyMain implements Callable<Integer> {
                 return List.of("the speed job is " + job.path("state").asText() + " on the cluster");
             }
             JsonNode checkpoints = Workload.JSON.readTree(http.send(
-                            HttpRequest.newBuilder(URI.create(stack.jobManagerUrl + "/jobs/"
+                            HttpRequest.newBuilder(URI.create(stack.spec.flinkUrl() + "/jobs/"
                                             + job.path("jid").asText() + "/checkpoints"))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString())
@@ -433,6 +498,10 @@ public final class VerifyMain implements Callable<Integer> {
     }
 
     /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */
+    /**
+     * The serving layer's merged points of every view the stack runs, over the whole time range of
+     * the expected cells, each view asked in its own windows: "view|group|start" → measures.
+     */
     static Map<String, JsonNode> merged(Stack stack, Map<String, Oracle.Cell> expected) throws Exception {
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
@@ -442,14 +511,12 @@ public final class VerifyMain implements Callable<Integer> {
             max = Math.max(max, start);
         }
         Map<String, JsonNode> merged = new TreeMap<>();
-        HttpClient http = HttpClient.newHttpClient();
-        for (String view : List.of("events_per_source_1m", "events_per_type_1h")) {
-            long size = view.endsWith("1h") ? 3_600_000 : 60_000;
-            long from = Math.floorDiv(min, size) * size;
-            long to = Math.floorDiv(max, size) * size + size;
-            HttpResponse<String> response = http.send(
-                    HttpRequest.newBuilder(URI.create(
-                                    stack.servingUrl() + "/v1/views/" + view + "?from=" + from + "&to=" + to))
+        for (ViewDefinition view : VIEWS) {
+            long from = view.windowStartMillis(min);
+            long to = view.windowStartMillis(max) + view.window().toMillis();
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(stack.spec.servingUrl() + "/v1/views/" + view.name() + "?from="
+                                    + from + "&to=" + to))
                             .timeout(Duration.ofSeconds(30))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -457,19 +524,12 @@ public final class VerifyMain implements Callable<Integer> {
                 throw new IllegalStateException("serving answered " + response.statusCode() + ": " + response.body());
             }
             for (JsonNode p : Workload.JSON.readTree(response.body()).get("points")) {
-                merged.put(
-                        view + "|" + p.get("group") + "|" + p.get("startMillis").asLong(), p.get("measures"));
+                List<String> group = new ArrayList<>();
+                p.get("group").forEach(g -> group.add(g.asText()));
+                merged.put(Oracle.key(view.name(), group, p.get("startMillis").asLong()), p.get("measures"));
             }
         }
         return merged;
-    }
-
-    static void deleteRecursively(Path dir) throws java.io.IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     static void say(String line) {

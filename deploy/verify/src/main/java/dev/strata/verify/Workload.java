@@ -7,6 +7,7 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
+import dev.strata.cli.stack.StackSpec;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
@@ -50,7 +51,7 @@ final class Workload implements AutoCloseable {
     /** One event of the workload and how it is sent. */
     record Planned(Event event, String via) {}
 
-    private final Stack stack;
+    private final StackSpec stack;
     private final Random random;
     private final PrintWriter ackLog;
     private final HttpClient http =
@@ -60,6 +61,9 @@ final class Workload implements AutoCloseable {
     private KafkaProducer<String, Event> kafka;
     private KafkaProducer<byte[], byte[]> rawKafka;
     final AtomicLong acknowledged = new AtomicLong();
+    /** When the last acknowledgement came (this machine's clock, as the broker's append times). */
+    final AtomicLong lastAcknowledgedMillis = new AtomicLong();
+
     final AtomicLong resent = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
@@ -68,7 +72,7 @@ final class Workload implements AutoCloseable {
 
     final List<String> problems = new ArrayList<>();
 
-    Workload(Stack stack, long seed, Path ackLogFile) throws IOException {
+    Workload(StackSpec stack, long seed, Path ackLogFile) throws IOException {
         this.stack = stack;
         this.random = new Random(seed);
         this.ackLog = new PrintWriter(Files.newBufferedWriter(ackLogFile, StandardCharsets.UTF_8), true);
@@ -169,7 +173,7 @@ final class Workload implements AutoCloseable {
                     .useMqttVersion5()
                     .identifier("verify-" + random.nextInt(1_000_000))
                     .serverHost("127.0.0.1")
-                    .serverPort(stack.mqttPort)
+                    .serverPort(stack.ports().mqtt())
                     .buildAsync();
             client.connectWith()
                     .simpleAuth()
@@ -207,7 +211,7 @@ final class Workload implements AutoCloseable {
 
     private Properties producerProperties() {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrap());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "15000");
@@ -316,6 +320,7 @@ final class Workload implements AutoCloseable {
         line.put("via", p.via());
         ackLog.println(line);
         acknowledged.incrementAndGet();
+        lastAcknowledgedMillis.set(System.currentTimeMillis());
     }
 
     static ObjectNode json(Event e) {

@@ -1,6 +1,7 @@
 package dev.strata.gateway.config;
 
 import dev.strata.gateway.files.FileIngest;
+import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +39,8 @@ public record GatewayConfig(
         FileIngest.Settings files) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
-    public static final int DEFAULT_HTTP_PORT = 8080;
-    public static final int DEFAULT_MQTT_PORT = 1883;
+    public static final int DEFAULT_HTTP_PORT = StrataPorts.GATEWAY_HTTP;
+    public static final int DEFAULT_MQTT_PORT = StrataPorts.MQTT;
     public static final int DEFAULT_MAX_RECORDS_PER_REQUEST = 1000;
     public static final int DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
     public static final int DEFAULT_MAX_MQTT_MESSAGE_BYTES = 64 * 1024;

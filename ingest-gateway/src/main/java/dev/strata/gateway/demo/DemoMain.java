@@ -1,5 +1,6 @@
 package dev.strata.gateway.demo;
 
+import dev.strata.schemas.net.StrataPorts;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -44,7 +45,7 @@ public final class DemoMain implements Callable<Integer> {
     @Option(names = "--mqtt-host", defaultValue = "127.0.0.1", description = "Gateway MQTT host")
     String mqttHost;
 
-    @Option(names = "--mqtt-port", defaultValue = "1883", description = "Gateway MQTT port")
+    @Option(names = "--mqtt-port", defaultValue = "" + StrataPorts.MQTT, description = "Gateway MQTT port")
     int mqttPort;
 
     @Option(names = "--token-file", required = true, description = "File holding the gateway token")

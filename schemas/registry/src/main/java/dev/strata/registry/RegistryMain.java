@@ -1,6 +1,7 @@
 package dev.strata.registry;
 
 import dev.strata.schemas.cli.KafkaOptions;
+import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +35,7 @@ public final class RegistryMain implements Callable<Integer> {
 
     @Option(
             names = "--port",
-            defaultValue = "${env:STRATA_REGISTRY_PORT:-8081}",
+            defaultValue = "${env:STRATA_REGISTRY_PORT:-" + StrataPorts.REGISTRY + "}",
             description = "HTTP port (env STRATA_REGISTRY_PORT). Default: ${DEFAULT-VALUE}")
     int port;
 

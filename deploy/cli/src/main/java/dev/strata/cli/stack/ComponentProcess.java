@@ -1,4 +1,4 @@
-package dev.strata.cli;
+package dev.strata.cli.stack;
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -49,6 +49,7 @@ final class ComponentProcess {
         return new ComponentProcess(component, name, builder.start(), logFile, console);
     }
 
+    /** @param console where each line goes too, prefixed with the name; null: only to the log */
     private void pump(Path logFile, PrintStream console) {
         String prefix = String.format("[%-8s] ", name);
         String readyLine = Component.READY_PREFIX + component.id() + " ";
@@ -63,12 +64,12 @@ final class ComponentProcess {
                 log.flush();
                 if (line.startsWith(readyLine)) {
                     ready.complete(line.substring(readyLine.length()).trim());
-                } else {
+                } else if (console != null) {
                     console.println(prefix + line);
                 }
             }
         } catch (IOException e) {
-            if (!stopping && process.isAlive()) {
+            if (!stopping && process.isAlive() && console != null) {
                 console.println(prefix + "output lost: " + e);
             }
         } finally {
@@ -114,15 +115,48 @@ final class ComponentProcess {
         return process.exitValue();
     }
 
-    /** SIGTERM, without waiting. */
+    /** SIGTERM, without waiting; a paused JVM is continued first (it could not stop). */
     void signalStop() {
         stopping = true;
+        signalQuietly("CONT");
         process.destroy();
+    }
+
+    /** SIGKILL; returns once the process is gone. */
+    void kill() throws InterruptedException {
+        stopping = true;
+        process.destroyForcibly();
+        process.waitFor();
+        pump.join(2_000);
+    }
+
+    /** Sends {@code kill -SIGNAL} to the process (STOP, CONT: what Java's Process cannot send). */
+    void signal(String signal) throws IOException, InterruptedException {
+        int code = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                .inheritIO()
+                .start()
+                .waitFor();
+        if (code != 0) {
+            throw new IOException("kill -" + signal + " " + process.pid() + " exited " + code);
+        }
+    }
+
+    private void signalQuietly(String signal) {
+        try {
+            signal(signal);
+        } catch (IOException e) {
+            // gone already
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** SIGTERM, then SIGKILL after {@code grace}; waits for the process and its descendants. */
     void stop(Duration grace) throws InterruptedException {
         stopping = true;
+        if (process.isAlive()) {
+            signalQuietly("CONT");
+        }
         List<ProcessHandle> descendants = process.descendants().toList();
         process.destroy();
         if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {

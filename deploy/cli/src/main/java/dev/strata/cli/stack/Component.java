@@ -1,4 +1,4 @@
-package dev.strata.cli;
+package dev.strata.cli.stack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -108,7 +108,7 @@ public enum Component {
         this.flinkResources = flinkResources;
     }
 
-    String description() {
+    public String description() {
         return description;
     }
 
@@ -144,7 +144,7 @@ public enum Component {
      * The module's classes followed by its runtime dependencies, as the build wrote them, and by its
      * provided ones where the module writes those too (the speed job: Flink itself).
      */
-    String classpath(Path home) {
+    public String classpath(Path home) {
         Path moduleDir = home.resolve(module);
         Path classes = moduleDir.resolve("target/classes");
         Path dependencies = moduleDir.resolve("target/runtime-classpath.txt");
@@ -165,7 +165,7 @@ public enum Component {
         }
     }
 
-    static String javaExecutable() {
+    public static String javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }

@@ -1,4 +1,4 @@
-package dev.strata.cli;
+package dev.strata.cli.stack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,0 +1,417 @@
+package dev.strata.cli.stack;
+
+import dev.strata.schemas.views.CutSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * The one description of a Strata stack: which components run, with which arguments, on which
+ * ports, how each is known to be ready and in which order they start and stop. {@code strata up}
+ * (and {@code up --cluster}), every {@code strata bench} and {@code strata verify} build their stack
+ * from it, so a component's new option is added here once. Each component runs with the command a
+ * user runs alone ({@code strata kafka|registry|gateway|speed|batch|serving}), in a JVM of its own.
+ */
+public final class StackSpec {
+
+    /** How much of the stack runs. */
+    public enum Layers {
+        /** Kafka and the schema registry (benchmarks that drive them directly). */
+        KAFKA_AND_REGISTRY,
+        /** And the ingest gateway. */
+        INGEST,
+        /** And the speed job, the batch scheduler and the serving layer: the whole pipeline. */
+        ALL
+    }
+
+    /** Brokers of cluster mode. */
+    public static final int CLUSTER_BROKERS = 3;
+
+    private final Builder b;
+
+    private StackSpec(Builder b) {
+        this.b = b;
+    }
+
+    /** A stack of the build under {@code home}, keeping its data in {@code dataDir}, on {@code ports}. */
+    public static Builder builder(Path home, Path dataDir, StackPorts ports) {
+        return new Builder(home, dataDir, ports);
+    }
+
+    /** Settings of a stack; each starts at the local stack's default. */
+    public static final class Builder {
+        private final Path home;
+        private final Path dataDir;
+        private final StackPorts ports;
+        private String host = "127.0.0.1";
+        private Layers layers = Layers.ALL;
+        private boolean cluster;
+        private CutSettings cut = CutSettings.DEFAULTS;
+        private Duration safetyMargin = Duration.parse(CutSettings.DEFAULT_SAFETY_MARGIN);
+        private Optional<Duration> batchInterval = Optional.empty();
+        private Optional<Path> views = Optional.empty();
+        private boolean demo;
+        private boolean files = true;
+        private Optional<Duration> speedCheckpointInterval = Optional.empty();
+        private boolean servingNoopEndpoint;
+
+        private Builder(Path home, Path dataDir, StackPorts ports) {
+            this.home = home;
+            this.dataDir = dataDir;
+            this.ports = ports;
+        }
+
+        /** The address every component listens on. */
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder layers(Layers layers) {
+            this.layers = layers;
+            return this;
+        }
+
+        /**
+         * Cluster mode: as many brokers as the ports name (a KRaft quorum, replication factor 3) and a
+         * Flink session cluster (a JobManager and a TaskManager) that runs the speed job and the batch jobs.
+         */
+        public Builder cluster(boolean cluster) {
+            this.cluster = cluster;
+            return this;
+        }
+
+        /** The settings the speed, batch and serving layers share, and the batch layer's safety margin. */
+        public Builder cut(CutSettings cut, Duration safetyMargin) {
+            this.cut = cut;
+            this.safetyMargin = safetyMargin;
+            return this;
+        }
+
+        /** Time between batch cycles; the scheduler's own default if not set. */
+        public Builder batchInterval(Duration interval) {
+            this.batchInterval = Optional.of(interval);
+            return this;
+        }
+
+        /** A view config for the speed, batch and serving layers; the built-in views if empty. */
+        public Builder views(Optional<Path> views) {
+            this.views = views.map(Path::toAbsolutePath);
+            return this;
+        }
+
+        /** Also the demo generator (devices over MQTT, a service over HTTP). */
+        public Builder demo(boolean demo) {
+            this.demo = demo;
+            return this;
+        }
+
+        /** File uploads and the landing folder on the gateway (on by default). */
+        public Builder files(boolean files) {
+            this.files = files;
+            return this;
+        }
+
+        /** How often the speed job checkpoints; its own default if not set. */
+        public Builder speedCheckpointInterval(Duration interval) {
+            this.speedCheckpointInterval = Optional.of(interval);
+            return this;
+        }
+
+        /** The serving layer's no-op endpoint, the serving benchmark's reference. */
+        public Builder servingNoopEndpoint(boolean on) {
+            this.servingNoopEndpoint = on;
+            return this;
+        }
+
+        public StackSpec build() {
+            if (cluster && ports.kafka().size() < 2) {
+                throw new IllegalArgumentException("cluster mode needs ports for several brokers");
+            }
+            return new StackSpec(this);
+        }
+    }
+
+    public Path home() {
+        return b.home;
+    }
+
+    public Path dataDir() {
+        return b.dataDir;
+    }
+
+    public StackPorts ports() {
+        return b.ports;
+    }
+
+    public boolean cluster() {
+        return b.cluster;
+    }
+
+    public String bootstrapServers() {
+        return String.join(
+                ",", b.ports.kafka().stream().map(p -> b.host + ":" + p).toList());
+    }
+
+    public String registryUrl() {
+        return "http://" + b.host + ":" + b.ports.registry();
+    }
+
+    public String gatewayUrl() {
+        return "http://" + b.host + ":" + b.ports.gatewayHttp();
+    }
+
+    public String servingUrl() {
+        return "http://" + b.host + ":" + b.ports.serving();
+    }
+
+    /** The speed job's Flink REST API: the MiniCluster's web UI, or the JobManager's in cluster mode. */
+    public String flinkUrl() {
+        return "http://" + jobManager();
+    }
+
+    public String batchMetricsUrl() {
+        return "http://" + b.host + ":" + b.ports.batchMetrics() + "/metrics";
+    }
+
+    /** The gateway's token for every source and dataset, created on first start. */
+    public Path tokenFile() {
+        return b.dataDir.resolve("local.token");
+    }
+
+    public Path lake() {
+        return b.dataDir.resolve("lake");
+    }
+
+    private String jobManager() {
+        return b.host + ":" + b.ports.flinkWeb();
+    }
+
+    /** The components to start, in order; stopped in reverse order. */
+    public List<Supervisor.Launch> launches() throws IOException {
+        List<Supervisor.Launch> launches = new ArrayList<>();
+        if (b.cluster) {
+            addKafkaCluster(launches);
+        } else {
+            launches.add(new Supervisor.Launch(
+                    Component.KAFKA,
+                    List.of(
+                            "--data", b.dataDir.resolve("kafka").toString(),
+                            "--host", b.host,
+                            "--port", port(b.ports.kafka().get(0)),
+                            "--controller-port", port(b.ports.kafkaControllers().get(0))),
+                    "Kafka",
+                    b.host,
+                    List.of(b.ports.kafka().get(0), b.ports.kafkaControllers().get(0))));
+        }
+        launches.add(new Supervisor.Launch(
+                Component.REGISTRY,
+                List.of(
+                        "--bootstrap-servers", bootstrapServers(),
+                        "--host", b.host,
+                        "--port", port(b.ports.registry())),
+                "Schema registry",
+                b.host,
+                List.of(b.ports.registry())));
+        if (b.layers == Layers.KAFKA_AND_REGISTRY) {
+            return launches;
+        }
+        launches.add(gateway());
+        if (b.layers == Layers.INGEST) {
+            return launches;
+        }
+        if (b.cluster) {
+            addFlinkCluster(launches);
+        }
+        launches.add(speed());
+        launches.add(batch());
+        launches.add(serving());
+        if (b.demo) {
+            launches.add(new Supervisor.Launch(
+                    Component.DEMO,
+                    List.of(
+                            "--http", gatewayUrl(),
+                            "--mqtt-host", b.host,
+                            "--mqtt-port", port(b.ports.mqtt()),
+                            "--token-file", tokenFile().toString()),
+                    "Demo generator",
+                    b.host,
+                    List.of()));
+        }
+        return launches;
+    }
+
+    private Supervisor.Launch gateway() {
+        List<String> args = new ArrayList<>(List.of(
+                "--bootstrap-servers", bootstrapServers(),
+                "--registry-url", registryUrl(),
+                "--host", b.host,
+                "--http-port", port(b.ports.gatewayHttp()),
+                "--mqtt-port", port(b.ports.mqtt()),
+                "--tokens", b.dataDir.resolve("gateway-tokens.yaml").toString(),
+                "--create-token", tokenFile().toString()));
+        if (b.files) {
+            args.addAll(List.of(
+                    "--lake",
+                    lake().toString(),
+                    "--landing",
+                    b.dataDir.resolve("landing").toString()));
+        }
+        return new Supervisor.Launch(
+                Component.GATEWAY, args, "Gateway HTTP, MQTT", b.host, List.of(b.ports.gatewayHttp(), b.ports.mqtt()));
+    }
+
+    /** The options every layer that must agree on the cut gets, and the views. */
+    private List<String> shared() {
+        List<String> args = new ArrayList<>(List.of(
+                "--bootstrap-servers", bootstrapServers(),
+                "--bucket", b.cut.bucket().toString(),
+                "--dedup-horizon", b.cut.dedupHorizon().toString()));
+        b.views.ifPresent(v -> args.addAll(List.of("--views", v.toString())));
+        return args;
+    }
+
+    private Supervisor.Launch speed() {
+        List<String> args = shared();
+        args.addAll(List.of("--registry-url", registryUrl()));
+        b.speedCheckpointInterval.ifPresent(i -> args.addAll(List.of("--checkpoint-interval", i.toString())));
+        if (b.cluster) {
+            args.addAll(List.of(
+                    "submit",
+                    "--jobmanager",
+                    jobManager(),
+                    "--from-checkpoints",
+                    b.dataDir.resolve("flink/checkpoints").toString()));
+            return new Supervisor.Launch(
+                    Component.SPEED, args, "Speed job", b.host, List.of(), "speed", Supervisor.Start.ONE_SHOT);
+        }
+        args.addAll(List.of(
+                "--data", b.dataDir.resolve("speed").toString(),
+                "--web-port", port(b.ports.flinkWeb()),
+                "--metrics-port", port(b.ports.speedMetrics())));
+        return new Supervisor.Launch(
+                Component.SPEED,
+                args,
+                "Speed job (Flink UI)",
+                b.host,
+                List.of(b.ports.flinkWeb(), b.ports.speedMetrics()));
+    }
+
+    private Supervisor.Launch batch() {
+        List<String> args = new ArrayList<>(List.of("scheduler"));
+        args.addAll(shared());
+        args.addAll(List.of(
+                "--registry-url", registryUrl(),
+                "--lake", lake().toString(),
+                "--safety-margin", b.safetyMargin.toString(),
+                "--metrics-host", b.host,
+                "--metrics-port", port(b.ports.batchMetrics())));
+        b.batchInterval.ifPresent(i -> args.addAll(List.of("--interval", i.toString())));
+        if (b.cluster) {
+            args.addAll(List.of("--jobmanager", jobManager()));
+        }
+        return new Supervisor.Launch(
+                Component.BATCH, args, "Batch scheduler (metrics)", b.host, List.of(b.ports.batchMetrics()));
+    }
+
+    private Supervisor.Launch serving() {
+        List<String> args = shared();
+        args.addAll(List.of(
+                "--lake", lake().toString(),
+                "--data", b.dataDir.resolve("serving").toString(),
+                "--host", b.host,
+                "--port", port(b.ports.serving())));
+        if (b.servingNoopEndpoint) {
+            args.add("--noop-endpoint");
+        }
+        return new Supervisor.Launch(
+                Component.SERVING, args, "Serving API and dashboard", b.host, List.of(b.ports.serving()));
+    }
+
+    /**
+     * The KRaft nodes, each broker and controller, started together (none is ready before a quorum
+     * runs); the cluster's id is kept in the data directory so restarts find their logs.
+     */
+    private void addKafkaCluster(List<Supervisor.Launch> launches) throws IOException {
+        Path idFile = b.dataDir.resolve("kafka-cluster-id");
+        Files.createDirectories(b.dataDir);
+        if (!Files.exists(idFile)) {
+            Files.writeString(idFile, Uuid.randomUuid().toString());
+        }
+        String clusterId = Files.readString(idFile).trim();
+        int brokers = b.ports.kafka().size();
+        List<String> voters = new ArrayList<>();
+        for (int node = 1; node <= brokers; node++) {
+            voters.add(node + "@" + b.host + ":" + b.ports.kafkaControllers().get(node - 1));
+        }
+        for (int node = 1; node <= brokers; node++) {
+            int port = b.ports.kafka().get(node - 1);
+            int controller = b.ports.kafkaControllers().get(node - 1);
+            launches.add(new Supervisor.Launch(
+                    Component.KAFKA,
+                    List.of(
+                            "--data", b.dataDir.resolve("kafka-" + node).toString(),
+                            "--host", b.host,
+                            "--port", port(port),
+                            "--controller-port", port(controller),
+                            "--node-id", Integer.toString(node),
+                            "--controller-quorum-voters", String.join(",", voters),
+                            "--cluster-id", clusterId,
+                            "--replication-factor", Integer.toString(Math.min(3, brokers))),
+                    "Kafka broker " + node,
+                    b.host,
+                    List.of(port, controller),
+                    "kafka-" + node,
+                    node < brokers ? Supervisor.Start.WITH_NEXT : Supervisor.Start.READY));
+        }
+    }
+
+    /** A JobManager (REST and web UI on the Flink web port) and one TaskManager, with Strata's cluster config. */
+    private void addFlinkCluster(List<Supervisor.Launch> launches) throws IOException {
+        Path flink = b.dataDir.resolve("flink");
+        for (String dir : List.of("checkpoints", "jobmanager-tmp", "web-tmp", "taskmanager-1")) {
+            Files.createDirectories(flink.resolve(dir));
+        }
+        List<String> common = List.of(
+                "-Djobmanager.rpc.address=" + b.host,
+                "-Djobmanager.rpc.port=" + b.ports.flinkRpc(),
+                "-Djobmanager.bind-host=" + b.host,
+                "-Drest.address=" + b.host,
+                "-Drest.bind-address=" + b.host,
+                "-Drest.port=" + b.ports.flinkWeb(),
+                "-Dtaskmanager.host=" + b.host,
+                "-Dtaskmanager.bind-host=" + b.host,
+                "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri());
+        List<String> jobManager = new ArrayList<>(common);
+        jobManager.addAll(List.of(
+                "-Dmetrics.reporter.prom.port=" + b.ports.jobManagerMetrics(),
+                "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp"),
+                "-Dweb.tmpdir=" + flink.resolve("web-tmp")));
+        launches.add(new Supervisor.Launch(
+                Component.FLINK_JOBMANAGER,
+                jobManager,
+                "Flink JobManager (UI)",
+                b.host,
+                List.of(b.ports.flinkWeb(), b.ports.flinkRpc(), b.ports.jobManagerMetrics())));
+        List<String> taskManager = new ArrayList<>(common);
+        taskManager.addAll(List.of(
+                "-Dtaskmanager.resource-id=taskmanager-1",
+                "-Dmetrics.reporter.prom.port=" + b.ports.speedMetrics(),
+                "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1")));
+        launches.add(new Supervisor.Launch(
+                Component.FLINK_TASKMANAGER,
+                taskManager,
+                "Flink TaskManager",
+                b.host,
+                List.of(b.ports.speedMetrics())));
+    }
+
+    private static String port(int port) {
+        return Integer.toString(port);
+    }
+}
