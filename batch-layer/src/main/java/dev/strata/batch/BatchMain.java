@@ -17,8 +17,11 @@ import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -144,7 +147,7 @@ public final class BatchMain implements Callable<Integer> {
             return new BatchCycle(root, archiver, engine, settings, kafka.bootstrapServers(), commitsTopic);
         }
 
-        Engine engine() throws java.io.IOException {
+        Engine engine() throws IOException {
             if (jobManager == null || jobManager.isBlank()) {
                 return Engine.local(parallelism);
             }
@@ -188,7 +191,7 @@ public final class BatchMain implements Callable<Integer> {
                     metricsPort,
                     interval,
                     interval.plus(options.cut.settings().bucket()).plus(options.margin),
-                    java.time.Clock.systemUTC());
+                    Clock.systemUTC());
             Snapshot current = cycle.currentSnapshot();
             if (current.run() > 0) {
                 metrics.current(current.run(), current.cutMillis());
@@ -366,8 +369,8 @@ public final class BatchMain implements Callable<Integer> {
             return Long.parseLong(text);
         } catch (NumberFormatException e) {
             try {
-                return java.time.OffsetDateTime.parse(text).toInstant().toEpochMilli();
-            } catch (java.time.DateTimeException bad) {
+                return OffsetDateTime.parse(text).toInstant().toEpochMilli();
+            } catch (DateTimeException bad) {
                 throw new IllegalArgumentException(
                         "'" + text + "' is neither epoch milliseconds nor an ISO-8601 time with offset");
             }

@@ -6,13 +6,14 @@ import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.views.BatchCycleTestKit;
 import dev.strata.batch.views.Snapshot;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,9 +29,11 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,8 +139,7 @@ class BatchCrashIT {
                     if (m.get("sum") == null) {
                         assertThat(byDuck.get(cell).get("sum")).isNull();
                     } else {
-                        assertThat(m.get("sum"))
-                                .isCloseTo(byDuck.get(cell).get("sum"), org.assertj.core.data.Offset.offset(1e-6));
+                        assertThat(m.get("sum")).isCloseTo(byDuck.get(cell).get("sum"), Offset.offset(1e-6));
                     }
                 });
             }
@@ -195,14 +197,14 @@ class BatchCrashIT {
                     }
                 }
                 return false;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return false;
             }
         });
         boolean ok;
         try {
             ok = reached.get(120, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             ok = false;
         }
         if (!ok) {

@@ -11,7 +11,9 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class SchedulerMetricsTest {
@@ -59,16 +61,15 @@ class SchedulerMetricsTest {
 
     @Test
     void aRunningCycleWidensTheNormalMaximumUpToOneInterval() throws Exception {
-        java.util.concurrent.atomic.AtomicReference<Instant> now =
-                new java.util.concurrent.atomic.AtomicReference<>(NOW);
+        AtomicReference<Instant> now = new AtomicReference<>(NOW);
         Clock clock = new Clock() {
             @Override
-            public java.time.ZoneId getZone() {
+            public ZoneId getZone() {
                 return ZoneOffset.UTC;
             }
 
             @Override
-            public Clock withZone(java.time.ZoneId zone) {
+            public Clock withZone(ZoneId zone) {
                 return this;
             }
 

@@ -169,7 +169,7 @@ public final class Gateway implements AutoCloseable {
                 .setKeyPath(config.tlsKey().toString());
     }
 
-    private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
+    private static <T> T await(Future<T> future) throws Exception {
         return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 

@@ -10,7 +10,8 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAck;
 import dev.strata.gateway.kafka.EventAppender;
-import dev.strata.kafka.KafkaBrokerExtension;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,8 +19,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -363,7 +366,7 @@ class BadInputIT {
         Mqtt5BlockingClient client = MqttClients.connectedV5(
                 fixture.gateway.mqttPort(), "bad-" + Math.abs(c.name().hashCode()), c.token());
         try {
-            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> client.publishWith()
+            Throwable refused = Assertions.catchThrowable(() -> client.publishWith()
                     .topic(c.topic())
                     .qos(MqttQos.AT_LEAST_ONCE)
                     .payload(c.payload())
@@ -401,13 +404,14 @@ class BadInputIT {
                 .send();
         v3.disconnect();
 
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        java.util.List<ConsumerRecord<String, byte[]>> letters;
-        do {
-            letters = fixture.deadLetters().stream()
-                    .filter(r -> header(r, EventAppender.HEADER_ORIGIN).contains("client=legacy-bad"))
-                    .toList();
-        } while (letters.size() < 3 && System.nanoTime() < deadline);
+        List<ConsumerRecord<String, byte[]>> letters = Waits.await(
+                        "the MQTT 3.1.1 client's three dead letters", Duration.ofSeconds(30))
+                .until(
+                        () -> fixture.deadLetters().stream()
+                                .filter(r ->
+                                        header(r, EventAppender.HEADER_ORIGIN).contains("client=legacy-bad"))
+                                .toList(),
+                        l -> l.size() >= 3);
 
         assertThat(letters)
                 .extracting(r -> header(r, EventAppender.HEADER_REASON))

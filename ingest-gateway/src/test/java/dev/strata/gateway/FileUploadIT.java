@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.gateway.files.FileIngest;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.schemas.lake.DatasetManifest;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,7 +88,7 @@ class FileUploadIT {
         }
         try {
             return HTTP11.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError("POST /v1/files/" + dataset + " failed: " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -104,15 +109,11 @@ class FileUploadIT {
      * Answers {status, body}.
      */
     static String[] uploadExpectingContinue(String dataset, String body) throws Exception {
-        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        Vertx vertx = Vertx.vertx();
         try {
             io.vertx.core.http.HttpClient client = vertx.createHttpClient();
-            java.util.concurrent.CompletableFuture<String[]> answer = new java.util.concurrent.CompletableFuture<>();
-            client.request(
-                            io.vertx.core.http.HttpMethod.POST,
-                            fixture.gateway.httpPort(),
-                            "127.0.0.1",
-                            "/v1/files/" + dataset)
+            CompletableFuture<String[]> answer = new CompletableFuture<>();
+            client.request(HttpMethod.POST, fixture.gateway.httpPort(), "127.0.0.1", "/v1/files/" + dataset)
                     .onFailure(answer::completeExceptionally)
                     .onSuccess(request -> {
                         request.putHeader("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
@@ -254,10 +255,10 @@ class FileUploadIT {
         Files.createDirectories(landing.resolve("Not A Dataset"));
         Files.writeString(landing.resolve("Not A Dataset/x.csv"), "a\n1\n");
 
-        JsonNode uploads = await(() -> {
-            JsonNode list = JSON.readTree(get("/v1/files/sensors").body()).get("uploads");
-            return list != null && list.size() == 1 ? list : null;
-        });
+        JsonNode uploads = Waits.await("the landing file's upload listed", Duration.ofSeconds(30))
+                .until(
+                        () -> JSON.readTree(get("/v1/files/sensors").body()).get("uploads"),
+                        l -> l != null && l.size() == 1);
         JsonNode outcome = uploads.get(0);
         assertThat(outcome.get("status").asText()).isEqualTo("added");
         assertThat(outcome.get("source").asText()).isEqualTo("landing:batch-1.csv");
@@ -267,38 +268,23 @@ class FileUploadIT {
         assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("sensors") + " WHERE temp > 20"))
                 .isEqualTo(2);
 
-        Path refused = await(() -> Files.exists(folder.resolve("notes.txt.refused.json"))
-                ? folder.resolve("notes.txt.refused.json")
-                : null);
+        Path refused = folder.resolve("notes.txt.refused.json");
+        Waits.await("notes.txt refused", Duration.ofSeconds(30)).until(() -> Files.exists(refused));
         assertThat(Files.readString(refused)).contains("is not a file type the gateway reads");
-        await(() -> Files.exists(landing.resolve("Not A Dataset/x.csv.refused.json")) ? true : null);
+        Waits.await("a folder that is not a dataset name refused", Duration.ofSeconds(30))
+                .until(() -> Files.exists(landing.resolve("Not A Dataset/x.csv.refused.json")));
         assertThat(Files.readString(landing.resolve("Not A Dataset/x.csv.refused.json")))
                 .contains("is not a dataset name");
     }
 
     @Test
     void anOriginalAStopLeftUnconvertedIsConvertedAtStart() throws Exception {
-        await(() -> Files.exists(lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.json")) ? true : null);
+        Waits.await("the original left by a stop converted", Duration.ofSeconds(30))
+                .until(() -> Files.exists(lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.json")));
         JsonNode outcome = JSON.readTree(
                 get("/v1/files/recovered/20261123T100000000Z-0000abcd").body());
         assertThat(outcome.get("source").asText()).isEqualTo("recovered");
         assertThat(outcome.get("rows").asLong()).isEqualTo(2);
         assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("recovered"))).isEqualTo(2);
-    }
-
-    static <T> T await(Supplier0<T> check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            T value = check.get();
-            if (value != null) {
-                return value;
-            }
-            TimeUnit.MILLISECONDS.sleep(100);
-        }
-        throw new AssertionError("not within 30 s");
-    }
-
-    interface Supplier0<T> {
-        T get() throws Exception;
     }
 }

@@ -6,14 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
+import dev.strata.schemas.net.LocalPorts;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventDeserializer;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
 import java.io.BufferedReader;
 import java.io.File;
+import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -62,8 +64,8 @@ class GatewayCrashIT {
         try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
                 .withPort(0)
                 .withTopic("crash-schemas-" + ProcessHandle.current().pid()))) {
-            int httpPort = freePort();
-            int mqttPort = freePort();
+            int httpPort = LocalPorts.free();
+            int mqttPort = LocalPorts.free();
             Process gateway = startGateway(registry.url(), events, dlq, tokens, httpPort, mqttPort);
             Set<String> acknowledged = ConcurrentHashMap.newKeySet();
             AtomicBoolean running = new AtomicBoolean(true);
@@ -76,10 +78,9 @@ class GatewayCrashIT {
                     .toAsync();
             load.add(start(() -> mqttLoad(mqtt, running, acknowledged)));
 
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (acknowledged.size() < 3_000 && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(20);
-            }
+            Waits.await("3,000 acknowledgements under load", Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(acknowledged::size, n -> n >= 3_000);
             gateway.destroyForcibly(); // SIGKILL, mid-load
             assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).isTrue();
             running.set(false);
@@ -146,7 +147,7 @@ class GatewayCrashIT {
                         ready.countDown();
                     }
                 }
-            } catch (java.io.IOException ignored) {
+            } catch (IOException ignored) {
                 // the process is gone
             }
         });
@@ -226,11 +227,5 @@ class GatewayCrashIT {
         thread.setDaemon(true);
         thread.start();
         return thread;
-    }
-
-    static int freePort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -9,9 +9,9 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.kafka.EmbeddedKafkaBroker;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.topics.StrataTopics;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,7 +75,7 @@ class GatewayFailureIT {
             });
             assertThat(body.get("results").get(1).get("id").asText()).isEqualTo("during-2");
 
-            Throwable mqttRefused = org.assertj.core.api.Assertions.catchThrowable(() -> mqtt.publishWith()
+            Throwable mqttRefused = Assertions.catchThrowable(() -> mqtt.publishWith()
                     .topic("strata/events/s")
                     .qos(MqttQos.AT_LEAST_ONCE)
                     .payload("{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8))

@@ -6,11 +6,14 @@ import dev.strata.schemas.Event;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventDeserializer;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,10 +63,7 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static GatewayFixture start(
-            dev.strata.kafka.KafkaBrokerExtension kafka,
-            Path dir,
-            String name,
-            UnaryOperator<GatewayConfig.Builder> customize)
+            KafkaBrokerExtension kafka, Path dir, String name, UnaryOperator<GatewayConfig.Builder> customize)
             throws Exception {
         String events = kafka.createTopic(name + "-events", 3, Map.of("message.timestamp.type", "LogAppendTime"));
         String dlq = kafka.createTopic(name + "-dlq", 1, Map.of());
@@ -113,7 +113,7 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     HttpResponse<String> post(String json) {
-        return post(ALL_TOKEN, "application/json", json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return post(ALL_TOKEN, "application/json", json.getBytes(StandardCharsets.UTF_8));
     }
 
     HttpResponse<String> get(String path) {
@@ -175,13 +175,11 @@ final class GatewayFixture implements AutoCloseable {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("could not read " + topic + " to its end offsets " + end + " in 60 s");
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
+            Waits.await("reading " + topic + " to its end offsets " + end, Duration.ofSeconds(60))
+                    .until(() -> {
+                        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                        return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+                    });
         }
         return records;
     }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.schemas.Event;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.AfterAll;
@@ -107,7 +108,7 @@ class GatewayHttpIT {
 
     static List<String> ids(HttpResponse<String> response) throws Exception {
         JsonNode results = JSON.readTree(response.body()).get("results");
-        return java.util.stream.StreamSupport.stream(results.spliterator(), false)
+        return StreamSupport.stream(results.spliterator(), false)
                 .map(r -> r.get("id").asText())
                 .toList();
     }

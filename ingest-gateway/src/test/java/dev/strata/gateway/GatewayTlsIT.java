@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import dev.strata.kafka.KafkaBrokerExtension;
+import dev.strata.testing.KafkaBrokerExtension;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,7 +60,7 @@ class GatewayTlsIT {
                             cert.toString())
                     .redirectErrorStream(true)
                     .start();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             assumeTrue(false, "openssl is not installed: " + e.getMessage());
             return;
         }

@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.serving.lake.TestLake;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -47,7 +48,7 @@ class LakeApiIT {
             assertThat(events.get("rows").asLong()).isEqualTo(150);
             assertThat(events.get("files").asInt()).isEqualTo(2);
             assertThat(events.get("cut").asText())
-                    .isEqualTo(java.time.Instant.ofEpochMilli(1795464600000L).toString());
+                    .isEqualTo(Instant.ofEpochMilli(1795464600000L).toString());
             assertThat(events.get("schema").get("columns").toString())
                     .contains("\"event_id\"")
                     .contains("\"value\"")

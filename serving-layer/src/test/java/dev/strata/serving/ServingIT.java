@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.views.Aggregate;
@@ -15,6 +14,9 @@ import dev.strata.schemas.views.SnapshotCodec;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import dev.strata.testing.KafkaBrokerExtension;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,11 +33,14 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -251,7 +256,7 @@ class ServingIT {
     void theDashboardDrawsTheMergedSeriesWithTheCut(@TempDir Path dir) throws Exception {
         Path chromium = Path.of("/usr/bin/chromium");
         Path chromedriver = Path.of("/usr/bin/chromedriver");
-        org.junit.jupiter.api.Assumptions.assumeTrue(
+        Assumptions.assumeTrue(
                 Files.isExecutable(chromium) && Files.isExecutable(chromedriver),
                 "Debian's chromium and chromium-driver are not installed (the build installs them when it runs as root)");
         String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
@@ -333,7 +338,7 @@ class ServingIT {
                 byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
                 Files.createDirectories(Path.of("target"));
                 Files.write(Path.of("target", "dashboard.png"), png);
-                java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+                BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
                 int line = 0;
                 int shaded = 0;
                 for (int y = 0; y < image.getHeight(); y++) {
@@ -464,12 +469,12 @@ class ServingIT {
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            List<Future<?>> sent = new ArrayList<>();
             for (Map.Entry<ViewKey, Aggregate> cell : cells.entrySet()) {
                 sent.add(producer.send(
                         new ProducerRecord<>(topic, cell.getKey().encode(), AggregateCodec.encode(cell.getValue()))));
             }
-            for (java.util.concurrent.Future<?> f : sent) {
+            for (Future<?> f : sent) {
                 f.get();
             }
         }

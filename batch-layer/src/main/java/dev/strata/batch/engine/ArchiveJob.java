@@ -36,6 +36,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The archive of one run as a Flink batch job: a bounded {@link KafkaSource} over exactly the
@@ -46,7 +48,7 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
  */
 public final class ArchiveJob {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ArchiveJob.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ArchiveJob.class);
 
     static final String ROWS = "rows";
     static final String SKIPPED = "skipped";

@@ -1,6 +1,7 @@
 package dev.strata.batch.engine;
 
 import java.io.IOException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Named points of a batch run where the crash tests stop it. Off unless the JVM runs with
@@ -31,7 +32,7 @@ public final class CrashPoints {
             System.out.println(BANNER + point);
             System.out.flush();
             while (true) { // only the kill ends this run
-                java.util.concurrent.locks.LockSupport.park();
+                LockSupport.park();
             }
         }
     }

@@ -8,11 +8,14 @@ import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.NettyShuffleEnvironmentOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.PipelineExecutor;
 import org.apache.flink.core.execution.PipelineExecutorFactory;
 import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
@@ -53,12 +56,10 @@ public final class Engine implements AutoCloseable {
     public static synchronized void initFileSystems() {
         String confDir = System.getenv("FLINK_CONF_DIR");
         if (confDir != null && !confDir.isBlank()) {
-            flinkConfiguration = org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(confDir);
+            flinkConfiguration = GlobalConfiguration.loadConfiguration(confDir);
             LOG.info("Flink configuration from {}", confDir);
         }
-        org.apache.flink.core.fs.FileSystem.initialize(
-                flinkConfiguration,
-                org.apache.flink.core.plugin.PluginUtils.createPluginManagerFromRootFolder(flinkConfiguration));
+        FileSystem.initialize(flinkConfiguration, PluginUtils.createPluginManagerFromRootFolder(flinkConfiguration));
     }
 
     public static Engine local(int parallelism) {

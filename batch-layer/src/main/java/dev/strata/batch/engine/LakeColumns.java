@@ -2,6 +2,7 @@ package dev.strata.batch.engine;
 
 import dev.strata.batch.lake.LakeSchema;
 import dev.strata.schemas.Event;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.MapType;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.table.types.logical.VarCharType;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * Some columns of the lake's rows, read with flink-parquet's vectorized reader: only the column
@@ -31,7 +33,7 @@ import org.apache.flink.table.types.logical.VarCharType;
  * lake twice (retries, then the fold), each time a few of its columns. Timestamps are read as their
  * INT64 epoch millis.
  */
-final class LakeColumns implements java.io.Serializable {
+final class LakeColumns implements Serializable {
 
     /** Rows per batch of column vectors (flink-parquet's default). */
     private static final int BATCH_ROWS = 2048;
@@ -79,12 +81,7 @@ final class LakeColumns implements java.io.Serializable {
      */
     FileSource<RowData> source(Path eventsDir, List<String> files) {
         ParquetColumnarRowInputFormat<FileSourceSplit> format = new ParquetColumnarRowInputFormat<>(
-                new org.apache.hadoop.conf.Configuration(),
-                type,
-                new GenericTypeInfo<>(RowData.class),
-                BATCH_ROWS,
-                true,
-                true);
+                new Configuration(), type, new GenericTypeInfo<>(RowData.class), BATCH_ROWS, true, true);
         return FileSource.forBulkFileFormat(
                         format, files.stream().map(f -> new Path(eventsDir, f)).toArray(Path[]::new))
                 .build();
@@ -110,7 +107,7 @@ final class LakeColumns implements java.io.Serializable {
      * Builds events from rows of the columns the views read; the id and the ingest time are not read.
      * Sources and types repeat: each distinct one is decoded from UTF-8 once (up to a bound).
      */
-    static final class Events implements java.io.Serializable {
+    static final class Events implements Serializable {
         private static final int MAX_INTERNED = 16_384;
         private final int source;
         private final int type;

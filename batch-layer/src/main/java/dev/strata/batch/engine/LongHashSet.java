@@ -1,12 +1,14 @@
 package dev.strata.batch.engine;
 
+import java.io.Serializable;
+
 /**
  * A set of longs in one open-addressing table (linear probing, at most half full): 16 bytes or less
  * per element and no boxing, for the id hashes of the recompute (millions per subtask, one probe per
  * lake row). {@link #contains} answers most misses of a small set from a bit filter (one bit per
  * value, 64 KiB that stay in the CPU's cache) before it probes the table. Not thread-safe.
  */
-final class LongHashSet implements java.io.Serializable {
+final class LongHashSet implements Serializable {
     /** Marks a free slot; the value 0 itself is kept aside in {@link #hasZero}. */
     private static final long FREE = 0L;
 

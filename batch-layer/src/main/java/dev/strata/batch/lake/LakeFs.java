@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
@@ -40,7 +41,7 @@ public final class LakeFs {
         }
         FileStatus[] entries = fs.listStatus(dir);
         List<FileStatus> sorted = new ArrayList<>(entries == null ? List.of() : List.of(entries));
-        sorted.sort(java.util.Comparator.comparing(s -> s.getPath().getName()));
+        sorted.sort(Comparator.comparing(s -> s.getPath().getName()));
         return sorted;
     }
 

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.HashMap;
+import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -47,7 +48,7 @@ public final class LakeSchema {
     private LakeSchema() {}
 
     private static Schema timestampMillis() {
-        return org.apache.avro.LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG));
+        return LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG));
     }
 
     public static GenericRecord row(Event e, int partition, long offset, long appendTime, long run) {

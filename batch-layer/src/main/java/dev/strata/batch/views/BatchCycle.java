@@ -18,13 +18,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.flink.core.fs.Path;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -227,7 +233,7 @@ public final class BatchCycle {
     public record Change(ViewKey cell, Map<String, Double> before, Map<String, Double> after) {}
 
     public static List<Change> diff(Snapshot before, Snapshot after) {
-        java.util.Set<ViewKey> cells = new java.util.HashSet<>(before.cells().keySet());
+        Set<ViewKey> cells = new HashSet<>(before.cells().keySet());
         cells.addAll(after.cells().keySet());
         List<Change> changes = new ArrayList<>();
         for (ViewKey cell : cells) {
@@ -235,7 +241,7 @@ public final class BatchCycle {
                     before.cells().containsKey(cell) ? before.cells().get(cell).measures() : null;
             Map<String, Double> a =
                     after.cells().containsKey(cell) ? after.cells().get(cell).measures() : null;
-            if (!java.util.Objects.equals(b, a)) {
+            if (!Objects.equals(b, a)) {
                 changes.add(new Change(cell, b, a));
             }
         }
@@ -282,7 +288,7 @@ public final class BatchCycle {
         if (!LakeFs.exists(file)) {
             return List.of();
         }
-        Map<String, String> recorded = new java.util.TreeMap<>();
+        Map<String, String> recorded = new TreeMap<>();
         for (String line : new String(LakeFs.read(file), StandardCharsets.UTF_8).split("\n")) {
             int tab = line.indexOf('\t');
             if (tab > 0) {
@@ -307,7 +313,7 @@ public final class BatchCycle {
 
     /** A canonical description of a view: equal exactly when the definitions mean the same. */
     static String describe(ViewDefinition v) {
-        return "types=" + new java.util.TreeSet<>(v.types()) + " attributes=" + new java.util.TreeMap<>(v.attributes())
+        return "types=" + new TreeSet<>(v.types()) + " attributes=" + new TreeMap<>(v.attributes())
                 + " groupBy=" + v.groupBy() + " window=" + v.window() + " measures="
                 + v.measures().stream().map(m -> m.name()).toList();
     }
@@ -356,7 +362,7 @@ public final class BatchCycle {
         List<String> context =
                 contextRuns.stream().flatMap(c -> c.files().stream()).toList();
         List<String> files = runs.stream().flatMap(c -> c.files().stream()).toList();
-        long rows = java.util.stream.Stream.concat(contextRuns.stream(), runs.stream())
+        long rows = Stream.concat(contextRuns.stream(), runs.stream())
                 .mapToLong(Commit::rows)
                 .sum();
         Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());

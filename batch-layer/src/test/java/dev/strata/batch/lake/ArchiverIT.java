@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.engine.Engine;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.net.LocalPorts;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,11 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -143,10 +147,7 @@ class ArchiverIT {
         String topic = newTopic();
         produce(topic, 0, 300);
         long cut = pastNow();
-        int closedPort;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = LocalPorts.free();
         Archiver registryDown = new Archiver(
                 LakeFs.root(lake.toString()),
                 engine,
@@ -188,7 +189,7 @@ class ArchiverIT {
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer);
                 KafkaProducer<byte[], byte[]> raw =
                         new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            java.util.List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
+            List<Future<?>> sent = new ArrayList<>();
             for (int i = from; i < from + count; i++) {
                 Instant time = BASE.plus(Duration.ofMinutes(i % 300)); // spread over five hours
                 sent.add(producer.send(new ProducerRecord<>(
@@ -204,7 +205,7 @@ class ArchiverIT {
                                 .setAttributes(Map.of("k", "v"))
                                 .build())));
             }
-            for (java.util.concurrent.Future<?> f : sent) {
+            for (Future<?> f : sent) {
                 f.get(); // a record the broker did not take must fail the test here, not look lost later
             }
             if (from == 0) {

@@ -5,19 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.lake.LakeFs;
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,7 +88,7 @@ class BatchCycleIT {
                     VIEWS.get(0),
                     new ViewDefinition(
                             VIEWS.get(1).name(),
-                            java.util.Set.of("temperature"),
+                            Set.of("temperature"),
                             Map.of(),
                             VIEWS.get(1).groupBy(),
                             VIEWS.get(1).window(),
@@ -106,10 +108,8 @@ class BatchCycleIT {
                     .startsWith(
                             "view events_per_type_1h changed since the current snapshot was computed: run ./strata batch replay --view events_per_type_1h");
             Snapshot before = newLogic.currentSnapshot();
-            Snapshot replayed = newLogic.replay(new BatchCycle.ReplayScope(
-                    java.util.Optional.of("events_per_type_1h"),
-                    java.util.Optional.empty(),
-                    java.util.Optional.empty()));
+            Snapshot replayed = newLogic.replay(
+                    new BatchCycle.ReplayScope(Optional.of("events_per_type_1h"), Optional.empty(), Optional.empty()));
             List<BatchCycle.Change> changes = BatchCycle.diff(before, replayed);
             assertThat(changes).isNotEmpty().allSatisfy(c -> {
                 assertThat(c.cell().view()).isEqualTo("events_per_type_1h");

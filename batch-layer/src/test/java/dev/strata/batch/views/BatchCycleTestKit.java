@@ -20,6 +20,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -135,11 +136,11 @@ public final class BatchCycleTestKit {
         props.put("bootstrap.servers", bootstrapServers);
         props.put("acks", "all");
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer)) {
-            List<java.util.concurrent.Future<?>> sent = new java.util.ArrayList<>();
+            List<Future<?>> sent = new ArrayList<>();
             for (Event e : events) {
                 sent.add(producer.send(new ProducerRecord<>(topic, e.getSource(), e)));
             }
-            for (java.util.concurrent.Future<?> f : sent) {
+            for (Future<?> f : sent) {
                 f.get(); // a record the broker did not take must fail the test here, not look lost later
             }
         }

@@ -2,12 +2,17 @@ package dev.strata.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.management.GarbageCollectionNotificationInfo;
 import dev.strata.gateway.Gateway;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.gateway.files.FileIngest;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,10 +27,16 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,10 +74,10 @@ public final class FilesBench implements Callable<Integer> {
     Path report;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final java.util.Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
-            .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
-            .map(java.lang.management.MemoryPoolMXBean::getName)
-            .collect(java.util.stream.Collectors.toSet());
+    private static final Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .map(MemoryPoolMXBean::getName)
+            .collect(Collectors.toSet());
 
     record Run(String label, long bytes, long rows, double seconds, long liveHeapBytes, double duckSeconds) {}
 
@@ -159,20 +170,17 @@ public final class FilesBench implements Callable<Integer> {
         // The heap after each full collection, from the collector's own report (a sample taken
         // after System.gc() returns can include garbage: a JNI critical section, as zstd's
         // compressor holds, may defer the collection).
-        javax.management.NotificationListener listener = (notification, handback) -> {
-            if (!notification
-                    .getType()
-                    .equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
+        NotificationListener listener = (notification, handback) -> {
+            if (!notification.getType().equals(GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
                 return;
             }
-            com.sun.management.GarbageCollectionNotificationInfo info =
-                    com.sun.management.GarbageCollectionNotificationInfo.from(
-                            (javax.management.openmbean.CompositeData) notification.getUserData());
+            GarbageCollectionNotificationInfo info =
+                    GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
             if (!info.getGcAction().contains("major")) {
                 return;
             }
             long used = 0;
-            for (java.util.Map.Entry<String, java.lang.management.MemoryUsage> pool :
+            for (Map.Entry<String, MemoryUsage> pool :
                     info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
                 if (heapPools.contains(pool.getKey())) {
                     used += pool.getValue().getUsed();
@@ -180,9 +188,9 @@ public final class FilesBench implements Callable<Integer> {
             }
             peak.accumulateAndGet(used, Math::max);
         };
-        List<javax.management.NotificationEmitter> emitters = new ArrayList<>();
-        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            if (gc instanceof javax.management.NotificationEmitter emitter) {
+        List<NotificationEmitter> emitters = new ArrayList<>();
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof NotificationEmitter emitter) {
                 emitter.addNotificationListener(listener, null, null);
                 emitters.add(emitter);
             }
@@ -208,7 +216,7 @@ public final class FilesBench implements Callable<Integer> {
             running.set(false);
             sampler.interrupt();
             sampler.join();
-            for (javax.management.NotificationEmitter emitter : emitters) {
+            for (NotificationEmitter emitter : emitters) {
                 emitter.removeNotificationListener(listener);
             }
         }

@@ -4,6 +4,7 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import dev.strata.schemas.net.LocalPorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -14,7 +15,7 @@ import io.vertx.core.http.RequestOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -332,9 +333,7 @@ public final class IngestBench implements Callable<Integer> {
     private int mosquittoPort;
 
     private Process startMosquitto() throws IOException, InterruptedException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            mosquittoPort = socket.getLocalPort();
-        }
+        mosquittoPort = LocalPorts.free();
         Path conf = Files.createTempFile("strata-bench-mosquitto", ".conf");
         Files.writeString(
                 conf,
@@ -346,7 +345,7 @@ public final class IngestBench implements Callable<Integer> {
                 .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", mosquittoPort)) {
+            try (Socket s = new Socket("127.0.0.1", mosquittoPort)) {
                 return process;
             } catch (IOException notYet) {
                 TimeUnit.MILLISECONDS.sleep(50);

@@ -2,6 +2,7 @@ package dev.strata.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -17,10 +18,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,7 +40,7 @@ import picocli.CommandLine.Option;
         name = "serving",
         mixinStandardHelpOptions = true,
         description = "Benchmarks the serving layer against a running stack.")
-public final class ServingBench implements java.util.concurrent.Callable<Integer> {
+public final class ServingBench implements Callable<Integer> {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final int SOURCES = 50;
@@ -199,7 +202,7 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
             next += intervalNanos;
             long wait = next - System.nanoTime();
             if (wait > 0) {
-                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                LockSupport.parkNanos(wait);
             }
         }
     }
@@ -234,7 +237,7 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
         return "/v1/views/events_per_source_1m?group=dev-" + (i % SOURCES) + "&from=" + from;
     }
 
-    private io.vertx.core.Future<String> get(HttpClient http, String path) {
+    private Future<String> get(HttpClient http, String path) {
         URI uri = URI.create(serving + path);
         return http.request(new RequestOptions()
                         .setMethod(HttpMethod.GET)
@@ -244,7 +247,7 @@ public final class ServingBench implements java.util.concurrent.Callable<Integer
                 .compose(r -> r.send()
                         .compose(response -> response.statusCode() == 200
                                 ? response.body()
-                                : io.vertx.core.Future.failedFuture("HTTP " + response.statusCode())))
+                                : Future.failedFuture("HTTP " + response.statusCode())))
                 .map(Buffer::toString);
     }
 

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The samples of a Prometheus text exposition (version 0.0.4), enough for {@code strata status}:
@@ -117,8 +119,8 @@ public final class PrometheusText {
     }
 
     /** Names of every sample, for checks that dashboards and alerts use metrics that exist. */
-    java.util.Set<String> names() {
-        java.util.Set<String> names = new java.util.TreeSet<>();
+    Set<String> names() {
+        Set<String> names = new TreeSet<>();
         samples.forEach(s -> names.add(s.name()));
         return names;
     }

@@ -5,20 +5,25 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.net.StrataPorts;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -116,9 +121,9 @@ final class StatusCommand implements Callable<Integer> {
         lines.add(check("kafka", () -> {
             try {
                 return kafka();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
-                throw new java.io.IOException(
+                throw new IOException(
                         kafka.bootstrapServers() + ": "
                                 + (cause instanceof org.apache.kafka.common.errors.TimeoutException
                                                 || cause instanceof java.util.concurrent.TimeoutException
@@ -210,8 +215,8 @@ final class StatusCommand implements Callable<Integer> {
         return offsets(admin, partitions, OffsetSpec.latest());
     }
 
-    private Map<TopicPartition, Long> offsets(
-            Admin admin, java.util.Collection<TopicPartition> partitions, OffsetSpec spec) throws Exception {
+    private Map<TopicPartition, Long> offsets(Admin admin, Collection<TopicPartition> partitions, OffsetSpec spec)
+            throws Exception {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         partitions.forEach(p -> request.put(p, spec));
         Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
@@ -347,17 +352,17 @@ final class StatusCommand implements Callable<Integer> {
             return http.send(
                     HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build(),
                     HttpResponse.BodyHandlers.ofString());
-        } catch (java.net.ConnectException e) {
-            throw new java.io.IOException(url + ": connection refused", e);
-        } catch (java.net.http.HttpTimeoutException e) {
-            throw new java.io.IOException(url + ": no answer within " + timeout.toMillis() + " ms", e);
+        } catch (ConnectException e) {
+            throw new IOException(url + ": connection refused", e);
+        } catch (HttpTimeoutException e) {
+            throw new IOException(url + ": no answer within " + timeout.toMillis() + " ms", e);
         }
     }
 
     private String get(String url) throws Exception {
         HttpResponse<String> response = request(url);
         if (response.statusCode() != 200) {
-            throw new java.io.IOException(url + " answered " + response.statusCode());
+            throw new IOException(url + " answered " + response.statusCode());
         }
         return response.body();
     }

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.strata.cli.LocalStackIT.RunningCli;
+import dev.strata.schemas.net.LocalPorts;
+import dev.strata.testing.Waits;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,10 +16,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,11 +44,11 @@ class ClusterUpIT {
     @Test
     void upClusterRunsTheJobsOnTheFlinkClusterAndResumesTheSpeedJobAfterARestart() throws Exception {
         int kafkaBase = freeRange(6); // brokers on base, +2, +4; controllers on base+1, +3, +5
-        int flinkPort = LocalStackIT.freePort();
-        int gatewayPort = LocalStackIT.freePort();
-        int servingPort = LocalStackIT.freePort();
-        int speedMetricsPort = LocalStackIT.freePort();
-        int batchMetricsPort = LocalStackIT.freePort();
+        int flinkPort = LocalPorts.free();
+        int gatewayPort = LocalPorts.free();
+        int servingPort = LocalPorts.free();
+        int speedMetricsPort = LocalPorts.free();
+        int batchMetricsPort = LocalPorts.free();
         List<String> args = List.of(
                 "up",
                 "--cluster",
@@ -54,17 +59,17 @@ class ClusterUpIT {
                 "--kafka-controller-port",
                 Integer.toString(kafkaBase + 1),
                 "--registry-port",
-                Integer.toString(LocalStackIT.freePort()),
+                Integer.toString(LocalPorts.free()),
                 "--gateway-port",
                 Integer.toString(gatewayPort),
                 "--mqtt-port",
-                Integer.toString(LocalStackIT.freePort()),
+                Integer.toString(LocalPorts.free()),
                 "--flink-web-port",
                 Integer.toString(flinkPort),
                 "--flink-rpc-port",
-                Integer.toString(LocalStackIT.freePort()),
+                Integer.toString(LocalPorts.free()),
                 "--flink-jobmanager-metrics-port",
-                Integer.toString(LocalStackIT.freePort()),
+                Integer.toString(LocalPorts.free()),
                 "--speed-metrics-port",
                 Integer.toString(speedMetricsPort),
                 "--batch-metrics-port",
@@ -83,7 +88,7 @@ class ClusterUpIT {
             first.awaitLine("Strata is up", STARTUP);
             List<ProcessHandle> processes = first.process.descendants().toList();
             String endpoints = first.awaitLine("Serving API", Duration.ofSeconds(5));
-            assertThat(first.transcript)
+            assertThat(first.transcript())
                     .contains("Kafka broker 3     127.0.0.1:" + (kafkaBase + 4))
                     .contains("Flink TaskManager  taskmanager-1")
                     .contains("with empty state");
@@ -110,7 +115,7 @@ class ClusterUpIT {
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
             String series =
                     "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
-                            + java.time.Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
+                            + Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
             assertThat(awaitCount(series, Duration.ofSeconds(90)))
                     .as("the event in the merged view")
                     .isEqualTo(1);
@@ -158,67 +163,60 @@ class ClusterUpIT {
 
         try (RunningCli second = RunningCli.start(args)) {
             second.awaitLine("Strata is up", STARTUP);
-            assertThat(second.transcript).contains("resuming from " + data.resolve("flink/checkpoints"));
+            assertThat(second.transcript()).contains("resuming from " + data.resolve("flink/checkpoints"));
             // The restored state still counts the event of the first run, once.
             String series =
                     "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
-                            + java.time.Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
+                            + Instant.now().minus(Duration.ofHours(1)).toEpochMilli();
             assertThat(awaitCount(series, Duration.ofSeconds(60))).isEqualTo(1);
             second.terminate();
         }
     }
 
-    /** The merged count of the series once it is non-zero (or 0 at the deadline). */
-    long awaitCount(String url, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long count = 0;
-        while (count == 0 && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(500);
-            HttpResponse<String> answer =
-                    http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-            if (answer.statusCode() == 200) {
-                count = 0;
-                for (JsonNode point : LocalStackIT.JSON.readTree(answer.body()).get("points")) {
-                    count += point.get("measures").get("count").asLong();
-                }
-            }
-        }
-        return count;
+    /** The merged count of the series once it is non-zero (a timeout says the last count seen). */
+    long awaitCount(String url, Duration timeout) {
+        return Waits.await("a count in " + url, timeout)
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .until(
+                        () -> {
+                            long count = 0;
+                            for (JsonNode point : LocalStackIT.JSON
+                                    .readTree(LocalStackIT.get(http, url))
+                                    .get("points")) {
+                                count += point.get("measures").get("count").asLong();
+                            }
+                            return count;
+                        },
+                        count -> count > 0);
     }
 
-    /** "name STATE" of every job on the JobManager, once one matches. */
-    List<String> awaitJobs(String jobManager, java.util.function.Predicate<String> wanted, Duration timeout)
-            throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<String> jobs = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            jobs.clear();
-            HttpResponse<String> answer = http.send(
-                    HttpRequest.newBuilder(URI.create(jobManager + "/jobs/overview"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            for (JsonNode job : LocalStackIT.JSON.readTree(answer.body()).get("jobs")) {
-                jobs.add(job.get("name").asText() + " " + job.get("state").asText());
-            }
-            if (jobs.stream().anyMatch(j -> wanted.test(j) && j.endsWith("FINISHED"))) {
-                return jobs;
-            }
-            TimeUnit.SECONDS.sleep(1);
-        }
-        return jobs;
+    /** "name STATE" of every job on the JobManager, once a wanted one has FINISHED. */
+    List<String> awaitJobs(String jobManager, Predicate<String> wanted, Duration timeout) {
+        return Waits.await("a FINISHED job on " + jobManager, timeout)
+                .pollInterval(Duration.ofSeconds(1))
+                .until(
+                        () -> {
+                            List<String> jobs = new ArrayList<>();
+                            for (JsonNode job : LocalStackIT.JSON
+                                    .readTree(LocalStackIT.get(http, jobManager + "/jobs/overview"))
+                                    .get("jobs")) {
+                                jobs.add(job.get("name").asText() + " "
+                                        + job.get("state").asText());
+                            }
+                            return jobs;
+                        },
+                        jobs -> jobs.stream().anyMatch(j -> wanted.test(j) && j.endsWith("FINISHED")));
     }
 
-    static void awaitCheckpoint(Path checkpoints, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            try (var files = Files.walk(checkpoints, 3)) {
-                if (files.anyMatch(p -> p.getFileName().toString().equals("_metadata"))) {
-                    return;
-                }
-            }
-            TimeUnit.SECONDS.sleep(1);
-        }
-        throw new AssertionError("no completed checkpoint in " + checkpoints + " within " + timeout.toSeconds() + " s");
+    static void awaitCheckpoint(Path checkpoints, Duration timeout) {
+        Waits.await("a completed checkpoint in " + checkpoints, timeout)
+                .pollInterval(Duration.ofSeconds(1))
+                .until(() -> {
+                    try (var files = Files.walk(checkpoints, 3)) {
+                        return files.anyMatch(p -> p.getFileName().toString().equals("_metadata"));
+                    }
+                });
     }
 
     /** The first of {@code n} consecutive loopback ports that are all free now. */
@@ -227,7 +225,7 @@ class ClusterUpIT {
             int base = ThreadLocalRandom.current().nextInt(20_000, 30_000);
             boolean free = true;
             for (int port = base; port < base + n && free; port++) {
-                try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
                     s.setReuseAddress(true);
                 } catch (IOException e) {
                     free = false;

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.cli.stack.Component;
+import dev.strata.schemas.net.LocalPorts;
+import dev.strata.testing.Waits;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,10 +21,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,14 +52,14 @@ class LocalStackIT {
 
     @Test
     void upStartsTheStackStopsItWithoutOrphansAndResumesFromItsData() throws Exception {
-        int kafkaPort = freePort();
-        int controllerPort = freePort();
-        int registryPort = freePort();
-        int gatewayPort = freePort();
-        int flinkPort = freePort();
-        int servingPort = freePort();
-        int speedMetricsPort = freePort();
-        int batchMetricsPort = freePort();
+        int kafkaPort = LocalPorts.free();
+        int controllerPort = LocalPorts.free();
+        int registryPort = LocalPorts.free();
+        int gatewayPort = LocalPorts.free();
+        int flinkPort = LocalPorts.free();
+        int servingPort = LocalPorts.free();
+        int speedMetricsPort = LocalPorts.free();
+        int batchMetricsPort = LocalPorts.free();
         List<String> args = List.of(
                 "up",
                 "--data",
@@ -67,7 +73,7 @@ class LocalStackIT {
                 "--gateway-port",
                 Integer.toString(gatewayPort),
                 "--mqtt-port",
-                Integer.toString(freePort()),
+                Integer.toString(LocalPorts.free()),
                 "--flink-web-port",
                 Integer.toString(flinkPort),
                 "--speed-metrics-port",
@@ -127,67 +133,53 @@ class LocalStackIT {
             assertThat(Files.readString(data.resolve("logs/kafka.log"))).contains("READY kafka");
         }
 
-        List<String> withDemo = new java.util.ArrayList<>(args);
+        List<String> withDemo = new ArrayList<>(args);
         withDemo.add("--demo");
         try (RunningCli second = RunningCli.start(withDemo)) {
             second.awaitLine("Strata is up", STARTUP);
             // The demo's devices publish over MQTT through the gateway: its metrics count them.
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             String accepted = "strata_gateway_records_total{outcome=\"accepted\",protocol=\"mqtt\",reason=\"ok\"}";
-            String metrics = "";
-            while (!metrics.contains(accepted) && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(200);
-                metrics = http.send(
-                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/metrics"))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body();
-            }
-            assertThat(metrics).as("the demo's MQTT events reach the gateway").contains(accepted);
+            Waits.await("the demo's MQTT events at the gateway", Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(get("http://127.0.0.1:" + gatewayPort + "/metrics"))
+                            .contains(accepted));
 
             // ...and flow through the speed job: its view folder has read records, and it runs.
-            deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            long folded = 0;
-            String state = "";
-            while (folded == 0 && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(500);
-                JsonNode jobs = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/overview"))
-                        .get("jobs");
-                if (jobs == null || jobs.isEmpty()) {
-                    continue;
-                }
-                JsonNode job = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/"
-                        + jobs.get(0).get("jid").asText()));
-                state = job.get("state").asText();
-                for (JsonNode vertex : job.get("vertices")) {
-                    if (vertex.get("name").asText().contains("fold views")) {
-                        folded = vertex.get("metrics").get("read-records").asLong();
-                    }
-                }
-            }
-            assertThat(state).isEqualTo("RUNNING");
-            assertThat(folded).as("records read by the speed job's view folder").isPositive();
+            Waits.await("records read by the running speed job's view folder", Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        JsonNode jobs = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/overview"))
+                                .get("jobs");
+                        assertThat(jobs).as("the speed job").isNotEmpty();
+                        JsonNode job = JSON.readTree(get("http://127.0.0.1:" + flinkPort + "/jobs/"
+                                + jobs.get(0).get("jid").asText()));
+                        assertThat(job.get("state").asText()).isEqualTo("RUNNING");
+                        long folded = 0;
+                        for (JsonNode vertex : job.get("vertices")) {
+                            if (vertex.get("name").asText().contains("fold views")) {
+                                folded = vertex.get("metrics")
+                                        .get("read-records")
+                                        .asLong();
+                            }
+                        }
+                        assertThat(folded)
+                                .as("records read by the speed job's view folder")
+                                .isPositive();
+                    });
             // ...and reach the serving layer's merged view (speed-views through its Kafka Streams store).
-            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             String series = "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?from="
-                    + java.time.Instant.now().minus(Duration.ofHours(3)).toEpochMilli();
-            long merged = 0;
-            while (merged == 0 && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(500);
-                HttpResponse<String> answer = http.send(
-                        HttpRequest.newBuilder(URI.create(series)).build(), HttpResponse.BodyHandlers.ofString());
-                if (answer.statusCode() == 200) {
-                    for (JsonNode point : JSON.readTree(answer.body()).get("points")) {
-                        merged += point.get("measures").get("count").asLong();
-                    }
-                }
-            }
-            assertThat(merged)
-                    .as("events counted in the serving layer's merged view")
-                    .isPositive();
+                    + Instant.now().minus(Duration.ofHours(3)).toEpochMilli();
+            Waits.await("events counted in the serving layer's merged view", Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        long merged = 0;
+                        for (JsonNode point : JSON.readTree(get(series)).get("points")) {
+                            merged += point.get("measures").get("count").asLong();
+                        }
+                        assertThat(merged).isPositive();
+                    });
 
             // Every metric the alerts and the dashboard use is exported by some part of the stack.
-            java.util.Set<String> exported = new java.util.TreeSet<>();
+            Set<String> exported = new TreeSet<>();
             for (String url : List.of(
                     "http://127.0.0.1:" + gatewayPort + "/metrics",
                     "http://127.0.0.1:" + servingPort + "/metrics",
@@ -227,21 +219,20 @@ class LocalStackIT {
             Files.createDirectories(landed.getParent());
             Files.writeString(landed, "{\"meter\":\"m3\",\"kwh\":3}\n");
             Files.move(landed, landed.resolveSibling("more.ndjson"));
-            String sum = null;
-            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < deadline && !"[[3,7.0]]".equals(sum)) {
-                TimeUnit.MILLISECONDS.sleep(500);
-                HttpResponse<String> answer = http.send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servingPort + "/v1/sql"))
-                                .header("Content-Type", "text/plain")
-                                .POST(HttpRequest.BodyPublishers.ofString("SELECT count(*), sum(kwh) FROM meters"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                sum = answer.statusCode() == 200
-                        ? JSON.readTree(answer.body()).get("rows").toString()
-                        : answer.body();
-            }
-            assertThat(sum).as("both files' rows through SQL").isEqualTo("[[3,7.0]]");
+            Waits.await("both files' rows through SQL", Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        HttpResponse<String> answer = http.send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servingPort + "/v1/sql"))
+                                        .header("Content-Type", "text/plain")
+                                        .POST(HttpRequest.BodyPublishers.ofString(
+                                                "SELECT count(*), sum(kwh) FROM meters"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+                        assertThat(JSON.readTree(answer.body()).get("rows").toString())
+                                .isEqualTo("[[3,7.0]]");
+                    });
 
             // strata catalog: the lake's datasets and views, from the serving layer.
             try (RunningCli catalog =
@@ -283,7 +274,7 @@ class LocalStackIT {
 
     @Test
     void aBusyPortStopsStartupWithALineNamingIt() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 RunningCli cli = RunningCli.start(List.of(
                         "up",
                         "--data",
@@ -291,17 +282,17 @@ class LocalStackIT {
                         "--kafka-port",
                         Integer.toString(taken.getLocalPort()),
                         "--kafka-controller-port",
-                        Integer.toString(freePort()),
+                        Integer.toString(LocalPorts.free()),
                         "--registry-port",
-                        Integer.toString(freePort()),
+                        Integer.toString(LocalPorts.free()),
                         "--gateway-port",
-                        Integer.toString(freePort()),
+                        Integer.toString(LocalPorts.free()),
                         "--mqtt-port",
-                        Integer.toString(freePort()),
+                        Integer.toString(LocalPorts.free()),
                         "--flink-web-port",
-                        Integer.toString(freePort()),
+                        Integer.toString(LocalPorts.free()),
                         "--serving-port",
-                        Integer.toString(freePort())))) {
+                        Integer.toString(LocalPorts.free())))) {
             assertThat(cli.awaitLine("is in use", Duration.ofSeconds(60)))
                     .contains("port " + taken.getLocalPort() + " (Kafka) is in use");
             assertThat(cli.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -320,25 +311,29 @@ class LocalStackIT {
     }
 
     String get(String url) throws IOException, InterruptedException {
-        return http.send(
-                        HttpRequest.newBuilder(URI.create(url))
-                                .timeout(Duration.ofSeconds(10))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        return get(http, url);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    /** The body of a 200 answer to GET {@code url}; any other answer fails, saying what it was. */
+    static String get(HttpClient http, String url) throws IOException, InterruptedException {
+        HttpResponse<String> answer = http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as("GET " + url + ": " + answer.body()).isEqualTo(200);
+        return answer.body();
     }
 
     /** The strata CLI as its own JVM, launched with the classpath the build wrote. */
     static final class RunningCli implements AutoCloseable {
         final Process process;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final StringBuilder transcript = new StringBuilder();
+        /** Every line the process printed so far. */
+        final List<String> lines = new CopyOnWriteArrayList<>();
+        /** Lines before this one have been looked at by {@link #awaitLine}. */
+        private int seen;
+
+        private volatile boolean readerDone;
 
         private RunningCli(Process process) {
             this.process = process;
@@ -352,6 +347,8 @@ class LocalStackIT {
                             }
                         } catch (IOException ignored) {
                             // the process is gone
+                        } finally {
+                            readerDone = true;
                         }
                     },
                     "strata-cli-output");
@@ -363,7 +360,7 @@ class LocalStackIT {
             Path home = StrataCli.home();
             Path cli = home.resolve("deploy/cli");
             String classpath = cli.resolve("target/classes")
-                    + java.io.File.pathSeparator
+                    + File.pathSeparator
                     + Files.readString(cli.resolve("target/runtime-classpath.txt"))
                             .trim();
             List<String> command = new ArrayList<>(List.of(
@@ -373,31 +370,38 @@ class LocalStackIT {
                     new ProcessBuilder(command).redirectErrorStream(true).start());
         }
 
-        /** Waits for a line containing {@code text}; returns it. */
-        String awaitLine(String text, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                long left = deadline - System.nanoTime();
-                String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
-                if (line == null) {
-                    throw new AssertionError("no line containing '" + text + "' within " + timeout.toSeconds()
-                            + " s; output so far:\n" + transcript);
-                }
-                transcript.append(line).append('\n');
-                if (line.contains(text)) {
-                    return line;
-                }
+        /** Waits for a line (after the last one found) containing {@code text}; returns it. */
+        String awaitLine(String text, Duration timeout) {
+            int line = Waits.await("a line containing '" + text + "'", timeout)
+                    .until(
+                            () -> {
+                                for (int i = seen; i < lines.size(); i++) {
+                                    if (lines.get(i).contains(text)) {
+                                        return i;
+                                    }
+                                }
+                                return -1;
+                            },
+                            i -> i >= 0 || !process.isAlive());
+            if (line < 0) {
+                throw new AssertionError(
+                        "the process ended without a line containing '" + text + "'; its output:\n" + transcript());
             }
+            seen = line + 1;
+            return lines.get(line);
+        }
+
+        /** The output so far. */
+        String transcript() {
+            return String.join("\n", lines) + "\n";
         }
 
         /** All the output of a process that has ended. */
         String output() throws InterruptedException {
-            StringBuilder out = new StringBuilder(transcript);
-            String line;
-            while ((line = lines.poll(2, TimeUnit.SECONDS)) != null) {
-                out.append(line).append('\n');
-            }
-            return out.toString();
+            process.waitFor(30, TimeUnit.SECONDS);
+            Waits.await("the output of the ended process", Duration.ofSeconds(5))
+                    .until(() -> readerDone);
+            return transcript();
         }
 
         /** SIGTERM, as Ctrl-C or a service manager would send, then wait for a clean exit. */

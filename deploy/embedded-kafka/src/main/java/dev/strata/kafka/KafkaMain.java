@@ -9,8 +9,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -115,15 +117,14 @@ public final class KafkaMain implements Callable<Integer> {
                     LOG.info("Topics created: {}", created.isEmpty() ? "none (all existed)" : created);
                     break;
                 } catch (IllegalStateException e) {
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException)
-                            || System.nanoTime() > deadline) {
+                    if (!(e.getCause() instanceof InvalidReplicationFactorException) || System.nanoTime() > deadline) {
                         throw e;
                     }
                     LOG.info(
                             "Waiting for {} brokers to create the topics: {}",
                             replicationFactor,
                             e.getCause().getMessage());
-                    java.util.concurrent.TimeUnit.SECONDS.sleep(1);
+                    TimeUnit.SECONDS.sleep(1);
                 }
             }
         }

@@ -6,6 +6,7 @@ import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -25,6 +26,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,7 +105,7 @@ class EmbeddedKafkaBrokerIT {
                 .all()
                 .get(30, TimeUnit.SECONDS)
                 .get(resource);
-        Map<String, String> values = new java.util.HashMap<>();
+        Map<String, String> values = new HashMap<>();
         config.entries().forEach(e -> values.put(e.name(), e.value()));
         return values;
     }
@@ -130,13 +132,15 @@ class EmbeddedKafkaBrokerIT {
                     .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (records.size() < count) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("read " + records.size() + " of " + count + " records of " + topic);
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
+            Awaitility.await(count + " records of " + topic)
+                    .atMost(Duration.ofSeconds(30))
+                    .pollDelay(Duration.ZERO)
+                    .until(
+                            () -> {
+                                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                                return records.size();
+                            },
+                            n -> n >= count);
         }
         return records;
     }

@@ -2,8 +2,8 @@ package dev.strata.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.strata.schemas.net.LocalPorts;
 import dev.strata.schemas.topics.StrataTopics;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,8 +42,8 @@ class KafkaClusterIT {
 
     @Test
     void threeNodesReplicateStrataTopicsAndLoseNothingAcknowledgedWhenOneStops() throws Exception {
-        int[] ports = {freePort(), freePort(), freePort()};
-        int[] controllers = {freePort(), freePort(), freePort()};
+        int[] ports = {LocalPorts.free(), LocalPorts.free(), LocalPorts.free()};
+        int[] controllers = {LocalPorts.free(), LocalPorts.free(), LocalPorts.free()};
         String voters =
                 "1@127.0.0.1:" + controllers[0] + ",2@127.0.0.1:" + controllers[1] + ",3@127.0.0.1:" + controllers[2];
         String clusterId = Uuid.randomUuid().toString();
@@ -152,12 +152,6 @@ class KafkaClusterIT {
                                     .mapToLong(Long::longValue)
                                     .sum(),
                             n -> n >= 0);
-        }
-    }
-
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 }

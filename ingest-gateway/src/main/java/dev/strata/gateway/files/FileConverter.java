@@ -1,6 +1,7 @@
 package dev.strata.gateway.files;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.gateway.files.RowReader.Row;
@@ -433,7 +434,7 @@ final class FileConverter {
                 Files.createDirectories(file.getParent());
                 out = Files.newOutputStream(file);
                 json = JSON.createGenerator(out);
-                json.setRootValueSeparator(new com.fasterxml.jackson.core.io.SerializedString("\n"));
+                json.setRootValueSeparator(new SerializedString("\n"));
             }
             json.writeStartObject();
             json.writeNumberField("line", row.line());

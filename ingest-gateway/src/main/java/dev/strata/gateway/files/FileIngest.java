@@ -25,10 +25,13 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -358,7 +361,7 @@ public final class FileIngest implements AutoCloseable {
     private void pollLanding() {
         try {
             long now = clock.millis();
-            java.util.Set<Path> present = new java.util.HashSet<>();
+            Set<Path> present = new HashSet<>();
             try (DirectoryStream<Path> datasets = Files.newDirectoryStream(settings.landing(), Files::isDirectory)) {
                 for (Path dir : datasets) {
                     String dirName = dir.getFileName().toString();
@@ -425,7 +428,7 @@ public final class FileIngest implements AutoCloseable {
         Path dir = settings.lake().resolve("raw").resolve(dataset);
         Files.createDirectories(dir);
         Path original = dir.resolve(id + "." + format.get().extension()
-                + (name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? ".gz" : ""));
+                + (name.toLowerCase(Locale.ROOT).endsWith(".gz") ? ".gz" : ""));
         try {
             try {
                 Files.move(file, original, StandardCopyOption.ATOMIC_MOVE);

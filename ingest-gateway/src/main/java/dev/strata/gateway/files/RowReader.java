@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,8 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
@@ -115,12 +118,12 @@ abstract class RowReader implements AutoCloseable {
                         throw new Unreadable("malformed CSV from line " + line + ": the file ends inside a record");
                     }
                     if (count == values.length) {
-                        values = java.util.Arrays.copyOf(values, values.length * 2 + 1);
+                        values = Arrays.copyOf(values, values.length * 2 + 1);
                     }
                     values[count++] = parser.getText();
                 }
                 if (count != header.length) {
-                    String[] fields = java.util.Arrays.copyOf(values, count);
+                    String[] fields = Arrays.copyOf(values, count);
                     return new Row(
                             line,
                             header,
@@ -146,7 +149,7 @@ abstract class RowReader implements AutoCloseable {
     static final class Ndjson extends RowReader {
         private static final ObjectMapper JSON = JsonMapper.builder()
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_LEADING_DECIMAL_POINT_FOR_NUMBERS)
+                .enable(JsonReadFeature.ALLOW_LEADING_DECIMAL_POINT_FOR_NUMBERS)
                 .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
                 .build();
         private final InputStream in;
@@ -222,7 +225,7 @@ abstract class RowReader implements AutoCloseable {
                             lineNumber,
                             null,
                             null,
-                            "not a JSON object but " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT),
+                            "not a JSON object but " + node.getNodeType().name().toLowerCase(Locale.ROOT),
                             text);
                 }
                 String[] names = new String[node.size()];

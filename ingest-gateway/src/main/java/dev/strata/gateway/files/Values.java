@@ -2,15 +2,20 @@ package dev.strata.gateway.files;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.strata.schemas.lake.DatasetManifest.ColumnType;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.ResolverStyle;
 import java.time.temporal.ChronoField;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAccessor;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -57,7 +62,7 @@ final class Values {
             .appendOffset("+HHMM", "Z")
             .optionalEnd()
             .toFormatter()
-            .withResolverStyle(java.time.format.ResolverStyle.STRICT);
+            .withResolverStyle(ResolverStyle.STRICT);
 
     private Values() {}
 
@@ -164,7 +169,7 @@ final class Values {
     }
 
     static String name(ColumnType type) {
-        return type.name().toLowerCase(java.util.Locale.ROOT);
+        return type.name().toLowerCase(Locale.ROOT);
     }
 
     static String abbreviate(String text) {
@@ -218,10 +223,10 @@ final class Values {
                 micros /= 10;
             }
         }
-        if (day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+        if (day > YearMonth.of(year, month).lengthOfMonth()) {
             return null;
         }
-        long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+        long days = LocalDate.of(year, month, day).toEpochDay();
         return ((days * 86_400 + hour * 3600L + minute * 60L + second) * 1_000_000L) + micros;
     }
 
@@ -262,7 +267,7 @@ final class Values {
                     ? OffsetDateTime.from(parsed).toInstant()
                     : LocalDateTime.from(parsed).toInstant(ZoneOffset.UTC);
             return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
-        } catch (java.time.DateTimeException | ArithmeticException e) {
+        } catch (DateTimeException | ArithmeticException e) {
             return null;
         }
     }

@@ -13,6 +13,7 @@ import io.vertx.core.Context;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,7 +81,7 @@ final class FilesHttpApi {
         // A refusal before the body is read closes the connection once answered: the body (it may be
         // gigabytes) is never read; a client that waits for 100 Continue never sends it.
         boolean[] reading = {false};
-        boolean http2 = request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+        boolean http2 = request.version() == HttpVersion.HTTP_2;
         if (!http2) {
             ctx.response().putHeader("Connection", "close");
         }
@@ -251,7 +252,7 @@ final class FilesHttpApi {
      * out (a client that waits for 100 Continue never sends the body).
      */
     private void refuseAndClose(RoutingContext ctx, int status, String message) {
-        if (ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+        if (ctx.request().version() != HttpVersion.HTTP_2) {
             ctx.response().putHeader("Connection", "close");
         }
         ctx.response().endHandler(v -> stopReading(ctx));
@@ -264,7 +265,7 @@ final class FilesHttpApi {
      * go on.
      */
     private static void stopReading(RoutingContext ctx) {
-        if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+        if (ctx.request().version() == HttpVersion.HTTP_2) {
             ctx.response().reset(0);
         } else {
             ctx.request().connection().close();

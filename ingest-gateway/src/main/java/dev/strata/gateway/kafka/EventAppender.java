@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -98,8 +99,7 @@ public final class EventAppender implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 last = e; // with max.block.ms=0 this only asks for the metadata: wait, then look again
-                java.util.concurrent.locks.LockSupport.parkNanos(
-                        Duration.ofMillis(50).toNanos());
+                LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
             }
         }
         throw new IllegalStateException("topics " + eventsTopic + " and " + dlqTopic + " not available: " + last, last);

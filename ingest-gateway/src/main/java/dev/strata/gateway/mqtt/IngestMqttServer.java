@@ -33,6 +33,8 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +73,7 @@ public final class IngestMqttServer {
     private final InFlightLimiter limiter;
     private final GatewayMetrics metrics;
     private final Settings settings;
-    private final Set<Session> sessions = Collections.newSetFromMap(new java.util.concurrent.ConcurrentHashMap<>());
+    private final Set<Session> sessions = Collections.newSetFromMap(new ConcurrentHashMap<>());
 
     public IngestMqttServer(
             Optional<TokenStore> tokens,
@@ -325,7 +327,7 @@ public final class IngestMqttServer {
             long started = System.nanoTime();
             appender.append(event).whenComplete((metadata, error) -> {
                 limiter.release(bytes);
-                metrics.produceLatency().record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+                metrics.produceLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                 context.runOnContext(v -> {
                     if (error == null) {
                         metrics.records("mqtt", "accepted", "ok", 1);

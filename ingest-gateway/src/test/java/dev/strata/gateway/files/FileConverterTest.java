@@ -21,9 +21,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,7 +137,7 @@ class FileConverterTest {
                 .containsExactly(
                         List.of("1", "10.0", "true", "2026-11-23 10:00:00+00", "first"),
                         List.of("2", "12.5", "false", "2026-11-23 11:30:00+00", "a, quoted\nnote"),
-                        java.util.Arrays.asList("3", null, "TRUE", "2026-11-23 11:00:00+00", null),
+                        Arrays.asList("3", null, "TRUE", "2026-11-23 11:00:00+00", null),
                         List.of("4", "7.0", "false", "2026-11-23 13:00:00.123456+00", "  spaced"),
                         List.of("5", "8.0", "maybe", "2026-11-23 14:00:00+00", "bad boolean"));
 
@@ -188,12 +190,9 @@ class FileConverterTest {
         assertThat(outcome.added().columns())
                 .extracting(Column::name, Column::type)
                 .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple("device", ColumnType.STRING),
-                                org.assertj.core.groups.Tuple.tuple("value", ColumnType.DOUBLE),
-                        org.assertj.core.groups.Tuple.tuple("ok", ColumnType.STRING),
-                                org.assertj.core.groups.Tuple.tuple("at", ColumnType.TIMESTAMP),
-                        org.assertj.core.groups.Tuple.tuple("tags", ColumnType.STRING),
-                                org.assertj.core.groups.Tuple.tuple("extra", ColumnType.STRING));
+                        Tuple.tuple("device", ColumnType.STRING), Tuple.tuple("value", ColumnType.DOUBLE),
+                        Tuple.tuple("ok", ColumnType.STRING), Tuple.tuple("at", ColumnType.TIMESTAMP),
+                        Tuple.tuple("tags", ColumnType.STRING), Tuple.tuple("extra", ColumnType.STRING));
         assertThat(outcome.added().firstRejects())
                 .extracting(Outcome.Reject::line)
                 .containsExactly(4L, 7L);
@@ -202,9 +201,8 @@ class FileConverterTest {
         assertThat(duckdb(
                         "SELECT device, value, ok, tags FROM read_parquet(" + files("readings") + ") ORDER BY device"))
                 .containsExactly(
-                        List.of("d1", "1.0", "true", "{\"a\":1}"), java.util.Arrays.asList("d2", "2.5", "false", null),
-                        java.util.Arrays.asList("d3", "3.5", "yes", null),
-                                java.util.Arrays.asList("d4", "3.0", null, null));
+                        List.of("d1", "1.0", "true", "{\"a\":1}"), Arrays.asList("d2", "2.5", "false", null),
+                        Arrays.asList("d3", "3.5", "yes", null), Arrays.asList("d4", "3.0", null, null));
     }
 
     @Test
@@ -243,10 +241,10 @@ class FileConverterTest {
         assertThat(duckdb("SELECT id, qty, customer FROM read_parquet(" + files("orders")
                         + ", union_by_name = true) ORDER BY id"))
                 .containsExactly(
-                        java.util.Arrays.asList("1", "2.0", null),
-                        java.util.Arrays.asList("2", "3.0", null),
-                        java.util.Arrays.asList("3", null, "ann"),
-                        java.util.Arrays.asList("4", "1.5", null),
+                        Arrays.asList("1", "2.0", null),
+                        Arrays.asList("2", "3.0", null),
+                        Arrays.asList("3", null, "ann"),
+                        Arrays.asList("4", "1.5", null),
                         List.of("5", "7.0", "42"));
     }
 

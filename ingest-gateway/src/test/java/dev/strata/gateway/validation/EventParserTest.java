@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 class EventParserTest {
@@ -74,9 +75,7 @@ class EventParserTest {
         assertThat(parsed.events()).isEmpty();
         assertThat(parsed.errors())
                 .extracting(ValidationError::index, ValidationError::id, ValidationError::field)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(1, "bad-1", "source"),
-                        org.assertj.core.groups.Tuple.tuple(2, null, "value"));
+                .containsExactly(Tuple.tuple(1, "bad-1", "source"), Tuple.tuple(2, null, "value"));
     }
 
     @Test

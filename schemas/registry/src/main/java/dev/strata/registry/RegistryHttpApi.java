@@ -1,5 +1,6 @@
 package dev.strata.registry;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -188,7 +189,7 @@ public final class RegistryHttpApi {
                 throw new RegistryError(400, 400, "Request body must be a JSON object");
             }
             return body;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new RegistryError(400, 400, "Unrecognized JSON in the request body: " + e.getOriginalMessage());
         }
     }

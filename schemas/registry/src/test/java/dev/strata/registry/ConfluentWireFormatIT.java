@@ -3,13 +3,14 @@ package dev.strata.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.registry.SchemaRegistryClient;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.AvroSerializer;
 import dev.strata.schemas.wire.EventDeserializer;
 import dev.strata.schemas.wire.EventSerializer;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -31,6 +32,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -203,7 +205,7 @@ class ConfluentWireFormatIT {
 
     // ---- Kafka clients ----
 
-    static <V> KafkaProducer<String, V> producer(org.apache.kafka.common.serialization.Serializer<V> valueSerializer) {
+    static <V> KafkaProducer<String, V> producer(Serializer<V> valueSerializer) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -221,14 +223,13 @@ class ConfluentWireFormatIT {
         try (KafkaConsumer<String, Event> consumer =
                 new KafkaConsumer<>(props, new StringDeserializer(), deserializer)) {
             consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (records.size() < count) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError(
-                            "read " + records.size() + " of " + count + " records from " + topic + " in 30 s");
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
+            Waits.await(count + " records from " + topic, Duration.ofSeconds(30))
+                    .until(
+                            () -> {
+                                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                                return records.size();
+                            },
+                            n -> n >= count);
         }
         return records;
     }

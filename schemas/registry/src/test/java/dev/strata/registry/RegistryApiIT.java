@@ -3,12 +3,13 @@ package dev.strata.registry;
 import static dev.strata.registry.RegistryHttp.schemaRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryHttp.Answer;
 import dev.strata.schemas.auth.TokenFile;
+import dev.strata.testing.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,9 +66,8 @@ class RegistryApiIT {
 
         Answer byId = http.get("/schemas/ids/" + id + "?fetchMaxId=false&subject=orders-value");
         assertThat(byId.status()).isEqualTo(200);
-        assertThat(new org.apache.avro.Schema.Parser()
-                        .parse(byId.json().get("schema").asText()))
-                .isEqualTo(new org.apache.avro.Schema.Parser().parse(ORDER_V1));
+        assertThat(new Schema.Parser().parse(byId.json().get("schema").asText()))
+                .isEqualTo(new Schema.Parser().parse(ORDER_V1));
 
         assertThat(http.get("/subjects").json()).extracting(n -> n.asText()).contains("orders-value");
         assertThat(http.get("/subjects/orders-value/versions?deleted=false").body())

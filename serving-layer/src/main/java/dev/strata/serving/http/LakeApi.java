@@ -6,6 +6,7 @@ import dev.strata.serving.lake.LakeCatalog;
 import dev.strata.serving.lake.LakeSql;
 import dev.strata.serving.query.BadRequest;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -155,7 +156,7 @@ public final class LakeApi {
     private void count(String outcome) {
         Counter.builder("strata_serving_sql_queries_total")
                 .description("SQL queries over the lake, by outcome")
-                .tags(List.of(io.micrometer.core.instrument.Tag.of("outcome", outcome)))
+                .tags(List.of(Tag.of("outcome", outcome)))
                 .register(metrics)
                 .increment();
     }

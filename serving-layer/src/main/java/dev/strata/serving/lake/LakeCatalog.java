@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -102,7 +103,7 @@ public final class LakeCatalog {
                 for (DatasetManifest.Column c : v.columns()) {
                     columns.addObject()
                             .put("name", c.name())
-                            .put("type", c.type().name().toLowerCase(java.util.Locale.ROOT))
+                            .put("type", c.type().name().toLowerCase(Locale.ROOT))
                             .put("nullable", c.nullable());
                 }
             }

@@ -13,7 +13,9 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -224,10 +226,10 @@ public final class LakeSql {
         if (value instanceof byte[] bytes) {
             return Base64.getEncoder().encodeToString(bytes);
         }
-        if (value instanceof java.sql.Timestamp ts) {
+        if (value instanceof Timestamp ts) {
             return ts.toInstant().toString();
         }
-        if (value instanceof java.time.OffsetDateTime odt) {
+        if (value instanceof OffsetDateTime odt) {
             return odt.toInstant().toString();
         }
         return value.toString();

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -41,8 +42,7 @@ public final class LakeTables {
 
     private final Path lake;
     /** Commit entries by file name: written once, whole, and never changed, so each is read once. */
-    private final java.util.concurrent.ConcurrentHashMap<String, JsonNode> commits =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, JsonNode> commits = new ConcurrentHashMap<>();
 
     public LakeTables(Path lake) {
         this.lake = lake.toAbsolutePath().normalize();

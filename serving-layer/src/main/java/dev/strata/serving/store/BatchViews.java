@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.commons.io.FileUtils;
 import org.rocksdb.EnvOptions;
 import org.rocksdb.IngestExternalFileOptions;
@@ -27,6 +28,8 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.SstFileWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The current batch snapshot, in RocksDB. Each announced snapshot is bulk-loaded into a fresh
@@ -37,7 +40,7 @@ import org.rocksdb.SstFileWriter;
  */
 public final class BatchViews implements AutoCloseable {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BatchViews.class);
+    private static final Logger LOG = LoggerFactory.getLogger(BatchViews.class);
 
     static {
         RocksDB.loadLibrary();
@@ -130,7 +133,7 @@ public final class BatchViews implements AutoCloseable {
         public void scan(
                 byte[] prefix,
                 ViewDefinition view,
-                java.util.function.Predicate<ViewKey> wanted,
+                Predicate<ViewKey> wanted,
                 Consumer<Map.Entry<ViewKey, Aggregate>> cells) {
             if (loaded == null) {
                 return;

@@ -19,6 +19,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Follows {@code batch-commits} from its beginning: whenever the announced snapshot differs from
@@ -30,7 +32,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class CommitFollower implements AutoCloseable {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CommitFollower.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CommitFollower.class);
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;

@@ -29,8 +29,11 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The speed views: Kafka Streams materializes the compacted {@code speed-views} topic into a
@@ -43,7 +46,7 @@ public final class SpeedViews implements SpeedSide, AutoCloseable {
     public static final String STORE = "speed-views";
 
     private final KafkaStreams streams;
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SpeedViews.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SpeedViews.class);
 
     private final AtomicLong newestUpdateMillis = new AtomicLong(-1);
     private final AtomicLong undecodable = new AtomicLong();
@@ -56,8 +59,7 @@ public final class SpeedViews implements SpeedSide, AutoCloseable {
         builder.table(
                         topic,
                         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()),
-                        Materialized.<byte[], byte[], org.apache.kafka.streams.state.KeyValueStore<Bytes, byte[]>>as(
-                                        STORE)
+                        Materialized.<byte[], byte[], KeyValueStore<Bytes, byte[]>>as(STORE)
                                 .withKeySerde(Serdes.ByteArray())
                                 .withValueSerde(Serdes.ByteArray()))
                 .toStream()

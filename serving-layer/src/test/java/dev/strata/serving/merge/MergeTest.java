@@ -8,6 +8,8 @@ import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -113,7 +116,7 @@ class MergeTest {
                                     .mapToDouble(Double::doubleValue)
                                     .average()
                                     .orElseThrow(),
-                            org.assertj.core.data.Offset.offset(1e-9));
+                            Offset.offset(1e-9));
         });
         assertThatThrownBy(() -> Merge.series(
                         VIEW,
@@ -159,8 +162,8 @@ class MergeTest {
             Map<String, Double> m = new HashMap<>();
             m.put("count", (double) values.size());
             double sum = values.stream()
-                    .map(java.math.BigDecimal::new)
-                    .reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add)
+                    .map(BigDecimal::new)
+                    .reduce(BigDecimal.ZERO, BigDecimal::add)
                     .doubleValue();
             m.put("sum", sum);
             m.put("min", values.stream().min(Double::compare).orElseThrow());
@@ -168,9 +171,9 @@ class MergeTest {
             m.put(
                     "avg",
                     values.stream()
-                            .map(java.math.BigDecimal::new)
-                            .reduce(java.math.BigDecimal.ZERO, java.math.BigDecimal::add)
-                            .divide(java.math.BigDecimal.valueOf(values.size()), java.math.MathContext.DECIMAL64)
+                            .map(BigDecimal::new)
+                            .reduce(BigDecimal.ZERO, BigDecimal::add)
+                            .divide(BigDecimal.valueOf(values.size()), MathContext.DECIMAL64)
                             .doubleValue());
             out.put(cell, m);
         });

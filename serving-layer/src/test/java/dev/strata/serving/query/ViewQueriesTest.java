@@ -13,6 +13,7 @@ import dev.strata.schemas.views.ViewKey;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,7 +107,7 @@ class ViewQueriesTest {
     static Params params(String... pairs) {
         Map<String, List<String>> values = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) {
-            values.computeIfAbsent(pairs[i], k -> new java.util.ArrayList<>()).add(pairs[i + 1]);
+            values.computeIfAbsent(pairs[i], k -> new ArrayList<>()).add(pairs[i + 1]);
         }
         return Params.of(values);
     }

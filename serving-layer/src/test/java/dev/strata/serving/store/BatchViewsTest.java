@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,11 +125,11 @@ class BatchViewsTest {
         try (BatchViews batch = new BatchViews(dir.resolve("db"))) {
             batch.load(BatchCommit.of(2, 2_000, "s", CutSettings.DEFAULTS), two, BY_NAME);
 
-            org.assertj.core.api.Assertions.assertThatThrownBy(
+            Assertions.assertThatThrownBy(
                             () -> batch.load(BatchCommit.of(3, 3_000, "s", CutSettings.DEFAULTS), two, BY_NAME))
                     .hasMessageContaining("holds run 2 cut 2000, the commit announced run 3 cut 3000");
             Files.writeString(dir.resolve("junk"), "not a snapshot");
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> batch.load(
+            Assertions.assertThatThrownBy(() -> batch.load(
                             BatchCommit.of(3, 3_000, "s", CutSettings.DEFAULTS), dir.resolve("junk"), BY_NAME))
                     .hasMessage("not a Strata snapshot");
 

@@ -2,7 +2,6 @@ package dev.strata.speed.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.topics.DeadLetters;
@@ -15,8 +14,12 @@ import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -109,25 +112,20 @@ class SpeedLayerIT {
             JobClient job = env.executeAsync("speed-layer-it");
             try {
                 Map<Cell, Map<String, Double>> expected = oracle(sent);
-                Map<Cell, Map<String, Double>> actual = Map.of();
-                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-                while (!exactMeasures(actual).equals(exactMeasures(expected)) && System.nanoTime() < deadline) {
-                    actual = merged(latest(views));
-                }
-                assertThat(exactMeasures(actual)).isEqualTo(exactMeasures(expected));
+                Waits.await("the speed views equal to the oracle", Duration.ofSeconds(120))
+                        .untilAsserted(() ->
+                                assertThat(exactMeasures(merged(latest(views)))).isEqualTo(exactMeasures(expected)));
                 assertThat(expected).hasSizeGreaterThan(20);
                 // The state lives in RocksDB and is checkpointed.
-                deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (!(hasFile(state.resolve("rocksdb"), "OPTIONS-") && hasFile(state.resolve("checkpoints"), "chk-"))
-                        && System.nanoTime() < deadline) {
-                    java.util.concurrent.TimeUnit.MILLISECONDS.sleep(200);
-                }
-                assertThat(hasFile(state.resolve("rocksdb"), "OPTIONS-"))
-                        .as("RocksDB files under the local dir")
-                        .isTrue();
-                assertThat(hasFile(state.resolve("checkpoints"), "chk-"))
-                        .as("a completed checkpoint")
-                        .isTrue();
+                Waits.await("RocksDB files and a completed checkpoint", Duration.ofSeconds(30))
+                        .untilAsserted(() -> {
+                            assertThat(hasFile(state.resolve("rocksdb"), "OPTIONS-"))
+                                    .as("RocksDB files under the local dir")
+                                    .isTrue();
+                            assertThat(hasFile(state.resolve("checkpoints"), "chk-"))
+                                    .as("a completed checkpoint")
+                                    .isTrue();
+                        });
 
                 List<ConsumerRecord<byte[], byte[]>> letters = readAll(dlq);
                 assertThat(letters).hasSize(1);
@@ -147,20 +145,20 @@ class SpeedLayerIT {
                                     BatchCommit.KEY,
                                     BatchCommit.of(
                                                     1,
-                                                    System.currentTimeMillis()
-                                                            + Duration.ofMinutes(5)
-                                                                    .toMillis(),
+                                                    ViewKey.bucketOf(
+                                                            System.currentTimeMillis()
+                                                                    + Duration.ofMinutes(5)
+                                                                            .toMillis(),
+                                                            CutSettings.DEFAULTS.bucketMillis()),
                                                     "snapshot-1",
                                                     CutSettings.DEFAULTS)
                                             .encode()))
                             .get();
                 }
-                Map<ViewKey, byte[]> after = Map.of(new ViewKey("x", List.of(), 0, 0), new byte[0]);
-                deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (after.values().stream().anyMatch(v -> v != null) && System.nanoTime() < deadline) {
-                    after = latest(views);
-                }
-                assertThat(after.values()).as("every key tombstoned").allMatch(v -> v == null);
+                Waits.await("every key tombstoned", Duration.ofSeconds(60))
+                        .untilAsserted(() -> assertThat(latest(views).values())
+                                .as("every key tombstoned")
+                                .allMatch(v -> v == null));
             } finally {
                 job.cancel().get();
             }
@@ -317,11 +315,11 @@ class SpeedLayerIT {
         return records;
     }
 
-    static boolean hasFile(Path dir, String prefix) throws java.io.IOException {
-        if (!java.nio.file.Files.exists(dir)) {
+    static boolean hasFile(Path dir, String prefix) throws IOException {
+        if (!Files.exists(dir)) {
             return false;
         }
-        try (var files = java.nio.file.Files.walk(dir)) {
+        try (var files = Files.walk(dir)) {
             return files.anyMatch(f -> f.getFileName().toString().startsWith(prefix));
         }
     }

@@ -2,14 +2,17 @@ package dev.strata.speed.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.strata.kafka.KafkaBrokerExtension;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
 import dev.strata.speed.SpeedMain;
+import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
+import java.io.File;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +22,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.flink.client.program.ClusterClient;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterClient;
@@ -46,8 +50,7 @@ class SubmitIT {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1)
             .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(org.apache.flink.configuration.Configuration.fromMap(
-                    Map.of("classloader.resolve-order", "parent-first")))
+            .setConfiguration(Configuration.fromMap(Map.of("classloader.resolve-order", "parent-first")))
             .build());
 
     @Test
@@ -63,8 +66,8 @@ class SubmitIT {
         try (RegistryServer registry = RegistryServer.start(
                 RegistryServer.Config.of(KAFKA.bootstrapServers()).withPort(0))) {
             // As a user runs it: its own JVM (a test JVM forbids remote environments), this module's classpath.
-            String classpath = "target/classes" + java.io.File.pathSeparator
-                    + Files.readString(Path.of("target/runtime-classpath.txt")).trim() + java.io.File.pathSeparator
+            String classpath = "target/classes" + File.pathSeparator
+                    + Files.readString(Path.of("target/runtime-classpath.txt")).trim() + File.pathSeparator
                     + Files.readString(Path.of("target/provided-classpath.txt")).trim();
             Process submit = new ProcessBuilder(
                             Path.of(System.getProperty("java.home"), "bin", "java")
@@ -83,7 +86,7 @@ class SubmitIT {
                             jobJar.toString())
                     .redirectErrorStream(true)
                     .start();
-            String output = new String(submit.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String output = new String(submit.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(submit.waitFor()).as(output).isZero();
             assertThat(output).contains("Submitted the speed job");
 
@@ -109,12 +112,11 @@ class SubmitIT {
                 }
             }
 
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            int views = 0;
-            while (views == 0 && System.nanoTime() < deadline) {
-                views = SpeedLayerIT.readAll(KAFKA.bootstrapServers(), StrataTopics.SPEED_VIEWS)
-                        .size();
-            }
+            int views = Waits.await("upserts published by the submitted job", Duration.ofSeconds(90))
+                    .until(
+                            () -> SpeedLayerIT.readAll(KAFKA.bootstrapServers(), StrataTopics.SPEED_VIEWS)
+                                    .size(),
+                            n -> n > 0);
             Collection<JobStatusMessage> jobs = cluster.listJobs().get();
             assertThat(jobs)
                     .singleElement()

@@ -1,5 +1,6 @@
 package dev.strata.cli.stack;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -157,9 +158,9 @@ public enum Component {
             Path provided = moduleDir.resolve("target/provided-classpath.txt");
             if (Files.isRegularFile(provided)) {
                 String more = Files.readString(provided, StandardCharsets.UTF_8).trim();
-                deps = deps.isEmpty() ? more : more.isEmpty() ? deps : deps + java.io.File.pathSeparator + more;
+                deps = deps.isEmpty() ? more : more.isEmpty() ? deps : deps + File.pathSeparator + more;
             }
-            return deps.isEmpty() ? classes.toString() : classes + java.io.File.pathSeparator + deps;
+            return deps.isEmpty() ? classes.toString() : classes + File.pathSeparator + deps;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

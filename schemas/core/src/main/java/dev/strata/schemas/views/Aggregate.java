@@ -2,6 +2,8 @@ package dev.strata.schemas.views;
 
 import dev.strata.schemas.Event;
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,7 +147,7 @@ public final class Aggregate {
             x = hi;
         }
         if (kept == pending.length) {
-            pending = java.util.Arrays.copyOf(pending, kept * 2);
+            pending = Arrays.copyOf(pending, kept * 2);
         }
         pending[kept++] = x;
         pendingCount = kept;
@@ -192,7 +194,7 @@ public final class Aggregate {
             case AVG ->
                 noValues
                         ? null
-                        : sum().divide(BigDecimal.valueOf(valueCount), java.math.MathContext.DECIMAL64)
+                        : sum().divide(BigDecimal.valueOf(valueCount), MathContext.DECIMAL64)
                                 .doubleValue();
             case QUANTILE -> noValues ? null : quantiles.getQuantile(m.rank(), QuantileSearchCriteria.INCLUSIVE);
             case DISTINCT -> (double) Math.round(distinct.get(m.name()).getEstimate());

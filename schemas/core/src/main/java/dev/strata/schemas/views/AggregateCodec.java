@@ -1,5 +1,6 @@
 package dev.strata.schemas.views;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -73,7 +74,7 @@ public final class AggregateCodec {
                     + "; this build reads version " + VERSION + " only");
         }
         Aggregate a = Aggregate.empty(view);
-        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
             a.count = in.readLong();
             a.valueCount = in.readLong();
             int scale = in.readInt();

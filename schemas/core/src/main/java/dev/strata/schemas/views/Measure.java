@@ -1,5 +1,6 @@
 package dev.strata.schemas.views;
 
+import java.io.Serializable;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -10,7 +11,7 @@ import java.util.regex.Pattern;
  * (quantiles of the value, a KLL sketch) or {@code distinct(<field>)} (distinct values of
  * {@code source}, {@code type} or {@code attributes.<key>}, an HLL sketch).
  */
-public record Measure(String name, Kind kind, String field, double rank) implements java.io.Serializable {
+public record Measure(String name, Kind kind, String field, double rank) implements Serializable {
 
     public enum Kind {
         COUNT,

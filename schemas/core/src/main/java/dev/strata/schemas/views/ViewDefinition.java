@@ -1,6 +1,7 @@
 package dev.strata.schemas.views;
 
 import dev.strata.schemas.Event;
+import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ public record ViewDefinition(
         List<String> groupBy,
         Duration window,
         List<Measure> measures)
-        implements java.io.Serializable {
+        implements Serializable {
 
     public ViewDefinition {
         types = Set.copyOf(types);

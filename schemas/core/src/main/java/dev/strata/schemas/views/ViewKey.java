@@ -1,5 +1,6 @@
 package dev.strata.schemas.views;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The key of a speed-layer aggregate, and of its record in the compacted {@code speed-views}
@@ -50,7 +52,7 @@ public record ViewKey(String view, List<String> group, long windowStartMillis, l
      * of that group: stores sorted by key bytes hold a view's or a group's cells together, its
      * windows in order (for non-negative times) and each window's buckets together.
      */
-    public static byte[] prefix(String view, java.util.Optional<List<String>> group) {
+    public static byte[] prefix(String view, Optional<List<String>> group) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeByte(VERSION);
@@ -74,7 +76,7 @@ public record ViewKey(String view, List<String> group, long windowStartMillis, l
                     + (bytes == null || bytes.length == 0 ? "none" : Byte.toString(bytes[0]))
                     + "; this build reads version " + VERSION + " only");
         }
-        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
             String view = in.readUTF();
             int size = in.readUnsignedShort();
             List<String> group = new ArrayList<>(size);

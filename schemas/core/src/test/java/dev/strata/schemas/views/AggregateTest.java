@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.strata.schemas.Event;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,14 +18,14 @@ import org.junit.jupiter.api.Test;
 class AggregateTest {
 
     static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
-    static final ViewDefinition VIEW = ViewConfig.parse("""
+    static final ViewDefinition VIEW =
+            ViewConfig.parse("""
             views:
               - name: all_measures
                 groupBy: [source]
                 window: 1m
                 measures: [count, sum, min, max, avg, p50, p95, "distinct(attributes.site)"]
-            """.getBytes(java.nio.charset.StandardCharsets.UTF_8))
-            .get(0);
+            """.getBytes(StandardCharsets.UTF_8)).get(0);
 
     static List<Event> events(int n, long seed) {
         Random random = new Random(seed);
@@ -160,10 +161,10 @@ class AggregateTest {
 
     @Test
     void viewsFilterGroupAndAlignWindowsToTheEpoch() {
-        ViewDefinition v = ViewConfig.parse("""
+        ViewDefinition v =
+                ViewConfig.parse("""
                 views: [{name: v, filter: {types: [t], attributes: {site: a}}, groupBy: [type, attributes.unit], window: 5m, measures: [count]}]
-                """.getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .get(0);
+                """.getBytes(StandardCharsets.UTF_8)).get(0);
         Event e = Event.newBuilder(value(1)).setAttributes(Map.of("site", "a")).build();
 
         assertThat(v.matches(e)).isTrue();

@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ViewConfigTest {
 
-    static java.util.List<ViewDefinition> parse(String yaml) {
+    static List<ViewDefinition> parse(String yaml) {
         return ViewConfig.parse(yaml.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 
 class ViewKeyTest {
@@ -25,18 +28,15 @@ class ViewKeyTest {
     @Test
     void prefixesSelectExactlyAViewsOrAGroupsKeys() {
         byte[] key = new ViewKey("ab", List.of("g", "h"), 60_000, 0).encode();
-        java.util.function.BiPredicate<byte[], byte[]> startsWith =
-                (k, p) -> java.util.Arrays.equals(k, 0, p.length, p, 0, p.length);
+        BiPredicate<byte[], byte[]> startsWith = (k, p) -> Arrays.equals(k, 0, p.length, p, 0, p.length);
 
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.empty())))
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", Optional.empty()))).isTrue();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", Optional.of(List.of("g", "h")))))
                 .isTrue();
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "h")))))
-                .isTrue();
-        assertThat(startsWith.test(key, ViewKey.prefix("a", java.util.Optional.empty())))
+        assertThat(startsWith.test(key, ViewKey.prefix("a", Optional.empty()))).isFalse();
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", Optional.of(List.of("g")))))
                 .isFalse();
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g")))))
-                .isFalse();
-        assertThat(startsWith.test(key, ViewKey.prefix("ab", java.util.Optional.of(List.of("g", "")))))
+        assertThat(startsWith.test(key, ViewKey.prefix("ab", Optional.of(List.of("g", "")))))
                 .isFalse();
     }
 

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.net.LocalPorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -85,10 +85,7 @@ class RegistryOutageTest {
 
     @Test
     void anUnreachableRegistryIsRetriable() throws IOException {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = LocalPorts.free();
         EventDeserializer deserializer = deserializer("http://127.0.0.1:" + closedPort);
 
         assertThatThrownBy(() -> deserializer.deserialize(

@@ -1,12 +1,12 @@
-package dev.strata.kafka;
+package dev.strata.testing;
 
+import dev.strata.kafka.EmbeddedKafkaBroker;
 import dev.strata.schemas.topics.StrataTopics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -14,7 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -167,18 +167,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
                 throw new IOException("cannot stop the test broker", e);
             }
             if (dataDir != null) {
-                deleteRecursively(dataDir);
-            }
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+                FileUtils.deleteDirectory(dataDir.toFile());
             }
         }
     }

@@ -1,4 +1,4 @@
-package dev.strata.kafka;
+package dev.strata.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

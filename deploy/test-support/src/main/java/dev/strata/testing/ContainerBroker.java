@@ -1,4 +1,4 @@
-package dev.strata.kafka;
+package dev.strata.testing;
 
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
@@ -10,7 +10,7 @@ import org.testcontainers.kafka.KafkaContainer;
 final class ContainerBroker implements AutoCloseable {
 
     /** The broker image; the same major version as the clients. */
-    static final String IMAGE = "apache/kafka:4.1.1";
+    public static final String IMAGE = "apache/kafka:4.1.1";
 
     private final KafkaContainer container;
 
