@@ -1,40 +1,17 @@
 package dev.strata.verify;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.strata.cli.PrometheusText;
-import dev.strata.schemas.topics.DeadLetters;
-import dev.strata.schemas.topics.StrataTopics;
-import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Properties;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.io.FileUtils;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -110,12 +87,7 @@ public final class VerifyMain implements Callable<Integer> {
     /** The views the stack runs (it is started without --views): the oracle computes each from its definition. */
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
 
-    static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     static final Duration BATCH_INTERVAL = Duration.ofSeconds(20);
-    static final List<String> FAULTY = List.of("gateway", "speed", "batch", "serving", "kafka", "registry");
-    static final List<String> FAULTY_IN_CLUSTER =
-            List.of("gateway", "batch", "serving", "registry", "kafka-1", "kafka-2", "kafka-3", "flink-taskmanager");
 
     @Override
     public Integer call() throws Exception {
@@ -155,22 +127,6 @@ public final class VerifyMain implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
-    static final class RunResult {
-        long acknowledged;
-        long resent;
-        long retries;
-        long refused;
-        long cellsChecked;
-        final List<String> poison = new ArrayList<>();
-        final List<String> faults = new ArrayList<>();
-        List<String> mismatches = List.of();
-        final List<String> problems = new ArrayList<>();
-
-        boolean passed() {
-            return mismatches.isEmpty() && problems.isEmpty() && acknowledged > 0;
-        }
-    }
-
     RunResult run(Path root, long runSeed) throws Exception {
         RunResult result = new RunResult();
         Path dir = root.resolve(data).resolve("run-" + runSeed);
@@ -187,9 +143,10 @@ public final class VerifyMain implements Callable<Integer> {
                 // Every fault is injected, however fast the events go out; the events are spread over
                 // at least the faults' mean spacing, so most faults meet traffic.
                 AtomicBoolean running = new AtomicBoolean(true);
-                Thread injector = new Thread(() -> inject(stack, random, running, result), "faults");
+                Faults injected = new Faults(stack, random, result, faults);
+                Thread injector = new Thread(() -> injected.inject(running), "faults");
                 injector.start();
-                Thread diskFull = new Thread(() -> fillTheLake(stack, result), "disk-full");
+                Thread diskFull = new Thread(injected::fillTheLake, "disk-full");
                 if (stack.lakeMounted && diskFullFault) {
                     diskFull.start();
                 }
@@ -218,7 +175,7 @@ public final class VerifyMain implements Callable<Integer> {
             }
             // The cut moves over the whole run: every acknowledged event is then in the batch snapshot,
             // whose later cycles must succeed exactly after the faults (the full disk included).
-            awaitBatchCommit(
+            Checks.awaitBatchCommit(
                             stack,
                             lastAcknowledged,
                             BATCH_INTERVAL.multipliedBy(4).plus(convergeTimeout))
@@ -229,7 +186,7 @@ public final class VerifyMain implements Callable<Integer> {
             List<String> mismatches;
             do {
                 try {
-                    mismatches = Oracle.compare(expected, merged(stack, expected));
+                    mismatches = Oracle.compare(expected, Checks.merged(stack, expected));
                 } catch (Exception e) {
                     mismatches = List.of("no merged answer: " + e.getMessage());
                 }
@@ -239,9 +196,9 @@ public final class VerifyMain implements Callable<Integer> {
                 TimeUnit.SECONDS.sleep(2);
             } while (System.nanoTime() < deadline);
             result.mismatches = mismatches;
-            result.problems.addAll(missingDeadLetters(stack, result.poison, Duration.ofSeconds(60)));
+            result.problems.addAll(Checks.missingDeadLetters(stack, result.poison, Duration.ofSeconds(60)));
             if (stack.spec.cluster()) {
-                result.problems.addAll(speedJobRecovered(stack, result));
+                result.problems.addAll(Checks.speedJobRecovered(stack, result));
             }
             for (String name : stack.processes()) {
                 if (!stack.running(name)) {
@@ -279,257 +236,6 @@ public final class VerifyMain implements Callable<Integer> {
                 Files.createDirectories(dir);
             }
         }
-    }
-
-    /**
-     * Faults at seeded moments from the workload's start: a kill and restart, or a pause, of one
-     * process; all of them, unless the run fails first.
-     */
-    private void inject(Stack stack, Random random, AtomicBoolean running, RunResult result) {
-        try {
-            for (int i = 0; i < faults && running.get(); i++) {
-                TimeUnit.MILLISECONDS.sleep(3_000 + random.nextInt(8_000));
-                if (!running.get()) {
-                    return;
-                }
-                String name;
-                boolean kill;
-                if (stack.spec.cluster() && i == 0) {
-                    name = "kafka-" + (1 + random.nextInt(3)); // a broker first,
-                    kill = true;
-                } else if (stack.spec.cluster() && i == 1) {
-                    name = "flink-taskmanager"; // then the TaskManager running the speed job (and a batch job, if one
-                    // runs)
-                    kill = true;
-                } else {
-                    List<String> faulty = stack.spec.cluster() ? FAULTY_IN_CLUSTER : FAULTY;
-                    name = faulty.get(random.nextInt(faulty.size()));
-                    kill = random.nextInt(3) != 0;
-                }
-                String fault = (kill ? "SIGKILL " : "SIGSTOP ") + name;
-                say("fault: " + fault + " at " + Instant.now());
-                if (kill) {
-                    stack.killAndRestart(name, Duration.ofMillis(500 + random.nextInt(2_000)));
-                } else {
-                    stack.pause(name, Duration.ofMillis(1_000 + random.nextInt(4_000)));
-                }
-                synchronized (result.faults) {
-                    result.faults.add(fault);
-                }
-            }
-        } catch (Exception e) {
-            synchronized (result.problems) {
-                result.problems.add("fault injection failed: " + e);
-            }
-        }
-    }
-
-    /**
-     * The lake's disk filling up: ten seconds in, the lake's filesystem is filled to the last byte
-     * until a batch cycle has failed on it (the batch process must log the failure and keep
-     * running), then the space comes back; the convergence check then needs the later cycles to
-     * succeed exactly.
-     */
-    private void fillTheLake(Stack stack, RunResult result) {
-        try {
-            TimeUnit.SECONDS.sleep(10);
-            int failuresBefore = batchFailures(stack);
-            Path filler = stack.fillLake();
-            say("fault: the lake's disk is full at " + Instant.now());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (batchFailures(stack) == failuresBefore && System.nanoTime() < deadline) {
-                TimeUnit.SECONDS.sleep(1);
-            }
-            boolean failed = batchFailures(stack) > failuresBefore;
-            stack.freeLake(filler);
-            say("the lake's disk has space again at " + Instant.now() + (failed ? "; a batch cycle failed on it" : ""));
-            synchronized (result.problems) {
-                if (!failed) {
-                    result.problems.add("no batch cycle failed while the lake's disk was full");
-                } else if (!stack.running("batch")) {
-                    result.problems.add("the batch process did not survive the full disk");
-                }
-            }
-            synchronized (result.faults) {
-                result.faults.add("DISK FULL lake");
-            }
-        } catch (Exception e) {
-            synchronized (result.problems) {
-                result.problems.add("disk-full fault failed: " + e);
-            }
-        }
-    }
-
-    /**
-     * Failed batch cycles so far, from the batch scheduler's own metrics
-     * ({@code strata_batch_cycles_total{outcome="failed"}}); -1 while they cannot be read.
-     */
-    private static int batchFailures(Stack stack) {
-        try {
-            HttpResponse<String> metrics = HTTP.send(
-                    HttpRequest.newBuilder(URI.create(stack.spec.batchMetricsUrl()))
-                            .timeout(Duration.ofSeconds(5))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return (int) PrometheusText.parse(metrics.body()).sum("strata_batch_cycles_total", "outcome", "failed");
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    /**
-     * Waits until {@code batch-commits} announces a cut at or after {@code millis}; returns the
-     * problem if none does within {@code timeout}.
-     */
-    static Optional<String> awaitBatchCommit(Stack stack, long millis, Duration timeout) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.spec.bootstrapServers());
-        long newest = Long.MIN_VALUE;
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(StrataTopics.BATCH_COMMITS, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (record.value() != null) {
-                        newest = Math.max(
-                                newest, BatchCommit.decode(record.value()).cutMillis());
-                    }
-                }
-                if (newest >= millis) {
-                    say("a batch commit's cut (" + Instant.ofEpochMilli(newest) + ") covers the run");
-                    return Optional.empty();
-                }
-            }
-        }
-        return Optional.of("no batch commit's cut reached the last acknowledgement (" + Instant.ofEpochMilli(millis)
-                + ") within " + timeout.toSeconds() + " s; the newest: "
-                + (newest == Long.MIN_VALUE ? "none" : Instant.ofEpochMilli(newest)));
-    }
-
-    /**
-     * Every unreadable record written straight to Kafka must be in {@code events.dlq} with its bytes
-     * and a reason header. Returns what is missing when the deadline passes.
-     */
-    static List<String> missingDeadLetters(Stack stack, List<String> poison, Duration timeout) {
-        Set<String> missing = new TreeSet<>(poison);
-        List<String> problems = new ArrayList<>();
-        if (missing.isEmpty()) {
-            return problems;
-        }
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.spec.bootstrapServers());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(StrataTopics.EVENTS_DLQ).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!missing.isEmpty() && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    String value = record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8);
-                    if (missing.contains(value)) {
-                        if (record.headers().lastHeader(DeadLetters.REASON) == null) {
-                            problems.add("dead letter " + value + " has no reason header");
-                        }
-                        missing.remove(value);
-                    }
-                }
-            }
-        }
-        missing.forEach(
-                value -> problems.add("unreadable record " + value + " never reached " + StrataTopics.EVENTS_DLQ));
-        return problems;
-    }
-
-    /**
-     * Cluster mode: the speed job must be running on the session cluster and, once its TaskManager
-     * was killed, must have been restarted from a checkpoint (else the fault did not hit it).
-     */
-    static List<String> speedJobRecovered(Stack stack, RunResult result) throws Exception {
-        HttpClient http = HTTP;
-        JsonNode jobs = Workload.JSON
-                .readTree(http.send(
-                                HttpRequest.newBuilder(URI.create(stack.spec.flinkUrl() + "/jobs/overview"))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body())
-                .path("jobs");
-        for (JsonNode job : jobs) {
-            if (!job.path("name").asText().equals("strata-speed-layer")) {
-                continue;
-            }
-            if (!job.path("state").asText().equals("RUNNING")) {
-                return List.of("the speed job is " + job.path("state").asText() + " on the cluster");
-            }
-            JsonNode checkpoints = Workload.JSON.readTree(http.send(
-                            HttpRequest.newBuilder(URI.create(stack.spec.flinkUrl() + "/jobs/"
-                                            + job.path("jid").asText() + "/checkpoints"))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body());
-            JsonNode restored = checkpoints.path("latest").path("restored");
-            boolean taskManagerKilled;
-            synchronized (result.faults) {
-                taskManagerKilled = result.faults.contains("SIGKILL flink-taskmanager");
-            }
-            if (taskManagerKilled && (restored.isMissingNode() || restored.isNull())) {
-                return List.of("the TaskManager was killed but the speed job never restored from a checkpoint");
-            }
-            say("the speed job runs on the cluster; "
-                    + (restored.isObject()
-                            ? "last restored from checkpoint "
-                                    + restored.path("id").asLong() + " ("
-                                    + restored.path("external_path").asText() + ")"
-                            : "never restored")
-                    + ", " + checkpoints.path("counts").path("completed").asLong() + " checkpoints completed");
-            return List.of();
-        }
-        return List.of("no speed job on the cluster");
-    }
-
-    /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */
-    /**
-     * The serving layer's merged points of every view the stack runs, over the whole time range of
-     * the expected cells, each view asked in its own windows: "view|group|start" → measures.
-     */
-    static Map<String, JsonNode> merged(Stack stack, Map<String, Oracle.Cell> expected) throws Exception {
-        long min = Long.MAX_VALUE;
-        long max = Long.MIN_VALUE;
-        for (String key : expected.keySet()) {
-            long start = Long.parseLong(key.substring(key.lastIndexOf('|') + 1));
-            min = Math.min(min, start);
-            max = Math.max(max, start);
-        }
-        Map<String, JsonNode> merged = new TreeMap<>();
-        for (ViewDefinition view : VIEWS) {
-            long from = view.windowStartMillis(min);
-            long to = view.windowStartMillis(max) + view.window().toMillis();
-            HttpResponse<String> response = HTTP.send(
-                    HttpRequest.newBuilder(URI.create(stack.spec.servingUrl() + "/v1/views/" + view.name() + "?from="
-                                    + from + "&to=" + to))
-                            .timeout(Duration.ofSeconds(30))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("serving answered " + response.statusCode() + ": " + response.body());
-            }
-            for (JsonNode p : Workload.JSON.readTree(response.body()).get("points")) {
-                List<String> group = new ArrayList<>();
-                p.get("group").forEach(g -> group.add(g.asText()));
-                merged.put(Oracle.key(view.name(), group, p.get("startMillis").asLong()), p.get("measures"));
-            }
-        }
-        return merged;
     }
 
     static void say(String line) {

@@ -35,7 +35,7 @@ class ClusterIT {
                         "2",
                         "--no-disk-full");
 
-        VerifyMain.RunResult result = suite.run(home, 11);
+        RunResult result = suite.run(home, 11);
 
         assertThat(result.problems).isEmpty();
         assertThat(result.mismatches).isEmpty();

@@ -31,7 +31,7 @@ class VerifyIT {
                         "--faults",
                         "4");
 
-        VerifyMain.RunResult result = suite.run(home, 7);
+        RunResult result = suite.run(home, 7);
 
         assertThat(result.problems).isEmpty();
         assertThat(result.mismatches).isEmpty();

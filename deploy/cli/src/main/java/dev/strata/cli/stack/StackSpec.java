@@ -2,13 +2,11 @@ package dev.strata.cli.stack;
 
 import dev.strata.schemas.views.CutSettings;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.apache.kafka.common.Uuid;
 
 /**
  * The one description of a Strata stack: which components run, with which arguments, on which
@@ -196,7 +194,7 @@ public final class StackSpec {
     public List<Supervisor.Launch> launches() throws IOException {
         List<Supervisor.Launch> launches = new ArrayList<>();
         if (b.cluster) {
-            addKafkaCluster(launches);
+            launches.addAll(ClusterLaunches.kafkaNodes(b.host, b.dataDir, b.ports));
         } else {
             launches.add(new Supervisor.Launch(
                     Component.KAFKA,
@@ -226,7 +224,7 @@ public final class StackSpec {
             return launches;
         }
         if (b.cluster) {
-            addFlinkCluster(launches);
+            launches.addAll(ClusterLaunches.flink(b.host, b.dataDir, b.ports));
         }
         launches.add(speed());
         launches.add(batch());
@@ -333,85 +331,7 @@ public final class StackSpec {
                 Component.SERVING, args, "Serving API and dashboard", b.host, List.of(b.ports.serving()));
     }
 
-    /**
-     * The KRaft nodes, each broker and controller, started together (none is ready before a quorum
-     * runs); the cluster's id is kept in the data directory so restarts find their logs.
-     */
-    private void addKafkaCluster(List<Supervisor.Launch> launches) throws IOException {
-        Path idFile = b.dataDir.resolve("kafka-cluster-id");
-        Files.createDirectories(b.dataDir);
-        if (!Files.exists(idFile)) {
-            Files.writeString(idFile, Uuid.randomUuid().toString());
-        }
-        String clusterId = Files.readString(idFile).trim();
-        int brokers = b.ports.kafka().size();
-        List<String> voters = new ArrayList<>();
-        for (int node = 1; node <= brokers; node++) {
-            voters.add(node + "@" + b.host + ":" + b.ports.kafkaControllers().get(node - 1));
-        }
-        for (int node = 1; node <= brokers; node++) {
-            int port = b.ports.kafka().get(node - 1);
-            int controller = b.ports.kafkaControllers().get(node - 1);
-            launches.add(new Supervisor.Launch(
-                    Component.KAFKA,
-                    List.of(
-                            "--data", b.dataDir.resolve("kafka-" + node).toString(),
-                            "--host", b.host,
-                            "--port", port(port),
-                            "--controller-port", port(controller),
-                            "--node-id", Integer.toString(node),
-                            "--controller-quorum-voters", String.join(",", voters),
-                            "--cluster-id", clusterId,
-                            "--replication-factor", Integer.toString(Math.min(3, brokers))),
-                    "Kafka broker " + node,
-                    b.host,
-                    List.of(port, controller),
-                    "kafka-" + node,
-                    node < brokers ? Supervisor.Start.WITH_NEXT : Supervisor.Start.READY));
-        }
-    }
-
-    /** A JobManager (REST and web UI on the Flink web port) and one TaskManager, with Strata's cluster config. */
-    private void addFlinkCluster(List<Supervisor.Launch> launches) throws IOException {
-        Path flink = b.dataDir.resolve("flink");
-        for (String dir : List.of("checkpoints", "jobmanager-tmp", "web-tmp", "taskmanager-1")) {
-            Files.createDirectories(flink.resolve(dir));
-        }
-        List<String> common = List.of(
-                "-Djobmanager.rpc.address=" + b.host,
-                "-Djobmanager.rpc.port=" + b.ports.flinkRpc(),
-                "-Djobmanager.bind-host=" + b.host,
-                "-Drest.address=" + b.host,
-                "-Drest.bind-address=" + b.host,
-                "-Drest.port=" + b.ports.flinkWeb(),
-                "-Dtaskmanager.host=" + b.host,
-                "-Dtaskmanager.bind-host=" + b.host,
-                "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri());
-        List<String> jobManager = new ArrayList<>(common);
-        jobManager.addAll(List.of(
-                "-Dmetrics.reporter.prom.port=" + b.ports.jobManagerMetrics(),
-                "-Dio.tmp.dirs=" + flink.resolve("jobmanager-tmp"),
-                "-Dweb.tmpdir=" + flink.resolve("web-tmp")));
-        launches.add(new Supervisor.Launch(
-                Component.FLINK_JOBMANAGER,
-                jobManager,
-                "Flink JobManager (UI)",
-                b.host,
-                List.of(b.ports.flinkWeb(), b.ports.flinkRpc(), b.ports.jobManagerMetrics())));
-        List<String> taskManager = new ArrayList<>(common);
-        taskManager.addAll(List.of(
-                "-Dtaskmanager.resource-id=taskmanager-1",
-                "-Dmetrics.reporter.prom.port=" + b.ports.speedMetrics(),
-                "-Dio.tmp.dirs=" + flink.resolve("taskmanager-1")));
-        launches.add(new Supervisor.Launch(
-                Component.FLINK_TASKMANAGER,
-                taskManager,
-                "Flink TaskManager",
-                b.host,
-                List.of(b.ports.speedMetrics())));
-    }
-
-    private static String port(int port) {
+    static String port(int port) {
         return Integer.toString(port);
     }
 }
