@@ -9,10 +9,7 @@ import dev.strata.testing.Waits;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,14 +102,15 @@ class ClusterUpIT {
 
             // An event through the gateway is counted in the merged view (speed job on the cluster).
             String token = Files.readString(data.resolve("local.token")).trim();
-            HttpResponse<String> accepted = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
-                            .header("Authorization", "Bearer " + token)
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"cluster-up-it\",\"type\":\"t\"}"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+            assertThat(LocalStackIT.postToGateway(
+                                    http,
+                                    gatewayPort,
+                                    token,
+                                    "/v1/events",
+                                    "application/json",
+                                    "{\"source\":\"cluster-up-it\",\"type\":\"t\"}")
+                            .statusCode())
+                    .isEqualTo(200);
             String series =
                     "http://127.0.0.1:" + servingPort + "/v1/views/events_per_source_1m?group=cluster-up-it&from="
                             + Instant.now().minus(Duration.ofHours(1)).toEpochMilli();

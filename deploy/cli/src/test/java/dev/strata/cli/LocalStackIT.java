@@ -109,14 +109,15 @@ class LocalStackIT {
             String token = Files.readString(data.resolve("local.token")).trim();
             assertThat(first.awaitLine("Gateway token", Duration.ofSeconds(5))).contains(token);
 
-            HttpResponse<String> accepted = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/events"))
-                            .header("Authorization", "Bearer " + token)
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"local-stack-it\",\"type\":\"t\"}"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+            assertThat(postToGateway(
+                                    http,
+                                    gatewayPort,
+                                    token,
+                                    "/v1/events",
+                                    "application/json",
+                                    "{\"source\":\"local-stack-it\",\"type\":\"t\"}")
+                            .statusCode())
+                    .isEqualTo(200);
 
             HttpResponse<String> registered = post(registry + "/subjects/readings-value/versions", SCHEMA_V1);
             assertThat(registered.statusCode()).isEqualTo(200);
@@ -207,14 +208,15 @@ class LocalStackIT {
             // A file through the gateway and one dropped in the landing folder become a dataset of
             // the lake, in the catalog and queryable with SQL on the serving layer.
             String fileToken = Files.readString(data.resolve("local.token")).trim();
-            HttpResponse<String> uploaded = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + "/v1/files/meters"))
-                            .header("Authorization", "Bearer " + fileToken)
-                            .header("Content-Type", "text/csv")
-                            .POST(HttpRequest.BodyPublishers.ofString("meter,kwh\nm1,1.5\nm2,2.5\n"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(uploaded.statusCode()).as(uploaded.body()).isEqualTo(201);
+            assertThat(postToGateway(
+                                    http,
+                                    gatewayPort,
+                                    fileToken,
+                                    "/v1/files/meters",
+                                    "text/csv",
+                                    "meter,kwh\nm1,1.5\nm2,2.5\n")
+                            .statusCode())
+                    .isEqualTo(201);
             Path landed = data.resolve("landing/meters/more.ndjson.tmp");
             Files.createDirectories(landed.getParent());
             Files.writeString(landed, "{\"meter\":\"m3\",\"kwh\":3}\n");
@@ -312,6 +314,19 @@ class LocalStackIT {
 
     String get(String url) throws IOException, InterruptedException {
         return get(http, url);
+    }
+
+    /** A POST to the gateway with the token; the answer (its body is the assertion's description). */
+    static HttpResponse<String> postToGateway(
+            HttpClient http, int gatewayPort, String token, String path, String contentType, String body)
+            throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gatewayPort + path))
+                        .header("Authorization", "Bearer " + token)
+                        .header("Content-Type", contentType)
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** The body of a 200 answer to GET {@code url}; any other answer fails, saying what it was. */

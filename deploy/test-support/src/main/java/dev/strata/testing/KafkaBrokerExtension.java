@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -18,6 +19,11 @@ import org.apache.commons.io.FileUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -101,6 +107,39 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
             throw new IllegalStateException("cannot create topic " + name + ": " + e, e);
         }
         return name;
+    }
+
+    /**
+     * Every record of {@code topic} (its committed transactions) up to its end offsets as of now;
+     * fails, saying how far it got, if they cannot be read within a minute.
+     */
+    public <K, V> List<ConsumerRecord<K, V>> readAll(String topic, Deserializer<K> keys, Deserializer<V> values) {
+        return readAll(bootstrapServers(), topic, keys, values);
+    }
+
+    /** As {@link #readAll(String, Deserializer, Deserializer)}, from any cluster. */
+    public static <K, V> List<ConsumerRecord<K, V>> readAll(
+            String bootstrapServers, String topic, Deserializer<K> keys, Deserializer<V> values) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<ConsumerRecord<K, V>> records = new ArrayList<>();
+        try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(props, keys, values)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            Waits.await("reading " + topic + " to its end offsets " + end, Duration.ofSeconds(60))
+                    .until(
+                            () -> {
+                                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                                return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+                            },
+                            done -> done);
+        }
+        return records;
     }
 
     /** Creates Strata's topics (DESIGN.md) if they do not exist. */

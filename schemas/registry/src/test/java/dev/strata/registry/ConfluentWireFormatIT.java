@@ -10,12 +10,10 @@ import dev.strata.schemas.wire.AvroSerializer;
 import dev.strata.schemas.wire.EventDeserializer;
 import dev.strata.schemas.wire.EventSerializer;
 import dev.strata.testing.KafkaBrokerExtension;
-import dev.strata.testing.Waits;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +22,7 @@ import java.util.Properties;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -215,22 +211,8 @@ class ConfluentWireFormatIT {
 
     static List<ConsumerRecord<String, Event>> consume(String topic, int count, EventDeserializer deserializer) {
         deserializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registry.url()), false);
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "wire-test-" + topic);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<ConsumerRecord<String, Event>> records = new ArrayList<>();
-        try (KafkaConsumer<String, Event> consumer =
-                new KafkaConsumer<>(props, new StringDeserializer(), deserializer)) {
-            consumer.subscribe(List.of(topic));
-            Waits.await(count + " records from " + topic, Duration.ofSeconds(30))
-                    .until(
-                            () -> {
-                                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                                return records.size();
-                            },
-                            n -> n >= count);
-        }
+        List<ConsumerRecord<String, Event>> records = KAFKA.readAll(topic, new StringDeserializer(), deserializer);
+        assertThat(records).as("the records written to " + topic).hasSize(count);
         return records;
     }
 }

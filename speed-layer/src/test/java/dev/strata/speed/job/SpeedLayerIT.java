@@ -39,10 +39,8 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -297,22 +295,8 @@ class SpeedLayerIT {
 
     /** Every record of {@code topic} up to its end offsets now. */
     static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrapServers);
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
-            }
-        }
-        return records;
+        return KafkaBrokerExtension.readAll(
+                bootstrapServers, topic, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     static boolean hasFile(Path dir, String prefix) throws IOException {
