@@ -12,6 +12,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.apache.commons.io.FileUtils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -71,12 +74,10 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("ingest", report);
-            StackSpec stack =
-                    run.stack().layers(StackSpec.Layers.INGEST).files(false).build();
             return run.against(
-                    stack,
+                    stack -> stack.layers(StackSpec.Layers.INGEST).files(false),
                     Component.BENCH_INGEST,
-                    List.of(
+                    stack -> List.of(
                             "--bootstrap-servers", stack.bootstrapServers(),
                             "--gateway-http", stack.gatewayUrl(),
                             "--gateway-mqtt-port",
@@ -108,12 +109,10 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("batch", report);
-            StackSpec stack =
-                    run.stack().layers(StackSpec.Layers.KAFKA_AND_REGISTRY).build();
             return run.against(
-                    stack,
+                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
                     Component.BENCH_BATCH,
-                    List.of(
+                    stack -> List.of(
                             "--bootstrap-servers", stack.bootstrapServers(),
                             "--registry-url", stack.registryUrl(),
                             "--events", Integer.toString(events),
@@ -155,16 +154,13 @@ final class BenchCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             Run run = Run.of("serving", report);
             Duration bucket = Duration.ofSeconds(10);
-            StackSpec stack = run.stack()
-                    .files(false)
-                    .cut(new CutSettings(bucket, CutSettings.DEFAULTS.dedupHorizon()), bucket)
-                    .batchInterval(Duration.ofMinutes(1))
-                    .servingNoopEndpoint(true)
-                    .build();
             return run.against(
-                    stack,
+                    stack -> stack.files(false)
+                            .cut(new CutSettings(bucket, CutSettings.DEFAULTS.dedupHorizon()), bucket)
+                            .batchInterval(Duration.ofMinutes(1))
+                            .servingNoopEndpoint(true),
                     Component.BENCH_SERVING,
-                    List.of(
+                    stack -> List.of(
                             "--gateway-http", stack.gatewayUrl(),
                             "--token-file", stack.tokenFile().toString(),
                             "--serving", stack.servingUrl(),
@@ -198,12 +194,10 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Run run = Run.of("files", report);
-            StackSpec stack =
-                    run.stack().layers(StackSpec.Layers.KAFKA_AND_REGISTRY).build();
             return run.against(
-                    stack,
+                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
                     Component.BENCH_FILES,
-                    List.of(
+                    stack -> List.of(
                             "--bootstrap-servers", stack.bootstrapServers(),
                             "--registry-url", stack.registryUrl(),
                             "--lake", stack.lake().toString(),
@@ -224,46 +218,72 @@ final class BenchCommand implements Callable<Integer> {
                     report != null ? report : home.resolve("data/bench/" + bench + "-" + stamp + ".md"));
         }
 
-        /** The bench's stack: free loopback ports, this run's data directory. */
-        StackSpec.Builder stack() {
-            return StackSpec.builder(home, dataDir, StackPorts.free(HOST, 1)).host(HOST);
-        }
+        /** Attempts to start the bench's stack, each on new free ports. */
+        static final int START_ATTEMPTS = 3;
 
         /**
-         * Starts {@code stack}, runs the {@code driver} with {@code args} and the report file against
-         * it, then stops the stack and deletes its data, whatever happens (Ctrl-C included).
+         * Starts the stack {@code configure} describes (on free loopback ports, in this run's data
+         * directory; again on new ports if a port was taken before its component bound it), runs the
+         * {@code driver} against it with {@code args} and the report file, then stops the stack and
+         * deletes its data, whatever happens (Ctrl-C included).
          */
-        int against(StackSpec stack, Component driver, List<String> args) throws Exception {
-            Supervisor supervisor = Supervisor.of(stack, System.err);
+        int against(
+                UnaryOperator<StackSpec.Builder> configure, Component driver, Function<StackSpec, List<String>> args)
+                throws Exception {
+            AtomicReference<Supervisor> current = new AtomicReference<>();
             Runtime.getRuntime()
                     .addShutdownHook(new Thread(
                             () -> {
                                 try {
-                                    supervisor.stop();
+                                    if (current.get() != null) {
+                                        current.get().stop();
+                                    }
                                 } catch (InterruptedException e) {
                                     Thread.currentThread().interrupt();
                                 }
                             },
                             "bench-shutdown"));
             try {
-                supervisor.start();
-                List<String> all = new ArrayList<>(args);
-                all.addAll(List.of("--report", reportFile.toString()));
-                int code = new ProcessBuilder(driver.command(home, all))
-                        .inheritIO()
-                        .start()
-                        .waitFor();
-                if (code == 0) {
-                    System.err.println("strata: report written to " + reportFile);
+                for (int attempt = 1; ; attempt++) {
+                    StackSpec stack = configure
+                            .apply(StackSpec.builder(home, dataDir, StackPorts.free(HOST, 1))
+                                    .host(HOST))
+                            .build();
+                    Supervisor supervisor = Supervisor.of(stack, System.err);
+                    current.set(supervisor);
+                    try {
+                        supervisor.start();
+                        return drive(driver, args.apply(stack));
+                    } catch (Supervisor.StartupFailure e) {
+                        supervisor.stop();
+                        if (attempt == START_ATTEMPTS) {
+                            throw e;
+                        }
+                        System.err.println("strata: " + e.getMessage() + " Again on new ports.");
+                        FileUtils.deleteDirectory(dataDir.toFile());
+                    } finally {
+                        supervisor.stop();
+                    }
                 }
-                return code;
             } catch (Supervisor.StartupFailure e) {
                 System.err.println("strata: " + e.getMessage());
                 return 1;
             } finally {
-                supervisor.stop();
                 FileUtils.deleteDirectory(dataDir.toFile());
             }
+        }
+
+        private int drive(Component driver, List<String> args) throws Exception {
+            List<String> all = new ArrayList<>(args);
+            all.addAll(List.of("--report", reportFile.toString()));
+            int code = new ProcessBuilder(driver.command(home, all))
+                    .inheritIO()
+                    .start()
+                    .waitFor();
+            if (code == 0) {
+                System.err.println("strata: report written to " + reportFile);
+            }
+            return code;
         }
     }
 }
