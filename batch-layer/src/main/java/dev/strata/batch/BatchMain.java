@@ -3,9 +3,12 @@ package dev.strata.batch;
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.lake.LakeFs;
-import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
+import dev.strata.lake.ArchiveRun;
+import dev.strata.lake.EventsTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeOptions;
 import dev.strata.schemas.JobJar;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
@@ -75,14 +78,8 @@ public final class BatchMain implements Callable<Integer> {
         @Mixin
         ViewOptions views;
 
-        @Option(
-                names = "--lake",
-                defaultValue = "${env:STRATA_LAKE:-data/lake}",
-                description = {
-                    "The lake: a directory, or a URI of a Flink file system (hdfs://…, s3://bucket/lake with Flink's S3 plugin).",
-                    "Default: ${DEFAULT-VALUE}"
-                })
-        String lake;
+        @Mixin
+        LakeOptions lake;
 
         @Option(
                 names = "--jobmanager",
@@ -139,13 +136,33 @@ public final class BatchMain implements Callable<Integer> {
         BatchCycle cycle() throws Exception {
             BatchCycle.Settings settings = settings();
             Engine.initFileSystems();
-            org.apache.flink.core.fs.Path root = LakeFs.root(lake);
+            EventsTable events = lake().events();
             Engine engine = engine();
-            LOG.info("Batch jobs run on the {}; lake {}", engine.describe(), root);
+            LOG.info(
+                    "Batch jobs run on the {}; lake {}",
+                    engine.describe(),
+                    lake.config().describe());
             Archiver archiver =
-                    new Archiver(root, engine, kafka.bootstrapServers(), registry.registryUrl(), eventsTopic);
-            return new BatchCycle(root, archiver, engine, settings, kafka.bootstrapServers(), commitsTopic);
+                    new Archiver(events, engine, kafka.bootstrapServers(), registry.registryUrl(), eventsTopic);
+            return new BatchCycle(
+                    events,
+                    LakeFs.root(lake.lake()),
+                    archiver,
+                    engine,
+                    settings,
+                    kafka.bootstrapServers(),
+                    commitsTopic);
         }
+
+        /** The lake, opened once per command (its catalog's connections live as long as the process). */
+        Lake lake() {
+            if (opened == null) {
+                opened = Lake.open(lake.config());
+            }
+            return opened;
+        }
+
+        private Lake opened;
 
         Engine engine() throws IOException {
             if (jobManager == null || jobManager.isBlank()) {
@@ -238,8 +255,9 @@ public final class BatchMain implements Callable<Integer> {
                                 stopped.countDown();
                             },
                             "batch-shutdown"));
-            System.out.println("READY batch cycles every " + interval + " into " + LakeFs.root(options.lake)
-                    + ", metrics on http://" + metricsHost + ":" + metrics.port() + "/metrics");
+            System.out.println("READY batch cycles every " + interval + " into "
+                    + options.lake.config().describe() + ", metrics on http://" + metricsHost + ":" + metrics.port()
+                    + "/metrics");
             stopped.await();
             return 0;
         }
@@ -270,17 +288,12 @@ public final class BatchMain implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Engine.initFileSystems();
-            List<Manifest.Commit> commits = new Manifest(LakeFs.root(options.lake)).commits();
-            System.out.printf("%-6s %-26s %10s %8s %6s%n", "run", "cut", "rows", "skipped", "files");
-            for (Manifest.Commit c : commits) {
+            List<ArchiveRun> runs = options.lake().events().runs();
+            System.out.printf("%-6s %-26s %10s %8s %6s %20s%n", "run", "cut", "rows", "skipped", "files", "snapshot");
+            for (ArchiveRun r : runs) {
                 System.out.printf(
-                        "%-6d %-26s %10d %8d %6d%n",
-                        c.run(),
-                        Instant.ofEpochMilli(c.cutMillis()),
-                        c.rows(),
-                        c.skipped(),
-                        c.files().size());
+                        "%-6d %-26s %10d %8d %6d %20d%n",
+                        r.run(), Instant.ofEpochMilli(r.cutMillis()), r.rows(), r.skipped(), r.files(), r.snapshotId());
             }
             BatchCycle cycle = options.cycle();
             cycle.changedViews().forEach(System.out::println);

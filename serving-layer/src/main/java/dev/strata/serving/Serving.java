@@ -1,5 +1,7 @@
 package dev.strata.serving;
 
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.CutSettings;
@@ -43,7 +45,7 @@ public final class Serving implements AutoCloseable {
      */
     public record Config(
             String bootstrapServers,
-            Path lakeRoot,
+            LakeConfig lake,
             Path dataDir,
             String host,
             int port,
@@ -57,15 +59,15 @@ public final class Serving implements AutoCloseable {
             boolean noopEndpoint,
             Sql sql) {
 
-        public static Builder builder(String bootstrapServers, Path lakeRoot, Path dataDir) {
-            return new Builder(bootstrapServers, lakeRoot, dataDir);
+        public static Builder builder(String bootstrapServers, LakeConfig lake, Path dataDir) {
+            return new Builder(bootstrapServers, lake, dataDir);
         }
     }
 
     /** Builds a {@link Config}: loopback, any free port, the built-in views and each setting's default. */
     public static final class Builder {
         private final String bootstrapServers;
-        private final Path lakeRoot;
+        private final LakeConfig lake;
         private final Path dataDir;
         private String host = "127.0.0.1";
         private int port;
@@ -79,9 +81,9 @@ public final class Serving implements AutoCloseable {
         private boolean noopEndpoint;
         private Sql sql = Sql.DEFAULTS;
 
-        private Builder(String bootstrapServers, Path lakeRoot, Path dataDir) {
+        private Builder(String bootstrapServers, LakeConfig lake, Path dataDir) {
             this.bootstrapServers = bootstrapServers;
-            this.lakeRoot = lakeRoot;
+            this.lake = lake;
             this.dataDir = dataDir;
         }
 
@@ -138,7 +140,7 @@ public final class Serving implements AutoCloseable {
             }
             return new Config(
                     bootstrapServers,
-                    lakeRoot,
+                    lake,
                     dataDir,
                     host,
                     port,
@@ -172,10 +174,18 @@ public final class Serving implements AutoCloseable {
     private final SpeedViews speed;
     private final BatchViews batch;
     private final CommitFollower follower;
+    private final Lake lake;
     private final String url;
 
     private Serving(
-            Vertx vertx, HttpServer server, SpeedViews speed, BatchViews batch, CommitFollower follower, String url) {
+            Vertx vertx,
+            HttpServer server,
+            SpeedViews speed,
+            BatchViews batch,
+            CommitFollower follower,
+            Lake lake,
+            String url) {
+        this.lake = lake;
         this.vertx = vertx;
         this.server = server;
         this.speed = speed;
@@ -195,7 +205,7 @@ public final class Serving implements AutoCloseable {
         CommitFollower follower = new CommitFollower(
                 config.bootstrapServers(),
                 config.commitsTopic(),
-                config.lakeRoot(),
+                config.lake().localDirectory(),
                 batch,
                 config.views(),
                 config.cut());
@@ -207,7 +217,8 @@ public final class Serving implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 .setFileSystemOptions(new FileSystemOptions()
                         .setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
-        LakeTables tables = new LakeTables(config.lakeRoot());
+        Lake opened = Lake.open(config.lake());
+        LakeTables tables = new LakeTables(opened);
         LakeApi lake = new LakeApi(
                 new LakeCatalog(tables, config.views(), batch::commit, clock),
                 new LakeSql(
@@ -237,7 +248,7 @@ public final class Serving implements AutoCloseable {
                 .toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         return new Serving(
-                vertx, server, speed, batch, follower, "http://" + config.host() + ":" + server.actualPort());
+                vertx, server, speed, batch, follower, opened, "http://" + config.host() + ":" + server.actualPort());
     }
 
     private static void registerGauges(
@@ -290,5 +301,6 @@ public final class Serving implements AutoCloseable {
         follower.close();
         speed.close();
         batch.close();
+        lake.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.strata.serving;
 
+import dev.strata.lake.LakeOptions;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
@@ -36,11 +37,8 @@ public final class ServingMain implements Callable<Integer> {
     @Mixin
     ViewOptions views;
 
-    @Option(
-            names = "--lake",
-            defaultValue = "data/lake",
-            description = "The batch layer's lake (its snapshots). Default: ${DEFAULT-VALUE}")
-    Path lake;
+    @Mixin
+    LakeOptions lake;
 
     @Option(
             names = "--data",
@@ -126,8 +124,8 @@ public final class ServingMain implements Callable<Integer> {
         if (tokens.isEmpty()) {
             LOG.info("No --read-tokens: /v1 answers without a token");
         }
-        Serving serving = Serving.start(
-                Serving.Config.builder(kafka.bootstrapServers(), lake.toAbsolutePath(), data.toAbsolutePath())
+        Serving serving =
+                Serving.start(Serving.Config.builder(kafka.bootstrapServers(), lake.config(), data.toAbsolutePath())
                         .listen(host, port)
                         .views(views.load())
                         .cut(cut.settings())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.lake.LakeConfig;
 import dev.strata.serving.lake.TestLake;
 import dev.strata.testing.KafkaBrokerExtension;
 import java.net.URI;
@@ -32,8 +33,8 @@ class LakeApiIT {
         Path lake = TestLake.write(dir);
         String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
         String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
-        try (Serving serving =
-                Serving.start(Serving.Config.builder(KAFKA.bootstrapServers(), lake, dir.resolve("serving"))
+        try (Serving serving = Serving.start(
+                Serving.Config.builder(KAFKA.bootstrapServers(), LakeConfig.local(lake), dir.resolve("serving"))
                         .instance("it")
                         .topics(speedTopic, commitsTopic)
                         .sql(new Serving.Sql(100, Duration.ofSeconds(5), "256MB", 2))
@@ -47,12 +48,14 @@ class LakeApiIT {
             assertThat(events.get("kind").asText()).isEqualTo("events");
             assertThat(events.get("rows").asLong()).isEqualTo(150);
             assertThat(events.get("files").asInt()).isEqualTo(2);
+            assertThat(events.get("format").asText()).isEqualTo("iceberg");
+            assertThat(events.get("snapshotCount").asInt()).isEqualTo(2);
             assertThat(events.get("cut").asText())
                     .isEqualTo(Instant.ofEpochMilli(1795464600000L).toString());
             assertThat(events.get("schema").get("columns").toString())
-                    .contains("\"event_id\"")
-                    .contains("\"value\"")
-                    .contains("\"hour\"");
+                    .contains("{\"name\":\"id\",\"type\":\"string\",\"nullable\":false}")
+                    .contains("{\"name\":\"value\",\"type\":\"double\",\"nullable\":true}")
+                    .contains("{\"name\":\"time\",\"type\":\"timestamptz\",\"nullable\":false}");
             JsonNode sensors = find(datasets, "sensors");
             assertThat(sensors.get("kind").asText()).isEqualTo("dataset");
             assertThat(sensors.get("schema").get("columns").get(1).get("type").asText())
@@ -61,7 +64,14 @@ class LakeApiIT {
                     .isEqualTo("view");
 
             JsonNode one = JSON.readTree(get(url + "/v1/catalog/events").body());
-            assertThat(one.get("partitions").get(0).asText()).isEqualTo("date=2026-11-23/hour=10");
+            assertThat(one.get("partitions").get(0).asText()).isEqualTo("time_hour=2026-11-23-10");
+            assertThat(one.get("snapshots")
+                            .get(0)
+                            .get("summary")
+                            .get("strata.archive.run")
+                            .asText())
+                    .isEqualTo("2");
+            assertThat(one.get("snapshots").get(0).get("operation").asText()).isEqualTo("append");
             assertThat(get(url + "/v1/catalog/nothing").statusCode()).isEqualTo(404);
 
             HttpResponse<String> answer = post(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.lake.LakeConfig;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.views.Aggregate;
@@ -112,7 +113,8 @@ class ServingIT {
                 "not an aggregate".getBytes());
         announce(lake, commitsTopic, 1, cut1, events);
 
-        Serving.Config config = Serving.Config.builder(KAFKA.bootstrapServers(), lake, dir.resolve("serving"))
+        Serving.Config config = Serving.Config.builder(
+                        KAFKA.bootstrapServers(), LakeConfig.local(lake), dir.resolve("serving"))
                 .views(VIEWS)
                 .readTokens(Optional.of(READ_TOKENS))
                 .maxPoints(2_000)
@@ -284,7 +286,8 @@ class ServingIT {
         long cut = Math.floorDiv(now - Duration.ofMinutes(20).toMillis(), BUCKET) * BUCKET;
         produceSpeed(speedTopic, events);
         announce(lake, commitsTopic, 1, cut, events);
-        Serving.Config config = Serving.Config.builder(KAFKA.bootstrapServers(), lake, dir.resolve("serving"))
+        Serving.Config config = Serving.Config.builder(
+                        KAFKA.bootstrapServers(), LakeConfig.local(lake), dir.resolve("serving"))
                 .views(VIEWS)
                 .readTokens(Optional.of(READ_TOKENS))
                 .maxPoints(2_000)

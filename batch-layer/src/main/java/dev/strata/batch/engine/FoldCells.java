@@ -69,7 +69,7 @@ final class FoldCells extends AbstractStreamOperator<Either<PartialCell, Candida
             event.setId(row.getString(id).toString());
             CandidateRow candidate = CandidateRow.of(
                     event,
-                    row.getLong(appendTime),
+                    LakeColumns.millis(row.getLong(appendTime)),
                     LakeColumns.position(row.getInt(partition), row.getLong(offset)),
                     row.getLong(run));
             output.collect(new StreamRecord<>(Either.Right(candidate)));

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.CloseableIterator;
 import org.slf4j.Logger;
@@ -32,14 +31,13 @@ public final class FoldJob {
     private FoldJob() {}
 
     /**
-     * Folds the rows of {@code runFiles} (runs numbered {@code >= firstRun}); {@code contextFiles}
-     * are earlier runs' files read only to recognise retries; {@code rows} is how many rows all of
-     * them hold. Returns the cells of the folded rows.
+     * Folds the rows of runs numbered {@code >= firstRun} in the data files {@code runFiles};
+     * {@code contextFiles} hold earlier runs' rows, read only to recognise retries; {@code rows} is
+     * how many rows all of them hold. Returns the cells of the folded rows.
      */
     public static Map<ViewKey, Aggregate> run(
             Engine engine,
             BatchCycle.Settings settings,
-            Path eventsDir,
             List<String> contextFiles,
             List<String> runFiles,
             long rows,
@@ -55,7 +53,7 @@ public final class FoldJob {
         all.addAll(runFiles);
         long rowsPerSubtask = rows / Math.max(1, engine.parallelism());
         boolean inMemory = rowsPerSubtask <= settings.inMemoryRowsPerSubtask();
-        LongHashSet candidates = RetryCandidates.find(engine, eventsDir, all, rowsPerSubtask, inMemory, firstRun);
+        LongHashSet candidates = RetryCandidates.find(engine, all, rowsPerSubtask, inMemory, firstRun);
         long candidatesFound = System.nanoTime();
 
         Map<String, ViewDefinition> byName =
@@ -67,7 +65,7 @@ public final class FoldJob {
         List<CandidateRow> candidateRows = new ArrayList<>();
         try (CloseableIterator<Either<PartialCell, CandidateRow>> out = engine.environment()
                 .fromSource(
-                        columns.source(eventsDir, candidates.isEmpty() ? runFiles : all),
+                        columns.source(candidates.isEmpty() ? runFiles : all),
                         WatermarkStrategy.noWatermarks(),
                         "lake rows")
                 .name("lake rows")

@@ -1,6 +1,5 @@
 package dev.strata.batch.engine;
 
-import dev.strata.batch.lake.LakeSchema;
 import dev.strata.schemas.Event;
 import java.io.Serializable;
 import java.time.Instant;
@@ -31,7 +30,7 @@ import org.apache.hadoop.conf.Configuration;
  * chunks asked for are decoded, a batch at a time, into column vectors ({@link RowData} views over
  * them), instead of assembling every column of every row into a record. The recompute reads the
  * lake twice (retries, then the fold), each time a few of its columns. Timestamps are read as their
- * INT64 epoch millis.
+ * INT64 epoch microseconds (Iceberg's {@code timestamptz}).
  */
 final class LakeColumns implements Serializable {
 
@@ -44,7 +43,7 @@ final class LakeColumns implements Serializable {
         this.type = type;
     }
 
-    /** The named columns of {@link LakeSchema#ROW}, in this order. */
+    /** The named columns of the lake's {@code events} table, in this order. */
     static LakeColumns of(List<String> names) {
         LogicalType[] types = names.stream().map(LakeColumns::typeOf).toArray(LogicalType[]::new);
         return new LakeColumns(RowType.of(types, names.toArray(String[]::new)));
@@ -75,16 +74,21 @@ final class LakeColumns implements Serializable {
     }
 
     /**
-     * A bounded source of these columns of {@code files} (relative to {@code eventsDir}). The rows
-     * are reused views of a column batch: the operator chained to the source (object reuse on) must
-     * take what it needs before the next row; they are never shipped between tasks.
+     * A bounded source of these columns of the data files at {@code locations}. The rows are reused
+     * views of a column batch: the operator chained to the source (object reuse on) must take what
+     * it needs before the next row; they are never shipped between tasks.
      */
-    FileSource<RowData> source(Path eventsDir, List<String> files) {
+    FileSource<RowData> source(List<String> locations) {
         ParquetColumnarRowInputFormat<FileSourceSplit> format = new ParquetColumnarRowInputFormat<>(
                 new Configuration(), type, new GenericTypeInfo<>(RowData.class), BATCH_ROWS, true, true);
         return FileSource.forBulkFileFormat(
-                        format, files.stream().map(f -> new Path(eventsDir, f)).toArray(Path[]::new))
+                        format, locations.stream().map(Path::new).toArray(Path[]::new))
                 .build();
+    }
+
+    /** A timestamp column's value (microseconds) as epoch milliseconds. */
+    static long millis(long micros) {
+        return Math.floorDiv(micros, 1000);
     }
 
     /** A row's place in Kafka as one number: partition in the top 16 bits, offset below. */
@@ -132,7 +136,7 @@ final class LakeColumns implements Serializable {
         }
 
         Event of(RowData row) {
-            Instant eventTime = Instant.ofEpochMilli(row.getLong(time));
+            Instant eventTime = Instant.ofEpochMilli(millis(row.getLong(time)));
             return new Event(
                     "",
                     string(row.getString(source)),

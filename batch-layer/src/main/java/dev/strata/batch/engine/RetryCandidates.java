@@ -6,7 +6,6 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -29,14 +28,10 @@ final class RetryCandidates {
     private RetryCandidates() {}
 
     /** The id hashes that occur more than once in {@code files}. */
-    static LongHashSet find(
-            Engine engine, Path eventsDir, List<String> files, long rowsPerSubtask, boolean inMemory, long firstRun)
+    static LongHashSet find(Engine engine, List<String> files, long rowsPerSubtask, boolean inMemory, long firstRun)
             throws Exception {
         DataStream<Long> hashes = engine.environment()
-                .fromSource(
-                        LakeColumns.of(List.of("id")).source(eventsDir, files),
-                        WatermarkStrategy.noWatermarks(),
-                        "lake ids")
+                .fromSource(LakeColumns.of(List.of("id")).source(files), WatermarkStrategy.noWatermarks(), "lake ids")
                 .name("lake ids")
                 .map(new IdHash())
                 .returns(Types.LONG)

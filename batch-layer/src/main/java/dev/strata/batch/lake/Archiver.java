@@ -3,18 +3,19 @@ package dev.strata.batch.lake;
 import dev.strata.batch.engine.ArchiveJob;
 import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.engine.Engine;
-import dev.strata.batch.lake.Manifest.Commit;
-import dev.strata.batch.lake.Manifest.Intent;
-import dev.strata.batch.lake.Manifest.OffsetRange;
-import java.io.IOException;
+import dev.strata.lake.ArchiveConflict;
+import dev.strata.lake.ArchivePlan;
+import dev.strata.lake.ArchiveRun;
+import dev.strata.lake.ArchiveState;
+import dev.strata.lake.EventsTable;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import org.apache.flink.core.fs.Path;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.io.FileIO;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
@@ -24,31 +25,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One archive cycle: every record of {@code events} appended before the cycle's cut goes into the
- * lake exactly once, whatever crashes where. The cut is a multiple of the bucket size, a safety
- * margin behind the clock; per partition the run takes the offsets from where the last committed
- * run stopped up to the first offset appended at or after the cut (the broker's LogAppendTime only
- * grows within a partition). Order: record the intent → the archive job (a Flink batch job) writes
- * the files into {@code _staging/run-N/} → commit (the manifest entry names the files) → move the
- * files into {@code events/}. A pending intent found at start is recovered: its staging directory
- * is deleted and exactly the intent re-executed; a committed run's files still in staging are moved.
- * Records that cannot be decoded are skipped and counted; the speed layer dead-letters them.
+ * lake's {@code events} table exactly once, whatever crashes where and however many batch processes
+ * race. The cut is a multiple of the bucket size, a safety margin behind the clock; per partition
+ * the run takes the offsets from where the table's current snapshot says the archive stands up to
+ * the first offset appended at or after the cut (the broker's LogAppendTime only grows within a
+ * partition). The archive job writes the run's data files; the run commits them only if the table
+ * still stands where the run was planned from ({@link EventsTable#commit}). A run that loses the
+ * race deletes its files and plans again from the new state; files of a run that never committed
+ * (a crash) are never read, and the lake's maintenance removes them. Records that cannot be decoded
+ * are skipped and counted; the speed layer dead-letters them.
  */
 public final class Archiver {
 
     private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
 
-    private final Path eventsDir;
-    private final Path stagingDir;
-    private final Manifest manifest;
+    /** Plans a run at most this often in one cycle when others keep winning the race. */
+    static final int MAX_PLANS = 5;
+
+    private final EventsTable events;
     private final Engine engine;
     private final String bootstrapServers;
     private final String registryUrl;
     private final String topic;
 
-    public Archiver(Path lakeRoot, Engine engine, String bootstrapServers, String registryUrl, String topic) {
-        this.eventsDir = new Path(lakeRoot, "events");
-        this.stagingDir = new Path(lakeRoot, "_staging");
-        this.manifest = new Manifest(lakeRoot);
+    public Archiver(EventsTable events, Engine engine, String bootstrapServers, String registryUrl, String topic) {
+        this.events = events;
         this.engine = engine;
         this.bootstrapServers = bootstrapServers;
         this.registryUrl = registryUrl;
@@ -61,40 +62,41 @@ public final class Archiver {
         return Math.floorDiv(nowMillis - margin.toMillis(), b) * b;
     }
 
-    /** Finishes or redoes whatever a crash interrupted. Returns the commit of a re-executed run. */
-    public Optional<Commit> recover() throws Exception {
-        Optional<Intent> pending = manifest.pending();
-        for (Commit c : manifest.commits()) {
-            if (LakeFs.exists(staging(c.run()))) {
-                publish(c); // a crash between the commit and the end of the moves
+    /**
+     * Archives everything appended before {@code cutMillis} that the table does not hold yet; empty
+     * if nothing is new (a run with no records is not made, and the cut stays where the last run
+     * left it) or another process archived it first.
+     */
+    public Optional<ArchiveRun> archive(long cutMillis) throws Exception {
+        for (int planned = 1; ; planned++) {
+            ArchiveState state = events.state();
+            if (cutMillis <= state.lastCutMillis()) {
+                return Optional.empty();
+            }
+            Optional<ArchivePlan> plan = plan(state, cutMillis);
+            if (plan.isEmpty()) {
+                return Optional.empty(); // nothing appended since the last run: no run, the cut stays
+            }
+            try {
+                return Optional.of(execute(plan.get()));
+            } catch (ArchiveConflict e) {
+                if (planned == MAX_PLANS) {
+                    throw new IllegalStateException(
+                            "run " + plan.get().run() + " lost " + MAX_PLANS
+                                    + " races for the events table in a row; the next cycle tries again",
+                            e);
+                }
+                LOG.info(
+                        "Run {} not committed: {}; planning again from the new state",
+                        plan.get().run(),
+                        e.getMessage());
             }
         }
-        if (pending.isEmpty()) {
-            return Optional.empty();
-        }
-        Intent intent = pending.get();
-        LOG.info("Recovering run {}: deleting what it staged, re-executing its intent", intent.run());
-        return Optional.of(execute(intent));
     }
 
-    /**
-     * Recovers, then archives everything appended before {@code cutMillis}; empty if nothing new (a
-     * run with no records is not made, and the cut stays where the last run left it).
-     */
-    public Optional<Commit> archive(long cutMillis) throws Exception {
-        recover();
-        List<Commit> commits = manifest.commits();
-        long lastCut = commits.isEmpty()
-                ? Long.MIN_VALUE
-                : commits.get(commits.size() - 1).cutMillis();
-        if (cutMillis <= lastCut) {
-            return Optional.empty();
-        }
-        Map<Integer, Long> done = new HashMap<>();
-        for (Commit c : commits) {
-            c.ranges().forEach(r -> done.merge(r.partition(), r.until(), Math::max));
-        }
-        List<OffsetRange> ranges = new ArrayList<>();
+    private Optional<ArchivePlan> plan(ArchiveState state, long cutMillis) {
+        Map<Integer, Long> from = new HashMap<>();
+        Map<Integer, Long> until = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
@@ -106,68 +108,60 @@ public final class Archiver {
             partitions.forEach(p -> atCut.put(p, cutMillis));
             Map<TopicPartition, OffsetAndTimestamp> firstAtOrAfterCut = consumer.offsetsForTimes(atCut);
             for (TopicPartition p : partitions) {
-                long from = done.getOrDefault(p.partition(), begin.get(p));
+                long start = state.offsets().getOrDefault(p.partition(), begin.get(p));
                 OffsetAndTimestamp t = firstAtOrAfterCut.get(p);
-                long until = Math.min(end.get(p), t == null ? end.get(p) : t.offset());
-                ranges.add(new OffsetRange(p.partition(), from, Math.max(from, until)));
+                long stop = Math.min(end.get(p), t == null ? end.get(p) : t.offset());
+                from.put(p.partition(), start);
+                until.put(p.partition(), Math.max(start, stop));
             }
         }
-        if (ranges.stream().allMatch(r -> r.until() == r.from())) {
-            return Optional.empty(); // nothing appended since the last run: no run, the cut stays
-        }
-        Intent intent = new Intent(Manifest.VERSION, manifest.lastRun() + 1, cutMillis, ranges);
-        manifest.recordIntent(intent);
-        return Optional.of(execute(intent));
+        ArchivePlan plan =
+                new ArchivePlan(state.lastRun() + 1, cutMillis, state, from, until, EventsTable.newAttempt());
+        return plan.empty() ? Optional.empty() : Optional.of(plan);
     }
 
-    private Commit execute(Intent intent) throws Exception {
-        Path staging = staging(intent.run());
-        LakeFs.delete(staging, true); // whatever an interrupted attempt left
+    private ArchiveRun execute(ArchivePlan plan) throws Exception {
         CrashPoints.reached("before-first-file");
         long started = System.nanoTime();
-        ArchiveJob.Result result = ArchiveJob.run(engine, bootstrapServers, registryUrl, topic, intent, staging);
-        List<String> files = LakeFs.filesUnder(staging);
+        ArchiveJob.Result result = ArchiveJob.run(
+                engine, bootstrapServers, registryUrl, topic, plan, events.writers(plan.run(), plan.attempt()));
         CrashPoints.reached("before-commit");
-        Commit commit = new Commit(
-                Manifest.VERSION,
-                intent.run(),
-                intent.cutMillis(),
-                intent.ranges(),
-                files,
-                result.rows(),
-                result.skipped());
-        manifest.commit(commit);
+        long snapshot;
+        try {
+            snapshot = events.commit(plan, result.files(), result.rows(), result.skipped());
+        } catch (ArchiveConflict e) {
+            delete(result.files());
+            throw e;
+        }
         CrashPoints.reached("after-commit");
-        publish(commit);
         LOG.info(
                 "Run {} committed: {} rows in {} file(s), {} undecodable skipped, cut {} ({} ms)",
-                intent.run(),
+                plan.run(),
                 result.rows(),
-                files.size(),
+                result.files().size(),
                 result.skipped(),
-                intent.cutMillis(),
+                plan.cutMillis(),
                 (System.nanoTime() - started) / 1_000_000);
-        return commit;
+        return new ArchiveRun(
+                plan.run(),
+                plan.cutMillis(),
+                result.rows(),
+                result.skipped(),
+                result.files().size(),
+                snapshot,
+                System.currentTimeMillis());
     }
 
-    /** Moves a committed run's files from staging into the dataset; idempotent. */
-    private void publish(Commit commit) throws IOException {
-        Path staging = staging(commit.run());
-        int moved = 0;
-        for (String file : commit.files()) {
-            Path staged = new Path(staging, file);
-            if (LakeFs.exists(staged)) {
-                LakeFs.move(staged, new Path(eventsDir, file));
-                if (++moved == 1) {
-                    CrashPoints.reached("between-moves");
-                }
+    /** The files of a run that did not commit: no snapshot names them, so nothing else can be reading them. */
+    private void delete(List<DataFile> files) {
+        FileIO io = events.table().io();
+        for (DataFile f : files) {
+            try {
+                io.deleteFile(f.location());
+            } catch (RuntimeException e) {
+                LOG.warn("Could not delete {} of a run that did not commit: {}", f.location(), e.toString());
             }
         }
-        LakeFs.delete(staging, true);
-    }
-
-    private Path staging(long run) {
-        return new Path(stagingDir, String.format("run-%08d", run));
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {

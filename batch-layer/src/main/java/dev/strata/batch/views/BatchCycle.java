@@ -5,8 +5,9 @@ import dev.strata.batch.engine.Engine;
 import dev.strata.batch.engine.FoldJob;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.lake.LakeFs;
-import dev.strata.batch.lake.Manifest;
-import dev.strata.batch.lake.Manifest.Commit;
+import dev.strata.lake.ArchiveRun;
+import dev.strata.lake.ArchiveState;
+import dev.strata.lake.EventsTable;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
@@ -32,6 +33,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.core.fs.Path;
+import org.apache.iceberg.DataFile;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -84,28 +86,28 @@ public final class BatchCycle {
         }
     }
 
-    private final Path eventsDir;
+    private final EventsTable events;
     private final Path snapshotsDir;
     private final Archiver archiver;
     private final Engine engine;
-    private final Manifest manifest;
     private final Settings settings;
     private final Map<String, ViewDefinition> views;
     private final String bootstrapServers;
     private final String commitsTopic;
 
+    /** @param lakeRoot the lake's directory (the batch views' snapshots live under it) */
     public BatchCycle(
+            EventsTable events,
             Path lakeRoot,
             Archiver archiver,
             Engine engine,
             Settings settings,
             String bootstrapServers,
             String commitsTopic) {
-        this.eventsDir = new Path(lakeRoot, "events");
+        this.events = events;
         this.snapshotsDir = new Path(lakeRoot, SNAPSHOTS);
         this.archiver = archiver;
         this.engine = engine;
-        this.manifest = new Manifest(lakeRoot);
         this.settings = settings;
         this.views = settings.views().stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
         this.bootstrapServers = bootstrapServers;
@@ -116,14 +118,11 @@ public final class BatchCycle {
     public Optional<BatchCommit> run(long nowMillis) throws Exception {
         archiver.archive(Archiver.cutAt(nowMillis, settings.cut().bucket(), settings.safetyMargin()));
         Snapshot current = currentSnapshot();
-        List<Commit> commits = manifest.commits();
-        List<Commit> missing =
-                commits.stream().filter(c -> c.run() > current.run()).toList();
-        if (missing.isEmpty()) {
+        ArchiveState state = events.state();
+        if (state.lastRun() <= current.run()) {
             return announceIfUnannounced(current);
         }
-        Snapshot next = fold(current, commits, missing);
-        return Optional.of(publish(next));
+        return Optional.of(publish(fold(current, current.run() + 1, state)));
     }
 
     /** A crash between writing a snapshot and announcing it: the next cycle announces it. */
@@ -266,10 +265,8 @@ public final class BatchCycle {
         Snapshot rolledBack = Snapshot.read(newest, views);
         LakeFs.move(newest, new Path(snapshotsDir, newest.getName() + ".rolledback"));
         Snapshot previous = Snapshot.read(versions.get(versions.size() - 2), views);
-        List<Commit> commits = manifest.commits();
-        List<Commit> missing =
-                commits.stream().filter(c -> c.run() > previous.run()).toList();
-        Snapshot restored = missing.isEmpty() ? previous : fold(previous, commits, missing);
+        ArchiveState state = events.state();
+        Snapshot restored = state.lastRun() <= previous.run() ? previous : fold(previous, previous.run() + 1, state);
         LOG.info(
                 "Rolled back {} (run {}); current: run {}, cut {}",
                 newest.getName(),
@@ -339,8 +336,8 @@ public final class BatchCycle {
 
     /** Recomputes every view from the whole lake: the same folds, from an empty snapshot. */
     public Snapshot replay() throws Exception {
-        List<Commit> commits = manifest.commits();
-        return fold(Snapshot.empty(), commits, commits);
+        ArchiveState state = events.state();
+        return state.lastRun() == 0 ? Snapshot.empty() : fold(Snapshot.empty(), 1, state);
     }
 
     /** The newest snapshot on disk, or the empty one. */
@@ -349,27 +346,42 @@ public final class BatchCycle {
         return newest.isEmpty() ? Snapshot.empty() : Snapshot.read(newest.get(), views);
     }
 
-    private Snapshot fold(Snapshot base, List<Commit> all, List<Commit> runs) throws Exception {
-        long horizon = settings.cut().dedupHorizon().toMillis();
-        long firstCut = runs.get(0).cutMillis();
-        long firstRun = runs.get(0).run();
-        // Files of earlier runs that can still hold retries, within the horizon, of the runs folded.
-        List<Commit> contextRuns = all.stream()
-                .filter(c -> c.run() < firstRun
-                        && c.cutMillis()
-                                >= firstCut - horizon - settings.cut().bucket().toMillis())
-                .toList();
-        List<String> context =
-                contextRuns.stream().flatMap(c -> c.files().stream()).toList();
-        List<String> files = runs.stream().flatMap(c -> c.files().stream()).toList();
-        long rows = Stream.concat(contextRuns.stream(), runs.stream())
-                .mapToLong(Commit::rows)
+    /**
+     * Folds the rows of runs {@code firstRun} to the state's last run into {@code base}: the new
+     * snapshot holds everything appended before the state's cut.
+     */
+    private Snapshot fold(Snapshot base, long firstRun, ArchiveState state) throws Exception {
+        List<DataFile> runFiles = events.filesOfRunsFrom(firstRun);
+        // Rows of earlier runs that can still be retried, within the horizon, by the rows folded: those
+        // appended after the previous run's cut less the horizon (all earlier rows if that cut is unknown).
+        List<DataFile> context = List.of();
+        if (firstRun > 1) {
+            long previousCut = events.runs().stream()
+                    .filter(r -> r.run() == firstRun - 1)
+                    .mapToLong(ArchiveRun::cutMillis)
+                    .findFirst()
+                    .orElse(Long.MIN_VALUE);
+            long from = previousCut == Long.MIN_VALUE
+                    ? Long.MIN_VALUE
+                    : previousCut
+                            - settings.cut().dedupHorizon().toMillis()
+                            - settings.cut().bucket().toMillis();
+            Set<String> folded = runFiles.stream().map(DataFile::location).collect(Collectors.toSet());
+            context = events.filesBefore(firstRun, from).stream()
+                    .filter(f -> !folded.contains(f.location()))
+                    .toList();
+        }
+        long rows = Stream.concat(context.stream(), runFiles.stream())
+                .mapToLong(DataFile::recordCount)
                 .sum();
         Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
-        FoldJob.run(engine, settings, eventsDir, context, files, rows, firstRun)
+        FoldJob.run(engine, settings, locations(context), locations(runFiles), rows, firstRun)
                 .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
-        Commit last = runs.get(runs.size() - 1);
-        return new Snapshot(last.run(), last.cutMillis(), cells);
+        return new Snapshot(state.lastRun(), state.lastCutMillis(), cells);
+    }
+
+    private static List<String> locations(List<DataFile> files) {
+        return files.stream().map(DataFile::location).toList();
     }
 
     private void announce(BatchCommit commit) throws Exception {

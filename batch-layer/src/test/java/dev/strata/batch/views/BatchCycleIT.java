@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.lake.LakeFs;
+import dev.strata.lake.EventsTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.BatchCommit;
@@ -46,11 +49,14 @@ class BatchCycleIT {
         try (RegistryServer registry = RegistryServer.start(RegistryServer.Config.of(KAFKA.bootstrapServers())
                         .withPort(0)
                         .withTopic("batch-schemas-" + ProcessHandle.current().pid()));
-                Engine engine = Engine.local(2)) {
+                Engine engine = Engine.local(2);
+                Lake opened = Lake.open(LakeConfig.local(lake))) {
             org.apache.flink.core.fs.Path root = LakeFs.root(lake.toString());
-            Archiver archiver = new Archiver(root, engine, KAFKA.bootstrapServers(), registry.url(), events);
+            EventsTable table = opened.events();
+            Archiver archiver = new Archiver(table, engine, KAFKA.bootstrapServers(), registry.url(), events);
             // A one-millisecond bucket and no margin: the test's cuts fall right after what it produced.
             BatchCycle cycle = new BatchCycle(
+                    table,
                     root,
                     archiver,
                     engine,
@@ -94,6 +100,7 @@ class BatchCycleIT {
                             VIEWS.get(1).window(),
                             VIEWS.get(1).measures()));
             BatchCycle newLogic = new BatchCycle(
+                    table,
                     root,
                     archiver,
                     engine,

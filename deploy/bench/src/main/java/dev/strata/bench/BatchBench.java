@@ -3,9 +3,12 @@ package dev.strata.bench;
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.lake.LakeFs;
-import dev.strata.batch.lake.Manifest;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
+import dev.strata.lake.ArchiveRun;
+import dev.strata.lake.EventsTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.ViewConfig;
@@ -30,6 +33,8 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -71,14 +76,14 @@ public final class BatchBench implements Callable<Integer> {
         List<String> out = new ArrayList<>();
         out.add("# strata bench batch — " + Instant.now() + ", " + cores + " cores, JDK " + Runtime.version());
         out.add("");
-        try (Engine engine = Engine.local(cores)) {
-            return run(out, cores, engine);
+        try (Engine engine = Engine.local(cores);
+                Lake opened = Lake.open(LakeConfig.local(lake))) {
+            return run(out, cores, engine, opened.events());
         }
     }
 
-    private int run(List<String> out, int cores, Engine engine) throws Exception {
-        org.apache.flink.core.fs.Path root = LakeFs.root(lake.toString());
-        Archiver archiver = new Archiver(root, engine, bootstrapServers, registryUrl, StrataTopics.EVENTS);
+    private int run(List<String> out, int cores, Engine engine, EventsTable table) throws Exception {
+        Archiver archiver = new Archiver(table, engine, bootstrapServers, registryUrl, StrataTopics.EVENTS);
         int warmup = Math.max(10_000, events / 10);
         say("warm-up: " + warmup
                 + " events archived untimed (starts the MiniCluster the batch layer keeps, warms the JIT)");
@@ -86,7 +91,7 @@ public final class BatchBench implements Callable<Integer> {
         archiver.archive(System.currentTimeMillis()).orElseThrow();
 
         double[] archiveRate = new double[2];
-        Manifest.Commit commit = null;
+        ArchiveRun commit = null;
         double consumerRate = 0;
         for (int i = 0; i < 2; i++) {
             say("producing " + events + " events (1% of them retried ids) into " + StrataTopics.EVENTS);
@@ -104,10 +109,10 @@ public final class BatchBench implements Callable<Integer> {
             say(String.format("  %d rows in %.2f s: %.0f rows/s", commit.rows(), archiveSeconds, archiveRate[i]));
         }
 
-        long lakeRows = new Manifest(root)
-                .commits().stream().mapToLong(Manifest.Commit::rows).sum();
+        long lakeRows = table.runs().stream().mapToLong(ArchiveRun::rows).sum();
         BatchCycle cycle = new BatchCycle(
-                root,
+                table,
+                LakeFs.root(lake.toString()),
                 archiver,
                 engine,
                 BatchCycle.Settings.of(ViewConfig.defaults()),
@@ -133,11 +138,11 @@ public final class BatchBench implements Callable<Integer> {
             for (int i = 0; i < 2; i++) {
                 say("DuckDB: the same views with the same dedup over the same Parquet files, run " + (i + 1));
                 long t = System.nanoTime();
-                duckCells = duckDb(sql, true);
+                duckCells = duckDb(sql, table, true);
                 duck[i] = (System.nanoTime() - t) / 1e9;
                 say(String.format("  %d cells in %.2f s: %.0f rows/s", duckCells, duck[i], lakeRows / duck[i]));
                 t = System.nanoTime();
-                duckDb(sql, false);
+                duckDb(sql, table, false);
                 duckPlain[i] = (System.nanoTime() - t) / 1e9;
                 say(String.format("  without the dedup: %.2f s: %.0f rows/s", duckPlain[i], lakeRows / duckPlain[i]));
             }
@@ -257,8 +262,13 @@ public final class BatchBench implements Callable<Integer> {
     }
 
     /** Both default views, as SQL; returns the number of cells. */
-    private int duckDb(Statement sql, boolean dedup) throws Exception {
-        String files = "read_parquet('" + lake.toAbsolutePath().resolve("events") + "/**/*.parquet')";
+    private int duckDb(Statement sql, EventsTable table, boolean dedup) throws Exception {
+        // The files of the table's current snapshot, as Iceberg plans them.
+        String files = "read_parquet("
+                + table.files(Expressions.alwaysTrue()).stream()
+                        .map(f -> "'" + f.location().replaceFirst("^file:", "") + "'")
+                        .collect(Collectors.joining(",", "[", "]"))
+                + ")";
         String rows = dedup
                 ? "(SELECT * FROM " + files + " QUALIFY row_number() OVER (PARTITION BY id ORDER BY append_time,"
                         + " kafka_partition, kafka_offset) = 1)"

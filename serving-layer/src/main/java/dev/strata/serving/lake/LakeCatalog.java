@@ -3,30 +3,24 @@ package dev.strata.serving.lake;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.strata.lake.TableVersion;
 import dev.strata.schemas.lake.DatasetManifest;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.Measure;
 import dev.strata.schemas.views.ViewDefinition;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
  * What the lake holds, for {@code GET /v1/catalog}: the events dataset, every uploaded dataset and
  * the batch views, each with its schema (and schema versions), partitions, files, rows, bytes, last
- * update and freshness. The events' schema is read from their Parquet files by DuckDB (and kept
- * per set of files); a dataset's comes from its manifest; a view's from its definition.
+ * update and freshness. An Iceberg table's schemas and snapshots come from its metadata (the
+ * version its files were planned from); a dataset's from its manifest; a view's from its definition.
  */
 public final class LakeCatalog {
 
@@ -36,7 +30,6 @@ public final class LakeCatalog {
     private final List<ViewDefinition> views;
     private final Supplier<Optional<BatchCommit>> batch;
     private final Clock clock;
-    private final ConcurrentHashMap<List<Path>, ArrayNode> eventSchemas = new ConcurrentHashMap<>();
 
     public LakeCatalog(
             LakeTables tables, List<ViewDefinition> views, Supplier<Optional<BatchCommit>> batch, Clock clock) {
@@ -108,12 +101,48 @@ public final class LakeCatalog {
                 }
             }
             node.set("schema", versions.isEmpty() ? JSON.createObjectNode() : versions.get(versions.size() - 1));
-        } else {
-            ObjectNode version = versions.addObject().put("version", 1);
-            version.set("columns", table.files().isEmpty() ? JSON.createArrayNode() : eventColumns(table.files()));
-            node.set("schema", version);
+        }
+        if (table.iceberg().isPresent()) {
+            describe(table.iceberg().get(), node, versions, withPartitions);
         }
         return node;
+    }
+
+    /** An Iceberg table's schema versions (the current one as {@code schema}) and snapshots. */
+    private static void describe(TableVersion version, ObjectNode node, ArrayNode versions, boolean withSnapshots) {
+        ObjectNode current = null;
+        for (TableVersion.SchemaVersion v : version.schemaVersions()) {
+            ObjectNode schema = versions.addObject().put("version", v.id());
+            ArrayNode columns = schema.putArray("columns");
+            for (TableVersion.Column c : v.columns()) {
+                columns.addObject().put("name", c.name()).put("type", c.type()).put("nullable", c.nullable());
+            }
+            if (v.id() == version.schema().schemaId()) {
+                current = schema;
+            }
+        }
+        node.set("schema", current == null ? JSON.createObjectNode() : current);
+        node.put("format", "iceberg");
+        if (version.snapshotId().isPresent()) {
+            node.put("snapshot", version.snapshotId().getAsLong());
+        } else {
+            node.putNull("snapshot");
+        }
+        node.put("snapshotCount", version.snapshots().size());
+        if (withSnapshots) {
+            ArrayNode snapshots = node.putArray("snapshots");
+            for (TableVersion.SnapshotEntry s : version.snapshots()) {
+                ObjectNode entry = snapshots
+                        .addObject()
+                        .put("id", s.id())
+                        .put(
+                                "committed",
+                                Instant.ofEpochMilli(s.committedMillis()).toString())
+                        .put("operation", s.operation());
+                ObjectNode summary = entry.putObject("summary");
+                s.summary().forEach(summary::put);
+            }
+        }
     }
 
     private ObjectNode describe(ViewDefinition view) {
@@ -156,35 +185,5 @@ public final class LakeCatalog {
         }
         node.put("merged", "batch below the cut + speed at or after it: GET /v1/views/" + view.name());
         return node;
-    }
-
-    private ArrayNode eventColumns(List<Path> files) throws IOException {
-        ArrayNode cached = eventSchemas.get(files);
-        if (cached != null) {
-            return cached;
-        }
-        ArrayNode columns = JSON.createArrayNode();
-        try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
-                Statement s = db.createStatement();
-                ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM read_parquet(["
-                        + String.join(
-                                ", ",
-                                files.stream()
-                                        .map(p -> LakeSql.literal(p.toString()))
-                                        .toList()) + "], hive_partitioning = true)")) {
-            while (rs.next()) {
-                columns.addObject()
-                        .put("name", rs.getString("column_name"))
-                        .put("type", rs.getString("column_type"))
-                        .put("nullable", "YES".equals(rs.getString("null")));
-            }
-        } catch (SQLException e) {
-            throw new IOException("reading the events' schema: " + e.getMessage(), e);
-        }
-        if (eventSchemas.size() > 16) {
-            eventSchemas.clear();
-        }
-        eventSchemas.put(List.copyOf(files), columns);
-        return columns;
     }
 }

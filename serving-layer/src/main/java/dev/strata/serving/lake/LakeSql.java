@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -27,7 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB with the lake's
- * tables as views over their Parquet files, then the database is locked down before the query
+ * tables as views over their Parquet files (an Iceberg table's: its current snapshot's), then the database is locked down before the query
  * runs: file access only under the lake ({@code allowed_directories} with
  * {@code enable_external_access=false}), no extension installs or loads, the configuration locked.
  * Only a single SELECT (or WITH … SELECT) is accepted, checked by DuckDB's own parser
@@ -108,8 +107,7 @@ public final class LakeSql {
                 setup.execute("SET memory_limit = '" + memoryLimit + "'");
                 for (LakeTables.Table table : tables.tables()) {
                     if (!table.files().isEmpty()) {
-                        setup.execute(
-                                "CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(table.files()));
+                        setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(table));
                     }
                 }
                 setup.execute(
@@ -201,12 +199,19 @@ public final class LakeSql {
         }
     }
 
-    private static String scan(List<Path> files) {
+    /**
+     * Exactly the table's files: an Iceberg table's are those of its current snapshot (DuckDB reads
+     * them without its Iceberg extension: the tables are append-only, without delete files).
+     */
+    private static String scan(LakeTables.Table table) {
         StringBuilder list = new StringBuilder("read_parquet([");
-        for (int i = 0; i < files.size(); i++) {
-            list.append(i == 0 ? "" : ", ").append(literal(files.get(i).toString()));
+        for (int i = 0; i < table.files().size(); i++) {
+            list.append(i == 0 ? "" : ", ").append(literal(table.files().get(i)));
         }
-        return list.append("], hive_partitioning = true, union_by_name = true)").toString();
+        return list.append("], hive_partitioning = ")
+                .append(table.hivePartitioned())
+                .append(", union_by_name = true)")
+                .toString();
     }
 
     private static Object jsonValue(Object value) {

@@ -1,62 +1,66 @@
 package dev.strata.serving.lake;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.lake.EventsTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.TableVersion;
 import dev.strata.schemas.lake.DatasetManifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * The lake's tables as files: {@code events} (the archive's committed files, from the run log
- * {@code lake/_manifest/run-*.commit.json}: files of an uncommitted run are never listed) and every
- * uploaded dataset ({@code lake/{dataset}/_dataset.json}). What the catalog describes and SQL reads.
+ * The lake's tables as readers see them: {@code events} (the Iceberg table's current snapshot:
+ * files of a run that never committed are never listed) and every uploaded dataset
+ * ({@code lake/{dataset}/_dataset.json}). What the catalog describes and SQL reads.
  */
 public final class LakeTables {
 
     public static final String EVENTS = "events";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * A table: its name, kind ({@code events} or {@code dataset}), its files, rows, bytes, newest
-     * change, the cut (events only), its partition directories and, for a dataset, its manifest.
+     * A table: its name, kind ({@code events} or {@code dataset}), its files (local paths), whether
+     * their directories are Hive partitions to read as columns, rows, bytes, newest change, the cut
+     * (events only), its partitions, and its manifest (a dataset) or Iceberg version (an Iceberg table).
      */
     public record Table(
             String name,
             String kind,
-            List<Path> files,
+            List<String> files,
+            boolean hivePartitioned,
             long rows,
             long bytes,
             long updatedMillis,
             OptionalLong cutMillis,
             List<String> partitions,
-            Optional<DatasetManifest> dataset) {}
+            Optional<DatasetManifest> dataset,
+            Optional<TableVersion> iceberg) {}
 
-    private final Path lake;
-    /** Commit entries by file name: written once, whole, and never changed, so each is read once. */
-    private final ConcurrentHashMap<String, JsonNode> commits = new ConcurrentHashMap<>();
+    private final Path root;
+    private final EventsTable events;
+    private volatile TableVersion eventsVersion;
 
-    public LakeTables(Path lake) {
-        this.lake = lake.toAbsolutePath().normalize();
+    /** The lake's tables; its local directory holds the uploaded datasets. */
+    public LakeTables(Lake lake) {
+        this.root = lake.config().localDirectory();
+        this.events = lake.events();
     }
 
+    /** The lake's local directory: every file SQL may read is under it. */
     public Path lake() {
-        return lake;
+        return root;
     }
 
     public List<Table> tables() throws IOException {
         List<Table> tables = new ArrayList<>();
         tables.add(events());
-        if (Files.isDirectory(lake)) {
-            try (Stream<Path> dirs = Files.list(lake)) {
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> dirs = Files.list(root)) {
                 for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
                     String name = dir.getFileName().toString();
                     if (DatasetManifest.invalidName(name).isPresent()) {
@@ -76,63 +80,50 @@ public final class LakeTables {
         return tables().stream().filter(t -> t.name().equals(name)).findFirst();
     }
 
-    private Table events() throws IOException {
-        Path manifest = lake.resolve("_manifest");
-        Path events = lake.resolve(EVENTS);
-        List<Path> files = new ArrayList<>();
-        TreeSet<String> partitions = new TreeSet<>();
-        long rows = 0;
-        long bytes = 0;
-        long updated = 0;
-        long cut = Long.MIN_VALUE;
-        if (Files.isDirectory(manifest)) {
-            try (Stream<Path> entries = Files.list(manifest)) {
-                for (Path commit : entries.filter(
-                                p -> p.getFileName().toString().endsWith(".commit.json"))
-                        .sorted()
-                        .toList()) {
-                    JsonNode c = commits.get(commit.getFileName().toString());
-                    if (c == null) {
-                        c = JSON.readTree(commit.toFile());
-                        commits.put(commit.getFileName().toString(), c);
-                    }
-                    rows += c.path("rows").asLong();
-                    cut = Math.max(cut, c.path("cutMillis").asLong());
-                    updated =
-                            Math.max(updated, Files.getLastModifiedTime(commit).toMillis());
-                    for (JsonNode f : c.path("files")) {
-                        Path file = events.resolve(f.asText()).normalize();
-                        if (!file.startsWith(events) || !Files.isRegularFile(file)) {
-                            continue; // a file the log names but the lake lost: not readable, not counted
-                        }
-                        files.add(file);
-                        bytes += Files.size(file);
-                        partitions.add(events.relativize(file.getParent()).toString());
-                    }
-                }
-            }
-        }
-        files.sort(Comparator.naturalOrder());
+    private Table events() {
+        TableVersion version = eventsVersion();
+        String cut = version.summary().get(EventsTable.LAST_CUT);
         return new Table(
                 EVENTS,
                 "events",
-                files,
-                rows,
-                bytes,
-                updated,
-                cut == Long.MIN_VALUE ? OptionalLong.empty() : OptionalLong.of(cut),
-                List.copyOf(partitions),
-                Optional.empty());
+                version.files().stream().map(f -> local(f.location())).toList(),
+                false,
+                version.rows(),
+                version.bytes(),
+                version.committedMillis(),
+                cut == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(cut)),
+                List.copyOf(version.partitions()),
+                Optional.empty(),
+                Optional.of(version));
+    }
+
+    /** The events' current version, planned again only when the table has a new snapshot. */
+    private TableVersion eventsVersion() {
+        events.table().refresh();
+        Long id = events.table().currentSnapshot() == null
+                ? null
+                : events.table().currentSnapshot().snapshotId();
+        TableVersion cached = eventsVersion;
+        if (cached != null && id != null && cached.snapshotId().equals(OptionalLong.of(id))) {
+            return cached;
+        }
+        TableVersion now = events.current();
+        eventsVersion = now;
+        return now;
+    }
+
+    static String local(String location) {
+        return location.startsWith("file:") ? java.net.URI.create(location).getPath() : location;
     }
 
     private static Table dataset(Path dir, DatasetManifest manifest) {
-        List<Path> files = new ArrayList<>();
+        List<String> files = new ArrayList<>();
         TreeSet<String> partitions = new TreeSet<>();
         long updated = 0;
         for (DatasetManifest.DataFile f : manifest.files()) {
             Path file = dir.resolve(f.path()).normalize();
             if (file.startsWith(dir) && Files.isRegularFile(file)) {
-                files.add(file);
+                files.add(file.toString());
                 partitions.add(dir.relativize(file.getParent()).toString());
             }
             updated = Math.max(updated, f.addedMillis());
@@ -141,11 +132,13 @@ public final class LakeTables {
                 manifest.name(),
                 "dataset",
                 files,
+                true,
                 manifest.rows(),
                 manifest.bytes(),
                 updated,
                 OptionalLong.empty(),
                 List.copyOf(partitions),
-                Optional.of(manifest));
+                Optional.of(manifest),
+                Optional.empty());
     }
 }

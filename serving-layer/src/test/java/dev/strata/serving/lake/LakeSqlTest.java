@@ -3,9 +3,12 @@ package dev.strata.serving.lake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * SQL over a real lake (Parquet written by DuckDB, a run log, a dataset manifest): the tables, the
+ * SQL over a real lake (an Iceberg events table, a crashed run's file, a dataset manifest): the tables, the
  * row limit, the timeout, and the ways out of the lake that must be refused.
  */
 class LakeSqlTest {
@@ -23,6 +26,7 @@ class LakeSqlTest {
 
     Path lake;
     Path secret;
+    Lake opened;
     LakeSql sql;
 
     @BeforeEach
@@ -31,19 +35,26 @@ class LakeSqlTest {
         secret = root.resolve("lake-secrets/passwords.csv"); // beside the lake, its name starting like the lake's
         Files.createDirectories(secret.getParent());
         Files.writeString(secret, "user,password\nroot,hunter2\n");
-        sql = new LakeSql(new LakeTables(lake), 20, Duration.ofSeconds(2), "256MB");
+        opened = Lake.open(LakeConfig.local(lake));
+        sql = new LakeSql(new LakeTables(opened), 20, Duration.ofSeconds(2), "256MB");
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        opened.close();
     }
 
     @Test
     void theCommittedEventsAndTheDatasetsAreTables() throws Exception {
         LakeSql.Result events = sql.query(
-                "SELECT count(*) AS n, count(DISTINCT source) AS sources, min(date) AS d, max(hour) AS h FROM events",
+                "SELECT count(*) AS n, count(DISTINCT source) AS sources, min(time)::DATE AS d, max(run) AS h FROM events",
                 0);
         assertThat(events.columns()).containsExactly("n", "sources", "d", "h");
         assertThat(events.rows()).hasSize(1);
         assertThat(events.rows().get(0).get(0)).isEqualTo(150L); // not the uncommitted file's row
         assertThat(events.rows().get(0).get(1)).isEqualTo(4L);
         assertThat(events.rows().get(0).get(2).toString()).isEqualTo("2026-11-23");
+        assertThat(events.rows().get(0).get(3)).isEqualTo(2L); // the crashed third run's file is not read
 
         LakeSql.Result joined =
                 sql.query("WITH evens AS (SELECT id FROM sensors WHERE even) SELECT count(*) FROM evens;", 0);
@@ -52,7 +63,7 @@ class LakeSqlTest {
 
     @Test
     void answersStopAtTheRowLimitAndSaySo() throws Exception {
-        LakeSql.Result capped = sql.query("SELECT * FROM events ORDER BY event_id", 0);
+        LakeSql.Result capped = sql.query("SELECT * FROM events ORDER BY id", 0);
         assertThat(capped.rows()).hasSize(20);
         assertThat(capped.truncated()).isTrue();
         LakeSql.Result asked = sql.query("SELECT * FROM events", 5);

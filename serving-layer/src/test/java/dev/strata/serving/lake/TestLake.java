@@ -1,5 +1,12 @@
 package dev.strata.serving.lake;
 
+import dev.strata.lake.ArchivePlan;
+import dev.strata.lake.ArchiveState;
+import dev.strata.lake.EventFileWriter;
+import dev.strata.lake.EventsTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
+import dev.strata.schemas.Event;
 import dev.strata.schemas.lake.DatasetManifest;
 import dev.strata.schemas.lake.DatasetManifest.ColumnType;
 import java.nio.file.Files;
@@ -7,48 +14,42 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * A small lake for tests, its Parquet written by DuckDB: 150 committed events in two runs (and a
- * crashed run's file no commit names), and a dataset {@code sensors} of 10 rows.
+ * A small lake for tests: 150 events committed to the Iceberg {@code events} table in two archive
+ * runs (and a third attempt's file written but never committed, as a crashed run leaves it), and a
+ * dataset {@code sensors} of 10 rows.
  */
 public final class TestLake {
+
+    static final Instant HOUR = Instant.parse("2026-11-23T10:00:00Z");
 
     private TestLake() {}
 
     /** Writes the lake under {@code root}; returns the lake's directory. */
     public static Path write(Path root) throws Exception {
         Path lake = root.resolve("lake");
-        Path hour = lake.resolve("events/date=2026-11-23/hour=10");
-        Files.createDirectories(hour);
-        Files.createDirectories(lake.resolve("_manifest"));
+        try (Lake opened = Lake.open(LakeConfig.local(lake))) {
+            EventsTable events = opened.events();
+            commit(events, 1, 1795464000000L, 0, 100);
+            commit(events, 2, 1795464600000L, 100, 150);
+            // A file no snapshot names (a crashed run's leftover): never read.
+            try (EventFileWriter ghost = events.writers(3, "crashed").open(0)) {
+                ghost.write(event(999), 0, 150, HOUR.toEpochMilli());
+                ghost.finish();
+            }
+        }
         Path sensors = lake.resolve("sensors");
         Files.createDirectories(sensors);
         try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
                 Statement s = db.createStatement()) {
-            s.execute(
-                    "COPY (SELECT 'e' || i AS event_id, 'dev-' || (i % 3) AS source, 'temperature' AS type, i * 1.5 AS value"
-                            + " FROM range(100) t(i)) TO '" + hour.resolve("run-00000001-a-0.parquet")
-                            + "' (FORMAT parquet)");
-            s.execute("COPY (SELECT 'e' || i AS event_id, 'dev-9' AS source, 'humidity' AS type, 1.0 AS value"
-                    + " FROM range(100, 150) t(i)) TO '" + hour.resolve("run-00000002-b-0.parquet")
-                    + "' (FORMAT parquet)");
-            // A file no commit names (a crashed run's leftover): never read.
-            s.execute("COPY (SELECT 'x' AS event_id, 'ghost' AS source, 't' AS type, 0.0 AS value) TO '"
-                    + hour.resolve("run-00000003-c-0.parquet") + "' (FORMAT parquet)");
             s.execute("COPY (SELECT i AS id, i % 2 = 0 AS even FROM range(10) t(i)) TO '"
                     + sensors.resolve("part-1.parquet") + "' (FORMAT parquet)");
         }
-        Files.writeString(
-                lake.resolve("_manifest/run-00000001.commit.json"),
-                "{\"version\":1,\"run\":1,\"cutMillis\":1795464000000,"
-                        + "\"ranges\":[],\"files\":[\"date=2026-11-23/hour=10/run-00000001-a-0.parquet\"],\"rows\":100,\"skipped\":0}");
-        Files.writeString(
-                lake.resolve("_manifest/run-00000002.commit.json"),
-                "{\"version\":1,\"run\":2,\"cutMillis\":1795464600000,"
-                        + "\"ranges\":[],\"files\":[\"date=2026-11-23/hour=10/run-00000002-b-0.parquet\"],\"rows\":50,\"skipped\":0}");
         DatasetManifest.empty("sensors")
                 .with(
                         Optional.of(new DatasetManifest.SchemaVersion(
@@ -69,5 +70,26 @@ public final class TestLake {
                                 "0".repeat(64)))
                 .write(sensors);
         return lake;
+    }
+
+    /** Events {@code from} to {@code until} (exclusive) at those Kafka offsets of partition 0, as run {@code run}. */
+    static void commit(EventsTable events, long run, long cut, int from, int until) throws Exception {
+        ArchiveState basis = events.state();
+        ArchivePlan plan = new ArchivePlan(
+                run, cut, basis, Map.of(0, (long) from), Map.of(0, (long) until), EventsTable.newAttempt());
+        try (EventFileWriter writer = events.writers(run, plan.attempt()).open(0)) {
+            for (int i = from; i < until; i++) {
+                writer.write(event(i), 0, i, HOUR.toEpochMilli() + i);
+            }
+            events.commit(plan, writer.finish(), until - from, 0);
+        }
+    }
+
+    /** Event i: {@code e<i>} from dev-(i % 3), a temperature of i × 1.5; from 100 on, humidity 1.0 from dev-9. */
+    static Event event(int i) {
+        Instant time = HOUR.plusSeconds(i);
+        return i < 100
+                ? new Event("e" + i, "dev-" + (i % 3), "temperature", time, i * 1.5, Map.of(), time)
+                : new Event("e" + i, "dev-9", "humidity", time, 1.0, Map.of(), time);
     }
 }
