@@ -2,13 +2,13 @@ package dev.strata.batch;
 
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
-import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.lake.ArchiveRun;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeOptions;
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.JobJar;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
@@ -145,13 +145,7 @@ public final class BatchMain implements Callable<Integer> {
             Archiver archiver =
                     new Archiver(events, engine, kafka.bootstrapServers(), registry.registryUrl(), eventsTopic);
             return new BatchCycle(
-                    events,
-                    LakeFs.root(lake.lake()),
-                    archiver,
-                    engine,
-                    settings,
-                    kafka.bootstrapServers(),
-                    commitsTopic);
+                    events, lake().views(), archiver, engine, settings, kafka.bootstrapServers(), commitsTopic);
         }
 
         /** The lake, opened once per command (its catalog's connections live as long as the process). */
@@ -271,9 +265,20 @@ public final class BatchMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Optional<BatchCommit> commit = options.cycle().run(System.currentTimeMillis());
-            System.out.println(commit.map(c -> "Snapshot v" + c.run() + " committed, cut "
-                            + Instant.ofEpochMilli(c.cutMillis()) + " (" + c.snapshot() + ")")
-                    .orElse("Nothing new to archive."));
+            if (commit.isPresent()) {
+                BatchCommit c = commit.get();
+                System.out.println("Batch snapshot of run " + c.run() + " announced, cut "
+                        + Instant.ofEpochMilli(c.cutMillis()) + " (" + c.snapshot() + ")");
+                return 0;
+            }
+            ViewsTable.Head head = options.lake().views().head();
+            System.out.println(
+                    head.run() == 0
+                            ? "Nothing new to archive."
+                            : "Nothing new to archive or fold: batch snapshot "
+                                    + head.snapshotId().getAsLong()
+                                    + " holds run " + head.run() + ", cut " + Instant.ofEpochMilli(head.cutMillis())
+                                    + " (made by this process or another), and is announced.");
             return 0;
         }
     }
@@ -297,13 +302,22 @@ public final class BatchMain implements Callable<Integer> {
             }
             BatchCycle cycle = options.cycle();
             cycle.changedViews().forEach(System.out::println);
-            Snapshot current = cycle.currentSnapshot();
-            System.out.println(
-                    current.run() == 0
-                            ? "No snapshot yet."
-                            : "Current snapshot: v" + current.run() + ", cut "
-                                    + Instant.ofEpochMilli(current.cutMillis()) + ", "
-                                    + current.cells().size() + " cells");
+            List<ViewsTable.Head> history = options.lake().views().history();
+            if (history.isEmpty()) {
+                System.out.println("No batch snapshot yet.");
+                return 0;
+            }
+            System.out.printf("%n%-20s %-9s %-6s %-26s %8s  %s%n", "batch snapshot", "kind", "run", "cut", "cells", "");
+            for (ViewsTable.Head h : history) {
+                System.out.printf(
+                        "%-20d %-9s %-6d %-26s %8d  %s%n",
+                        h.snapshotId().getAsLong(),
+                        h.kind(),
+                        h.run(),
+                        h.run() == 0 ? "-" : Instant.ofEpochMilli(h.cutMillis()).toString(),
+                        h.cells(),
+                        h == history.get(0) ? "current" : "");
+            }
             return 0;
         }
     }
@@ -338,9 +352,8 @@ public final class BatchMain implements Callable<Integer> {
                     Optional.ofNullable(view),
                     Optional.ofNullable(from).map(BatchMain::time),
                     Optional.ofNullable(to).map(BatchMain::time));
-            Snapshot current = cycle.currentSnapshot();
-            Snapshot replayed = cycle.replay(scope);
-            List<BatchCycle.Change> changes = BatchCycle.diff(current, replayed);
+            BatchCycle.Replayed replayed = cycle.replay(scope, dryRun);
+            List<BatchCycle.Change> changes = replayed.changes();
             int shown = 0;
             for (BatchCycle.Change c : changes) {
                 if (shown++ == 200) {
@@ -352,10 +365,7 @@ public final class BatchMain implements Callable<Integer> {
             }
             System.out.println(
                     changes.size() + " window(s) would change" + (dryRun ? " (dry run: nothing written)" : ""));
-            if (!dryRun) {
-                BatchCommit commit = cycle.publish(replayed);
-                System.out.println("Replay committed as " + commit.snapshot());
-            }
+            replayed.commit().ifPresent(commit -> System.out.println("Replay committed as " + commit.snapshot()));
             return 0;
         }
     }

@@ -3,7 +3,6 @@ package dev.strata.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.batch.engine.CrashPoints;
-import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.views.BatchCycleTestKit;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.lake.ArchiveRun;
@@ -122,8 +121,8 @@ class BatchCrashIT {
                 BatchCommit announced = BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits);
                 Map<String, ViewDefinition> byName =
                         VIEWS.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
-                Snapshot snapshot = Snapshot.read(
-                        new org.apache.flink.core.fs.Path(LakeFs.root(lake.toString()), announced.snapshot()), byName);
+                Snapshot snapshot = new Snapshot(
+                        announced.run(), announced.cutMillis(), opened.views().announced(announced, byName));
                 Map<String, Map<String, Double>> measures = BatchCycleTestKit.measures(snapshot);
                 assertThat(measures).isEqualTo(BatchCycleTestKit.oracle(sent));
 
@@ -166,35 +165,17 @@ class BatchCrashIT {
     }
 
     Process start(String registryUrl, String events, String commits, String crashAt) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path")));
-        if (crashAt != null) {
-            command.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
-        }
-        command.addAll(List.of(
-                BatchMain.class.getName(),
-                "run",
-                // Finds retry candidates with Flink's sort here; BatchCycleIT runs the in-memory hash set.
-                "--in-memory-rows-per-subtask",
-                "0",
-                "--bootstrap-servers",
+        // Finds retry candidates with Flink's sort here; BatchCycleIT runs the in-memory hash set.
+        return BatchCycleTestKit.batchProcess(
                 KAFKA.bootstrapServers(),
-                "--registry-url",
                 registryUrl,
-                "--lake",
-                lake.toString(),
-                "--events-topic",
+                lake,
                 events,
-                "--commits-topic",
                 commits,
-                "--bucket",
-                "PT0.001S",
-                "--safety-margin",
-                "PT0S"));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
+                crashAt,
+                "run",
+                "--in-memory-rows-per-subtask",
+                "0");
     }
 
     /** The process's output up to the banner of {@code point}; fails if it ends or takes 2 minutes first. */

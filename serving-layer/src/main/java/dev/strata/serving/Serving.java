@@ -196,6 +196,7 @@ public final class Serving implements AutoCloseable {
 
     public static Serving start(Config config) throws Exception {
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Lake opened = Lake.open(config.lake());
         BatchViews batch = new BatchViews(config.dataDir().resolve("batch"));
         SpeedViews speed = new SpeedViews(
                 config.bootstrapServers(),
@@ -203,12 +204,7 @@ public final class Serving implements AutoCloseable {
                 "strata-serving-" + config.instance(),
                 config.dataDir().resolve("streams"));
         CommitFollower follower = new CommitFollower(
-                config.bootstrapServers(),
-                config.commitsTopic(),
-                config.lake().localDirectory(),
-                batch,
-                config.views(),
-                config.cut());
+                config.bootstrapServers(), config.commitsTopic(), opened.views(), batch, config.views(), config.cut());
         Clock clock = Clock.systemUTC();
         registerGauges(metrics, batch, speed, follower, clock);
         speed.start();
@@ -217,7 +213,6 @@ public final class Serving implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions()
                 .setFileSystemOptions(new FileSystemOptions()
                         .setFileCacheDir(config.dataDir().resolve("vertx-cache").toString())));
-        Lake opened = Lake.open(config.lake());
         LakeTables tables = new LakeTables(opened);
         LakeApi lake = new LakeApi(
                 new LakeCatalog(tables, config.views(), batch::commit, clock),

@@ -62,6 +62,13 @@ class LakeApiIT {
                     .isEqualTo("boolean");
             assertThat(find(datasets, "events_per_source_1m").get("kind").asText())
                     .isEqualTo("view");
+            assertThat(find(datasets, "events_per_source_1m").get("sqlTable").asText())
+                    .isEqualTo("batch_views");
+            JsonNode views = find(datasets, "batch_views");
+            assertThat(views.get("kind").asText()).isEqualTo("views");
+            assertThat(views.get("schema").get("columns").toString())
+                    .contains("\"state\"")
+                    .contains("{\"name\":\"p95\",\"type\":\"double\",\"nullable\":true}");
 
             JsonNode one = JSON.readTree(get(url + "/v1/catalog/events").body());
             assertThat(one.get("partitions").get(0).asText()).isEqualTo("time_hour=2026-11-23-10");
@@ -84,6 +91,13 @@ class LakeApiIT {
             assertThat(body.get("rows").toString())
                     .isEqualTo("[[\"dev-0\",34],[\"dev-1\",33],[\"dev-2\",33],[\"dev-9\",50]]");
             assertThat(body.get("truncated").asBoolean()).isFalse();
+
+            HttpResponse<String> perView = post(
+                    url + "/v1/sql",
+                    "text/plain",
+                    "SELECT view, sum(count) FROM batch_views GROUP BY view ORDER BY view");
+            assertThat(JSON.readTree(perView.body()).get("rows").toString())
+                    .isEqualTo("[[\"events_per_source_1m\",150],[\"events_per_type_1h\",150]]");
 
             HttpResponse<String> plain = post(url + "/v1/sql", "text/plain", "SELECT * FROM events");
             assertThat(JSON.readTree(plain.body()).get("rowCount").asInt()).isEqualTo(100);

@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
-import dev.strata.schemas.views.SnapshotCodec;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
@@ -86,7 +87,6 @@ class ServingIT {
         String speedTopic = KAFKA.createTopic("speed-views", 2, Map.of("cleanup.policy", "compact"));
         String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
         Path lake = dir.resolve("lake");
-        Files.createDirectories(lake.resolve("snapshots"));
         // 600 events over 20 minutes of event time, appended over 30 buckets, some hours late.
         Random random = new Random(5);
         List<Appended> events = new ArrayList<>();
@@ -264,7 +264,6 @@ class ServingIT {
         String speedTopic = KAFKA.createTopic("speed-views", 1, Map.of("cleanup.policy", "compact"));
         String commitsTopic = KAFKA.createTopic("batch-commits", 1, Map.of("cleanup.policy", "compact"));
         Path lake = dir.resolve("lake");
-        Files.createDirectories(lake.resolve("snapshots"));
         // Events over the last 50 minutes, appended as they happened; the cut 20 minutes ago.
         long now = System.currentTimeMillis();
         long start = Math.floorDiv(now - Duration.ofMinutes(50).toMillis(), BUCKET) * BUCKET;
@@ -516,8 +515,13 @@ class ServingIT {
                 }
             }
         }
-        String name = String.format("snapshots/v-%08d.snapshot", run);
-        Files.write(lake.resolve(name), SnapshotCodec.encode(run, cut, cells));
+        String name;
+        try (Lake opened = Lake.open(LakeConfig.local(lake))) {
+            ViewsTable views = opened.views();
+            name = ViewsTable.reference(views.commit(
+                    views.head().snapshotId(),
+                    new ViewsTable.Contents(run, cut, settings, Map.of(), "fold", VIEWS, cells)));
+        }
         Properties props = new Properties();
         props.put("bootstrap.servers", KAFKA.bootstrapServers());
         try (KafkaProducer<byte[], byte[]> producer =

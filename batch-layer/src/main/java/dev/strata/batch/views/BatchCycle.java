@@ -4,17 +4,16 @@ import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.engine.FoldJob;
 import dev.strata.batch.lake.Archiver;
-import dev.strata.batch.lake.LakeFs;
 import dev.strata.lake.ArchiveRun;
 import dev.strata.lake.ArchiveState;
 import dev.strata.lake.EventsTable;
+import dev.strata.lake.ViewsConflict;
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.core.fs.Path;
 import org.apache.iceberg.DataFile;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,9 +45,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One batch cycle: archive everything appended before the cut, fold every committed run the current
- * snapshot lacks into it (the shared monoid; an id seen within the dedup horizon counts once), write
- * the new snapshot version, announce it on {@code batch-commits}, keep the last few versions.
- * Each step is safe to redo: a crash anywhere is finished by the next cycle.
+ * batch snapshot lacks into it (the shared monoid; an id seen within the dedup horizon counts once),
+ * commit the result as the next snapshot of the lake's {@code batch_views} table, announce it on
+ * {@code batch-commits}, keep the last few snapshots. Each step is safe to redo (a crash anywhere is
+ * finished by the next cycle) and safe to race: a commit holds only if the table's current snapshot
+ * is still the one the fold started from, so two processes never fold a run twice or lose one: the
+ * loser folds again from the winner's snapshot.
  */
 public final class BatchCycle {
 
@@ -86,8 +88,11 @@ public final class BatchCycle {
         }
     }
 
+    /** Folds again from the new current snapshot at most this often when others keep committing first. */
+    static final int MAX_FOLDS = 5;
+
     private final EventsTable events;
-    private final Path snapshotsDir;
+    private final ViewsTable table;
     private final Archiver archiver;
     private final Engine engine;
     private final Settings settings;
@@ -95,17 +100,16 @@ public final class BatchCycle {
     private final String bootstrapServers;
     private final String commitsTopic;
 
-    /** @param lakeRoot the lake's directory (the batch views' snapshots live under it) */
     public BatchCycle(
             EventsTable events,
-            Path lakeRoot,
+            ViewsTable table,
             Archiver archiver,
             Engine engine,
             Settings settings,
             String bootstrapServers,
             String commitsTopic) {
         this.events = events;
-        this.snapshotsDir = new Path(lakeRoot, SNAPSHOTS);
+        this.table = table;
         this.archiver = archiver;
         this.engine = engine;
         this.settings = settings;
@@ -117,37 +121,58 @@ public final class BatchCycle {
     /** Runs a cycle at {@code nowMillis}; returns the announced commit, or empty if nothing was new. */
     public Optional<BatchCommit> run(long nowMillis) throws Exception {
         archiver.archive(Archiver.cutAt(nowMillis, settings.cut().bucket(), settings.safetyMargin()));
-        Snapshot current = currentSnapshot();
-        ArchiveState state = events.state();
-        if (state.lastRun() <= current.run()) {
-            return announceIfUnannounced(current);
+        for (int folds = 1; ; folds++) {
+            ViewsTable.Head head = table.head();
+            ArchiveState state = events.state();
+            if (state.lastRun() <= head.run()) {
+                return announceIfUnannounced(head);
+            }
+            Snapshot folded = fold(read(head), head.run() + 1, state);
+            try {
+                return Optional.of(publish(head, folded, "fold"));
+            } catch (ViewsConflict e) {
+                if (folds == MAX_FOLDS) {
+                    throw new IllegalStateException(
+                            "another batch process committed first " + MAX_FOLDS
+                                    + " times in a row; the next cycle folds again",
+                            e);
+                }
+                LOG.info(
+                        "Fold of runs {} to {} not committed: {}; folding again from the new snapshot",
+                        head.run() + 1,
+                        state.lastRun(),
+                        e.getMessage());
+            }
         }
-        return Optional.of(publish(fold(current, current.run() + 1, state)));
     }
 
-    /** A crash between writing a snapshot and announcing it: the next cycle announces it. */
-    private Optional<BatchCommit> announceIfUnannounced(Snapshot current) throws Exception {
-        List<Path> versions = snapshots();
-        if (versions.isEmpty()) {
+    /** A crash (or a lost race) between committing a snapshot and announcing it: announced now. */
+    private Optional<BatchCommit> announceIfUnannounced(ViewsTable.Head head) throws Exception {
+        if (head.snapshotId().isEmpty() || head.run() == 0) {
             return Optional.empty();
         }
-        BatchCommit expected = BatchCommit.of(
-                current.run(),
-                current.cutMillis(),
-                SNAPSHOTS + "/" + versions.get(versions.size() - 1).getName(),
-                settings.cut());
+        BatchCommit expected = commitOf(head);
         if (expected.sameSnapshot(lastAnnounced().orElse(null))) {
             return Optional.empty(); // announced already, with the settings it was computed with
         }
         Optional<String> refusal = settings.cut().refusal(expected, "batch layer");
         if (refusal.isPresent()) {
-            // Written by a cycle with other settings and never announced: the next run's fold supersedes it.
+            // Committed by a cycle with other settings and never announced: the next run's fold supersedes it.
             LOG.warn("Not announcing {}: {}", expected.snapshot(), refusal.get());
             return Optional.empty();
         }
-        LOG.info("Announcing {} (written, not yet announced when the last cycle stopped)", expected.snapshot());
+        LOG.info("Announcing {} (committed, not yet announced)", expected.snapshot());
         announce(expected);
         return Optional.of(expected);
+    }
+
+    /** The announcement of a committed snapshot: run, cut, where it is, and the settings it was computed with. */
+    private BatchCommit commitOf(ViewsTable.Head head) {
+        return BatchCommit.of(
+                head.run(),
+                head.cutMillis(),
+                ViewsTable.reference(head.snapshotId().getAsLong()),
+                head.settings().orElse(settings.cut()));
     }
 
     /** The newest record of the commits topic. */
@@ -177,22 +202,39 @@ public final class BatchCycle {
         }
     }
 
-    /** Writes {@code snapshot} as the next version and announces it. */
-    public BatchCommit publish(Snapshot snapshot) throws Exception {
-        String name = String.format("v-%08d.snapshot", nextVersion());
-        snapshot.write(new Path(snapshotsDir, name));
-        writeDefinitions();
+    /**
+     * Commits {@code snapshot} on top of {@code base} and announces it; then, if another process
+     * committed meanwhile, announces the table's current snapshot too, so the topic ends with it.
+     *
+     * @throws ViewsConflict if the table's current snapshot is no longer {@code base}
+     */
+    private BatchCommit publish(ViewsTable.Head base, Snapshot snapshot, String kind) throws Exception {
+        long id = table.commit(
+                base.snapshotId(),
+                new ViewsTable.Contents(
+                        snapshot.run(),
+                        snapshot.cutMillis(),
+                        settings.cut(),
+                        definitions(),
+                        kind,
+                        settings.views(),
+                        snapshot.cells()));
         BatchCommit announced =
-                BatchCommit.of(snapshot.run(), snapshot.cutMillis(), SNAPSHOTS + "/" + name, settings.cut());
+                BatchCommit.of(snapshot.run(), snapshot.cutMillis(), ViewsTable.reference(id), settings.cut());
         CrashPoints.reached("before-announce");
         announce(announced);
-        prune();
         LOG.info(
-                "Batch snapshot {} (run {}, cut {}) with {} cells announced",
-                name,
+                "Batch snapshot {} ({} of run {}, cut {}) with {} cells announced",
+                id,
+                kind,
                 snapshot.run(),
                 snapshot.cutMillis(),
                 snapshot.cells().size());
+        ViewsTable.Head now = table.head();
+        if (!now.snapshotId().equals(OptionalLong.of(id))) {
+            announceIfUnannounced(now);
+        }
+        table.expire(settings.keepSnapshots());
         return announced;
     }
 
@@ -207,25 +249,50 @@ public final class BatchCycle {
         }
     }
 
+    /** What a replay changes (window by window, before and after) and, unless it was a dry run, its commit. */
+    public record Replayed(Snapshot snapshot, List<Change> changes, Optional<BatchCommit> commit) {}
+
     /**
      * Recomputes the cells in {@code scope} from the whole lake with today's view definitions; the
-     * other cells stay as the current snapshot has them. Nothing is written: see {@link #publish}.
+     * other cells stay as the current snapshot has them. Unless {@code dryRun}, commits the result as
+     * a new snapshot and announces it. A cycle that commits while the replay runs is not lost: the
+     * replay folds the runs it added into both parts and commits on top of it.
      */
-    public Snapshot replay(ReplayScope scope) throws Exception {
-        Snapshot current = currentSnapshot();
+    public Replayed replay(ReplayScope scope, boolean dryRun) throws Exception {
         Snapshot all = replay();
-        Map<ViewKey, Aggregate> cells = new HashMap<>();
-        current.cells().forEach((cell, aggregate) -> {
-            if (!scope.covers(cell)) {
-                cells.put(cell, aggregate);
+        for (int folds = 1; ; folds++) {
+            ViewsTable.Head head = table.head();
+            Snapshot current = read(head);
+            ArchiveState state = events.state();
+            Snapshot recomputed = all.run() < state.lastRun() ? fold(all, all.run() + 1, state) : all;
+            Snapshot kept = current.run() < state.lastRun() ? fold(current, current.run() + 1, state) : current;
+            Map<ViewKey, Aggregate> cells = new HashMap<>();
+            kept.cells().forEach((cell, aggregate) -> {
+                if (!scope.covers(cell)) {
+                    cells.put(cell, aggregate);
+                }
+            });
+            recomputed.cells().forEach((cell, aggregate) -> {
+                if (scope.covers(cell)) {
+                    cells.put(cell, aggregate);
+                }
+            });
+            Snapshot replayed = new Snapshot(recomputed.run(), recomputed.cutMillis(), cells);
+            List<Change> changes = diff(current, replayed);
+            if (dryRun) {
+                return new Replayed(replayed, changes, Optional.empty());
             }
-        });
-        all.cells().forEach((cell, aggregate) -> {
-            if (scope.covers(cell)) {
-                cells.put(cell, aggregate);
+            try {
+                return new Replayed(replayed, changes, Optional.of(publish(head, replayed, "replay")));
+            } catch (ViewsConflict e) {
+                if (folds == MAX_FOLDS) {
+                    throw new IllegalStateException(
+                            "another batch process committed first " + MAX_FOLDS + " times in a row; replay again", e);
+                }
+                all = recomputed;
+                LOG.info("Replay not committed: {}; merging it with the new snapshot", e.getMessage());
             }
-        });
-        return new Snapshot(all.run(), all.cutMillis(), cells);
+        }
     }
 
     /** A cell whose measures differ between two snapshots (null: absent on that side). */
@@ -251,50 +318,54 @@ public final class BatchCycle {
     }
 
     /**
-     * Makes the previous snapshot version current again (the newest is kept aside as
-     * {@code .rolledback}). If the previous version's cut is older, the runs since are folded in
-     * again at once, so the announced cut never moves back behind what the speed layer dropped.
+     * Makes the previous batch snapshot current again (Iceberg's rollback of {@code batch_views};
+     * the newer one stays in the table's history until it expires) and announces it. If the
+     * previous snapshot's cut is older, the runs since are folded in at once, as a new snapshot on
+     * top of it, so the announced cut never moves back behind what the speed layer dropped.
      */
     public BatchCommit rollback() throws Exception {
-        List<Path> versions = snapshots();
-        if (versions.size() < 2) {
-            throw new IllegalStateException(
-                    "nothing to roll back to: " + versions.size() + " snapshot version(s) in " + snapshotsDir);
+        ViewsTable.Head newest = table.head();
+        if (newest.snapshotId().isEmpty()) {
+            throw new IllegalStateException("nothing to roll back: no batch snapshot yet");
         }
-        Path newest = versions.get(versions.size() - 1);
-        Snapshot rolledBack = Snapshot.read(newest, views);
-        LakeFs.move(newest, new Path(snapshotsDir, newest.getName() + ".rolledback"));
-        Snapshot previous = Snapshot.read(versions.get(versions.size() - 2), views);
+        long previousId = table.rollback(newest.snapshotId().getAsLong());
+        ViewsTable.Head previous = table.head(previousId).orElseThrow();
         ArchiveState state = events.state();
-        Snapshot restored = state.lastRun() <= previous.run() ? previous : fold(previous, previous.run() + 1, state);
         LOG.info(
-                "Rolled back {} (run {}); current: run {}, cut {}",
-                newest.getName(),
-                rolledBack.run(),
-                restored.run(),
-                restored.cutMillis());
-        return publish(restored);
+                "Rolled back snapshot {} (run {}) to {} (run {}, cut {})",
+                newest.snapshotId().getAsLong(),
+                newest.run(),
+                previousId,
+                previous.run(),
+                previous.cutMillis());
+        if (state.lastRun() <= previous.run()) {
+            BatchCommit commit = commitOf(previous);
+            announce(commit);
+            return commit;
+        }
+        try {
+            return publish(previous, fold(read(previous), previous.run() + 1, state), "rollback");
+        } catch (ViewsConflict e) {
+            // A cycle folded the runs since onto the rolled-back-to snapshot first: that is the same result.
+            LOG.info("The runs since the rolled-back-to snapshot were folded by another process: {}", e.getMessage());
+            ViewsTable.Head now = table.head();
+            announceIfUnannounced(now);
+            return commitOf(now);
+        }
     }
 
     /**
      * The views whose definition differs from the one the current snapshot was computed with, each
      * with the replay that brings it up to date; empty when they agree (or nothing was computed yet).
      */
-    public List<String> changedViews() throws IOException {
-        Path file = new Path(snapshotsDir, DEFINITIONS);
-        if (!LakeFs.exists(file)) {
+    public List<String> changedViews() {
+        ViewsTable.Head head = table.head();
+        if (head.snapshotId().isEmpty() || head.run() == 0) {
             return List.of();
-        }
-        Map<String, String> recorded = new TreeMap<>();
-        for (String line : new String(LakeFs.read(file), StandardCharsets.UTF_8).split("\n")) {
-            int tab = line.indexOf('\t');
-            if (tab > 0) {
-                recorded.put(line.substring(0, tab), line.substring(tab + 1));
-            }
         }
         List<String> advice = new ArrayList<>();
         for (ViewDefinition view : settings.views()) {
-            String before = recorded.get(view.name());
+            String before = head.definitions().get(view.name());
             if (before == null) {
                 advice.add("view " + view.name() + " is new: run ./strata batch replay --view " + view.name());
             } else if (!before.equals(describe(view))) {
@@ -305,9 +376,6 @@ public final class BatchCycle {
         return advice;
     }
 
-    static final String DEFINITIONS = "definitions.tsv";
-    static final String SNAPSHOTS = "views/snapshots";
-
     /** A canonical description of a view: equal exactly when the definitions mean the same. */
     static String describe(ViewDefinition v) {
         return "types=" + new TreeSet<>(v.types()) + " attributes=" + new TreeMap<>(v.attributes())
@@ -315,23 +383,10 @@ public final class BatchCycle {
                 + v.measures().stream().map(m -> m.name()).toList();
     }
 
-    private void writeDefinitions() throws IOException {
-        StringBuilder text = new StringBuilder();
-        for (ViewDefinition view : settings.views()) {
-            text.append(view.name()).append('\t').append(describe(view)).append('\n');
-        }
-        LakeFs.writeAtomically(
-                new Path(snapshotsDir, DEFINITIONS), text.toString().getBytes(StandardCharsets.UTF_8));
-    }
-
-    private long nextVersion() throws IOException {
-        return LakeFs.list(snapshotsDir).stream()
-                        .map(s -> s.getPath().getName())
-                        .filter(n -> n.matches("v-\\d{8}\\.snapshot.*"))
-                        .mapToLong(n -> Long.parseLong(n.substring(2, 10)))
-                        .max()
-                        .orElse(0)
-                + 1;
+    private Map<String, String> definitions() {
+        Map<String, String> definitions = new TreeMap<>();
+        settings.views().forEach(v -> definitions.put(v.name(), describe(v)));
+        return definitions;
     }
 
     /** Recomputes every view from the whole lake: the same folds, from an empty snapshot. */
@@ -340,10 +395,19 @@ public final class BatchCycle {
         return state.lastRun() == 0 ? Snapshot.empty() : fold(Snapshot.empty(), 1, state);
     }
 
-    /** The newest snapshot on disk, or the empty one. */
-    public Snapshot currentSnapshot() throws IOException {
-        Optional<Path> newest = snapshots().stream().reduce((a, b) -> b);
-        return newest.isEmpty() ? Snapshot.empty() : Snapshot.read(newest.get(), views);
+    /** The current batch snapshot, or the empty one. */
+    public Snapshot currentSnapshot() {
+        return read(table.head());
+    }
+
+    private Snapshot read(ViewsTable.Head head) {
+        if (head.snapshotId().isEmpty() || head.run() == 0) {
+            return Snapshot.empty();
+        }
+        return new Snapshot(
+                head.run(),
+                head.cutMillis(),
+                new HashMap<>(table.cells(head.snapshotId().getAsLong(), views)));
     }
 
     /**
@@ -393,20 +457,6 @@ public final class BatchCycle {
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(commitsTopic, BatchCommit.KEY, commit.encode()))
                     .get(30, TimeUnit.SECONDS);
-        }
-    }
-
-    private List<Path> snapshots() throws IOException {
-        return LakeFs.list(snapshotsDir).stream()
-                .map(s -> s.getPath())
-                .filter(p -> p.getName().matches("v-\\d{8}\\.snapshot"))
-                .toList();
-    }
-
-    private void prune() throws IOException {
-        List<Path> all = snapshots();
-        for (int i = 0; i < all.size() - settings.keepSnapshots(); i++) {
-            LakeFs.delete(all.get(i), false);
         }
     }
 }

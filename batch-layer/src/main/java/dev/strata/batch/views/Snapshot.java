@@ -1,21 +1,15 @@
 package dev.strata.batch.views;
 
-import dev.strata.batch.lake.LakeFs;
 import dev.strata.schemas.views.Aggregate;
-import dev.strata.schemas.views.SnapshotCodec;
-import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.core.fs.Path;
 
 /**
- * A batch-view snapshot: for every view, the aggregate of each (group, window) over every event
- * appended before the snapshot's cut. Keys are {@link ViewKey}s with bucket 0. One file in the
- * format of {@link SnapshotCodec} (shared with the serving layer), written whole and renamed into
- * place through the lake's file system.
+ * A batch-view snapshot in memory: for every view, the aggregate of each (group, window) over every
+ * event appended before the snapshot's cut. Keys are {@link ViewKey}s with bucket 0. In the lake it
+ * is a snapshot of the {@code batch_views} table ({@code ViewsTable}).
  */
 public final class Snapshot {
 
@@ -48,23 +42,5 @@ public final class Snapshot {
     /** The cell key of a view, group and window. */
     public static ViewKey cell(String view, List<String> group, long windowStart) {
         return new ViewKey(view, group, windowStart, 0);
-    }
-
-    public void write(Path file) throws IOException {
-        LakeFs.writeAtomically(file, SnapshotCodec.encode(run, cutMillis, cells));
-    }
-
-    /**
-     * Reads a snapshot; views no longer defined are skipped.
-     *
-     * @throws IOException for a file that is not a snapshot or has an unknown version
-     */
-    public static Snapshot read(Path file, Map<String, ViewDefinition> views) throws IOException {
-        try {
-            SnapshotCodec.Decoded d = SnapshotCodec.decode(LakeFs.read(file), views);
-            return new Snapshot(d.run(), d.cutMillis(), d.cells());
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
-        }
     }
 }

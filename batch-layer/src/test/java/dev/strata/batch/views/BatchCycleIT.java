@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
-import dev.strata.batch.lake.LakeFs;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
+import dev.strata.lake.ViewsTable;
 import dev.strata.registry.RegistryServer;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.BatchCommit;
@@ -51,13 +51,13 @@ class BatchCycleIT {
                         .withTopic("batch-schemas-" + ProcessHandle.current().pid()));
                 Engine engine = Engine.local(2);
                 Lake opened = Lake.open(LakeConfig.local(lake))) {
-            org.apache.flink.core.fs.Path root = LakeFs.root(lake.toString());
             EventsTable table = opened.events();
+            ViewsTable viewsTable = opened.views();
             Archiver archiver = new Archiver(table, engine, KAFKA.bootstrapServers(), registry.url(), events);
             // A one-millisecond bucket and no margin: the test's cuts fall right after what it produced.
             BatchCycle cycle = new BatchCycle(
                     table,
-                    root,
+                    viewsTable,
                     archiver,
                     engine,
                     BatchCycle.Settings.of(VIEWS)
@@ -83,12 +83,12 @@ class BatchCycleIT {
 
             BatchCommit announced = BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits);
             assertThat(announced).isEqualTo(c2);
-            assertThat(lake.resolve(announced.snapshot())).exists();
+            assertThat(ViewsTable.snapshotOf(announced.snapshot()))
+                    .isEqualTo(viewsTable.head().snapshotId());
             assertThat(cycle.run(BatchCycleTestKit.pastNow())).isEmpty();
 
             // Replay with unchanged logic: nothing would change.
-            assertThat(BatchCycle.diff(cycle.currentSnapshot(), cycle.replay(BatchCycle.ReplayScope.ALL)))
-                    .isEmpty();
+            assertThat(cycle.replay(BatchCycle.ReplayScope.ALL, true).changes()).isEmpty();
             // A changed definition (humidity left out of the per-type view), replayed for that view only.
             List<ViewDefinition> changed = List.of(
                     VIEWS.get(0),
@@ -101,7 +101,7 @@ class BatchCycleIT {
                             VIEWS.get(1).measures()));
             BatchCycle newLogic = new BatchCycle(
                     table,
-                    root,
+                    viewsTable,
                     archiver,
                     engine,
                     BatchCycle.Settings.of(changed)
@@ -114,24 +114,25 @@ class BatchCycleIT {
                     .asString()
                     .startsWith(
                             "view events_per_type_1h changed since the current snapshot was computed: run ./strata batch replay --view events_per_type_1h");
-            Snapshot before = newLogic.currentSnapshot();
-            Snapshot replayed = newLogic.replay(
-                    new BatchCycle.ReplayScope(Optional.of("events_per_type_1h"), Optional.empty(), Optional.empty()));
-            List<BatchCycle.Change> changes = BatchCycle.diff(before, replayed);
+            BatchCycle.ReplayScope perType =
+                    new BatchCycle.ReplayScope(Optional.of("events_per_type_1h"), Optional.empty(), Optional.empty());
+            List<BatchCycle.Change> changes = newLogic.replay(perType, true).changes();
             assertThat(changes).isNotEmpty().allSatisfy(c -> {
                 assertThat(c.cell().view()).isEqualTo("events_per_type_1h");
                 assertThat(c.cell().group()).containsExactly("humidity");
                 assertThat(c.after()).isNull();
             });
-            BatchCommit replayCommit = newLogic.publish(replayed);
+            assertThat(newLogic.replay(perType, true).changes()).isEqualTo(changes); // a dry run wrote nothing
+            BatchCommit replayCommit = newLogic.replay(perType, false).commit().orElseThrow();
             assertThat(replayCommit.cutMillis()).isEqualTo(c2.cutMillis());
             assertThat(newLogic.changedViews()).isEmpty();
             assertThat(BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits))
                     .isEqualTo(replayCommit);
 
-            // Rollback: the snapshot before the replay is current again, with the same cut.
+            // Rollback: the snapshot before the replay is current again (Iceberg's rollback), with the same cut.
             BatchCommit rolledBack = newLogic.rollback();
             assertThat(rolledBack.cutMillis()).isEqualTo(c2.cutMillis());
+            assertThat(rolledBack.snapshot()).isEqualTo(c2.snapshot());
             assertThat(BatchCycleTestKit.measures(cycle.currentSnapshot())).isEqualTo(BatchCycleTestKit.oracle(all));
             assertThat(BatchCycleTestKit.latestCommit(KAFKA.bootstrapServers(), commits))
                     .isEqualTo(rolledBack);

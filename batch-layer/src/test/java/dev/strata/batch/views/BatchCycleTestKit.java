@@ -1,5 +1,7 @@
 package dev.strata.batch.views;
 
+import dev.strata.batch.BatchMain;
+import dev.strata.batch.engine.CrashPoints;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
@@ -8,7 +10,9 @@ import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -163,5 +167,48 @@ public final class BatchCycleTestKit {
             }
         }
         return latest;
+    }
+
+    /**
+     * {@code strata batch <command> [args]} in its own JVM (its Flink jobs on a MiniCluster in that JVM),
+     * with a one-millisecond bucket and no safety margin, its output and errors in one stream.
+     *
+     * @param crashAt the crash point to stop at, or null
+     */
+    public static Process batchProcess(
+            String bootstrapServers,
+            String registryUrl,
+            Path lake,
+            String eventsTopic,
+            String commitsTopic,
+            String crashAt,
+            String... command)
+            throws IOException {
+        List<String> line = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path")));
+        if (crashAt != null) {
+            line.add("-D" + CrashPoints.PROPERTY + "=" + crashAt);
+        }
+        line.add(BatchMain.class.getName());
+        line.addAll(List.of(command));
+        line.addAll(List.of(
+                "--bootstrap-servers",
+                bootstrapServers,
+                "--registry-url",
+                registryUrl,
+                "--lake",
+                lake.toString(),
+                "--events-topic",
+                eventsTopic,
+                "--commits-topic",
+                commitsTopic,
+                "--bucket",
+                "PT0.001S",
+                "--safety-margin",
+                "PT0S"));
+        return new ProcessBuilder(line).redirectErrorStream(true).start();
     }
 }

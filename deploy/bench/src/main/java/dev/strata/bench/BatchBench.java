@@ -2,7 +2,6 @@ package dev.strata.bench;
 
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
-import dev.strata.batch.lake.LakeFs;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.lake.ArchiveRun;
@@ -77,12 +76,13 @@ public final class BatchBench implements Callable<Integer> {
         out.add("# strata bench batch — " + Instant.now() + ", " + cores + " cores, JDK " + Runtime.version());
         out.add("");
         try (Engine engine = Engine.local(cores);
-                Lake opened = Lake.open(LakeConfig.local(lake))) {
-            return run(out, cores, engine, opened.events());
+                Lake opened = Lake.open(LakeConfig.local(this.lake))) {
+            return run(out, cores, engine, opened);
         }
     }
 
-    private int run(List<String> out, int cores, Engine engine, EventsTable table) throws Exception {
+    private int run(List<String> out, int cores, Engine engine, Lake lake) throws Exception {
+        EventsTable table = lake.events();
         Archiver archiver = new Archiver(table, engine, bootstrapServers, registryUrl, StrataTopics.EVENTS);
         int warmup = Math.max(10_000, events / 10);
         say("warm-up: " + warmup
@@ -101,7 +101,7 @@ public final class BatchBench implements Callable<Integer> {
                 consumerRate = consumerPerf();
             }
             say("archive, run " + (i + 1) + ": a Flink batch job (MiniCluster, parallelism " + cores + ") into "
-                    + lake);
+                    + lake.config().describe());
             long t0 = System.nanoTime();
             commit = archiver.archive(System.currentTimeMillis()).orElseThrow();
             double archiveSeconds = (System.nanoTime() - t0) / 1e9;
@@ -112,7 +112,7 @@ public final class BatchBench implements Callable<Integer> {
         long lakeRows = table.runs().stream().mapToLong(ArchiveRun::rows).sum();
         BatchCycle cycle = new BatchCycle(
                 table,
-                LakeFs.root(lake.toString()),
+                lake.views(),
                 archiver,
                 engine,
                 BatchCycle.Settings.of(ViewConfig.defaults()),

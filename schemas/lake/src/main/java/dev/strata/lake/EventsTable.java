@@ -23,9 +23,6 @@ import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
-import org.apache.iceberg.Transaction;
-import org.apache.iceberg.Transactions;
-import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
@@ -147,62 +144,51 @@ public final class EventsTable {
     public long commit(ArchivePlan plan, List<DataFile> files, long rows, long skipped) throws ArchiveConflict {
         Map<Integer, Long> next = new HashMap<>(plan.basis().offsets());
         next.putAll(plan.until());
-        for (int attempt = 1; ; attempt++) {
-            TableOperations ops = operations();
-            TableMetadata base = ops.refresh();
-            ArchiveState now = stateOf(base);
-            if (!now.offsets().equals(plan.basis().offsets())
-                    || now.lastRun() != plan.basis().lastRun()) {
-                throw new ArchiveConflict("another batch process committed run " + now.lastRun() + " (offsets "
-                        + ArchiveState.encode(now.offsets()) + ") since run " + plan.run() + " was planned from run "
-                        + plan.basis().lastRun() + " (offsets "
-                        + ArchiveState.encode(plan.basis().offsets()) + ")");
-            }
-            Transaction tx = Transactions.newTransaction(table.name(), new PinnedOperations(ops, base));
-            AppendFiles append = tx.newAppend();
-            files.forEach(append::appendFile);
-            append.set(OFFSETS, ArchiveState.encode(next))
-                    .set(LAST_RUN, Long.toString(plan.run()))
-                    .set(LAST_CUT, Long.toString(plan.cutMillis()))
-                    .set(RUN, Long.toString(plan.run()))
-                    .set(SKIPPED, Long.toString(skipped))
-                    .set(ATTEMPT, plan.attempt());
-            append.commit();
-            try {
-                tx.commitTransaction();
-                long id = tx.table().currentSnapshot().snapshotId();
-                LOG.info(
-                        "events: run {} committed as snapshot {} ({} file(s), {} rows, cut {})",
-                        plan.run(),
-                        id,
-                        files.size(),
-                        rows,
-                        plan.cutMillis());
-                return id;
-            } catch (PinnedOperations.Moved e) {
-                LOG.info(
-                        "events: the table moved while run {} committed (try {}); checking again", plan.run(), attempt);
-            } catch (CommitStateUnknownException e) {
-                Optional<Long> committed = committedAttempt(plan.attempt());
-                if (committed.isPresent()) {
-                    return committed.get();
-                }
-                LOG.warn(
-                        "events: the commit of run {} had an unknown outcome and is not there; trying again",
-                        plan.run());
-            }
-        }
+        Snapshot snapshot = PinnedCommit.commit(
+                table,
+                current -> {
+                    ArchiveState now = stateOf(current);
+                    if (!now.offsets().equals(plan.basis().offsets())
+                            || now.lastRun() != plan.basis().lastRun()) {
+                        throw new ArchiveConflict("another batch process committed run " + now.lastRun()
+                                + " (offsets " + ArchiveState.encode(now.offsets()) + ") since run " + plan.run()
+                                + " was planned from run " + plan.basis().lastRun() + " (offsets "
+                                + ArchiveState.encode(plan.basis().offsets()) + ")");
+                    }
+                },
+                tx -> {
+                    AppendFiles append = tx.newAppend();
+                    files.forEach(append::appendFile);
+                    append.set(OFFSETS, ArchiveState.encode(next))
+                            .set(LAST_RUN, Long.toString(plan.run()))
+                            .set(LAST_CUT, Long.toString(plan.cutMillis()))
+                            .set(RUN, Long.toString(plan.run()))
+                            .set(SKIPPED, Long.toString(skipped))
+                            .set(ATTEMPT, plan.attempt())
+                            .commit();
+                },
+                ATTEMPT,
+                plan.attempt());
+        LOG.info(
+                "events: run {} committed as snapshot {} ({} file(s), {} rows, cut {})",
+                plan.run(),
+                snapshot.snapshotId(),
+                files.size(),
+                rows,
+                plan.cutMillis());
+        return snapshot.snapshotId();
     }
 
-    /** The snapshot that committed an attempt, if one did. */
-    private Optional<Long> committedAttempt(String attempt) {
-        TableMetadata metadata = operations().refresh();
-        for (Snapshot s : metadata.snapshots()) {
-            if (attempt.equals(s.summary().get(ATTEMPT))) {
-                return Optional.of(s.snapshotId());
-            }
+    /** The summary properties that say where the archive stands, to carry into a snapshot that is not a run's. */
+    static Map<String, String> carried(TableMetadata metadata) {
+        ArchiveState state = stateOf(metadata);
+        if (state.snapshotId().isEmpty()) {
+            return Map.of();
         }
-        return Optional.empty();
+        return Map.of(
+                OFFSETS, ArchiveState.encode(state.offsets()),
+                LAST_RUN, Long.toString(state.lastRun()),
+                LAST_CUT, Long.toString(state.lastCutMillis()));
     }
 
     /** The committed archive runs the current snapshot's history holds, oldest first. */

@@ -138,6 +138,11 @@ public final class Lake implements AutoCloseable {
         return new EventsTable(table(EventsTable.NAME, EventsTable.SCHEMA, EventsTable.SPEC, EventsTable.PROPERTIES));
     }
 
+    /** The batch views: one row per cell, a batch snapshot per Iceberg snapshot. */
+    public ViewsTable views() {
+        return new ViewsTable(table(ViewsTable.NAME, ViewsTable.SCHEMA, ViewsTable.SPEC, ViewsTable.PROPERTIES));
+    }
+
     /** A table of the lake, created as described if it does not exist yet (by whichever process comes first). */
     Table table(String name, Schema schema, PartitionSpec spec, Map<String, String> properties) {
         TableIdentifier id = TableIdentifier.of(NAMESPACE, name);

@@ -147,7 +147,8 @@ public final class LakeCatalog {
 
     private ObjectNode describe(ViewDefinition view) {
         ObjectNode node = JSON.createObjectNode();
-        node.put("name", view.name()).put("kind", "view").putNull("sqlTable");
+        node.put("name", view.name()).put("kind", "view").put("sqlTable", LakeTables.BATCH_VIEWS);
+        node.put("sql", "SELECT * FROM " + LakeTables.BATCH_VIEWS + " WHERE view = '" + view.name() + "'");
         node.put("window", view.window().toString());
         ArrayNode columns = JSON.createArrayNode();
         for (String g : view.groupBy()) {

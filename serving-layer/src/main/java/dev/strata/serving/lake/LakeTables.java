@@ -3,6 +3,7 @@ package dev.strata.serving.lake;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.TableVersion;
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.lake.DatasetManifest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,11 +13,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * The lake's tables as readers see them: {@code events} (the Iceberg table's current snapshot:
- * files of a run that never committed are never listed) and every uploaded dataset
+ * The lake's tables as readers see them: the Iceberg tables {@code events} and {@code batch_views}
+ * (each its current snapshot: files of a run that never committed are never listed) and every uploaded dataset
  * ({@code lake/{dataset}/_dataset.json}). What the catalog describes and SQL reads.
  */
 public final class LakeTables {
@@ -41,14 +43,18 @@ public final class LakeTables {
             Optional<DatasetManifest> dataset,
             Optional<TableVersion> iceberg) {}
 
+    public static final String BATCH_VIEWS = ViewsTable.NAME;
+
     private final Path root;
-    private final EventsTable events;
-    private volatile TableVersion eventsVersion;
+    private final org.apache.iceberg.Table events;
+    private final org.apache.iceberg.Table views;
+    private final ConcurrentHashMap<String, TableVersion> versions = new ConcurrentHashMap<>();
 
     /** The lake's tables; its local directory holds the uploaded datasets. */
     public LakeTables(Lake lake) {
         this.root = lake.config().localDirectory();
-        this.events = lake.events();
+        this.events = lake.events().table();
+        this.views = lake.views().table();
     }
 
     /** The lake's local directory: every file SQL may read is under it. */
@@ -59,6 +65,7 @@ public final class LakeTables {
     public List<Table> tables() throws IOException {
         List<Table> tables = new ArrayList<>();
         tables.add(events());
+        tables.add(iceberg(BATCH_VIEWS, "views", version(BATCH_VIEWS, views), OptionalLong.empty()));
         if (Files.isDirectory(root)) {
             try (Stream<Path> dirs = Files.list(root)) {
                 for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
@@ -81,34 +88,38 @@ public final class LakeTables {
     }
 
     private Table events() {
-        TableVersion version = eventsVersion();
+        TableVersion version = version(EVENTS, events);
         String cut = version.summary().get(EventsTable.LAST_CUT);
+        return iceberg(
+                EVENTS, "events", version, cut == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(cut)));
+    }
+
+    private static Table iceberg(String name, String kind, TableVersion version, OptionalLong cut) {
         return new Table(
-                EVENTS,
-                "events",
+                name,
+                kind,
                 version.files().stream().map(f -> local(f.location())).toList(),
                 false,
                 version.rows(),
                 version.bytes(),
                 version.committedMillis(),
-                cut == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(cut)),
+                cut,
                 List.copyOf(version.partitions()),
                 Optional.empty(),
                 Optional.of(version));
     }
 
-    /** The events' current version, planned again only when the table has a new snapshot. */
-    private TableVersion eventsVersion() {
-        events.table().refresh();
-        Long id = events.table().currentSnapshot() == null
-                ? null
-                : events.table().currentSnapshot().snapshotId();
-        TableVersion cached = eventsVersion;
+    /** A table's current version, planned again only when the table has a new snapshot. */
+    private TableVersion version(String name, org.apache.iceberg.Table table) {
+        table.refresh();
+        Long id =
+                table.currentSnapshot() == null ? null : table.currentSnapshot().snapshotId();
+        TableVersion cached = versions.get(name);
         if (cached != null && id != null && cached.snapshotId().equals(OptionalLong.of(id))) {
             return cached;
         }
-        TableVersion now = events.current();
-        eventsVersion = now;
+        TableVersion now = TableVersion.of(name, table);
+        versions.put(name, now);
         return now;
     }
 

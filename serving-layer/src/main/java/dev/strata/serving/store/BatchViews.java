@@ -3,7 +3,6 @@ package dev.strata.serving.store;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
-import dev.strata.schemas.views.SnapshotCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import dev.strata.serving.query.BatchSide;
@@ -59,21 +58,11 @@ public final class BatchViews implements AutoCloseable {
         Files.createDirectories(dir);
     }
 
-    /**
-     * Loads {@code snapshotFile} (the snapshot {@code commit} announced) and makes it current.
-     *
-     * @throws IllegalArgumentException if the file is not a snapshot or not the one announced
-     */
-    public void load(BatchCommit commit, Path snapshotFile, Map<String, ViewDefinition> views) throws IOException {
+    /** Makes {@code cells}, the snapshot {@code commit} announced, current (queries under way keep theirs). */
+    public void load(BatchCommit commit, Map<ViewKey, Aggregate> cells) throws IOException {
         long started = System.nanoTime();
-        SnapshotCodec.Decoded snapshot = SnapshotCodec.decode(Files.readAllBytes(snapshotFile), views);
-        if (snapshot.run() != commit.run() || snapshot.cutMillis() != commit.cutMillis()) {
-            throw new IllegalArgumentException(
-                    snapshotFile + " holds run " + snapshot.run() + " cut " + snapshot.cutMillis()
-                            + ", the commit announced run " + commit.run() + " cut " + commit.cutMillis());
-        }
         Path db = dir.resolve(String.format("run-%08d-%d", commit.run(), sequence.incrementAndGet()));
-        Loaded loaded = Loaded.bulkLoad(commit, snapshot.cells(), db);
+        Loaded loaded = Loaded.bulkLoad(commit, cells, db);
         Loaded old = current.getAndSet(loaded);
         if (old != null) {
             old.release(); // the reference "current" held; closed once the last query lets go
@@ -82,7 +71,7 @@ public final class BatchViews implements AutoCloseable {
                 "Batch snapshot of run {} (cut {}, {} cells) loaded and current in {} ms",
                 commit.run(),
                 commit.cutMillis(),
-                snapshot.cells().size(),
+                cells.size(),
                 (System.nanoTime() - started) / 1_000_000);
     }
 

@@ -1,10 +1,10 @@
 package dev.strata.serving.store;
 
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.serving.query.Answers;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,7 @@ public final class CommitFollower implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
-    private final Path lakeRoot;
+    private final ViewsTable table;
     private final BatchViews batch;
     private final Map<String, ViewDefinition> views;
     private final CutSettings cut;
@@ -53,7 +53,7 @@ public final class CommitFollower implements AutoCloseable {
     public CommitFollower(
             String bootstrapServers,
             String topic,
-            Path lakeRoot,
+            ViewsTable table,
             BatchViews batch,
             List<ViewDefinition> views,
             CutSettings cut) {
@@ -63,7 +63,7 @@ public final class CommitFollower implements AutoCloseable {
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.topic = topic;
-        this.lakeRoot = lakeRoot;
+        this.table = table;
         this.batch = batch;
         this.views = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
         this.cut = cut;
@@ -164,8 +164,22 @@ public final class CommitFollower implements AutoCloseable {
         if (commit.equals(lastFailed) && System.currentTimeMillis() - lastFailedAt < 10_000) {
             return; // tried a moment ago
         }
+        Optional<BatchCommit> loaded = batch.commit();
+        if (loaded.isPresent() && stale(commit, loaded.get())) {
+            // A process that lost a race announced after the winner: the loaded snapshot is newer.
+            LOG.warn(
+                    "Not loading {} (run {}, cut {}): the loaded {} (run {}, cut {}) is newer",
+                    commit.snapshot(),
+                    commit.run(),
+                    commit.cutMillis(),
+                    loaded.get().snapshot(),
+                    loaded.get().run(),
+                    loaded.get().cutMillis());
+            announced = loaded;
+            return;
+        }
         try {
-            batch.load(commit, lakeRoot.resolve(commit.snapshot()), views);
+            batch.load(commit, table.announced(commit, views));
         } catch (Exception e) {
             failures++;
             lastFailed = commit;
@@ -173,9 +187,19 @@ public final class CommitFollower implements AutoCloseable {
             LOG.error(
                     "Could not load the batch snapshot of run {} ({}): {}; keeping the current one",
                     commit.run(),
-                    lakeRoot.resolve(commit.snapshot()),
+                    commit.snapshot(),
                     e.toString());
         }
+    }
+
+    /**
+     * Whether {@code commit} is older than the loaded one: the batch layer's announced cut never
+     * moves back (a rollback folds the runs since at once; a replay keeps run and cut), so a commit
+     * with an earlier cut, or the same cut and an earlier run, was announced late.
+     */
+    static boolean stale(BatchCommit commit, BatchCommit loaded) {
+        return commit.cutMillis() < loaded.cutMillis()
+                || (commit.cutMillis() == loaded.cutMillis() && commit.run() < loaded.run());
     }
 
     @Override

@@ -8,8 +8,8 @@ import dev.strata.lake.LakeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,15 +22,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LakeSqlTest {
 
     @TempDir
-    Path root;
+    static Path root;
 
-    Path lake;
-    Path secret;
-    Lake opened;
-    LakeSql sql;
+    static Path lake;
+    static Path secret;
+    static Lake opened;
+    static LakeSql sql;
 
-    @BeforeEach
-    void lake() throws Exception {
+    /** One lake for every test: each either only reads it or must fail to write anything into it. */
+    @BeforeAll
+    static void lake() throws Exception {
         lake = TestLake.write(root);
         secret = root.resolve("lake-secrets/passwords.csv"); // beside the lake, its name starting like the lake's
         Files.createDirectories(secret.getParent());
@@ -39,8 +40,8 @@ class LakeSqlTest {
         sql = new LakeSql(new LakeTables(opened), 20, Duration.ofSeconds(2), "256MB");
     }
 
-    @AfterEach
-    void close() throws Exception {
+    @AfterAll
+    static void close() throws Exception {
         opened.close();
     }
 

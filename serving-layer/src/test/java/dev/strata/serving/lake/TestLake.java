@@ -6,23 +6,31 @@ import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.lake.DatasetManifest;
 import dev.strata.schemas.lake.DatasetManifest.ColumnType;
+import dev.strata.schemas.views.Aggregate;
+import dev.strata.schemas.views.CutSettings;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.ViewKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A small lake for tests: 150 events committed to the Iceberg {@code events} table in two archive
- * runs (and a third attempt's file written but never committed, as a crashed run leaves it), and a
- * dataset {@code sensors} of 10 rows.
+ * runs (and a third attempt's file written but never committed, as a crashed run leaves it), their
+ * batch views in {@code batch_views}, and a dataset {@code sensors} of 10 rows.
  */
 public final class TestLake {
 
@@ -37,6 +45,35 @@ public final class TestLake {
             EventsTable events = opened.events();
             commit(events, 1, 1795464000000L, 0, 100);
             commit(events, 2, 1795464600000L, 100, 150);
+            // The batch views of those 150 events.
+            Map<ViewKey, Aggregate> cells = new HashMap<>();
+            for (int i = 0; i < 150; i++) {
+                Event e = event(i);
+                for (ViewDefinition view : ViewConfig.defaults()) {
+                    if (view.matches(e)) {
+                        cells.computeIfAbsent(
+                                        new ViewKey(
+                                                view.name(),
+                                                view.group(e),
+                                                view.windowStartMillis(
+                                                        e.getTime().toEpochMilli()),
+                                                0),
+                                        k -> Aggregate.empty(view))
+                                .fold(e);
+                    }
+                }
+            }
+            opened.views()
+                    .commit(
+                            OptionalLong.empty(),
+                            new ViewsTable.Contents(
+                                    2,
+                                    1795464600000L,
+                                    CutSettings.DEFAULTS,
+                                    Map.of(),
+                                    "fold",
+                                    ViewConfig.defaults(),
+                                    cells));
             // A file no snapshot names (a crashed run's leftover): never read.
             try (EventFileWriter ghost = events.writers(3, "crashed").open(0)) {
                 ghost.write(event(999), 0, 150, HOUR.toEpochMilli());

@@ -11,9 +11,9 @@ import java.util.Optional;
 /**
  * One committed batch snapshot, as announced on the compacted {@code batch-commits} topic: the run
  * number, the cut (every event appended before it is in the snapshot, every event at or after it is
- * in the speed views' buckets), where the snapshot lives, and the {@link CutSettings} it was computed
+ * in the speed views' buckets), which snapshot it is, and the {@link CutSettings} it was computed
  * with (a layer whose own differ refuses it). JSON, with a format version: version 1 (older builds)
- * has no settings.
+ * has no settings; versions 1 and 2 name a snapshot file of the earlier lake layout.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BatchCommit(
@@ -24,7 +24,11 @@ public record BatchCommit(
         @JsonProperty("bucketMillis") Long bucketMillis,
         @JsonProperty("dedupHorizonMillis") Long dedupHorizonMillis) {
 
-    public static final int VERSION = 2;
+    /**
+     * The format version written: 3 names a snapshot of the lake's {@code batch_views} table
+     * ({@code strata.batch_views@<snapshot id>}); 2 and 1 (earlier builds) name a snapshot file.
+     */
+    public static final int VERSION = 3;
     /** The record key: one current commit, compaction keeps the latest. */
     public static final byte[] KEY = "current".getBytes(StandardCharsets.UTF_8);
 
