@@ -54,13 +54,12 @@ class ViewKeyTest {
                 .hasMessage("view key has format version 7; this build reads version 1 only");
         assertThatThrownBy(() -> BatchCommit.decode("{\"version\":9,\"run\":1,\"cutMillis\":0,\"snapshot\":\"x\"}"
                         .getBytes(StandardCharsets.UTF_8)))
-                .hasMessage("batch commit has format version 9; this build reads versions 1 to 2");
+                .hasMessage("batch commit has format version 9; this build reads versions 1 to 3");
     }
 
     @Test
     void batchCommitsRoundTrip() {
-        BatchCommit commit =
-                BatchCommit.of(12, 1_700_000_040_000L, "lake/views/snapshots/run-12", CutSettings.DEFAULTS);
+        BatchCommit commit = BatchCommit.of(12, 1_700_000_040_000L, "strata.batch_views@12", CutSettings.DEFAULTS);
 
         assertThat(new String(commit.encode(), StandardCharsets.UTF_8)).contains("\"cutMillis\":1700000040000");
         assertThat(BatchCommit.decode(commit.encode())).isEqualTo(commit);
