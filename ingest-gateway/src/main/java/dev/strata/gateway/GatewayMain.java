@@ -2,6 +2,7 @@ package dev.strata.gateway;
 
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.gateway.files.FileIngest;
+import dev.strata.lake.LakeOptions;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.RegistryOptions;
@@ -153,11 +154,17 @@ public final class GatewayMain implements Callable<Integer> {
     @Option(names = "--dlq-topic", defaultValue = StrataTopics.EVENTS_DLQ, description = "Default: ${DEFAULT-VALUE}")
     String dlqTopic;
 
+    @Mixin
+    LakeOptions lake;
+
     @Option(
-            names = "--lake",
-            defaultValue = "${env:STRATA_LAKE}",
-            description = "The lake's root: turns on file uploads (POST /v1/files/{dataset}) into lake/{dataset}/")
-    Path lake;
+            names = "--file-spool",
+            defaultValue = "${env:STRATA_FILE_SPOOL:-" + FileIngest.Settings.DEFAULT_SPOOL + "}",
+            description = {
+                "Where uploads arrive before they are put whole into a lake on an object store",
+                "(on a local lake: its raw zone). Default: ${DEFAULT-VALUE}"
+            })
+    Path spool;
 
     @Option(
             names = "--landing",
@@ -192,7 +199,7 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (landing != null && lake == null) {
+        if (landing != null && !lake.given()) {
             throw new IllegalArgumentException("--landing needs --lake: the landing folder's files go into the lake");
         }
         if (createToken != null && tokens != null && !Files.exists(tokens)) {
@@ -220,9 +227,10 @@ public final class GatewayMain implements Callable<Integer> {
                 .topics(eventsTopic, dlqTopic)
                 .kafkaDeliveryTimeout(kafkaDeliveryTimeout)
                 .files(
-                        lake == null
+                        !lake.given()
                                 ? null
-                                : FileIngest.Settings.of(lake, landing)
+                                : FileIngest.Settings.of(lake.config(), landing)
+                                        .withSpool(spool.toAbsolutePath())
                                         .withLimits(maxFileBytes, fileWorkers, fileQueue)
                                         .withTimes(Duration.parse(FileIngest.Settings.DEFAULT_POLL), landingSettle))
                 .build();

@@ -6,6 +6,7 @@ import com.sun.management.GarbageCollectionNotificationInfo;
 import dev.strata.gateway.Gateway;
 import dev.strata.gateway.config.GatewayConfig;
 import dev.strata.gateway.files.FileIngest;
+import dev.strata.lake.LakeConfig;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
@@ -100,7 +101,7 @@ public final class FilesBench implements Callable<Integer> {
         GatewayConfig config = GatewayConfig.builder(bootstrapServers, registryUrl)
                 .listen("127.0.0.1", 0, 0)
                 .tokens(null)
-                .files(FileIngest.Settings.of(lake, null).withLimits(1L << 40, 1, 4))
+                .files(FileIngest.Settings.of(LakeConfig.local(lake), null).withLimits(1L << 40, 1, 4))
                 .build();
         List<Run> runs = new ArrayList<>();
         try (Gateway gateway = Gateway.start(config)) {
@@ -226,7 +227,7 @@ public final class FilesBench implements Callable<Integer> {
             throw new IllegalStateException(label + ": " + rows + " rows generated, " + added + " added: " + outcome);
         }
         long readBack = count("SELECT count(*) FROM read_parquet('"
-                + lake.resolve(outcome.get("file").asText()) + "')");
+                + outcome.get("file").asText().replaceFirst("^file:", "") + "')");
         if (readBack != rows) {
             throw new IllegalStateException(
                     label + ": DuckDB reads " + readBack + " rows of the Parquet, " + rows + " were generated");

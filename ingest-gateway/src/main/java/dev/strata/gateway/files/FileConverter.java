@@ -6,21 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.gateway.files.RowReader.Row;
 import dev.strata.gateway.files.RowReader.Unreadable;
-import dev.strata.schemas.lake.DatasetManifest;
-import dev.strata.schemas.lake.DatasetManifest.Column;
-import dev.strata.schemas.lake.DatasetManifest.ColumnType;
-import dev.strata.schemas.lake.DatasetManifest.DataFile;
-import dev.strata.schemas.lake.DatasetManifest.SchemaVersion;
+import dev.strata.lake.DatasetTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeFiles;
+import dev.strata.schemas.lake.ColumnType;
+import dev.strata.schemas.lake.DatasetColumn;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,23 +21,24 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.iceberg.DataFile;
 
 /**
- * Turns one file of the raw zone into Parquet of its dataset, in two streaming passes over the
- * original: the first infers each column's type from the first {@value #SAMPLE_ROWS} rows and
- * checks it against the dataset's current schema; the second writes every row that fits into
- * {@code lake/{dataset}/ingest_date=YYYY-MM-DD/part-{upload}.parquet} and every row that does not
- * into {@code lake/rejects/{dataset}/{upload}.rejects.ndjson} (line and reason). Then the dataset's
- * manifest is replaced by one listing the new file: that rename is the commit; a crash before it
- * leaves no trace readers see.
+ * Turns one file of the raw zone into rows of its dataset's Iceberg table ({@link DatasetTable}),
+ * in two streaming passes over the original: the first infers each column's type from the first
+ * {@value #SAMPLE_ROWS} rows and checks it against the table's current schema; the second writes
+ * every row that fits into one data file of the table and every row that does not into
+ * {@code rejects/{dataset}/{upload}.rejects.ndjson} of the lake (line and reason). Then the file is
+ * committed as the upload's snapshot: that commit is what readers see; a crash before it leaves
+ * nothing they see.
  *
  * <p>Schemas: a column is matched by name, ignoring case. A file may leave out columns (null in its
- * rows), add columns, or bring a long where the dataset has a double, or anything where it has a
- * string; a new column or a long column that now holds doubles makes a new schema version (the
- * older files' longs read as doubles). Anything else is a conflict: the file is refused, and the
- * message names the column and both types. Every column is nullable: a sample cannot prove that a
- * column is never empty. The caller holds the dataset's lock.
+ * rows), add columns (Iceberg's schema evolution: a new schema id), or bring a long where the
+ * dataset has a double, or anything where it has a string. Anything else is a conflict — a double
+ * where the dataset has a long among them (Iceberg cannot widen a long column to double) —: the
+ * file is refused, and the message names the column and both types. Every column is nullable: a
+ * sample cannot prove that a column is never empty. Two processes converting into one dataset at
+ * once are safe: the commit holds only if the table does not hold the upload or its bytes yet.
  */
 final class FileConverter {
 
@@ -52,10 +46,10 @@ final class FileConverter {
     static final int FIRST_REJECTS = 10;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Path lake;
+    private final Lake lake;
     private final Clock clock;
 
-    FileConverter(Path lake, Clock clock) {
+    FileConverter(Lake lake, Clock clock) {
         this.lake = lake;
         this.clock = clock;
     }
@@ -84,46 +78,43 @@ final class FileConverter {
     }
 
     Outcome convert(Upload upload) throws IOException {
-        Path datasetDir = lake.resolve(upload.dataset());
-        DatasetManifest manifest = DatasetManifest.read(datasetDir).orElse(DatasetManifest.empty(upload.dataset()));
-        for (DataFile f : manifest.files()) {
-            if (f.original().equals(upload.original())) {
-                // Converted before a crash kept its outcome from being written.
-                return added(
-                        upload,
-                        manifest,
-                        f,
-                        manifest.schemaVersions().get(manifest.schemaVersions().size() - 1),
-                        false,
-                        List.of());
-            }
-            if (upload.sha256().equals(f.sha256())) {
-                return Outcome.duplicate(
-                        upload,
-                        "the same bytes were added before, from " + f.original() + ": nothing new was added",
-                        upload.dataset() + "/" + f.path(),
-                        clock.millis());
+        Optional<DatasetTable> existing = lake.dataset(upload.dataset());
+        if (existing.isPresent()) {
+            Optional<DatasetTable.Upload> there = existing.get().upload(upload.id(), upload.sha256());
+            if (there.isPresent()) {
+                return already(upload, existing.get(), there.get());
             }
         }
         try {
             LinkedHashMap<String, Sampled> sampled = sample(upload);
-            Optional<SchemaVersion> current = manifest.current();
-            List<Column> target = merge(upload.dataset(), current, sampled);
-            boolean newVersion = current.isEmpty() || !current.get().columns().equals(target);
-            SchemaVersion version = newVersion
-                    ? new SchemaVersion(manifest.schemaVersions().size() + 1, target, clock.millis())
-                    : current.get();
-            return write(upload, manifest, version, newVersion);
+            List<DatasetColumn> current = existing.map(DatasetTable::columns).orElse(List.of());
+            int currentSchema = existing.map(DatasetTable::schemaId).orElse(-1);
+            List<DatasetColumn> target = merge(upload.dataset(), currentSchema, current, sampled);
+            DatasetTable table = existing.orElseGet(() -> lake.createDataset(upload.dataset(), target));
+            boolean newVersion = table.evolve(target) || existing.isEmpty();
+            return write(upload, table, sampled, newVersion);
         } catch (Refusal r) {
             return Outcome.refused(upload, r.status, r.getMessage(), clock.millis());
         }
+    }
+
+    /** The outcome of an upload the table holds already: its own (a crash kept it from being written), or a duplicate. */
+    private Outcome already(Upload upload, DatasetTable table, DatasetTable.Upload there) {
+        if (there.id().equals(upload.id())) {
+            return added(upload, table, there, false, List.of());
+        }
+        return Outcome.duplicate(
+                upload,
+                "the same bytes were added before, from " + there.original() + ": nothing new was added",
+                there.file(),
+                clock.millis());
     }
 
     private LinkedHashMap<String, Sampled> sample(Upload upload) throws IOException, Refusal {
         LinkedHashMap<String, Sampled> columns = new LinkedHashMap<>();
         long readable = 0;
         long rows = 0;
-        try (RowReader reader = RowReader.open(upload.file(), upload.format())) {
+        try (RowReader reader = open(upload)) {
             if (reader instanceof RowReader.Csv csv) {
                 String[] header = csv.header();
                 for (int i = 0; i < header.length; i++) {
@@ -182,79 +173,66 @@ final class FileConverter {
     }
 
     /** The dataset's columns once this file is in, or a refusal naming the column and both types. */
-    private static List<Column> merge(String dataset, Optional<SchemaVersion> current, Map<String, Sampled> sampled)
-            throws Refusal {
-        List<Column> target =
-                new ArrayList<>(current.map(SchemaVersion::columns).orElse(List.of()));
+    private static List<DatasetColumn> merge(
+            String dataset, int schemaId, List<DatasetColumn> current, Map<String, Sampled> sampled) throws Refusal {
+        List<DatasetColumn> target = new ArrayList<>(current);
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < target.size(); i++) {
             index.put(key(target.get(i).name()), i);
         }
         for (Map.Entry<String, Sampled> e : sampled.entrySet()) {
             Sampled s = e.getValue();
+            if (DatasetTable.reserved(s.name)) {
+                throw new Refusal(
+                        422,
+                        "column '" + s.name + "' is a name the lake sets itself (" + DatasetTable.INGESTED_AT + ", "
+                                + DatasetTable.UPLOAD + "); nothing was added");
+            }
             Integer at = index.get(e.getKey());
             if (at == null) {
                 index.put(e.getKey(), target.size());
-                target.add(new Column(s.name, s.type == null ? ColumnType.STRING : s.type, true));
+                target.add(new DatasetColumn(s.name, s.type == null ? ColumnType.STRING : s.type, true));
                 continue;
             }
-            Column existing = target.get(at);
+            DatasetColumn existing = target.get(at);
             if (s.type == null
                     || s.type == existing.type()
                     || existing.type() == ColumnType.STRING
                     || (existing.type() == ColumnType.DOUBLE && s.type == ColumnType.LONG)) {
                 continue;
             }
-            if (existing.type() == ColumnType.LONG && s.type == ColumnType.DOUBLE) {
-                target.set(at, new Column(existing.name(), ColumnType.DOUBLE, true));
-                continue;
-            }
             throw new Refusal(
                     409,
                     "column '" + existing.name() + "' is " + article(existing.type()) + " in dataset '" + dataset
-                            + "' (schema version " + current.get().version() + ") but " + article(s.type)
+                            + "' (schema " + schemaId + ") but " + article(s.type)
                             + " in this file (line " + s.line
-                            + ": '" + Values.abbreviate(s.example) + "'); nothing was added");
+                            + ": '" + Values.abbreviate(s.example) + "')"
+                            + (existing.type() == ColumnType.LONG && s.type == ColumnType.DOUBLE
+                                    ? " (the lake's tables cannot widen a long column to double)"
+                                    : "")
+                            + "; nothing was added");
         }
         return List.copyOf(target);
     }
 
-    private Outcome write(Upload upload, DatasetManifest manifest, SchemaVersion version, boolean newVersion)
+    private Outcome write(Upload upload, DatasetTable table, Map<String, Sampled> sampled, boolean newVersion)
             throws IOException, Refusal {
-        List<Column> columns = version.columns();
+        String rejectsRelative = "rejects/" + upload.dataset() + "/" + upload.id() + ".rejects.ndjson";
+        LakeFiles files = lake.files();
+        files.delete(rejectsRelative);
+        long rows = 0;
+        long rejected = 0;
+        List<Outcome.Reject> firstRejects = new ArrayList<>();
+        DatasetTable.Writer writer = table.writer(upload.id(), upload.receivedMillis());
+        List<DatasetColumn> columns = writer.columns();
+        // Another process may have added one of this file's columns with another type since the merge.
+        merge(upload.dataset(), writer.schemaId(), columns, sampled);
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < columns.size(); i++) {
             index.put(key(columns.get(i).name()), i);
         }
-        Path datasetDir = lake.resolve(upload.dataset());
-        String partition = "ingest_date="
-                + Instant.ofEpochMilli(upload.receivedMillis())
-                        .atZone(ZoneOffset.UTC)
-                        .toLocalDate();
-        String fileName = "part-" + upload.id() + ".parquet";
-        Path dir = datasetDir.resolve(partition);
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + fileName + ".tmp");
-        Files.deleteIfExists(tmp);
-        String rejectsRelative = "rejects/" + upload.dataset() + "/" + upload.id() + ".rejects.ndjson";
-        Path rejectsFile = lake.resolve(rejectsRelative);
-        Files.deleteIfExists(rejectsFile);
-        long rows = 0;
-        long rejected = 0;
-        List<Outcome.Reject> firstRejects = new ArrayList<>();
-        RejectsWriter rejects = new RejectsWriter(rejectsFile);
-        ParquetWriter<Object[]> writer = null;
-        Map<String, String> metadata = Map.of(
-                "strata.dataset",
-                upload.dataset(),
-                "strata.upload",
-                upload.id(),
-                "strata.original",
-                upload.original(),
-                "strata.schema_version",
-                Integer.toString(version.version()));
-        try (rejects;
-                RowReader reader = RowReader.open(upload.file(), upload.format())) {
+        try (RejectsWriter rejects = new RejectsWriter(files, rejectsRelative);
+                RowReader reader = open(upload)) {
             String[] lastNames = null;
             int[] lastMapping = null;
             for (Row row = reader.next(); row != null; row = reader.next()) {
@@ -300,64 +278,55 @@ final class FileConverter {
                     rejects.write(row, reason);
                     continue;
                 }
-                if (writer == null) {
-                    writer = ParquetRows.writer(tmp, columns, metadata);
-                }
                 writer.write(out);
                 rows++;
             }
-            if (writer != null) {
-                writer.close();
-            }
         } catch (Unreadable e) {
-            closeQuietly(writer);
-            Files.deleteIfExists(tmp);
+            writer.abandon();
             throw new Refusal(422, e.getMessage() + "; nothing was added");
         } catch (IOException | RuntimeException e) {
-            closeQuietly(writer);
-            Files.deleteIfExists(tmp);
+            writer.abandon();
             throw e;
         }
         if (rows == 0) {
-            Files.deleteIfExists(tmp);
+            writer.abandon();
             throw new Refusal(
                     422,
                     "no row of the file fits: " + rejected + " rejected (first: line "
                             + firstRejects.get(0).line() + ": "
                             + firstRejects.get(0).reason() + "; all in " + rejectsRelative + "); nothing was added");
         }
-        Path file = dir.resolve(fileName);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.force(true);
+        DataFile file = writer.finish();
+        try {
+            DatasetTable.Upload committed = table.commit(
+                    file,
+                    writer.schemaId(),
+                    new DatasetTable.Adding(
+                            upload.id(),
+                            upload.sha256(),
+                            upload.original(),
+                            rows,
+                            rejected,
+                            rejected > 0 ? rejectsRelative : null));
+            return added(upload, table, committed, newVersion, firstRejects);
+        } catch (DatasetTable.AlreadyThere e) {
+            return already(upload, table, e.upload());
         }
-        DataFile dataFile = new DataFile(
-                partition + "/" + fileName,
-                version.version(),
-                rows,
-                rejected,
-                Files.size(file),
-                upload.original(),
-                rejected > 0 ? rejectsRelative : null,
-                clock.millis(),
-                upload.sha256());
-        DatasetManifest updated = manifest.with(newVersion ? Optional.of(version) : Optional.empty(), dataFile);
-        updated.write(datasetDir);
-        return added(upload, updated, dataFile, version, newVersion, firstRejects);
+    }
+
+    private static RowReader open(Upload upload) throws IOException {
+        return RowReader.open(upload.open(), upload.original(), upload.format());
     }
 
     private Outcome added(
             Upload upload,
-            DatasetManifest manifest,
-            DataFile f,
-            SchemaVersion version,
+            DatasetTable table,
+            DatasetTable.Upload f,
             boolean newVersion,
             List<Outcome.Reject> firstRejects) {
         String message = f.rows() + " row(s) added to dataset '" + upload.dataset() + "'"
                 + (f.rejected() > 0 ? ", " + f.rejected() + " rejected (see " + f.rejects() + ")" : "")
-                + (newVersion
-                        ? "; schema version " + version.version() + (version.version() == 1 ? " created" : " added")
-                        : "");
+                + (newVersion ? "; schema " + f.schemaId() + (f.schemaId() == 0 ? " created" : " added") : "");
         return Outcome.added(
                 upload,
                 message,
@@ -366,21 +335,11 @@ final class FileConverter {
                         f.rejected(),
                         f.rejects(),
                         firstRejects.isEmpty() ? null : firstRejects,
-                        upload.dataset() + "/" + f.path(),
-                        f.schemaVersion(),
+                        f.file(),
+                        f.schemaId(),
                         newVersion,
-                        manifest.schemaVersions().get(f.schemaVersion() - 1).columns()),
+                        table.columns(f.schemaId())),
                 clock.millis());
-    }
-
-    private static void closeQuietly(ParquetWriter<Object[]> writer) {
-        if (writer != null) {
-            try {
-                writer.close();
-            } catch (IOException | RuntimeException ignored) {
-                // the file is deleted: what it holds does not matter
-            }
-        }
     }
 
     private static int[] mapping(String[] names, Map<String, Integer> index) {
@@ -419,20 +378,21 @@ final class FileConverter {
                 : String.valueOf(raw);
     }
 
-    /** The rejects file, created at the first rejected row: one JSON object a line. */
+    /** The rejects file of the lake, created at the first rejected row: one JSON object a line. */
     private static final class RejectsWriter implements AutoCloseable {
-        private final Path file;
+        private final LakeFiles files;
+        private final String file;
         private OutputStream out;
         private JsonGenerator json;
 
-        RejectsWriter(Path file) {
+        RejectsWriter(LakeFiles files, String file) {
+            this.files = files;
             this.file = file;
         }
 
         void write(Row row, String reason) throws IOException {
             if (json == null) {
-                Files.createDirectories(file.getParent());
-                out = Files.newOutputStream(file);
+                out = files.create(file);
                 json = JSON.createGenerator(out);
                 json.setRootValueSeparator(new SerializedString("\n"));
             }

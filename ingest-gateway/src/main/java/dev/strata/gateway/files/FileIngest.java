@@ -3,17 +3,16 @@ package dev.strata.gateway.files;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.strata.gateway.metrics.GatewayMetrics;
-import dev.strata.schemas.lake.DatasetManifest;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
+import dev.strata.lake.LakeFiles;
+import dev.strata.schemas.lake.DatasetNames;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -45,10 +44,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Uploaded files: originals kept in the raw zone ({@code lake/raw/{dataset}/{upload}.{csv|ndjson}}),
- * converted on worker threads ({@link FileConverter}), one conversion of a dataset at a time (a
- * lock in the JVM and a file lock for other processes on the same lake), each outcome written
- * beside its original ({@code {upload}.json}). Also watches the landing folder
+ * Uploaded files: each arrives in a local spool (on a local lake, hidden in the raw zone itself),
+ * then is put whole into the lake's raw zone ({@code raw/{dataset}/{upload}.{csv|ndjson}}, through
+ * {@link LakeFiles}: a local directory or an object store), converted on worker threads
+ * ({@link FileConverter}) into the dataset's Iceberg table, one conversion of a dataset at a time in
+ * this process (other processes on the same lake are safe by the table's commit), each outcome
+ * written beside its original ({@code {upload}.json}). Also watches the landing folder
  * ({@code landing/{dataset}/}) and, at start, converts originals a crash left without an outcome.
  */
 public final class FileIngest implements AutoCloseable {
@@ -61,7 +62,8 @@ public final class FileIngest implements AutoCloseable {
             List.of(".tmp", ".part", ".partial", ".crdownload", ".refused", ".refused.json");
 
     /**
-     * @param lake the lake's root
+     * @param lake the lake (its warehouse and catalog)
+     * @param spool where uploads arrive before they are whole, when the lake is not a local directory
      * @param landing the landing folder to watch, or null for none
      * @param maxFileBytes the largest upload taken
      * @param workers conversions at once
@@ -70,18 +72,27 @@ public final class FileIngest implements AutoCloseable {
      * @param settle how long a landing file must keep its size and time before it is taken
      */
     public record Settings(
-            Path lake, Path landing, long maxFileBytes, int workers, int queue, Duration poll, Duration settle) {
+            LakeConfig lake,
+            Path spool,
+            Path landing,
+            long maxFileBytes,
+            int workers,
+            int queue,
+            Duration poll,
+            Duration settle) {
 
         public static final long DEFAULT_MAX_FILE_BYTES = 64L << 30;
         public static final int DEFAULT_WORKERS = 1;
         public static final int DEFAULT_QUEUE = 16;
         public static final String DEFAULT_POLL = "PT1S";
         public static final String DEFAULT_SETTLE = "PT2S";
+        public static final String DEFAULT_SPOOL = "data/spool";
 
         /** Uploads into {@code lake}, the landing folder watched if given, every limit at its default. */
-        public static Settings of(Path lake, Path landing) {
+        public static Settings of(LakeConfig lake, Path landing) {
             return new Settings(
                     lake,
+                    Path.of(DEFAULT_SPOOL).toAbsolutePath(),
                     landing,
                     DEFAULT_MAX_FILE_BYTES,
                     DEFAULT_WORKERS,
@@ -91,11 +102,15 @@ public final class FileIngest implements AutoCloseable {
         }
 
         public Settings withLimits(long maxFileBytes, int workers, int queue) {
-            return new Settings(lake, landing, maxFileBytes, workers, queue, poll, settle);
+            return new Settings(lake, spool, landing, maxFileBytes, workers, queue, poll, settle);
         }
 
         public Settings withTimes(Duration poll, Duration settle) {
-            return new Settings(lake, landing, maxFileBytes, workers, queue, poll, settle);
+            return new Settings(lake, spool, landing, maxFileBytes, workers, queue, poll, settle);
+        }
+
+        public Settings withSpool(Path spool) {
+            return new Settings(lake, spool, landing, maxFileBytes, workers, queue, poll, settle);
         }
 
         public Settings {
@@ -110,6 +125,8 @@ public final class FileIngest implements AutoCloseable {
     }
 
     private final Settings settings;
+    private final Lake lake;
+    private final LakeFiles files;
     private final GatewayMetrics metrics;
     private final Clock clock;
     private final FileConverter converter;
@@ -123,9 +140,11 @@ public final class FileIngest implements AutoCloseable {
 
     public FileIngest(Settings settings, GatewayMetrics metrics, Clock clock) {
         this.settings = settings;
+        this.lake = Lake.open(settings.lake());
+        this.files = lake.files();
         this.metrics = metrics;
         this.clock = clock;
-        this.converter = new FileConverter(settings.lake(), clock);
+        this.converter = new FileConverter(lake, clock);
         this.workers = Executors.newFixedThreadPool(settings.workers(), r -> new Thread(r, "file-converter"));
         this.slots = new Semaphore(settings.workers() + settings.queue());
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "landing-watcher"));
@@ -137,15 +156,11 @@ public final class FileIngest implements AutoCloseable {
 
     /** Converts what a crash left unconverted, then starts watching the landing folder. */
     public void start() throws IOException {
-        Files.createDirectories(settings.lake().resolve("raw"));
         watcher.execute(() -> {
             try {
                 recover();
-            } catch (IOException e) {
-                LOG.error(
-                        "Looking for unconverted originals in {} failed",
-                        settings.lake().resolve("raw"),
-                        e);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("Looking for unconverted originals in {} failed", files.location(RAW), e);
             }
         });
         if (settings.landing() != null) {
@@ -161,11 +176,29 @@ public final class FileIngest implements AutoCloseable {
                 + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     }
 
-    /** Where an upload's bytes go while they arrive (renamed to the original once whole). */
-    public Path partialFile(String dataset, String id, FileFormat format) throws IOException {
-        Path dir = settings.lake().resolve("raw").resolve(dataset);
+    static final String RAW = "raw";
+
+    /**
+     * Where uploads arrive before they are whole: on a local lake its raw zone (an upload is then
+     * renamed into place), else the spool.
+     */
+    public Path spool(String dataset) throws IOException {
+        Path dir = files.localRoot()
+                .map(root -> root.resolve(RAW))
+                .orElse(settings.spool())
+                .resolve(dataset);
         Files.createDirectories(dir);
-        return dir.resolve("." + id + "." + format.extension() + ".partial");
+        return dir;
+    }
+
+    /** Where an upload's bytes go while they arrive (put into the raw zone once whole). */
+    public Path partialFile(String dataset, String id, FileFormat format) throws IOException {
+        return spool(dataset).resolve("." + id + "." + format.extension() + ".partial");
+    }
+
+    /** The lake's description, for messages. */
+    public String lakeDescription() {
+        return settings.lake().describe();
     }
 
     /** A place for one more conversion, or false when workers and queue are full (503). */
@@ -188,15 +221,14 @@ public final class FileIngest implements AutoCloseable {
             long bytes,
             String sha256,
             long receivedMillis) {
-        Path original = partial.resolveSibling(id + "." + format.extension());
+        String original = RAW + "/" + dataset + "/" + id + "." + format.extension();
         try {
-            Files.move(partial, original, StandardCopyOption.ATOMIC_MOVE);
+            files.put(partial, original);
         } catch (IOException e) {
             slots.release();
             return CompletableFuture.failedFuture(e);
         }
-        return submit(
-                new Upload(id, dataset, format, "http", original, relative(original), bytes, sha256, receivedMillis));
+        return submit(new Upload(id, dataset, format, "http", files, original, bytes, sha256, receivedMillis));
     }
 
     private CompletableFuture<Outcome> submit(Upload upload) {
@@ -223,15 +255,10 @@ public final class FileIngest implements AutoCloseable {
     private Outcome convertLocked(Upload upload) throws IOException {
         ReentrantLock lock = locks.computeIfAbsent(upload.dataset(), d -> new ReentrantLock());
         lock.lock();
-        Path lockFile = settings.lake().resolve("raw").resolve(upload.dataset()).resolve(".lock");
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock ignored = channel.lock()) {
+        try {
             long started = System.nanoTime();
             Outcome outcome = converter.convert(upload);
-            Path outcomeFile = upload.file().resolveSibling(upload.id() + ".json");
-            Path tmp = outcomeFile.resolveSibling("." + upload.id() + ".json.tmp");
-            JSON.writeValue(tmp.toFile(), outcome);
-            Files.move(tmp, outcomeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            files.write(outcomeOf(upload.dataset(), upload.id()), JSON.writeValueAsBytes(outcome));
             metrics.file(sourceTag(upload), outcome.status().json(), reason(outcome));
             if (outcome.added() != null) {
                 metrics.fileRows("written", outcome.rowsWritten());
@@ -267,68 +294,91 @@ public final class FileIngest implements AutoCloseable {
         return colon < 0 ? upload.source() : upload.source().substring(0, colon);
     }
 
+    private static String outcomeOf(String dataset, String id) {
+        return RAW + "/" + dataset + "/" + id + ".json";
+    }
+
+    /** The outcome of one upload, if it has one yet. */
+    public Optional<Outcome> outcome(String dataset, String id) throws IOException {
+        String file = outcomeOf(dataset, id);
+        if (!files.exists(file)) {
+            return Optional.empty();
+        }
+        try (InputStream in = files.open(file)) {
+            return Optional.of(JSON.readValue(in, Outcome.class));
+        }
+    }
+
     /** The outcomes of a dataset's uploads, newest first. */
     public List<Outcome> outcomes(String dataset, int limit) throws IOException {
-        Path dir = settings.lake().resolve("raw").resolve(dataset);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
+        List<String> names = new ArrayList<>();
+        for (LakeFiles.Entry e : files.list(RAW + "/" + dataset)) {
+            if (e.name().matches("[0-9].*\\.json")) {
+                names.add(e.name());
+            }
         }
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "[0-9]*.json")) {
-            stream.forEach(files::add);
-        }
-        files.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        names.sort(Comparator.reverseOrder());
         List<Outcome> outcomes = new ArrayList<>();
-        for (Path f : files.subList(0, Math.min(limit, files.size()))) {
-            outcomes.add(JSON.readValue(f.toFile(), Outcome.class));
+        for (String name : names.subList(0, Math.min(limit, names.size()))) {
+            try (InputStream in = files.open(RAW + "/" + dataset + "/" + name)) {
+                outcomes.add(JSON.readValue(in, Outcome.class));
+            }
         }
         return outcomes;
     }
 
     /** Originals without an outcome (a crash during their conversion) are converted again. */
     private void recover() throws IOException {
-        try (DirectoryStream<Path> datasets =
-                Files.newDirectoryStream(settings.lake().resolve("raw"), Files::isDirectory)) {
-            for (Path dir : datasets) {
-                String dataset = dir.getFileName().toString();
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-                    for (Path f : files) {
-                        String name = f.getFileName().toString();
-                        if (name.endsWith(".partial")
-                                && Files.getLastModifiedTime(f).toMillis() < clock.millis() - 60_000) {
-                            LOG.warn("Deleting {}: an upload that never completed (its client got no answer)", f);
-                            Files.delete(f);
-                            continue;
-                        }
-                        Optional<FileFormat> format = FileFormat.ofFileName(name);
-                        int dot = name.indexOf('.');
-                        if (name.startsWith(".")
-                                || format.isEmpty()
-                                || dot < 0
-                                || Files.exists(f.resolveSibling(name.substring(0, dot) + ".json"))) {
-                            continue;
-                        }
-                        LOG.info("Converting {} again: a stop interrupted its conversion", f);
-                        slots.acquireUninterruptibly();
-                        submit(upload(
-                                name.substring(0, dot),
-                                dataset,
-                                format.get(),
-                                "recovered",
-                                f,
-                                Files.getLastModifiedTime(f).toMillis()));
+        for (String dataset : files.directories(RAW)) {
+            Set<String> names = new HashSet<>();
+            List<LakeFiles.Entry> entries = files.list(RAW + "/" + dataset);
+            entries.forEach(e -> names.add(e.name()));
+            for (LakeFiles.Entry e : entries) {
+                String name = e.name();
+                if (name.endsWith(".partial") && e.modifiedMillis() < clock.millis() - 60_000) {
+                    LOG.warn("Deleting {}: an upload that never completed (its client got no answer)", name);
+                    files.delete(RAW + "/" + dataset + "/" + name);
+                    continue;
+                }
+                Optional<FileFormat> format = FileFormat.ofFileName(name);
+                int dot = name.indexOf('.');
+                if (name.startsWith(".")
+                        || format.isEmpty()
+                        || dot < 0
+                        || names.contains(name.substring(0, dot) + ".json")) {
+                    continue;
+                }
+                LOG.info("Converting {} again: a stop interrupted its conversion", name);
+                slots.acquireUninterruptibly();
+                submit(upload(
+                        name.substring(0, dot),
+                        dataset,
+                        format.get(),
+                        "recovered",
+                        RAW + "/" + dataset + "/" + name,
+                        e.modifiedMillis()));
+            }
+        }
+        if (files.localRoot().isEmpty() && Files.isDirectory(settings.spool())) {
+            // Uploads into an object store that never completed: their spool files.
+            try (var spooled = Files.walk(settings.spool())) {
+                for (Path f : spooled.filter(p -> p.getFileName().toString().endsWith(".partial"))
+                        .toList()) {
+                    if (Files.getLastModifiedTime(f).toMillis() < clock.millis() - 60_000) {
+                        Files.deleteIfExists(f);
                     }
                 }
             }
         }
     }
 
-    private Upload upload(String id, String dataset, FileFormat format, String source, Path file, long receivedMillis)
+    private Upload upload(
+            String id, String dataset, FileFormat format, String source, String original, long receivedMillis)
             throws IOException {
         MessageDigest digest = sha256();
         byte[] buffer = new byte[1 << 16];
         long bytes = 0;
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = files.open(original)) {
             for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
                 digest.update(buffer, 0, n);
                 bytes += n;
@@ -339,8 +389,8 @@ public final class FileIngest implements AutoCloseable {
                 dataset,
                 format,
                 source,
-                file,
-                relative(file),
+                files,
+                original,
                 bytes,
                 HexFormat.of().formatHex(digest.digest()),
                 receivedMillis);
@@ -352,10 +402,6 @@ public final class FileIngest implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private String relative(Path file) {
-        return settings.lake().relativize(file).toString().replace('\\', '/');
     }
 
     private void pollLanding() {
@@ -410,7 +456,7 @@ public final class FileIngest implements AutoCloseable {
     /** Takes a settled landing file into the raw zone and converts it; false if there is no room now. */
     private boolean take(String dataset, Path file) throws IOException {
         String name = file.getFileName().toString();
-        Optional<String> badName = DatasetManifest.invalidName(dataset);
+        Optional<String> badName = DatasetNames.invalid(dataset);
         Optional<FileFormat> format = FileFormat.ofFileName(name);
         if (badName.isPresent() || format.isEmpty()) {
             String reason = badName.isPresent()
@@ -425,19 +471,10 @@ public final class FileIngest implements AutoCloseable {
             return false;
         }
         String id = newId();
-        Path dir = settings.lake().resolve("raw").resolve(dataset);
-        Files.createDirectories(dir);
-        Path original = dir.resolve(id + "." + format.get().extension()
-                + (name.toLowerCase(Locale.ROOT).endsWith(".gz") ? ".gz" : ""));
+        String original = RAW + "/" + dataset + "/" + id + "." + format.get().extension()
+                + (name.toLowerCase(Locale.ROOT).endsWith(".gz") ? ".gz" : "");
         try {
-            try {
-                Files.move(file, original, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Path partial = dir.resolve("." + original.getFileName() + ".partial");
-                Files.copy(file, partial, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(partial, original, StandardCopyOption.ATOMIC_MOVE);
-                Files.delete(file);
-            }
+            files.put(file, original);
             submit(upload(id, dataset, format.get(), "landing:" + name, original, clock.millis()));
             return true;
         } catch (IOException | RuntimeException e) {
@@ -456,7 +493,7 @@ public final class FileIngest implements AutoCloseable {
                 dataset,
                 null,
                 "landing:" + name,
-                refused,
+                files,
                 refused.toString(),
                 Files.size(refused),
                 null,
@@ -477,6 +514,11 @@ public final class FileIngest implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        try {
+            lake.close();
+        } catch (IOException e) {
+            LOG.warn("Closing the lake: {}", e.toString());
         }
     }
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.annotation.JsonValue;
-import dev.strata.schemas.lake.DatasetManifest.Column;
+import dev.strata.schemas.lake.DatasetColumn;
 import java.util.List;
 import java.util.Locale;
 
@@ -84,7 +84,7 @@ public record Outcome(
             String file,
             Integer schemaVersion,
             Boolean newSchemaVersion,
-            List<Column> columns) {
+            List<DatasetColumn> columns) {
 
         boolean isEmpty() {
             return rows == null && rejected == null && file == null && schemaVersion == null;

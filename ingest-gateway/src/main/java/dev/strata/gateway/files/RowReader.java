@@ -15,8 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -60,10 +58,10 @@ abstract class RowReader implements AutoCloseable {
     @Override
     public abstract void close() throws IOException;
 
-    static RowReader open(Path file, FileFormat format) throws IOException {
-        InputStream in = Files.newInputStream(file);
+    /** Reads {@code in}, the bytes of a file named {@code name} ({@code .gz}: gzip-compressed). */
+    static RowReader open(InputStream in, String name, FileFormat format) throws IOException {
         try {
-            if (file.getFileName().toString().endsWith(".gz")) {
+            if (name.endsWith(".gz")) {
                 in = new GZIPInputStream(in, 1 << 16);
             }
             return format == FileFormat.CSV ? new Csv(in) : new Ndjson(in);

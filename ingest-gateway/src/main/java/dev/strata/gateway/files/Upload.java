@@ -1,6 +1,8 @@
 package dev.strata.gateway.files;
 
-import java.nio.file.Path;
+import dev.strata.lake.LakeFiles;
+import java.io.IOException;
+import java.io.InputStream;
 
 /**
  * A file in the raw zone waiting for conversion: its upload id, dataset, format, where it came from
@@ -11,8 +13,14 @@ public record Upload(
         String dataset,
         FileFormat format,
         String source,
-        Path file,
+        LakeFiles files,
         String original,
         long bytes,
         String sha256,
-        long receivedMillis) {}
+        long receivedMillis) {
+
+    /** The original's bytes, from the raw zone. */
+    public InputStream open() throws IOException {
+        return files.open(original);
+    }
+}

@@ -1,7 +1,7 @@
 package dev.strata.gateway.files;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.strata.schemas.lake.DatasetManifest.ColumnType;
+import dev.strata.schemas.lake.ColumnType;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;

@@ -8,7 +8,7 @@ import dev.strata.gateway.files.FileFormat;
 import dev.strata.gateway.files.FileIngest;
 import dev.strata.gateway.files.Outcome;
 import dev.strata.gateway.metrics.GatewayMetrics;
-import dev.strata.schemas.lake.DatasetManifest;
+import dev.strata.schemas.lake.DatasetNames;
 import io.vertx.core.Context;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
@@ -58,7 +58,7 @@ final class FilesHttpApi {
             return Optional.empty();
         }
         String dataset = ctx.pathParam("dataset");
-        Optional<String> invalid = DatasetManifest.invalidName(dataset);
+        Optional<String> invalid = DatasetNames.invalid(dataset);
         if (invalid.isPresent()) {
             api.error(ctx, 400, "Dataset '" + dataset + "': " + invalid.get());
             return Optional.empty();
@@ -114,19 +114,26 @@ final class FilesHttpApi {
             api.error(ctx, 413, "File of " + length + " bytes is larger than the limit of " + max + " bytes");
             return;
         }
+        Path spool;
         try {
-            long usable = Files.getFileStore(ingest.settings().lake()).getUsableSpace();
+            spool = ingest.spool(dataset);
+        } catch (IOException e) {
+            api.error(ctx, 500, "Cannot create the upload spool: " + e.getMessage());
+            return;
+        }
+        try {
+            long usable = Files.getFileStore(spool).getUsableSpace();
             if (length > 0 && usable < 2 * length + DISK_HEADROOM) {
                 metrics.file("http", Outcome.Status.REFUSED.json(), "no_space");
                 api.error(
                         ctx,
                         507,
-                        "The lake's disk has " + usable + " bytes free; a file of " + length
+                        "The disk uploads arrive on (" + spool + ") has " + usable + " bytes free; a file of " + length
                                 + " bytes needs about twice that (the original and its Parquet)");
                 return;
             }
         } catch (IOException e) {
-            LOG.warn("Cannot read the free space of {}: {}", ingest.settings().lake(), e.toString());
+            LOG.warn("Cannot read the free space of {}: {}", spool, e.toString());
         }
         if (!ingest.tryReserve()) {
             metrics.file("http", Outcome.Status.REFUSED.json(), "busy");
@@ -306,27 +313,21 @@ final class FilesHttpApi {
             api.error(ctx, 404, "No upload '" + upload + "' in dataset '" + dataset.get() + "'");
             return;
         }
-        Path file = files.get()
-                .settings()
-                .lake()
-                .resolve("raw")
-                .resolve(dataset.get())
-                .resolve(upload + ".json");
-        ctx.vertx().fileSystem().readFile(file.toString()).onComplete(ar -> {
-            if (ar.failed()) {
-                api.error(
-                        ctx,
-                        404,
-                        "No outcome for upload '" + upload + "' in dataset '" + dataset.get()
-                                + "' (unknown, or still converting)");
-                return;
-            }
-            try {
-                api.json(ctx, 200, (ObjectNode) JSON.readTree(ar.result().getBytes()));
-            } catch (IOException e) {
-                api.error(ctx, 500, e.getMessage());
-            }
-        });
+        ctx.vertx()
+                .executeBlocking(() -> files.get().outcome(dataset.get(), upload))
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        api.error(ctx, 500, String.valueOf(ar.cause().getMessage()));
+                    } else if (ar.result().isEmpty()) {
+                        api.error(
+                                ctx,
+                                404,
+                                "No outcome for upload '" + upload + "' in dataset '" + dataset.get()
+                                        + "' (unknown, or still converting)");
+                    } else {
+                        api.json(ctx, 200, JSON.valueToTree(ar.result().get()));
+                    }
+                });
     }
 
     private static long contentLength(HttpServerRequest request) {

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.schemas.lake.DatasetManifest;
-import dev.strata.schemas.lake.DatasetManifest.Column;
-import dev.strata.schemas.lake.DatasetManifest.ColumnType;
-import java.io.IOException;
+import dev.strata.lake.DatasetTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
+import dev.strata.lake.TableVersion;
+import dev.strata.schemas.lake.ColumnType;
+import dev.strata.schemas.lake.DatasetColumn;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,10 +28,15 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.assertj.core.groups.Tuple;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The converter on real files, its Parquet read back by DuckDB (an independent reader). */
+/**
+ * The converter on real files into a real lake (Iceberg tables in the embedded catalog), the files of
+ * each table's current snapshot read back by DuckDB (an independent reader).
+ */
 class FileConverterTest {
 
     static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
@@ -38,10 +45,25 @@ class FileConverterTest {
     @TempDir
     Path lake;
 
+    Lake opened;
     int uploads;
 
+    @BeforeEach
+    void open() {
+        opened = Lake.open(LakeConfig.local(lake));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        opened.close();
+    }
+
     FileConverter converter() {
-        return new FileConverter(lake, Clock.fixed(NOW, ZoneOffset.UTC));
+        return new FileConverter(opened, Clock.fixed(NOW, ZoneOffset.UTC));
+    }
+
+    DatasetTable table(String dataset) {
+        return opened.dataset(dataset).orElseThrow();
     }
 
     Outcome convert(String dataset, FileFormat format, String content) throws Exception {
@@ -65,7 +87,7 @@ class FileConverterTest {
                         dataset,
                         format,
                         "test",
-                        file,
+                        opened.files(),
                         lake.relativize(file).toString(),
                         Files.size(file),
                         sha,
@@ -90,13 +112,13 @@ class FileConverterTest {
         }
     }
 
-    String files(String dataset) throws IOException {
-        DatasetManifest m = DatasetManifest.read(lake.resolve(dataset)).orElseThrow();
+    /** The files of the dataset's current snapshot, as a DuckDB list. */
+    String files(String dataset) {
         return "["
                 + String.join(
                         ", ",
-                        m.files().stream()
-                                .map(f -> "'" + lake.resolve(dataset).resolve(f.path()) + "'")
+                        TableVersion.of(dataset, table(dataset).table()).files().stream()
+                                .map(f -> "'" + f.location().replaceFirst("^file:", "") + "'")
                                 .toList())
                 + "]";
     }
@@ -119,18 +141,19 @@ class FileConverterTest {
         // 'maybe' is in the sample, so 'paid' is a string column; row 6 has too few fields.
         assertThat(outcome.added().columns())
                 .containsExactly(
-                        new Column("id", ColumnType.LONG, true),
-                        new Column("amount", ColumnType.DOUBLE, true),
-                        new Column("paid", ColumnType.STRING, true),
-                        new Column("at", ColumnType.TIMESTAMP, true),
-                        new Column("note", ColumnType.STRING, true));
+                        new DatasetColumn("id", ColumnType.LONG, true),
+                        new DatasetColumn("amount", ColumnType.DOUBLE, true),
+                        new DatasetColumn("paid", ColumnType.STRING, true),
+                        new DatasetColumn("at", ColumnType.TIMESTAMP, true),
+                        new DatasetColumn("note", ColumnType.STRING, true));
         assertThat(outcome.added().rows()).isEqualTo(5);
         assertThat(outcome.added().rejected()).isEqualTo(1);
         assertThat(outcome.added().firstRejects())
                 .containsExactly(new Outcome.Reject(8, "expected 5 field(s) as in the header, found 4"));
         assertThat(outcome.added().file())
-                .isEqualTo("sales/ingest_date=2026-11-23/part-"
-                        + outcome.received().id() + ".parquet");
+                .isEqualTo(lake.resolve("strata/sales/data/_ingested_at_day=2026-11-23/part-"
+                                + outcome.received().id() + ".parquet")
+                        .toString());
 
         assertThat(duckdb("SELECT id, amount, paid, \"at\"::VARCHAR, note FROM read_parquet(" + files("sales")
                         + ") ORDER BY id"))
@@ -147,12 +170,16 @@ class FileConverterTest {
         assertThat(reject.get("line").asLong()).isEqualTo(8);
         assertThat(reject.get("fields").toString()).isEqualTo("[\"6\",\"9\",\"true\",\"2026-11-23T15:00:00Z\"]");
 
-        DatasetManifest manifest = DatasetManifest.read(lake.resolve("sales")).orElseThrow();
-        assertThat(manifest.schemaVersions()).hasSize(1);
-        assertThat(manifest.files().get(0).original())
-                .isEqualTo(outcome.received().original());
-        assertThat(manifest.files().get(0).sha256())
-                .isEqualTo(outcome.received().sha256());
+        // The upload is the table's one snapshot, which records it.
+        assertThat(table("sales").table().snapshots()).singleElement().satisfies(s -> {
+            assertThat(s.summary().get(DatasetTable.UPLOAD_ORIGINAL))
+                    .isEqualTo(outcome.received().original());
+            assertThat(s.summary().get(DatasetTable.UPLOAD_SHA256))
+                    .isEqualTo(outcome.received().sha256());
+            assertThat(s.summary().get(DatasetTable.UPLOAD_ROWS)).isEqualTo("5");
+        });
+        assertThat(duckdb("SELECT DISTINCT _upload, _ingested_at::VARCHAR FROM read_parquet(" + files("sales") + ")"))
+                .containsExactly(List.of(outcome.received().id(), "2026-11-23 12:00:00+00"));
     }
 
     @Test
@@ -166,7 +193,7 @@ class FileConverterTest {
         }
         Outcome outcome = convert("numbers", FileFormat.CSV, csv.toString());
 
-        assertThat(outcome.added().columns().get(0)).isEqualTo(new Column("n", ColumnType.LONG, true));
+        assertThat(outcome.added().columns().get(0)).isEqualTo(new DatasetColumn("n", ColumnType.LONG, true));
         assertThat(outcome.added().rows()).isEqualTo(1499);
         assertThat(outcome.added().firstRejects())
                 .containsExactly(new Outcome.Reject(1201, "column 'n': 'twelve hundred' is not a long"));
@@ -188,7 +215,7 @@ class FileConverterTest {
 
         assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.Status.ADDED);
         assertThat(outcome.added().columns())
-                .extracting(Column::name, Column::type)
+                .extracting(DatasetColumn::name, DatasetColumn::type)
                 .containsExactly(
                         Tuple.tuple("device", ColumnType.STRING), Tuple.tuple("value", ColumnType.DOUBLE),
                         Tuple.tuple("ok", ColumnType.STRING), Tuple.tuple("at", ColumnType.TIMESTAMP),
@@ -207,21 +234,28 @@ class FileConverterTest {
 
     @Test
     void aLaterFileExtendsTheSchemaOrIsRefusedNamingTheColumnAndBothTypes() throws Exception {
-        assertThat(convert("orders", FileFormat.CSV, "id,qty\n1,2\n2,3\n").status())
-                .isEqualTo(Outcome.Status.ADDED);
+        Outcome first = convert("orders", FileFormat.CSV, "id,qty\n1,2\n2,3\n");
+        assertThat(first.status()).isEqualTo(Outcome.Status.ADDED);
+        assertThat(first.added().schemaVersion()).isZero();
+        assertThat(first.added().newSchemaVersion()).isTrue();
 
-        // Same types, a column left out, a column added: a new schema version.
+        // Same types, a column left out, a column added: a new schema (Iceberg's schema evolution).
         Outcome added = convert("orders", FileFormat.CSV, "ID,customer\n3,ann\n");
-        assertThat(added.added().schemaVersion()).isEqualTo(2);
+        assertThat(added.added().schemaVersion()).isEqualTo(1);
         assertThat(added.added().newSchemaVersion()).isTrue();
-        assertThat(added.added().columns()).extracting(Column::name).containsExactly("id", "qty", "customer");
+        assertThat(added.added().columns()).extracting(DatasetColumn::name).containsExactly("id", "qty", "customer");
 
-        // A double where the dataset has longs widens the column (version 3); a long in a double column fits.
+        // A double where the dataset has longs: Iceberg cannot widen a long column; refused, nothing added.
         Outcome widened = convert("orders", FileFormat.CSV, "id,qty\n4,1.5\n");
-        assertThat(widened.added().schemaVersion()).isEqualTo(3);
-        assertThat(widened.added().columns().get(1)).isEqualTo(new Column("qty", ColumnType.DOUBLE, true));
+        assertThat(widened.status()).isEqualTo(Outcome.Status.REFUSED);
+        assertThat(widened.httpStatus()).isEqualTo(409);
+        assertThat(widened.message())
+                .isEqualTo("column 'qty' is a long in dataset 'orders' (schema 1) but a double in this file"
+                        + " (line 2: '1.5') (the lake's tables cannot widen a long column to double); nothing was"
+                        + " added");
+        // Anything fits a string column.
         Outcome fits = convert("orders", FileFormat.CSV, "id,qty,customer\n5,7,42\n");
-        assertThat(fits.added().schemaVersion()).isEqualTo(3);
+        assertThat(fits.added().schemaVersion()).isEqualTo(1);
         assertThat(fits.added().newSchemaVersion()).isFalse();
 
         // A string where the dataset has longs: refused, nothing added.
@@ -229,23 +263,31 @@ class FileConverterTest {
         assertThat(refused.status()).isEqualTo(Outcome.Status.REFUSED);
         assertThat(refused.httpStatus()).isEqualTo(409);
         assertThat(refused.message())
-                .isEqualTo("column 'id' is a long in dataset 'orders' (schema version 3) but a string in this file"
+                .isEqualTo("column 'id' is a long in dataset 'orders' (schema 1) but a string in this file"
                         + " (line 3: 'seven'); nothing was added");
+        // A column the lake sets itself.
+        assertThat(convert("orders", FileFormat.CSV, "id,_upload\n8,x\n").message())
+                .startsWith("column '_upload' is a name the lake sets itself");
 
-        DatasetManifest manifest = DatasetManifest.read(lake.resolve("orders")).orElseThrow();
-        assertThat(manifest.files()).hasSize(4);
-        assertThat(manifest.schemaVersions())
-                .extracting(DatasetManifest.SchemaVersion::version)
-                .containsExactly(1, 2, 3);
-        // Every file, whatever its version, read as one table.
+        DatasetTable orders = table("orders");
+        assertThat(orders.table().snapshots()).hasSize(3);
+        assertThat(orders.table().schemas().keySet()).containsExactlyInAnyOrder(0, 1);
+        // Every file, whatever its schema, read as one table.
         assertThat(duckdb("SELECT id, qty, customer FROM read_parquet(" + files("orders")
                         + ", union_by_name = true) ORDER BY id"))
                 .containsExactly(
-                        Arrays.asList("1", "2.0", null),
-                        Arrays.asList("2", "3.0", null),
+                        Arrays.asList("1", "2", null),
+                        Arrays.asList("2", "3", null),
                         Arrays.asList("3", null, "ann"),
-                        Arrays.asList("4", "1.5", null),
-                        List.of("5", "7.0", "42"));
+                        List.of("5", "7", "42"));
+
+        // A long where the dataset has doubles fits (as a double).
+        convert("prices", FileFormat.CSV, "p\n1.5\n");
+        Outcome whole = convert("prices", FileFormat.CSV, "p\n2\n");
+        assertThat(whole.status()).isEqualTo(Outcome.Status.ADDED);
+        assertThat(whole.added().newSchemaVersion()).isFalse();
+        assertThat(duckdb("SELECT p FROM read_parquet(" + files("prices") + ") ORDER BY p"))
+                .containsExactly(List.of("1.5"), List.of("2.0"));
     }
 
     @Test
@@ -256,8 +298,8 @@ class FileConverterTest {
         assertThat(second.status()).isEqualTo(Outcome.Status.DUPLICATE);
         assertThat(second.httpStatus()).isEqualTo(200);
         assertThat(second.duplicateOf()).isEqualTo(first.added().file());
-        assertThat(DatasetManifest.read(lake.resolve("twice")).orElseThrow().rows())
-                .isEqualTo(1);
+        assertThat(duckdb("SELECT count(*) FROM read_parquet(" + files("twice") + ")"))
+                .containsExactly(List.of("1"));
     }
 
     @Test
@@ -275,8 +317,10 @@ class FileConverterTest {
         assertThat(nothingFits.httpStatus()).isEqualTo(422);
         assertThat(nothingFits.message())
                 .startsWith("no row of the file fits: 2 rejected (first: line 1: not a JSON object but array");
-        assertThat(Files.exists(lake.resolve("bad").resolve(DatasetManifest.FILE_NAME)))
-                .isFalse();
+        assertThat(opened.dataset("bad").map(t -> t.table().currentSnapshot()))
+                .as("nothing committed")
+                .satisfiesAnyOf(
+                        t -> assertThat(t).isEmpty(), t -> assertThat(t.get()).isNull());
     }
 
     @Test

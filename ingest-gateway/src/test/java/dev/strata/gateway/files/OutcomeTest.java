@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +11,7 @@ class OutcomeTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final Upload UPLOAD =
-            new Upload("u-1", "sales", FileFormat.CSV, "http", Path.of("raw/sales/u-1.csv"), "s.csv", 42, "ab", 1_000);
+            new Upload("u-1", "sales", FileFormat.CSV, "http", null, "raw/sales/u-1.csv", 42, "ab", 1_000);
 
     @Test
     void anOutcomeIsOneFlatJsonObjectAndReadsBackAsItWasWritten() throws Exception {

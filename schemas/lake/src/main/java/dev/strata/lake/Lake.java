@@ -1,13 +1,20 @@
 package dev.strata.lake;
 
+import dev.strata.schemas.lake.DatasetColumn;
+import dev.strata.schemas.lake.DatasetNames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.CatalogUtil;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -17,6 +24,7 @@ import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.jdbc.UncheckedSQLException;
 import org.apache.iceberg.rest.RESTCatalog;
@@ -36,10 +44,14 @@ public final class Lake implements AutoCloseable {
 
     private final LakeConfig config;
     private final Catalog catalog;
+    private final FileIO io;
+    private final LakeFiles files;
 
-    private Lake(LakeConfig config, Catalog catalog) {
+    private Lake(LakeConfig config, Catalog catalog, FileIO io) {
         this.config = config;
         this.catalog = catalog;
+        this.io = io;
+        this.files = new LakeFiles(config, io);
     }
 
     /**
@@ -51,12 +63,14 @@ public final class Lake implements AutoCloseable {
     public static Lake open(LakeConfig config) {
         if (config.localWarehouse()) {
             Path dir = config.localDirectory();
-            if (Files.isDirectory(dir.resolve("_manifest"))) {
-                throw new LakeLayoutException("the lake in " + dir + " is in the layout of earlier builds (a run log in"
-                        + " _manifest/, Parquet files under events/ and per-dataset _dataset.json), which this build"
-                        + " does not read: it keeps the lake as Apache Iceberg tables. Move that directory aside (or"
-                        + " delete it) and start again: the events still in Kafka are archived anew, and files can be"
-                        + " uploaded again from the raw zone (raw/) of the old directory");
+            Optional<String> earlier = earlierLayout(dir);
+            if (earlier.isPresent()) {
+                throw new LakeLayoutException(
+                        "the lake in " + dir + " is in the layout of earlier builds (" + earlier.get()
+                                + "), which this build does not read: it keeps the lake as Apache Iceberg tables. Move that"
+                                + " directory aside (or delete it) and start again: the events still in Kafka are archived"
+                                + " anew, and the uploaded files can be uploaded again from the old directory's raw zone"
+                                + " (raw/{dataset}/)");
             }
             try {
                 Files.createDirectories(dir);
@@ -95,7 +109,29 @@ public final class Lake implements AutoCloseable {
             }
         }
         LOG.info("Lake: {}", config.describe());
-        return new Lake(config, catalog);
+        FileIO io =
+                CatalogUtil.loadFileIO(properties.get(CatalogProperties.FILE_IO_IMPL), properties, new Configuration());
+        return new Lake(config, catalog, io);
+    }
+
+    /** What marks a directory as a lake of earlier builds: their run log, or a dataset manifest. */
+    static Optional<String> earlierLayout(Path dir) {
+        if (Files.isDirectory(dir.resolve("_manifest"))) {
+            return Optional.of("a run log in _manifest/");
+        }
+        if (Files.isDirectory(dir)) {
+            try (var children = Files.list(dir)) {
+                Optional<Path> manifest = children.map(c -> c.resolve("_dataset.json"))
+                        .filter(Files::isRegularFile)
+                        .findFirst();
+                if (manifest.isPresent()) {
+                    return Optional.of("a dataset manifest " + dir.relativize(manifest.get()));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list the lake directory " + dir, e);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -143,6 +179,41 @@ public final class Lake implements AutoCloseable {
         return new ViewsTable(table(ViewsTable.NAME, ViewsTable.SCHEMA, ViewsTable.SPEC, ViewsTable.PROPERTIES));
     }
 
+    /** The lake's files that are no table's: the raw zone and the rejected rows. */
+    public LakeFiles files() {
+        return files;
+    }
+
+    /** The uploaded datasets, by name. */
+    public List<String> datasets() {
+        List<String> names = new ArrayList<>();
+        for (TableIdentifier id : catalog.listTables(NAMESPACE)) {
+            if (DatasetNames.invalid(id.name()).isEmpty()) {
+                names.add(id.name());
+            }
+        }
+        names.sort(Comparator.naturalOrder());
+        return names;
+    }
+
+    /** An uploaded dataset, if there is one by that name. */
+    public Optional<DatasetTable> dataset(String name) {
+        try {
+            return Optional.of(new DatasetTable(name, catalog.loadTable(TableIdentifier.of(NAMESPACE, name))));
+        } catch (NoSuchTableException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Creates a dataset with its first upload's columns (or loads it, if another process created it first). */
+    public DatasetTable createDataset(String name, List<DatasetColumn> columns) {
+        DatasetNames.invalid(name).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        Schema schema = DatasetTable.initialSchema(columns);
+        return new DatasetTable(name, table(name, schema, DatasetTable.spec(schema), DatasetTable.PROPERTIES));
+    }
+
     /** A table of the lake, created as described if it does not exist yet (by whichever process comes first). */
     Table table(String name, Schema schema, PartitionSpec spec, Map<String, String> properties) {
         TableIdentifier id = TableIdentifier.of(NAMESPACE, name);
@@ -162,6 +233,7 @@ public final class Lake implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        io.close();
         if (catalog instanceof AutoCloseable closeable) {
             try {
                 closeable.close();

@@ -15,8 +15,11 @@ public final class LakeOptions {
 
     @Option(
             names = "--lake",
-            defaultValue = "${env:STRATA_LAKE:-" + DEFAULT_LAKE + "}",
-            description = "The lake's warehouse: a directory (env STRATA_LAKE). Default: ${DEFAULT-VALUE}")
+            defaultValue = "${env:STRATA_LAKE}",
+            description = {
+                "The lake's warehouse: a directory (env STRATA_LAKE). Default: " + DEFAULT_LAKE,
+                "(the gateway takes file uploads only when it is given)"
+            })
     String lake;
 
     @Option(
@@ -40,9 +43,14 @@ public final class LakeOptions {
             description = "Password of a JDBC catalog, or a REST catalog's token (env STRATA_CATALOG_PASSWORD)")
     String catalogPassword;
 
-    /** Whether --lake was given (it has a default, so always; kept for callers that make it optional). */
+    /** Whether --lake (or STRATA_LAKE) was given. */
+    public boolean given() {
+        return lake != null && !lake.isBlank();
+    }
+
+    /** The lake's warehouse as given, or the default. */
     public String lake() {
-        return lake;
+        return given() ? lake : DEFAULT_LAKE;
     }
 
     public LakeConfig config() {
@@ -55,12 +63,12 @@ public final class LakeOptions {
             properties.put("token", catalogPassword);
         }
         if (catalogUri == null || catalogUri.isBlank()) {
-            LakeConfig local = LakeConfig.local(Path.of(lake));
+            LakeConfig local = LakeConfig.local(Path.of(lake()));
             return new LakeConfig(local.warehouse(), local.catalogUri(), properties);
         }
-        String warehouse = lake.contains("://")
-                ? lake
-                : Path.of(lake).toAbsolutePath().normalize().toString();
+        String warehouse = lake().contains("://")
+                ? lake()
+                : Path.of(lake()).toAbsolutePath().normalize().toString();
         return new LakeConfig(warehouse, catalogUri, properties);
     }
 }

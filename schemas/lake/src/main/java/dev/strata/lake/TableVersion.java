@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -40,8 +41,11 @@ public record TableVersion(
     /** A data file: its location, its partition as a path ({@code time_hour=2026-11-23-10}), rows and bytes. */
     public record DataFileEntry(String location, String partition, long rows, long bytes) {}
 
-    /** A schema the table had: its Iceberg id and columns. */
-    public record SchemaVersion(int id, List<Column> columns) {}
+    /**
+     * A schema the table had: its Iceberg id, columns, and when the first snapshot still in the
+     * table's history was committed with it (empty: none is).
+     */
+    public record SchemaVersion(int id, List<Column> columns, OptionalLong firstUsedMillis) {}
 
     /** A column: its name, Iceberg type ({@code string}, {@code timestamptz}, …) and whether it may be null. */
     public record Column(String name, String type, boolean nullable) {}
@@ -68,9 +72,20 @@ public record TableVersion(
         table.refresh();
         Snapshot current = table.currentSnapshot();
         List<SchemaVersion> schemas = new ArrayList<>();
+        Map<Integer, Long> firstUsed = new HashMap<>();
+        for (Snapshot s : table.snapshots()) {
+            if (s.schemaId() != null) {
+                firstUsed.merge(s.schemaId(), s.timestampMillis(), Math::min);
+            }
+        }
         table.schemas().values().stream()
                 .sorted(Comparator.comparingInt(Schema::schemaId))
-                .forEach(s -> schemas.add(new SchemaVersion(s.schemaId(), columns(s))));
+                .forEach(s -> schemas.add(new SchemaVersion(
+                        s.schemaId(),
+                        columns(s),
+                        firstUsed.containsKey(s.schemaId())
+                                ? OptionalLong.of(firstUsed.get(s.schemaId()))
+                                : OptionalLong.empty())));
         if (current == null) {
             return new TableVersion(
                     name, OptionalLong.empty(), 0, table.schema(), List.of(), schemas, List.of(), Map.of());

@@ -167,5 +167,11 @@ class EventsTableTest {
         assertThatThrownBy(() -> Lake.open(LakeConfig.local(dir)))
                 .isInstanceOf(LakeLayoutException.class)
                 .hasMessageContaining("Move that directory aside");
+        java.nio.file.Files.delete(dir.resolve("_manifest"));
+        java.nio.file.Files.createDirectories(dir.resolve("sensors"));
+        java.nio.file.Files.writeString(dir.resolve("sensors/_dataset.json"), "{}");
+        assertThatThrownBy(() -> Lake.open(LakeConfig.local(dir)))
+                .isInstanceOf(LakeLayoutException.class)
+                .hasMessageContaining("a dataset manifest sensors/_dataset.json");
     }
 }

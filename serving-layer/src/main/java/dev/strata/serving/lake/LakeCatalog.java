@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.strata.lake.TableVersion;
-import dev.strata.schemas.lake.DatasetManifest;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.Measure;
 import dev.strata.schemas.views.ViewDefinition;
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -86,25 +84,7 @@ public final class LakeCatalog {
         } else {
             node.putNull("freshnessSeconds");
         }
-        ArrayNode versions = node.putArray("schemaVersions");
-        if (table.dataset().isPresent()) {
-            for (DatasetManifest.SchemaVersion v : table.dataset().get().schemaVersions()) {
-                ObjectNode version = versions.addObject()
-                        .put("version", v.version())
-                        .put("created", Instant.ofEpochMilli(v.createdMillis()).toString());
-                ArrayNode columns = version.putArray("columns");
-                for (DatasetManifest.Column c : v.columns()) {
-                    columns.addObject()
-                            .put("name", c.name())
-                            .put("type", c.type().name().toLowerCase(Locale.ROOT))
-                            .put("nullable", c.nullable());
-                }
-            }
-            node.set("schema", versions.isEmpty() ? JSON.createObjectNode() : versions.get(versions.size() - 1));
-        }
-        if (table.iceberg().isPresent()) {
-            describe(table.iceberg().get(), node, versions, withPartitions);
-        }
+        describe(table.iceberg(), node, node.putArray("schemaVersions"), withPartitions);
         return node;
     }
 
@@ -113,6 +93,11 @@ public final class LakeCatalog {
         ObjectNode current = null;
         for (TableVersion.SchemaVersion v : version.schemaVersions()) {
             ObjectNode schema = versions.addObject().put("version", v.id());
+            if (v.firstUsedMillis().isPresent()) {
+                schema.put(
+                        "created",
+                        Instant.ofEpochMilli(v.firstUsedMillis().getAsLong()).toString());
+            }
             ArrayNode columns = schema.putArray("columns");
             for (TableVersion.Column c : v.columns()) {
                 columns.addObject().put("name", c.name()).put("type", c.type()).put("nullable", c.nullable());

@@ -200,17 +200,16 @@ public final class LakeSql {
     }
 
     /**
-     * Exactly the table's files: an Iceberg table's are those of its current snapshot (DuckDB reads
-     * them without its Iceberg extension: the tables are append-only, without delete files).
+     * Exactly the table's files, those of its current snapshot (DuckDB reads them without its Iceberg
+     * extension: the tables are appended to and overwritten, never given delete files).
      */
     private static String scan(LakeTables.Table table) {
         StringBuilder list = new StringBuilder("read_parquet([");
         for (int i = 0; i < table.files().size(); i++) {
             list.append(i == 0 ? "" : ", ").append(literal(table.files().get(i)));
         }
-        return list.append("], hive_partitioning = ")
-                .append(table.hivePartitioned())
-                .append(", union_by_name = true)")
+        // union_by_name: a file written before a column was added reads it as null.
+        return list.append("], hive_partitioning = false, union_by_name = true)")
                 .toString();
     }
 

@@ -1,57 +1,52 @@
 package dev.strata.serving.lake;
 
+import dev.strata.lake.DatasetTable;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.TableVersion;
 import dev.strata.lake.ViewsTable;
-import dev.strata.schemas.lake.DatasetManifest;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
- * The lake's tables as readers see them: the Iceberg tables {@code events} and {@code batch_views}
- * (each its current snapshot: files of a run that never committed are never listed) and every uploaded dataset
- * ({@code lake/{dataset}/_dataset.json}). What the catalog describes and SQL reads.
+ * The lake's tables as readers see them: the Iceberg tables {@code events}, {@code batch_views}
+ * and every uploaded dataset, each the data files of its current snapshot as Iceberg plans them (so
+ * a crashed run's leftovers are never read, and a reader sees whole commits only), planned again
+ * only when the table has a new snapshot. What the catalog describes and SQL reads.
  */
 public final class LakeTables {
 
     public static final String EVENTS = "events";
+    public static final String BATCH_VIEWS = ViewsTable.NAME;
 
     /**
-     * A table: its name, kind ({@code events} or {@code dataset}), its files (local paths), whether
-     * their directories are Hive partitions to read as columns, rows, bytes, newest change, the cut
-     * (events only), its partitions, and its manifest (a dataset) or Iceberg version (an Iceberg table).
+     * A table: its name, kind ({@code events}, {@code views} or {@code dataset}), its files (local
+     * paths), rows, bytes, newest commit, the cut (events only), its partitions and its Iceberg version.
      */
     public record Table(
             String name,
             String kind,
             List<String> files,
-            boolean hivePartitioned,
             long rows,
             long bytes,
             long updatedMillis,
             OptionalLong cutMillis,
             List<String> partitions,
-            Optional<DatasetManifest> dataset,
-            Optional<TableVersion> iceberg) {}
+            TableVersion iceberg) {}
 
-    public static final String BATCH_VIEWS = ViewsTable.NAME;
-
+    private final Lake lake;
     private final Path root;
     private final org.apache.iceberg.Table events;
     private final org.apache.iceberg.Table views;
+    private final ConcurrentHashMap<String, org.apache.iceberg.Table> datasets = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, TableVersion> versions = new ConcurrentHashMap<>();
 
-    /** The lake's tables; its local directory holds the uploaded datasets. */
     public LakeTables(Lake lake) {
+        this.lake = lake;
         this.root = lake.config().localDirectory();
         this.events = lake.events().table();
         this.views = lake.views().table();
@@ -62,28 +57,26 @@ public final class LakeTables {
         return root;
     }
 
-    public List<Table> tables() throws IOException {
+    public List<Table> tables() {
         List<Table> tables = new ArrayList<>();
         tables.add(events());
         tables.add(iceberg(BATCH_VIEWS, "views", version(BATCH_VIEWS, views), OptionalLong.empty()));
-        if (Files.isDirectory(root)) {
-            try (Stream<Path> dirs = Files.list(root)) {
-                for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
-                    String name = dir.getFileName().toString();
-                    if (DatasetManifest.invalidName(name).isPresent()) {
-                        continue;
-                    }
-                    Optional<DatasetManifest> manifest = DatasetManifest.read(dir);
-                    if (manifest.isPresent()) {
-                        tables.add(dataset(dir, manifest.get()));
-                    }
+        for (String name : lake.datasets()) {
+            org.apache.iceberg.Table table = datasets.get(name);
+            if (table == null) {
+                Optional<DatasetTable> loaded = lake.dataset(name);
+                if (loaded.isEmpty()) {
+                    continue; // dropped meanwhile
                 }
+                table = loaded.get().table();
+                datasets.put(name, table);
             }
+            tables.add(iceberg(name, "dataset", version(name, table), OptionalLong.empty()));
         }
         return tables;
     }
 
-    public Optional<Table> table(String name) throws IOException {
+    public Optional<Table> table(String name) {
         return tables().stream().filter(t -> t.name().equals(name)).findFirst();
     }
 
@@ -99,14 +92,12 @@ public final class LakeTables {
                 name,
                 kind,
                 version.files().stream().map(f -> local(f.location())).toList(),
-                false,
                 version.rows(),
                 version.bytes(),
                 version.committedMillis(),
                 cut,
                 List.copyOf(version.partitions()),
-                Optional.empty(),
-                Optional.of(version));
+                version);
     }
 
     /** A table's current version, planned again only when the table has a new snapshot. */
@@ -115,7 +106,9 @@ public final class LakeTables {
         Long id =
                 table.currentSnapshot() == null ? null : table.currentSnapshot().snapshotId();
         TableVersion cached = versions.get(name);
-        if (cached != null && id != null && cached.snapshotId().equals(OptionalLong.of(id))) {
+        if (cached != null
+                && cached.snapshotId().equals(id == null ? OptionalLong.empty() : OptionalLong.of(id))
+                && cached.schema().schemaId() == table.schema().schemaId()) {
             return cached;
         }
         TableVersion now = TableVersion.of(name, table);
@@ -125,31 +118,5 @@ public final class LakeTables {
 
     static String local(String location) {
         return location.startsWith("file:") ? java.net.URI.create(location).getPath() : location;
-    }
-
-    private static Table dataset(Path dir, DatasetManifest manifest) {
-        List<String> files = new ArrayList<>();
-        TreeSet<String> partitions = new TreeSet<>();
-        long updated = 0;
-        for (DatasetManifest.DataFile f : manifest.files()) {
-            Path file = dir.resolve(f.path()).normalize();
-            if (file.startsWith(dir) && Files.isRegularFile(file)) {
-                files.add(file.toString());
-                partitions.add(dir.relativize(file.getParent()).toString());
-            }
-            updated = Math.max(updated, f.addedMillis());
-        }
-        return new Table(
-                manifest.name(),
-                "dataset",
-                files,
-                true,
-                manifest.rows(),
-                manifest.bytes(),
-                updated,
-                OptionalLong.empty(),
-                List.copyOf(partitions),
-                Optional.of(manifest),
-                Optional.empty());
     }
 }

@@ -160,7 +160,6 @@ public final class CommitFollower implements AutoCloseable {
             }
             return;
         }
-        refused = Optional.empty();
         if (commit.equals(lastFailed) && System.currentTimeMillis() - lastFailedAt < 10_000) {
             return; // tried a moment ago
         }
@@ -176,11 +175,14 @@ public final class CommitFollower implements AutoCloseable {
                     loaded.get().run(),
                     loaded.get().cutMillis());
             announced = loaded;
+            refused = Optional.empty();
             return;
         }
         try {
             batch.load(commit, table.announced(commit, views));
+            refused = Optional.empty(); // a commit is taken
         } catch (Exception e) {
+            refused = Optional.empty(); // this one is not refused: its load failed, and is counted as such
             failures++;
             lastFailed = commit;
             lastFailedAt = System.currentTimeMillis();

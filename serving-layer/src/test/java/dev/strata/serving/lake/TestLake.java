@@ -2,30 +2,27 @@ package dev.strata.serving.lake;
 
 import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveState;
+import dev.strata.lake.DatasetTable;
 import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
 import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.Event;
-import dev.strata.schemas.lake.DatasetManifest;
-import dev.strata.schemas.lake.DatasetManifest.ColumnType;
+import dev.strata.schemas.lake.ColumnType;
+import dev.strata.schemas.lake.DatasetColumn;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
+import org.apache.iceberg.DataFile;
 
 /**
  * A small lake for tests: 150 events committed to the Iceberg {@code events} table in two archive
@@ -80,32 +77,25 @@ public final class TestLake {
                 ghost.finish();
             }
         }
-        Path sensors = lake.resolve("sensors");
-        Files.createDirectories(sensors);
-        try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
-                Statement s = db.createStatement()) {
-            s.execute("COPY (SELECT i AS id, i % 2 = 0 AS even FROM range(10) t(i)) TO '"
-                    + sensors.resolve("part-1.parquet") + "' (FORMAT parquet)");
+        try (Lake opened = Lake.open(LakeConfig.local(lake))) {
+            DatasetTable sensors = opened.createDataset(
+                    "sensors",
+                    List.of(
+                            new DatasetColumn("id", ColumnType.LONG, true),
+                            new DatasetColumn("even", ColumnType.BOOLEAN, true)));
+            DataFile file;
+            try (DatasetTable.Writer writer = sensors.writer("20261123T100000000Z-00000001", HOUR.toEpochMilli())) {
+                for (long i = 0; i < 10; i++) {
+                    writer.write(new Object[] {i, i % 2 == 0});
+                }
+                file = writer.finish();
+            }
+            sensors.commit(
+                    file,
+                    sensors.schemaId(),
+                    new DatasetTable.Adding(
+                            "20261123T100000000Z-00000001", "0".repeat(64), "raw/sensors/a.csv", 10, 0, null));
         }
-        DatasetManifest.empty("sensors")
-                .with(
-                        Optional.of(new DatasetManifest.SchemaVersion(
-                                1,
-                                List.of(
-                                        new DatasetManifest.Column("id", ColumnType.LONG, false),
-                                        new DatasetManifest.Column("even", ColumnType.BOOLEAN, false)),
-                                1L)),
-                        new DatasetManifest.DataFile(
-                                "part-1.parquet",
-                                1,
-                                10,
-                                0,
-                                Files.size(sensors.resolve("part-1.parquet")),
-                                "raw/sensors/a.csv",
-                                null,
-                                1L,
-                                "0".repeat(64)))
-                .write(sensors);
         return lake;
     }
 

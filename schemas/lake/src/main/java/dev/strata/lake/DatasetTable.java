@@ -1,0 +1,405 @@
+package dev.strata.lake;
+
+import static org.apache.iceberg.types.Types.NestedField.optional;
+import static org.apache.iceberg.types.Types.NestedField.required;
+
+import dev.strata.schemas.lake.ColumnType;
+import dev.strata.schemas.lake.DatasetColumn;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionKey;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.parquet.InternalWriter;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An uploaded dataset: an Iceberg table of the {@code strata} namespace named after it. Its columns
+ * are the uploads' (all nullable; a later upload may add columns: Iceberg's schema evolution, each
+ * change a new schema id) plus two the lake sets itself, {@code _ingested_at} (when the upload was
+ * received; the table is partitioned by its day) and {@code _upload} (the upload's id). Each upload
+ * is one snapshot, whose summary records the upload (id, SHA-256 of its bytes, original, rows,
+ * rejected rows, rejects file): the same bytes are never added twice, and an upload converted
+ * before a crash kept its outcome from being written is recognised.
+ */
+public final class DatasetTable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DatasetTable.class);
+
+    public static final String INGESTED_AT = "_ingested_at";
+    public static final String UPLOAD = "_upload";
+
+    public static final String UPLOAD_ID = "strata.upload.id";
+    public static final String UPLOAD_SHA256 = "strata.upload.sha256";
+    public static final String UPLOAD_ORIGINAL = "strata.upload.original";
+    public static final String UPLOAD_ROWS = "strata.upload.rows";
+    public static final String UPLOAD_REJECTED = "strata.upload.rejected";
+    public static final String UPLOAD_REJECTS = "strata.upload.rejects";
+    public static final String UPLOAD_FILE = "strata.upload.file";
+
+    static final Map<String, String> PROPERTIES = Map.of(
+            "format-version", "2",
+            "write.parquet.compression-codec", "zstd",
+            // Bounded writer memory whatever an upload's size.
+            "write.parquet.row-group-size-bytes", Long.toString(8L << 20),
+            "write.metadata.delete-after-commit.enabled", "true",
+            "write.metadata.previous-versions-max", "100");
+
+    /** An upload the table holds: its snapshot, rows, rejected rows, rejects file, data file and schema id. */
+    public record Upload(
+            String id,
+            String sha256,
+            String original,
+            long rows,
+            long rejected,
+            String rejects,
+            String file,
+            int schemaId,
+            long snapshotId) {}
+
+    private final String name;
+    private final Table table;
+
+    DatasetTable(String name, Table table) {
+        this.name = name;
+        this.table = table;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Table table() {
+        return table;
+    }
+
+    /** A new dataset's first schema: its columns, then the two the lake sets. */
+    static Schema initialSchema(List<DatasetColumn> columns) {
+        List<Types.NestedField> fields = new ArrayList<>();
+        int id = 1;
+        for (DatasetColumn c : columns) {
+            fields.add(optional(id++, c.name(), icebergType(c.type())));
+        }
+        fields.add(required(id++, INGESTED_AT, Types.TimestampType.withZone()));
+        fields.add(required(id, UPLOAD, Types.StringType.get()));
+        return new Schema(fields);
+    }
+
+    static PartitionSpec spec(Schema schema) {
+        return PartitionSpec.builderFor(schema).day(INGESTED_AT).build();
+    }
+
+    /** Whether a column name is one the lake sets itself. */
+    public static boolean reserved(String column) {
+        String lower = column.strip().toLowerCase(Locale.ROOT);
+        return lower.equals(INGESTED_AT) || lower.equals(UPLOAD);
+    }
+
+    static Type icebergType(ColumnType type) {
+        return switch (type) {
+            case BOOLEAN -> Types.BooleanType.get();
+            case LONG -> Types.LongType.get();
+            case DOUBLE -> Types.DoubleType.get();
+            case TIMESTAMP -> Types.TimestampType.withZone();
+            case STRING -> Types.StringType.get();
+        };
+    }
+
+    /** The column type of an Iceberg type; empty for one an upload cannot hold (a change by another engine). */
+    static Optional<ColumnType> columnType(Type type) {
+        return switch (type.typeId()) {
+            case BOOLEAN -> Optional.of(ColumnType.BOOLEAN);
+            case INTEGER, LONG -> Optional.of(ColumnType.LONG);
+            case FLOAT, DOUBLE -> Optional.of(ColumnType.DOUBLE);
+            case TIMESTAMP -> Optional.of(ColumnType.TIMESTAMP);
+            case STRING -> Optional.of(ColumnType.STRING);
+            default -> Optional.empty();
+        };
+    }
+
+    /** The table's current schema id (its metadata read again). */
+    public int schemaId() {
+        table.refresh();
+        return table.schema().schemaId();
+    }
+
+    /**
+     * The uploads' columns of the current schema, in order.
+     *
+     * @throws IllegalStateException for a column whose type no upload can hold (another engine changed it)
+     */
+    public List<DatasetColumn> columns() {
+        table.refresh();
+        return columns(table.schema());
+    }
+
+    /** The uploads' columns of one schema of the table (by its id). */
+    public List<DatasetColumn> columns(int schemaId) {
+        Schema schema = table.schemas().get(schemaId);
+        if (schema == null) {
+            table.refresh();
+            schema = table.schemas().get(schemaId);
+        }
+        return schema == null ? List.of() : columns(schema);
+    }
+
+    private List<DatasetColumn> columns(Schema schema) {
+        List<DatasetColumn> columns = new ArrayList<>();
+        for (Types.NestedField f : schema.columns()) {
+            if (reserved(f.name())) {
+                continue;
+            }
+            ColumnType type = columnType(f.type())
+                    .orElseThrow(() -> new IllegalStateException("column '" + f.name() + "' of dataset '" + name
+                            + "' is " + f.type() + ", which uploads cannot hold"));
+            columns.add(new DatasetColumn(f.name(), type, f.isOptional()));
+        }
+        return columns;
+    }
+
+    /** The upload with this id or these bytes (its SHA-256), if the table's snapshots hold it. */
+    public Optional<Upload> upload(String id, String sha256) {
+        table.refresh();
+        return upload(
+                ((org.apache.iceberg.HasTableOperations) table).operations().current(), id, sha256);
+    }
+
+    private static Optional<Upload> upload(TableMetadata metadata, String id, String sha256) {
+        for (Snapshot s : metadata.snapshots()) {
+            Map<String, String> summary = s.summary();
+            if (id.equals(summary.get(UPLOAD_ID)) || sha256.equals(summary.get(UPLOAD_SHA256))) {
+                return Optional.of(new Upload(
+                        summary.get(UPLOAD_ID),
+                        summary.get(UPLOAD_SHA256),
+                        summary.get(UPLOAD_ORIGINAL),
+                        Long.parseLong(summary.getOrDefault(UPLOAD_ROWS, "0")),
+                        Long.parseLong(summary.getOrDefault(UPLOAD_REJECTED, "0")),
+                        summary.get(UPLOAD_REJECTS),
+                        summary.get(UPLOAD_FILE),
+                        s.schemaId() == null ? metadata.currentSchemaId() : s.schemaId(),
+                        s.snapshotId()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Makes the table's schema hold {@code target}'s columns: the missing ones are added (each
+     * nullable), a long column becomes a double one only where Iceberg allows it (never: the caller
+     * refuses such a file first). Another process adding the same column at once is fine.
+     *
+     * @return whether the schema changed
+     */
+    public boolean evolve(List<DatasetColumn> target) {
+        for (int attempt = 1; ; attempt++) {
+            table.refresh();
+            Schema schema = table.schema();
+            Map<String, DatasetColumn> missing = new LinkedHashMap<>();
+            for (DatasetColumn c : target) {
+                if (schema.caseInsensitiveFindField(c.name()) == null) {
+                    missing.put(c.name(), c);
+                }
+            }
+            if (missing.isEmpty()) {
+                return false;
+            }
+            try {
+                UpdateSchema update = table.updateSchema();
+                missing.values().forEach(c -> update.addColumn(c.name(), icebergType(c.type())));
+                update.commit();
+                LOG.info("{}: columns {} added", name, missing.keySet());
+                return true;
+            } catch (IllegalArgumentException | CommitFailedException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+                LOG.info("{}: another process changed the schema first ({}); checking again", name, e.getMessage());
+            }
+        }
+    }
+
+    /** Writes one upload's rows into one data file of the table, with its current schema. */
+    public final class Writer implements AutoCloseable {
+        private final Schema schema;
+        private final List<DatasetColumn> columns;
+        private final int[] positions;
+        private final GenericRecord row;
+        private final DataWriter<GenericRecord> writer;
+        private final String uploadId;
+        private final long ingestedMicros;
+        private boolean closed;
+
+        private Writer(String uploadId, long receivedMillis) {
+            table.refresh();
+            this.schema = table.schema();
+            this.columns = DatasetTable.this.columns(schema);
+            this.positions = new int[columns.size()];
+            List<Types.NestedField> fields = schema.columns();
+            for (int i = 0; i < columns.size(); i++) {
+                for (int p = 0; p < fields.size(); p++) {
+                    if (fields.get(p).name().equals(columns.get(i).name())) {
+                        positions[i] = p;
+                    }
+                }
+            }
+            this.row = GenericRecord.create(schema);
+            this.uploadId = uploadId;
+            this.ingestedMicros = receivedMillis * 1000;
+            row.setField(INGESTED_AT, ingestedMicros);
+            row.setField(UPLOAD, uploadId);
+            PartitionKey key = new PartitionKey(table.spec(), schema);
+            key.partition(row);
+            OutputFile out = table.io()
+                    .newOutputFile(table.locationProvider()
+                            .newDataLocation(table.spec(), key, "part-" + uploadId + ".parquet"));
+            try {
+                this.writer = Parquet.writeData(out)
+                        .forTable(table)
+                        .withSpec(table.spec())
+                        .withPartition(key)
+                        .createWriterFunc(type -> InternalWriter.create(schema.asStruct(), type))
+                        .overwrite()
+                        .build();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open a data file of dataset " + name, e);
+            }
+        }
+
+        /** The columns a row's values are in, in order. */
+        public List<DatasetColumn> columns() {
+            return columns;
+        }
+
+        public int schemaId() {
+            return schema.schemaId();
+        }
+
+        /**
+         * Writes a row: {@code values} in the order of {@link #columns()}, each null or as the
+         * column's type holds it (Boolean, Long, Double, Long microseconds since the epoch, String).
+         */
+        public void write(Object[] values) {
+            for (int i = 0; i < positions.length; i++) {
+                row.set(positions[i], i < values.length ? values[i] : null);
+            }
+            writer.write(row);
+        }
+
+        /** Closes the file; returns it. */
+        public DataFile finish() {
+            close();
+            return writer.toDataFile();
+        }
+
+        /** Closes the file and deletes it (nothing of it is committed). */
+        public void abandon() {
+            close();
+            table.io().deleteFile(writer.toDataFile().location());
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                writer.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot close a data file of dataset " + name, e);
+            }
+        }
+    }
+
+    /** A writer of one upload's rows (received at {@code receivedMillis}) with the table's current schema. */
+    public Writer writer(String uploadId, long receivedMillis) {
+        return new Writer(uploadId, receivedMillis);
+    }
+
+    /** What an upload adds, as its snapshot records it. */
+    public record Adding(String id, String sha256, String original, long rows, long rejected, String rejects) {}
+
+    /** The upload (or the same bytes) was committed by another process or an earlier attempt. */
+    public static final class AlreadyThere extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient Upload upload;
+
+        AlreadyThere(Upload upload) {
+            super("upload " + upload.id() + " (" + upload.original() + ") already holds these bytes");
+            this.upload = upload;
+        }
+
+        public Upload upload() {
+            return upload;
+        }
+    }
+
+    /**
+     * Commits a written file as the upload's snapshot, unless the table already holds this upload
+     * or the same bytes (checked on the version of the table the commit is made on: two processes
+     * converting the same bytes at once add them once).
+     *
+     * @throws AlreadyThere if it does (the file is deleted)
+     */
+    public Upload commit(DataFile file, int schemaId, Adding adding) throws AlreadyThere {
+        Snapshot snapshot;
+        try {
+            snapshot = PinnedCommit.commit(
+                    table,
+                    current -> {
+                        Optional<Upload> there = upload(current, adding.id(), adding.sha256());
+                        if (there.isPresent()) {
+                            throw new AlreadyThere(there.get());
+                        }
+                    },
+                    tx -> {
+                        AppendFiles append = tx.newAppend().appendFile(file);
+                        append.set(UPLOAD_ID, adding.id())
+                                .set(UPLOAD_SHA256, adding.sha256())
+                                .set(UPLOAD_ORIGINAL, adding.original())
+                                .set(UPLOAD_ROWS, Long.toString(adding.rows()))
+                                .set(UPLOAD_REJECTED, Long.toString(adding.rejected()))
+                                .set(UPLOAD_FILE, file.location());
+                        if (adding.rejects() != null) {
+                            append.set(UPLOAD_REJECTS, adding.rejects());
+                        }
+                        append.commit();
+                    },
+                    UPLOAD_ID,
+                    adding.id());
+        } catch (AlreadyThere e) {
+            table.io().deleteFile(file.location());
+            throw e;
+        }
+        return new Upload(
+                adding.id(),
+                adding.sha256(),
+                adding.original(),
+                adding.rows(),
+                adding.rejected(),
+                adding.rejects(),
+                file.location(),
+                schemaId,
+                snapshot.snapshotId());
+    }
+}
