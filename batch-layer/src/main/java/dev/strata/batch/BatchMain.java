@@ -8,6 +8,7 @@ import dev.strata.lake.ArchiveRun;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeOptions;
+import dev.strata.lake.Maintenance;
 import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.JobJar;
 import dev.strata.schemas.cli.CutOptions;
@@ -51,7 +52,8 @@ import picocli.CommandLine.Option;
             BatchMain.Run.class,
             BatchMain.Status.class,
             BatchMain.Replay.class,
-            BatchMain.Rollback.class
+            BatchMain.Rollback.class,
+            LakeMain.Maintain.class
         },
         description = "The batch layer: archive Kafka into the Parquet lake and recompute the batch views.")
 public final class BatchMain implements Callable<Integer> {
@@ -135,7 +137,7 @@ public final class BatchMain implements Callable<Integer> {
 
         BatchCycle cycle() throws Exception {
             BatchCycle.Settings settings = settings();
-            Engine.initFileSystems();
+            Engine.initFileSystems(lake.config().flinkProperties());
             EventsTable events = lake().events();
             Engine engine = engine();
             LOG.info(
@@ -193,9 +195,24 @@ public final class BatchMain implements Callable<Integer> {
                         "Port of the scheduler's Prometheus /metrics (0: any free port). Default: ${DEFAULT-VALUE}")
         int metricsPort;
 
+        @Option(
+                names = "--maintenance-interval",
+                defaultValue = "PT1H",
+                description = {
+                    "How often a cycle is followed by the lake's upkeep (strata lake maintain, with the options below);",
+                    "PT0S: never. Default: ${DEFAULT-VALUE}"
+                })
+        Duration maintenanceInterval;
+
+        @Mixin
+        MaintenanceOptions maintenance;
+
         @Override
         public Integer call() throws Exception {
+            Maintenance.Settings upkeep =
+                    maintenance.settings(options.cut.settings().dedupHorizon());
             BatchCycle cycle = options.cycle();
+            long[] lastMaintained = {System.nanoTime()};
             cycle.changedViews().forEach(advice -> LOG.warn("{}", advice));
             SchedulerMetrics metrics = new SchedulerMetrics(
                     metricsHost,
@@ -230,6 +247,17 @@ public final class BatchMain implements Callable<Integer> {
                             // A failed cycle is reported and retried at the next one; its intent makes the retry exact.
                             LOG.error("Batch cycle failed; the next cycle recovers it", e);
                             metrics.failed(Duration.ofNanos(System.nanoTime() - started));
+                        }
+                        if (!maintenanceInterval.isZero()
+                                && System.nanoTime() - lastMaintained[0] >= maintenanceInterval.toNanos()) {
+                            lastMaintained[0] = System.nanoTime();
+                            try {
+                                LOG.info(
+                                        "Lake maintained: {}",
+                                        Maintenance.run(options.lake(), upkeep, Clock.systemUTC()));
+                            } catch (RuntimeException e) {
+                                LOG.error("The lake's upkeep failed; it runs again in {}", maintenanceInterval, e);
+                            }
                         }
                     },
                     0,

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Batch processes racing, as an operator's {@code batch run} beside the scheduler, two schedulers,
- * or a replay during a cycle do: in each round three {@code strata batch} processes (each its own
+ * or a replay during a cycle do, and the lake's upkeep ({@code strata lake maintain}, compacting the
+ * late events' hours) beside them: in each round three processes (each its own
  * JVM, catalog connection and Flink MiniCluster) start at once over the same lake, with new events
  * (late, out of order, retried ids) before each round. Every process exits cleanly; afterwards
  * every Kafka offset is in {@code events} exactly once, the runs are numbered one after the other,
@@ -52,10 +53,27 @@ class BatchRaceIT {
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
     /** What races in each round: cycles, and a replay during them in the second. */
     static final List<List<String>> ROUNDS =
-            List.of(List.of("run", "run", "run"), List.of("run", "replay", "run"), List.of("run", "run", "run"));
+            List.of(List.of("run", "run", "run"), List.of("run", "replay", "run"), List.of("run", "maintain", "run"));
 
     @TempDir
     Path lake;
+
+    /** {@code strata lake maintain} on the lake, compacting every partition before the current hour. */
+    Process maintainProcess() throws java.io.IOException {
+        return new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx512m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        LakeMain.class.getName(),
+                        "maintain",
+                        "--lake",
+                        lake.toString(),
+                        "--compact-after",
+                        "PT0S")
+                .redirectErrorStream(true)
+                .start();
+    }
 
     @Test
     void processesRacingRoundAfterRoundArchiveEachOffsetOnceAndFoldEachRunOnce() throws Exception {
@@ -65,6 +83,7 @@ class BatchRaceIT {
                 .withPort(0)
                 .withTopic("race-schemas-" + ProcessHandle.current().pid()))) {
             Random random = new Random(17);
+            List<String> maintained = new ArrayList<>();
             List<Event> sent = new ArrayList<>();
             for (List<String> round : ROUNDS) {
                 List<Event> batch = BatchCycleTestKit.workload(
@@ -74,8 +93,17 @@ class BatchRaceIT {
                 BatchCycleTestKit.pastNow();
                 List<Process> racers = new ArrayList<>();
                 for (String command : round) {
-                    racers.add(BatchCycleTestKit.batchProcess(
-                            KAFKA.bootstrapServers(), registry.url(), lake, events, commits, null, command));
+                    racers.add(
+                            command.equals("maintain")
+                                    ? maintainProcess()
+                                    : BatchCycleTestKit.batchProcess(
+                                            KAFKA.bootstrapServers(),
+                                            registry.url(),
+                                            lake,
+                                            events,
+                                            commits,
+                                            null,
+                                            command));
                 }
                 List<CompletableFuture<String>> outputs = racers.stream()
                         .map(p -> CompletableFuture.supplyAsync(() -> {
@@ -98,10 +126,18 @@ class BatchRaceIT {
                     output.lines()
                             .filter(l -> l.contains("not committed")
                                     || l.contains(" committed")
-                                    || l.startsWith("Nothing new"))
+                                    || l.startsWith("Nothing new")
+                                    || l.startsWith("Lake maintained"))
                             .forEach(l -> System.out.println(who + l));
+                    if (round.get(i).equals("maintain")) {
+                        maintained.add(output);
+                    }
                 }
             }
+            // The late events' hours hold a small file per run: the racing upkeep compacted them.
+            assertThat(maintained)
+                    .singleElement()
+                    .satisfies(o -> assertThat(o).containsPattern("Lake maintained: compacted [1-9]"));
             // A last cycle alone: whatever a racer left unannounced is announced.
             Process last = BatchCycleTestKit.batchProcess(
                     KAFKA.bootstrapServers(), registry.url(), lake, events, commits, null, "run");

@@ -157,8 +157,11 @@ public final class Serving implements AutoCloseable {
     }
 
     /** Limits of {@code POST /v1/sql}: rows per answer, time per query, DuckDB's memory per query, queries at once. */
-    public record Sql(int maxRows, Duration timeout, String memoryLimit, int concurrent) {
+    public record Sql(int maxRows, Duration timeout, String memoryLimit, int concurrent, long lakeCacheBytes) {
         public static final String DEFAULT_MAX_ROWS = "10000";
+        /** 4 GiB of local copies of a lake's files on object storage. */
+        public static final String DEFAULT_LAKE_CACHE_BYTES = "4294967296";
+
         public static final String DEFAULT_TIMEOUT = "PT30S";
         public static final String DEFAULT_MEMORY = "512MB";
         public static final String DEFAULT_CONCURRENT = "2";
@@ -166,7 +169,8 @@ public final class Serving implements AutoCloseable {
                 Integer.parseInt(DEFAULT_MAX_ROWS),
                 Duration.parse(DEFAULT_TIMEOUT),
                 DEFAULT_MEMORY,
-                Integer.parseInt(DEFAULT_CONCURRENT));
+                Integer.parseInt(DEFAULT_CONCURRENT),
+                Long.parseLong(DEFAULT_LAKE_CACHE_BYTES));
     }
 
     private final Vertx vertx;
@@ -220,7 +224,9 @@ public final class Serving implements AutoCloseable {
                         tables,
                         config.sql().maxRows(),
                         config.sql().timeout(),
-                        config.sql().memoryLimit()),
+                        config.sql().memoryLimit(),
+                        config.dataDir().resolve("lake-cache"),
+                        config.sql().lakeCacheBytes()),
                 config.sql().concurrent(),
                 metrics);
         ServingRoutes routes = new ServingRoutes(

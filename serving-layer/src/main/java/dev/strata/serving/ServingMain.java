@@ -113,6 +113,15 @@ public final class ServingMain implements Callable<Integer> {
     int sqlConcurrency;
 
     @Option(
+            names = "--sql-lake-cache-bytes",
+            defaultValue = Serving.Sql.DEFAULT_LAKE_CACHE_BYTES,
+            description = {
+                "A lake on object storage: most bytes of local copies of its files kept for SQL under --data's lake-cache/",
+                "(DuckDB reads local files; a query whose tables need more is refused). Default: ${DEFAULT-VALUE}"
+            })
+    long sqlLakeCacheBytes;
+
+    @Option(
             names = "--noop-endpoint",
             hidden = true,
             description = "Also answer GET /bench/noop (the serving benchmark's reference)")
@@ -134,7 +143,7 @@ public final class ServingMain implements Callable<Integer> {
                         .instance(instance)
                         .topics(speedTopic, commitsTopic)
                         .noopEndpoint(noopEndpoint)
-                        .sql(new Serving.Sql(sqlMaxRows, sqlTimeout, sqlMemory, sqlConcurrency))
+                        .sql(new Serving.Sql(sqlMaxRows, sqlTimeout, sqlMemory, sqlConcurrency, sqlLakeCacheBytes))
                         .build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

@@ -5,16 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.lake.LakeConfig;
+import dev.strata.lake.ObjectStore;
 import dev.strata.serving.lake.TestLake;
 import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.S3Server;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +41,7 @@ class LakeApiIT {
                 Serving.Config.builder(KAFKA.bootstrapServers(), LakeConfig.local(lake), dir.resolve("serving"))
                         .instance("it")
                         .topics(speedTopic, commitsTopic)
-                        .sql(new Serving.Sql(100, Duration.ofSeconds(5), "256MB", 2))
+                        .sql(new Serving.Sql(100, Duration.ofSeconds(5), "256MB", 2, 1L << 30))
                         .build())) {
             String url = serving.url();
 
@@ -72,6 +76,7 @@ class LakeApiIT {
 
             JsonNode one = JSON.readTree(get(url + "/v1/catalog/events").body());
             assertThat(one.get("partitions").get(0).asText()).isEqualTo("time_hour=2026-11-23-10");
+            assertThat(one.get("metadataLocation").asText()).endsWith(".metadata.json");
             assertThat(one.get("snapshots")
                             .get(0)
                             .get("summary")
@@ -118,6 +123,73 @@ class LakeApiIT {
                     .isEqualTo(400);
             assertThat(get(url + "/metrics").body())
                     .contains("strata_serving_sql_queries_total{outcome=\"refused\"} 2.0");
+        }
+    }
+
+    @Test
+    void onObjectStorageSqlReadsLocalCopiesOfTheFilesItNeedsWithinTheirBudget(@TempDir Path dir) throws Exception {
+        try (S3Server s3 = S3Server.start(dir.resolve("s3"))) {
+            LakeConfig config = LakeConfig.objectStore(
+                    s3.warehouse("lake"),
+                    "jdbc:sqlite:" + dir.resolve("catalog.db"),
+                    new ObjectStore(
+                            Optional.of(s3.endpoint()),
+                            Optional.empty(),
+                            Optional.of(S3Server.ACCESS_KEY),
+                            Optional.of(S3Server.SECRET_KEY),
+                            true));
+            TestLake.write(config);
+            String speedTopic = KAFKA.createTopic("s3-speed-views", 1, Map.of("cleanup.policy", "compact"));
+            String commitsTopic = KAFKA.createTopic("s3-batch-commits", 1, Map.of("cleanup.policy", "compact"));
+            Path copies = dir.resolve("serving/lake-cache");
+            try (Serving serving =
+                    Serving.start(Serving.Config.builder(KAFKA.bootstrapServers(), config, dir.resolve("serving"))
+                            .instance("s3")
+                            .topics(speedTopic, commitsTopic)
+                            .sql(new Serving.Sql(100, Duration.ofSeconds(10), "256MB", 2, 1L << 30))
+                            .build())) {
+                JsonNode events = find(
+                        JSON.readTree(get(serving.url() + "/v1/catalog").body()).get("datasets"), "events");
+                assertThat(events.get("rows").asLong()).isEqualTo(150);
+
+                HttpResponse<String> answer = post(
+                        serving.url() + "/v1/sql",
+                        "text/plain",
+                        "SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source");
+                assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+                assertThat(JSON.readTree(answer.body()).get("rows").toString())
+                        .isEqualTo("[[\"dev-0\",34],[\"dev-1\",33],[\"dev-2\",33],[\"dev-9\",50]]");
+                // Only the files of the table the query named were fetched: the two of events.
+                try (var listed = Files.list(copies)) {
+                    assertThat(listed.count()).isEqualTo(2);
+                }
+                HttpResponse<String> views = post(
+                        serving.url() + "/v1/sql",
+                        "text/plain",
+                        "SELECT view, sum(count) FROM batch_views GROUP BY view ORDER BY view");
+                assertThat(JSON.readTree(views.body()).get("rows").toString())
+                        .isEqualTo("[[\"events_per_source_1m\",150],[\"events_per_type_1h\",150]]");
+                HttpResponse<String> escape = post(
+                        serving.url() + "/v1/sql",
+                        "text/plain",
+                        "SELECT * FROM read_text('" + s3.bucketDirectory() + "/**')");
+                assertThat(escape.statusCode()).isEqualTo(403);
+            }
+            // A budget smaller than the query's files: refused, naming the setting.
+            try (Serving serving =
+                    Serving.start(Serving.Config.builder(KAFKA.bootstrapServers(), config, dir.resolve("serving-small"))
+                            .instance("s3-small")
+                            .topics(speedTopic, commitsTopic)
+                            .sql(new Serving.Sql(100, Duration.ofSeconds(10), "256MB", 2, 1_000))
+                            .build())) {
+                HttpResponse<String> refused =
+                        post(serving.url() + "/v1/sql", "text/plain", "SELECT count(*) FROM events");
+                assertThat(refused.statusCode()).isEqualTo(403);
+                assertThat(refused.body()).contains("--sql-lake-cache-bytes 1000");
+                assertThat(post(serving.url() + "/v1/sql", "text/plain", "SELECT 42")
+                                .body())
+                        .contains("42");
+            }
         }
     }
 

@@ -1,11 +1,18 @@
 package dev.strata.batch.engine;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -15,6 +22,10 @@ import org.apache.flink.core.execution.PipelineExecutor;
 import org.apache.flink.core.execution.PipelineExecutorFactory;
 import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.DefaultPluginManager;
+import org.apache.flink.core.plugin.DirectoryBasedPluginFinder;
+import org.apache.flink.core.plugin.PluginConfig;
+import org.apache.flink.core.plugin.PluginManager;
 import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -54,12 +65,60 @@ public final class Engine implements AutoCloseable {
      * HDFS. Without {@code FLINK_CONF_DIR}: the defaults, local and HDFS file systems.
      */
     public static synchronized void initFileSystems() {
+        initFileSystems(Map.of());
+    }
+
+    /**
+     * As {@link #initFileSystems()}, with the lake's own settings on top (the keys of Flink's S3 file
+     * system for a lake on object storage: its endpoint, region, credentials, addressing), so the
+     * batch jobs read the lake's files where they are.
+     */
+    public static synchronized void initFileSystems(Map<String, String> lakeSettings) {
         String confDir = System.getenv("FLINK_CONF_DIR");
         if (confDir != null && !confDir.isBlank()) {
             flinkConfiguration = GlobalConfiguration.loadConfiguration(confDir);
             LOG.info("Flink configuration from {}", confDir);
         }
-        FileSystem.initialize(flinkConfiguration, PluginUtils.createPluginManagerFromRootFolder(flinkConfiguration));
+        if (!lakeSettings.isEmpty()) {
+            Configuration merged = new Configuration(flinkConfiguration);
+            lakeSettings.forEach(merged::setString);
+            flinkConfiguration = merged;
+        }
+        FileSystem.initialize(flinkConfiguration, plugins(flinkConfiguration));
+    }
+
+    /**
+     * Flink's plugins: those of {@code FLINK_PLUGINS_DIR} when set, else the ones the build put
+     * beside this module's classes ({@code target/flink-plugins}: the S3 file system), each in a
+     * class loader of its own as on a Flink distribution.
+     */
+    private static PluginManager plugins(Configuration conf) {
+        Optional<Path> root =
+                PluginConfig.fromConfiguration(conf).getPluginsPath().or(Engine::bundledPlugins);
+        if (root.isEmpty()) {
+            return PluginUtils.createPluginManagerFromRootFolder(conf);
+        }
+        try {
+            return new DefaultPluginManager(
+                    new DirectoryBasedPluginFinder(root.get()).findPlugins(),
+                    CoreOptions.getPluginParentFirstLoaderPatterns(conf));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading Flink's plugins in " + root.get(), e);
+        }
+    }
+
+    private static Optional<Path> bundledPlugins() {
+        try {
+            Path classes = Path.of(Engine.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            Path plugins = classes.resolveSibling("flink-plugins");
+            return Files.isDirectory(plugins) ? Optional.of(plugins) : Optional.empty();
+        } catch (URISyntaxException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     public static Engine local(int parallelism) {
@@ -154,6 +213,11 @@ public final class Engine implements AutoCloseable {
                         NettyShuffleEnvironmentOptions.SHUFFLE_COMPRESSION_CODEC,
                         NettyShuffleEnvironmentOptions.CompressionCodec.NONE);
             }
+            // Parquet keeps its decompressors in a static cache, each holding a Hadoop Configuration
+            // that remembers the class loader of the job that first read a file: a later job's read
+            // then asks that finished job's class loader for resources. On this MiniCluster every
+            // job's class loader is this JVM's own, so the check that refuses it guards nothing.
+            conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
             MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
                     .setConfiguration(conf)
                     .setNumTaskManagers(1)

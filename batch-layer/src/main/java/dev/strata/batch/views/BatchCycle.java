@@ -30,6 +30,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.iceberg.DataFile;
@@ -266,14 +267,17 @@ public final class BatchCycle {
             ArchiveState state = events.state();
             Snapshot recomputed = all.run() < state.lastRun() ? fold(all, all.run() + 1, state) : all;
             Snapshot kept = current.run() < state.lastRun() ? fold(current, current.run() + 1, state) : current;
+            // Windows that start before the retention floor lost events to the retention: kept as they are.
+            long floor = events.retentionFloorMillis();
+            Predicate<ViewKey> recompute = cell -> scope.covers(cell) && cell.windowStartMillis() >= floor;
             Map<ViewKey, Aggregate> cells = new HashMap<>();
             kept.cells().forEach((cell, aggregate) -> {
-                if (!scope.covers(cell)) {
+                if (!recompute.test(cell)) {
                     cells.put(cell, aggregate);
                 }
             });
             recomputed.cells().forEach((cell, aggregate) -> {
-                if (scope.covers(cell)) {
+                if (recompute.test(cell)) {
                     cells.put(cell, aggregate);
                 }
             });

@@ -4,10 +4,15 @@ import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
+import dev.strata.lake.ArchiveConflict;
+import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveRun;
+import dev.strata.lake.ArchiveState;
+import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
+import dev.strata.lake.ObjectStore;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.ViewConfig;
@@ -28,11 +33,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.apache.iceberg.DataFile;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -63,11 +75,61 @@ public final class BatchBench implements Callable<Integer> {
             description = "Events produced and archived. Default: ${DEFAULT-VALUE}")
     int events;
 
-    @Option(names = "--lake", required = true)
+    @Option(names = "--lake", required = true, description = "The local lake's directory")
     Path lake;
+
+    @Option(names = "--object-store-lake", description = "Also a lake on object storage: s3://BUCKET/PREFIX")
+    String objectStoreLake;
+
+    @Option(names = "--object-store-catalog", description = "Its catalog's JDBC URL")
+    String objectStoreCatalog;
+
+    @Option(names = "--s3-endpoint")
+    String s3Endpoint;
+
+    @Option(names = "--s3-access-key")
+    String s3AccessKey;
+
+    @Option(names = "--s3-secret-key")
+    String s3SecretKey;
+
+    @Option(
+            names = "--racers",
+            defaultValue = "4",
+            description =
+                    "Writers racing to commit archive runs, each in its own catalog connection. Default: ${DEFAULT-VALUE}")
+    int racers;
 
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
+
+    /** A lake the bench runs on, and what it measured there. */
+    private static final class Side {
+        final String name;
+        final Lake lake;
+        final LakeConfig raceConfig;
+        Archiver archiver;
+        final double[] archiveRate = new double[2];
+        final double[] recompute = new double[2];
+        int cells;
+        long rows;
+        Racing racing;
+
+        Side(String name, Lake lake, LakeConfig raceConfig) {
+            this.name = name;
+            this.lake = lake;
+            this.raceConfig = raceConfig;
+        }
+    }
+
+    /** Racing commits: milliseconds from plan to commit of each (its re-plans included), and the conflicts met. */
+    record Racing(List<Long> millis, int conflicts) {
+        long percentile(double p) {
+            List<Long> sorted = new ArrayList<>(millis);
+            sorted.sort(null);
+            return sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1));
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -75,23 +137,47 @@ public final class BatchBench implements Callable<Integer> {
         List<String> out = new ArrayList<>();
         out.add("# strata bench batch — " + Instant.now() + ", " + cores + " cores, JDK " + Runtime.version());
         out.add("");
-        try (Engine engine = Engine.local(cores);
-                Lake opened = Lake.open(LakeConfig.local(this.lake))) {
-            return run(out, cores, engine, opened);
+        LakeConfig local = LakeConfig.local(this.lake);
+        Optional<LakeConfig> remote = Optional.ofNullable(objectStoreLake)
+                .map(l -> LakeConfig.objectStore(
+                        l,
+                        objectStoreCatalog,
+                        new ObjectStore(
+                                Optional.ofNullable(s3Endpoint),
+                                Optional.empty(),
+                                Optional.ofNullable(s3AccessKey),
+                                Optional.ofNullable(s3SecretKey),
+                                true)));
+        remote.ifPresent(r -> Engine.initFileSystems(r.flinkProperties()));
+        List<Side> sides = new ArrayList<>();
+        try (Engine engine = Engine.local(cores)) {
+            sides.add(new Side(
+                    "local disk",
+                    Lake.open(local),
+                    LakeConfig.local(this.lake.resolveSibling(this.lake.getFileName() + "-race"))));
+            remote.ifPresent(r -> sides.add(new Side(
+                    "S3 (" + s3Endpoint + ")",
+                    Lake.open(r),
+                    new LakeConfig(r.warehouse() + "-race", r.catalogUri() + "-race", Map.of(), r.store()))));
+            return run(out, cores, engine, sides);
+        } finally {
+            for (Side side : sides) {
+                side.lake.close();
+            }
         }
     }
 
-    private int run(List<String> out, int cores, Engine engine, Lake lake) throws Exception {
-        EventsTable table = lake.events();
-        Archiver archiver = new Archiver(table, engine, bootstrapServers, registryUrl, StrataTopics.EVENTS);
+    private int run(List<String> out, int cores, Engine engine, List<Side> sides) throws Exception {
         int warmup = Math.max(10_000, events / 10);
-        say("warm-up: " + warmup
-                + " events archived untimed (starts the MiniCluster the batch layer keeps, warms the JIT)");
+        say(
+                "warm-up: " + warmup
+                        + " events archived untimed into each lake (starts the MiniCluster the batch layer keeps, warms the JIT)");
         produce(0, warmup);
-        archiver.archive(System.currentTimeMillis()).orElseThrow();
-
-        double[] archiveRate = new double[2];
-        ArchiveRun commit = null;
+        for (Side side : sides) {
+            side.archiver =
+                    new Archiver(side.lake.events(), engine, bootstrapServers, registryUrl, StrataTopics.EVENTS);
+            side.archiver.archive(System.currentTimeMillis()).orElseThrow();
+        }
         double consumerRate = 0;
         for (int i = 0; i < 2; i++) {
             say("producing " + events + " events (1% of them retried ids) into " + StrataTopics.EVENTS);
@@ -100,81 +186,124 @@ public final class BatchBench implements Callable<Integer> {
                 say("reference: Kafka's consumer performance tool reading " + events + " records of the same topic");
                 consumerRate = consumerPerf();
             }
-            say("archive, run " + (i + 1) + ": a Flink batch job (MiniCluster, parallelism " + cores + ") into "
-                    + lake.config().describe());
-            long t0 = System.nanoTime();
-            commit = archiver.archive(System.currentTimeMillis()).orElseThrow();
-            double archiveSeconds = (System.nanoTime() - t0) / 1e9;
-            archiveRate[i] = commit.rows() / archiveSeconds;
-            say(String.format("  %d rows in %.2f s: %.0f rows/s", commit.rows(), archiveSeconds, archiveRate[i]));
+            for (Side side : sides) {
+                say("archive, run " + (i + 1) + ": a Flink batch job (MiniCluster, parallelism " + cores + ") into "
+                        + side.lake.config().describe());
+                long t0 = System.nanoTime();
+                ArchiveRun commit =
+                        side.archiver.archive(System.currentTimeMillis()).orElseThrow();
+                double archiveSeconds = (System.nanoTime() - t0) / 1e9;
+                side.archiveRate[i] = commit.rows() / archiveSeconds;
+                say(String.format(
+                        "  %d rows in %.2f s: %.0f rows/s", commit.rows(), archiveSeconds, side.archiveRate[i]));
+            }
         }
-
-        long lakeRows = table.runs().stream().mapToLong(ArchiveRun::rows).sum();
-        BatchCycle cycle = new BatchCycle(
-                table,
-                lake.views(),
-                archiver,
-                engine,
-                BatchCycle.Settings.of(ViewConfig.defaults()),
-                bootstrapServers,
-                StrataTopics.BATCH_COMMITS);
-        double[] recompute = new double[2];
-        int cells = 0;
-        for (int i = 0; i < 2; i++) {
-            say("full recompute (Flink batch job: dedup by id, fold every view), run " + (i + 1));
-            long t = System.nanoTime();
-            Snapshot replayed = cycle.replay();
-            recompute[i] = (System.nanoTime() - t) / 1e9;
-            cells = replayed.cells().size();
-            say(String.format(
-                    "  %d rows → %d cells in %.2f s: %.0f rows/s",
-                    lakeRows, cells, recompute[i], lakeRows / recompute[i]));
+        for (Side side : sides) {
+            EventsTable table = side.lake.events();
+            side.rows = table.runs().stream().mapToLong(ArchiveRun::rows).sum();
+            BatchCycle cycle = new BatchCycle(
+                    table,
+                    side.lake.views(),
+                    side.archiver,
+                    engine,
+                    BatchCycle.Settings.of(ViewConfig.defaults()),
+                    bootstrapServers,
+                    StrataTopics.BATCH_COMMITS);
+            for (int i = 0; i < 2; i++) {
+                say("full recompute on the " + side.name + " lake (Flink batch job: dedup by id, fold every view), run "
+                        + (i + 1));
+                long t = System.nanoTime();
+                Snapshot replayed = cycle.replay();
+                side.recompute[i] = (System.nanoTime() - t) / 1e9;
+                side.cells = replayed.cells().size();
+                say(String.format(
+                        "  %d rows → %d cells in %.2f s: %.0f rows/s",
+                        side.rows, side.cells, side.recompute[i], side.rows / side.recompute[i]));
+            }
         }
+        Side reference = sides.get(0);
         double[] duck = new double[2];
         double[] duckPlain = new double[2];
         int duckCells = 0;
         try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
                 Statement sql = connection.createStatement()) {
             for (int i = 0; i < 2; i++) {
-                say("DuckDB: the same views with the same dedup over the same Parquet files, run " + (i + 1));
+                say("DuckDB: the same views with the same dedup over the local lake's Parquet files, run " + (i + 1));
                 long t = System.nanoTime();
-                duckCells = duckDb(sql, table, true);
+                duckCells = duckDb(sql, reference.lake.events(), true);
                 duck[i] = (System.nanoTime() - t) / 1e9;
-                say(String.format("  %d cells in %.2f s: %.0f rows/s", duckCells, duck[i], lakeRows / duck[i]));
+                say(String.format("  %d cells in %.2f s: %.0f rows/s", duckCells, duck[i], reference.rows / duck[i]));
                 t = System.nanoTime();
-                duckDb(sql, table, false);
+                duckDb(sql, reference.lake.events(), false);
                 duckPlain[i] = (System.nanoTime() - t) / 1e9;
-                say(String.format("  without the dedup: %.2f s: %.0f rows/s", duckPlain[i], lakeRows / duckPlain[i]));
+                say(String.format(
+                        "  without the dedup: %.2f s: %.0f rows/s", duckPlain[i], reference.rows / duckPlain[i]));
             }
         }
-        double rows = lakeRows;
-        out.add("Twice " + events + " events archived and timed (after " + warmup + " archived untimed as a warm-up),"
-                + " of the demo's shape (" + SOURCES
+        for (Side side : sides) {
+            say(racers + " writers racing to commit 5 archive runs each on a fresh " + side.name + " lake");
+            side.racing = race(side.raceConfig);
+            say(String.format(
+                    "  %d commits, %d conflicts (each re-planned): p50 %d ms, p99 %d ms, max %d ms",
+                    side.racing.millis().size(),
+                    side.racing.conflicts(),
+                    side.racing.percentile(0.5),
+                    side.racing.percentile(0.99),
+                    side.racing.percentile(1.0)));
+        }
+        out.add("Twice " + events + " events archived and timed into each lake (after " + warmup
+                + " archived untimed as a warm-up), of the demo's shape (" + SOURCES
                 + " sources, 3 types, 2 hours of event time, 1% retried ids); Kafka `events` with "
-                + StrataTopics.DEFAULT_PARTITIONS + " partitions; ZSTD Parquet lake; recompute and DuckDB over all "
-                + lakeRows
-                + " lake rows; the Flink MiniCluster the batch layer keeps in its JVM (started before timing), parallelism "
-                + cores + ".");
+                + StrataTopics.DEFAULT_PARTITIONS
+                + " partitions; Iceberg tables of ZSTD Parquet files; recompute over all "
+                + reference.rows + " rows of each lake, DuckDB over the local lake's files; the Flink MiniCluster the"
+                + " batch layer keeps in its JVM (started before timing), parallelism " + cores + ". Lakes: "
+                + sides.stream().map(x -> x.lake.config().describe()).collect(Collectors.joining("; ")) + ".");
         out.add("");
         out.add("| | rows/s | ratio | goal |");
         out.add("|---|---:|---:|---|");
         out.add(String.format("| Kafka consumer perf tool (reference) | %.0f | 1.00 | |", consumerRate));
-        for (int i = 0; i < 2; i++) {
-            out.add(String.format(
-                    "| archive run %d (Flink batch job: Kafka → Parquet, incl. submission) | %.0f | %.2f | ≥ 0.50 of the consumer |",
-                    i + 1, archiveRate[i], archiveRate[i] / consumerRate));
+        for (Side side : sides) {
+            for (int i = 0; i < 2; i++) {
+                out.add(String.format(
+                        "| archive run %d, %s (Flink batch job: Kafka → Iceberg, incl. submission and commit) | %.0f | %.2f | ≥ 0.50 of the consumer |",
+                        i + 1, side.name, side.archiveRate[i], side.archiveRate[i] / consumerRate));
+            }
         }
         for (int i = 0; i < 2; i++) {
             out.add(String.format(
-                    "| DuckDB, dedup + both views, run %d (reference) | %.0f | 1.00 | |", i + 1, rows / duck[i]));
-            out.add(String.format(
-                    "| full recompute (Flink batch job, incl. job submission), run %d | %.0f | %.2f | ≥ 0.33 of DuckDB |",
-                    i + 1, rows / recompute[i], duck[i] / recompute[i]));
+                    "| DuckDB, dedup + both views, run %d (reference) | %.0f | 1.00 | |",
+                    i + 1, reference.rows / duck[i]));
+            for (Side side : sides) {
+                out.add(String.format(
+                        "| full recompute, %s (Flink batch job, incl. job submission), run %d | %.0f | %.2f | ≥ 0.33 of DuckDB |",
+                        side.name, i + 1, side.rows / side.recompute[i], duck[i] / side.recompute[i]));
+            }
         }
         out.add(String.format(
-                "| DuckDB, both views without dedup, run 2 (for scale) | %.0f | | |", rows / duckPlain[1]));
+                "| DuckDB, both views without dedup, run 2 (for scale) | %.0f | | |", reference.rows / duckPlain[1]));
         out.add("");
-        out.add("Cells: recompute " + cells + ", DuckDB " + duckCells + ".");
+        out.add("Cells: "
+                + sides.stream()
+                        .map(x -> "recompute (" + x.name + ") " + x.cells)
+                        .collect(Collectors.joining(", ")) + ", DuckDB " + duckCells + ".");
+        out.add("");
+        out.add("Racing commits: " + racers + " writers, each with its own catalog connection, commit 5 archive runs"
+                + " each (100 rows) on one fresh lake; a writer that loses the compare-and-swap re-plans from the new"
+                + " state. Time from plan to commit, re-plans included:");
+        out.add("");
+        out.add("| lake | commits | conflicts | p50 ms | p99 ms | max ms |");
+        out.add("|---|---:|---:|---:|---:|---:|");
+        for (Side side : sides) {
+            out.add(String.format(
+                    "| %s | %d | %d | %d | %d | %d |",
+                    side.name,
+                    side.racing.millis().size(),
+                    side.racing.conflicts(),
+                    side.racing.percentile(0.5),
+                    side.racing.percentile(0.99),
+                    side.racing.percentile(1.0)));
+        }
         System.out.println();
         out.forEach(System.out::println);
         if (report != null) {
@@ -182,6 +311,79 @@ public final class BatchBench implements Callable<Integer> {
             Files.write(report, out);
         }
         return 0;
+    }
+
+    /** {@link #racers} writers commit 5 archive runs each on a fresh lake, re-planning on every conflict. */
+    private Racing race(LakeConfig config) throws Exception {
+        try (Lake created = Lake.open(config)) {
+            created.events(); // the table exists before the race
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<long[]>> results = new ArrayList<>();
+        AtomicInteger conflicts = new AtomicInteger();
+        for (int w = 0; w < racers; w++) {
+            int writer = w;
+            results.add(pool.submit(() -> {
+                long[] millis = new long[5];
+                try (Lake own = Lake.open(config)) {
+                    EventsTable table = own.events();
+                    go.await();
+                    for (int c = 0; c < 5; c++) {
+                        long t0 = System.nanoTime();
+                        while (true) {
+                            ArchiveState basis = table.state();
+                            long from = basis.offsets().getOrDefault(writer, 0L);
+                            ArchivePlan plan = new ArchivePlan(
+                                    basis.lastRun() + 1,
+                                    basis.lastRun() + 1,
+                                    basis,
+                                    Map.of(writer, from),
+                                    Map.of(writer, from + 100),
+                                    EventsTable.newAttempt());
+                            List<DataFile> files;
+                            try (EventFileWriter w2 =
+                                    table.writers(plan.run(), plan.attempt()).open(writer)) {
+                                for (long offset = from; offset < from + 100; offset++) {
+                                    Instant time = Instant.now();
+                                    w2.write(
+                                            new Event(
+                                                    "r" + writer + "-" + offset,
+                                                    "race",
+                                                    "t",
+                                                    time,
+                                                    1.0,
+                                                    Map.of(),
+                                                    time),
+                                            writer,
+                                            offset,
+                                            time.toEpochMilli());
+                                }
+                                files = w2.finish();
+                            }
+                            try {
+                                table.commit(plan, files, 100, 0);
+                                break;
+                            } catch (ArchiveConflict e) {
+                                conflicts.incrementAndGet();
+                                files.forEach(f -> table.table().io().deleteFile(f.location()));
+                            }
+                        }
+                        millis[c] = (System.nanoTime() - t0) / 1_000_000;
+                    }
+                }
+                return millis;
+            }));
+        }
+        go.countDown();
+        List<Long> all = new ArrayList<>();
+        for (Future<long[]> f : results) {
+            for (long m : f.get()) {
+                all.add(m);
+            }
+        }
+        pool.shutdown();
+        return new Racing(all, conflicts.get());
     }
 
     static final int SOURCES = 50;

@@ -110,13 +110,19 @@ final class BenchCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             Run run = Run.of("batch", report);
             return run.against(
-                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
+                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY).objectStore(true),
                     Component.BENCH_BATCH,
                     stack -> List.of(
                             "--bootstrap-servers", stack.bootstrapServers(),
                             "--registry-url", stack.registryUrl(),
                             "--events", Integer.toString(events),
-                            "--lake", stack.lake().toString()));
+                            "--lake", stack.dataDir().resolve("lake").toString(),
+                            "--object-store-lake", stack.lake(),
+                            "--object-store-catalog",
+                                    "jdbc:sqlite:" + stack.dataDir().resolve("s3-catalog.db"),
+                            "--s3-endpoint", stack.s3Url(),
+                            "--s3-access-key", StackSpec.S3_ACCESS_KEY,
+                            "--s3-secret-key", stack.s3SecretKey()));
         }
     }
 

@@ -185,6 +185,21 @@ public final class StrataCli implements Callable<Integer> {
                                 + " Default: ${DEFAULT-VALUE}")
         int jobManagerMetricsPort;
 
+        @Option(
+                names = "--s3",
+                defaultValue = "false",
+                description = {
+                    "Keep the lake on object storage: an S3-compatible store (strata s3, S3Proxy on --data's s3/) on --s3-port,",
+                    "the lake at s3://strata/lake, its catalog in --data's catalog.db; the gateway, batch and serving reach it over S3."
+                })
+        boolean s3;
+
+        @Option(
+                names = "--s3-port",
+                defaultValue = "" + StrataPorts.S3,
+                description = "With --s3: the S3 server's port. Default: ${DEFAULT-VALUE}")
+        int s3Port;
+
         @Override
         public Integer call() throws Exception {
             Path dataDir = (cluster && data.equals(Path.of("data")) ? Path.of("data/cluster") : data);
@@ -201,12 +216,14 @@ public final class StrataCli implements Callable<Integer> {
                     speedMetricsPort,
                     batchMetricsPort,
                     flinkRpcPort,
-                    jobManagerMetricsPort);
+                    jobManagerMetricsPort,
+                    s3Port);
             StackSpec.Builder builder = StackSpec.builder(home(), dataDir, ports)
                     .host(host)
                     .cluster(cluster)
                     .cut(cut.settings(), safetyMargin)
                     .views(views.file())
+                    .objectStore(s3)
                     .demo(demo);
             if (batchInterval != null) {
                 builder.batchInterval(batchInterval);

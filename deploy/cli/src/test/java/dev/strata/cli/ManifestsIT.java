@@ -44,7 +44,11 @@ class ManifestsIT {
             "strata/gateway", new Image(Component.GATEWAY, "dev.strata.gateway.GatewayMain", List.of("--help")),
             "strata/batch", new Image(Component.BATCH, "dev.strata.batch.BatchMain", List.of("scheduler", "--help")),
             "strata/serving", new Image(Component.SERVING, "dev.strata.serving.ServingMain", List.of("--help")),
-            "strata/speed-job", new Image(Component.SPEED, "dev.strata.speed.SpeedJobMain", List.of("--help")));
+            "strata/speed-job", new Image(Component.SPEED, "dev.strata.speed.SpeedJobMain", List.of("--help")),
+            "strata/s3", new Image(Component.S3, "dev.strata.s3.S3Main", List.of("--help")));
+
+    /** The images whose containers read or write the lake: its settings come from the environment. */
+    static final Set<String> LAKE_USERS = Set.of("strata/gateway", "strata/batch", "strata/serving");
 
     static final Map<String, Set<String>> OPTIONS = new HashMap<>();
 
@@ -123,6 +127,17 @@ class ManifestsIT {
                     List<String> args = list(c.getOrDefault("args", List.of()));
                     if (IMAGES.containsKey(repo) && !repo.equals("strata/speed-job")) {
                         checkArgs(where, repo, args, envNames(c));
+                        if (LAKE_USERS.contains(repo)) {
+                            assertThat(maps(c.get("envFrom")))
+                                    .as(where + ": the lake's settings (lake.yaml)")
+                                    .anySatisfy(from -> assertThat(map(from.get("configMapRef")))
+                                            .containsEntry("name", "strata-lake"))
+                                    .anySatisfy(from -> assertThat(map(from.get("secretRef")))
+                                            .containsEntry("name", "strata-lake-credentials"));
+                            assertThat(args)
+                                    .as(where + ": no lake on a shared volume")
+                                    .doesNotContain("--lake");
+                        }
                         for (Map<String, Object> port : maps(c.get("ports"))) {
                             assertThat(portsOpened(args))
                                     .as(where + " containerPort")
@@ -144,14 +159,14 @@ class ManifestsIT {
                 }
             }
         }
-        assertThat(checked).as("strata containers checked").isEqualTo(4);
+        assertThat(checked).as("strata containers checked").isEqualTo(5);
     }
 
     @Test
     void everyWorkloadAsksForResourcesRunsAsNonRootAndLongRunningOnesHaveProbes() {
         for (Map<String, Object> doc : k8s) {
             String kind = (String) doc.get("kind");
-            if (!Set.of("Deployment", "CronJob").contains(kind)) {
+            if (!Set.of("Deployment", "StatefulSet", "CronJob").contains(kind)) {
                 continue;
             }
             for (Map<String, Object> pod : pods(doc)) {
@@ -163,7 +178,7 @@ class ManifestsIT {
                     assertThat(map(map(c.get("resources")).get("requests")))
                             .as(where + " requests")
                             .containsKeys("cpu", "memory");
-                    if (kind.equals("Deployment")) {
+                    if (!kind.equals("CronJob")) {
                         assertThat(c).as(where + " probes").containsKeys("readinessProbe", "livenessProbe");
                     }
                     if (Boolean.TRUE.equals(map(c.get("securityContext")).get("readOnlyRootFilesystem"))) {
@@ -189,13 +204,13 @@ class ManifestsIT {
                 k8s.stream().filter(d -> "Service".equals(d.get("kind"))).toList()) {
             Map<String, Object> selector = map(map(service.get("spec")).get("selector"));
             Map<String, Object> deployment = k8s.stream()
-                    .filter(d -> "Deployment".equals(d.get("kind")))
+                    .filter(d -> "Deployment".equals(d.get("kind")) || "StatefulSet".equals(d.get("kind")))
                     .filter(d -> map(map(map(map(d.get("spec")).get("template")).get("metadata"))
                                     .get("labels"))
                             .entrySet()
                             .containsAll(selector.entrySet()))
                     .findFirst()
-                    .orElseThrow(() -> new AssertionError(name(service) + " selects no Deployment"));
+                    .orElseThrow(() -> new AssertionError(name(service) + " selects no Deployment or StatefulSet"));
             Set<String> ports = new TreeSet<>();
             for (Map<String, Object> c : containers(
                     map(map(map(deployment.get("spec")).get("template")).get("spec")))) {
@@ -291,6 +306,13 @@ class ManifestsIT {
                         .containsEntry("KAFKA_MIN_INSYNC_REPLICAS", 2)
                         .containsEntry("KAFKA_DEFAULT_REPLICATION_FACTOR", 3);
             }
+            if (LAKE_USERS.contains(repo)) {
+                assertThat(map(s.get("environment")))
+                        .as("compose " + e.getKey() + ": the lake on the S3 server, its catalog in PostgreSQL")
+                        .containsEntry("STRATA_LAKE", "s3://strata/lake")
+                        .containsEntry("AWS_ENDPOINT_URL", "http://s3:9000")
+                        .containsKey("STRATA_CATALOG_URI");
+            }
             if (IMAGES.containsKey(repo) && !repo.equals("strata/speed-job")) {
                 List<String> args = list(s.get("command"));
                 checkArgs("compose " + e.getKey(), repo, args, Set.of());
@@ -359,7 +381,7 @@ class ManifestsIT {
         } else if (repo.equals("apache/kafka")) {
             assertThat(tag).as(where).isEqualTo(properties.get("kafka.version"));
         } else {
-            assertThat(repo).as(where + ": an upstream image").isIn("prom/prometheus", "grafana/grafana");
+            assertThat(repo).as(where + ": an upstream image").isIn("prom/prometheus", "grafana/grafana", "postgres");
         }
     }
 
@@ -415,11 +437,12 @@ class ManifestsIT {
         return names;
     }
 
-    /** The pod specs of a workload: Deployment, CronJob, or a FlinkDeployment's pod template. */
+    /** The pod specs of a workload: Deployment, StatefulSet, CronJob, or a FlinkDeployment's pod template. */
     static List<Map<String, Object>> pods(Map<String, Object> doc) {
         Map<String, Object> spec = map(doc.get("spec"));
         return switch (String.valueOf(doc.get("kind"))) {
-            case "Deployment" -> List.of(map(map(spec.get("template")).get("spec")));
+            case "Deployment", "StatefulSet" ->
+                List.of(map(map(spec.get("template")).get("spec")));
             case "CronJob" ->
                 List.of(map(map(map(map(spec.get("jobTemplate")).get("spec")).get("template"))
                         .get("spec")));

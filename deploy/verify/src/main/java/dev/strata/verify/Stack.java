@@ -28,16 +28,18 @@ final class Stack implements AutoCloseable {
     /** Whether the lake is on a filesystem of its own (a small tmpfs), which the disk-full fault fills. */
     final boolean lakeMounted;
 
-    Stack(Path home, Path dataDir, Duration bucket, Duration batchInterval, boolean cluster) throws IOException {
+    Stack(Path home, Path dataDir, Duration bucket, Duration batchInterval, boolean cluster, boolean objectStore)
+            throws IOException {
         this.spec = StackSpec.builder(home, dataDir, StackPorts.free(HOST, cluster ? StackSpec.CLUSTER_BROKERS : 1))
                 .host(HOST)
                 .cluster(cluster)
                 .files(false)
+                .objectStore(objectStore)
                 .cut(new CutSettings(bucket, CutSettings.DEFAULTS.dedupHorizon()), bucket)
                 .batchInterval(batchInterval)
                 .speedCheckpointInterval(Duration.ofSeconds(5))
                 .build();
-        this.lakeMounted = mountSmallFilesystem(spec.lake());
+        this.lakeMounted = mountSmallFilesystem(spec.lakeDirectory());
         this.supervisor = new Supervisor(home, dataDir, spec.launches(), System.out, false, READY_TIMEOUT);
     }
 
@@ -86,7 +88,7 @@ final class Stack implements AutoCloseable {
 
     /** Fills the lake's filesystem to the last byte; returns the filler to delete to give the space back. */
     Path fillLake() throws IOException {
-        Path filler = spec.lake().resolve("verify-filler");
+        Path filler = spec.lakeDirectory().resolve("verify-filler");
         byte[] block = new byte[1 << 20];
         try (OutputStream out = Files.newOutputStream(filler)) {
             while (true) {
@@ -97,7 +99,7 @@ final class Stack implements AutoCloseable {
                 throw e;
             }
         }
-        try (OutputStream out = Files.newOutputStream(spec.lake().resolve("verify-filler-rest"))) {
+        try (OutputStream out = Files.newOutputStream(spec.lakeDirectory().resolve("verify-filler-rest"))) {
             for (int i = 0; i < (1 << 20); i++) { // the last partial block
                 out.write(0);
             }
@@ -109,7 +111,7 @@ final class Stack implements AutoCloseable {
 
     void freeLake(Path filler) throws IOException {
         Files.deleteIfExists(filler);
-        Files.deleteIfExists(spec.lake().resolve("verify-filler-rest"));
+        Files.deleteIfExists(spec.lakeDirectory().resolve("verify-filler-rest"));
     }
 
     @Override
@@ -117,7 +119,7 @@ final class Stack implements AutoCloseable {
         supervisor.stop();
         if (lakeMounted) {
             try {
-                new ProcessBuilder("umount", spec.lake().toString())
+                new ProcessBuilder("umount", spec.lakeDirectory().toString())
                         .inheritIO()
                         .start()
                         .waitFor(30, TimeUnit.SECONDS);

@@ -68,6 +68,15 @@ public final class VerifyMain implements Callable<Integer> {
             })
     boolean cluster;
 
+    @Option(
+            names = "--s3",
+            defaultValue = "false",
+            description = {
+                "The lake on object storage, as `strata up --s3` keeps it: the stack's own S3 server (its directory on the",
+                "small tmpfs for the disk-full fault), the lake at s3://strata/lake. The S3 server is one of the processes faults may kill."
+            })
+    boolean objectStore;
+
     @Option(names = "--home", description = "The Strata checkout. Default: the working directory")
     Path home;
 
@@ -135,7 +144,7 @@ public final class VerifyMain implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         Random random = new Random(runSeed);
-        try (Stack stack = startStack(root, dir, runSeed, cluster)) {
+        try (Stack stack = startStack(root, dir, runSeed, cluster, objectStore)) {
             Path ackLog = dir.resolve("acknowledged.ndjson");
             long lastAcknowledged;
             try (Workload workload = new Workload(stack.spec, runSeed, ackLog)) {
@@ -219,9 +228,10 @@ public final class VerifyMain implements Callable<Integer> {
      * component binds it; then the start is tried again on new ports (three times at most), and
      * said so. Nothing of the workload has run yet, so this changes nothing the run checks.
      */
-    private static Stack startStack(Path root, Path dir, long runSeed, boolean cluster) throws Exception {
+    private static Stack startStack(Path root, Path dir, long runSeed, boolean cluster, boolean objectStore)
+            throws Exception {
         for (int attempt = 1; ; attempt++) {
-            Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL, cluster);
+            Stack stack = new Stack(root, dir, BUCKET, BATCH_INTERVAL, cluster, objectStore);
             say("seed " + runSeed + ": starting the stack in " + dir);
             try {
                 stack.start();

@@ -11,6 +11,9 @@ import picocli.CommandLine;
  * processes, with faults (SIGKILL and restart, SIGSTOP/SIGCONT of the processes the seed picks, and,
  * where the suite may mount a small tmpfs for the lake, its disk filling up until a batch cycle
  * fails), merged == oracle for every view and window. The long version is {@code ./strata verify --runs 50}.
+ * It runs with the lake on object storage ({@code --s3}, as {@code strata up --s3}): the stack's own
+ * S3 server is one of the processes faults may hit, and its directory is the disk that fills up;
+ * {@code ClusterIT} keeps the lake on a local directory.
  */
 class VerifyIT {
 
@@ -29,7 +32,8 @@ class VerifyIT {
                         "--events",
                         "2000",
                         "--faults",
-                        "4");
+                        "4",
+                        "--s3");
 
         RunResult result = suite.run(home, 7);
 

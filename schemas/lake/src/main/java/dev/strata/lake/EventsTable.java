@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileScanTask;
@@ -75,6 +76,8 @@ public final class EventsTable {
 
     public static final String LAST_RUN = "strata.archive.last-run";
     public static final String LAST_CUT = "strata.archive.last-cut-ms";
+    /** Events with a time before it were dropped by the retention (carried forward like the offsets). */
+    public static final String RETENTION_FLOOR = "strata.retention.floor-ms";
     /** Summary keys of an archive run's own snapshot. */
     public static final String RUN = "strata.archive.run";
 
@@ -144,9 +147,12 @@ public final class EventsTable {
     public long commit(ArchivePlan plan, List<DataFile> files, long rows, long skipped) throws ArchiveConflict {
         Map<Integer, Long> next = new HashMap<>(plan.basis().offsets());
         next.putAll(plan.until());
+        AtomicReference<Optional<String>> floor = new AtomicReference<>(Optional.empty());
         Snapshot snapshot = PinnedCommit.commit(
                 table,
                 current -> {
+                    floor.set(Optional.ofNullable(current.currentSnapshot())
+                            .map(c -> c.summary().get(RETENTION_FLOOR)));
                     ArchiveState now = stateOf(current);
                     if (!now.offsets().equals(plan.basis().offsets())
                             || now.lastRun() != plan.basis().lastRun()) {
@@ -164,8 +170,9 @@ public final class EventsTable {
                             .set(LAST_CUT, Long.toString(plan.cutMillis()))
                             .set(RUN, Long.toString(plan.run()))
                             .set(SKIPPED, Long.toString(skipped))
-                            .set(ATTEMPT, plan.attempt())
-                            .commit();
+                            .set(ATTEMPT, plan.attempt());
+                    floor.get().ifPresent(f -> append.set(RETENTION_FLOOR, f));
+                    append.commit();
                 },
                 ATTEMPT,
                 plan.attempt());
@@ -185,10 +192,25 @@ public final class EventsTable {
         if (state.snapshotId().isEmpty()) {
             return Map.of();
         }
-        return Map.of(
+        Map<String, String> carried = new HashMap<>(Map.of(
                 OFFSETS, ArchiveState.encode(state.offsets()),
                 LAST_RUN, Long.toString(state.lastRun()),
-                LAST_CUT, Long.toString(state.lastCutMillis()));
+                LAST_CUT, Long.toString(state.lastCutMillis())));
+        String floor = metadata.currentSnapshot().summary().get(RETENTION_FLOOR);
+        if (floor != null) {
+            carried.put(RETENTION_FLOOR, floor);
+        }
+        return carried;
+    }
+
+    /**
+     * The time before which the retention dropped events ({@link Long#MIN_VALUE}: none dropped):
+     * batch cells of windows before it are kept as they are, never recomputed from what is left.
+     */
+    public long retentionFloorMillis() {
+        Snapshot current = operations().refresh().currentSnapshot();
+        String floor = current == null ? null : current.summary().get(RETENTION_FLOOR);
+        return floor == null ? Long.MIN_VALUE : Long.parseLong(floor);
     }
 
     /** The committed archive runs the current snapshot's history holds, oldest first. */

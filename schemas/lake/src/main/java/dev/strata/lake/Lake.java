@@ -78,7 +78,7 @@ public final class Lake implements AutoCloseable {
                 throw new UncheckedIOException("cannot create the lake directory " + dir, e);
             }
         }
-        Map<String, String> properties = new HashMap<>(config.catalogProperties());
+        Map<String, String> properties = new HashMap<>(config.properties());
         properties.put(CatalogProperties.WAREHOUSE_LOCATION, config.warehouse());
         properties.put(CatalogProperties.URI, config.catalogUri());
         properties.putIfAbsent(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.io.ResolvingFileIO");
@@ -163,6 +163,11 @@ public final class Lake implements AutoCloseable {
 
     public LakeConfig config() {
         return config;
+    }
+
+    /** The lake's file I/O (local, or the object store's), which reads any table's files. */
+    public FileIO io() {
+        return io;
     }
 
     public Catalog catalog() {

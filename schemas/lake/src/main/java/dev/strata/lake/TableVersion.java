@@ -12,6 +12,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -27,6 +28,7 @@ import org.apache.iceberg.types.Types;
  * @param snapshotId empty for a table nothing was committed to yet
  * @param committedMillis when the current snapshot was committed (0: none)
  * @param summary the current snapshot's summary (Iceberg's counts and Strata's keys)
+ * @param metadataLocation the metadata file of this version, which any Iceberg reader opens directly
  */
 public record TableVersion(
         String name,
@@ -36,7 +38,8 @@ public record TableVersion(
         List<DataFileEntry> files,
         List<SchemaVersion> schemaVersions,
         List<SnapshotEntry> snapshots,
-        Map<String, String> summary) {
+        Map<String, String> summary,
+        String metadataLocation) {
 
     /** A data file: its location, its partition as a path ({@code time_hour=2026-11-23-10}), rows and bytes. */
     public record DataFileEntry(String location, String partition, long rows, long bytes) {}
@@ -71,6 +74,9 @@ public record TableVersion(
     public static TableVersion of(String name, Table table) {
         table.refresh();
         Snapshot current = table.currentSnapshot();
+        String metadataLocation = table instanceof HasTableOperations ops
+                ? ops.operations().current().metadataFileLocation()
+                : null;
         List<SchemaVersion> schemas = new ArrayList<>();
         Map<Integer, Long> firstUsed = new HashMap<>();
         for (Snapshot s : table.snapshots()) {
@@ -88,7 +94,15 @@ public record TableVersion(
                                 : OptionalLong.empty())));
         if (current == null) {
             return new TableVersion(
-                    name, OptionalLong.empty(), 0, table.schema(), List.of(), schemas, List.of(), Map.of());
+                    name,
+                    OptionalLong.empty(),
+                    0,
+                    table.schema(),
+                    List.of(),
+                    schemas,
+                    List.of(),
+                    Map.of(),
+                    metadataLocation);
         }
         List<DataFileEntry> files = new ArrayList<>();
         try (CloseableIterable<FileScanTask> tasks =
@@ -121,7 +135,8 @@ public record TableVersion(
                 files,
                 schemas,
                 history,
-                new TreeMap<>(current.summary()));
+                new TreeMap<>(current.summary()),
+                metadataLocation);
     }
 
     static List<Column> columns(Schema schema) {

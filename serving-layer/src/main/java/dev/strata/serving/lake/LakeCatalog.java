@@ -47,7 +47,7 @@ public final class LakeCatalog {
         for (ViewDefinition view : views) {
             datasets.add(describe(view));
         }
-        answer.put("lake", tables.lake().toString());
+        answer.put("lake", tables.lake());
         return answer;
     }
 
@@ -114,6 +114,7 @@ public final class LakeCatalog {
             node.putNull("snapshot");
         }
         node.put("snapshotCount", version.snapshots().size());
+        node.put("metadataLocation", version.metadataLocation());
         if (withSnapshots) {
             ArrayNode snapshots = node.putArray("snapshots");
             for (TableVersion.SnapshotEntry s : version.snapshots()) {

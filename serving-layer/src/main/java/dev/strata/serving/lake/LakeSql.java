@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -17,7 +18,10 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -25,9 +29,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB with the lake's
- * tables as views over their Parquet files (an Iceberg table's: its current snapshot's), then the database is locked down before the query
- * runs: file access only under the lake ({@code allowed_directories} with
+ * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB with the tables
+ * it names as views over their Parquet files (an Iceberg table's: its current snapshot's; on object
+ * storage, local copies of them, see {@link LakeFileCache}), then the database is locked down before
+ * the query runs: file access only under the lake or the copies ({@code allowed_directories} with
  * {@code enable_external_access=false}), no extension installs or loads, the configuration locked.
  * Only a single SELECT (or WITH … SELECT) is accepted, checked by DuckDB's own parser
  * ({@code json_serialize_sql} serializes SELECT statements only), and it runs as a subquery with a
@@ -73,17 +78,36 @@ public final class LakeSql {
     private final int maxRows;
     private final Duration timeout;
     private final String memoryLimit;
+    private final LakeFileCache cache;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sql-timeout");
         t.setDaemon(true);
         return t;
     });
 
+    /** SQL over a local lake. */
     public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit) {
         this.tables = tables;
         this.maxRows = maxRows;
         this.timeout = timeout;
         this.memoryLimit = memoryLimit;
+        this.cache = null;
+        if (!tables.local()) {
+            throw new IllegalArgumentException("a lake on object storage needs a directory for local copies");
+        }
+    }
+
+    /**
+     * SQL over a lake anywhere: on object storage, the files a query reads are copied to {@code
+     * cacheDir} first, at most {@code cacheBytes} of them kept.
+     */
+    public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit, Path cacheDir, long cacheBytes)
+            throws IOException {
+        this.tables = tables;
+        this.maxRows = maxRows;
+        this.timeout = timeout;
+        this.memoryLimit = memoryLimit;
+        this.cache = tables.local() ? null : new LakeFileCache(tables.io(), cacheDir, cacheBytes);
     }
 
     public int maxRows() {
@@ -100,18 +124,25 @@ public final class LakeSql {
         }
         int rowLimit = limit <= 0 ? maxRows : Math.min(limit, maxRows);
         long started = System.nanoTime();
+        List<LakeFileCache.Lease> leases = new ArrayList<>();
         try (Connection db = DriverManager.getConnection("jdbc:duckdb:")) {
-            checkReadOnly(db, query);
+            Set<String> named = checkReadOnly(db, query);
             try (Statement setup = db.createStatement()) {
                 setup.execute("SET threads = 2");
                 setup.execute("SET memory_limit = '" + memoryLimit + "'");
                 for (LakeTables.Table table : tables.tables()) {
-                    if (!table.files().isEmpty()) {
-                        setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(table));
+                    if (!table.files().isEmpty() && named.contains(table.name().toLowerCase(Locale.ROOT))) {
+                        List<String> files = table.files();
+                        if (cache != null) {
+                            LakeFileCache.Lease lease = cache.fetch(files, table.fileBytes());
+                            leases.add(lease);
+                            files = lease.paths().stream().map(Path::toString).toList();
+                        }
+                        setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(files));
                     }
                 }
-                setup.execute(
-                        "SET allowed_directories = [" + literal(tables.lake().toString() + "/") + "]");
+                Path readable = cache != null ? cache.directory() : tables.localDirectory();
+                setup.execute("SET allowed_directories = [" + literal(readable + "/") + "]");
                 setup.execute("SET enable_external_access = false");
                 setup.execute("SET autoinstall_known_extensions = false");
                 setup.execute("SET autoload_known_extensions = false");
@@ -120,11 +151,30 @@ public final class LakeSql {
             return run(db, query, rowLimit, started);
         } catch (SQLException e) {
             throw new IOException("DuckDB: " + e.getMessage(), e);
+        } catch (LakeFileCache.TooLarge e) {
+            throw new Refused(e.getMessage());
+        } finally {
+            leases.forEach(LakeFileCache.Lease::close);
         }
     }
 
-    /** DuckDB's parser decides: one statement, and a SELECT. */
-    private static void checkReadOnly(Connection db, String query) throws SQLException, Refused, Invalid, IOException {
+    /** The names of the tables a parsed query reads (its CTEs' names too: harmless). */
+    private static Set<String> tableNames(JsonNode parsed) {
+        Set<String> names = new HashSet<>();
+        List<JsonNode> pending = new ArrayList<>(List.of(parsed));
+        while (!pending.isEmpty()) {
+            JsonNode node = pending.remove(pending.size() - 1);
+            if (node.isObject() && "BASE_TABLE".equals(node.path("type").asText()) && node.hasNonNull("table_name")) {
+                names.add(node.path("table_name").asText().toLowerCase(Locale.ROOT));
+            }
+            node.forEach(pending::add);
+        }
+        return names;
+    }
+
+    /** DuckDB's parser decides: one statement, and a SELECT; returns the tables it names. */
+    private static Set<String> checkReadOnly(Connection db, String query)
+            throws SQLException, Refused, Invalid, IOException {
         try (PreparedStatement parse = db.prepareStatement("SELECT json_serialize_sql(?::VARCHAR)")) {
             parse.setString(1, query);
             try (ResultSet r = parse.executeQuery()) {
@@ -142,6 +192,7 @@ public final class LakeSql {
                     throw new Refused("one statement per request; this has "
                             + parsed.path("statements").size());
                 }
+                return tableNames(parsed);
             }
         }
     }
@@ -203,10 +254,10 @@ public final class LakeSql {
      * Exactly the table's files, those of its current snapshot (DuckDB reads them without its Iceberg
      * extension: the tables are appended to and overwritten, never given delete files).
      */
-    private static String scan(LakeTables.Table table) {
+    private static String scan(List<String> files) {
         StringBuilder list = new StringBuilder("read_parquet([");
-        for (int i = 0; i < table.files().size(); i++) {
-            list.append(i == 0 ? "" : ", ").append(literal(table.files().get(i)));
+        for (int i = 0; i < files.size(); i++) {
+            list.append(i == 0 ? "" : ", ").append(literal(files.get(i)));
         }
         // union_by_name: a file written before a column was added reads it as null.
         return list.append("], hive_partitioning = false, union_by_name = true)")

@@ -25,12 +25,13 @@ public final class LakeTables {
 
     /**
      * A table: its name, kind ({@code events}, {@code views} or {@code dataset}), its files (local
-     * paths), rows, bytes, newest commit, the cut (events only), its partitions and its Iceberg version.
+     * paths for a local lake, the object store's locations otherwise) and their sizes, rows, bytes, newest commit, the cut (events only), its partitions and its Iceberg version.
      */
     public record Table(
             String name,
             String kind,
             List<String> files,
+            List<Long> fileBytes,
             long rows,
             long bytes,
             long updatedMillis,
@@ -39,7 +40,7 @@ public final class LakeTables {
             TableVersion iceberg) {}
 
     private final Lake lake;
-    private final Path root;
+    private final boolean local;
     private final org.apache.iceberg.Table events;
     private final org.apache.iceberg.Table views;
     private final ConcurrentHashMap<String, org.apache.iceberg.Table> datasets = new ConcurrentHashMap<>();
@@ -47,14 +48,29 @@ public final class LakeTables {
 
     public LakeTables(Lake lake) {
         this.lake = lake;
-        this.root = lake.config().localDirectory();
+        this.local = lake.config().localWarehouse();
         this.events = lake.events().table();
         this.views = lake.views().table();
     }
 
-    /** The lake's local directory: every file SQL may read is under it. */
-    public Path lake() {
-        return root;
+    /** Where the lake is: its local directory, or its warehouse on object storage. */
+    public String lake() {
+        return local ? lake.config().localDirectory().toString() : lake.config().warehouse();
+    }
+
+    /** Whether the tables' files are local files, or objects to fetch before DuckDB reads them. */
+    public boolean local() {
+        return local;
+    }
+
+    /** The local directory of a local lake. */
+    public Path localDirectory() {
+        return lake.config().localDirectory();
+    }
+
+    /** The lake's file I/O, which reads the tables' files wherever they are. */
+    public org.apache.iceberg.io.FileIO io() {
+        return lake.io();
     }
 
     public List<Table> tables() {
@@ -92,6 +108,7 @@ public final class LakeTables {
                 name,
                 kind,
                 version.files().stream().map(f -> local(f.location())).toList(),
+                version.files().stream().map(TableVersion.DataFileEntry::bytes).toList(),
                 version.rows(),
                 version.bytes(),
                 version.committedMillis(),

@@ -38,7 +38,13 @@ public final class TestLake {
     /** Writes the lake under {@code root}; returns the lake's directory. */
     public static Path write(Path root) throws Exception {
         Path lake = root.resolve("lake");
-        try (Lake opened = Lake.open(LakeConfig.local(lake))) {
+        write(LakeConfig.local(lake));
+        return lake;
+    }
+
+    /** Writes the lake {@code config} names (a local one, or one on object storage). */
+    public static void write(LakeConfig config) throws Exception {
+        try (Lake opened = Lake.open(config)) {
             EventsTable events = opened.events();
             commit(events, 1, 1795464000000L, 0, 100);
             commit(events, 2, 1795464600000L, 100, 150);
@@ -77,7 +83,7 @@ public final class TestLake {
                 ghost.finish();
             }
         }
-        try (Lake opened = Lake.open(LakeConfig.local(lake))) {
+        try (Lake opened = Lake.open(config)) {
             DatasetTable sensors = opened.createDataset(
                     "sensors",
                     List.of(
@@ -96,7 +102,6 @@ public final class TestLake {
                     new DatasetTable.Adding(
                             "20261123T100000000Z-00000001", "0".repeat(64), "raw/sensors/a.csv", 10, 0, null));
         }
-        return lake;
     }
 
     /** Events {@code from} to {@code until} (exclusive) at those Kafka offsets of partition 0, as run {@code run}. */

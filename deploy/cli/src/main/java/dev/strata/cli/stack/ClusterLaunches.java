@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.Uuid;
 
 /** The processes of cluster mode: a KRaft quorum of Kafka nodes, and a Flink session cluster. */
@@ -53,13 +54,14 @@ final class ClusterLaunches {
     }
 
     /** A JobManager (REST and web UI on the Flink web port) and one TaskManager, with Strata's cluster config. */
-    static List<Supervisor.Launch> flink(String host, Path dataDir, StackPorts ports) throws IOException {
+    static List<Supervisor.Launch> flink(String host, Path dataDir, StackPorts ports, Map<String, String> fileSystems)
+            throws IOException {
         List<Supervisor.Launch> launches = new ArrayList<>();
         Path flink = dataDir.resolve("flink");
         for (String dir : List.of("checkpoints", "jobmanager-tmp", "web-tmp", "taskmanager-1")) {
             Files.createDirectories(flink.resolve(dir));
         }
-        List<String> common = List.of(
+        List<String> common = new ArrayList<>(List.of(
                 "-Djobmanager.rpc.address=" + host,
                 "-Djobmanager.rpc.port=" + ports.flinkRpc(),
                 "-Djobmanager.bind-host=" + host,
@@ -68,7 +70,9 @@ final class ClusterLaunches {
                 "-Drest.port=" + ports.flinkWeb(),
                 "-Dtaskmanager.host=" + host,
                 "-Dtaskmanager.bind-host=" + host,
-                "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri());
+                "-Dexecution.checkpointing.dir=" + flink.resolve("checkpoints").toUri()));
+        // The file systems' settings (a lake on S3: the batch jobs' tasks reach it with them).
+        fileSystems.forEach((key, value) -> common.add("-D" + key + "=" + value));
         List<String> jobManager = new ArrayList<>(common);
         jobManager.addAll(List.of(
                 "-Dmetrics.reporter.prom.port=" + ports.jobManagerMetrics(),

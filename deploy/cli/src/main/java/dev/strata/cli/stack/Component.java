@@ -45,6 +45,18 @@ public enum Component {
             "dev.strata.batch.BatchMain",
             List.of("-Xmx1g"),
             "The batch layer: `batch run`, `status`, `replay`, `rollback`, `scheduler`."),
+    S3(
+            "s3",
+            "deploy/s3",
+            "dev.strata.s3.S3Main",
+            List.of("-Xmx256m"),
+            "Runs an S3-compatible object store (S3Proxy) on a local directory, for a lake on object storage."),
+    LAKE(
+            "lake",
+            "batch-layer",
+            "dev.strata.batch.LakeMain",
+            List.of("-Xmx1g"),
+            "The lake's tables: `lake maintain` compacts small files, expires snapshots, removes orphans, applies retention."),
     SERVING(
             "serving",
             "serving-layer",
@@ -145,6 +157,11 @@ public enum Component {
      * The module's classes followed by its runtime dependencies, as the build wrote them, and by its
      * provided ones where the module writes those too (the speed job: Flink itself).
      */
+    /** The module whose build the component runs, relative to the repository root. */
+    public String module() {
+        return module;
+    }
+
     public String classpath(Path home) {
         Path moduleDir = home.resolve(module);
         Path classes = moduleDir.resolve("target/classes");

@@ -46,6 +46,11 @@ final class ComponentProcess {
         ProcessBuilder builder = new ProcessBuilder(component.command(home, args));
         builder.redirectErrorStream(true);
         builder.directory(home.toFile());
+        // Flink's plugins (the S3 file system) where the module's build put them, unless set.
+        Path plugins = home.resolve(component.module()).resolve("target/flink-plugins");
+        if (Files.isDirectory(plugins) && !builder.environment().containsKey("FLINK_PLUGINS_DIR")) {
+            builder.environment().put("FLINK_PLUGINS_DIR", plugins.toString());
+        }
         return new ComponentProcess(component, name, builder.start(), logFile, console);
     }
 

@@ -19,7 +19,8 @@ public record StackPorts(
         int speedMetrics,
         int batchMetrics,
         int flinkRpc,
-        int jobManagerMetrics) {
+        int jobManagerMetrics,
+        int s3) {
 
     public StackPorts {
         kafka = List.copyOf(kafka);
@@ -46,7 +47,8 @@ public record StackPorts(
             int speedMetrics,
             int batchMetrics,
             int flinkRpc,
-            int jobManagerMetrics) {
+            int jobManagerMetrics,
+            int s3) {
         List<Integer> brokerPorts = new ArrayList<>();
         List<Integer> controllers = new ArrayList<>();
         for (int node = 0; node < brokers; node++) {
@@ -64,7 +66,8 @@ public record StackPorts(
                 speedMetrics,
                 batchMetrics,
                 flinkRpc,
-                jobManagerMetrics);
+                jobManagerMetrics,
+                s3);
     }
 
     /** Ports free on {@code host} a moment ago, for a stack of {@code brokers} brokers. */
@@ -78,6 +81,7 @@ public record StackPorts(
         return new StackPorts(
                 brokerPorts,
                 controllers,
+                LocalPorts.free(host),
                 LocalPorts.free(host),
                 LocalPorts.free(host),
                 LocalPorts.free(host),

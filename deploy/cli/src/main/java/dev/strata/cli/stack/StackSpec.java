@@ -1,11 +1,17 @@
 package dev.strata.cli.stack;
 
+import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.views.CutSettings;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -57,6 +63,7 @@ public final class StackSpec {
         private boolean files = true;
         private Optional<Duration> speedCheckpointInterval = Optional.empty();
         private boolean servingNoopEndpoint;
+        private boolean objectStore;
 
         private Builder(Path home, Path dataDir, StackPorts ports) {
             this.home = home;
@@ -127,6 +134,15 @@ public final class StackSpec {
             return this;
         }
 
+        /**
+         * The lake on object storage: an S3-compatible store of the stack's own ({@code strata s3}),
+         * the lake at {@code s3://strata/lake}, its catalog a SQLite file under the data directory.
+         */
+        public Builder objectStore(boolean on) {
+            this.objectStore = on;
+            return this;
+        }
+
         public StackSpec build() {
             if (cluster && ports.kafka().size() < 2) {
                 throw new IllegalArgumentException("cluster mode needs ports for several brokers");
@@ -182,8 +198,86 @@ public final class StackSpec {
         return b.dataDir.resolve("local.token");
     }
 
-    public Path lake() {
-        return b.dataDir.resolve("lake");
+    /** The lake's warehouse: a directory under the data directory, or a prefix of the stack's S3 bucket. */
+    public String lake() {
+        return b.objectStore
+                ? "s3://" + S3_BUCKET + "/lake"
+                : b.dataDir.resolve("lake").toString();
+    }
+
+    /** The directory on this machine that holds the lake's files: the lake's, or the S3 server's. */
+    public Path lakeDirectory() {
+        return b.dataDir.resolve(b.objectStore ? "s3" : "lake");
+    }
+
+    public boolean objectStore() {
+        return b.objectStore;
+    }
+
+    /** The stack's S3 server (with {@link Builder#objectStore}). */
+    public String s3Url() {
+        return "http://" + b.host + ":" + b.ports.s3();
+    }
+
+    /** The bucket the stack's S3 server keeps the lake in. */
+    public static final String S3_BUCKET = "strata";
+
+    /** The access key of the stack's S3 server; its secret is generated on first start. */
+    public static final String S3_ACCESS_KEY = "strata";
+
+    /** The secret of the stack's S3 server, created on first start and kept under the data directory. */
+    public String s3SecretKey() {
+        Path file = b.dataDir.resolve("s3.secret");
+        try {
+            if (!Files.exists(file)) {
+                Files.createDirectories(b.dataDir);
+                Path partial = Files.createTempFile(b.dataDir, "s3.secret", ".partial");
+                Files.writeString(partial, TokenFile.generateToken());
+                try {
+                    Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException raced) {
+                    Files.deleteIfExists(partial);
+                }
+            }
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("the S3 server's secret in " + file, e);
+        }
+    }
+
+    /**
+     * The keys of Flink's S3 file system that reach the stack's S3 server (as the lake module's
+     * {@code ObjectStore.flinkProperties} writes them for the batch process): the cluster's nodes
+     * run the batch jobs' tasks. None for a local lake.
+     */
+    private Map<String, String> flinkFileSystems() {
+        if (!b.objectStore) {
+            return Map.of();
+        }
+        return Map.of(
+                "s3.endpoint",
+                s3Url(),
+                "s3.path.style.access",
+                "true",
+                "s3.endpoint.region",
+                "us-east-1",
+                "s3.access-key",
+                S3_ACCESS_KEY,
+                "s3.secret-key",
+                s3SecretKey());
+    }
+
+    /** The options that name the lake, as the gateway, batch and serving take them. */
+    public List<String> lakeArgs() throws IOException {
+        if (!b.objectStore) {
+            return List.of("--lake", lake());
+        }
+        return List.of(
+                "--lake", lake(),
+                "--catalog-uri", "jdbc:sqlite:" + b.dataDir.resolve("catalog.db"),
+                "--s3-endpoint", s3Url(),
+                "--s3-access-key", S3_ACCESS_KEY,
+                "--s3-secret-key", s3SecretKey());
     }
 
     private String jobManager() {
@@ -216,6 +310,26 @@ public final class StackSpec {
                 "Schema registry",
                 b.host,
                 List.of(b.ports.registry())));
+        if (b.objectStore) {
+            launches.add(new Supervisor.Launch(
+                    Component.S3,
+                    List.of(
+                            "--dir",
+                            b.dataDir.resolve("s3").toString(),
+                            "--host",
+                            b.host,
+                            "--port",
+                            port(b.ports.s3()),
+                            "--bucket",
+                            S3_BUCKET,
+                            "--access-key",
+                            S3_ACCESS_KEY,
+                            "--secret-key",
+                            s3SecretKey()),
+                    "S3 object store (the lake)",
+                    b.host,
+                    List.of(b.ports.s3())));
+        }
         if (b.layers == Layers.KAFKA_AND_REGISTRY) {
             return launches;
         }
@@ -224,7 +338,7 @@ public final class StackSpec {
             return launches;
         }
         if (b.cluster) {
-            launches.addAll(ClusterLaunches.flink(b.host, b.dataDir, b.ports));
+            launches.addAll(ClusterLaunches.flink(b.host, b.dataDir, b.ports, flinkFileSystems()));
         }
         launches.add(speed());
         launches.add(batch());
@@ -244,7 +358,7 @@ public final class StackSpec {
         return launches;
     }
 
-    private Supervisor.Launch gateway() {
+    private Supervisor.Launch gateway() throws IOException {
         List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-servers", bootstrapServers(),
                 "--registry-url", registryUrl(),
@@ -254,9 +368,10 @@ public final class StackSpec {
                 "--tokens", b.dataDir.resolve("gateway-tokens.yaml").toString(),
                 "--create-token", tokenFile().toString()));
         if (b.files) {
+            args.addAll(lakeArgs());
             args.addAll(List.of(
-                    "--lake",
-                    lake().toString(),
+                    "--file-spool",
+                    b.dataDir.resolve("spool").toString(),
                     "--landing",
                     b.dataDir.resolve("landing").toString()));
         }
@@ -300,12 +415,12 @@ public final class StackSpec {
                 List.of(b.ports.flinkWeb(), b.ports.speedMetrics()));
     }
 
-    private Supervisor.Launch batch() {
+    private Supervisor.Launch batch() throws IOException {
         List<String> args = new ArrayList<>(List.of("scheduler"));
         args.addAll(shared());
+        args.addAll(lakeArgs());
         args.addAll(List.of(
                 "--registry-url", registryUrl(),
-                "--lake", lake().toString(),
                 "--safety-margin", b.safetyMargin.toString(),
                 "--metrics-host", b.host,
                 "--metrics-port", port(b.ports.batchMetrics())));
@@ -317,10 +432,10 @@ public final class StackSpec {
                 Component.BATCH, args, "Batch scheduler (metrics)", b.host, List.of(b.ports.batchMetrics()));
     }
 
-    private Supervisor.Launch serving() {
+    private Supervisor.Launch serving() throws IOException {
         List<String> args = shared();
+        args.addAll(lakeArgs());
         args.addAll(List.of(
-                "--lake", lake().toString(),
                 "--data", b.dataDir.resolve("serving").toString(),
                 "--host", b.host,
                 "--port", port(b.ports.serving())));

@@ -22,6 +22,8 @@ public final class StrataPorts {
     public static final int FLINK_RPC = 6123;
     /** Cluster mode: the JobManager's Prometheus reporter. */
     public static final int JOBMANAGER_METRICS = 9251;
+    /** {@code strata up --s3}: the local S3-compatible store the lake lives on. */
+    public static final int S3 = 9000;
 
     private StrataPorts() {}
 }
