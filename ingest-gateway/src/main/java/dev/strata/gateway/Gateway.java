@@ -77,8 +77,8 @@ public final class Gateway implements AutoCloseable {
             vertx = Vertx.vertx();
             InFlightLimiter limiter = new InFlightLimiter(config.maxInFlightBytes(), config.mqttMaxPendingBytes());
             GatewayMetrics metrics = new GatewayMetrics(limiter);
-            EventParser parser =
-                    new EventParser(Clock.systemUTC(), config.maxFutureSkew(), config.maxRecordsPerRequest());
+            EventParser parser = new EventParser(
+                    Clock.systemUTC(), config.maxFutureSkew(), config.maxEventAge(), config.maxRecordsPerRequest());
 
             if (config.files() != null) {
                 files = new FileIngest(config.files(), metrics, Clock.systemUTC());

@@ -111,6 +111,15 @@ public final class GatewayMain implements Callable<Integer> {
     Duration maxFutureSkew;
 
     @Option(
+            names = "--max-event-age",
+            defaultValue = GatewayConfig.DEFAULT_MAX_EVENT_AGE,
+            description = {
+                "How far in the past an event time may be (ISO-8601 duration); older ones are refused with the reason",
+                "(seconds sent as milliseconds land in January 1970). Default: ${DEFAULT-VALUE}"
+            })
+    Duration maxEventAge;
+
+    @Option(
             names = "--max-in-flight-bytes",
             defaultValue = "" + GatewayConfig.DEFAULT_MAX_IN_FLIGHT_BYTES,
             description =
@@ -219,6 +228,7 @@ public final class GatewayMain implements Callable<Integer> {
                 .maxRequestBytes(maxRequestBytes)
                 .maxMqttMessageBytes(maxMqttMessageBytes)
                 .maxFutureSkew(maxFutureSkew)
+                .maxEventAge(maxEventAge)
                 .maxInFlightBytes(maxInFlightBytes)
                 .mqttReceiveMaximum(receiveMaximum)
                 .mqttMaxConnections(maxConnections)

@@ -151,6 +151,29 @@ class BadInputIT {
                                 "time",
                                 "is more than PT5M in the future"),
                         invalid(
+                                "time in seconds, not milliseconds (January 1970)",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":1764000000}",
+                                "time",
+                                "is more than P30D in the past (1970-01-21T10:00:00Z"),
+                        invalid(
+                                "time older than the maximum event age",
+                                "{\"source\":\"s\",\"type\":\"t\",\"time\":\""
+                                        + Instant.now()
+                                                .minus(Duration.ofDays(31))
+                                                .toString() + "\"}",
+                                "time",
+                                "is more than P30D in the past"),
+                        invalid(
+                                "id with an unpaired surrogate",
+                                "{\"id\":\"a\\ud800\",\"source\":\"s\",\"type\":\"t\"}",
+                                "id",
+                                "contains an unpaired UTF-16 surrogate"),
+                        invalid(
+                                "attribute value with a lone low surrogate",
+                                "{\"source\":\"s\",\"type\":\"t\",\"attributes\":{\"k\":\"\\udc00x\"}}",
+                                "attributes.k",
+                                "contains an unpaired UTF-16 surrogate"),
+                        invalid(
                                 "time not ISO-8601",
                                 "{\"source\":\"s\",\"type\":\"t\",\"time\":\"yesterday\"}",
                                 "time",
@@ -337,6 +360,18 @@ class BadInputIT {
                                 0x99,
                                 "source: is 'd-2' but the topic says 'd-1'"),
                         mqtt("payload without type", "strata/events/d-1", "{\"value\":1}", 0x99, "type: is required"),
+                        mqtt(
+                                "topic source too long",
+                                "strata/events/" + "s".repeat(300),
+                                "{\"type\":\"t\"}",
+                                0x99,
+                                "source: (from the topic) is longer than 256 characters"),
+                        mqtt(
+                                "seconds as milliseconds over MQTT",
+                                "strata/events/d-1",
+                                "{\"type\":\"t\",\"time\":1764000000}",
+                                0x99,
+                                "time: is more than P30D in the past"),
                         mqtt(
                                 "value a string",
                                 "strata/events/d-1",

@@ -287,6 +287,41 @@ class FileUploadIT {
     }
 
     @Test
+    void aSymbolicLinkInTheLandingFolderIsRefusedAndWhatItPointsToNeverRead() throws Exception {
+        // A secret outside the landing folder, and links to it: as a file, and as a dataset folder.
+        Path secret = dir.resolve("secret.csv");
+        Files.writeString(secret, "user,password\nroot,hunter2\n");
+        Path folder = landing.resolve("leak");
+        Files.createDirectories(folder);
+        Files.createSymbolicLink(folder.resolve("passwd.csv"), secret);
+        Path outside = dir.resolve("outside");
+        Files.createDirectories(outside);
+        Files.writeString(outside.resolve("x.csv"), "a\n1\n");
+        Files.createSymbolicLink(landing.resolve("linked"), outside);
+
+        Path refused = folder.resolve("passwd.csv.refused.json");
+        Waits.await("the link refused", Duration.ofSeconds(30)).until(() -> Files.exists(refused));
+        assertThat(Files.readString(refused))
+                .contains(
+                        "'passwd.csv' is a symbolic link: the landing folder takes files, never what a link points to");
+        assertThat(Files.isSymbolicLink(folder.resolve("passwd.csv.refused")))
+                .as("the link itself set aside")
+                .isTrue();
+        assertThat(Files.readString(secret)).as("the target untouched").contains("hunter2");
+        // Neither became a dataset, and the linked folder's file stays where it is.
+        Thread.sleep(1_500);
+        assertThat(get("/v1/files/leak").body()).doesNotContain("hunter2").doesNotContain("\"added\"");
+        assertThat(get("/v1/files/linked").body()).doesNotContain("\"added\"");
+        assertThat(outside.resolve("x.csv")).exists();
+        try (Lake opened = Lake.open(LakeConfig.local(lake))) {
+            assertThat(opened.datasets()).doesNotContain("leak", "linked");
+        }
+        assertThat(fixture.get("/metrics").body())
+                .contains(
+                        "strata_gateway_files_total{outcome=\"refused\",reason=\"symbolic_link\",source=\"landing\"}");
+    }
+
+    @Test
     void anOriginalAStopLeftUnconvertedIsConvertedAtStart() throws Exception {
         Waits.await("the original left by a stop converted", Duration.ofSeconds(30))
                 .until(() -> Files.exists(lake.resolve("raw/recovered/20261123T100000000Z-0000abcd.json")));

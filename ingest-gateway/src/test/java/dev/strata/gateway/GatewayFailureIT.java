@@ -104,6 +104,15 @@ class GatewayFailureIT {
             assertThat(limited.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(JSON.readTree(limited.body()).get("message").asText())
                     .isEqualTo("Rate limit of token 'all' exceeded; retry after 1 s");
+
+            // A request larger than the burst would wait forever: refused at once, naming the burst.
+            String six = "[" + "{\"source\":\"s\",\"type\":\"t\"},".repeat(5) + "{\"source\":\"s\",\"type\":\"t\"}]";
+            HttpResponse<String> tooBig = fixture.post(six);
+            assertThat(tooBig.statusCode()).isEqualTo(413);
+            assertThat(tooBig.headers().firstValue("Retry-After")).isEmpty();
+            assertThat(JSON.readTree(tooBig.body()).get("message").asText())
+                    .isEqualTo("6 records in one request exceed the rate limit's burst of 5 records (--rate-limit 5"
+                            + " records/s per token): send at most 5 per request; nothing was written");
         }
     }
 

@@ -29,7 +29,8 @@ class GatewayHttpIT {
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Instant LATE = Instant.parse("2026-01-01T00:00:00Z");
+    static final Instant LATE =
+            Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).minus(java.time.Duration.ofDays(2));
 
     @TempDir
     static Path dir;
@@ -48,9 +49,10 @@ class GatewayHttpIT {
 
     @Test
     void answersWithPartitionAndOffsetOfWhatKafkaStored() throws Exception {
+        // Two days late: within --max-event-age.
         HttpResponse<String> response = fixture.post("""
-                {"id":"http-one-1","source":"boiler-1","type":"temperature","time":"2026-01-01T00:00:00Z","value":71.5,
-                 "attributes":{"site":"north"}}""");
+                {"id":"http-one-1","source":"boiler-1","type":"temperature","time":"%s","value":71.5,
+                 "attributes":{"site":"north"}}""".formatted(LATE));
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonNode result = JSON.readTree(response.body()).get("results").get(0);

@@ -19,6 +19,15 @@ public final class TokenRateLimiter {
         this.recordsPerSecond = recordsPerSecond;
     }
 
+    /** The most records one request may carry: a bucket's capacity (empty: no limit). */
+    public OptionalLong burst() {
+        return recordsPerSecond <= 0 ? OptionalLong.empty() : OptionalLong.of(capacity());
+    }
+
+    private long capacity() {
+        return Math.max(1, (long) Math.ceil(recordsPerSecond));
+    }
+
     /**
      * Takes {@code records} from the principal's bucket.
      *
@@ -38,7 +47,7 @@ public final class TokenRateLimiter {
     }
 
     private Bucket newBucket() {
-        long capacity = Math.max(1, (long) Math.ceil(recordsPerSecond));
+        long capacity = capacity();
         return Bucket.builder()
                 .addLimit(Bandwidth.builder()
                         .capacity(capacity)

@@ -28,6 +28,7 @@ public record GatewayConfig(
         int maxRequestBytes,
         int maxMqttMessageBytes,
         Duration maxFutureSkew,
+        Duration maxEventAge,
         long maxInFlightBytes,
         int mqttReceiveMaximum,
         int mqttMaxConnections,
@@ -45,6 +46,12 @@ public record GatewayConfig(
     public static final int DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
     public static final int DEFAULT_MAX_MQTT_MESSAGE_BYTES = 64 * 1024;
     public static final String DEFAULT_MAX_FUTURE_SKEW = "PT5M";
+    /**
+     * How old an event time may be: a month covers devices that buffered offline for weeks and
+     * refuses seconds sent as milliseconds (January 1970) and other clocks far off.
+     */
+    public static final String DEFAULT_MAX_EVENT_AGE = "P30D";
+
     public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 32L * 1024 * 1024;
     public static final int DEFAULT_MQTT_RECEIVE_MAXIMUM = 1000;
     public static final int DEFAULT_MQTT_MAX_CONNECTIONS = 10_000;
@@ -95,6 +102,10 @@ public record GatewayConfig(
                 problems,
                 maxFutureSkew != null && !maxFutureSkew.isNegative(),
                 "--max-future-skew must be >= 0, e.g. PT5M");
+        require(
+                problems,
+                maxEventAge != null && maxEventAge.compareTo(Duration.ofMinutes(1)) >= 0,
+                "--max-event-age must be at least PT1M, e.g. P30D");
         require(
                 problems,
                 maxInFlightBytes >= maxRequestBytes,
@@ -153,6 +164,7 @@ public record GatewayConfig(
         private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private int maxMqttMessageBytes = DEFAULT_MAX_MQTT_MESSAGE_BYTES;
         private Duration maxFutureSkew = Duration.parse(DEFAULT_MAX_FUTURE_SKEW);
+        private Duration maxEventAge = Duration.parse(DEFAULT_MAX_EVENT_AGE);
         private long maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
         private int mqttReceiveMaximum = DEFAULT_MQTT_RECEIVE_MAXIMUM;
         private int mqttMaxConnections = DEFAULT_MQTT_MAX_CONNECTIONS;
@@ -210,6 +222,11 @@ public record GatewayConfig(
         public Builder maxMqttMessageBytes(int maxMqttMessageBytes) {
             this.maxMqttMessageBytes = maxMqttMessageBytes;
             this.mqttMaxPendingBytes = Math.max(mqttMaxPendingBytes, maxMqttMessageBytes);
+            return this;
+        }
+
+        public Builder maxEventAge(Duration maxEventAge) {
+            this.maxEventAge = maxEventAge;
             return this;
         }
 
@@ -276,6 +293,7 @@ public record GatewayConfig(
                     maxRequestBytes,
                     maxMqttMessageBytes,
                     maxFutureSkew,
+                    maxEventAge,
                     maxInFlightBytes,
                     mqttReceiveMaximum,
                     mqttMaxConnections,

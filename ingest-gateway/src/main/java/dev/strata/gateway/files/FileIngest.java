@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -408,21 +409,35 @@ public final class FileIngest implements AutoCloseable {
         try {
             long now = clock.millis();
             Set<Path> present = new HashSet<>();
-            try (DirectoryStream<Path> datasets = Files.newDirectoryStream(settings.landing(), Files::isDirectory)) {
+            // Links are never followed: a link in the landing folder would make whatever it points to a dataset.
+            try (DirectoryStream<Path> datasets = Files.newDirectoryStream(
+                    settings.landing(), p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
                 for (Path dir : datasets) {
                     String dirName = dir.getFileName().toString();
                     if (dirName.startsWith(".") || dirName.startsWith("_")) {
                         continue;
                     }
-                    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, Files::isRegularFile)) {
+                    try (DirectoryStream<Path> files = Files.newDirectoryStream(
+                            dir, p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p))) {
                         for (Path f : files) {
                             String name = f.getFileName().toString();
                             if (name.startsWith(".")
                                     || IN_PROGRESS_SUFFIXES.stream().anyMatch(name::endsWith)) {
                                 continue;
                             }
+                            if (Files.isSymbolicLink(f)) {
+                                refuseInPlace(
+                                        f,
+                                        dirName,
+                                        "'" + name
+                                                + "' is a symbolic link: the landing folder takes files, never what a"
+                                                + " link points to");
+                                metrics.file("landing", Outcome.Status.REFUSED.json(), "symbolic_link");
+                                continue;
+                            }
                             present.add(f);
-                            BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class);
+                            BasicFileAttributes attrs =
+                                    Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                             Seen before = seen.get(f);
                             if (before == null
                                     || before.size() != attrs.size()
@@ -495,7 +510,8 @@ public final class FileIngest implements AutoCloseable {
                 "landing:" + name,
                 files,
                 refused.toString(),
-                Files.size(refused),
+                Files.readAttributes(refused, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                        .size(),
                 null,
                 clock.millis());
         JSON.writeValue(

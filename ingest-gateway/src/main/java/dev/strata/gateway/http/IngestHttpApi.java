@@ -277,6 +277,19 @@ public final class IngestHttpApi {
                             forbidden));
             return;
         }
+        OptionalLong burst = rateLimiter.burst();
+        if (burst.isPresent() && events.size() > burst.getAsLong()) {
+            // Such a request never fits in the token's bucket: waiting would not help.
+            metrics.records("http", "rejected", "over_burst", events.size());
+            error(
+                    ctx,
+                    413,
+                    events.size() + " records in one request exceed the rate limit's burst of " + burst.getAsLong()
+                            + " records (--rate-limit " + burst.getAsLong()
+                            + " records/s per token): send at most " + burst.getAsLong()
+                            + " per request; nothing was written");
+            return;
+        }
         OptionalLong retryAfter = rateLimiter.tryConsume(principal, events.size());
         if (retryAfter.isPresent()) {
             metrics.records("http", "rejected", "rate_limited", events.size());

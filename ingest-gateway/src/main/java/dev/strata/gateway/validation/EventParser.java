@@ -52,11 +52,13 @@ public final class EventParser {
 
     private final Clock clock;
     private final Duration maxFutureSkew;
+    private final Duration maxEventAge;
     private final int maxRecords;
 
-    public EventParser(Clock clock, Duration maxFutureSkew, int maxRecords) {
+    public EventParser(Clock clock, Duration maxFutureSkew, Duration maxEventAge, int maxRecords) {
         this.clock = clock;
         this.maxFutureSkew = maxFutureSkew;
+        this.maxEventAge = maxEventAge;
         this.maxRecords = maxRecords;
     }
 
@@ -129,6 +131,12 @@ public final class EventParser {
         }
         List<ValidationError> errors = new ArrayList<>();
         Instant now = clock.instant();
+        // The topic's source passes the checks a payload's source passes.
+        String topicProblem = problem(topicSource, MAX_SOURCE_LENGTH);
+        if (topicProblem != null) {
+            errors.add(new ValidationError(0, null, "source", "(from the topic) " + topicProblem));
+            return new Parsed(List.of(), errors);
+        }
         Event event = parseOne(node, 0, topicSource, now, errors);
         return new Parsed(event == null ? List.of() : List.of(event), errors);
     }
@@ -223,19 +231,52 @@ public final class EventParser {
             return null;
         }
         String text = value.asText();
-        if (text.isEmpty()) {
-            errors.add(field, "must not be empty");
-            return null;
-        }
-        if (text.length() > maxLength) {
-            errors.add(field, "is longer than " + maxLength + " characters");
-            return null;
-        }
-        if (hasControlCharacter(text)) {
-            errors.add(field, "contains a control character");
+        String problem = problem(text, maxLength);
+        if (problem != null) {
+            errors.add(field, problem);
             return null;
         }
         return text;
+    }
+
+    /**
+     * What is wrong with a text field (the id, source or type), or null: empty, too long, a control
+     * character, or an unpaired UTF-16 surrogate (it has no UTF-8 encoding: two different ids would
+     * be written as the same bytes).
+     */
+    static String problem(String text, int maxLength) {
+        if (text.isEmpty()) {
+            return "must not be empty";
+        }
+        if (text.length() > maxLength) {
+            return "is longer than " + maxLength + " characters";
+        }
+        if (hasControlCharacter(text)) {
+            return "contains a control character";
+        }
+        if (hasUnpairedSurrogate(text)) {
+            return UNPAIRED_SURROGATE;
+        }
+        return null;
+    }
+
+    static final String UNPAIRED_SURROGATE =
+            "contains an unpaired UTF-16 surrogate (U+D800 to U+DFFF without its pair), which has no UTF-8 encoding";
+
+    private static boolean hasUnpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                } else {
+                    return true;
+                }
+            } else if (Character.isLowSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Instant time(JsonNode node, Instant now, ErrorSink errors) {
@@ -272,7 +313,24 @@ public final class EventParser {
             errors.add("time", "is more than " + maxFutureSkew + " in the future (gateway time " + now + ")");
             return null;
         }
+        if (time.isBefore(now.minus(maxEventAge))) {
+            errors.add(
+                    "time",
+                    "is more than " + iso(maxEventAge) + " in the past (" + time + ", gateway time " + now
+                            + "; the limit is --max-event-age)"
+                            + (time.isBefore(Instant.parse("2000-01-01T00:00:00Z"))
+                                    ? ": epoch milliseconds are expected, were seconds sent?"
+                                    : ""));
+            return null;
+        }
         return time;
+    }
+
+    /** A duration as its setting reads: {@code P30D} rather than {@code PT720H}. */
+    static String iso(Duration d) {
+        return !d.isZero() && d.toSeconds() % 86_400 == 0 && d.toNanosPart() == 0
+                ? "P" + d.toDays() + "D"
+                : d.toString();
     }
 
     private static Double value(JsonNode node, ErrorSink errors) {
@@ -311,10 +369,14 @@ public final class EventParser {
             if (key.isEmpty() || key.length() > MAX_ATTRIBUTE_KEY_LENGTH || hasControlCharacter(key)) {
                 errors.add(
                         field, "key must be 1.." + MAX_ATTRIBUTE_KEY_LENGTH + " characters without control characters");
+            } else if (hasUnpairedSurrogate(key)) {
+                errors.add(field, "key " + UNPAIRED_SURROGATE);
             } else if (!entry.getValue().isTextual()) {
                 errors.add(field, "must be a string, not " + kind(entry.getValue()));
             } else if (entry.getValue().asText().length() > MAX_ATTRIBUTE_VALUE_LENGTH) {
                 errors.add(field, "is longer than " + MAX_ATTRIBUTE_VALUE_LENGTH + " characters");
+            } else if (hasUnpairedSurrogate(entry.getValue().asText())) {
+                errors.add(field, UNPAIRED_SURROGATE);
             } else {
                 attributes.put(key, entry.getValue().asText());
             }

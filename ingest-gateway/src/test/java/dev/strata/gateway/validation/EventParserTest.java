@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class EventParserTest {
 
     static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
-    final EventParser parser = new EventParser(Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofMinutes(5), 3);
+    final EventParser parser =
+            new EventParser(Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofMinutes(5), Duration.ofDays(30), 3);
 
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -40,14 +41,47 @@ class EventParserTest {
 
     @Test
     void fillsIdAndTimeWhenAbsentAndAcceptsEpochMillis() throws Exception {
-        Parsed parsed = parser.parseJson(
-                bytes("[{\"source\":\"s\",\"type\":\"t\"},{\"source\":\"s\",\"type\":\"t\",\"time\":1000}]"));
+        Parsed parsed =
+                parser.parseJson(bytes("[{\"source\":\"s\",\"type\":\"t\"},{\"source\":\"s\",\"type\":\"t\",\"time\":"
+                        + NOW.minusSeconds(3_600).toEpochMilli() + "}]"));
 
         assertThat(parsed.events()).hasSize(2);
         assertThat(parsed.events().get(0).getId()).hasSize(36);
         assertThat(parsed.events().get(0).getTime()).isEqualTo(NOW);
-        assertThat(parsed.events().get(1).getTime()).isEqualTo(Instant.ofEpochMilli(1000));
+        assertThat(parsed.events().get(1).getTime()).isEqualTo(NOW.minusSeconds(3_600));
         assertThat(parsed.events().get(0).getValue()).isNull();
+    }
+
+    @Test
+    void refusesTimesOlderThanTheMaximumAgeAndTextsWithUnpairedSurrogates() throws Exception {
+        Parsed seconds = parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":1772366400}"));
+        assertThat(seconds.errors()).singleElement().satisfies(e -> {
+            assertThat(e.field()).isEqualTo("time");
+            assertThat(e.reason())
+                    .startsWith("is more than P30D in the past (1970-01-21T12:19:26.400Z")
+                    .endsWith("were seconds sent?");
+        });
+        assertThat(parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-01-30T11:00:00Z\"}"))
+                        .valid())
+                .as("30 days and 1 hour: too old")
+                .isFalse();
+        assertThat(parser.parseJson(bytes("{\"source\":\"s\",\"type\":\"t\",\"time\":\"2026-01-30T13:00:00Z\"}"))
+                        .valid())
+                .as("29 days and 23 hours")
+                .isTrue();
+        Parsed surrogate = parser.parseJson(bytes("{\"id\":\"x\\ud83d\",\"source\":\"s\",\"type\":\"t\"}"));
+        assertThat(surrogate.errors()).singleElement().satisfies(e -> {
+            assertThat(e.field()).isEqualTo("id");
+            assertThat(e.reason()).startsWith("contains an unpaired UTF-16 surrogate");
+        });
+        assertThat(parser.parseJson(bytes("{\"id\":\"x\\ud83d\\ude00\",\"source\":\"s\",\"type\":\"t\"}"))
+                        .valid())
+                .as("a pair (an emoji) is fine")
+                .isTrue();
+        Parsed topic = parser.parseMqttPayload(bytes("{\"type\":\"t\"}"), "a\u0001b");
+        assertThat(topic.errors())
+                .singleElement()
+                .satisfies(e -> assertThat(e.reason()).isEqualTo("(from the topic) contains a control character"));
     }
 
     @Test

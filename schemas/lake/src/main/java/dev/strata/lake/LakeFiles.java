@@ -6,7 +6,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -67,9 +69,10 @@ public final class LakeFiles {
         return io.newInputFile(location(relative)).exists();
     }
 
+    /** Reads a file of the lake; a symbolic link is not followed (reading it fails). */
     public InputStream open(String relative) throws IOException {
         if (local.isPresent()) {
-            return Files.newInputStream(path(relative));
+            return Files.newInputStream(path(relative), LinkOption.NOFOLLOW_LINKS);
         }
         InputFile in = io.newInputFile(location(relative));
         if (!in.exists()) {
@@ -108,8 +111,13 @@ public final class LakeFiles {
     /**
      * Puts a local file into the lake as {@code relative}, whole: on a local lake it is moved
      * (renamed when on the same file system), on an object store uploaded and then deleted here.
+     *
+     * @throws IOException for a symbolic link: what it points to is never read into the lake
      */
     public void put(Path file, String relative) throws IOException {
+        if (Files.isSymbolicLink(file)) {
+            throw new FileSystemException(file.toString(), null, "a symbolic link, not a file");
+        }
         if (local.isPresent()) {
             Path target = path(relative);
             Files.createDirectories(target.getParent());
@@ -123,7 +131,7 @@ public final class LakeFiles {
             }
             return;
         }
-        try (InputStream in = Files.newInputStream(file);
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS);
                 OutputStream out = io.newOutputFile(location(relative)).createOrOverwrite()) {
             in.transferTo(out);
         }
