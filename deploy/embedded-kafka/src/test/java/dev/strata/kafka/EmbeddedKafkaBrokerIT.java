@@ -57,7 +57,9 @@ class EmbeddedKafkaBrokerIT {
             assertThat(topicConfig(admin, "speed-views")).containsEntry("cleanup.policy", "compact");
             assertThat(topicConfig(admin, "_schemas")).containsEntry("cleanup.policy", "compact");
             assertThat(topicConfig(admin, "batch-commits")).containsEntry("cleanup.policy", "compact");
-            assertThat(topicConfig(admin, "events.dlq")).containsEntry("retention.ms", "-1");
+            assertThat(topicConfig(admin, "events.dlq"))
+                    .containsEntry("retention.ms", "-1")
+                    .containsEntry("retention.bytes", "1073741824");
             assertThat(admin.describeTopics(Set.of("events"))
                             .allTopicNames()
                             .get()

@@ -110,6 +110,19 @@ final class FileConverter {
                 clock.millis());
     }
 
+    /**
+     * Most columns a dataset may have: a table of more is no dataset anyone reads, and every column
+     * costs a writer's buffers (100,000 columns exhausted the heap).
+     */
+    public static final int MAX_COLUMNS = 1_000;
+
+    private static Refusal tooManyColumns(String what, long count) {
+        return new Refusal(
+                422,
+                what + " " + count + " columns, more than the " + MAX_COLUMNS
+                        + " a dataset may have; nothing was added");
+    }
+
     private LinkedHashMap<String, Sampled> sample(Upload upload) throws IOException, Refusal {
         LinkedHashMap<String, Sampled> columns = new LinkedHashMap<>();
         long readable = 0;
@@ -117,6 +130,9 @@ final class FileConverter {
         try (RowReader reader = open(upload)) {
             if (reader instanceof RowReader.Csv csv) {
                 String[] header = csv.header();
+                if (header.length > MAX_COLUMNS) {
+                    throw tooManyColumns("the header names", header.length);
+                }
                 for (int i = 0; i < header.length; i++) {
                     String problem = badName(header[i]);
                     if (problem != null) {
@@ -148,6 +164,12 @@ final class FileConverter {
                         continue; // the row is rejected in the second pass
                     }
                     Sampled column = columns.computeIfAbsent(key(name), k -> new Sampled(name));
+                    if (columns.size() > MAX_COLUMNS) {
+                        throw new Refusal(
+                                422,
+                                "the rows name more than " + MAX_COLUMNS
+                                        + " distinct columns, the most a dataset may have; nothing was added");
+                    }
                     ColumnType type = Values.typeOf(row.values()[i]);
                     if (type == null || type == column.type) {
                         continue;

@@ -313,6 +313,30 @@ class FileConverterTest {
         Outcome unterminated = convert("bad", FileFormat.CSV, "a,b\n1,2\n3,\"open\n4,5\n");
         assertThat(unterminated.httpStatus()).isEqualTo(422);
         assertThat(unterminated.message()).contains("malformed CSV");
+        StringBuilder wide = new StringBuilder();
+        for (int i = 0; i < 100_000; i++) {
+            wide.append(i == 0 ? "" : ",").append('c').append(i);
+        }
+        Outcome tooWide = convert("bad", FileFormat.CSV, wide + "\n" + "1,".repeat(99_999) + "1\n");
+        assertThat(tooWide.httpStatus()).isEqualTo(422);
+        assertThat(tooWide.message())
+                .isEqualTo("the header names 100000 columns, more than the 1000 a dataset may have; nothing was added");
+        StringBuilder spread = new StringBuilder();
+        for (int row = 0; row < 2; row++) { // 600 + 401 distinct keys
+            spread.append('{');
+            for (int k = 0; k < (row == 0 ? 600 : 401); k++) {
+                spread.append(k == 0 ? "" : ",")
+                        .append("\"r")
+                        .append(row)
+                        .append('k')
+                        .append(k)
+                        .append("\":1");
+            }
+            spread.append("}\n");
+        }
+        assertThat(convert("bad", FileFormat.NDJSON, spread.toString()).message())
+                .isEqualTo(
+                        "the rows name more than 1000 distinct columns, the most a dataset may have; nothing was added");
         Outcome nothingFits = convert("bad", FileFormat.NDJSON, "[1]\n\"x\"\n");
         assertThat(nothingFits.httpStatus()).isEqualTo(422);
         assertThat(nothingFits.message())

@@ -23,6 +23,8 @@ public final class StrataTopics {
     public static final String EVENTS = "events";
     /** Records that could not be decoded or validated: raw bytes plus reason headers. */
     public static final String EVENTS_DLQ = "events.dlq";
+    /** Bytes of dead letters kept per partition of {@code events.dlq} (1 GiB; 4 GiB for 4 partitions). */
+    public static final long DLQ_RETENTION_BYTES = 1L << 30;
     /** Latest aggregate state per (view, group, window, ingest bucket); compacted. */
     public static final String SPEED_VIEWS = "speed-views";
     /** The schema registry's storage; compacted, one partition (a total order of writes). */
@@ -67,7 +69,8 @@ public final class StrataTopics {
                                 TopicConfig.CLEANUP_POLICY_DELETE,
                                 TopicConfig.RETENTION_MS_CONFIG,
                                 Long.toString(eventsRetention.toMillis()))),
-                // Dead letters are kept until an operator removes them: never dropped by age.
+                // Dead letters are never dropped by age, only once a partition holds more than
+                // DLQ_RETENTION_BYTES (the oldest first): a burst of junk cannot fill the disk Kafka shares.
                 new TopicSpec(
                         EVENTS_DLQ,
                         partitions,
@@ -75,7 +78,9 @@ public final class StrataTopics {
                                 TopicConfig.CLEANUP_POLICY_CONFIG,
                                 TopicConfig.CLEANUP_POLICY_DELETE,
                                 TopicConfig.RETENTION_MS_CONFIG,
-                                "-1")),
+                                "-1",
+                                TopicConfig.RETENTION_BYTES_CONFIG,
+                                Long.toString(DLQ_RETENTION_BYTES))),
                 new TopicSpec(
                         SPEED_VIEWS,
                         partitions,
