@@ -11,6 +11,7 @@ import dev.strata.gateway.kafka.KafkaHealth;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.mqtt.IngestMqttServer;
 import dev.strata.gateway.validation.EventParser;
+import dev.strata.schemas.http.HttpGuard;
 import dev.strata.schemas.net.LocalPorts;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -106,13 +107,13 @@ public final class Gateway implements AutoCloseable {
                 httpOptions.setSsl(true).setKeyCertOptions(pem(config));
             }
             Vertx v = vertx;
+            // Time limits on requests' heads and bodies, a bound on connections, shared by the instances.
+            HttpGuard guard = new HttpGuard(config.httpLimits());
             await(vertx.deployVerticle(
                     () -> new VerticleBase() {
                         @Override
                         public Future<?> start() {
-                            return v.createHttpServer(httpOptions)
-                                    .requestHandler(api.router(v))
-                                    .listen();
+                            return guard.create(v, httpOptions, api.router(v)).listen();
                         }
                     },
                     new DeploymentOptions().setInstances(instances)));

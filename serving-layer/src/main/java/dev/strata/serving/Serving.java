@@ -3,6 +3,7 @@ package dev.strata.serving;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
 import dev.strata.schemas.auth.TokenFile;
+import dev.strata.schemas.http.HttpGuard;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewConfig;
@@ -241,9 +242,12 @@ public final class Serving implements AutoCloseable {
                         Optional.of(lake)),
                 metrics,
                 clock);
-        HttpServer server = vertx.createHttpServer(
-                        new HttpServerOptions().setHost(config.host()).setPort(config.port()))
-                .requestHandler(routes.router(vertx))
+        // Time limits on requests' heads and bodies, a bound on connections (HttpGuard).
+        HttpServer server = new HttpGuard(HttpGuard.Limits.DEFAULTS)
+                .create(
+                        vertx,
+                        new HttpServerOptions().setHost(config.host()).setPort(config.port()),
+                        routes.router(vertx))
                 .listen()
                 .toCompletionStage()
                 .toCompletableFuture()

@@ -1,6 +1,7 @@
 package dev.strata.gateway.config;
 
 import dev.strata.gateway.files.FileIngest;
+import dev.strata.schemas.http.HttpGuard;
 import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Files;
@@ -37,7 +38,8 @@ public record GatewayConfig(
         String eventsTopic,
         String dlqTopic,
         Duration kafkaDeliveryTimeout,
-        FileIngest.Settings files) {
+        FileIngest.Settings files,
+        HttpGuard.Limits httpLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = StrataPorts.GATEWAY_HTTP;
@@ -165,6 +167,7 @@ public record GatewayConfig(
         private int maxMqttMessageBytes = DEFAULT_MAX_MQTT_MESSAGE_BYTES;
         private Duration maxFutureSkew = Duration.parse(DEFAULT_MAX_FUTURE_SKEW);
         private Duration maxEventAge = Duration.parse(DEFAULT_MAX_EVENT_AGE);
+        private HttpGuard.Limits httpLimits = HttpGuard.Limits.DEFAULTS;
         private long maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
         private int mqttReceiveMaximum = DEFAULT_MQTT_RECEIVE_MAXIMUM;
         private int mqttMaxConnections = DEFAULT_MQTT_MAX_CONNECTIONS;
@@ -222,6 +225,12 @@ public record GatewayConfig(
         public Builder maxMqttMessageBytes(int maxMqttMessageBytes) {
             this.maxMqttMessageBytes = maxMqttMessageBytes;
             this.mqttMaxPendingBytes = Math.max(mqttMaxPendingBytes, maxMqttMessageBytes);
+            return this;
+        }
+
+        /** Time limits on HTTP requests' heads and bodies, and the most connections (defaults: HttpGuard's). */
+        public Builder httpLimits(HttpGuard.Limits httpLimits) {
+            this.httpLimits = httpLimits;
             return this;
         }
 
@@ -302,7 +311,8 @@ public record GatewayConfig(
                     eventsTopic,
                     dlqTopic,
                     kafkaDeliveryTimeout,
-                    files);
+                    files,
+                    httpLimits);
         }
     }
 }

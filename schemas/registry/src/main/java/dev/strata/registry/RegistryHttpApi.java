@@ -7,10 +7,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.http.ErrorBody;
+import dev.strata.schemas.http.HttpGuard;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -53,7 +55,10 @@ public final class RegistryHttpApi {
 
     /** Starts an HTTP server on {@code host:port}; completes with the server once listening. */
     public Future<HttpServer> listen(Vertx vertx, String host, int port) {
-        return vertx.createHttpServer().requestHandler(router(vertx)).listen(port, host);
+        // Time limits on requests' heads and bodies, a bound on connections (HttpGuard).
+        return new HttpGuard(HttpGuard.Limits.DEFAULTS)
+                .create(vertx, new HttpServerOptions(), router(vertx))
+                .listen(port, host);
     }
 
     Router router(Vertx vertx) {
