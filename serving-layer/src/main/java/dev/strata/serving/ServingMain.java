@@ -67,6 +67,15 @@ public final class ServingMain implements Callable<Integer> {
     Path readTokens;
 
     @Option(
+            names = "--public",
+            defaultValue = "false",
+            description = {
+                "Answer /v1 without --read-tokens on an address other than loopback: an API meant to be open to",
+                "everyone who reaches it. Without it such a start is refused."
+            })
+    boolean publicApi;
+
+    @Option(
             names = "--max-points",
             defaultValue = Serving.DEFAULT_MAX_POINTS,
             description = "Most points per group one series query may ask for (422 beyond). Default: ${DEFAULT-VALUE}")
@@ -127,8 +136,36 @@ public final class ServingMain implements Callable<Integer> {
             description = "Also answer GET /bench/noop (the serving benchmark's reference)")
     boolean noopEndpoint;
 
+    /**
+     * Why a start must be refused: /v1 (views, catalog, SQL over the lake) without tokens on an
+     * address others reach, unless {@code --public} says it is meant to be open.
+     */
+    static Optional<String> exposedWithoutTokens(String host, boolean tokens, boolean publicApi) {
+        if (tokens || publicApi) {
+            return Optional.empty();
+        }
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            loopback = false;
+        }
+        if (loopback) {
+            return Optional.empty();
+        }
+        return Optional.of("refusing to answer /v1 without --read-tokens on " + host
+                + ", which is not a loopback address: anyone who reaches it could read the views and run SQL over"
+                + " the lake. Give --read-tokens FILE (the gateway's token format), or --public if an open API is"
+                + " meant");
+    }
+
     @Override
     public Integer call() throws Exception {
+        Optional<String> exposed = exposedWithoutTokens(host, readTokens != null, publicApi);
+        if (exposed.isPresent()) {
+            System.err.println("strata serving: " + exposed.get());
+            return 2;
+        }
         Optional<TokenFile> tokens = readTokens == null ? Optional.empty() : Optional.of(TokenFile.load(readTokens));
         if (tokens.isEmpty()) {
             LOG.info("No --read-tokens: /v1 answers without a token");
