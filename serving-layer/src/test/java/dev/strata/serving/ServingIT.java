@@ -229,7 +229,6 @@ class ServingIT {
             await(() -> !JSON.readTree(get(base, "/v1/views", TOKEN).body()).has("refusedCommit"), "run 4 taken");
             assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run"))
                     .contains("4");
-
             errors(base, from, to);
             String metrics = get(base, "/metrics", null).body();
             assertThat(metrics).contains("strata_serving_request_seconds_count{route=\"series\"");
@@ -244,6 +243,26 @@ class ServingIT {
             String base = serving.url();
             await(() -> get(base, "/ready", TOKEN).statusCode() == 200, "ready after the restart");
             await(() -> counts(get(base, series, TOKEN)).equals(beforeRestart), "the same answers after the restart");
+            assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run"))
+                    .contains("4");
+            // A record that names a path instead of a snapshot of the lake's batch_views table is
+            // never opened: refused, counted, and run 4 stays.
+            Properties props = new Properties();
+            props.put("bootstrap.servers", KAFKA.bootstrapServers());
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(
+                                commitsTopic,
+                                BatchCommit.KEY,
+                                BatchCommit.of(5, cut2 + 60_000, "/etc/passwd", CutSettings.DEFAULTS)
+                                        .encode()))
+                        .get(10, TimeUnit.SECONDS);
+            }
+            await(
+                    () -> get(base, "/metrics", null)
+                            .body()
+                            .matches("(?s).*strata_serving_batch_load_failures [1-9].*"),
+                    "the commit naming a path refused and counted");
             assertThat(get(base, series, TOKEN).headers().firstValue("Strata-Batch-Run"))
                     .contains("4");
         }
