@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.schemas.Event;
 import dev.strata.testing.KafkaBrokerExtension;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -45,6 +47,47 @@ class GatewayHttpIT {
     @AfterAll
     static void stop() {
         fixture.close();
+    }
+
+    /** POSTs two records without ids, with {@code key} as the Idempotency-Key (none if null); answers their ids. */
+    List<String> idsOfTwoWithoutIds(String key) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/events"))
+                .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "[{\"source\":\"retrier\",\"type\":\"t\"},{\"source\":\"retrier\",\"type\":\"t\"}]"));
+        if (key != null) {
+            request.header("Idempotency-Key", key);
+        }
+        HttpResponse<String> response = fixture.send(request.build());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        List<String> ids = new java.util.ArrayList<>();
+        JSON.readTree(response.body())
+                .get("results")
+                .forEach(r -> ids.add(r.get("id").asText()));
+        return ids;
+    }
+
+    @Test
+    void anIdempotencyKeyGivesRecordsWithoutAnIdTheSameIdsWhenResent() throws Exception {
+        List<String> first = idsOfTwoWithoutIds("order-batch-17");
+        List<String> resent = idsOfTwoWithoutIds("order-batch-17");
+        assertThat(first).hasSize(2).doesNotHaveDuplicates();
+        assertThat(resent)
+                .as("the same request with the same key: the same ids")
+                .isEqualTo(first);
+        assertThat(idsOfTwoWithoutIds("order-batch-18")).as("another key").doesNotContainAnyElementsOf(first);
+        assertThat(idsOfTwoWithoutIds(null)).as("no key: fresh ids").doesNotContainAnyElementsOf(first);
+        HttpResponse<String> badKey =
+                fixture.send(HttpRequest.newBuilder(URI.create(fixture.gateway.httpUrl() + "/v1/events"))
+                        .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                        .header("Content-Type", "application/json")
+                        .header("Idempotency-Key", "k".repeat(257))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"source\":\"retrier\",\"type\":\"t\"}"))
+                        .build());
+        assertThat(badKey.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(badKey.body()).get("message").asText())
+                .isEqualTo("Idempotency-Key must be 1 to 256 visible ASCII characters");
     }
 
     @Test

@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,24 @@ public final class IngestHttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(IngestHttpApi.class);
     private static final String BEARER = "bearer ";
     private static final String PRINCIPAL = "strata.principal";
+
+    /** The header that makes the ids of records without one the same when a request is resent. */
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    static final int MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+    static boolean validIdempotencyKey(String key) {
+        if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private final Optional<TokenStore> tokens;
     private final EventParser parser;
@@ -228,11 +247,23 @@ public final class IngestHttpApi {
 
     private void ingest(RoutingContext ctx, byte[] body) {
         Principal principal = ctx.get(PRINCIPAL);
+        String idempotencyKey = ctx.request().getHeader(IDEMPOTENCY_KEY);
+        if (idempotencyKey != null && !validIdempotencyKey(idempotencyKey)) {
+            metrics.records("http", "rejected", "malformed", 1);
+            error(
+                    ctx,
+                    400,
+                    IDEMPOTENCY_KEY + " must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
+            return;
+        }
+        IntFunction<String> missingIds = idempotencyKey == null
+                ? EventParser.RANDOM_IDS
+                : EventParser.idempotentIds(principal.name(), idempotencyKey);
         Parsed parsed;
         try {
             parsed = NDJSON.equals(baseType(ctx.request().getHeader("Content-Type")))
-                    ? parser.parseNdjson(body)
-                    : parser.parseJson(body);
+                    ? parser.parseNdjson(body, missingIds)
+                    : parser.parseJson(body, missingIds);
         } catch (MalformedBodyException e) {
             metrics.records("http", "rejected", e.tooLarge() ? "too_large" : "malformed", 1);
             error(ctx, e.tooLarge() ? 413 : 400, e.getMessage());
@@ -364,7 +395,9 @@ public final class IngestHttpApi {
         body.put(
                 "message",
                 "Kafka did not acknowledge " + failed + " of " + events.size()
-                        + " record(s); resend the request (the ids make retries safe)");
+                        + " record(s); resend the same request: records with an id, and records without one in a"
+                        + " request with an " + IDEMPOTENCY_KEY + " header (resend the same key), are counted once;"
+                        + " records without either would be counted again");
         body.set("results", results);
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_KAFKA_FAILED));
         json(ctx, 503, body);

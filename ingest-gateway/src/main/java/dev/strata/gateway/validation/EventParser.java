@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntFunction;
 
 /**
  * Turns request bodies into {@link Event}s, or says exactly why not. Pure logic: no I/O, a clock
@@ -62,8 +63,27 @@ public final class EventParser {
         this.maxRecords = maxRecords;
     }
 
+    /** An id for each record that has none: a random UUID (so a resent record counts again). */
+    public static final IntFunction<String> RANDOM_IDS =
+            index -> UUID.randomUUID().toString();
+
+    /**
+     * Ids for records without one, derived from the client's name and an idempotency key: the same
+     * request resent with the same key gets the same ids, so it is counted once.
+     */
+    public static IntFunction<String> idempotentIds(String client, String key) {
+        return index -> UUID.nameUUIDFromBytes(
+                        (client + "\n" + key + "\n" + index).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .toString();
+    }
+
     /** A body of {@code application/json}: one object or an array of objects. */
     public Parsed parseJson(byte[] body) throws MalformedBodyException {
+        return parseJson(body, RANDOM_IDS);
+    }
+
+    /** As {@link #parseJson(byte[])}, records without an id getting {@code missingIds}' id for their index. */
+    public Parsed parseJson(byte[] body, IntFunction<String> missingIds) throws MalformedBodyException {
         JsonNode root;
         try {
             root = JSON.readTree(body);
@@ -81,11 +101,16 @@ public final class EventParser {
         } else {
             records.add(root);
         }
-        return parseRecords(records);
+        return parseRecords(records, missingIds);
     }
 
     /** A body of {@code application/x-ndjson}: one object a line; blank lines are skipped. */
     public Parsed parseNdjson(byte[] body) throws MalformedBodyException {
+        return parseNdjson(body, RANDOM_IDS);
+    }
+
+    /** As {@link #parseNdjson(byte[])}, records without an id getting {@code missingIds}' id for their index. */
+    public Parsed parseNdjson(byte[] body, IntFunction<String> missingIds) throws MalformedBodyException {
         List<JsonNode> records = new ArrayList<>();
         int lineStart = 0;
         int lineNumber = 0;
@@ -110,7 +135,7 @@ public final class EventParser {
                 lineStart = i + 1;
             }
         }
-        return parseRecords(records);
+        return parseRecords(records, missingIds);
     }
 
     /**
@@ -137,11 +162,11 @@ public final class EventParser {
             errors.add(new ValidationError(0, null, "source", "(from the topic) " + topicProblem));
             return new Parsed(List.of(), errors);
         }
-        Event event = parseOne(node, 0, topicSource, now, errors);
+        Event event = parseOne(node, 0, topicSource, now, errors, RANDOM_IDS);
         return new Parsed(event == null ? List.of() : List.of(event), errors);
     }
 
-    private Parsed parseRecords(List<JsonNode> records) throws MalformedBodyException {
+    private Parsed parseRecords(List<JsonNode> records, IntFunction<String> missingIds) throws MalformedBodyException {
         if (records.isEmpty()) {
             throw new MalformedBodyException("No records: send a JSON object, an array of them, or NDJSON", false);
         }
@@ -152,7 +177,7 @@ public final class EventParser {
         List<Event> events = new ArrayList<>(records.size());
         List<ValidationError> errors = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
-            Event event = parseOne(records.get(i), i, null, now, errors);
+            Event event = parseOne(records.get(i), i, null, now, errors, missingIds);
             if (event != null) {
                 events.add(event);
             }
@@ -165,7 +190,13 @@ public final class EventParser {
     }
 
     /** One record, or null with its errors added to {@code errors}. */
-    Event parseOne(JsonNode node, int index, String topicSource, Instant now, List<ValidationError> errors) {
+    Event parseOne(
+            JsonNode node,
+            int index,
+            String topicSource,
+            Instant now,
+            List<ValidationError> errors,
+            IntFunction<String> missingIds) {
         if (!node.isObject()) {
             errors.add(new ValidationError(index, null, null, "must be a JSON object, not " + kind(node)));
             return null;
@@ -207,7 +238,7 @@ public final class EventParser {
             return null;
         }
         return Event.newBuilder()
-                .setId(id != null ? id : UUID.randomUUID().toString())
+                .setId(id != null ? id : missingIds.apply(index))
                 .setSource(source)
                 .setType(type)
                 .setTime(time != null ? time : now)
