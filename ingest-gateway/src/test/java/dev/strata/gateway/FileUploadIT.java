@@ -308,8 +308,13 @@ class FileUploadIT {
                 .as("the link itself set aside")
                 .isTrue();
         assertThat(Files.readString(secret)).as("the target untouched").contains("hunter2");
-        // Neither became a dataset, and the linked folder's file stays where it is.
-        Thread.sleep(1_500);
+        // Neither became a dataset, and the linked folder's file stays where it is: a real file dropped
+        // after them is taken, so the watcher has listed the links' folders since.
+        Path marker = landing.resolve("after_links");
+        Files.createDirectories(marker);
+        Files.writeString(marker.resolve("m.csv"), "a\n1\n");
+        Waits.await("a file dropped after the links taken", Duration.ofSeconds(30))
+                .until(() -> !Files.exists(marker.resolve("m.csv")));
         assertThat(get("/v1/files/leak").body()).doesNotContain("hunter2").doesNotContain("\"added\"");
         assertThat(get("/v1/files/linked").body()).doesNotContain("\"added\"");
         assertThat(outside.resolve("x.csv")).exists();
