@@ -126,10 +126,10 @@ class BatchCrashIT {
                 Map<String, Map<String, Double>> measures = BatchCycleTestKit.measures(snapshot);
                 assertThat(measures).isEqualTo(BatchCycleTestKit.oracle(sent));
 
-                // DuckDB's own GROUP BY over the lake (first append of each id) equals the batch view.
+                // DuckDB's own GROUP BY over the lake (first append of each (source, id)) equals the batch view.
                 ResultSet g = sql.executeQuery(
                         "SELECT source, epoch_ms(time_bucket(INTERVAL 1 minute, time)), count(*), sum(value),"
-                                + " min(value), max(value) FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY append_time,"
+                                + " min(value), max(value) FROM (SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY append_time,"
                                 + " kafka_partition, kafka_offset) AS n FROM " + rows + ") WHERE n = 1 GROUP BY ALL");
                 Map<String, Map<String, Double>> byDuck = new TreeMap<>();
                 while (g.next()) {

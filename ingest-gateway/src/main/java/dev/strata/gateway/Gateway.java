@@ -11,6 +11,7 @@ import dev.strata.gateway.kafka.KafkaHealth;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.mqtt.IngestMqttServer;
 import dev.strata.gateway.validation.EventParser;
+import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.http.HttpGuard;
 import dev.strata.schemas.net.LocalPorts;
 import io.vertx.core.DeploymentOptions;
@@ -67,6 +68,7 @@ public final class Gateway implements AutoCloseable {
         EventAppender appender = new EventAppender(
                 config.bootstrapServers(),
                 config.registryUrl(),
+                RegistryOptions.token(config.registryTokenFile()),
                 config.eventsTopic(),
                 config.dlqTopic(),
                 config.kafkaDeliveryTimeout());

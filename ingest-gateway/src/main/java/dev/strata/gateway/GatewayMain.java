@@ -220,6 +220,7 @@ public final class GatewayMain implements Callable<Integer> {
             LOG.info("Created a token for every source: {} (hash in {})", createToken, tokens);
         }
         GatewayConfig config = GatewayConfig.builder(kafka.bootstrapServers(), registry.registryUrl())
+                .registryTokenFile(registry.registryTokenFile())
                 .listen(host, httpPort, mqttPort)
                 .tokens(tokens)
                 .allowAnonymous(allowAnonymous)

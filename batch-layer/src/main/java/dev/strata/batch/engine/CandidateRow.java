@@ -7,7 +7,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 
 /**
- * A lake row whose id hash was seen more than once: its id, where and when it was appended, its run,
+ * A lake row whose identity hash was seen more than once: its id, where and when it was appended, its run,
  * and the fields the views read. The client decides whether it is a retry ({@link Retries}).
  *
  * @param position the row's place in Kafka ({@link LakeColumns#position})

@@ -19,7 +19,7 @@ import org.apache.flink.types.Either;
 
 /**
  * The second batch job's operator, chained to the lake's reader (no shuffle): folds every row of
- * the folded runs ({@code run >= firstRun}) whose id hash is not a retry candidate into its cells
+ * the folded runs ({@code run >= firstRun}) whose identity hash is not a retry candidate into its cells
  * with the shared monoid, and passes candidate rows (of any run) on as they come; at the end of its
  * input it emits its partial cells. Out: {@link PartialCell} on the left, {@link CandidateRow} on
  * the right.
@@ -34,6 +34,7 @@ final class FoldCells extends AbstractStreamOperator<Either<PartialCell, Candida
     private final LongHashSet candidates;
     private final long firstRun;
     private final LakeColumns.Events events;
+    private final int source;
     private final int id;
     private final int appendTime;
     private final int partition;
@@ -51,6 +52,7 @@ final class FoldCells extends AbstractStreamOperator<Either<PartialCell, Candida
         this.candidates = candidates;
         this.firstRun = firstRun;
         this.events = new LakeColumns.Events(columns, withAttributes);
+        this.source = columns.index("source");
         this.id = columns.index("id");
         this.appendTime = columns.index("append_time");
         this.partition = columns.index("kafka_partition");
@@ -64,7 +66,8 @@ final class FoldCells extends AbstractStreamOperator<Either<PartialCell, Candida
         if (cells == null) {
             cells = new Cells(views);
         }
-        if (!candidates.isEmpty() && candidates.contains(RetryCandidates.idHash(row.getString(id)))) {
+        if (!candidates.isEmpty()
+                && candidates.contains(RetryCandidates.identityHash(row.getString(source), row.getString(id)))) {
             Event event = events.of(row);
             event.setId(row.getString(id).toString());
             CandidateRow candidate = CandidateRow.of(

@@ -17,7 +17,7 @@ import org.apache.flink.table.data.binary.BinaryStringData;
 import org.apache.flink.util.CloseableIterator;
 
 /**
- * The first batch job of a fold: the 64-bit hash of every row's id (of the folded runs and, for
+ * The first batch job of a fold: the 64-bit hash of every row's identity, (source, id) (of the folded runs and, for
  * recognising retries only, of earlier runs within the dedup horizon) → to the subtask of its hash →
  * the hashes seen more than once, back to the client (a small set: retries are rare). Up to a
  * number of rows per subtask a hash set in memory finds them; beyond, Flink's sort (which spills to
@@ -27,15 +27,18 @@ final class RetryCandidates {
 
     private RetryCandidates() {}
 
-    /** The id hashes that occur more than once in {@code files}. */
+    /** The identity hashes that occur more than once in {@code files}. */
     static LongHashSet find(Engine engine, List<String> files, long rowsPerSubtask, boolean inMemory, long firstRun)
             throws Exception {
         DataStream<Long> hashes = engine.environment()
-                .fromSource(LakeColumns.of(List.of("id")).source(files), WatermarkStrategy.noWatermarks(), "lake ids")
+                .fromSource(
+                        LakeColumns.of(List.of("source", "id")).source(files),
+                        WatermarkStrategy.noWatermarks(),
+                        "lake ids")
                 .name("lake ids")
-                .map(new IdHash())
+                .map(new IdentityHash())
                 .returns(Types.LONG)
-                .name("id hashes");
+                .name("identity hashes");
         DataStream<Long> repeated = inMemory
                 ? hashes.partitionCustom(new ByHash(), new Identity())
                         .transform(
@@ -52,27 +55,35 @@ final class RetryCandidates {
     }
 
     /**
-     * The 64-bit hash of an id's UTF-8 bytes (FNV-1a, then a murmur3 finaliser to spread the bits):
-     * a fixed-length key sorts far faster than a string in Flink's batch shuffle. Ids that collide
-     * are both candidates and told apart by the client.
+     * The 64-bit hash of an event's identity, the UTF-8 bytes of its source, a 0xFF byte (never in
+     * UTF-8, so no two (source, id) pairs give the same bytes) and the bytes of its id (FNV-1a, then
+     * a murmur3 finaliser to spread the bits): a fixed-length key sorts far faster than strings in
+     * Flink's batch shuffle. Identities whose hashes collide are both candidates and told apart by
+     * the client.
      */
-    static long idHash(StringData id) {
-        BinaryStringData bytes = (BinaryStringData) id; // read in place: no copy per row
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0, n = bytes.getSizeInBytes(); i < n; i++) {
-            h ^= bytes.byteAt(i) & 0xff;
-            h *= 0x100000001b3L;
-        }
+    static long identityHash(StringData source, StringData id) {
+        long h = fnv(0xcbf29ce484222325L, (BinaryStringData) source); // read in place: no copy per row
+        h ^= 0xff;
+        h *= 0x100000001b3L;
+        h = fnv(h, (BinaryStringData) id);
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;
         return h;
     }
 
-    static final class IdHash implements MapFunction<RowData, Long> {
+    private static long fnv(long h, BinaryStringData bytes) {
+        for (int i = 0, n = bytes.getSizeInBytes(); i < n; i++) {
+            h ^= bytes.byteAt(i) & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    static final class IdentityHash implements MapFunction<RowData, Long> {
         @Override
         public Long map(RowData row) {
-            return idHash(row.getString(0));
+            return identityHash(row.getString(0), row.getString(1));
         }
     }
 

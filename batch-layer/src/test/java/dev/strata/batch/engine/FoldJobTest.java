@@ -8,13 +8,18 @@ import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.table.data.StringData;
 import org.apache.flink.types.Either;
 import org.junit.jupiter.api.Test;
 
 class FoldJobTest {
 
     static CandidateRow row(String id, long appendTime, long position) {
-        return new CandidateRow(id, appendTime, position, 3, "s", "t", 60_000, 1.0, Map.of("k", "v"));
+        return row("s", id, appendTime, position);
+    }
+
+    static CandidateRow row(String source, String id, long appendTime, long position) {
+        return new CandidateRow(id, appendTime, position, 3, source, "t", 60_000, 1.0, Map.of("k", "v"));
     }
 
     @Test
@@ -33,6 +38,27 @@ class FoldJobTest {
         assertThat(counted)
                 .extracting(c -> c.id() + "@" + c.appendTime() + "#" + c.position())
                 .containsExactlyInAnyOrder("a@1000#2", "a@12000#1", "b@3000#4", "c@2000#5");
+    }
+
+    @Test
+    void twoSourcesThatUseTheSameIdAreTwoEvents() {
+        List<CandidateRow> rows = List.of(
+                row("dev-1", "42", 1_000, 1),
+                row("dev-2", "42", 2_000, 2), // another device's 42: counts
+                row("dev-1", "42", 3_000, 3)); // dev-1's retry
+
+        assertThat(Retries.counted(rows, 10_000))
+                .extracting(c -> c.source() + "/" + c.id())
+                .containsExactlyInAnyOrder("dev-1/42", "dev-2/42");
+    }
+
+    @Test
+    void theIdentityHashTellsTheSourceFromTheId() {
+        assertThat(RetryCandidates.identityHash(StringData.fromString("ab"), StringData.fromString("c")))
+                .isNotEqualTo(RetryCandidates.identityHash(StringData.fromString("a"), StringData.fromString("bc")))
+                .isNotEqualTo(RetryCandidates.identityHash(StringData.fromString("dev-2"), StringData.fromString("c")));
+        assertThat(RetryCandidates.identityHash(StringData.fromString("ab"), StringData.fromString("c")))
+                .isEqualTo(RetryCandidates.identityHash(StringData.fromString("ab"), StringData.fromString("c")));
     }
 
     @Test

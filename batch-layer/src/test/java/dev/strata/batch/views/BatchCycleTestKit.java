@@ -33,7 +33,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** A workload of late, out-of-order and retried events, and an independent computation of the default views. */
+/**
+ * A workload of late, out-of-order and retried events, some ids used by two sources, and an
+ * independent computation of the default views.
+ */
 public final class BatchCycleTestKit {
 
     static final List<ViewDefinition> VIEWS = ViewConfig.defaults();
@@ -56,6 +59,11 @@ public final class BatchCycleTestKit {
                     .setValue(i % 9 == 0 ? null : Math.round(random.nextGaussian() * 1000) / 100.0)
                     .setAttributes(Map.of())
                     .build());
+            if (i % 17 == 0) { // another device numbers its events the same way: it counts too
+                events.add(Event.newBuilder(events.get(events.size() - 1))
+                        .setSource("other-" + i % 3)
+                        .build());
+            }
         }
         events.addAll(retries);
         return events;
@@ -80,10 +88,10 @@ public final class BatchCycleTestKit {
         return key.view() + "|" + key.group() + "|" + key.windowStartMillis();
     }
 
-    /** Independent of Strata's aggregates: plain Java over the distinct ids. */
+    /** Independent of Strata's aggregates: plain Java over the distinct (source, id). */
     public static Map<String, Map<String, Double>> oracle(List<Event> sent) {
-        Map<String, Event> distinct = new LinkedHashMap<>();
-        sent.forEach(e -> distinct.putIfAbsent(e.getId(), e));
+        Map<List<String>, Event> distinct = new LinkedHashMap<>();
+        sent.forEach(e -> distinct.putIfAbsent(List.of(e.getSource(), e.getId()), e));
         Map<String, List<Event>> cells = new HashMap<>();
         for (Event e : distinct.values()) {
             long minute = Math.floorDiv(e.getTime().toEpochMilli(), 60_000L) * 60_000L;

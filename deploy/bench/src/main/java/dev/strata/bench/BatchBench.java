@@ -14,6 +14,7 @@ import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
 import dev.strata.lake.ObjectStore;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.wire.AvroSerdeConfig;
@@ -31,6 +32,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,6 +70,9 @@ public final class BatchBench implements Callable<Integer> {
 
     @Option(names = "--registry-url", required = true)
     String registryUrl;
+
+    @Option(names = "--registry-token-file", description = "A token of the registry's, to register the event schema")
+    Path registryTokenFile;
 
     @Option(
             names = "--events",
@@ -210,8 +215,8 @@ public final class BatchBench implements Callable<Integer> {
                     bootstrapServers,
                     StrataTopics.BATCH_COMMITS);
             for (int i = 0; i < 2; i++) {
-                say("full recompute on the " + side.name + " lake (Flink batch job: dedup by id, fold every view), run "
-                        + (i + 1));
+                say("full recompute on the " + side.name
+                        + " lake (Flink batch job: dedup by (source, id), fold every view), run " + (i + 1));
                 long t = System.nanoTime();
                 Snapshot replayed = cycle.replay();
                 side.recompute[i] = (System.nanoTime() - t) / 1e9;
@@ -394,7 +399,9 @@ public final class BatchBench implements Callable<Integer> {
 
     private void produce(int from, int count) throws Exception {
         EventSerializer serializer = new EventSerializer();
-        serializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl), false);
+        Map<String, Object> serde = new HashMap<>(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl));
+        RegistryOptions.token(registryTokenFile).ifPresent(t -> serde.put(AvroSerdeConfig.BEARER_AUTH_TOKEN, t));
+        serializer.configure(serde, false);
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
         props.put("acks", "all");
@@ -472,7 +479,8 @@ public final class BatchBench implements Callable<Integer> {
                         .collect(Collectors.joining(",", "[", "]"))
                 + ")";
         String rows = dedup
-                ? "(SELECT * FROM " + files + " QUALIFY row_number() OVER (PARTITION BY id ORDER BY append_time,"
+                ? "(SELECT * FROM " + files
+                        + " QUALIFY row_number() OVER (PARTITION BY source, id ORDER BY append_time,"
                         + " kafka_partition, kafka_offset) = 1)"
                 : files;
         sql.execute("CREATE OR REPLACE TEMP TABLE bench_rows AS SELECT source, type, time, value FROM " + rows);

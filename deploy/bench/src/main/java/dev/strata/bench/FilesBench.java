@@ -59,6 +59,9 @@ public final class FilesBench implements Callable<Integer> {
     @Option(names = "--registry-url", required = true)
     String registryUrl;
 
+    @Option(names = "--registry-token-file", description = "A token of the registry's, to register the event schema")
+    Path registryTokenFile;
+
     @Option(names = "--lake", required = true)
     Path lake;
 
@@ -99,6 +102,7 @@ public final class FilesBench implements Callable<Integer> {
         long largeRows = generate(large, largeMb * (1L << 20), 2);
 
         GatewayConfig config = GatewayConfig.builder(bootstrapServers, registryUrl)
+                .registryTokenFile(registryTokenFile)
                 .listen("127.0.0.1", 0, 0)
                 .tokens(null)
                 .files(FileIngest.Settings.of(LakeConfig.local(lake), null).withLimits(1L << 40, 1, 4))

@@ -115,6 +115,7 @@ final class BenchCommand implements Callable<Integer> {
                     stack -> List.of(
                             "--bootstrap-servers", stack.bootstrapServers(),
                             "--registry-url", stack.registryUrl(),
+                            "--registry-token-file", stack.registryTokenFile().toString(),
                             "--events", Integer.toString(events),
                             "--lake", stack.dataDir().resolve("lake").toString(),
                             "--object-store-lake", stack.lake(),
@@ -206,6 +207,7 @@ final class BenchCommand implements Callable<Integer> {
                     stack -> List.of(
                             "--bootstrap-servers", stack.bootstrapServers(),
                             "--registry-url", stack.registryUrl(),
+                            "--registry-token-file", stack.registryTokenFile().toString(),
                             "--lake", stack.lake().toString(),
                             "--work", stack.dataDir().resolve("files").toString(),
                             "--small-mb", Integer.toString(smallMb),

@@ -119,7 +119,14 @@ class LocalStackIT {
                             .statusCode())
                     .isEqualTo(200);
 
-            HttpResponse<String> registered = post(registry + "/subjects/readings-value/versions", SCHEMA_V1);
+            // Registry writes need the stack's registry token; without it a new schema is refused.
+            assertThat(post(registry + "/subjects/readings-value/versions", SCHEMA_V1, null)
+                            .statusCode())
+                    .isEqualTo(401);
+            String registryToken =
+                    Files.readString(data.resolve("registry.token")).trim();
+            HttpResponse<String> registered =
+                    post(registry + "/subjects/readings-value/versions", SCHEMA_V1, registryToken);
             assertThat(registered.statusCode()).isEqualTo(200);
             id = JSON.readTree(registered.body()).get("id").asInt();
 
@@ -179,6 +186,32 @@ class LocalStackIT {
                         assertThat(merged).isPositive();
                     });
 
+            // Two devices that number their own events alike: each one's event counts, and a retry of one once.
+            String token = Files.readString(data.resolve("local.token")).trim();
+            for (String source : List.of("lsi-a", "lsi-b", "lsi-a")) {
+                assertThat(postToGateway(
+                                        http,
+                                        gatewayPort,
+                                        token,
+                                        "/v1/events",
+                                        "application/json",
+                                        "{\"id\":\"shared-1\",\"source\":\"" + source + "\",\"type\":\"t\"}")
+                                .statusCode())
+                        .isEqualTo(200);
+            }
+            for (String source : List.of("lsi-a", "lsi-b")) {
+                Waits.await("one event of " + source + " in the merged view", Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500))
+                        .untilAsserted(() -> {
+                            long count = 0;
+                            for (JsonNode point : JSON.readTree(get(series + "&group=" + source))
+                                    .get("points")) {
+                                count += point.get("measures").get("count").asLong();
+                            }
+                            assertThat(count).as(source).isEqualTo(1);
+                        });
+            }
+
             // Every metric the alerts and the dashboard use is exported by some part of the stack.
             Set<String> exported = new TreeSet<>();
             for (String url : List.of(
@@ -207,11 +240,10 @@ class LocalStackIT {
 
             // A file through the gateway and one dropped in the landing folder become a dataset of
             // the lake, in the catalog and queryable with SQL on the serving layer.
-            String fileToken = Files.readString(data.resolve("local.token")).trim();
             assertThat(postToGateway(
                                     http,
                                     gatewayPort,
-                                    fileToken,
+                                    token,
                                     "/v1/files/meters",
                                     "text/csv",
                                     "meter,kwh\nm1,1.5\nm2,2.5\n")
@@ -250,11 +282,14 @@ class LocalStackIT {
                         .contains("lake: ");
             }
 
-            HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1);
+            HttpResponse<String> lookedUp = post(registry + "/subjects/readings-value", SCHEMA_V1, null);
             assertThat(lookedUp.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(lookedUp.body()).get("id").asInt()).isEqualTo(id);
 
-            HttpResponse<String> refused = post(registry + "/subjects/readings-value/versions", SCHEMA_INCOMPATIBLE);
+            HttpResponse<String> refused = post(
+                    registry + "/subjects/readings-value/versions",
+                    SCHEMA_INCOMPATIBLE,
+                    Files.readString(data.resolve("registry.token")).trim());
             assertThat(refused.statusCode()).isEqualTo(409);
             assertThat(JSON.readTree(refused.body()).get("message").asText())
                     .startsWith(
@@ -302,14 +337,17 @@ class LocalStackIT {
         }
     }
 
-    HttpResponse<String> post(String url, String schema) throws IOException, InterruptedException {
+    /** A schema POSTed to the registry, with {@code token} if not null. */
+    HttpResponse<String> post(String url, String schema, String token) throws IOException, InterruptedException {
         String body = JSON.createObjectNode().put("schema", schema).toString();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
                 .header("Content-Type", "application/vnd.schemaregistry.v1+json")
                 .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     String get(String url) throws IOException, InterruptedException {

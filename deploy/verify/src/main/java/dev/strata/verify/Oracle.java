@@ -46,9 +46,10 @@ final class Oracle {
             sql.execute("CREATE TABLE acked AS SELECT * FROM read_json('" + ackLog + "', format = 'newline_delimited',"
                     + " columns = {id: 'VARCHAR', source: 'VARCHAR', type: 'VARCHAR', time: 'BIGINT', value: 'DECIMAL(18,2)',"
                     + " attributes: 'JSON', via: 'VARCHAR'})");
-            sql.execute("CREATE TABLE events AS SELECT id, any_value(source) AS source, any_value(type) AS type,"
+            // An event is identified by (source, id): another source's event with the same id counts too.
+            sql.execute("CREATE TABLE events AS SELECT id, source, any_value(type) AS type,"
                     + " any_value(time) AS time, any_value(value) AS value, any_value(attributes) AS attributes"
-                    + " FROM acked GROUP BY id");
+                    + " FROM acked GROUP BY source, id");
             for (ViewDefinition view : views) {
                 try (ResultSet r = sql.executeQuery(query(view))) {
                     while (r.next()) {

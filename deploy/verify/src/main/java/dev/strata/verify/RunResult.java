@@ -7,6 +7,7 @@ import java.util.List;
 final class RunResult {
     long acknowledged;
     long resent;
+    long sharedIds;
     long retries;
     long refused;
     long cellsChecked;

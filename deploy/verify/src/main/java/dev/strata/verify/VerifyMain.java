@@ -110,7 +110,7 @@ public final class VerifyMain implements Callable<Integer> {
             checked += result.cellsChecked;
             faultsInjected += result.faults.size();
             say(String.format(
-                    "run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d retried sends, %d bad inputs refused, %d of them dead-lettered),"
+                    "run %d/%d seed %d: %s — %d events acknowledged (%d resent, %d ids shared by two sources, %d retried sends, %d bad inputs refused, %d of them dead-lettered),"
                             + " %d cells checked, faults %s, %d mismatches",
                     run + 1,
                     runs,
@@ -118,6 +118,7 @@ public final class VerifyMain implements Callable<Integer> {
                     result.passed() ? "PASS" : "FAIL",
                     result.acknowledged,
                     result.resent,
+                    result.sharedIds,
                     result.retries,
                     result.refused,
                     result.poison.size(),
@@ -177,6 +178,7 @@ public final class VerifyMain implements Callable<Integer> {
                 lastAcknowledged = workload.lastAcknowledgedMillis.get();
                 result.acknowledged = workload.acknowledged.get();
                 result.resent = workload.resent.get();
+                result.sharedIds = workload.sharedIds;
                 result.retries = workload.retries.get();
                 result.refused = workload.refused.get();
                 result.problems.addAll(workload.problems);

@@ -39,7 +39,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * The seeded workload, sent as real clients do: over HTTP, over MQTT 5 with QoS 1, and straight to
  * Kafka in the Confluent wire format. Event times jump around (bursts, out-of-order, some hours
  * late); some acknowledged events are sent again with the same id (a client retry whose ack was
- * lost); some inputs are bad and must be refused with a reason. A send that fails or is not
+ * lost); some events reuse the id of another source's event (devices that number their own events:
+ * both count); some inputs are bad and must be refused with a reason. A send that fails or is not
  * acknowledged (a component was killed, paused, restarting) is retried, with the same id, until it
  * is; only acknowledged events go into the log the oracle reads.
  */
@@ -65,6 +66,9 @@ final class Workload implements AutoCloseable {
     final AtomicLong lastAcknowledgedMillis = new AtomicLong();
 
     final AtomicLong resent = new AtomicLong();
+    /** Planned events whose id another source's event already has. */
+    long sharedIds;
+
     final AtomicLong retries = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
     /** Records written straight to Kafka that no decoder can read: each must reach the DLQ with a reason. */
@@ -96,8 +100,16 @@ final class Workload implements AutoCloseable {
             }
             String source = "dev-" + random.nextInt(12);
             double value = Math.round(random.nextGaussian() * 2_000) / 100.0;
+            String id = "v-" + Long.toHexString(random.nextLong());
+            if (i > 0 && random.nextInt(40) == 0) { // another device numbers its events the same way
+                Event earlier = planned.get(random.nextInt(planned.size())).event();
+                if (!earlier.getSource().equals(source)) {
+                    id = earlier.getId();
+                    sharedIds++;
+                }
+            }
             Event event = new Event(
-                    "v-" + Long.toHexString(random.nextLong()),
+                    id,
                     source,
                     TYPES.get(random.nextInt(TYPES.size())),
                     Instant.ofEpochMilli(time),
@@ -202,7 +214,13 @@ final class Workload implements AutoCloseable {
         if (kafka == null) {
             Properties props = producerProperties();
             EventSerializer serializer = new EventSerializer();
-            serializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, stack.registryUrl()), false);
+            serializer.configure(
+                    Map.of(
+                            AvroSerdeConfig.SCHEMA_REGISTRY_URL,
+                            stack.registryUrl(),
+                            AvroSerdeConfig.BEARER_AUTH_TOKEN,
+                            Files.readString(stack.registryTokenFile())),
+                    false);
             kafka = new KafkaProducer<>(props, new StringSerializer(), serializer);
         }
         kafka.send(new ProducerRecord<>("events", e.getSource(), e)).get(20, TimeUnit.SECONDS);

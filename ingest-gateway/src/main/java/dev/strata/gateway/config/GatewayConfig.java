@@ -39,7 +39,8 @@ public record GatewayConfig(
         String dlqTopic,
         Duration kafkaDeliveryTimeout,
         FileIngest.Settings files,
-        HttpGuard.Limits httpLimits) {
+        HttpGuard.Limits httpLimits,
+        Path registryTokenFile) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = StrataPorts.GATEWAY_HTTP;
@@ -177,6 +178,7 @@ public record GatewayConfig(
         private String dlqTopic = StrataTopics.EVENTS_DLQ;
         private Duration kafkaDeliveryTimeout = Duration.parse(DEFAULT_KAFKA_DELIVERY_TIMEOUT);
         private FileIngest.Settings files;
+        private Path registryTokenFile;
 
         private Builder(String bootstrapServers, String registryUrl) {
             this.bootstrapServers = bootstrapServers;
@@ -195,6 +197,12 @@ public record GatewayConfig(
         public Builder tokens(Path tokensFile) {
             this.tokensFile = tokensFile;
             this.allowAnonymous = tokensFile == null;
+            return this;
+        }
+
+        /** A file holding a token of the registry's, to register the event schema where writes need one. */
+        public Builder registryTokenFile(Path registryTokenFile) {
+            this.registryTokenFile = registryTokenFile;
             return this;
         }
 
@@ -312,7 +320,8 @@ public record GatewayConfig(
                     dlqTopic,
                     kafkaDeliveryTimeout,
                     files,
-                    httpLimits);
+                    httpLimits,
+                    registryTokenFile);
         }
     }
 }

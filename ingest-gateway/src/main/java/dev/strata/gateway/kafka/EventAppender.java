@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
@@ -43,12 +44,13 @@ public final class EventAppender implements AutoCloseable {
     public EventAppender(
             String bootstrapServers,
             String registryUrl,
+            Optional<String> registryToken,
             String eventsTopic,
             String dlqTopic,
             Duration deliveryTimeout) {
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
-        SchemaRegistryClient registry = new SchemaRegistryClient(registryUrl);
+        SchemaRegistryClient registry = new SchemaRegistryClient(registryUrl, Duration.ofSeconds(10), registryToken);
         // Registered now, so the serializer finds the id in its cache and never blocks a send.
         registry.register(AvroSerdeConfig.subject(eventsTopic, false), Event.getClassSchema());
         this.events = new KafkaProducer<>(

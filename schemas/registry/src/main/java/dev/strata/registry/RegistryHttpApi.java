@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +85,7 @@ public final class RegistryHttpApi {
                         ctx,
                         store.version(ctx.pathParam("subject"), versionParam(ctx))
                                 .schema()));
-        router.post("/subjects/:subject/versions").handler(write(this::register));
+        router.post("/subjects/:subject/versions").handler(write(this::register, this::registered));
         router.post("/subjects/:subject").handler(read(this::lookup));
 
         router.get("/config").handler(read(ctx -> level("compatibilityLevel", store.globalLevel())));
@@ -126,6 +127,20 @@ public final class RegistryHttpApi {
         String schema = schemaBody(ctx);
         int id = registry.register(ctx.pathParam("subject"), schema);
         return JSON.createObjectNode().put("id", id);
+    }
+
+    /**
+     * Without a token, registering a schema the subject already has changes nothing: it answers the
+     * id, as a lookup would, so Confluent serializers that auto-register keep working for readers
+     * and producers of known schemas.
+     */
+    private Optional<JsonNode> registered(RoutingContext ctx) {
+        try {
+            int id = store.lookup(ctx.pathParam("subject"), schemaBody(ctx)).id();
+            return Optional.of(JSON.createObjectNode().put("id", id));
+        } catch (RegistryError notYet) {
+            return Optional.empty();
+        }
     }
 
     private JsonNode lookup(RoutingContext ctx) {
@@ -253,10 +268,20 @@ public final class RegistryHttpApi {
      * the event loop, answered when durable.
      */
     private Handler<RoutingContext> write(Endpoint endpoint) {
+        return write(endpoint, ctx -> Optional.empty());
+    }
+
+    /** @param unchanged the answer, without a token, to a request that would change nothing */
+    private Handler<RoutingContext> write(Endpoint endpoint, Function<RoutingContext, Optional<JsonNode>> unchanged) {
         return ctx -> {
             if (writeTokens.isPresent()) {
                 Optional<String> token = TokenFile.bearer(ctx.request().getHeader("Authorization"));
                 if (token.isEmpty() || writeTokens.get().lookup(token.get()).isEmpty()) {
+                    Optional<JsonNode> answer = unchanged.apply(ctx);
+                    if (answer.isPresent()) {
+                        ok(ctx, answer.get());
+                        return;
+                    }
                     ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"strata-registry\"");
                     error(ctx, RegistryError.unauthorized(token.isEmpty()));
                     return;

@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code strata registry}: the Schema-Registry-compatible service as its own process. */
 @Command(
@@ -55,13 +57,31 @@ public final class RegistryMain implements Callable<Integer> {
             names = "--tokens",
             defaultValue = "${env:STRATA_REGISTRY_TOKENS}",
             description = {
-                "Tokens file (hashes only; the gateway's format): registering schemas and changing compatibility then",
-                "need 'Authorization: Bearer <token>' with one of them. Reads stay open. Default: anyone may write"
+                "Tokens file (hashes only; the gateway's format): registering schemas, changing compatibility and",
+                "deleting need 'Authorization: Bearer <token>' with one of them. Reads stay open, and so does",
+                "registering a schema the subject already has (it changes nothing). Required unless --open-writes"
             })
     Path tokens;
 
+    @Spec
+    CommandSpec spec;
+
+    @Option(
+            names = "--open-writes",
+            defaultValue = "false",
+            description = "Start without --tokens: anyone who reaches the registry may register schemas and change"
+                    + " compatibility (tests only). Default: ${DEFAULT-VALUE}")
+    boolean openWrites;
+
     @Override
     public Integer call() throws Exception {
+        if (tokens == null && !openWrites) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "the registry's writes need tokens: give --tokens FILE (hashes, the gateway's format; writers send"
+                            + " 'Authorization: Bearer <token>'), or --open-writes to let anyone register schemas and"
+                            + " set compatibility");
+        }
         RegistryServer.Config config = new RegistryServer.Config(
                 kafka.bootstrapServers(),
                 host,

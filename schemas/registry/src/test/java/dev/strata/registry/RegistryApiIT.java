@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.strata.registry.RegistryHttp.Answer;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.testing.KafkaBrokerExtension;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The registry's HTTP API against a real broker, driven with the requests Confluent's client
@@ -270,10 +273,42 @@ class RegistryApiIT {
                             .status())
                     .isEqualTo(401);
 
-            assertThat(holder.post("/subjects/guarded-value/versions", schemaRequest(ORDER_V1))
+            Answer registered = holder.post("/subjects/guarded-value/versions", schemaRequest(ORDER_V1));
+            assertThat(registered.status()).isEqualTo(200);
+            assertThat(anonymous.get("/subjects/guarded-value/versions").body()).isEqualTo("[1]");
+
+            // The finding: an anonymous client set compatibility NONE, then registered what no layer decodes.
+            Answer none = anonymous.put("/config/guarded-value", "{\"compatibility\":\"NONE\"}");
+            assertThat(none.status()).isEqualTo(401);
+            assertThat(none.json().get("error_code").asInt()).isEqualTo(40101);
+            assertThat(anonymous
+                            .send("DELETE", "/config/guarded-value", null, null)
                             .status())
-                    .isEqualTo(200);
+                    .isEqualTo(401);
+            assertThat(anonymous.put("/config", "{\"compatibility\":\"NONE\"}").status())
+                    .isEqualTo(401);
+            assertThat(anonymous.get("/config").json().get("compatibilityLevel").asText())
+                    .isEqualTo("BACKWARD");
+            // Registering a schema the subject already has changes nothing: an auto-registering
+            // serializer of a known schema gets its id without a token.
+            Answer again = anonymous.post("/subjects/guarded-value/versions", schemaRequest(ORDER_V1));
+            assertThat(again.status()).as(again.body()).isEqualTo(200);
+            assertThat(again.json().get("id").asInt())
+                    .isEqualTo(registered.json().get("id").asInt());
+            assertThat(anonymous
+                            .post("/subjects/guarded-value/versions", schemaRequest(ORDER_V2))
+                            .status())
+                    .isEqualTo(401);
             assertThat(anonymous.get("/subjects/guarded-value/versions").body()).isEqualTo("[1]");
         }
+    }
+
+    @Test
+    void theRegistryCommandDoesNotStartWithOpenWritesUnlessAskedTo() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new RegistryMain()).setErr(new PrintWriter(err));
+        int status = cli.execute("--bootstrap-servers", KAFKA.bootstrapServers(), "--port", "0");
+        assertThat(status).isEqualTo(2);
+        assertThat(err.toString()).contains("the registry's writes need tokens: give --tokens FILE");
     }
 }

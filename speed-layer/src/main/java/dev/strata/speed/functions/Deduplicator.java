@@ -11,9 +11,10 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Passes the first event of each id and drops repeats within the dedup horizon (clients retry:
- * HTTP retries, MQTT QoS 1 redelivery). Keyed by event id; the "seen" flag expires after the horizon
- * (state TTL, processing time), so state stays bounded by the ids of one horizon.
+ * Passes the first event of each (source, id) and drops repeats within the dedup horizon (clients
+ * retry: HTTP retries, MQTT QoS 1 redelivery). Keyed by {@link IngestedEvent#identity()}, so two
+ * sources that use the same id never hide each other's events; the "seen" flag expires after the
+ * horizon (state TTL, processing time), so state stays bounded by the events of one horizon.
  */
 public class Deduplicator extends KeyedProcessFunction<String, IngestedEvent, IngestedEvent> {
 

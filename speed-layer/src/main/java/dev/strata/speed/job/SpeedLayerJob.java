@@ -26,7 +26,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The speed layer: events → decode (dead letters to the DLQ) → dedup by id → per view: key by
+ * The speed layer: events → decode (dead letters to the DLQ) → dedup by (source, id) → per view: key by
  * (view, group, window, ingest bucket) → fold in keyed state → upserts at most every emit interval.
  * Batch commits arrive broadcast and move the cut. Sources and sinks come from outside
  * ({@link KafkaWiring} in production, anything in tests).
@@ -88,7 +88,7 @@ public final class SpeedLayerJob {
                 .uid(UID_COMMITS)
                 .broadcast(ViewFolder.CUT_STATE);
 
-        decoded.keyBy(e -> e.id)
+        decoded.keyBy(IngestedEvent::identity)
                 .process(new Deduplicator(settings.cut().dedupHorizon()))
                 .uid(UID_DEDUP)
                 .name("dedup")

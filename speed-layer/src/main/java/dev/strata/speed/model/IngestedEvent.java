@@ -35,6 +35,18 @@ public class IngestedEvent {
         return e;
     }
 
+    /**
+     * The event's identity, the dedup key: (source, id) as one string, the source's length first so
+     * that no two different pairs give the same key. One source never hides another's events.
+     */
+    public String identity() {
+        return identity(source, id);
+    }
+
+    public static String identity(String source, String id) {
+        return source.length() + ":" + source + id;
+    }
+
     public Event toEvent() {
         return Event.newBuilder()
                 .setId(id)

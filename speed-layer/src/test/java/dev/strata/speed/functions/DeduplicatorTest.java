@@ -17,16 +17,21 @@ class DeduplicatorTest {
     static final Duration HORIZON = Duration.ofHours(24);
 
     static IngestedEvent event(String id) {
+        return event("s", id);
+    }
+
+    static IngestedEvent event(String source, String id) {
         IngestedEvent e = new IngestedEvent();
         e.id = id;
-        e.source = "s";
+        e.source = source;
         e.type = "t";
         e.attributes = new HashMap<>();
         return e;
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, IngestedEvent, IngestedEvent> harness() throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(new Deduplicator(HORIZON), e -> e.id, Types.STRING);
+        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                new Deduplicator(HORIZON), IngestedEvent::identity, Types.STRING);
     }
 
     @Test
@@ -38,6 +43,22 @@ class DeduplicatorTest {
             }
             assertThat(harness.extractOutputValues()).extracting(e -> e.id).containsExactly("a", "b", "c");
             assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void twoSourcesThatUseTheSameIdBothCount() throws Exception {
+        try (var harness = harness()) {
+            harness.setStateTtlProcessingTime(0);
+            harness.processElement(new StreamRecord<>(event("dev-1", "42")));
+            harness.processElement(new StreamRecord<>(event("dev-2", "42")));
+            harness.processElement(new StreamRecord<>(event("dev-1", "42"))); // a retry of dev-1's
+            // The source's length leads the key: ("ab", "c") and ("a", "bc") stay two events.
+            harness.processElement(new StreamRecord<>(event("ab", "c")));
+            harness.processElement(new StreamRecord<>(event("a", "bc")));
+            assertThat(harness.extractOutputValues())
+                    .extracting(e -> e.source + "/" + e.id)
+                    .containsExactly("dev-1/42", "dev-2/42", "ab/c", "a/bc");
         }
     }
 

@@ -163,7 +163,10 @@ class SpeedLayerIT {
         }
     }
 
-    /** Out of order within minutes, some hours late, some resent with the same id. */
+    /**
+     * Out of order within minutes, some hours late, some resent with the same id, and some ids used
+     * by two sources (each source's event counts).
+     */
     static List<Event> workload() {
         Random random = new Random(7);
         List<Event> sent = new ArrayList<>();
@@ -187,6 +190,9 @@ class SpeedLayerIT {
             if (i % 10 == 0) {
                 sent.add(Event.newBuilder(e).build()); // a client retry: the same id again
             }
+            if (i % 15 == 0) { // another device numbers its events the same way
+                sent.add(Event.newBuilder(e).setSource("other-" + i % 2).build());
+            }
         }
         return sent;
     }
@@ -208,8 +214,8 @@ class SpeedLayerIT {
 
     /** Independent of Strata's aggregate code: plain maps over the distinct events. */
     static Map<Cell, Map<String, Double>> oracle(List<Event> sent) {
-        Map<String, Event> distinct = new LinkedHashMap<>();
-        sent.forEach(e -> distinct.putIfAbsent(e.getId(), e));
+        Map<List<String>, Event> distinct = new LinkedHashMap<>();
+        sent.forEach(e -> distinct.putIfAbsent(List.of(e.getSource(), e.getId()), e));
         Map<Cell, List<Event>> cells = new HashMap<>();
         for (Event e : distinct.values()) {
             long minute = Math.floorDiv(e.getTime().toEpochMilli(), 60_000L) * 60_000L;

@@ -227,11 +227,35 @@ public final class StackSpec {
 
     /** The secret of the stack's S3 server, created on first start and kept under the data directory. */
     public String s3SecretKey() {
-        Path file = b.dataDir.resolve("s3.secret");
+        return secret("s3.secret");
+    }
+
+    /** The token that may write to the stack's schema registry (the gateway's, to register the event schema). */
+    public Path registryTokenFile() {
+        secret("registry.token");
+        return b.dataDir.resolve("registry.token");
+    }
+
+    /** The registry's tokens file: the hash of {@link #registryTokenFile()}'s token, written on every start. */
+    private Path registryTokens() throws IOException {
+        String token = secret("registry.token");
+        Path file = b.dataDir.resolve("registry-tokens.yaml");
+        Path partial = Files.createTempFile(b.dataDir, "registry-tokens", ".partial");
+        TokenFile.write(partial, Map.of("stack", new TokenFile.Grant(token, List.of(), List.of())));
+        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
+    /**
+     * A secret created on first start under the data directory, readable by its owner only
+     * (a temporary file's permissions) and never replaced once there, whoever starts first.
+     */
+    private String secret(String name) {
+        Path file = b.dataDir.resolve(name);
         try {
             if (!Files.exists(file)) {
                 Files.createDirectories(b.dataDir);
-                Path partial = Files.createTempFile(b.dataDir, "s3.secret", ".partial");
+                Path partial = Files.createTempFile(b.dataDir, name, ".partial");
                 Files.writeString(partial, TokenFile.generateToken());
                 try {
                     Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
@@ -241,7 +265,7 @@ public final class StackSpec {
             }
             return Files.readString(file).strip();
         } catch (IOException e) {
-            throw new UncheckedIOException("the S3 server's secret in " + file, e);
+            throw new UncheckedIOException(name + " in " + b.dataDir, e);
         }
     }
 
@@ -306,7 +330,8 @@ public final class StackSpec {
                 List.of(
                         "--bootstrap-servers", bootstrapServers(),
                         "--host", b.host,
-                        "--port", port(b.ports.registry())),
+                        "--port", port(b.ports.registry()),
+                        "--tokens", registryTokens().toString()),
                 "Schema registry",
                 b.host,
                 List.of(b.ports.registry())));
@@ -362,6 +387,7 @@ public final class StackSpec {
         List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-servers", bootstrapServers(),
                 "--registry-url", registryUrl(),
+                "--registry-token-file", registryTokenFile().toString(),
                 "--host", b.host,
                 "--http-port", port(b.ports.gatewayHttp()),
                 "--mqtt-port", port(b.ports.mqtt()),

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 
@@ -36,6 +37,8 @@ public class SchemaRegistryClient {
     private final List<URI> baseUris;
     private final HttpClient http;
     private final Duration requestTimeout;
+    /** Sent as {@code Authorization: Bearer}: a registry whose writes need a token takes it. */
+    private final Optional<String> bearerToken;
 
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     /** (subject, schema) to id: registering or looking up the same schema costs one request. */
@@ -51,7 +54,13 @@ public class SchemaRegistryClient {
     }
 
     public SchemaRegistryClient(String urls, Duration requestTimeout) {
+        this(urls, requestTimeout, Optional.empty());
+    }
+
+    /** A client that sends {@code bearerToken}, if given, with every request (registries whose writes need one). */
+    public SchemaRegistryClient(String urls, Duration requestTimeout, Optional<String> bearerToken) {
         Objects.requireNonNull(urls, "schema registry url");
+        this.bearerToken = bearerToken.map(String::strip).filter(t -> !t.isEmpty());
         List<URI> uris = new ArrayList<>();
         for (String url : urls.split(",")) {
             String trimmed = url.trim();
@@ -154,6 +163,7 @@ public class SchemaRegistryClient {
             HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
                     .timeout(requestTimeout)
                     .header("Accept", CONTENT_TYPE + ", application/json;q=0.5");
+            bearerToken.ifPresent(token -> request.header("Authorization", "Bearer " + token));
             if (body != null) {
                 request.header("Content-Type", CONTENT_TYPE)
                         .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));

@@ -64,7 +64,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
         if (registry == null) {
-            registry = new SchemaRegistryClient(AvroSerdeConfig.registryUrl(configs));
+            registry = AvroSerdeConfig.registry(configs);
         }
         specific = AvroSerdeConfig.flag(configs, AvroSerdeConfig.SPECIFIC_AVRO_READER, specific);
     }

@@ -1,6 +1,9 @@
 package dev.strata.schemas.wire;
 
+import dev.strata.schemas.registry.SchemaRegistryClient;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -16,7 +19,23 @@ public final class AvroSerdeConfig {
     /** Deserialize into generated (specific) classes rather than GenericRecord. Default false. */
     public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
 
+    /**
+     * A token sent as {@code Authorization: Bearer} to the registry (with
+     * {@code bearer.auth.credentials.source=STATIC_TOKEN} in Confluent's clients): a registry whose
+     * writes need a token lets a serializer that registers new schemas do so. Optional.
+     */
+    public static final String BEARER_AUTH_TOKEN = "bearer.auth.token";
+
     private AvroSerdeConfig() {}
+
+    /** The registry client the configuration names: its URLs and, if set, its bearer token. */
+    static SchemaRegistryClient registry(Map<String, ?> configs) {
+        Object token = configs.get(BEARER_AUTH_TOKEN);
+        return new SchemaRegistryClient(
+                registryUrl(configs),
+                Duration.ofSeconds(10),
+                Optional.ofNullable(token).map(Object::toString));
+    }
 
     static String registryUrl(Map<String, ?> configs) {
         Object url = configs.get(SCHEMA_REGISTRY_URL);

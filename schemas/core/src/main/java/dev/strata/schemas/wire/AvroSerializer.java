@@ -43,7 +43,7 @@ public class AvroSerializer<T extends IndexedRecord> implements Serializer<T> {
     public void configure(Map<String, ?> configs, boolean isKey) {
         this.isKey = isKey;
         if (registry == null) {
-            registry = new SchemaRegistryClient(AvroSerdeConfig.registryUrl(configs));
+            registry = AvroSerdeConfig.registry(configs);
         }
         autoRegister = AvroSerdeConfig.flag(configs, AvroSerdeConfig.AUTO_REGISTER_SCHEMAS, autoRegister);
     }
