@@ -87,12 +87,14 @@ public final class Gateway implements AutoCloseable {
                 files = new FileIngest(config.files(), metrics, Clock.systemUTC());
                 files.start();
             }
+            // One rate limit per token across HTTP and MQTT.
+            TokenRateLimiter rateLimiter = new TokenRateLimiter(config.rateLimitPerToken());
             IngestHttpApi api = new IngestHttpApi(
                     tokens,
                     parser,
                     appender,
                     limiter,
-                    new TokenRateLimiter(config.rateLimitPerToken()),
+                    rateLimiter,
                     metrics,
                     health,
                     config.maxRequestBytes(),
@@ -129,10 +131,12 @@ public final class Gateway implements AutoCloseable {
                         appender,
                         limiter,
                         metrics,
+                        rateLimiter,
                         new IngestMqttServer.Settings(
                                 config.mqttReceiveMaximum(),
                                 config.mqttMaxConnections(),
-                                config.maxMqttMessageBytes()));
+                                config.maxMqttMessageBytes(),
+                                config.mqttMaxConnectionsPerToken()));
                 mqttIngest = ingest;
                 mqttPort = config.mqttPort() == 0 ? LocalPorts.free(config.host()) : config.mqttPort();
                 int port = mqttPort;

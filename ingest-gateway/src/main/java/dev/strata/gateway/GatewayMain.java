@@ -139,6 +139,13 @@ public final class GatewayMain implements Callable<Integer> {
     int maxConnections;
 
     @Option(
+            names = "--mqtt-max-connections-per-token",
+            defaultValue = "" + GatewayConfig.DEFAULT_MQTT_MAX_CONNECTIONS_PER_TOKEN,
+            description = "MQTT connections one token may hold at once (more: CONNACK 0x97 quota exceeded)."
+                    + " Default: ${DEFAULT-VALUE}")
+    int maxConnectionsPerToken;
+
+    @Option(
             names = "--mqtt-max-pending-bytes",
             defaultValue = "" + GatewayConfig.DEFAULT_MQTT_MAX_PENDING_BYTES,
             description = "MQTT bytes waiting for in-flight room at most. Default: ${DEFAULT-VALUE}")
@@ -233,6 +240,7 @@ public final class GatewayMain implements Callable<Integer> {
                 .maxInFlightBytes(maxInFlightBytes)
                 .mqttReceiveMaximum(receiveMaximum)
                 .mqttMaxConnections(maxConnections)
+                .mqttMaxConnectionsPerToken(maxConnectionsPerToken)
                 .mqttMaxPendingBytes(maxPendingBytes)
                 .rateLimitPerToken(rateLimit)
                 .topics(eventsTopic, dlqTopic)

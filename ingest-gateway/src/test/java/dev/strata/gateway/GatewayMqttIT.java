@@ -3,6 +3,7 @@ package dev.strata.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
@@ -10,14 +11,18 @@ import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAckReturnCo
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5DisconnectException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
 import dev.strata.schemas.Event;
 import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,12 +42,37 @@ class GatewayMqttIT {
     @TempDir
     static Path dir;
 
+    static final int PER_TOKEN = 5;
     static GatewayFixture fixture;
     static int port;
 
+    /** A v5 client that records why the server disconnected it. */
+    static Mqtt5BlockingClient watched(String clientId, CompletableFuture<Mqtt5DisconnectReasonCode> disconnected) {
+        Mqtt5BlockingClient client = MqttClient.builder()
+                .useMqttVersion5()
+                .identifier(clientId)
+                .serverHost("127.0.0.1")
+                .serverPort(port)
+                .addDisconnectedListener(ctx -> {
+                    if (ctx.getCause() instanceof Mqtt5DisconnectException e) {
+                        disconnected.complete(e.getMqttMessage().getReasonCode());
+                    } else {
+                        disconnected.complete(null);
+                    }
+                })
+                .buildBlocking();
+        client.connectWith()
+                .simpleAuth()
+                .username("token")
+                .password(GatewayFixture.ALL_TOKEN.getBytes(StandardCharsets.UTF_8))
+                .applySimpleAuth()
+                .send();
+        return client;
+    }
+
     @BeforeAll
     static void start() throws Exception {
-        fixture = GatewayFixture.start(KAFKA, dir, "mqtt", c -> c);
+        fixture = GatewayFixture.start(KAFKA, dir, "mqtt", c -> c.mqttMaxConnectionsPerToken(PER_TOKEN));
         port = fixture.gateway.mqttPort();
     }
 
@@ -142,6 +172,59 @@ class GatewayMqttIT {
                         Mqtt3ConnAckException.class,
                         e -> assertThat(e.getMqttMessage().getReturnCode())
                                 .isEqualTo(Mqtt3ConnAckReturnCode.BAD_USER_NAME_OR_PASSWORD));
+    }
+
+    @Test
+    void aSecondConnectionWithTheSameClientIdTakesTheSessionOver() throws Exception {
+        CompletableFuture<Mqtt5DisconnectReasonCode> first = new CompletableFuture<>();
+        watched("same-id-1", first);
+        CompletableFuture<Mqtt5DisconnectReasonCode> second = new CompletableFuture<>();
+        Mqtt5BlockingClient taker = watched("same-id-1", second);
+        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.SESSION_TAKEN_OVER);
+        assertThat(taker.publishWith()
+                        .topic("strata/events/same-id-1")
+                        .qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(payload("after-takeover"))
+                        .send()
+                        .getError())
+                .isEmpty();
+        assertThat(second).isNotDone();
+        taker.disconnect();
+    }
+
+    @Test
+    void aRetainedPublishIsRefusedAsTheConnAckAdvertised() throws Exception {
+        CompletableFuture<Mqtt5DisconnectReasonCode> why = new CompletableFuture<>();
+        Mqtt5BlockingClient client = watched("retainer-1", why);
+        assertThat(client.getState().isConnected()).isTrue();
+        client.toAsync()
+                .publishWith()
+                .topic("strata/events/retainer-1")
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .retain(true)
+                .payload(payload("retained"))
+                .send();
+        assertThat(why.get(10, TimeUnit.SECONDS)).isEqualTo(Mqtt5DisconnectReasonCode.RETAIN_NOT_SUPPORTED);
+        assertThat(fixture.events()).noneMatch(r -> r.value().getId().equals("retained"));
+    }
+
+    @Test
+    void oneTokenHoldsAtMostItsShareOfConnections() {
+        List<Mqtt5BlockingClient> held = new ArrayList<>();
+        for (int i = 0; i < PER_TOKEN; i++) {
+            held.add(MqttClients.connectedV5(port, "quota-" + i, GatewayFixture.ALL_TOKEN));
+        }
+        assertThatThrownBy(() -> MqttClients.connectedV5(port, "quota-over", GatewayFixture.ALL_TOKEN))
+                .isInstanceOfSatisfying(
+                        Mqtt5ConnAckException.class,
+                        e -> assertThat(e.getMqttMessage().getReasonCode())
+                                .isEqualTo(Mqtt5ConnAckReasonCode.QUOTA_EXCEEDED));
+        held.remove(0).disconnect();
+        Waits.await("a connection freed for the token", Duration.ofSeconds(10)).untilAsserted(() -> {
+            Mqtt5BlockingClient again = MqttClients.connectedV5(port, "quota-again", GatewayFixture.ALL_TOKEN);
+            held.add(again);
+        });
+        held.forEach(Mqtt5BlockingClient::disconnect);
     }
 
     @Test

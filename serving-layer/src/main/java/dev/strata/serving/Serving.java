@@ -158,7 +158,14 @@ public final class Serving implements AutoCloseable {
     }
 
     /** Limits of {@code POST /v1/sql}: rows per answer, time per query, DuckDB's memory per query, queries at once. */
-    public record Sql(int maxRows, Duration timeout, String memoryLimit, int concurrent, long lakeCacheBytes) {
+    public record Sql(
+            int maxRows,
+            Duration timeout,
+            String memoryLimit,
+            int concurrent,
+            long lakeCacheBytes,
+            long maxResultBytes,
+            long spillBytes) {
         public static final String DEFAULT_MAX_ROWS = "10000";
         /** 4 GiB of local copies of a lake's files on object storage. */
         public static final String DEFAULT_LAKE_CACHE_BYTES = "4294967296";
@@ -166,12 +173,35 @@ public final class Serving implements AutoCloseable {
         public static final String DEFAULT_TIMEOUT = "PT30S";
         public static final String DEFAULT_MEMORY = "512MB";
         public static final String DEFAULT_CONCURRENT = "2";
+        /** 16 MiB of answer (as text) per query. */
+        public static final String DEFAULT_MAX_RESULT_BYTES = "" + LakeSql.Limits.DEFAULT_MAX_RESULT_BYTES;
+        /** 1 GiB of disk per query to spill to beyond its memory. */
+        public static final String DEFAULT_SPILL_BYTES = "" + LakeSql.Limits.DEFAULT_SPILL_BYTES;
+
         public static final Sql DEFAULTS = new Sql(
                 Integer.parseInt(DEFAULT_MAX_ROWS),
                 Duration.parse(DEFAULT_TIMEOUT),
                 DEFAULT_MEMORY,
                 Integer.parseInt(DEFAULT_CONCURRENT),
-                Long.parseLong(DEFAULT_LAKE_CACHE_BYTES));
+                Long.parseLong(DEFAULT_LAKE_CACHE_BYTES),
+                LakeSql.Limits.DEFAULT_MAX_RESULT_BYTES,
+                LakeSql.Limits.DEFAULT_SPILL_BYTES);
+
+        /** These settings with {@code maxRows}, {@code timeout}, {@code memoryLimit} and {@code lakeCacheBytes}. */
+        public static Sql of(int maxRows, Duration timeout, String memoryLimit, long lakeCacheBytes) {
+            return new Sql(
+                    maxRows,
+                    timeout,
+                    memoryLimit,
+                    Integer.parseInt(DEFAULT_CONCURRENT),
+                    lakeCacheBytes,
+                    LakeSql.Limits.DEFAULT_MAX_RESULT_BYTES,
+                    LakeSql.Limits.DEFAULT_SPILL_BYTES);
+        }
+
+        LakeSql.Limits limits() {
+            return new LakeSql.Limits(maxRows, maxResultBytes, timeout, memoryLimit, spillBytes);
+        }
     }
 
     private final Vertx vertx;
@@ -223,10 +253,8 @@ public final class Serving implements AutoCloseable {
                 new LakeCatalog(tables, config.views(), batch::commit, clock),
                 new LakeSql(
                         tables,
-                        config.sql().maxRows(),
-                        config.sql().timeout(),
-                        config.sql().memoryLimit(),
-                        config.dataDir().resolve("lake-cache"),
+                        config.sql().limits(),
+                        config.dataDir(),
                         config.sql().lakeCacheBytes()),
                 config.sql().concurrent(),
                 metrics);

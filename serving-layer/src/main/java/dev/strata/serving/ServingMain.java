@@ -106,7 +106,8 @@ public final class ServingMain implements Callable<Integer> {
     @Option(
             names = "--sql-timeout",
             defaultValue = Serving.Sql.DEFAULT_TIMEOUT,
-            description = "Longest a SQL query may run. Default: ${DEFAULT-VALUE}")
+            description = "Longest a SQL request may take, finding and fetching the tables' files included."
+                    + " Default: ${DEFAULT-VALUE}")
     Duration sqlTimeout;
 
     @Option(
@@ -114,6 +115,20 @@ public final class ServingMain implements Callable<Integer> {
             defaultValue = Serving.Sql.DEFAULT_MEMORY,
             description = "DuckDB's memory limit per SQL query. Default: ${DEFAULT-VALUE}")
     String sqlMemory;
+
+    @Option(
+            names = "--sql-max-result-bytes",
+            defaultValue = Serving.Sql.DEFAULT_MAX_RESULT_BYTES,
+            description = "Most bytes (as text) of one POST /v1/sql answer; a larger one is refused 413."
+                    + " Default: ${DEFAULT-VALUE}")
+    long sqlMaxResultBytes;
+
+    @Option(
+            names = "--sql-spill-bytes",
+            defaultValue = Serving.Sql.DEFAULT_SPILL_BYTES,
+            description = "Most disk one SQL query may spill to beyond --sql-memory (under --data's sql-spill/);"
+                    + " a query needing more is refused 413. Default: ${DEFAULT-VALUE}")
+    long sqlSpillBytes;
 
     @Option(
             names = "--sql-concurrency",
@@ -180,7 +195,14 @@ public final class ServingMain implements Callable<Integer> {
                         .instance(instance)
                         .topics(speedTopic, commitsTopic)
                         .noopEndpoint(noopEndpoint)
-                        .sql(new Serving.Sql(sqlMaxRows, sqlTimeout, sqlMemory, sqlConcurrency, sqlLakeCacheBytes))
+                        .sql(new Serving.Sql(
+                                sqlMaxRows,
+                                sqlTimeout,
+                                sqlMemory,
+                                sqlConcurrency,
+                                sqlLakeCacheBytes,
+                                sqlMaxResultBytes,
+                                sqlSpillBytes))
                         .build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

@@ -41,7 +41,7 @@ class LakeApiIT {
                 Serving.Config.builder(KAFKA.bootstrapServers(), LakeConfig.local(lake), dir.resolve("serving"))
                         .instance("it")
                         .topics(speedTopic, commitsTopic)
-                        .sql(new Serving.Sql(100, Duration.ofSeconds(5), "256MB", 2, 1L << 30))
+                        .sql(Serving.Sql.of(100, Duration.ofSeconds(5), "256MB", 1L << 30))
                         .build())) {
             String url = serving.url();
 
@@ -146,7 +146,7 @@ class LakeApiIT {
                     Serving.start(Serving.Config.builder(KAFKA.bootstrapServers(), config, dir.resolve("serving"))
                             .instance("s3")
                             .topics(speedTopic, commitsTopic)
-                            .sql(new Serving.Sql(100, Duration.ofSeconds(10), "256MB", 2, 1L << 30))
+                            .sql(Serving.Sql.of(100, Duration.ofSeconds(10), "256MB", 1L << 30))
                             .build())) {
                 JsonNode events = find(
                         JSON.readTree(get(serving.url() + "/v1/catalog").body()).get("datasets"), "events");
@@ -180,7 +180,7 @@ class LakeApiIT {
                     Serving.start(Serving.Config.builder(KAFKA.bootstrapServers(), config, dir.resolve("serving-small"))
                             .instance("s3-small")
                             .topics(speedTopic, commitsTopic)
-                            .sql(new Serving.Sql(100, Duration.ofSeconds(10), "256MB", 2, 1_000))
+                            .sql(Serving.Sql.of(100, Duration.ofSeconds(10), "256MB", 1_000))
                             .build())) {
                 HttpResponse<String> refused =
                         post(serving.url() + "/v1/sql", "text/plain", "SELECT count(*) FROM events");

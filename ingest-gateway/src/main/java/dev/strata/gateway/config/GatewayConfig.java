@@ -40,7 +40,8 @@ public record GatewayConfig(
         Duration kafkaDeliveryTimeout,
         FileIngest.Settings files,
         HttpGuard.Limits httpLimits,
-        Path registryTokenFile) {
+        Path registryTokenFile,
+        int mqttMaxConnectionsPerToken) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = StrataPorts.GATEWAY_HTTP;
@@ -58,6 +59,9 @@ public record GatewayConfig(
     public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 32L * 1024 * 1024;
     public static final int DEFAULT_MQTT_RECEIVE_MAXIMUM = 1000;
     public static final int DEFAULT_MQTT_MAX_CONNECTIONS = 10_000;
+    /** A tenth of all connections per token: no one token holds them all. */
+    public static final int DEFAULT_MQTT_MAX_CONNECTIONS_PER_TOKEN = 1_000;
+
     public static final long DEFAULT_MQTT_MAX_PENDING_BYTES = 64L * 1024 * 1024;
     /** Records per second per token over HTTP; 0: no limit. */
     public static final String DEFAULT_RATE_LIMIT = "0";
@@ -119,6 +123,7 @@ public record GatewayConfig(
                 mqttReceiveMaximum >= 1 && mqttReceiveMaximum <= 65_535,
                 "--mqtt-receive-maximum must be 1..65535, got " + mqttReceiveMaximum);
         require(problems, mqttMaxConnections >= 1, "--mqtt-max-connections must be >= 1");
+        require(problems, mqttMaxConnectionsPerToken >= 1, "--mqtt-max-connections-per-token must be >= 1");
         require(
                 problems,
                 mqttMaxPendingBytes >= maxMqttMessageBytes,
@@ -172,6 +177,7 @@ public record GatewayConfig(
         private long maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES;
         private int mqttReceiveMaximum = DEFAULT_MQTT_RECEIVE_MAXIMUM;
         private int mqttMaxConnections = DEFAULT_MQTT_MAX_CONNECTIONS;
+        private int mqttMaxConnectionsPerToken = DEFAULT_MQTT_MAX_CONNECTIONS_PER_TOKEN;
         private long mqttMaxPendingBytes = DEFAULT_MQTT_MAX_PENDING_BYTES;
         private double rateLimitPerToken = Double.parseDouble(DEFAULT_RATE_LIMIT);
         private String eventsTopic = StrataTopics.EVENTS;
@@ -262,6 +268,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder mqttMaxConnectionsPerToken(int mqttMaxConnectionsPerToken) {
+            this.mqttMaxConnectionsPerToken = mqttMaxConnectionsPerToken;
+            return this;
+        }
+
         public Builder mqttMaxConnections(int mqttMaxConnections) {
             this.mqttMaxConnections = mqttMaxConnections;
             return this;
@@ -321,7 +332,8 @@ public record GatewayConfig(
                     kafkaDeliveryTimeout,
                     files,
                     httpLimits,
-                    registryTokenFile);
+                    registryTokenFile,
+                    mqttMaxConnectionsPerToken);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.strata.gateway.mqtt;
 
 import dev.strata.gateway.auth.Principal;
+import dev.strata.gateway.auth.TokenRateLimiter;
 import dev.strata.gateway.auth.TokenStore;
 import dev.strata.gateway.kafka.EventAppender;
 import dev.strata.gateway.kafka.InFlightLimiter;
@@ -32,9 +33,11 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +68,11 @@ public final class IngestMqttServer {
     private static final Logger LOG = LoggerFactory.getLogger(IngestMqttServer.class);
 
     /** Settings of the MQTT side. */
-    public record Settings(int receiveMaximum, int maxConnections, int maxPayloadBytes) {}
+    /**
+     * @param maxConnectionsPerToken connections one token may hold at once, so that no token takes
+     *     all of {@code maxConnections}
+     */
+    public record Settings(int receiveMaximum, int maxConnections, int maxPayloadBytes, int maxConnectionsPerToken) {}
 
     private final Optional<TokenStore> tokens;
     private final EventParser parser;
@@ -74,6 +81,12 @@ public final class IngestMqttServer {
     private final GatewayMetrics metrics;
     private final Settings settings;
     private final Set<Session> sessions = Collections.newSetFromMap(new ConcurrentHashMap<>());
+    /** The live session of each (token, client id): a new connection with the same takes it over. */
+    private final ConcurrentHashMap<String, Session> byClientId = new ConcurrentHashMap<>();
+    /** Connections per token. */
+    private final ConcurrentHashMap<String, AtomicInteger> perToken = new ConcurrentHashMap<>();
+
+    private final TokenRateLimiter rateLimiter;
 
     public IngestMqttServer(
             Optional<TokenStore> tokens,
@@ -81,7 +94,9 @@ public final class IngestMqttServer {
             EventAppender appender,
             InFlightLimiter limiter,
             GatewayMetrics metrics,
+            TokenRateLimiter rateLimiter,
             Settings settings) {
+        this.rateLimiter = rateLimiter;
         this.tokens = tokens;
         this.parser = parser;
         this.appender = appender;
@@ -128,9 +143,34 @@ public final class IngestMqttServer {
             }
             principal = found.get();
         }
+        AtomicInteger held = perToken.computeIfAbsent(principal.name(), name -> new AtomicInteger());
+        if (held.incrementAndGet() > settings.maxConnectionsPerToken()) {
+            held.decrementAndGet();
+            metrics.request("mqtt", v5 ? 0x97 : 0x03);
+            LOG.warn(
+                    "MQTT connection of token '{}' refused: it holds {} connections, the most one token may",
+                    principal.name(),
+                    settings.maxConnectionsPerToken());
+            endpoint.reject(
+                    v5
+                            ? MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED
+                            : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+            return;
+        }
         Session session = new Session(endpoint, principal, v5, Vertx.currentContext());
         sessions.add(session);
         metrics.mqttConnections().incrementAndGet();
+        // Client ids are the token's own: another token's client with the same id is another client.
+        String clientKey = endpoint.clientIdentifier() == null
+                        || endpoint.clientIdentifier().isEmpty()
+                ? null
+                : principal.name() + "\u0000" + endpoint.clientIdentifier();
+        if (clientKey != null) {
+            Session previous = byClientId.put(clientKey, session);
+            if (previous != null) {
+                previous.context.runOnContext(v -> previous.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER));
+            }
+        }
         endpoint.publishAutoAck(false);
         endpoint.publishHandler(session::publish);
         endpoint.publishReleaseHandler(session::release);
@@ -144,6 +184,10 @@ public final class IngestMqttServer {
         endpoint.closeHandler(v -> {
             if (sessions.remove(session)) {
                 metrics.mqttConnections().decrementAndGet();
+                held.decrementAndGet();
+            }
+            if (clientKey != null) {
+                byClientId.remove(clientKey, session);
             }
             session.closed = true;
         });
@@ -240,6 +284,12 @@ public final class IngestMqttServer {
                     qos2Unreleased.add(message.messageId());
                 }
             }
+            if (message.isRetain() && v5) {
+                // The CONNACK said Retain Available 0: a retained publish is a protocol error (MQTT 5, 3.3.1.3).
+                metrics.records("mqtt", "rejected", "retain_not_supported", 1);
+                disconnect(MqttDisconnectReasonCode.RETAIN_NOT_SUPPORTED);
+                return;
+            }
             String topic = message.topicName();
             byte[] payload = message.payload().getBytes();
             if (topic == null
@@ -307,6 +357,23 @@ public final class IngestMqttServer {
                         topicSource,
                         payload,
                         topic);
+                return;
+            }
+            OptionalLong wait = rateLimiter.tryConsume(principal, 1);
+            if (wait.isPresent()) {
+                // Not a dead letter: the event is fine, the client resends it later.
+                metrics.records("mqtt", "rejected", "rate_limited", 1);
+                if (v5) {
+                    complete(
+                            pending,
+                            MqttPubAckReasonCode.QUOTA_EXCEEDED,
+                            "Token '" + principal.name() + "' is over its rate limit of "
+                                    + rateLimiter.burst().orElse(0) + " records/s (--rate-limit): resend in "
+                                    + wait.getAsLong() + " s");
+                } else if (pending != null) {
+                    // 3.1.1 has no reason code: never acknowledged, resent after reconnecting.
+                    disconnect(MqttDisconnectReasonCode.QUOTA_EXCEEDED);
+                }
                 return;
             }
             long bytes = payload.length;

@@ -1,10 +1,15 @@
 package dev.strata.registry;
 
+import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -63,6 +68,13 @@ public final class RegistryMain implements Callable<Integer> {
             })
     Path tokens;
 
+    @Option(
+            names = "--create-token",
+            defaultValue = "${env:STRATA_REGISTRY_CREATE_TOKEN}",
+            description = "If the --tokens file does not exist, create it with one new token and write the token"
+                    + " itself to this file (the local stack's data/registry.token)")
+    Path createToken;
+
     @Spec
     CommandSpec spec;
 
@@ -81,6 +93,15 @@ public final class RegistryMain implements Callable<Integer> {
                     "the registry's writes need tokens: give --tokens FILE (hashes, the gateway's format; writers send"
                             + " 'Authorization: Bearer <token>'), or --open-writes to let anyone register schemas and"
                             + " set compatibility");
+        }
+        if (createToken != null && tokens != null && !Files.exists(tokens)) {
+            String token = TokenFile.generateToken();
+            Files.createDirectories(createToken.toAbsolutePath().getParent());
+            Path partial = Files.createTempFile(createToken.toAbsolutePath().getParent(), "registry", ".token");
+            Files.writeString(partial, token + "\n"); // a temporary file: readable by its owner only
+            Files.move(partial, createToken, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            TokenFile.write(tokens, Map.of("local", new TokenFile.Grant(token, List.of(), List.of())));
+            LOG.info("Created a registry write token: {} (hash in {})", createToken, tokens);
         }
         RegistryServer.Config config = new RegistryServer.Config(
                 kafka.bootstrapServers(),

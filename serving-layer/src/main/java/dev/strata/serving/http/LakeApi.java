@@ -120,6 +120,9 @@ public final class LakeApi {
                     } else if (cause instanceof LakeSql.Invalid) {
                         count("invalid");
                         error(ctx, 400, cause.getMessage());
+                    } else if (cause instanceof LakeSql.TooLarge) {
+                        count("too_large");
+                        error(ctx, 413, cause.getMessage());
                     } else if (cause instanceof LakeSql.TimedOut) {
                         count("timeout");
                         error(ctx, 408, cause.getMessage());

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -18,26 +20,32 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB with the tables
  * it names as views over their Parquet files (an Iceberg table's: its current snapshot's; on object
  * storage, local copies of them, see {@link LakeFileCache}), then the database is locked down before
- * the query runs: file access only under the lake or the copies ({@code allowed_directories} with
- * {@code enable_external_access=false}), no extension installs or loads, the configuration locked.
+ * the query runs: file access only to exactly those files ({@code allowed_paths} with
+ * {@code enable_external_access=false}), no extension installs or loads, the configuration locked,
+ * memory and disk to spill to bounded ({@link Limits}).
  * Only a single SELECT (or WITH … SELECT) is accepted, checked by DuckDB's own parser
  * ({@code json_serialize_sql} serializes SELECT statements only), and it runs as a subquery with a
- * row limit, so nothing can be written, attached, copied or set. A query running longer than the
- * timeout is interrupted.
+ * row limit and a bound on its answer's bytes, so nothing can be written, attached, copied or set,
+ * and no answer fills the heap. A request running longer than the timeout is interrupted.
  */
 public final class LakeSql {
 
@@ -63,6 +71,29 @@ public final class LakeSql {
         }
     }
 
+    /** The query needed more than a limit allows (the answer's bytes, memory, disk to spill to). */
+    public static final class TooLarge extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * What one query may take: rows and bytes of its answer, time (the whole request: planning the
+     * tables, fetching their files and running), DuckDB's memory, and disk to spill to (a directory
+     * of its own, removed after the query).
+     */
+    public record Limits(int maxRows, long maxResultBytes, Duration timeout, String memoryLimit, long spillBytes) {
+        public static final long DEFAULT_MAX_RESULT_BYTES = 16L << 20;
+        public static final long DEFAULT_SPILL_BYTES = 1L << 30;
+
+        public static Limits of(int maxRows, Duration timeout, String memoryLimit) {
+            return new Limits(maxRows, DEFAULT_MAX_RESULT_BYTES, timeout, memoryLimit, DEFAULT_SPILL_BYTES);
+        }
+    }
+
     /** The query ran longer than the limit and was interrupted. */
     public static final class TimedOut extends Exception {
         private static final long serialVersionUID = 1L;
@@ -75,46 +106,48 @@ public final class LakeSql {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LakeTables tables;
-    private final int maxRows;
-    private final Duration timeout;
-    private final String memoryLimit;
+    private final Limits limits;
     private final LakeFileCache cache;
+    /** Where each query spills, in a directory of its own. */
+    private final Path spill;
+
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sql-timeout");
         t.setDaemon(true);
         return t;
     });
 
-    /** SQL over a local lake. */
-    public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit) {
-        this.tables = tables;
-        this.maxRows = maxRows;
-        this.timeout = timeout;
-        this.memoryLimit = memoryLimit;
-        this.cache = null;
+    /** SQL over a local lake, spilling under a temporary directory (tests). */
+    public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit) throws IOException {
+        this(tables, Limits.of(maxRows, timeout, memoryLimit), Files.createTempDirectory("strata-sql"), 0);
         if (!tables.local()) {
             throw new IllegalArgumentException("a lake on object storage needs a directory for local copies");
         }
     }
 
     /**
-     * SQL over a lake anywhere: on object storage, the files a query reads are copied to {@code
-     * cacheDir} first, at most {@code cacheBytes} of them kept.
+     * SQL over a lake anywhere: queries spill under {@code workDir}'s {@code sql-spill/}; on object
+     * storage, the files a query reads are copied to {@code workDir}'s {@code lake-cache/} first, at
+     * most {@code cacheBytes} of them kept.
      */
-    public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit, Path cacheDir, long cacheBytes)
-            throws IOException {
+    public LakeSql(LakeTables tables, Limits limits, Path workDir, long cacheBytes) throws IOException {
         this.tables = tables;
-        this.maxRows = maxRows;
-        this.timeout = timeout;
-        this.memoryLimit = memoryLimit;
-        this.cache = tables.local() ? null : new LakeFileCache(tables.io(), cacheDir, cacheBytes);
+        this.limits = limits;
+        this.cache = tables.local() ? null : new LakeFileCache(tables.io(), workDir.resolve("lake-cache"), cacheBytes);
+        this.spill = workDir.resolve("sql-spill");
+        Files.createDirectories(spill);
+        try (DirectoryStream<Path> left = Files.newDirectoryStream(spill)) {
+            for (Path dir : left) { // a query's of a process that was killed
+                deleteTree(dir);
+            }
+        }
     }
 
     public int maxRows() {
-        return maxRows;
+        return limits.maxRows();
     }
 
-    public Result query(String sql, int limit) throws Refused, Invalid, TimedOut, IOException {
+    public Result query(String sql, int limit) throws Refused, Invalid, TimedOut, TooLarge, IOException {
         String query = sql == null ? "" : sql.strip();
         while (query.endsWith(";")) {
             query = query.substring(0, query.length() - 1).strip();
@@ -122,39 +155,81 @@ public final class LakeSql {
         if (query.isEmpty()) {
             throw new Invalid("no query: send {\"sql\": \"SELECT …\"}");
         }
-        int rowLimit = limit <= 0 ? maxRows : Math.min(limit, maxRows);
+        int rowLimit = limit <= 0 ? limits.maxRows() : Math.min(limit, limits.maxRows());
         long started = System.nanoTime();
+        long deadline = started + limits.timeout().toNanos();
         List<LakeFileCache.Lease> leases = new ArrayList<>();
-        try (Connection db = DriverManager.getConnection("jdbc:duckdb:")) {
+        Path spillDir = spill.resolve(UUID.randomUUID().toString());
+        Properties streaming = new Properties();
+        streaming.setProperty("jdbc_stream_results", "true"); // rows as they come, not all held at once
+        try (Connection db = DriverManager.getConnection("jdbc:duckdb:", streaming)) {
             Set<String> named = checkReadOnly(db, query);
+            List<String> readable = new ArrayList<>();
             try (Statement setup = db.createStatement()) {
                 setup.execute("SET threads = 2");
-                setup.execute("SET memory_limit = '" + memoryLimit + "'");
-                for (LakeTables.Table table : tables.tables()) {
-                    if (!table.files().isEmpty() && named.contains(table.name().toLowerCase(Locale.ROOT))) {
+                setup.execute("SET memory_limit = '" + limits.memoryLimit() + "'");
+                setup.execute("SET temp_directory = " + literal(spillDir.toString()));
+                setup.execute("SET max_temp_directory_size = '" + limits.spillBytes() + "B'");
+                for (LakeTables.Table table : tables.tables(named)) {
+                    checkDeadline(deadline);
+                    if (!table.files().isEmpty()) {
                         List<String> files = table.files();
                         if (cache != null) {
                             LakeFileCache.Lease lease = cache.fetch(files, table.fileBytes());
                             leases.add(lease);
                             files = lease.paths().stream().map(Path::toString).toList();
                         }
+                        readable.addAll(files);
                         setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(files));
                     }
                 }
-                Path readable = cache != null ? cache.directory() : tables.localDirectory();
-                setup.execute("SET allowed_directories = [" + literal(readable + "/") + "]");
+                checkDeadline(deadline);
+                // Exactly the named tables' files: nothing else of the lake (raw uploads, rejects,
+                // uploads in flight, files of runs that never committed), nothing outside it.
+                setup.execute("SET allowed_directories = []");
+                setup.execute("SET allowed_paths = ["
+                        + readable.stream().map(LakeSql::literal).collect(Collectors.joining(", ")) + "]");
                 setup.execute("SET enable_external_access = false");
                 setup.execute("SET autoinstall_known_extensions = false");
                 setup.execute("SET autoload_known_extensions = false");
                 setup.execute("SET lock_configuration = true");
             }
-            return run(db, query, rowLimit, started);
+            return run(db, query, rowLimit, started, deadline);
         } catch (SQLException e) {
             throw new IOException("DuckDB: " + e.getMessage(), e);
         } catch (LakeFileCache.TooLarge e) {
             throw new Refused(e.getMessage());
         } finally {
             leases.forEach(LakeFileCache.Lease::close);
+            deleteTree(spillDir);
+        }
+    }
+
+    private void checkDeadline(long deadline) throws TimedOut {
+        if (System.nanoTime() > deadline) {
+            throw new TimedOut(timedOut());
+        }
+    }
+
+    private String timedOut() {
+        return "the query took longer than --sql-timeout (" + limits.timeout().toMillis()
+                + " ms, finding and fetching the tables' files included) and was stopped";
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // left for the next start's sweep
+                }
+            });
+        } catch (IOException e) {
+            // left for the next start's sweep
         }
     }
 
@@ -197,11 +272,18 @@ public final class LakeSql {
         }
     }
 
-    private Result run(Connection db, String query, int rowLimit, long started)
-            throws Refused, Invalid, TimedOut, SQLException {
+    /**
+     * Runs the query as a subquery with a row limit, its columns renamed by position (so that
+     * duplicate names in the query stay apart) and one more: the row's size as text, read before
+     * the row itself, so that no answer past {@code maxResultBytes} is ever held in the heap.
+     */
+    private Result run(Connection db, String query, int rowLimit, long started, long deadline)
+            throws Refused, Invalid, TimedOut, TooLarge, SQLException {
         AtomicBoolean cancelled = new AtomicBoolean();
+        List<String> columns = new ArrayList<>();
+        List<String> types = new ArrayList<>();
         try (Statement statement = db.createStatement()) {
-            ScheduledFuture<?> deadline = timer.schedule(
+            ScheduledFuture<?> stop = timer.schedule(
                     () -> {
                         cancelled.set(true);
                         try {
@@ -210,41 +292,61 @@ public final class LakeSql {
                             // finished meanwhile
                         }
                     },
-                    timeout.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            try (ResultSet rs =
-                    statement.executeQuery("SELECT * FROM (\n" + query + "\n) AS query LIMIT " + (rowLimit + 1))) {
-                ResultSetMetaData meta = rs.getMetaData();
-                List<String> columns = new ArrayList<>();
-                List<String> types = new ArrayList<>();
-                for (int i = 1; i <= meta.getColumnCount(); i++) {
-                    columns.add(meta.getColumnLabel(i));
-                    types.add(meta.getColumnTypeName(i));
-                }
-                List<List<Object>> rows = new ArrayList<>();
-                boolean truncated = false;
-                while (rs.next()) {
-                    if (rows.size() == rowLimit) {
-                        truncated = true;
-                        break;
+                    Math.max(0, deadline - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
+            try {
+                try (PreparedStatement described = db.prepareStatement("SELECT * FROM (\n" + query + "\n) AS query")) {
+                    ResultSetMetaData meta = described.getMetaData();
+                    for (int i = 1; i <= meta.getColumnCount(); i++) {
+                        columns.add(meta.getColumnLabel(i));
+                        types.add(meta.getColumnTypeName(i));
                     }
-                    List<Object> row = new ArrayList<>(columns.size());
-                    for (int i = 1; i <= columns.size(); i++) {
-                        row.add(jsonValue(rs.getObject(i)));
-                    }
-                    rows.add(row);
                 }
-                return new Result(columns, types, rows, truncated, (System.nanoTime() - started) / 1_000_000);
+                StringBuilder sized = new StringBuilder("SELECT *, 0");
+                StringBuilder names = new StringBuilder();
+                for (int i = 1; i <= columns.size(); i++) {
+                    sized.append(" + coalesce(strlen(CAST(c").append(i).append(" AS VARCHAR)), 0) + 8");
+                    names.append(i == 1 ? "" : ", ").append('c').append(i);
+                }
+                try (ResultSet rs = statement.executeQuery(
+                        sized + " FROM (\n" + query + "\n) AS query(" + names + ") LIMIT " + (rowLimit + 1))) {
+                    List<List<Object>> rows = new ArrayList<>();
+                    boolean truncated = false;
+                    long bytes = 0;
+                    while (rs.next()) {
+                        if (rows.size() == rowLimit) {
+                            truncated = true;
+                            break;
+                        }
+                        bytes += rs.getLong(columns.size() + 1);
+                        if (bytes > limits.maxResultBytes()) {
+                            throw new TooLarge("the answer is larger than --sql-max-result-bytes ("
+                                    + limits.maxResultBytes() + " bytes) after " + rows.size()
+                                    + " rows: select fewer rows (LIMIT) or smaller columns");
+                        }
+                        List<Object> row = new ArrayList<>(columns.size());
+                        for (int i = 1; i <= columns.size(); i++) {
+                            row.add(jsonValue(rs.getObject(i)));
+                        }
+                        rows.add(row);
+                    }
+                    return new Result(columns, types, rows, truncated, (System.nanoTime() - started) / 1_000_000);
+                }
             } finally {
-                deadline.cancel(false);
+                stop.cancel(false);
             }
         } catch (SQLException e) {
             if (cancelled.get()) {
-                throw new TimedOut("the query ran longer than " + timeout.toMillis() + " ms and was stopped");
+                throw new TimedOut(timedOut());
             }
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
             if (message.contains("Permission Error")) {
-                throw new Refused("only the lake's files can be read: " + firstLine(cut(message, "Permission Error")));
+                throw new Refused("only the tables' files can be read: " + firstLine(cut(message, "Permission Error")));
+            }
+            if (message.contains("Out of Memory Error")) {
+                throw new TooLarge("the query needs more than --sql-memory (" + limits.memoryLimit()
+                        + ") and --sql-spill-bytes (" + limits.spillBytes() + " bytes of disk to spill to): "
+                        + firstLine(cut(message, "Out of Memory Error")));
             }
             throw new Invalid(firstLine(cut(message, "Error: ")));
         }

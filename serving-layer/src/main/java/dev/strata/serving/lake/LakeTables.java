@@ -8,8 +8,10 @@ import dev.strata.lake.ViewsTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -74,10 +76,25 @@ public final class LakeTables {
     }
 
     public List<Table> tables() {
+        return tables(null);
+    }
+
+    /**
+     * The tables whose lower-case names are in {@code named} (all for null): only those are looked
+     * up and planned, so a query pays for the tables it reads, not for the lake's.
+     */
+    public List<Table> tables(Set<String> named) {
         List<Table> tables = new ArrayList<>();
-        tables.add(events());
-        tables.add(iceberg(BATCH_VIEWS, "views", version(BATCH_VIEWS, views), OptionalLong.empty()));
+        if (wanted(named, EVENTS)) {
+            tables.add(events());
+        }
+        if (wanted(named, BATCH_VIEWS)) {
+            tables.add(iceberg(BATCH_VIEWS, "views", version(BATCH_VIEWS, views), OptionalLong.empty()));
+        }
         for (String name : lake.datasets()) {
+            if (!wanted(named, name)) {
+                continue;
+            }
             org.apache.iceberg.Table table = datasets.get(name);
             if (table == null) {
                 Optional<DatasetTable> loaded = lake.dataset(name);
@@ -90,6 +107,10 @@ public final class LakeTables {
             tables.add(iceberg(name, "dataset", version(name, table), OptionalLong.empty()));
         }
         return tables;
+    }
+
+    private static boolean wanted(Set<String> named, String name) {
+        return named == null || named.contains(name.toLowerCase(Locale.ROOT));
     }
 
     public Optional<Table> table(String name) {

@@ -78,7 +78,64 @@ class LakeSqlTest {
     void aQueryRunningPastTheTimeoutIsStopped() {
         assertThatThrownBy(() -> sql.query("SELECT count(*) FROM range(1000000000000) a", 0))
                 .isInstanceOf(LakeSql.TimedOut.class)
-                .hasMessageContaining("longer than 2000 ms");
+                .hasMessageContaining("longer than --sql-timeout (2000 ms");
+    }
+
+    /** The findings about resources, each with its exact answer; the same LakeSql answers a normal query after each. */
+    @Test
+    void anAnswerPastItsByteBoundIsRefusedNamingTheSetting(@TempDir Path work) throws Exception {
+        LakeSql small = new LakeSql(
+                new LakeTables(opened),
+                new LakeSql.Limits(10_000, 1 << 20, Duration.ofSeconds(20), "256MB", 1L << 30),
+                work,
+                0);
+        // The finding: 10,000 rows of 50 kB strings ran the serving JVM out of heap.
+        assertThatThrownBy(() -> small.query("SELECT repeat('x', 50000) FROM range(10000)", 0))
+                .isInstanceOf(LakeSql.TooLarge.class)
+                .hasMessage("the answer is larger than --sql-max-result-bytes (1048576 bytes) after 20 rows:"
+                        + " select fewer rows (LIMIT) or smaller columns");
+        assertThat(small.query("SELECT repeat('x', 50000) FROM range(20)", 0).rows())
+                .hasSize(20);
+        // Duplicate column names stay apart, as DuckDB names them.
+        LakeSql.Result twice = small.query("SELECT 1 AS a, 'two' AS a", 0);
+        assertThat(twice.columns()).containsExactly("a", "a_1");
+        assertThat(twice.rows().get(0)).containsExactly(1, "two");
+    }
+
+    @Test
+    void aQueryPastItsMemoryAndSpillIsRefusedNamingBothAndItsSpillIsRemoved(@TempDir Path work) throws Exception {
+        LakeSql tight = new LakeSql(
+                new LakeTables(opened),
+                new LakeSql.Limits(20, 1 << 20, Duration.ofSeconds(60), "64MB", 1 << 20),
+                work,
+                0);
+        assertThatThrownBy(() -> tight.query(
+                        "SELECT count(*) FROM (SELECT DISTINCT repeat('x', 200) || i AS s FROM range(3000000) t(i))",
+                        0))
+                .isInstanceOf(LakeSql.TooLarge.class)
+                .hasMessageStartingWith("the query needs more than --sql-memory (64MB) and --sql-spill-bytes (1048576"
+                        + " bytes of disk to spill to): Out of Memory Error");
+        try (var left = Files.list(work.resolve("sql-spill"))) {
+            assertThat(left).as("each query's spill directory is removed").isEmpty();
+        }
+        assertThat(tight.query("SELECT count(*) FROM events", 0).rows().get(0).get(0))
+                .isEqualTo(150L);
+    }
+
+    /** Files inside the lake that no catalogued table holds: raw uploads, rejects, uploads in flight. */
+    @ParameterizedTest
+    @ValueSource(strings = {"raw/leak/a.csv", "rejects/leak/a.csv", "_uploads/in-flight.csv"})
+    void onlyTheNamedTablesFilesCanBeRead(String file) throws Exception {
+        Path inside = lake.resolve(file);
+        Files.createDirectories(inside.getParent());
+        Files.writeString(inside, "user,password\nroot,hunter2\n");
+        assertThatThrownBy(() -> sql.query("SELECT * FROM read_csv('" + inside + "')", 0))
+                .isInstanceOf(LakeSql.Refused.class)
+                .hasMessageStartingWith("only the tables' files can be read: Permission Error")
+                .hasMessageNotContaining("hunter2");
+        // A table's files are readable by name only when the query names the table.
+        assertThatThrownBy(() -> sql.query("SELECT * FROM read_csv('" + inside + "'), events", 0))
+                .isInstanceOf(LakeSql.Refused.class);
     }
 
     @Test
@@ -112,7 +169,7 @@ class LakeSqlTest {
                 .satisfiesAnyOf(
                         e -> assertThat(e)
                                 .isInstanceOf(LakeSql.Refused.class)
-                                .hasMessageContaining("only the lake's files can be read"),
+                                .hasMessageContaining("only the tables' files can be read"),
                         e -> assertThat(e).isInstanceOf(LakeSql.Invalid.class).hasMessageNotContaining("hunter2"));
         assertThatThrownBy(() -> sql.query(q, 0))
                 .hasMessageNotContaining("hunter2")

@@ -230,20 +230,12 @@ public final class StackSpec {
         return secret("s3.secret");
     }
 
-    /** The token that may write to the stack's schema registry (the gateway's, to register the event schema). */
+    /**
+     * The token that may write to the stack's schema registry (the gateway's, to register the event
+     * schema), created by the registry on first start beside its hash ({@code registry-tokens.yaml}).
+     */
     public Path registryTokenFile() {
-        secret("registry.token");
         return b.dataDir.resolve("registry.token");
-    }
-
-    /** The registry's tokens file: the hash of {@link #registryTokenFile()}'s token, written on every start. */
-    private Path registryTokens() throws IOException {
-        String token = secret("registry.token");
-        Path file = b.dataDir.resolve("registry-tokens.yaml");
-        Path partial = Files.createTempFile(b.dataDir, "registry-tokens", ".partial");
-        TokenFile.write(partial, Map.of("stack", new TokenFile.Grant(token, List.of(), List.of())));
-        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return file;
     }
 
     /**
@@ -331,7 +323,8 @@ public final class StackSpec {
                         "--bootstrap-servers", bootstrapServers(),
                         "--host", b.host,
                         "--port", port(b.ports.registry()),
-                        "--tokens", registryTokens().toString()),
+                        "--tokens", b.dataDir.resolve("registry-tokens.yaml").toString(),
+                        "--create-token", registryTokenFile().toString()),
                 "Schema registry",
                 b.host,
                 List.of(b.ports.registry())));
