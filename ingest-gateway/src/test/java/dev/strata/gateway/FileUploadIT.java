@@ -191,7 +191,17 @@ class FileUploadIT {
                 "text/csv",
                 "meter,kwh,read_at\nm1,1.5,2026-11-23T10:00:00Z\nm2,2.5,2026-11-23T10:00:00Z\nm3,lots,2026-11-23T10:00:00Z\n");
         assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
-        assertThat(JSON.readTree(again.body()).get("status").asText()).isEqualTo("duplicate");
+        JsonNode duplicate = JSON.readTree(again.body());
+        assertThat(duplicate.get("status").asText()).isEqualTo("duplicate");
+        // No second copy of bytes the lake holds: the duplicate's original is gone, its outcome says what it was.
+        assertThat(duplicate.has("original")).isFalse();
+        assertThat(duplicate.get("sha256").asText())
+                .isEqualTo(outcome.get("sha256").asText());
+        try (var raw = Files.list(lake.resolve("raw/meters"))) {
+            assertThat(raw.map(f -> f.getFileName().toString()))
+                    .noneMatch(name -> name.startsWith(duplicate.get("upload").asText() + ".csv"));
+        }
+        assertThat(lake.resolve(outcome.get("original").asText())).exists();
 
         // The upload's outcome stays readable.
         HttpResponse<String> listed = get("/v1/files/meters");
@@ -215,6 +225,10 @@ class FileUploadIT {
                         "column 'km' is a long in dataset 'trips' (schema 0) but a boolean in this file (line 1: 'true');"
                                 + " nothing was added");
         assertThat(duckdbLong("SELECT count(*) FROM " + parquetOf("trips"))).isEqualTo(1);
+        // A refused file is not kept: its outcome (size, hash, reason) is.
+        String upload = JSON.readTree(refused.body()).get("upload").asText();
+        assertThat(lake.resolve("raw/trips/" + upload + ".ndjson")).doesNotExist();
+        assertThat(lake.resolve("raw/trips/" + upload + ".json")).exists();
     }
 
     @Test

@@ -44,6 +44,9 @@ final class FileConverter {
 
     static final int SAMPLE_ROWS = 1000;
     static final int FIRST_REJECTS = 10;
+    /** Rejected rows kept in an upload's rejects file at most (with their reasons); the rest are counted. */
+    static final int MAX_REJECTS_KEPT = 10_000;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Lake lake;
@@ -400,12 +403,18 @@ final class FileConverter {
                 : String.valueOf(raw);
     }
 
-    /** The rejects file of the lake, created at the first rejected row: one JSON object a line. */
+    /**
+     * The rejects file of the lake, created at the first rejected row: one JSON object a line, at
+     * most {@link #MAX_REJECTS_KEPT} of them, then one line counting the rest ({@code {"omitted": n}}),
+     * so a file of bad rows is never kept whole.
+     */
     private static final class RejectsWriter implements AutoCloseable {
         private final LakeFiles files;
         private final String file;
         private OutputStream out;
         private JsonGenerator json;
+        private long written;
+        private long omitted;
 
         RejectsWriter(LakeFiles files, String file) {
             this.files = files;
@@ -413,6 +422,11 @@ final class FileConverter {
         }
 
         void write(Row row, String reason) throws IOException {
+            if (written == MAX_REJECTS_KEPT) {
+                omitted++;
+                return;
+            }
+            written++;
             if (json == null) {
                 out = files.create(file);
                 json = JSON.createGenerator(out);
@@ -439,6 +453,11 @@ final class FileConverter {
         @Override
         public void close() throws IOException {
             if (json != null) {
+                if (omitted > 0) {
+                    json.writeStartObject();
+                    json.writeNumberField("omitted", omitted);
+                    json.writeEndObject();
+                }
                 json.writeRaw('\n');
                 json.close();
                 out.close();

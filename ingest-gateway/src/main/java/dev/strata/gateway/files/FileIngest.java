@@ -202,6 +202,11 @@ public final class FileIngest implements AutoCloseable {
         return settings.lake().describe();
     }
 
+    /** Whether a conversion could be taken now (uploads check before they read a body). */
+    public boolean hasRoom() {
+        return slots.availablePermits() > 0;
+    }
+
     /** A place for one more conversion, or false when workers and queue are full (503). */
     public boolean tryReserve() {
         return slots.tryAcquire();
@@ -259,7 +264,16 @@ public final class FileIngest implements AutoCloseable {
         try {
             long started = System.nanoTime();
             Outcome outcome = converter.convert(upload);
+            boolean kept = outcome.status() == Outcome.Status.ADDED;
+            if (!kept) {
+                outcome = outcome.withoutOriginal();
+            }
             files.write(outcomeOf(upload.dataset(), upload.id()), JSON.writeValueAsBytes(outcome));
+            if (!kept) {
+                // A duplicate's bytes are in the lake already, a refused file's were never taken: no
+                // copy is kept (its outcome says what it was: size, hash, reason).
+                files.delete(upload.original());
+            }
             metrics.file(sourceTag(upload), outcome.status().json(), reason(outcome));
             if (outcome.added() != null) {
                 metrics.fileRows("written", outcome.rowsWritten());

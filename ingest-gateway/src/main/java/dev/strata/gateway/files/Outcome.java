@@ -28,6 +28,22 @@ public record Outcome(
         String duplicateOf,
         long finishedMillis) {
 
+    /**
+     * This outcome once its original is deleted (a duplicate's or a refused upload's: the lake keeps
+     * no copy of bytes it holds already or never took).
+     */
+    public Outcome withoutOriginal() {
+        Received r = received;
+        return new Outcome(
+                new Received(r.id(), r.dataset(), r.source(), null, r.bytes(), r.sha256(), r.receivedMillis()),
+                status,
+                httpStatus,
+                message,
+                added,
+                duplicateOf,
+                finishedMillis);
+    }
+
     /** What the upload's outcome is. */
     public enum Status {
         /** Its rows are in the dataset. */

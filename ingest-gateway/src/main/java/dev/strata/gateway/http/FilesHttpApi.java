@@ -10,6 +10,7 @@ import dev.strata.gateway.files.Outcome;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.schemas.lake.DatasetNames;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -22,6 +23,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,8 @@ final class FilesHttpApi {
     static final int RETRY_AFTER_BUSY = 5;
     /** Room the lake's disk must keep beyond an upload of known length. */
     static final long DISK_HEADROOM = 64L << 20;
+    /** How often, in bytes received, an upload checks the disk's free space. */
+    static final long SPACE_CHECK_BYTES = 16L << 20;
 
     private final IngestHttpApi api;
     private final Optional<FileIngest> files;
@@ -135,10 +139,10 @@ final class FilesHttpApi {
         } catch (IOException e) {
             LOG.warn("Cannot read the free space of {}: {}", spool, e.toString());
         }
-        if (!ingest.tryReserve()) {
-            metrics.file("http", Outcome.Status.REFUSED.json(), "busy");
-            request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_BUSY));
-            api.error(ctx, 503, "Too many files waiting for conversion; retry after " + RETRY_AFTER_BUSY + " s");
+        // The conversion slot is taken once the whole body is here (a slow sender holds none); a full
+        // queue is answered now, before the body is read.
+        if (!ingest.hasRoom()) {
+            busy(ctx);
             return;
         }
         long received = System.currentTimeMillis();
@@ -147,7 +151,6 @@ final class FilesHttpApi {
         try {
             partial = ingest.partialFile(dataset, id, format.get());
         } catch (IOException e) {
-            ingest.release();
             api.error(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
             return;
         }
@@ -159,15 +162,35 @@ final class FilesHttpApi {
         ctx.vertx()
                 .fileSystem()
                 .open(partial.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
-                .onFailure(e -> {
-                    ingest.release();
-                    refuseAndClose(ctx, 500, "Cannot create the upload's file: " + e.getMessage());
-                })
-                .onSuccess(
-                        file -> receive(ctx, context, ingest, dataset, id, format.get(), partial, file, max, received));
+                .onFailure(e -> refuseAndClose(
+                        ctx, noSpace(e) ? 507 : 500, "Cannot create the upload's file: " + e.getMessage()))
+                .onSuccess(file ->
+                        receive(ctx, context, ingest, dataset, id, format.get(), partial, spool, file, max, received));
     }
 
-    /** Streams the body to {@code file}, pausing the request while the disk catches up. */
+    private void busy(RoutingContext ctx) {
+        metrics.file("http", Outcome.Status.REFUSED.json(), "busy");
+        ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_BUSY));
+        api.error(ctx, 503, "Too many files waiting for conversion; retry after " + RETRY_AFTER_BUSY + " s");
+    }
+
+    /** Whether a failed write ran out of disk (ENOSPC). */
+    static boolean noSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("No space left")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Streams the body to {@code file}, pausing the request while the disk catches up. The body is
+     * counted as it is written (decompressed, whatever its Content-Length said, chunked or not)
+     * against {@code max}, and the disk's free space is checked every {@link #SPACE_CHECK_BYTES}:
+     * past either, or when a write fails, the upload stops, its file is deleted and the client is
+     * answered (413, 507, 500), so a truncated file is never converted.
+     */
     private void receive(
             RoutingContext ctx,
             Context context,
@@ -176,32 +199,64 @@ final class FilesHttpApi {
             String id,
             FileFormat format,
             Path partial,
+            Path spool,
             AsyncFile file,
             long max,
             long received) {
         HttpServerRequest request = ctx.request();
         MessageDigest digest = FileIngest.sha256();
         long[] bytes = {0};
-        boolean[] over = {false}; // refused or aborted: the upload's file is gone, its slot released
-        boolean[] ended = {false}; // the whole body arrived: the conversion owns the file and the slot
-        Runnable abandon = () -> {
-            file.close().onComplete(ignored -> ctx.vertx().fileSystem().delete(partial.toString()));
-            ingest.release();
+        long[] nextSpaceCheck = {SPACE_CHECK_BYTES};
+        boolean[] over = {false}; // refused or aborted: the upload's file is gone
+        boolean[] ended = {false}; // the whole body arrived
+        Runnable abandon = () ->
+                file.close().onComplete(ignored -> ctx.vertx().fileSystem().delete(partial.toString()));
+        BiConsumer<String, String> stop = (reason, message) -> {
+            over[0] = true;
+            abandon.run();
+            metrics.file("http", Outcome.Status.REFUSED.json(), reason);
+            refuseAndClose(ctx, reason.equals("too_large") ? 413 : reason.equals("no_space") ? 507 : 500, message);
         };
+        Throwable[] writeFailure = {null}; // a truncated file is never converted
+        Handler<Throwable> writeFailed = e -> {
+            if (writeFailure[0] == null) {
+                writeFailure[0] = e;
+            }
+            if (!over[0] && !ended[0]) {
+                LOG.warn("Upload {} to {}: writing failed after {} bytes: {}", id, dataset, bytes[0], e.toString());
+                stop.accept(
+                        noSpace(e) ? "no_space" : "write_failed",
+                        (noSpace(e) ? "The disk uploads arrive on is full" : "Writing the upload failed") + " after "
+                                + bytes[0] + " bytes (" + e.getMessage() + "); nothing was kept: send it again later");
+            }
+        };
+        file.exceptionHandler(writeFailed);
         request.handler(chunk -> {
             if (over[0]) {
                 return;
             }
             bytes[0] += chunk.length();
             if (bytes[0] > max) {
-                over[0] = true;
-                abandon.run();
-                metrics.file("http", Outcome.Status.REFUSED.json(), "too_large");
-                refuseAndClose(ctx, 413, "File larger than the limit of " + max + " bytes");
+                stop.accept(
+                        "too_large",
+                        "File larger than the limit of " + max + " bytes (--max-file-bytes, counted"
+                                + " after decompression)");
                 return;
             }
+            if (bytes[0] >= nextSpaceCheck[0]) {
+                nextSpaceCheck[0] = bytes[0] + SPACE_CHECK_BYTES;
+                long usable = usableSpace(spool);
+                if (usable < bytes[0] + DISK_HEADROOM) {
+                    stop.accept(
+                            "no_space",
+                            "The disk uploads arrive on has " + usable + " bytes free after " + bytes[0]
+                                    + " bytes of this upload: its Parquet needs about as much again, and "
+                                    + DISK_HEADROOM + " bytes stay free; nothing was kept");
+                    return;
+                }
+            }
             digest.update(chunk.getBytes());
-            file.write(chunk);
+            file.write(chunk).onFailure(writeFailed);
             if (file.writeQueueFull()) {
                 request.pause();
                 file.drainHandler(v -> request.resume());
@@ -221,13 +276,24 @@ final class FilesHttpApi {
             }
             ended[0] = true;
             file.flush().compose(x -> file.close()).onComplete(closed -> {
-                if (closed.failed()) {
+                if (over[0]) {
+                    return;
+                }
+                Throwable failure = closed.failed() ? closed.cause() : writeFailure[0];
+                if (failure != null) {
                     ctx.vertx().fileSystem().delete(partial.toString());
-                    ingest.release();
+                    boolean full = noSpace(failure);
+                    metrics.file("http", Outcome.Status.REFUSED.json(), full ? "no_space" : "write_failed");
                     api.error(
                             ctx,
-                            500,
-                            "Cannot write the upload: " + closed.cause().getMessage());
+                            full ? 507 : 500,
+                            (full ? "The disk uploads arrive on is full" : "Cannot write the upload") + " ("
+                                    + failure.getMessage() + "); nothing was kept: send it again later");
+                    return;
+                }
+                if (!ingest.tryReserve()) {
+                    ctx.vertx().fileSystem().delete(partial.toString());
+                    busy(ctx);
                     return;
                 }
                 String sha256 = HexFormat.of().formatHex(digest.digest());
@@ -252,6 +318,14 @@ final class FilesHttpApi {
             request.response().writeContinue(); // the checks passed: now the client sends the body
         }
         request.resume();
+    }
+
+    private static long usableSpace(Path dir) {
+        try {
+            return Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return Long.MAX_VALUE; // unknown: the write itself fails if the disk is full
+        }
     }
 
     /**

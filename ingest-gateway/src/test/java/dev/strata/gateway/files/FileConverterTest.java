@@ -202,6 +202,24 @@ class FileConverterTest {
     }
 
     @Test
+    void aRejectsFileKeepsAtMostItsBoundOfRowsAndCountsTheRest() throws Exception {
+        StringBuilder csv = new StringBuilder("n\n");
+        for (int i = 1; i <= 2000; i++) {
+            csv.append(i).append('\n');
+        }
+        for (int i = 0; i < FileConverter.MAX_REJECTS_KEPT + 5; i++) {
+            csv.append("x").append(i).append('\n');
+        }
+        Outcome outcome = convert("bounded", FileFormat.CSV, csv.toString());
+
+        assertThat(outcome.added().rows()).isEqualTo(2000);
+        assertThat(outcome.added().rejected()).isEqualTo(FileConverter.MAX_REJECTS_KEPT + 5L);
+        List<String> rejects = Files.readAllLines(lake.resolve(outcome.added().rejects()));
+        assertThat(rejects).hasSize(FileConverter.MAX_REJECTS_KEPT + 1);
+        assertThat(rejects.get(rejects.size() - 1)).isEqualTo("{\"omitted\":5}");
+    }
+
+    @Test
     void ndjsonKeepsJsonTypesAndRejectsLinesThatAreNotObjects() throws Exception {
         Outcome outcome = convert("readings", FileFormat.NDJSON, """
                 {"device":"d1","value":1,"ok":true,"at":"2026-11-23T10:00:00Z","tags":{"a":1}}
