@@ -3,6 +3,7 @@ package dev.strata.batch.engine;
 import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.EventFileWriter;
 import dev.strata.schemas.Event;
+import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventDeserializer;
 import dev.strata.schemas.wire.SchemaRegistryUnavailableException;
@@ -69,6 +70,7 @@ public final class ArchiveJob {
         }
         KafkaSource<KafkaRecord> source = KafkaSource.<KafkaRecord>builder()
                 .setBootstrapServers(bootstrapServers)
+                .setProperties(KafkaClients.properties())
                 .setPartitions(new HashSet<>(from.keySet()))
                 .setStartingOffsets(OffsetsInitializer.offsets(from))
                 .setBounded(OffsetsInitializer.offsets(until))

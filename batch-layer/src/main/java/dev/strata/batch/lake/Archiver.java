@@ -8,6 +8,7 @@ import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveRun;
 import dev.strata.lake.ArchiveState;
 import dev.strata.lake.EventsTable;
+import dev.strata.schemas.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -167,6 +168,7 @@ public final class Archiver {
     private KafkaConsumer<byte[], byte[]> consumer() {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
+        KafkaClients.secure(props);
         props.put("enable.auto.commit", "false");
         props.put("isolation.level", "read_committed");
         props.put("client.id", "strata-archiver");

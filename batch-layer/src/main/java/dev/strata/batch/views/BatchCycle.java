@@ -9,6 +9,7 @@ import dev.strata.lake.ArchiveState;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.ViewsConflict;
 import dev.strata.lake.ViewsTable;
+import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
@@ -180,6 +181,7 @@ public final class BatchCycle {
     private Optional<BatchCommit> lastAnnounced() {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
+        KafkaClients.secure(props);
         props.put("enable.auto.commit", "false");
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -455,6 +457,7 @@ public final class BatchCycle {
     private void announce(BatchCommit commit) throws Exception {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
+        KafkaClients.secure(props);
         props.put("acks", "all");
         props.put("enable.idempotence", "true");
         try (KafkaProducer<byte[], byte[]> producer =

@@ -3,6 +3,7 @@ package dev.strata.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.cli.stack.Component;
+import dev.strata.schemas.kafka.StrataAcls;
 import dev.strata.schemas.topics.StrataTopics;
 import java.io.IOException;
 import java.io.Reader;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -339,6 +341,123 @@ class ManifestsIT {
         // Prometheus in compose scrapes the ports the services open.
         String scrape = Files.readString(HOME.resolve("deploy/compose/prometheus.yml"));
         assertThat(scrape).contains("gateway:8080", "serving:8088", "batch:9250", "jobmanager:9249");
+    }
+
+    /** The Kafka identity each workload runs as: its container's STRATA_KAFKA_USER → the workload's name. */
+    static final Map<String, String> KAFKA_USERS = Map.of(
+            "strata-gateway", StrataAcls.GATEWAY,
+            "strata-registry", StrataAcls.REGISTRY,
+            "strata-speed", StrataAcls.SPEED,
+            "strata-batch", StrataAcls.BATCH,
+            "strata-serving", StrataAcls.SERVING);
+
+    @Test
+    void kafkaIsNotOpenAndEachComponentHasItsOwnIdentityWithExactlyStrataAcls() {
+        // Kubernetes: SCRAM on the listener, the simple authorizer, one KafkaUser per identity with the ACLs of the
+        // table.
+        Map<String, Object> kafka = only("Kafka");
+        Map<String, Object> kafkaSpec = map(map(kafka.get("spec")).get("kafka"));
+        assertThat(map(map(maps(kafkaSpec.get("listeners")).get(0)).get("authentication")))
+                .containsEntry("type", "scram-sha-512");
+        assertThat(map(kafkaSpec.get("authorization"))).containsEntry("type", "simple");
+        Map<String, Set<String>> expected = new TreeMap<>();
+        StrataAcls.components()
+                .forEach(g -> expected.computeIfAbsent(g.principal(), k -> new TreeSet<>())
+                        .add(aclKey(
+                                g.type().name(),
+                                g.name(),
+                                g.pattern().name(),
+                                g.operations().stream()
+                                        .map(o -> o.name().replace("_", ""))
+                                        .toList())));
+        Map<String, Set<String>> users = new TreeMap<>();
+        for (Map<String, Object> doc : k8s) {
+            if (!"KafkaUser".equals(doc.get("kind")) || name(doc).startsWith("producer-")) {
+                continue;
+            }
+            Map<String, Object> spec = map(doc.get("spec"));
+            assertThat(map(spec.get("authentication"))).containsEntry("type", "scram-sha-512");
+            Set<String> acls = new TreeSet<>();
+            for (Map<String, Object> acl : maps(map(spec.get("authorization")).get("acls"))) {
+                Map<String, Object> r = map(acl.get("resource"));
+                acls.add(aclKey(
+                        String.valueOf(r.get("type")),
+                        String.valueOf(r.get("name")),
+                        String.valueOf(r.get("patternType")).replace("prefix", "prefixed"),
+                        list(acl.get("operations")).stream()
+                                .map(o -> o.toUpperCase(java.util.Locale.ROOT))
+                                .toList()));
+            }
+            users.put(name(doc), acls);
+        }
+        assertThat(users).isEqualTo(expected);
+        // ...and every workload that talks to Kafka runs as its own user, its password from the user's Secret.
+        Set<String> runAs = new TreeSet<>();
+        for (Map<String, Object> doc : k8s) {
+            for (Map<String, Object> pod : pods(doc)) {
+                for (Map<String, Object> c : containers(pod)) {
+                    for (Map<String, Object> e : maps(c.get("env"))) {
+                        if ("STRATA_KAFKA_USER".equals(e.get("name"))) {
+                            String user = String.valueOf(e.get("value"));
+                            assertThat(user).as(name(doc)).isEqualTo(KAFKA_USERS.get(name(doc)));
+                            Map<String, Object> password = maps(c.get("env")).stream()
+                                    .filter(x -> "STRATA_KAFKA_PASSWORD".equals(x.get("name")))
+                                    .findFirst()
+                                    .orElseThrow();
+                            assertThat(map(map(map(password.get("valueFrom")).get("secretKeyRef"))))
+                                    .containsEntry("name", user)
+                                    .containsEntry("key", "password");
+                            runAs.add(user);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(runAs).isEqualTo(expected.keySet());
+
+        // Compose: each identity made and given exactly the table's ACLs by the topics one-shot; each service runs as
+        // its own.
+        String script = String.join(
+                "\n", list(map(map(compose.get("services")).get("topics")).get("command")));
+        Set<String> aclLines = new TreeSet<>();
+        for (String line : script.split("\n")) {
+            if (line.strip().startsWith("acl --")) {
+                aclLines.add(line.strip().substring("acl ".length()));
+            }
+        }
+        assertThat(aclLines)
+                .isEqualTo(new TreeSet<>(StrataAcls.components().stream()
+                        .map(StrataAcls.Grant::kafkaAclsArguments)
+                        .toList()));
+        List<String> identities = List.of(
+                StrataAcls.GATEWAY, StrataAcls.REGISTRY, StrataAcls.SPEED, StrataAcls.BATCH, StrataAcls.SERVING);
+        assertThat(new TreeSet<>(identities)).isEqualTo(expected.keySet());
+        assertThat(script).contains("for user in " + String.join(" ", identities) + "; do");
+        Map<String, Object> services = map(compose.get("services"));
+        Map<String, String> composeUsers = Map.of(
+                "gateway", StrataAcls.GATEWAY,
+                "registry", StrataAcls.REGISTRY,
+                "speed-submit", StrataAcls.SPEED,
+                "batch", StrataAcls.BATCH,
+                "serving", StrataAcls.SERVING);
+        composeUsers.forEach(
+                (service, user) -> assertThat(map(map(services.get(service)).get("environment")))
+                        .as("compose " + service)
+                        .containsEntry("STRATA_KAFKA_USER", user)
+                        .containsKey("STRATA_KAFKA_PASSWORD"));
+        Map<String, Object> brokerEnv = map(map(services.get("kafka-1")).get("environment"));
+        assertThat(brokerEnv)
+                .containsEntry("KAFKA_AUTHORIZER_CLASS_NAME", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
+                .containsEntry("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND", "false")
+                .containsEntry("KAFKA_SUPER_USERS", "User:admin");
+        assertThat(String.valueOf(brokerEnv.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")))
+                .doesNotContain("PLAINTEXT:PLAINTEXT")
+                .doesNotContain(":PLAINTEXT");
+    }
+
+    static String aclKey(String type, String name, String pattern, List<String> operations) {
+        return type.toLowerCase(java.util.Locale.ROOT) + " " + name + " " + pattern.toLowerCase(java.util.Locale.ROOT)
+                + " " + new TreeSet<>(operations);
     }
 
     // --- helpers ---

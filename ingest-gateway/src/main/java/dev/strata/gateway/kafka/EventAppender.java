@@ -1,6 +1,7 @@
 package dev.strata.gateway.kafka;
 
 import dev.strata.schemas.Event;
+import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.registry.SchemaRegistryClient;
 import dev.strata.schemas.topics.DeadLetters;
 import dev.strata.schemas.wire.AvroSerdeConfig;
@@ -66,6 +67,7 @@ public final class EventAppender implements AutoCloseable {
     static Properties producerProps(String bootstrapServers, String clientId, Duration deliveryTimeout) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        KafkaClients.secure(props);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -1,5 +1,6 @@
 package dev.strata.gateway.kafka;
 
+import dev.strata.schemas.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,7 @@ public final class KafkaHealth implements AutoCloseable {
     public KafkaHealth(String bootstrapServers) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        KafkaClients.secure(props);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "strata-gateway-health");
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000);

@@ -1,6 +1,7 @@
 package dev.strata.registry;
 
 import dev.strata.registry.LogCodec.SchemaTombstone;
+import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.topics.StrataTopics.TopicSpec;
 import java.time.Duration;
@@ -62,6 +63,7 @@ final class KafkaSchemaLog implements AutoCloseable {
 
         Properties producerProps = new Properties();
         producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        KafkaClients.secure(producerProps);
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.put(ProducerConfig.LINGER_MS_CONFIG, 0);
@@ -71,6 +73,7 @@ final class KafkaSchemaLog implements AutoCloseable {
 
         Properties consumerProps = new Properties();
         consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        KafkaClients.secure(consumerProps);
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.put(ConsumerConfig.CLIENT_ID_CONFIG, "strata-registry-reader");
@@ -131,6 +134,7 @@ final class KafkaSchemaLog implements AutoCloseable {
     private void ensureTopic() throws InterruptedException, TimeoutException {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        KafkaClients.secure(props);
         try (Admin admin = Admin.create(props)) {
             int brokers;
             try {

@@ -1,6 +1,7 @@
 package dev.strata.serving.store;
 
 import dev.strata.lake.ViewsTable;
+import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
@@ -59,6 +60,7 @@ public final class CommitFollower implements AutoCloseable {
             CutSettings cut) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        KafkaClients.secure(props);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());

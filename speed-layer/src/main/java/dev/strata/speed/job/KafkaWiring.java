@@ -1,5 +1,6 @@
 package dev.strata.speed.job;
 
+import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.speed.model.DeadLetter;
 import dev.strata.speed.model.Decoded;
@@ -26,6 +27,7 @@ public record KafkaWiring(
     public KafkaSource<Decoded> events() {
         return KafkaSource.<Decoded>builder()
                 .setBootstrapServers(bootstrapServers)
+                .setProperties(KafkaClients.properties())
                 .setTopics(eventsTopic)
                 .setGroupId(groupId)
                 // A start without a checkpoint has empty state, so every record at or after the cut
@@ -41,6 +43,7 @@ public record KafkaWiring(
     public KafkaSource<BatchCommit> commits() {
         return KafkaSource.<BatchCommit>builder()
                 .setBootstrapServers(bootstrapServers)
+                .setProperties(KafkaClients.properties())
                 .setTopics(commitsTopic)
                 .setGroupId(groupId + "-commits")
                 .setStartingOffsets(OffsetsInitializer.earliest())
@@ -67,7 +70,7 @@ public record KafkaWiring(
     }
 
     private static Properties producerProps() {
-        Properties props = new Properties();
+        Properties props = KafkaClients.properties();
         props.put("acks", "all");
         props.put("enable.idempotence", "true");
         props.put("linger.ms", "20");
