@@ -145,7 +145,14 @@ public final class Gateway implements AutoCloseable {
                             @Override
                             public Future<?> start() {
                                 MqttServerOptions mqttOptions = new MqttServerOptions();
-                                mqttOptions.setHost(config.host()).setPort(port);
+                                mqttOptions
+                                        .setHost(config.host())
+                                        .setPort(port)
+                                        // A connection that sends no CONNECT in time is closed: no socket
+                                        // is held without credentials. (Adding Vert.x's TCP idle timeout
+                                        // as well left every CONNECT unanswered in GatewayMqttIT: left out.)
+                                        .setTimeoutOnConnect((int)
+                                                config.mqttConnectTimeout().toSeconds());
                                 if (config.tls()) {
                                     mqttOptions.setSsl(true).setKeyCertOptions(pem(config));
                                 }

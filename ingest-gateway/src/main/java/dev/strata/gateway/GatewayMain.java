@@ -139,6 +139,13 @@ public final class GatewayMain implements Callable<Integer> {
     int maxConnections;
 
     @Option(
+            names = "--mqtt-connect-timeout",
+            defaultValue = GatewayConfig.DEFAULT_MQTT_CONNECT_TIMEOUT,
+            description = "How long a new MQTT connection may take to send CONNECT; then it is closed."
+                    + " Default: ${DEFAULT-VALUE}")
+    Duration mqttConnectTimeout;
+
+    @Option(
             names = "--mqtt-max-connections-per-token",
             defaultValue = "" + GatewayConfig.DEFAULT_MQTT_MAX_CONNECTIONS_PER_TOKEN,
             description = "MQTT connections one token may hold at once (more: CONNACK 0x97 quota exceeded)."
@@ -241,6 +248,7 @@ public final class GatewayMain implements Callable<Integer> {
                 .mqttReceiveMaximum(receiveMaximum)
                 .mqttMaxConnections(maxConnections)
                 .mqttMaxConnectionsPerToken(maxConnectionsPerToken)
+                .mqttConnectTimeout(mqttConnectTimeout)
                 .mqttMaxPendingBytes(maxPendingBytes)
                 .rateLimitPerToken(rateLimit)
                 .topics(eventsTopic, dlqTopic)

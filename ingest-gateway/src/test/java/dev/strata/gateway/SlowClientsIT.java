@@ -103,6 +103,49 @@ class SlowClientsIT {
         }
     }
 
+    /** MQTT's slowloris: TCP connections that never finish a CONNECT hold no socket past the connect timeout. */
+    @Test
+    void mqttConnectionsThatNeverConnectAreClosedAndClientsAreStillServed() throws Exception {
+        try (GatewayFixture fixture =
+                GatewayFixture.start(KAFKA, dir, "slow-mqtt", c -> c.mqttConnectTimeout(Duration.ofSeconds(2)))) {
+            int port = fixture.gateway.mqttPort();
+            List<Socket> silent = new ArrayList<>();
+            try {
+                for (int i = 0; i < HALF_HEADS / 3; i++) {
+                    Socket s = new Socket("127.0.0.1", port);
+                    if (i % 2 == 0) {
+                        s.getOutputStream().write(new byte[] {0x10, 0x20, 0x00, 0x04, 'M'}); // half a CONNECT
+                    }
+                    silent.add(s);
+                }
+                long t0 = System.nanoTime();
+                var client = MqttClients.connectedV5(port, "beside-silent", GatewayFixture.ALL_TOKEN);
+                assertThat(client.publishWith()
+                                .topic("strata/events/beside-silent")
+                                .qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                                .payload("{\"id\":\"beside-silent\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8))
+                                .send()
+                                .getError())
+                        .isEmpty();
+                assertThat((System.nanoTime() - t0) / 1_000_000)
+                        .as("connect and publish beside %d silent connections", silent.size())
+                        .isLessThan(1_000);
+                client.disconnect();
+                int closed = 0;
+                for (Socket s : silent) {
+                    if (closedByPeer(s, Duration.ofSeconds(10))) {
+                        closed++;
+                    }
+                }
+                assertThat(closed).isEqualTo(silent.size());
+            } finally {
+                for (Socket s : silent) {
+                    s.close();
+                }
+            }
+        }
+    }
+
     static String readAll(Socket s, Duration timeout) throws IOException {
         s.setSoTimeout((int) timeout.toMillis());
         InputStream in = s.getInputStream();

@@ -41,7 +41,8 @@ public record GatewayConfig(
         FileIngest.Settings files,
         HttpGuard.Limits httpLimits,
         Path registryTokenFile,
-        int mqttMaxConnectionsPerToken) {
+        int mqttMaxConnectionsPerToken,
+        Duration mqttConnectTimeout) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_HTTP_PORT = StrataPorts.GATEWAY_HTTP;
@@ -59,6 +60,8 @@ public record GatewayConfig(
     public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 32L * 1024 * 1024;
     public static final int DEFAULT_MQTT_RECEIVE_MAXIMUM = 1000;
     public static final int DEFAULT_MQTT_MAX_CONNECTIONS = 10_000;
+    /** How long a new MQTT connection may take to send CONNECT (as an HTTP request head: 10 s). */
+    public static final String DEFAULT_MQTT_CONNECT_TIMEOUT = "PT10S";
     /** A tenth of all connections per token: no one token holds them all. */
     public static final int DEFAULT_MQTT_MAX_CONNECTIONS_PER_TOKEN = 1_000;
 
@@ -178,6 +181,7 @@ public record GatewayConfig(
         private int mqttReceiveMaximum = DEFAULT_MQTT_RECEIVE_MAXIMUM;
         private int mqttMaxConnections = DEFAULT_MQTT_MAX_CONNECTIONS;
         private int mqttMaxConnectionsPerToken = DEFAULT_MQTT_MAX_CONNECTIONS_PER_TOKEN;
+        private Duration mqttConnectTimeout = Duration.parse(DEFAULT_MQTT_CONNECT_TIMEOUT);
         private long mqttMaxPendingBytes = DEFAULT_MQTT_MAX_PENDING_BYTES;
         private double rateLimitPerToken = Double.parseDouble(DEFAULT_RATE_LIMIT);
         private String eventsTopic = StrataTopics.EVENTS;
@@ -268,6 +272,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder mqttConnectTimeout(Duration mqttConnectTimeout) {
+            this.mqttConnectTimeout = mqttConnectTimeout;
+            return this;
+        }
+
         public Builder mqttMaxConnectionsPerToken(int mqttMaxConnectionsPerToken) {
             this.mqttMaxConnectionsPerToken = mqttMaxConnectionsPerToken;
             return this;
@@ -333,7 +342,8 @@ public record GatewayConfig(
                     files,
                     httpLimits,
                     registryTokenFile,
-                    mqttMaxConnectionsPerToken);
+                    mqttMaxConnectionsPerToken,
+                    mqttConnectTimeout);
         }
     }
 }
