@@ -18,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
@@ -51,12 +50,7 @@ class FileUploadS3IT {
             LakeConfig lake = LakeConfig.objectStore(
                     s3.warehouse("lake"),
                     "jdbc:sqlite:" + dir.resolve("catalog.db"),
-                    new ObjectStore(
-                            Optional.of(s3.endpoint()),
-                            Optional.empty(),
-                            Optional.of(S3Server.ACCESS_KEY),
-                            Optional.of(S3Server.SECRET_KEY),
-                            true));
+                    ObjectStore.pathStyle(s3.endpoint(), S3Server.ACCESS_KEY, S3Server.SECRET_KEY));
             try (GatewayFixture fixture = GatewayFixture.start(
                     KAFKA,
                     dir,

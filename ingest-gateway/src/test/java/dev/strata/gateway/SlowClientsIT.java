@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.strata.schemas.http.HttpGuard;
 import dev.strata.testing.KafkaBrokerExtension;
+import dev.strata.testing.Waits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -100,6 +101,54 @@ class SlowClientsIT {
             }
             // And still serving.
             assertThat(fixture.get("/health").statusCode()).isEqualTo(200);
+        }
+    }
+
+    /**
+     * Bodies sent almost whole, then held: together they may hold no more memory than the in-flight
+     * bound; past it a request is answered 503 naming it, and the bytes come back when they go.
+     */
+    @Test
+    void bodiesBeingReceivedHoldNoMoreThanTheInFlightBound() throws Exception {
+        try (GatewayFixture fixture = GatewayFixture.start(
+                KAFKA, dir, "held-bodies", c -> c.maxRequestBytes(1 << 20).maxInFlightBytes(2 << 20))) {
+            int port = fixture.gateway.httpPort();
+            List<Socket> held = new ArrayList<>();
+            try {
+                byte[] part = new byte[600 * 1024];
+                java.util.Arrays.fill(part, (byte) ' ');
+                for (int i = 0; i < 5; i++) {
+                    Socket s = new Socket("127.0.0.1", port);
+                    s.getOutputStream()
+                            .write(("POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                                            + GatewayFixture.ALL_TOKEN
+                                            + "\r\nContent-Type: application/json\r\nContent-Length: " + (1 << 20)
+                                            + "\r\n\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().write(part);
+                    s.getOutputStream().flush();
+                    held.add(s);
+                    Thread.sleep(200); // one after the other: the last ones find the bound reached
+                }
+                String refused = readAll(held.get(4), Duration.ofSeconds(5));
+                assertThat(refused)
+                        .startsWith("HTTP/1.1 503")
+                        .contains("Request bodies being received hold more than the gateway's bound of 2097152 bytes"
+                                + " (--max-in-flight-bytes)");
+                long t0 = System.nanoTime();
+                assertThat(fixture.get("/health").statusCode()).isEqualTo(200);
+                assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
+            } finally {
+                for (Socket s : held) {
+                    s.close();
+                }
+            }
+            // The held bytes came back with their connections: a request is taken again.
+            Waits.await("the held bodies' bytes released", Duration.ofSeconds(10))
+                    .untilAsserted(
+                            () -> assertThat(fixture.post("{\"id\":\"after-held\",\"source\":\"s\",\"type\":\"t\"}")
+                                            .statusCode())
+                                    .isEqualTo(200));
         }
     }
 

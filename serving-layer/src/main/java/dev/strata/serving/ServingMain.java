@@ -5,6 +5,7 @@ import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.ViewOptions;
+import dev.strata.schemas.net.LocalPorts;
 import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
 import java.nio.file.Path;
@@ -159,13 +160,7 @@ public final class ServingMain implements Callable<Integer> {
         if (tokens || publicApi) {
             return Optional.empty();
         }
-        boolean loopback;
-        try {
-            loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
-            loopback = false;
-        }
-        if (loopback) {
+        if (LocalPorts.loopback(host)) {
             return Optional.empty();
         }
         return Optional.of("refusing to answer /v1 without --read-tokens on " + host

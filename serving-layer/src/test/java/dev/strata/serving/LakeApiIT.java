@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,12 +131,7 @@ class LakeApiIT {
             LakeConfig config = LakeConfig.objectStore(
                     s3.warehouse("lake"),
                     "jdbc:sqlite:" + dir.resolve("catalog.db"),
-                    new ObjectStore(
-                            Optional.of(s3.endpoint()),
-                            Optional.empty(),
-                            Optional.of(S3Server.ACCESS_KEY),
-                            Optional.of(S3Server.SECRET_KEY),
-                            true));
+                    ObjectStore.pathStyle(s3.endpoint(), S3Server.ACCESS_KEY, S3Server.SECRET_KEY));
             TestLake.write(config);
             String speedTopic = KAFKA.createTopic("s3-speed-views", 1, Map.of("cleanup.policy", "compact"));
             String commitsTopic = KAFKA.createTopic("s3-batch-commits", 1, Map.of("cleanup.policy", "compact"));

@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Collectors;
 import org.apache.iceberg.expressions.Expressions;
@@ -58,12 +57,7 @@ class BatchS3IT {
             LakeConfig config = LakeConfig.objectStore(
                     s3.warehouse("lake"),
                     "jdbc:sqlite:" + dir.resolve("catalog.db"),
-                    new ObjectStore(
-                            Optional.of(s3.endpoint()),
-                            Optional.empty(),
-                            Optional.of(S3Server.ACCESS_KEY),
-                            Optional.of(S3Server.SECRET_KEY),
-                            true));
+                    ObjectStore.pathStyle(s3.endpoint(), S3Server.ACCESS_KEY, S3Server.SECRET_KEY));
             Engine.initFileSystems(config.flinkProperties());
             try (Engine engine = Engine.local(2);
                     Lake lake = Lake.open(config)) {

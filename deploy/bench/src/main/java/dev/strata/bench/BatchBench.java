@@ -145,14 +145,7 @@ public final class BatchBench implements Callable<Integer> {
         LakeConfig local = LakeConfig.local(this.lake);
         Optional<LakeConfig> remote = Optional.ofNullable(objectStoreLake)
                 .map(l -> LakeConfig.objectStore(
-                        l,
-                        objectStoreCatalog,
-                        new ObjectStore(
-                                Optional.ofNullable(s3Endpoint),
-                                Optional.empty(),
-                                Optional.ofNullable(s3AccessKey),
-                                Optional.ofNullable(s3SecretKey),
-                                true)));
+                        l, objectStoreCatalog, ObjectStore.pathStyle(s3Endpoint, s3AccessKey, s3SecretKey)));
         remote.ifPresent(r -> Engine.initFileSystems(r.flinkProperties()));
         List<Side> sides = new ArrayList<>();
         try (Engine engine = Engine.local(cores)) {

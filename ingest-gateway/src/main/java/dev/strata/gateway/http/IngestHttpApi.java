@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
@@ -78,6 +79,13 @@ public final class IngestHttpApi {
     private final EventParser parser;
     private final EventAppender appender;
     private final InFlightLimiter limiter;
+    /**
+     * Bytes of request bodies being received (authenticated requests only: a body is read after its
+     * token is checked), at most the in-flight bound: thousands of bodies sent almost whole, then
+     * trickled, cannot hold more memory than that.
+     */
+    private final AtomicLong receiving = new AtomicLong();
+
     private final TokenRateLimiter rateLimiter;
     private final GatewayMetrics metrics;
     private final KafkaHealth health;
@@ -223,21 +231,45 @@ public final class IngestHttpApi {
         HttpServerRequest request = ctx.request();
         Buffer body = Buffer.buffer();
         boolean[] refused = {false};
+        long[] held = {0};
+        Runnable release = () -> {
+            receiving.addAndGet(-held[0]);
+            held[0] = 0;
+        };
         request.handler(chunk -> {
             if (refused[0]) {
                 return;
             }
             if (body.length() + chunk.length() > maxRequestBytes) {
                 refused[0] = true;
+                release.run();
                 metrics.records("http", "rejected", "too_large", 1);
                 ctx.response().putHeader("Connection", "close");
                 error(ctx, 413, "Body larger than the limit of " + maxRequestBytes + " bytes");
                 return;
             }
+            long now = receiving.addAndGet(chunk.length());
+            held[0] += chunk.length();
+            if (now > limiter.capacity()) {
+                refused[0] = true;
+                release.run();
+                metrics.records("http", "rejected", "overloaded", 1);
+                ctx.response().putHeader("Retry-After", "1").putHeader("Connection", "close");
+                error(
+                        ctx,
+                        503,
+                        "Request bodies being received hold more than the gateway's bound of " + limiter.capacity()
+                                + " bytes (--max-in-flight-bytes); nothing of this request was taken: resend it");
+                return;
+            }
             body.appendBuffer(chunk);
         });
-        request.exceptionHandler(e -> refused[0] = true);
+        request.exceptionHandler(e -> {
+            refused[0] = true;
+            release.run();
+        });
         request.endHandler(v -> {
+            release.run();
             if (!refused[0]) {
                 ingest(ctx, body.getBytes());
             }

@@ -26,6 +26,11 @@ public final class InFlightLimiter {
         this.maxWaitingBytes = maxWaitingBytes;
     }
 
+    /** The most bytes in flight at once. */
+    public long capacity() {
+        return capacity;
+    }
+
     /** Takes {@code bytes} now if they fit and nobody waits; false otherwise. */
     public synchronized boolean tryAcquire(long bytes) {
         if (waiting.isEmpty() && inFlight + bytes <= capacity) {

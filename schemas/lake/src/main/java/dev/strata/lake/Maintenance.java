@@ -2,6 +2,11 @@ package dev.strata.lake;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,11 +25,11 @@ import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.PartitionData;
 import org.apache.iceberg.ReachableFileUtil;
 import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.data.Record;
@@ -359,33 +364,11 @@ public final class Maintenance {
         return Parquet.writeData(table.io().newOutputFile(location))
                 .forTable(table)
                 .withSpec(table.specs().get(like.specId()))
-                .withPartition(copy(like.partition()))
+                .withPartition(
+                        new PartitionData(table.specs().get(like.specId()).partitionType()).copyFor(like.partition()))
                 .createWriterFunc(GenericParquetWriter::create)
                 .overwrite()
                 .build();
-    }
-
-    private static StructLike copy(StructLike partition) {
-        Object[] values = new Object[partition.size()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = partition.get(i, Object.class);
-        }
-        return new StructLike() {
-            @Override
-            public int size() {
-                return values.length;
-            }
-
-            @Override
-            public <T> T get(int pos, Class<T> javaClass) {
-                return javaClass.cast(values[pos]);
-            }
-
-            @Override
-            public <T> void set(int pos, T value) {
-                values[pos] = value;
-            }
-        };
     }
 
     /**
@@ -472,7 +455,7 @@ public final class Maintenance {
             }
         }
         List<String> orphans = new ArrayList<>();
-        for (FileInfo file : prefixes.listPrefix(table.location())) {
+        for (FileInfo file : list(prefixes, table.location())) {
             if (file.createdAtMillis() < olderThan && !referenced.contains(normalize(file.location()))) {
                 orphans.add(file.location());
             }
@@ -485,6 +468,48 @@ public final class Maintenance {
         if (!orphans.isEmpty()) {
             LOG.info("{}: removed {} orphan file(s)", table.name(), orphans.size());
         }
+    }
+
+    /**
+     * The files under {@code location}. A local directory is walked by the JDK, skipping a file that
+     * another writer removes meanwhile (Hadoop's listing fails on it: racing maintenance runs and
+     * writers cleaning up do remove files); an object store is listed by its file I/O.
+     */
+    private static List<FileInfo> list(SupportsPrefixOperations prefixes, String location) {
+        String normalized = normalize(location);
+        if (!normalized.startsWith("/")) {
+            List<FileInfo> files = new ArrayList<>();
+            prefixes.listPrefix(location).forEach(files::add);
+            return files;
+        }
+        List<FileInfo> files = new ArrayList<>();
+        Path root = Path.of(normalized);
+        if (!Files.isDirectory(root)) {
+            return files;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    // Hadoop's checksum files are its own, not the table's (its listing leaves them out too).
+                    if (attrs.isRegularFile() && !file.getFileName().toString().endsWith(".crc")) {
+                        files.add(new FileInfo(
+                                "file:" + file,
+                                attrs.size(),
+                                attrs.lastModifiedTime().toMillis()));
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE; // removed meanwhile
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return files;
     }
 
     private static List<String> normalized(Iterable<String> locations) {

@@ -25,6 +25,19 @@ public record ObjectStore(
     public static final ObjectStore DEFAULTS =
             new ObjectStore(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
 
+    /**
+     * An S3-compatible server addressed by path (S3Proxy, MinIO; the stack's own {@code strata s3}) at
+     * {@code endpoint} with these credentials, in the default region.
+     */
+    public static ObjectStore pathStyle(String endpoint, String accessKey, String secretKey) {
+        return new ObjectStore(
+                Optional.ofNullable(endpoint),
+                Optional.empty(),
+                Optional.ofNullable(accessKey),
+                Optional.ofNullable(secretKey),
+                true);
+    }
+
     /** The properties of Iceberg's catalog and FileIO ({@code S3FileIO}). */
     public Map<String, String> icebergProperties() {
         Map<String, String> p = new HashMap<>();

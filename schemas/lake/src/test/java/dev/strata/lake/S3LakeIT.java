@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -57,12 +56,7 @@ class S3LakeIT {
         return LakeConfig.objectStore(
                 s3.warehouse(prefix),
                 "jdbc:sqlite:" + dir.resolve(prefix + "-catalog.db"),
-                new ObjectStore(
-                        Optional.of(s3.endpoint()),
-                        Optional.empty(),
-                        Optional.of(S3Server.ACCESS_KEY),
-                        Optional.of(S3Server.SECRET_KEY),
-                        true));
+                ObjectStore.pathStyle(s3.endpoint(), S3Server.ACCESS_KEY, S3Server.SECRET_KEY));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.strata.cli.stack;
 
 import dev.strata.schemas.auth.TokenFile;
+import dev.strata.schemas.net.LocalPorts;
 import dev.strata.schemas.views.CutSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -461,21 +462,13 @@ public final class StackSpec {
         if (b.servingNoopEndpoint) {
             args.add("--noop-endpoint");
         }
-        if (!loopback(b.host)) {
+        if (!LocalPorts.loopback(b.host)) {
             // Reachable from the network: /v1 takes the stack's own token (the gateway's tokens file).
             args.addAll(List.of(
                     "--read-tokens", b.dataDir.resolve("gateway-tokens.yaml").toString()));
         }
         return new Supervisor.Launch(
                 Component.SERVING, args, "Serving API and dashboard", b.host, List.of(b.ports.serving()));
-    }
-
-    static boolean loopback(String host) {
-        try {
-            return java.net.InetAddress.getByName(host).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
     }
 
     static String port(int port) {

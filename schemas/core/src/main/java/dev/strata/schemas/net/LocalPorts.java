@@ -15,6 +15,15 @@ public final class LocalPorts {
 
     private LocalPorts() {}
 
+    /** Whether {@code host} names a loopback address (only this machine reaches it); false if unresolvable. */
+    public static boolean loopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     /** A port that was free on loopback a moment ago (another process may take it before it is bound). */
     public static int free() {
         return free(InetAddress.getLoopbackAddress().getHostAddress());
