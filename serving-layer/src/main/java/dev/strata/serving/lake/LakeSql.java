@@ -3,8 +3,6 @@ package dev.strata.serving.lake;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,33 +10,25 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Properties;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB with the tables
- * it names as views over their Parquet files (an Iceberg table's: its current snapshot's; on object
- * storage, local copies of them, see {@link LakeFileCache}), then the database is locked down before
+ * Read-only SQL over the lake with DuckDB. Each query gets a fresh in-memory DuckDB, in a process of
+ * its own under a memory limit ({@link SqlWorkers}, {@link SqlWorker}), with the tables it names as
+ * views over their Parquet files (an Iceberg table's: its current snapshot's; on object storage,
+ * local copies of them, see {@link LakeFileCache}), then the database is locked down before
  * the query runs: file access only to exactly those files ({@code allowed_paths} with
  * {@code enable_external_access=false}), no extension installs or loads, the configuration locked,
  * memory and disk to spill to bounded ({@link Limits}).
@@ -110,12 +100,8 @@ public final class LakeSql {
     private final LakeFileCache cache;
     /** Where each query spills, in a directory of its own. */
     private final Path spill;
-
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sql-timeout");
-        t.setDaemon(true);
-        return t;
-    });
+    /** The processes the queries run in, each under a memory limit of its own. */
+    private final SqlWorkers workers;
 
     /** SQL over a local lake, spilling under a temporary directory (tests). */
     public LakeSql(LakeTables tables, int maxRows, Duration timeout, String memoryLimit) throws IOException {
@@ -135,6 +121,7 @@ public final class LakeSql {
         this.limits = limits;
         this.cache = tables.local() ? null : new LakeFileCache(tables.io(), workDir.resolve("lake-cache"), cacheBytes);
         this.spill = workDir.resolve("sql-spill");
+        this.workers = new SqlWorkers(limits.memoryLimit());
         Files.createDirectories(spill);
         try (DirectoryStream<Path> left = Files.newDirectoryStream(spill)) {
             for (Path dir : left) { // a query's of a process that was killed
@@ -160,41 +147,45 @@ public final class LakeSql {
         long deadline = started + limits.timeout().toNanos();
         List<LakeFileCache.Lease> leases = new ArrayList<>();
         Path spillDir = spill.resolve(UUID.randomUUID().toString());
-        Properties streaming = new Properties();
-        streaming.setProperty("jdbc_stream_results", "true"); // rows as they come, not all held at once
-        try (Connection db = DriverManager.getConnection("jdbc:duckdb:", streaming)) {
-            Set<String> named = checkReadOnly(db, query);
-            List<String> readable = new ArrayList<>();
-            try (Statement setup = db.createStatement()) {
-                setup.execute("SET threads = 2");
-                setup.execute("SET memory_limit = '" + limits.memoryLimit() + "'");
-                setup.execute("SET temp_directory = " + literal(spillDir.toString()));
-                setup.execute("SET max_temp_directory_size = '" + limits.spillBytes() + "B'");
-                for (LakeTables.Table table : tables.tables(named)) {
-                    checkDeadline(deadline);
-                    if (!table.files().isEmpty()) {
-                        List<String> files = table.files();
-                        if (cache != null) {
-                            LakeFileCache.Lease lease = cache.fetch(files, table.fileBytes());
-                            leases.add(lease);
-                            files = lease.paths().stream().map(Path::toString).toList();
-                        }
-                        readable.addAll(files);
-                        setup.execute("CREATE VIEW " + identifier(table.name()) + " AS SELECT * FROM " + scan(files));
-                    }
-                }
-                checkDeadline(deadline);
-                // Exactly the named tables' files: nothing else of the lake (raw uploads, rejects,
-                // uploads in flight, files of runs that never committed), nothing outside it.
-                setup.execute("SET allowed_directories = []");
-                setup.execute("SET allowed_paths = ["
-                        + readable.stream().map(LakeSql::literal).collect(Collectors.joining(", ")) + "]");
-                setup.execute("SET enable_external_access = false");
-                setup.execute("SET autoinstall_known_extensions = false");
-                setup.execute("SET autoload_known_extensions = false");
-                setup.execute("SET lock_configuration = true");
+        try {
+            Set<String> named;
+            try (Connection parser = DriverManager.getConnection("jdbc:duckdb:")) {
+                named = checkReadOnly(parser, query);
             }
-            return run(db, query, rowLimit, started, deadline);
+            Map<String, List<String>> views = new LinkedHashMap<>();
+            List<String> readable = new ArrayList<>();
+            for (LakeTables.Table table : tables.tables(named)) {
+                checkDeadline(deadline);
+                if (!table.files().isEmpty()) {
+                    List<String> files = table.files();
+                    if (cache != null) {
+                        LakeFileCache.Lease lease = cache.fetch(files, table.fileBytes());
+                        leases.add(lease);
+                        files = lease.paths().stream().map(Path::toString).toList();
+                    }
+                    readable.addAll(files);
+                    views.put(table.name(), files);
+                }
+            }
+            checkDeadline(deadline);
+            SqlWorker.Job job = new SqlWorker.Job(
+                    query,
+                    rowLimit,
+                    views,
+                    readable,
+                    limits.memoryLimit(),
+                    spillDir.toString(),
+                    limits.spillBytes(),
+                    limits.maxResultBytes(),
+                    Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                    limits.timeout().toMillis());
+            LakeSql.Result result = workers.run(job, deadline);
+            return new Result(
+                    result.columns(),
+                    result.types(),
+                    result.rows(),
+                    result.truncated(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         } catch (SQLException e) {
             throw new IOException("DuckDB: " + e.getMessage(), e);
         } catch (LakeFileCache.TooLarge e) {
@@ -212,7 +203,11 @@ public final class LakeSql {
     }
 
     private String timedOut() {
-        return "the query took longer than --sql-timeout (" + limits.timeout().toMillis()
+        return timedOut(limits.timeout().toMillis());
+    }
+
+    static String timedOut(long timeoutMillis) {
+        return "the query took longer than --sql-timeout (" + timeoutMillis
                 + " ms, finding and fetching the tables' files included) and was stopped";
     }
 
@@ -272,141 +267,11 @@ public final class LakeSql {
         }
     }
 
-    /**
-     * Runs the query as a subquery with a row limit, its columns renamed by position (so that
-     * duplicate names in the query stay apart) and one more: the row's size as text, read before
-     * the row itself, so that no answer past {@code maxResultBytes} is ever held in the heap.
-     */
-    private Result run(Connection db, String query, int rowLimit, long started, long deadline)
-            throws Refused, Invalid, TimedOut, TooLarge, SQLException {
-        AtomicBoolean cancelled = new AtomicBoolean();
-        List<String> columns = new ArrayList<>();
-        List<String> types = new ArrayList<>();
-        try (Statement statement = db.createStatement()) {
-            ScheduledFuture<?> stop = timer.schedule(
-                    () -> {
-                        cancelled.set(true);
-                        try {
-                            statement.cancel();
-                        } catch (SQLException e) {
-                            // finished meanwhile
-                        }
-                    },
-                    Math.max(0, deadline - System.nanoTime()),
-                    TimeUnit.NANOSECONDS);
-            try {
-                try (PreparedStatement described = db.prepareStatement("SELECT * FROM (\n" + query + "\n) AS query")) {
-                    ResultSetMetaData meta = described.getMetaData();
-                    for (int i = 1; i <= meta.getColumnCount(); i++) {
-                        columns.add(meta.getColumnLabel(i));
-                        types.add(meta.getColumnTypeName(i));
-                    }
-                }
-                StringBuilder sized = new StringBuilder("SELECT *, 0");
-                StringBuilder names = new StringBuilder();
-                for (int i = 1; i <= columns.size(); i++) {
-                    sized.append(" + coalesce(strlen(CAST(c").append(i).append(" AS VARCHAR)), 0) + 8");
-                    names.append(i == 1 ? "" : ", ").append('c').append(i);
-                }
-                try (ResultSet rs = statement.executeQuery(
-                        sized + " FROM (\n" + query + "\n) AS query(" + names + ") LIMIT " + (rowLimit + 1))) {
-                    List<List<Object>> rows = new ArrayList<>();
-                    boolean truncated = false;
-                    long bytes = 0;
-                    while (rs.next()) {
-                        if (rows.size() == rowLimit) {
-                            truncated = true;
-                            break;
-                        }
-                        bytes += rs.getLong(columns.size() + 1);
-                        if (bytes > limits.maxResultBytes()) {
-                            throw new TooLarge("the answer is larger than --sql-max-result-bytes ("
-                                    + limits.maxResultBytes() + " bytes) after " + rows.size()
-                                    + " rows: select fewer rows (LIMIT) or smaller columns");
-                        }
-                        List<Object> row = new ArrayList<>(columns.size());
-                        for (int i = 1; i <= columns.size(); i++) {
-                            row.add(jsonValue(rs.getObject(i)));
-                        }
-                        rows.add(row);
-                    }
-                    return new Result(columns, types, rows, truncated, (System.nanoTime() - started) / 1_000_000);
-                }
-            } finally {
-                stop.cancel(false);
-            }
-        } catch (SQLException e) {
-            if (cancelled.get()) {
-                throw new TimedOut(timedOut());
-            }
-            String message = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (message.contains("Permission Error")) {
-                throw new Refused("only the tables' files can be read: " + firstLine(cut(message, "Permission Error")));
-            }
-            if (message.contains("Out of Memory Error")) {
-                throw new TooLarge("the query needs more than --sql-memory (" + limits.memoryLimit()
-                        + ") and --sql-spill-bytes (" + limits.spillBytes() + " bytes of disk to spill to): "
-                        + firstLine(cut(message, "Out of Memory Error")));
-            }
-            throw new Invalid(firstLine(cut(message, "Error: ")));
-        }
-    }
-
-    /**
-     * Exactly the table's files, those of its current snapshot (DuckDB reads them without its Iceberg
-     * extension: the tables are appended to and overwritten, never given delete files).
-     */
-    private static String scan(List<String> files) {
-        StringBuilder list = new StringBuilder("read_parquet([");
-        for (int i = 0; i < files.size(); i++) {
-            list.append(i == 0 ? "" : ", ").append(literal(files.get(i)));
-        }
-        // union_by_name: a file written before a column was added reads it as null.
-        return list.append("], hive_partitioning = false, union_by_name = true)")
-                .toString();
-    }
-
-    private static Object jsonValue(Object value) {
-        if (value == null
-                || value instanceof String
-                || value instanceof Boolean
-                || value instanceof Integer
-                || value instanceof Long
-                || value instanceof Double
-                || value instanceof Float
-                || value instanceof Short
-                || value instanceof Byte
-                || value instanceof BigDecimal
-                || value instanceof BigInteger) {
-            return value;
-        }
-        if (value instanceof byte[] bytes) {
-            return Base64.getEncoder().encodeToString(bytes);
-        }
-        if (value instanceof Timestamp ts) {
-            return ts.toInstant().toString();
-        }
-        if (value instanceof OffsetDateTime odt) {
-            return odt.toInstant().toString();
-        }
-        return value.toString();
-    }
-
     static String identifier(String name) {
         return "\"" + name.replace("\"", "\"\"") + "\"";
     }
 
     static String literal(String text) {
         return "'" + text.replace("'", "''") + "'";
-    }
-
-    private static String cut(String message, String marker) {
-        int at = message.lastIndexOf(marker);
-        return at < 0 ? message : message.substring(at);
-    }
-
-    private static String firstLine(String message) {
-        int nl = message.indexOf('\n');
-        return (nl < 0 ? message : message.substring(0, nl)).strip();
     }
 }

@@ -122,6 +122,24 @@ class LakeSqlTest {
                 .isEqualTo(150L);
     }
 
+    /**
+     * One value bigger than DuckDB's memory_limit counts (a string it builds: the limit covers its
+     * buffers, not every value): the query's process runs out, not the serving layer's.
+     */
+    @Test
+    void aValueBeyondTheQuerysMemoryEndsItsProcessNotTheServer(@TempDir Path work) throws Exception {
+        LakeSql tight = new LakeSql(
+                new LakeTables(opened),
+                new LakeSql.Limits(20, 1 << 20, Duration.ofSeconds(60), "64MB", 1 << 20),
+                work,
+                0);
+        assertThatThrownBy(() -> tight.query("SELECT length(repeat('x', 3000000000)) AS n", 0))
+                .isInstanceOf(LakeSql.TooLarge.class)
+                .hasMessageContaining("--sql-memory (64MB)");
+        assertThat(tight.query("SELECT count(*) FROM events", 0).rows().get(0).get(0))
+                .isEqualTo(150L);
+    }
+
     /** Files inside the lake that no catalogued table holds: raw uploads, rejects, uploads in flight. */
     @ParameterizedTest
     @ValueSource(strings = {"raw/leak/a.csv", "rejects/leak/a.csv", "_uploads/in-flight.csv"})
