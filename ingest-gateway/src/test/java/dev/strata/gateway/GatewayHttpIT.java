@@ -151,6 +151,27 @@ class GatewayHttpIT {
         assertThat(metrics).contains("strata_gateway_in_flight_bytes");
     }
 
+    @Test
+    void theNoOpReferenceTakesTheSameTokenAndBodyAndAppendsNothing() throws Exception {
+        long before = fixture.eventsAppended();
+        byte[] body = "{\"source\":\"noop-src\",\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> ok = fixture.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(fixture.gateway.httpUrl() + "/v1/noop"))
+                        .header("Authorization", "Bearer " + GatewayFixture.ALL_TOKEN)
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build());
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.body()).isEqualTo("{}");
+        HttpResponse<String> anonymous = fixture.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(fixture.gateway.httpUrl() + "/v1/noop"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(fixture.eventsAppended()).isEqualTo(before);
+    }
+
     static List<String> ids(HttpResponse<String> response) throws Exception {
         JsonNode results = JSON.readTree(response.body()).get("results");
         return StreamSupport.stream(results.spliterator(), false)

@@ -118,9 +118,16 @@ public final class IngestBench implements Callable<Integer> {
         Mqtt5AsyncClient gatewayClient = mqttClient(gatewayMqttPort, token);
         say("warm-up of the gateway's paths, " + warmup.toSeconds() + " s each");
         OpenLoop.saturate(httpOperation(http, 1), 64, warmup);
+        OpenLoop.saturate(httpOperation(http, 1, "/v1/noop"), 64, warmup);
         OpenLoop.saturate(httpOperation(http, 100), 8, warmup);
         OpenLoop.saturate(mqttOperation(gatewayClient), 1000, warmup);
         rows.add(measure("gateway HTTP, 1 event/request", httpOperation(http, 1), 1, 64));
+        Row noop = measure(
+                "gateway HTTP no-op POST, 1 event/request (reference: same server, token, body; nothing parsed or"
+                        + " appended)",
+                httpOperation(http, 1, "/v1/noop"),
+                1,
+                64);
         rows.add(measure("gateway HTTP, 100 events/request", httpOperation(http, 100), 100, 8));
         rows.add(measure("gateway MQTT QoS 1, one client", mqttOperation(gatewayClient), 1, 1000));
         gatewayClient.disconnect().join();
@@ -142,6 +149,7 @@ public final class IngestBench implements Callable<Integer> {
             out.add("Mosquitto reference skipped: " + mosquitto + " not found (apt-get install mosquitto).");
         }
 
+        rows.add(noop);
         out.add("| path | max events/s | × raw max | p50 ms | p99 ms | p99.9 ms | p99 − raw p99 |");
         out.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Row r : rows) {
@@ -157,9 +165,11 @@ public final class IngestBench implements Callable<Integer> {
                     r.paced.p99() - raw.p99()));
         }
         out.add("");
+        Row http1 = rows.get(1);
         Row http100 = rows.get(2);
         Row mqtt = rows.get(3);
         out.add(goal("HTTP at 100 events/request ≥ 60% of the raw producer", http100.max / rawMax, 0.60));
+        out.add(goal("HTTP at 1 event/request ≥ 40% of the no-op POST", http1.max / noop.max, 0.40));
         out.add(goal("MQTT QoS 1 ≥ 40% of the raw producer", mqtt.max / rawMax, 0.40));
         if (mosquittoRow != null) {
             out.add(goal("MQTT QoS 1 ≥ 50% of Mosquitto's intake", mqtt.max / mosquittoRow.max, 0.50));
@@ -264,7 +274,11 @@ public final class IngestBench implements Callable<Integer> {
     // ---- the gateway's paths ----
 
     private LongFunction<CompletableFuture<Boolean>> httpOperation(HttpClient http, int eventsPerRequest) {
-        URI uri = URI.create(gatewayHttp + "/v1/events");
+        return httpOperation(http, eventsPerRequest, "/v1/events");
+    }
+
+    private LongFunction<CompletableFuture<Boolean>> httpOperation(HttpClient http, int eventsPerRequest, String path) {
+        URI uri = URI.create(gatewayHttp + path);
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setHost(uri.getHost())

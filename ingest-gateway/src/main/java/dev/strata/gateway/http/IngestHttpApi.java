@@ -33,6 +33,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
@@ -125,7 +126,17 @@ public final class IngestHttpApi {
         router.post("/v1/events")
                 .handler(this::authenticate)
                 .handler(this::checkContentType)
-                .handler(this::readBody);
+                .handler(ctx -> readBody(ctx, this::ingest));
+        // The reference of `strata bench ingest`: the same server, authentication, header checks and
+        // body reading as /v1/events, then 200 without parsing, validating or appending anything.
+        router.post("/v1/noop")
+                .handler(this::authenticate)
+                .handler(this::checkContentType)
+                .handler(ctx -> readBody(
+                        ctx,
+                        (c, body) -> c.response()
+                                .putHeader("Content-Type", "application/json")
+                                .end("{}")));
         router.route("/v1/events").handler(ctx -> {
             ctx.response().putHeader("Allow", "POST");
             error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST events to /v1/events");
@@ -227,7 +238,7 @@ public final class IngestHttpApi {
      * Reads the body after authentication and the header checks (Vert.x's BodyHandler would read
      * it before them), up to the byte limit: past it, 413 at once, without reading the rest.
      */
-    private void readBody(RoutingContext ctx) {
+    private void readBody(RoutingContext ctx, BiConsumer<RoutingContext, byte[]> then) {
         HttpServerRequest request = ctx.request();
         Buffer body = Buffer.buffer();
         boolean[] refused = {false};
@@ -271,7 +282,7 @@ public final class IngestHttpApi {
         request.endHandler(v -> {
             release.run();
             if (!refused[0]) {
-                ingest(ctx, body.getBytes());
+                then.accept(ctx, body.getBytes());
             }
         });
         request.resume();
