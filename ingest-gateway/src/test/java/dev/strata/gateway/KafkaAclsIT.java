@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -200,7 +201,7 @@ class KafkaAclsIT {
         }
 
         String gw = PASSWORDS.get(StrataAcls.GATEWAY);
-        Map<String, String> table = new java.util.LinkedHashMap<>();
+        Map<String, String> table = new LinkedHashMap<>();
         table.put("gateway writes events", produce(StrataAcls.GATEWAY, gw, StrataTopics.EVENTS));
         table.put("gateway writes events.dlq", produce(StrataAcls.GATEWAY, gw, StrataTopics.EVENTS_DLQ));
         table.put("gateway writes batch-commits", produce(StrataAcls.GATEWAY, gw, StrataTopics.BATCH_COMMITS));
@@ -229,7 +230,7 @@ class KafkaAclsIT {
                 produce(StrataAcls.SERVING, PASSWORDS.get(StrataAcls.SERVING), StrataTopics.BATCH_COMMITS));
         table.put("a wrong password writes events", produce(StrataAcls.GATEWAY, gw + "x", StrataTopics.EVENTS));
 
-        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        Map<String, String> expected = new LinkedHashMap<>();
         expected.put("gateway writes events", "allowed");
         expected.put("gateway writes events.dlq", "allowed");
         expected.put("gateway writes batch-commits", "TopicAuthorizationException");

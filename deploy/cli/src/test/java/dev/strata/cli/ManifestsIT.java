@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -385,7 +386,7 @@ class ManifestsIT {
                         String.valueOf(r.get("name")),
                         String.valueOf(r.get("patternType")).replace("prefix", "prefixed"),
                         list(acl.get("operations")).stream()
-                                .map(o -> o.toUpperCase(java.util.Locale.ROOT))
+                                .map(o -> o.toUpperCase(Locale.ROOT))
                                 .toList()));
             }
             users.put(name(doc), acls);
@@ -456,8 +457,8 @@ class ManifestsIT {
     }
 
     static String aclKey(String type, String name, String pattern, List<String> operations) {
-        return type.toLowerCase(java.util.Locale.ROOT) + " " + name + " " + pattern.toLowerCase(java.util.Locale.ROOT)
-                + " " + new TreeSet<>(operations);
+        return type.toLowerCase(Locale.ROOT) + " " + name + " " + pattern.toLowerCase(Locale.ROOT) + " "
+                + new TreeSet<>(operations);
     }
 
     // --- helpers ---
