@@ -74,18 +74,10 @@ public final class SpeedMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<ViewDefinition> definitions = views.load();
-        Path abs = data.toAbsolutePath();
-        Path checkpoints = abs.resolve("checkpoints");
-        Files.createDirectories(checkpoints);
-        Configuration conf = jobConfiguration(checkpointInterval);
+        Path checkpoints = data.toAbsolutePath().resolve("checkpoints");
+        Configuration conf = localConfiguration(data, checkpointInterval);
         conf.addAll(Configuration.fromMap(Map.ofEntries(
-                Map.entry("state.backend.type", "rocksdb"),
-                Map.entry(
-                        "state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
-                Map.entry("execution.checkpointing.storage", "filesystem"),
-                Map.entry("execution.checkpointing.dir", checkpoints.toUri().toString()),
-                Map.entry("rest.port", Integer.toString(webPort)),
-                Map.entry("rest.bind-address", "127.0.0.1"))));
+                Map.entry("rest.port", Integer.toString(webPort)), Map.entry("rest.bind-address", "127.0.0.1"))));
         if (metricsPort > 0) {
             conf.setString(
                     "metrics.reporter.prom.factory.class",
@@ -198,6 +190,24 @@ public final class SpeedMain implements Callable<Integer> {
                 Map.entry("restart-strategy.type", "fixed-delay"),
                 Map.entry("restart-strategy.fixed-delay.attempts", "10"),
                 Map.entry("restart-strategy.fixed-delay.delay", "5 s")));
+    }
+
+    /**
+     * The job's settings on a local MiniCluster: {@link #jobConfiguration}, RocksDB state under
+     * {@code data}/rocksdb and checkpoints in {@code data}/checkpoints (created).
+     */
+    public static Configuration localConfiguration(Path data, Duration checkpointInterval) throws IOException {
+        Path abs = data.toAbsolutePath();
+        Path checkpoints = abs.resolve("checkpoints");
+        Files.createDirectories(checkpoints);
+        Configuration conf = jobConfiguration(checkpointInterval);
+        conf.addAll(Configuration.fromMap(Map.ofEntries(
+                Map.entry("state.backend.type", "rocksdb"),
+                Map.entry(
+                        "state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
+                Map.entry("execution.checkpointing.storage", "filesystem"),
+                Map.entry("execution.checkpointing.dir", checkpoints.toUri().toString()))));
+        return conf;
     }
 
     /** The newest completed checkpoint (a chk-N directory holding _metadata), if any. */

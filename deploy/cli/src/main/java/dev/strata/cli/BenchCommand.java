@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
         subcommands = {
             BenchCommand.Ingest.class,
             BenchCommand.Batch.class,
+            BenchCommand.Speed.class,
             BenchCommand.Serving.class,
             BenchCommand.FilesBench.class
         })
@@ -124,6 +125,46 @@ final class BenchCommand implements Callable<Integer> {
                             "--s3-endpoint", stack.s3Url(),
                             "--s3-access-key", StackSpec.S3_ACCESS_KEY,
                             "--s3-secret-key", stack.s3SecretKey()));
+        }
+    }
+
+    @Command(
+            name = "speed",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Starts Kafka and the registry (free ports, a fresh data directory), produces --events events, then runs the",
+                "speed job over them with RocksDB and checkpoints every 10 s, and with in-memory state and no checkpoints;",
+                "then the update latency (append to upsert in speed-views) at half the RocksDB rate. Prints events/s and ratios."
+            })
+    static final class Speed implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "2000000", description = "Default: ${DEFAULT-VALUE}")
+        int events;
+
+        @Option(
+                names = "--latency-duration",
+                defaultValue = "PT40S",
+                description = "The paced latency run. Default: ${DEFAULT-VALUE}")
+        Duration latencyDuration;
+
+        @Option(
+                names = "--report",
+                description = "Also write the report (Markdown) here. Default: data/bench/speed-<time>.md")
+        Path report;
+
+        @Override
+        public Integer call() throws Exception {
+            Run run = Run.of("speed", report);
+            return run.against(
+                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
+                    Component.BENCH_SPEED,
+                    stack -> List.of(
+                            "--bootstrap-servers", stack.bootstrapServers(),
+                            "--registry-url", stack.registryUrl(),
+                            "--registry-token-file", stack.registryTokenFile().toString(),
+                            "--events", Integer.toString(events),
+                            "--latency-duration", latencyDuration.toString(),
+                            "--data", stack.dataDir().resolve("bench-speed").toString()));
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Properties;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 
 /**
@@ -25,6 +26,11 @@ public record KafkaWiring(
         String groupId) {
 
     public KafkaSource<Decoded> events() {
+        return eventsSource().build();
+    }
+
+    /** The events source as {@link #events()} builds it, for a caller to bound or to wrap its deserializer. */
+    public KafkaSourceBuilder<Decoded> eventsSource() {
         return KafkaSource.<Decoded>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setProperties(KafkaClients.properties())
@@ -36,19 +42,22 @@ public record KafkaWiring(
                 // state was lost. With a checkpoint, the offsets come from it.
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new EventRecordDeserializer(registryUrl))
-                .setProperty("isolation.level", "read_committed")
-                .build();
+                .setProperty("isolation.level", "read_committed");
     }
 
     public KafkaSource<BatchCommit> commits() {
+        return commitsSource().build();
+    }
+
+    /** The batch-commits source as {@link #commits()} builds it. */
+    public KafkaSourceBuilder<BatchCommit> commitsSource() {
         return KafkaSource.<BatchCommit>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setProperties(KafkaClients.properties())
                 .setTopics(commitsTopic)
                 .setGroupId(groupId + "-commits")
                 .setStartingOffsets(OffsetsInitializer.earliest())
-                .setValueOnlyDeserializer(new Serializers.BatchCommits())
-                .build();
+                .setValueOnlyDeserializer(new Serializers.BatchCommits());
     }
 
     public KafkaSink<Upsert> views() {

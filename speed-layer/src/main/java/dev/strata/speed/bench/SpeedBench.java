@@ -1,0 +1,481 @@
+package dev.strata.speed.bench;
+
+import dev.strata.schemas.Event;
+import dev.strata.schemas.cli.RegistryOptions;
+import dev.strata.schemas.topics.StrataTopics;
+import dev.strata.schemas.views.CutSettings;
+import dev.strata.schemas.views.Measure;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.ViewKey;
+import dev.strata.schemas.wire.AvroSerdeConfig;
+import dev.strata.schemas.wire.EventSerializer;
+import dev.strata.speed.SpeedMain;
+import dev.strata.speed.job.EventRecordDeserializer;
+import dev.strata.speed.job.KafkaWiring;
+import dev.strata.speed.job.SpeedLayerJob;
+import dev.strata.speed.model.Decoded;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.apache.commons.io.FileUtils;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code strata bench speed}: the speed job (the production job, reading and writing Kafka) over
+ * the same events twice in one invocation: with RocksDB and checkpoints every 10 s, and on
+ * in-memory state without checkpoints (the reference). Then the update latency, from each event's
+ * intended send time to the upsert that shows it in {@code speed-views}, at half the RocksDB rate.
+ *
+ * <p>Throughput is events over the time from the first event read to the end of the job (bounded
+ * sources; the job ends at the last event without a final checkpoint). Latency uses probe events:
+ * one in {@value #PROBE_EVERY} carries a unique id that a probe view groups by, so the first upsert
+ * of its key is exactly when that event became visible; the other events load the default views.
+ */
+@Command(name = "bench-speed", mixinStandardHelpOptions = true)
+public final class SpeedBench implements Callable<Integer> {
+
+    static final int PROBE_EVERY = 50;
+    static final String PROBE_VIEW = "bench_probe";
+
+    @Option(names = "--bootstrap-servers", required = true)
+    String bootstrapServers;
+
+    @Option(names = "--registry-url", required = true)
+    String registryUrl;
+
+    @Option(names = "--registry-token-file", description = "A token of the registry's, to register the event schema")
+    Path registryTokenFile;
+
+    @Option(
+            names = "--events",
+            defaultValue = "2000000",
+            description = "Events per throughput run. Default: ${DEFAULT-VALUE}")
+    int events;
+
+    @Option(names = "--sources", defaultValue = "1000", description = "Distinct sources. Default: ${DEFAULT-VALUE}")
+    int sources;
+
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            description = "The job's parallelism. Default: ${DEFAULT-VALUE}")
+    int parallelism;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "PT10S", description = "Default: ${DEFAULT-VALUE}")
+    Duration checkpointInterval;
+
+    @Option(
+            names = "--latency-duration",
+            defaultValue = "PT40S",
+            description = "The paced run at half the RocksDB rate. Default: ${DEFAULT-VALUE}")
+    Duration latencyDuration;
+
+    @Option(names = "--data", required = true, description = "RocksDB and checkpoint directories (deleted after)")
+    Path data;
+
+    @Option(names = "--report", description = "Also write the report (Markdown) to this file")
+    Path report;
+
+    private final List<ViewDefinition> views = new ArrayList<>();
+    private int partitions;
+
+    @Override
+    public Integer call() throws Exception {
+        views.addAll(ViewConfig.defaults());
+        views.add(new ViewDefinition(
+                PROBE_VIEW,
+                Set.of(),
+                Map.of("probe", "1"),
+                List.of("attributes.probe_id"),
+                Duration.ofHours(1),
+                List.of(Measure.parse("count"))));
+        int cores = Runtime.getRuntime().availableProcessors();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+            partitions = admin.describeTopics(List.of(StrataTopics.EVENTS))
+                    .allTopicNames()
+                    .get()
+                    .get(StrataTopics.EVENTS)
+                    .partitions()
+                    .size();
+        }
+        say("producing " + events + " events (" + sources + " sources, 1% resent) to " + StrataTopics.EVENTS + " ("
+                + partitions + " partitions)");
+        produce(StrataTopics.EVENTS, events);
+
+        Run warmup = throughput("warm-up (in-memory)", false);
+        Run rocks = throughput("RocksDB, checkpoints every " + checkpointInterval.toSeconds() + " s", true);
+        Run memory = throughput("in-memory, no checkpoints", false);
+        double rate = Math.floor(rocks.eventsPerSecond() / 2);
+        Latency latency = latency(rate);
+
+        double ratio = rocks.eventsPerSecond() / memory.eventsPerSecond();
+        double perCore = rocks.eventsPerSecond() / cores;
+        List<String> lines = new ArrayList<>();
+        lines.add("# bench speed, " + LocalDateTime.now().withNano(0));
+        lines.add("");
+        lines.add("Machine: " + cores + " cores; job parallelism " + parallelism + "; " + events + " events, " + sources
+                + " sources, views: "
+                + ViewConfig.defaults().stream().map(ViewDefinition::name).toList()
+                + " (+ the probe view in the latency run).");
+        lines.add("");
+        lines.add("| run | events/s | seconds | ratio to in-memory |");
+        lines.add("| --- | ---: | ---: | ---: |");
+        for (Run r : List.of(warmup, rocks, memory)) {
+            lines.add(String.format(
+                    Locale.ROOT,
+                    "| %s | %,.0f | %.1f | %.2f |",
+                    r.label(),
+                    r.eventsPerSecond(),
+                    r.seconds(),
+                    r.eventsPerSecond() / memory.eventsPerSecond()));
+        }
+        lines.add("");
+        lines.add(String.format(
+                Locale.ROOT,
+                "Update latency (append → upsert read from speed-views), RocksDB, at %,.0f events/s (half the RocksDB"
+                        + " rate) for %d s, %d probes (%d never seen): p50 %d ms, p99 %d ms, max %d ms, from each"
+                        + " event's intended send time.",
+                rate,
+                latencyDuration.toSeconds(),
+                latency.histogram().getTotalCount(),
+                latency.missing(),
+                latency.histogram().getValueAtPercentile(50),
+                latency.histogram().getValueAtPercentile(99),
+                latency.histogram().getMaxValue()));
+        lines.add("");
+        lines.add(String.format(
+                Locale.ROOT,
+                "Goals: RocksDB ≥ 50%% of in-memory: %.2f (%s); ≥ 25,000 events/s per core: %,.0f (%s); p99 ≤ 1 s: %d ms"
+                        + " (%s).",
+                ratio,
+                ratio >= 0.5 ? "met" : "missed",
+                perCore,
+                perCore >= 25_000 ? "met" : "missed",
+                latency.histogram().getValueAtPercentile(99),
+                latency.histogram().getValueAtPercentile(99) <= 1000 && latency.missing() == 0 ? "met" : "missed"));
+        lines.forEach(System.out::println);
+        if (report != null) {
+            Files.createDirectories(report.toAbsolutePath().getParent());
+            Files.write(report, lines, StandardCharsets.UTF_8);
+        }
+        FileUtils.deleteQuietly(data.toFile());
+        return 0;
+    }
+
+    record Run(String label, double eventsPerSecond, double seconds) {}
+
+    record Latency(Histogram histogram, long missing) {}
+
+    /** Runs the job over every event of {@code events} (bounded) and times it from its first event read. */
+    private Run throughput(String label, boolean rocksDb) throws Exception {
+        Path dir = data.resolve(UUID.randomUUID().toString());
+        Configuration conf = rocksDb ? SpeedMain.localConfiguration(dir, checkpointInterval) : new Configuration();
+        if (!rocksDb) {
+            conf.setString("state.backend.type", "hashmap");
+        }
+        // The job ends at its last event: no final checkpoint to wait for.
+        conf.setString("execution.checkpointing.checkpoints-after-tasks-finish", "false");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+        env.setParallelism(parallelism);
+        KafkaWiring wiring = wiring(StrataTopics.EVENTS, StrataTopics.SPEED_VIEWS, "bench-" + UUID.randomUUID());
+        FirstRead.reset();
+        new SpeedLayerJob(
+                        wiring.eventsSource()
+                                .setDeserializer(new FirstRead(new EventRecordDeserializer(registryUrl)))
+                                .setBounded(OffsetsInitializer.latest())
+                                .build(),
+                        wiring.commitsSource()
+                                .setBounded(OffsetsInitializer.latest())
+                                .build(),
+                        wiring.views(),
+                        wiring.deadLetters(),
+                        new SpeedLayerJob.Settings(
+                                views, CutSettings.DEFAULTS, Duration.parse(SpeedLayerJob.DEFAULT_EMIT_INTERVAL)))
+                .build(env);
+        say(label + ": running");
+        long submitted = System.nanoTime();
+        JobClient job = env.executeAsync("bench-speed");
+        job.getJobExecutionResult().get(30, TimeUnit.MINUTES);
+        long end = System.nanoTime();
+        long first = FirstRead.nanos.get();
+        double seconds = (end - first) / 1e9;
+        Run run = new Run(label, events / seconds, seconds);
+        say(String.format(
+                Locale.ROOT,
+                "%s: %,.0f events/s (%.1f s from the first event read; %.1f s from submission)",
+                label,
+                run.eventsPerSecond(),
+                seconds,
+                (end - submitted) / 1e9));
+        FileUtils.deleteQuietly(dir.toFile());
+        return run;
+    }
+
+    /** The job on RocksDB with checkpoints, events paced at {@code rate}; probes timed to their upserts. */
+    private Latency latency(double rate) throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String eventsTopic = "bench-latency-events-" + suffix;
+        String viewsTopic = "bench-latency-views-" + suffix;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+            admin.createTopics(List.of(
+                            new NewTopic(eventsTopic, partitions, (short) 1)
+                                    .configs(Map.of("message.timestamp.type", "LogAppendTime")),
+                            new NewTopic(viewsTopic, partitions, (short) 1)))
+                    .all()
+                    .get();
+        }
+        Path dir = data.resolve(UUID.randomUUID().toString());
+        Configuration conf = SpeedMain.localConfiguration(dir, checkpointInterval);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+        env.setParallelism(parallelism);
+        KafkaWiring wiring = wiring(eventsTopic, viewsTopic, "bench-latency-" + suffix);
+        new SpeedLayerJob(
+                        wiring.events(),
+                        wiring.commits(),
+                        wiring.views(),
+                        wiring.deadLetters(),
+                        new SpeedLayerJob.Settings(
+                                views, CutSettings.DEFAULTS, Duration.parse(SpeedLayerJob.DEFAULT_EMIT_INTERVAL)))
+                .build(env);
+        JobClient job = env.executeAsync("bench-speed-latency");
+
+        int probes = (int) Math.ceil(rate * latencyDuration.toSeconds() / PROBE_EVERY) + 1;
+        long[] intendedMillis = new long[probes];
+        boolean[] seen = new boolean[probes];
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
+        AtomicBoolean reading = new AtomicBoolean(true);
+        AtomicLong warmupSeenAt = new AtomicLong();
+        Thread reader = new Thread(
+                () -> readUpserts(viewsTopic, intendedMillis, seen, histogram, reading, warmupSeenAt), "upserts");
+        reader.start();
+        try (KafkaProducer<String, Event> producer = producer()) {
+            // One probe before the measured run, so the job is running (and its source assigned) when it starts.
+            say("latency: waiting for the job to show a first probe");
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (warmupSeenAt.get() == 0 && System.currentTimeMillis() < deadline) {
+                producer.send(record(eventsTopic, -1, new Random(1), true));
+                producer.flush();
+                Thread.sleep(500);
+            }
+            if (warmupSeenAt.get() == 0) {
+                throw new IllegalStateException("the speed job showed no probe within 120 s");
+            }
+            say(String.format(Locale.ROOT, "latency: %,.0f events/s for %d s", rate, latencyDuration.toSeconds()));
+            Random random = new Random(11);
+            double intervalNanos = 1e9 / rate;
+            long startNanos = System.nanoTime();
+            long startMillis = System.currentTimeMillis();
+            long endNanos = startNanos + latencyDuration.toNanos();
+            for (long i = 0; ; i++) {
+                long intended = startNanos + (long) (i * intervalNanos);
+                if (intended >= endNanos) {
+                    break;
+                }
+                long now;
+                while ((now = System.nanoTime()) < intended) {
+                    LockSupport.parkNanos(intended - now);
+                }
+                if (i % PROBE_EVERY == 0) {
+                    intendedMillis[(int) (i / PROBE_EVERY)] = startMillis + (intended - startNanos) / 1_000_000;
+                }
+                producer.send(record(eventsTopic, i, random, true));
+            }
+            producer.flush();
+        }
+        Thread.sleep(5_000); // stragglers: an upsert is at most one emit interval and a fetch away
+        reading.set(false);
+        reader.join();
+        job.cancel().get();
+        FileUtils.deleteQuietly(dir.toFile());
+        long sent = 0;
+        long missing = 0;
+        for (int p = 0; p < probes; p++) {
+            if (intendedMillis[p] != 0) {
+                sent++;
+                missing += seen[p] ? 0 : 1;
+            }
+        }
+        say("latency: " + sent + " probes sent, " + missing + " never seen");
+        return new Latency(histogram, missing);
+    }
+
+    private void readUpserts(
+            String topic,
+            long[] intendedMillis,
+            boolean[] seen,
+            Histogram histogram,
+            AtomicBoolean reading,
+            AtomicLong warmupSeenAt) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        props.put("group.id", "bench-latency-reader-" + UUID.randomUUID());
+        props.put("auto.offset.reset", "earliest");
+        props.put("fetch.max.wait.ms", "10");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            while (reading.get()) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(20));
+                long now = System.currentTimeMillis();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    ViewKey key = ViewKey.decode(r.key());
+                    if (!key.view().equals(PROBE_VIEW) || r.value() == null) {
+                        continue;
+                    }
+                    long seq = Long.parseLong(key.group().get(0));
+                    if (seq < 0) {
+                        warmupSeenAt.compareAndSet(0, now);
+                        continue;
+                    }
+                    int p = (int) (seq / PROBE_EVERY);
+                    if (!seen[p] && intendedMillis[p] != 0) {
+                        seen[p] = true;
+                        histogram.recordValue(Math.max(0, now - intendedMillis[p]));
+                    }
+                }
+            }
+        }
+    }
+
+    private KafkaWiring wiring(String eventsTopic, String viewsTopic, String group) {
+        return new KafkaWiring(
+                bootstrapServers,
+                registryUrl,
+                eventsTopic,
+                StrataTopics.BATCH_COMMITS,
+                viewsTopic,
+                StrataTopics.EVENTS_DLQ,
+                group);
+    }
+
+    private KafkaProducer<String, Event> producer() throws IOException {
+        EventSerializer serializer = new EventSerializer();
+        Map<String, Object> serde = new HashMap<>(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl));
+        RegistryOptions.token(registryTokenFile).ifPresent(t -> serde.put(AvroSerdeConfig.BEARER_AUTH_TOKEN, t));
+        serializer.configure(serde, false);
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        props.put("acks", "all");
+        props.put("linger.ms", "5");
+        props.put("compression.type", "lz4");
+        return new KafkaProducer<>(props, new StringSerializer(), serializer);
+    }
+
+    private static final String[] TYPES = {"temperature", "humidity", "pressure"};
+
+    /**
+     * Event {@code i} (a probe if {@code i % PROBE_EVERY == 0}; {@code i < 0}: the warm-up probe),
+     * or one in a hundred a resend of an earlier event (same source and id).
+     */
+    private ProducerRecord<String, Event> record(String topic, long i, Random random, boolean probes) {
+        long n = i > 100 && i % 100 == 99 ? random.nextLong(i) : i;
+        String source = "dev-" + Math.floorMod(n, sources);
+        Map<String, String> attributes = new HashMap<>();
+        attributes.put("site", "s" + Math.floorMod(n, 4));
+        if (probes && n == i && (i < 0 || i % PROBE_EVERY == 0)) {
+            attributes.put("probe", "1");
+            attributes.put("probe_id", Long.toString(i));
+        }
+        Instant now = Instant.now();
+        Event e = Event.newBuilder()
+                .setId(i < 0 ? "warmup-" + UUID.randomUUID() : "e-" + n)
+                .setSource(source)
+                .setType(TYPES[(int) Math.floorMod(n, 3)])
+                .setTime(now)
+                .setIngestTime(now)
+                .setValue(Math.round(random.nextGaussian() * 1000) / 100.0)
+                .setAttributes(attributes)
+                .build();
+        return new ProducerRecord<>(topic, source, e);
+    }
+
+    private void produce(String topic, int count) throws Exception {
+        Random random = new Random(7);
+        try (KafkaProducer<String, Event> producer = producer()) {
+            for (int i = 0; i < count; i++) {
+                producer.send(record(topic, i, random, false)); // no probes: the default views only
+            }
+            producer.flush();
+        }
+    }
+
+    /** The production deserializer, noting when the first event of a run was read. */
+    static final class FirstRead implements KafkaRecordDeserializationSchema<Decoded> {
+        private static final long serialVersionUID = 1L;
+        static final AtomicLong nanos = new AtomicLong();
+        private final EventRecordDeserializer inner;
+
+        FirstRead(EventRecordDeserializer inner) {
+            this.inner = inner;
+        }
+
+        static void reset() {
+            nanos.set(0);
+        }
+
+        @Override
+        public void open(DeserializationSchema.InitializationContext context) throws Exception {
+            inner.open(context);
+        }
+
+        @Override
+        public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Decoded> out) throws IOException {
+            if (nanos.get() == 0) {
+                nanos.compareAndSet(0, System.nanoTime());
+            }
+            inner.deserialize(record, out);
+        }
+
+        @Override
+        public TypeInformation<Decoded> getProducedType() {
+            return inner.getProducedType();
+        }
+    }
+
+    private static void say(String line) {
+        System.err.println("[bench] " + line);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new SpeedBench()).execute(args));
+    }
+}
