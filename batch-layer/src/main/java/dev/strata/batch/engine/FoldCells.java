@@ -8,27 +8,24 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.table.data.RowData;
-import org.apache.flink.types.Either;
+import org.apache.flink.util.OutputTag;
 
 /**
  * The second batch job's operator, chained to the lake's reader (no shuffle): folds every row of
  * the folded runs ({@code run >= firstRun}) whose identity hash is not a retry candidate into its cells
- * with the shared monoid, and passes candidate rows (of any run) on as they come; at the end of its
- * input it emits its partial cells. Out: {@link PartialCell} on the left, {@link CandidateRow} on
- * the right.
+ * with the shared monoid, and passes candidate rows (of any run) on as they come, to the side output
+ * {@link #CANDIDATES} ({@link DecideRetries} decides them); at the end of its input it emits its
+ * partial cells.
  */
-final class FoldCells extends AbstractStreamOperator<Either<PartialCell, CandidateRow>>
-        implements OneInputStreamOperator<RowData, Either<PartialCell, CandidateRow>>, BoundedOneInput {
+final class FoldCells extends AbstractStreamOperator<PartialCell>
+        implements OneInputStreamOperator<RowData, PartialCell>, BoundedOneInput {
 
-    static final TypeInformation<Either<PartialCell, CandidateRow>> OUTPUT =
-            Types.EITHER(PartialCell.TYPE, CandidateRow.TYPE);
+    static final OutputTag<CandidateRow> CANDIDATES = new OutputTag<>("retry-candidates", CandidateRow.TYPE);
 
     private final List<ViewDefinition> views;
     private final LongHashSet candidates;
@@ -75,7 +72,7 @@ final class FoldCells extends AbstractStreamOperator<Either<PartialCell, Candida
                     LakeColumns.millis(row.getLong(appendTime)),
                     LakeColumns.position(row.getInt(partition), row.getLong(offset)),
                     row.getLong(run));
-            output.collect(new StreamRecord<>(Either.Right(candidate)));
+            output.collect(CANDIDATES, new StreamRecord<>(candidate));
             return;
         }
         if (row.getLong(run) >= firstRun) {
@@ -88,8 +85,7 @@ final class FoldCells extends AbstractStreamOperator<Either<PartialCell, Candida
         if (cells != null) {
             Map<ViewKey, Aggregate> partial = new HashMap<>();
             cells.addTo(partial);
-            partial.forEach((cell, aggregate) ->
-                    output.collect(new StreamRecord<>(Either.Left(PartialCell.of(cell, aggregate)))));
+            partial.forEach((cell, aggregate) -> output.collect(new StreamRecord<>(PartialCell.of(cell, aggregate))));
         }
     }
 

@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.types.Either;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.util.CloseableIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * The batch views of some runs, as two Flink batch jobs over a few columns of the lake each
  * ({@link LakeColumns}): {@link RetryCandidates} finds the id hashes seen more than once, then
  * {@link FoldCells} folds every other row into cells on its subtask, without a shuffle, and passes
- * the candidate rows on. The client decides exactly, by the ids themselves, which candidate rows are
- * retries ({@link Retries}), folds the others and merges everything. The same code folds one new
+ * the candidate rows on, by identity hash, to {@link DecideRetries}, which decides exactly, by the
+ * identities themselves, which are retries ({@link Retries}) and folds the others. The client merges
+ * the subtasks' partial cells. The same code folds one new
  * run into the previous snapshot and recomputes everything for a replay.
  */
 public final class FoldJob {
@@ -62,8 +64,7 @@ public final class FoldJob {
         List<String> foldColumns = new ArrayList<>(LakeColumns.Events.columns(withAttributes));
         foldColumns.addAll(List.of("id", "append_time", "kafka_partition", "kafka_offset", "run"));
         LakeColumns columns = LakeColumns.of(foldColumns);
-        List<CandidateRow> candidateRows = new ArrayList<>();
-        try (CloseableIterator<Either<PartialCell, CandidateRow>> out = engine.environment()
+        SingleOutputStreamOperator<PartialCell> folded = engine.environment()
                 .fromSource(
                         columns.source(candidates.isEmpty() ? runFiles : all),
                         WatermarkStrategy.noWatermarks(),
@@ -71,34 +72,28 @@ public final class FoldJob {
                 .name("lake rows")
                 .transform(
                         "fold views",
-                        FoldCells.OUTPUT,
-                        new FoldCells(views, candidates, firstRun, columns, withAttributes))
-                .executeAndCollect("strata batch fold, runs " + firstRun + "+")) {
+                        PartialCell.TYPE,
+                        new FoldCells(views, candidates, firstRun, columns, withAttributes));
+        DataStream<PartialCell> decided = folded.getSideOutput(FoldCells.CANDIDATES)
+                .keyBy(new DecideRetries.ByIdentity())
+                .transform(
+                        "decide retries",
+                        PartialCell.TYPE,
+                        new DecideRetries(views, settings.cut().dedupHorizon().toMillis(), firstRun));
+        try (CloseableIterator<PartialCell> out =
+                folded.union(decided).executeAndCollect("strata batch fold, runs " + firstRun + "+")) {
             while (out.hasNext()) {
-                Either<PartialCell, CandidateRow> next = out.next();
-                if (next.isRight()) {
-                    candidateRows.add(next.right());
-                } else {
-                    PartialCell partial = next.left();
-                    cells.merge(partial.key(), partial.aggregate(byName.get(partial.view())), Aggregate::merge);
-                }
+                PartialCell partial = out.next();
+                cells.merge(partial.key(), partial.aggregate(byName.get(partial.view())), Aggregate::merge);
             }
         }
-        List<CandidateRow> counted =
-                Retries.counted(candidateRows, settings.cut().dedupHorizon().toMillis());
-        FoldCells.Cells folded = new FoldCells.Cells(views);
-        counted.stream().filter(c -> c.run() >= firstRun).forEach(c -> folded.fold(c.event()));
-        folded.addTo(cells);
-        long retries = candidateRows.stream().filter(c -> c.run() >= firstRun).count()
-                - counted.stream().filter(c -> c.run() >= firstRun).count();
         LOG.info(
-                "Fold of {} file(s) (+{} for retries): {} candidate rows ({}), {} retries skipped, {} cells; {} ms for"
-                        + " the candidates, {} ms for the fold",
+                "Fold of {} file(s) (+{} for retries): {} identity hashes seen more than once ({}), their rows decided"
+                        + " on the cluster; {} cells; {} ms for the candidates, {} ms for the fold",
                 runFiles.size(),
                 contextFiles.size(),
-                candidateRows.size(),
+                candidates.size(),
                 inMemory ? "hashed in memory" : "sorted",
-                retries,
                 cells.size(),
                 (candidatesFound - started) / 1_000_000,
                 (System.nanoTime() - candidatesFound) / 1_000_000);

@@ -9,7 +9,6 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.table.data.StringData;
-import org.apache.flink.types.Either;
 import org.junit.jupiter.api.Test;
 
 class FoldJobTest {
@@ -63,20 +62,21 @@ class FoldJobTest {
 
     @Test
     void theFoldsOutputsTravelThroughFlinksOwnSerializersWithoutKryo() throws Exception {
-        TypeSerializer<Either<PartialCell, CandidateRow>> serializer =
-                FoldCells.OUTPUT.createSerializer(new SerializerConfigImpl());
+        TypeSerializer<CandidateRow> rows = CandidateRow.TYPE.createSerializer(new SerializerConfigImpl());
+        TypeSerializer<PartialCell> cells = PartialCell.TYPE.createSerializer(new SerializerConfigImpl());
         CandidateRow row = new CandidateRow("id-ü", 123, (2L << 48) | 77, 4, "s", "t", 60_000, null, Map.of("k", "v"));
         PartialCell cell = new PartialCell("v", List.of("g1", "g2"), 60_000, new byte[] {1, 2, 3});
 
         DataOutputSerializer out = new DataOutputSerializer(256);
-        serializer.serialize(Either.Right(row), out);
-        serializer.serialize(Either.Left(cell), out);
+        rows.serialize(row, out);
+        cells.serialize(cell, out);
         DataInputDeserializer in = new DataInputDeserializer(out.getCopyOfBuffer());
 
-        assertThat(serializer.deserialize(in).right()).isEqualTo(row);
-        PartialCell back = serializer.deserialize(in).left();
+        assertThat(rows.deserialize(in)).isEqualTo(row);
+        PartialCell back = cells.deserialize(in);
         assertThat(back.group()).containsExactly("g1", "g2");
         assertThat(back.state()).containsExactly(1, 2, 3);
-        assertThat(FoldCells.OUTPUT.toString()).doesNotContain("GenericType");
+        assertThat(CandidateRow.TYPE.toString()).doesNotContain("GenericType");
+        assertThat(PartialCell.TYPE.toString()).doesNotContain("GenericType");
     }
 }

@@ -21,9 +21,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -86,10 +83,7 @@ public final class ServingBench implements Callable<Integer> {
                 new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5_000),
                 new PoolOptions().setHttp1MaxSize(32).setMaxWaitQueueSize(-1));
         String token = Files.readString(tokenFile).trim();
-        AtomicBoolean ingesting = new AtomicBoolean(true);
-        AtomicLong ingested = new AtomicLong();
-        Thread ingest = new Thread(() -> ingest(http, token, ingesting, ingested), "bench-ingest");
-        ingest.start();
+        BackgroundIngest ingest = BackgroundIngest.start(http, gatewayHttp, token, ingestRate, SOURCES);
         try {
             say("ingest running (" + ingestRate + " events/s over HTTP, " + SOURCES
                     + " sources); waiting for the merged view");
@@ -119,7 +113,7 @@ public final class ServingBench implements Callable<Integer> {
                     "Stack: Kafka, registry, gateway, speed job (MiniCluster), batch scheduler (a cycle a minute, 10 s buckets) and"
                             + " serving, each its own JVM on this machine, with " + ingestRate
                             + " events/s of ingest during every run ("
-                            + ingested.get()
+                            + ingest.sent()
                             + " events sent in all). Merged query: `GET /v1/views/events_per_source_1m?group=dev-<k>&from=<now-1h>`"
                             + " (one of " + SOURCES
                             + " groups, 60 points), no `If-None-Match`; no-op: `GET /bench/noop` on the same server."
@@ -164,8 +158,7 @@ public final class ServingBench implements Callable<Integer> {
                     queryPaced.p99(),
                     queryPaced.p99() <= 10 && queryPaced.failures() == 0 ? "met" : "missed"));
         } finally {
-            ingesting.set(false);
-            ingest.join(10_000);
+            ingest.close();
             vertx.close();
         }
         String text = String.join("\n", out) + "\n";
@@ -175,36 +168,6 @@ public final class ServingBench implements Callable<Integer> {
             Files.writeString(report, text);
         }
         return 0;
-    }
-
-    /** Batches of 100 events every 100 ms / (rate / 1000), from {@link #SOURCES} sources, until stopped. */
-    private void ingest(HttpClient http, String token, AtomicBoolean running, AtomicLong sent) {
-        URI uri = URI.create(gatewayHttp + "/v1/events");
-        RequestOptions options = new RequestOptions()
-                .setMethod(HttpMethod.POST)
-                .setHost(uri.getHost())
-                .setPort(uri.getPort())
-                .setURI(uri.getPath())
-                .putHeader("Authorization", "Bearer " + token)
-                .putHeader("Content-Type", "application/x-ndjson");
-        long intervalNanos = TimeUnit.SECONDS.toNanos(1) * 100 / Math.max(1, ingestRate);
-        long next = System.nanoTime();
-        for (long batch = 0; running.get(); batch++) {
-            StringBuilder body = new StringBuilder();
-            for (int e = 0; e < 100; e++) {
-                body.append(IngestBench.event("s-" + batch + "-" + e, "dev-" + (e % SOURCES)))
-                        .append('\n');
-            }
-            http.request(options)
-                    .compose(r -> r.send(Buffer.buffer(body.toString())))
-                    .compose(r -> r.body())
-                    .onSuccess(b -> sent.addAndGet(100));
-            next += intervalNanos;
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
-        }
     }
 
     private void awaitData(HttpClient http) throws Exception {

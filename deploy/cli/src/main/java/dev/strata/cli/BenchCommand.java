@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
             BenchCommand.Batch.class,
             BenchCommand.Speed.class,
             BenchCommand.Serving.class,
+            BenchCommand.Freshness.class,
             BenchCommand.FilesBench.class
         })
 final class BenchCommand implements Callable<Integer> {
@@ -214,6 +215,49 @@ final class BenchCommand implements Callable<Integer> {
                             "--serving", stack.servingUrl(),
                             "--duration", duration.toString(),
                             "--rate", Integer.toString(rate),
+                            "--ingest-rate", Integer.toString(ingestRate)));
+        }
+    }
+
+    @Command(
+            name = "freshness",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Starts the whole stack (free ports, a fresh data directory; a batch cycle a minute with 10 s buckets), then",
+                "POSTs one event at a time and polls the merged view until it shows it: p50/p99/max on the idle stack and with",
+                "--ingest-rate events/s of other ingest, and where the time goes (gateway, speed job, speed-views, serving)."
+            })
+    static final class Freshness implements Callable<Integer> {
+
+        @Option(names = "--samples", defaultValue = "200", description = "Per run. Default: ${DEFAULT-VALUE}")
+        int samples;
+
+        @Option(
+                names = "--ingest-rate",
+                defaultValue = "2000",
+                description = "Events/s of other ingest in the loaded run. Default: ${DEFAULT-VALUE}")
+        int ingestRate;
+
+        @Option(
+                names = "--report",
+                description = "Also write the report (Markdown) here. Default: data/bench/freshness-<time>.md")
+        Path report;
+
+        @Override
+        public Integer call() throws Exception {
+            Run run = Run.of("freshness", report);
+            Duration bucket = Duration.ofSeconds(10);
+            return run.against(
+                    stack -> stack.files(false)
+                            .cut(new CutSettings(bucket, CutSettings.DEFAULTS.dedupHorizon()), bucket)
+                            .batchInterval(Duration.ofMinutes(1)),
+                    Component.BENCH_FRESHNESS,
+                    stack -> List.of(
+                            "--gateway-http", stack.gatewayUrl(),
+                            "--token-file", stack.tokenFile().toString(),
+                            "--serving", stack.servingUrl(),
+                            "--bootstrap-servers", stack.bootstrapServers(),
+                            "--samples", Integer.toString(samples),
                             "--ingest-rate", Integer.toString(ingestRate)));
         }
     }

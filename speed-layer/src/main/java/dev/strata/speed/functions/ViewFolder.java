@@ -6,6 +6,7 @@ import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import dev.strata.speed.model.FoldInput;
 import dev.strata.speed.model.Upsert;
 import dev.strata.speed.model.ViewInput;
 import java.time.Duration;
@@ -15,6 +16,8 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -30,6 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Folds events into the aggregate of their (view, group, window, bucket) key, kept in keyed state
  * (RocksDB in the job), and emits the changed keys as upserts at most every {@code emitInterval}.
+ * An event is appended to the key's buffer ({@link FoldInput}s in list state: with RocksDB a merge,
+ * no read); at emission the buffer is folded into the stored aggregate, which is decoded and encoded
+ * once per key and interval instead of once per event. Timers are aligned to the interval, so all
+ * events of a key within one interval share one timer.
  * It learns the batch layer's cut from {@code batch-commits} (broadcast): the state of buckets below
  * the cut is dropped and a tombstone written for each, and an event of such a bucket is ignored,
  * being in the batch already. A commit computed with other {@link CutSettings} than the job's is
@@ -39,7 +46,8 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
 
     private static final long serialVersionUID = 1L;
     public static final String AGGREGATE_STATE = "view-aggregate";
-    public static final String PENDING_STATE = "view-emit-pending";
+    /** The events of the key folded since its last emission. */
+    public static final String BUFFER_STATE = "view-fold-buffer";
     /** Broadcast state: the current cut under {@link #CUT_KEY}. */
     public static final MapStateDescriptor<String, Long> CUT_STATE =
             new MapStateDescriptor<>("batch-cut", Types.STRING, Types.LONG);
@@ -52,14 +60,14 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
     private static final Logger LOG = LoggerFactory.getLogger(ViewFolder.class);
 
     static final ValueStateDescriptor<byte[]> AGGREGATE = new ValueStateDescriptor<>(AGGREGATE_STATE, byte[].class);
-    static final ValueStateDescriptor<Boolean> PENDING = new ValueStateDescriptor<>(PENDING_STATE, Boolean.class);
+    static final ListStateDescriptor<FoldInput> BUFFER = new ListStateDescriptor<>(BUFFER_STATE, FoldInput.class);
 
     private final List<ViewDefinition> views;
     private final CutSettings cutSettings;
     private final long emitIntervalMillis;
     private transient Map<String, ViewDefinition> viewsByName;
     private transient ValueState<byte[]> aggregate;
-    private transient ValueState<Boolean> pending;
+    private transient ListState<FoldInput> buffer;
     private transient Counter belowCut;
     private transient Counter refusedCommits;
     private transient Histogram appendToFold;
@@ -77,7 +85,7 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
     public void open(OpenContext context) {
         viewsByName = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
         aggregate = getRuntimeContext().getState(AGGREGATE);
-        pending = getRuntimeContext().getState(PENDING);
+        buffer = getRuntimeContext().getListState(BUFFER);
         belowCut = getRuntimeContext().getMetricGroup().counter("eventsBelowCut");
         refusedCommits = getRuntimeContext().getMetricGroup().counter(REFUSED_COMMITS_METRIC);
         // From Kafka's append to this fold, over the last 1,000 events: the speed-update-latency
@@ -94,26 +102,30 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
             belowCut.inc(); // appended before the cut: the batch has it
             return;
         }
-        ViewKey key = ViewInput.decodeKey(in.key);
-        ViewDefinition view = viewsByName.get(key.view());
-        byte[] stored = aggregate.value();
-        Aggregate state = stored == null ? Aggregate.empty(view) : AggregateCodec.decode(view, stored);
-        aggregate.update(AggregateCodec.encode(state.fold(in.event.toEvent())));
+        buffer.add(in.fold);
         long now = ctx.timerService().currentProcessingTime();
-        appendToFold.update(Math.max(0, now - in.event.appendTimeMillis));
-        if (pending.value() == null) {
-            ctx.timerService().registerProcessingTimeTimer((now / emitIntervalMillis + 1) * emitIntervalMillis);
-            pending.update(Boolean.TRUE);
-        }
+        appendToFold.update(Math.max(0, now - in.appendTimeMillis));
+        // The same timestamp for every event of the interval: one timer per key and interval.
+        ctx.timerService().registerProcessingTimeTimer((now / emitIntervalMillis + 1) * emitIntervalMillis);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Upsert> out) throws Exception {
-        pending.clear();
-        byte[] stored = aggregate.value();
-        if (stored != null) {
-            out.collect(new Upsert(ViewInput.decodeKey(ctx.getCurrentKey()).encode(), stored));
+        Iterable<FoldInput> events = buffer.get();
+        if (events == null || !events.iterator().hasNext()) {
+            return; // dropped by a cut since, or a timer of an earlier version of the job
         }
+        ViewKey key = ViewInput.decodeKey(ctx.getCurrentKey());
+        ViewDefinition view = viewsByName.get(key.view());
+        byte[] stored = aggregate.value();
+        Aggregate state = stored == null ? Aggregate.empty(view) : AggregateCodec.decode(view, stored);
+        for (FoldInput event : events) {
+            event.foldInto(state);
+        }
+        byte[] encoded = AggregateCodec.encode(state);
+        aggregate.update(encoded);
+        buffer.clear();
+        out.collect(new Upsert(key.encode(), encoded));
     }
 
     @Override
@@ -134,6 +146,12 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
             if (viewKey.bucketMillis() < commit.cutMillis() && state.value() != null) {
                 state.clear();
                 out.collect(new Upsert(viewKey.encode(), null));
+            }
+        });
+        // Events of those buckets not yet folded (a key's first interval has no aggregate yet).
+        ctx.applyToKeyedState(BUFFER, (key, state) -> {
+            if (ViewInput.decodeKey(key).bucketMillis() < commit.cutMillis()) {
+                state.clear();
             }
         });
     }

@@ -1,8 +1,9 @@
 package dev.strata.speed.functions;
 
-import dev.strata.schemas.Event;
+import dev.strata.schemas.views.Measure;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
+import dev.strata.speed.model.FoldInput;
 import dev.strata.speed.model.IngestedEvent;
 import dev.strata.speed.model.ViewInput;
 import java.time.Duration;
@@ -20,6 +21,8 @@ public class ViewRouter implements FlatMapFunction<IngestedEvent, ViewInput> {
 
     private final List<ViewDefinition> views;
     private final long bucketMillis;
+    /** Per view (in the order of {@link #views}), the fields of its distinct measures. */
+    private final String[][] distinctFields;
 
     public ViewRouter(List<ViewDefinition> views, Duration bucketSize) {
         if (views.isEmpty()) {
@@ -30,20 +33,27 @@ public class ViewRouter implements FlatMapFunction<IngestedEvent, ViewInput> {
         }
         this.views = List.copyOf(views);
         this.bucketMillis = bucketSize.toMillis();
+        this.distinctFields = views.stream()
+                .map(v -> v.distinctMeasures().stream().map(Measure::field).toArray(String[]::new))
+                .toArray(String[][]::new);
     }
 
     @Override
     public void flatMap(IngestedEvent in, Collector<ViewInput> out) {
-        Event event = in.toEvent();
         long bucket = ViewKey.bucketOf(in.appendTimeMillis, bucketMillis);
-        for (ViewDefinition view : views) {
-            if (view.matches(event)) {
+        for (int v = 0; v < views.size(); v++) {
+            ViewDefinition view = views.get(v);
+            if (view.matches(in.type, in.attributes)) {
                 ViewKey key = new ViewKey(
                         view.name(),
-                        view.group(event),
-                        view.windowStart(event.getTime()).toEpochMilli(),
+                        view.group(in.source, in.type, in.attributes),
+                        view.windowStartMillis(in.timeMillis),
                         bucket);
-                out.collect(ViewInput.of(key, in));
+                String[] distinct = new String[distinctFields[v].length];
+                for (int i = 0; i < distinct.length; i++) {
+                    distinct[i] = ViewDefinition.field(in.source, in.type, in.attributes, distinctFields[v][i]);
+                }
+                out.collect(ViewInput.of(key, in.appendTimeMillis, new FoldInput(in.value, distinct)));
             }
         }
     }

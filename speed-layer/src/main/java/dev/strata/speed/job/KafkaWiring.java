@@ -82,7 +82,7 @@ public record KafkaWiring(
         Properties props = KafkaClients.properties();
         props.put("acks", "all");
         props.put("enable.idempotence", "true");
-        props.put("linger.ms", "20");
+        props.put("linger.ms", "5"); // upserts are at most one per key and emit interval: batches fill anyway
         return props;
     }
 }

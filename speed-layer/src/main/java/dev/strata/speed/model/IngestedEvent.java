@@ -16,7 +16,9 @@ public class IngestedEvent {
     public String type;
     public long timeMillis;
     public Double value;
-    public HashMap<String, String> attributes = new HashMap<>();
+    /** Declared as a {@link Map}: Flink serializes it itself (a {@code HashMap} field would go through Kryo). */
+    public Map<String, String> attributes = new HashMap<>();
+
     public long ingestTimeMillis;
     public long appendTimeMillis;
 

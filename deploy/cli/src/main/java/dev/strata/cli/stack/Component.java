@@ -87,6 +87,7 @@ public enum Component {
     BENCH_INGEST("bench", "deploy/bench", "dev.strata.bench.IngestBench", List.of("-Xmx1g"), null),
     BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null),
     BENCH_SERVING("bench", "deploy/bench", "dev.strata.bench.ServingBench", List.of("-Xmx512m"), null),
+    BENCH_FRESHNESS("bench", "deploy/bench", "dev.strata.bench.FreshnessBench", List.of("-Xmx512m"), null),
     /** The speed job on MiniClusters in the bench's JVM, with the job's own classpath (Flink included). */
     BENCH_SPEED("bench", "speed-layer", "dev.strata.speed.bench.SpeedBench", List.of("-Xmx3g"), null),
     /** The gateway in the bench's JVM, its heap capped well under the file's size. */

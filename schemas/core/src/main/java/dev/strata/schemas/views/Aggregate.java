@@ -81,8 +81,31 @@ public final class Aggregate {
 
     /** Adds one event (the caller has checked {@link ViewDefinition#matches}). */
     public Aggregate fold(Event event) {
+        foldValue(event.getValue());
+        for (int i = 0; i < distinctUnions.length; i++) {
+            distinctUnions[i].update(ViewDefinition.field(event, distinctFields[i]));
+        }
+        return this;
+    }
+
+    /**
+     * Adds one event given as its value and the values of the view's distinct fields, in the order
+     * of {@link ViewDefinition#distinctMeasures()}: the same as {@link #fold(Event)} of that event.
+     */
+    public Aggregate fold(Double value, String[] distinctValues) {
+        if (distinctValues.length != distinctUnions.length) {
+            throw new IllegalArgumentException("view " + view.name() + " has " + distinctUnions.length
+                    + " distinct measures; got " + distinctValues.length + " values");
+        }
+        foldValue(value);
+        for (int i = 0; i < distinctUnions.length; i++) {
+            distinctUnions[i].update(distinctValues[i]);
+        }
+        return this;
+    }
+
+    private void foldValue(Double value) {
         count++;
-        Double value = event.getValue();
         if (value != null) {
             valueCount++;
             addExactly(value);
@@ -92,10 +115,6 @@ public final class Aggregate {
                 quantiles.update(value);
             }
         }
-        for (int i = 0; i < distinctUnions.length; i++) {
-            distinctUnions[i].update(ViewDefinition.field(event, distinctFields[i]));
-        }
-        return this;
     }
 
     /** Adds {@code other}'s events to this state; {@code other} is left as it was. */

@@ -37,11 +37,16 @@ public record ViewDefinition(
 
     /** Whether the view takes this event. */
     public boolean matches(Event event) {
-        if (!types.isEmpty() && !types.contains(event.getType())) {
+        return matches(event.getType(), event.getAttributes());
+    }
+
+    /** Whether the view takes an event of this type with these attributes. */
+    public boolean matches(String type, Map<String, String> eventAttributes) {
+        if (!types.isEmpty() && !types.contains(type)) {
             return false;
         }
         for (Map.Entry<String, String> required : attributes.entrySet()) {
-            if (!required.getValue().equals(event.getAttributes().get(required.getKey()))) {
+            if (!required.getValue().equals(eventAttributes.get(required.getKey()))) {
                 return false;
             }
         }
@@ -50,9 +55,14 @@ public record ViewDefinition(
 
     /** The event's group: the values of the group-by fields, in order ("" for a missing attribute). */
     public List<String> group(Event event) {
+        return group(event.getSource(), event.getType(), event.getAttributes());
+    }
+
+    /** {@link #group(Event)} of an event given by its fields. */
+    public List<String> group(String source, String type, Map<String, String> eventAttributes) {
         List<String> group = new ArrayList<>(groupBy.size());
         for (String field : groupBy) {
-            group.add(field(event, field));
+            group.add(field(source, type, eventAttributes, field));
         }
         return group;
     }
@@ -85,13 +95,18 @@ public record ViewDefinition(
 
     /** The value of a field of an event: {@code source}, {@code type} or {@code attributes.<key>}. */
     public static String field(Event event, String field) {
+        return field(event.getSource(), event.getType(), event.getAttributes(), field);
+    }
+
+    /** {@link #field(Event, String)} of an event given by its fields. */
+    public static String field(String source, String type, Map<String, String> eventAttributes, String field) {
         if (field.equals("source")) {
-            return event.getSource();
+            return source;
         }
         if (field.equals("type")) {
-            return event.getType();
+            return type;
         }
-        String value = event.getAttributes().get(field.substring("attributes.".length()));
+        String value = eventAttributes.get(field.substring("attributes.".length()));
         return value == null ? "" : value;
     }
 
