@@ -194,17 +194,10 @@ public final class SpeedMain implements Callable<Integer> {
                 // Most lookups are misses (the dedup flag of a new event): a bloom filter answers
                 // them without reading the SST files' blocks.
                 Map.entry("state.backend.rocksdb.use-bloom-filter", "true"),
-                // A record waits at most this long in a network buffer before it is sent on (Flink's
-                // default is 100 ms, at each of the job's two shuffles): full buffers go at once, so
-                // this costs nothing under load and shortens an idle stack's freshness.
-                Map.entry("execution.buffer-timeout.interval", BUFFER_TIMEOUT),
                 Map.entry("restart-strategy.type", "fixed-delay"),
                 Map.entry("restart-strategy.fixed-delay.attempts", "10"),
                 Map.entry("restart-strategy.fixed-delay.delay", "5 s")));
     }
-
-    /** How long a record may wait in a network buffer of the job. */
-    public static final String BUFFER_TIMEOUT = "10 ms";
 
     /** Flink's managed memory on the local MiniCluster: RocksDB's block cache and write buffers. */
     public static final String LOCAL_MANAGED_MEMORY = "512m";

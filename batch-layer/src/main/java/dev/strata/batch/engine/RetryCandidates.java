@@ -1,15 +1,19 @@
 package dev.strata.batch.engine;
 
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.Partitioner;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.Output;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
@@ -39,16 +43,17 @@ final class RetryCandidates {
                 .map(new IdentityHash())
                 .returns(Types.LONG)
                 .name("identity hashes");
-        DataStream<Long> repeated = inMemory
+        DataStream<long[]> repeated = inMemory
                 ? hashes.partitionCustom(new ByHash(), new Identity())
-                        .transform(
-                                "hashes seen twice (in memory)", Types.LONG, new RepeatedInMemory((int) rowsPerSubtask))
-                : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", Types.LONG, new Repeated());
+                        .transform("hashes seen twice (in memory)", CHUNK, new RepeatedInMemory((int) rowsPerSubtask))
+                : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", CHUNK, new Repeated());
         LongHashSet candidates = new LongHashSet();
-        try (CloseableIterator<Long> found =
+        try (CloseableIterator<long[]> found =
                 repeated.executeAndCollect("strata batch retry candidates, runs " + firstRun + "+")) {
             while (found.hasNext()) { // read while the job runs: the collect sink waits for the client
-                candidates.add(found.next());
+                for (long hash : found.next()) {
+                    candidates.add(hash);
+                }
             }
         }
         return candidates;
@@ -107,17 +112,21 @@ final class RetryCandidates {
      * input arrives sorted by key, so equal hashes are adjacent — no state and no hand-over to
      * another thread, as a full-window partition would have.
      */
-    static final class Repeated extends AbstractStreamOperator<Long>
-            implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+    static final class Repeated extends AbstractStreamOperator<long[]>
+            implements OneInputStreamOperator<Long, long[]>, BoundedOneInput {
         private transient long last;
         private transient int seen;
+        private transient Chunks chunks;
 
         @Override
         public void processElement(StreamRecord<Long> element) {
+            if (chunks == null) {
+                chunks = new Chunks(output);
+            }
             long hash = element.getValue();
             if (seen > 0 && hash == last) {
                 if (++seen == 2) {
-                    output.collect(new StreamRecord<>(hash));
+                    chunks.add(hash);
                 }
                 return;
             }
@@ -126,14 +135,48 @@ final class RetryCandidates {
         }
 
         @Override
-        public void endInput() {}
+        public void endInput() {
+            if (chunks != null) {
+                chunks.flush();
+            }
+        }
+    }
+
+    /** Hashes sent on in arrays of up to {@value #CHUNK_SIZE}: one record per hash made the collect the bottleneck. */
+    static final int CHUNK_SIZE = 8192;
+
+    static final TypeInformation<long[]> CHUNK = PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO;
+
+    private static final class Chunks {
+        private final Output<StreamRecord<long[]>> output;
+        private long[] chunk = new long[CHUNK_SIZE];
+        private int size;
+
+        Chunks(Output<StreamRecord<long[]>> output) {
+            this.output = output;
+        }
+
+        void add(long hash) {
+            chunk[size++] = hash;
+            if (size == chunk.length) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (size > 0) {
+                output.collect(new StreamRecord<>(Arrays.copyOf(chunk, size)));
+                size = 0;
+            }
+        }
     }
 
     /** Emits each hash that occurs more than once (once per repeat; the client keeps a set). */
-    static final class RepeatedInMemory extends AbstractStreamOperator<Long>
-            implements OneInputStreamOperator<Long, Long>, BoundedOneInput {
+    static final class RepeatedInMemory extends AbstractStreamOperator<long[]>
+            implements OneInputStreamOperator<Long, long[]>, BoundedOneInput {
         private final int expected;
         private transient LongHashSet seen;
+        private transient Chunks chunks;
 
         RepeatedInMemory(int expected) {
             this.expected = expected;
@@ -143,15 +186,19 @@ final class RetryCandidates {
         public void processElement(StreamRecord<Long> element) {
             if (seen == null) {
                 seen = new LongHashSet(expected);
+                chunks = new Chunks(output);
             }
             long hash = element.getValue();
             if (!seen.add(hash)) {
-                output.collect(new StreamRecord<>(hash));
+                chunks.add(hash);
             }
         }
 
         @Override
         public void endInput() {
+            if (chunks != null) {
+                chunks.flush();
+            }
             seen = null;
         }
     }

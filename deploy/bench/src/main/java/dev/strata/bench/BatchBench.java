@@ -105,6 +105,12 @@ public final class BatchBench implements Callable<Integer> {
                     "Writers racing to commit archive runs, each in its own catalog connection. Default: ${DEFAULT-VALUE}")
     int racers;
 
+    @Option(
+            names = "--history-events",
+            description =
+                    "N of the history runs (one cycle of N new events over 0, 10 N and 100 N). Default: --events / 20")
+    int historyEvents;
+
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
 
@@ -239,6 +245,15 @@ public final class BatchBench implements Callable<Integer> {
             }
         }
         Resent resent = resent(engine, reference, warmup);
+        int n = historyEvents > 0 ? historyEvents : Math.max(1_000, events / 20);
+        List<HistoryCost.Result> history = HistoryCost.measure(
+                engine,
+                bootstrapServers,
+                registryUrl,
+                lake.resolveSibling(lake.getFileName() + "-history"),
+                this::produce,
+                n,
+                List.of(0, 10 * n, 100 * n));
         for (Side side : sides) {
             say(racers + " writers racing to commit 5 archive runs each on a fresh " + side.name + " lake");
             side.racing = race(side.raceConfig);
@@ -288,6 +303,22 @@ public final class BatchBench implements Callable<Integer> {
             out.add(String.format(
                     "| full recompute, local disk, every row resent once, run %d | %.0f | %.2f | ≥ 0.25 of DuckDB |",
                     i + 1, resent.rows() / resent.recompute()[i], resent.duck()[i] / resent.recompute()[i]));
+        }
+        out.add("");
+        out.add("One cycle (archive, fold, commit, announce; Flink batch jobs on the same MiniCluster) of N = "
+                + n + " new events (1% resent ids, of any earlier event) over a local lake already holding H events,"
+                + " all within the dedup horizon, each its own topic and lake:");
+        out.add("");
+        out.add("| history H | cycle s | ratio to H = 0 | goal |");
+        out.add("|---:|---:|---:|---|");
+        for (HistoryCost.Result r : history) {
+            out.add(String.format(
+                    "| %d (%d N) | %.2f | %.2f | %s |",
+                    r.history(),
+                    r.history() / r.newEvents(),
+                    r.seconds(),
+                    r.seconds() / history.get(0).seconds(),
+                    r.history() == 100L * n ? "≤ 2.00" : ""));
         }
         out.add("");
         out.add("Cells: "
@@ -442,6 +473,10 @@ public final class BatchBench implements Callable<Integer> {
     }
 
     private void produce(int from, int count) throws Exception {
+        produce(StrataTopics.EVENTS, from, count);
+    }
+
+    private void produce(String topic, int from, int count) throws Exception {
         EventSerializer serializer = new EventSerializer();
         Map<String, Object> serde = new HashMap<>(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl));
         RegistryOptions.token(registryTokenFile).ifPresent(t -> serde.put(AvroSerdeConfig.BEARER_AUTH_TOKEN, t));
@@ -468,7 +503,7 @@ public final class BatchBench implements Callable<Integer> {
                         .setValue(Math.round(random.nextGaussian() * 1000) / 100.0)
                         .setAttributes(Map.of("site", "s" + (n % 4)))
                         .build();
-                producer.send(new ProducerRecord<>(StrataTopics.EVENTS, source, e));
+                producer.send(new ProducerRecord<>(topic, source, e));
             }
             producer.flush();
         }
@@ -546,7 +581,7 @@ public final class BatchBench implements Callable<Integer> {
         return cells;
     }
 
-    private static void say(String line) {
+    static void say(String line) {
         System.err.println("[bench] " + line);
     }
 

@@ -96,12 +96,19 @@ final class BenchCommand implements Callable<Integer> {
             description = {
                 "Starts Kafka and the registry (free ports, a fresh data directory), produces --events events, then measures:",
                 "Kafka's own consumer performance tool and the archive (a Flink batch job) over the same records, and",
-                "DuckDB and the full recompute (a Flink batch job) over the same Parquet files. Prints rows/s and ratios."
+                "DuckDB and the full recompute (a Flink batch job) over the same Parquet files, also when every event was resent,",
+                "and one batch cycle of N new events over 0, 10 N and 100 N events of history. Prints rows/s and ratios."
             })
     static final class Batch implements Callable<Integer> {
 
         @Option(names = "--events", defaultValue = "1000000", description = "Default: ${DEFAULT-VALUE}")
         int events;
+
+        @Option(
+                names = "--history-events",
+                description =
+                        "N of the history runs: one cycle of N new events over 0, 10 N and 100 N. Default: --events / 20")
+        int historyEvents;
 
         @Option(
                 names = "--report",
@@ -119,6 +126,7 @@ final class BenchCommand implements Callable<Integer> {
                             "--registry-url", stack.registryUrl(),
                             "--registry-token-file", stack.registryTokenFile().toString(),
                             "--events", Integer.toString(events),
+                            "--history-events", Integer.toString(historyEvents),
                             "--lake", stack.dataDir().resolve("lake").toString(),
                             "--object-store-lake", stack.lake(),
                             "--object-store-catalog",
