@@ -58,6 +58,7 @@ public final class FreshnessBench implements Callable<Integer> {
     static final ObjectMapper JSON = new ObjectMapper();
     static final int SOURCES = 50;
     static final long POLL_MILLIS = 10;
+    static final long SPACING_MILLIS = 1_000;
     static final String VIEW = "events_per_source_1m";
     static final String GROUP = "dev-0";
 
@@ -130,7 +131,7 @@ public final class FreshnessBench implements Callable<Integer> {
                             + " event of `" + GROUP + "`, then `GET /v1/views/" + VIEW + "?group=" + GROUP + "` every "
                             + POLL_MILLIS
                             + " ms until a point shows it. " + samples
-                            + " samples per run, one at a time, 0–200 ms apart. Loaded: "
+                            + " samples per run, one at a time, 0–" + SPACING_MILLIS + " ms apart (uniform). Loaded: "
                             + ingestRate + " events/s from " + SOURCES + " sources (" + GROUP + " among them; " + sent
                             + " events acknowledged) in batches of 100.");
             out.add("");
@@ -183,7 +184,9 @@ public final class FreshnessBench implements Callable<Integer> {
             }
             long[] upsert = upsertFor(value);
             result.add(new Sample(posted, acked, upsert[0], upsert[1], visible));
-            TimeUnit.MILLISECONDS.sleep(ThreadLocalRandom.current().nextLong(200));
+            // Uniform over two emit intervals: an event's arrival owes nothing to the speed job's
+            // emissions (sent right after the last one, every sample would wait most of an interval).
+            TimeUnit.MILLISECONDS.sleep(ThreadLocalRandom.current().nextLong(SPACING_MILLIS));
         }
         return result;
     }

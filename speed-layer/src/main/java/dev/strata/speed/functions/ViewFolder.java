@@ -119,7 +119,7 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         appendToFold.update(Math.max(0, now - in.appendTimeMillis));
         if (!scheduled.containsKey(in.key)) {
             Long last = emitted.get(in.key);
-            long at = last == null ? now : Math.max(now, last + emitIntervalMillis);
+            long at = tick(last == null ? now : Math.max(now, last + emitIntervalMillis));
             ctx.timerService().registerProcessingTimeTimer(at);
             scheduled.put(in.key, at);
         }
@@ -146,6 +146,16 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         aggregate.update(encoded);
         buffer.clear();
         out.collect(new Upsert(key.encode(), encoded));
+    }
+
+    /**
+     * Emission timers fall on a {@value #TICK_MILLIS} ms grid: each distinct earliest timer makes
+     * the task schedule a wake-up, and one per event of a new key cost more than the fold.
+     */
+    static final long TICK_MILLIS = 10;
+
+    private static long tick(long millis) {
+        return (millis + TICK_MILLIS - 1) / TICK_MILLIS * TICK_MILLIS;
     }
 
     /** Forgets emissions older than an interval, at most once an interval. */

@@ -133,7 +133,7 @@ class ViewFolderTest {
             for (ViewInput in : route(event("a", "s", 1, T0, T0 + 5))) {
                 harness.processElement(new StreamRecord<>(in));
             }
-            harness.setProcessingTime(1_001); // the timer was due at once
+            harness.setProcessingTime(1_010); // the timer was due at once (on the 10 ms grid)
             assertThat(harness.extractOutputValues()).hasSize(1);
 
             harness.setProcessingTime(1_100);
@@ -144,10 +144,10 @@ class ViewFolderTest {
                 harness.processElement(new StreamRecord<>(in));
             }
             assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
-            harness.setProcessingTime(1_001 + EMIT.toMillis() - 1);
+            harness.setProcessingTime(1_010 + EMIT.toMillis() - 1);
             assertThat(harness.extractOutputValues()).hasSize(1); // not before an interval since the last
 
-            harness.setProcessingTime(1_001 + EMIT.toMillis());
+            harness.setProcessingTime(1_010 + EMIT.toMillis());
             List<Upsert> upserts = harness.extractOutputValues();
             assertThat(upserts).hasSize(2);
             assertThat(measures(upserts.get(1))).containsEntry("count", 3.0).containsEntry("sum", 6.0);
