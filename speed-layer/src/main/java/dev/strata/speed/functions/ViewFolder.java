@@ -10,7 +10,6 @@ import dev.strata.speed.model.FoldInput;
 import dev.strata.speed.model.Upsert;
 import dev.strata.speed.model.ViewInput;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,11 +35,8 @@ import org.slf4j.LoggerFactory;
  * (RocksDB in the job), and emits the changed keys as upserts at most every {@code emitInterval}.
  * An event is appended to the key's buffer ({@link FoldInput}s in list state: with RocksDB a merge,
  * no read); at emission the buffer is folded into the stored aggregate, which is decoded and encoded
- * once per key and interval instead of once per event. A key that has not emitted within the last
- * interval emits at once (its first change is visible without waiting); after an emission the next
- * is due an interval later, and every event meanwhile waits for it: at most one upsert per key and
- * interval either way. Which keys have a timer pending and when each last emitted is kept on the
- * heap, not in state: after a restore a key may emit once more than that, never less.
+ * once per key and interval instead of once per event. Timers are aligned to the interval, so all
+ * events of a key within one interval share one timer.
  * It learns the batch layer's cut from {@code batch-commits} (broadcast): the state of buckets below
  * the cut is dropped and a tombstone written for each, and an event of such a bucket is ignored,
  * being in the batch already. A commit computed with other {@link CutSettings} than the job's is
@@ -75,12 +71,6 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
     private transient Counter belowCut;
     private transient Counter refusedCommits;
     private transient Histogram appendToFold;
-    /** Keys with an emission timer pending, and when it fires. */
-    private transient Map<String, Long> scheduled;
-    /** When each key last emitted (entries older than an interval are swept: they change nothing). */
-    private transient Map<String, Long> emitted;
-
-    private transient long lastSweep;
 
     public ViewFolder(List<ViewDefinition> views, CutSettings cutSettings, Duration emitInterval) {
         if (emitInterval.toMillis() <= 0) {
@@ -96,8 +86,6 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         viewsByName = views.stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
         aggregate = getRuntimeContext().getState(AGGREGATE);
         buffer = getRuntimeContext().getListState(BUFFER);
-        scheduled = new HashMap<>();
-        emitted = new HashMap<>();
         belowCut = getRuntimeContext().getMetricGroup().counter("eventsBelowCut");
         refusedCommits = getRuntimeContext().getMetricGroup().counter(REFUSED_COMMITS_METRIC);
         // From Kafka's append to this fold, over the last 1,000 events: the speed-update-latency
@@ -117,25 +105,17 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         buffer.add(in.fold);
         long now = ctx.timerService().currentProcessingTime();
         appendToFold.update(Math.max(0, now - in.appendTimeMillis));
-        if (!scheduled.containsKey(in.key)) {
-            Long last = emitted.get(in.key);
-            long at = tick(last == null ? now : Math.max(now, last + emitIntervalMillis));
-            ctx.timerService().registerProcessingTimeTimer(at);
-            scheduled.put(in.key, at);
-        }
+        // The same timestamp for every event of the interval: one timer per key and interval.
+        ctx.timerService().registerProcessingTimeTimer((now / emitIntervalMillis + 1) * emitIntervalMillis);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Upsert> out) throws Exception {
-        String current = ctx.getCurrentKey();
-        scheduled.remove(current);
-        sweep(timestamp);
         Iterable<FoldInput> events = buffer.get();
         if (events == null || !events.iterator().hasNext()) {
             return; // dropped by a cut since, or a timer of an earlier version of the job
         }
-        emitted.put(current, ctx.timerService().currentProcessingTime());
-        ViewKey key = ViewInput.decodeKey(current);
+        ViewKey key = ViewInput.decodeKey(ctx.getCurrentKey());
         ViewDefinition view = viewsByName.get(key.view());
         byte[] stored = aggregate.value();
         Aggregate state = stored == null ? Aggregate.empty(view) : AggregateCodec.decode(view, stored);
@@ -146,24 +126,6 @@ public class ViewFolder extends KeyedBroadcastProcessFunction<String, ViewInput,
         aggregate.update(encoded);
         buffer.clear();
         out.collect(new Upsert(key.encode(), encoded));
-    }
-
-    /**
-     * Emission timers fall on a {@value #TICK_MILLIS} ms grid: each distinct earliest timer makes
-     * the task schedule a wake-up, and one per event of a new key cost more than the fold.
-     */
-    static final long TICK_MILLIS = 10;
-
-    private static long tick(long millis) {
-        return (millis + TICK_MILLIS - 1) / TICK_MILLIS * TICK_MILLIS;
-    }
-
-    /** Forgets emissions older than an interval, at most once an interval. */
-    private void sweep(long now) {
-        if (now - lastSweep >= emitIntervalMillis) {
-            lastSweep = now;
-            emitted.values().removeIf(at -> now - at >= emitIntervalMillis);
-        }
     }
 
     @Override

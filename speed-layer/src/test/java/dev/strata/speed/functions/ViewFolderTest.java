@@ -127,35 +127,6 @@ class ViewFolderTest {
     }
 
     @Test
-    void aQuietKeyEmitsAtOnceThenAtMostOncePerInterval() throws Exception {
-        try (var harness = harness()) {
-            harness.setProcessingTime(1_000);
-            for (ViewInput in : route(event("a", "s", 1, T0, T0 + 5))) {
-                harness.processElement(new StreamRecord<>(in));
-            }
-            harness.setProcessingTime(1_010); // the timer was due at once (on the 10 ms grid)
-            assertThat(harness.extractOutputValues()).hasSize(1);
-
-            harness.setProcessingTime(1_100);
-            for (ViewInput in : route(event("b", "s", 2, T0, T0 + 6))) {
-                harness.processElement(new StreamRecord<>(in));
-            }
-            for (ViewInput in : route(event("c", "s", 3, T0, T0 + 7))) {
-                harness.processElement(new StreamRecord<>(in));
-            }
-            assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
-            harness.setProcessingTime(1_010 + EMIT.toMillis() - 1);
-            assertThat(harness.extractOutputValues()).hasSize(1); // not before an interval since the last
-
-            harness.setProcessingTime(1_010 + EMIT.toMillis());
-            List<Upsert> upserts = harness.extractOutputValues();
-            assertThat(upserts).hasSize(2);
-            assertThat(measures(upserts.get(1))).containsEntry("count", 3.0).containsEntry("sum", 6.0);
-            assertThat(harness.numProcessingTimeTimers()).isZero();
-        }
-    }
-
-    @Test
     void aNewCutDropsTheBucketsBelowItWithTombstonesAndIgnoresTheirLateEvents() throws Exception {
         try (var harness = harness()) {
             harness.setProcessingTime(0);
