@@ -7,7 +7,6 @@ import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -318,17 +317,7 @@ public final class FreshnessBench implements Callable<Integer> {
     }
 
     private String get(HttpClient http, String path) throws Exception {
-        URI uri = URI.create(serving + path);
-        return http.request(new RequestOptions()
-                        .setMethod(HttpMethod.GET)
-                        .setHost(uri.getHost())
-                        .setPort(uri.getPort())
-                        .setURI(uri.getRawPath() + "?" + uri.getRawQuery()))
-                .compose(r -> r.send()
-                        .compose(response -> response.statusCode() == 200
-                                ? response.body()
-                                : Future.failedFuture("HTTP " + response.statusCode())))
-                .map(Buffer::toString)
+        return ServingBench.get(http, serving, path)
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(10, TimeUnit.SECONDS);

@@ -201,7 +201,12 @@ public final class ServingBench implements Callable<Integer> {
     }
 
     private Future<String> get(HttpClient http, String path) {
-        URI uri = URI.create(serving + path);
+        return get(http, serving, path);
+    }
+
+    /** {@code GET base + path}: the body of a 200 answer, a failed future naming any other status. */
+    static Future<String> get(HttpClient http, String base, String path) {
+        URI uri = URI.create(base + path);
         return http.request(new RequestOptions()
                         .setMethod(HttpMethod.GET)
                         .setHost(uri.getHost())

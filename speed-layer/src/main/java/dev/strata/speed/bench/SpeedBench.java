@@ -1,30 +1,23 @@
 package dev.strata.speed.bench;
 
 import dev.strata.schemas.Event;
-import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.Measure;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
-import dev.strata.schemas.wire.AvroSerdeConfig;
-import dev.strata.schemas.wire.EventSerializer;
 import dev.strata.speed.SpeedMain;
 import dev.strata.speed.job.EventRecordDeserializer;
 import dev.strata.speed.job.KafkaWiring;
 import dev.strata.speed.job.SpeedLayerJob;
-import dev.strata.speed.model.Decoded;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,23 +32,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.apache.commons.io.FileUtils;
-import org.apache.flink.api.common.serialization.DeserializationSchema;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -118,9 +105,11 @@ public final class SpeedBench implements Callable<Integer> {
 
     private final List<ViewDefinition> views = new ArrayList<>();
     private int partitions;
+    private BenchEvents workload;
 
     @Override
     public Integer call() throws Exception {
+        workload = new BenchEvents(bootstrapServers, registryUrl, registryTokenFile, sources);
         views.addAll(ViewConfig.defaults());
         views.add(new ViewDefinition(
                 PROBE_VIEW,
@@ -140,7 +129,7 @@ public final class SpeedBench implements Callable<Integer> {
         }
         say("producing " + events + " events (" + sources + " sources, 1% resent) to " + StrataTopics.EVENTS + " ("
                 + partitions + " partitions)");
-        produce(StrataTopics.EVENTS, events);
+        workload.produce(StrataTopics.EVENTS, events);
 
         // Alternated twice, each side's best kept: the broker and the JIT warm up during the first
         // run, and a compaction or a collection in one run only would otherwise decide the ratio.
@@ -312,12 +301,12 @@ public final class SpeedBench implements Callable<Integer> {
         Thread reader = new Thread(
                 () -> readUpserts(viewsTopic, intendedMillis, seen, histogram, reading, warmupSeenAt), "upserts");
         reader.start();
-        try (KafkaProducer<String, Event> producer = producer()) {
+        try (KafkaProducer<String, Event> producer = workload.producer()) {
             // One probe before the measured run, so the job is running (and its source assigned) when it starts.
             say("latency: waiting for the job to show a first probe");
             long deadline = System.currentTimeMillis() + 120_000;
             while (warmupSeenAt.get() == 0 && System.currentTimeMillis() < deadline) {
-                producer.send(record(eventsTopic, -1, new Random(1), true));
+                producer.send(workload.record(eventsTopic, -1, new Random(1), true));
                 producer.flush();
                 Thread.sleep(500);
             }
@@ -342,7 +331,7 @@ public final class SpeedBench implements Callable<Integer> {
                 if (i % PROBE_EVERY == 0) {
                     intendedMillis[(int) (i / PROBE_EVERY)] = startMillis + (intended - startNanos) / 1_000_000;
                 }
-                producer.send(record(eventsTopic, i, random, true));
+                producer.send(workload.record(eventsTopic, i, random, true));
             }
             producer.flush();
         }
@@ -410,90 +399,6 @@ public final class SpeedBench implements Callable<Integer> {
                 viewsTopic,
                 StrataTopics.EVENTS_DLQ,
                 group);
-    }
-
-    private KafkaProducer<String, Event> producer() throws IOException {
-        EventSerializer serializer = new EventSerializer();
-        Map<String, Object> serde = new HashMap<>(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl));
-        RegistryOptions.token(registryTokenFile).ifPresent(t -> serde.put(AvroSerdeConfig.BEARER_AUTH_TOKEN, t));
-        serializer.configure(serde, false);
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrapServers);
-        props.put("acks", "all");
-        props.put("linger.ms", "5");
-        props.put("compression.type", "lz4");
-        return new KafkaProducer<>(props, new StringSerializer(), serializer);
-    }
-
-    private static final String[] TYPES = {"temperature", "humidity", "pressure"};
-
-    /**
-     * Event {@code i} (a probe if {@code i % PROBE_EVERY == 0}; {@code i < 0}: the warm-up probe),
-     * or one in a hundred a resend of an earlier event (same source and id).
-     */
-    private ProducerRecord<String, Event> record(String topic, long i, Random random, boolean probes) {
-        long n = i > 100 && i % 100 == 99 ? random.nextLong(i) : i;
-        String source = "dev-" + Math.floorMod(n, sources);
-        Map<String, String> attributes = new HashMap<>();
-        attributes.put("site", "s" + Math.floorMod(n, 4));
-        if (probes && n == i && (i < 0 || i % PROBE_EVERY == 0)) {
-            attributes.put("probe", "1");
-            attributes.put("probe_id", Long.toString(i));
-        }
-        Instant now = Instant.now();
-        Event e = Event.newBuilder()
-                .setId(i < 0 ? "warmup-" + UUID.randomUUID() : "e-" + n)
-                .setSource(source)
-                .setType(TYPES[(int) Math.floorMod(n, 3)])
-                .setTime(now)
-                .setIngestTime(now)
-                .setValue(Math.round(random.nextGaussian() * 1000) / 100.0)
-                .setAttributes(attributes)
-                .build();
-        return new ProducerRecord<>(topic, source, e);
-    }
-
-    private void produce(String topic, int count) throws Exception {
-        Random random = new Random(7);
-        try (KafkaProducer<String, Event> producer = producer()) {
-            for (int i = 0; i < count; i++) {
-                producer.send(record(topic, i, random, false)); // no probes: the default views only
-            }
-            producer.flush();
-        }
-    }
-
-    /** The production deserializer, noting when the first event of a run was read. */
-    static final class FirstRead implements KafkaRecordDeserializationSchema<Decoded> {
-        private static final long serialVersionUID = 1L;
-        static final AtomicLong nanos = new AtomicLong();
-        private final EventRecordDeserializer inner;
-
-        FirstRead(EventRecordDeserializer inner) {
-            this.inner = inner;
-        }
-
-        static void reset() {
-            nanos.set(0);
-        }
-
-        @Override
-        public void open(DeserializationSchema.InitializationContext context) throws Exception {
-            inner.open(context);
-        }
-
-        @Override
-        public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Decoded> out) throws IOException {
-            if (nanos.get() == 0) {
-                nanos.compareAndSet(0, System.nanoTime());
-            }
-            inner.deserialize(record, out);
-        }
-
-        @Override
-        public TypeInformation<Decoded> getProducedType() {
-            return inner.getProducedType();
-        }
     }
 
     private static void say(String line) {
