@@ -57,7 +57,7 @@ final class DecideRetries extends AbstractStreamOperator<PartialCell>
     @Override
     public void processElement(StreamRecord<CandidateRow> element) {
         CandidateRow row = element.getValue();
-        long hash = hash(row);
+        long hash = (Long) getCurrentKey(); // the key the rows are sorted by: not computed again
         if (!group.isEmpty() && hash != groupHash) {
             decide();
         }

@@ -18,7 +18,8 @@ import org.apache.flink.util.OutputTag;
 /**
  * The second batch job's operator, chained to the lake's reader (no shuffle): folds every row of
  * the folded runs ({@code run >= firstRun}) whose identity hash is not a retry candidate into its cells
- * with the shared monoid, and passes candidate rows (of any run) on as they come, to the side output
+ * with the shared monoid, and passes candidate rows (of any run; every row if the candidates are
+ * null) on as they come, to the side output
  * {@link #CANDIDATES} ({@link DecideRetries} decides them); at the end of its input it emits its
  * partial cells.
  */
@@ -63,8 +64,10 @@ final class FoldCells extends AbstractStreamOperator<PartialCell>
         if (cells == null) {
             cells = new Cells(views);
         }
-        if (!candidates.isEmpty()
-                && candidates.contains(RetryCandidates.identityHash(row.getString(source), row.getString(id)))) {
+        if (candidates == null
+                || (!candidates.isEmpty()
+                        && candidates.contains(
+                                RetryCandidates.identityHash(row.getString(source), row.getString(id))))) {
             Event event = events.of(row);
             event.setId(row.getString(id).toString());
             CandidateRow candidate = CandidateRow.of(

@@ -17,6 +17,9 @@ final class Retries {
      * less than the horizon after the last counted one of its identity is a retry.
      */
     static List<CandidateRow> counted(List<CandidateRow> rows, long horizonMillis) {
+        if (rows.size() == 1) {
+            return List.of(rows.get(0));
+        }
         List<CandidateRow> sorted = new ArrayList<>(rows);
         sorted.sort(Comparator.comparing(CandidateRow::source)
                 .thenComparing(CandidateRow::id)

@@ -1,7 +1,9 @@
 package dev.strata.batch.engine;
 
+import dev.strata.lake.IdentityIndex;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.datasketches.filters.bloomfilter.BloomFilter;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.Partitioner;
@@ -21,18 +23,22 @@ import org.apache.flink.table.data.binary.BinaryStringData;
 import org.apache.flink.util.CloseableIterator;
 
 /**
- * The first batch job of a fold: the 64-bit hash of every row's identity, (source, id) (of the folded runs and, for
- * recognising retries only, of earlier runs within the dedup horizon) → to the subtask of its hash →
- * the hashes seen more than once, back to the client (a small set: retries are rare). Up to a
- * number of rows per subtask a hash set in memory finds them; beyond, Flink's sort (which spills to
- * disk).
+ * The first batch job of a fold: the 64-bit hash of every folded row's identity, (source, id) → to
+ * the subtask of its hash → the hashes seen more than once, or that an earlier row within the dedup
+ * horizon may have ({@link History}'s Bloom filter of them), back to the client (a small set:
+ * retries are rare). Up to a number of rows per subtask a hash set in memory finds them; beyond,
+ * Flink's sort (which spills to disk).
  */
 final class RetryCandidates {
 
     private RetryCandidates() {}
 
-    /** The identity hashes that occur more than once in {@code files}. */
-    static LongHashSet find(Engine engine, List<String> files, long rowsPerSubtask, boolean inMemory, long firstRun)
+    /**
+     * The identity hashes that occur more than once in {@code files}, or that {@code earlier} (a
+     * {@link History#filter}, null for none) may hold.
+     */
+    static LongHashSet find(
+            Engine engine, List<String> files, long rowsPerSubtask, boolean inMemory, long firstRun, byte[] earlier)
             throws Exception {
         DataStream<Long> hashes = engine.environment()
                 .fromSource(
@@ -45,8 +51,11 @@ final class RetryCandidates {
                 .name("identity hashes");
         DataStream<long[]> repeated = inMemory
                 ? hashes.partitionCustom(new ByHash(), new Identity())
-                        .transform("hashes seen twice (in memory)", CHUNK, new RepeatedInMemory((int) rowsPerSubtask))
-                : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", CHUNK, new Repeated());
+                        .transform(
+                                "hashes seen twice (in memory)",
+                                CHUNK,
+                                new RepeatedInMemory((int) rowsPerSubtask, earlier))
+                : hashes.keyBy(new Identity()).transform("hashes seen twice (sorted)", CHUNK, new Repeated(earlier));
         LongHashSet candidates = new LongHashSet();
         try (CloseableIterator<long[]> found =
                 repeated.executeAndCollect("strata batch retry candidates, runs " + firstRun + "+")) {
@@ -60,27 +69,19 @@ final class RetryCandidates {
     }
 
     /**
-     * The 64-bit hash of an event's identity, the UTF-8 bytes of its source, a 0xFF byte (never in
-     * UTF-8, so no two (source, id) pairs give the same bytes) and the bytes of its id (FNV-1a, then
-     * a murmur3 finaliser to spread the bits): a fixed-length key sorts far faster than strings in
-     * Flink's batch shuffle. Identities whose hashes collide are both candidates and told apart by
-     * the client.
+     * The 64-bit hash of an event's identity, {@link IdentityIndex#hash} (the identity indexes hold
+     * the same), over Flink's strings in place: a fixed-length key sorts far faster than strings in
+     * Flink's batch shuffle. Identities whose hashes collide are both candidates and told apart
+     * exactly by {@link DecideRetries}.
      */
     static long identityHash(StringData source, StringData id) {
-        long h = fnv(0xcbf29ce484222325L, (BinaryStringData) source); // read in place: no copy per row
-        h ^= 0xff;
-        h *= 0x100000001b3L;
-        h = fnv(h, (BinaryStringData) id);
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        return h;
+        long h = fnv(IdentityIndex.SEED, (BinaryStringData) source); // read in place: no copy per row
+        return IdentityIndex.finish(fnv(IdentityIndex.separate(h), (BinaryStringData) id));
     }
 
     private static long fnv(long h, BinaryStringData bytes) {
         for (int i = 0, n = bytes.getSizeInBytes(); i < n; i++) {
-            h ^= bytes.byteAt(i) & 0xff;
-            h *= 0x100000001b3L;
+            h = IdentityIndex.step(h, bytes.byteAt(i));
         }
         return h;
     }
@@ -114,24 +115,34 @@ final class RetryCandidates {
      */
     static final class Repeated extends AbstractStreamOperator<long[]>
             implements OneInputStreamOperator<Long, long[]>, BoundedOneInput {
+        private final byte[] earlier;
+        private transient BloomFilter filter;
         private transient long last;
         private transient int seen;
         private transient Chunks chunks;
+
+        Repeated(byte[] earlier) {
+            this.earlier = earlier;
+        }
 
         @Override
         public void processElement(StreamRecord<Long> element) {
             if (chunks == null) {
                 chunks = new Chunks(output);
+                filter = earlier == null ? null : History.read(earlier);
             }
             long hash = element.getValue();
             if (seen > 0 && hash == last) {
-                if (++seen == 2) {
+                if (++seen == 2 && (filter == null || !filter.query(hash))) {
                     chunks.add(hash);
                 }
                 return;
             }
             last = hash;
             seen = 1;
+            if (filter != null && filter.query(hash)) {
+                chunks.add(hash);
+            }
         }
 
         @Override
@@ -175,11 +186,14 @@ final class RetryCandidates {
     static final class RepeatedInMemory extends AbstractStreamOperator<long[]>
             implements OneInputStreamOperator<Long, long[]>, BoundedOneInput {
         private final int expected;
+        private final byte[] earlier;
+        private transient BloomFilter filter;
         private transient LongHashSet seen;
         private transient Chunks chunks;
 
-        RepeatedInMemory(int expected) {
+        RepeatedInMemory(int expected, byte[] earlier) {
             this.expected = expected;
+            this.earlier = earlier;
         }
 
         @Override
@@ -187,9 +201,10 @@ final class RetryCandidates {
             if (seen == null) {
                 seen = new LongHashSet(expected);
                 chunks = new Chunks(output);
+                filter = earlier == null ? null : History.read(earlier);
             }
             long hash = element.getValue();
-            if (!seen.add(hash)) {
+            if (!seen.add(hash) || (filter != null && filter.query(hash))) {
                 chunks.add(hash);
             }
         }

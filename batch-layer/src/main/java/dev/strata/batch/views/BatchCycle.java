@@ -33,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.iceberg.DataFile;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -131,7 +130,9 @@ public final class BatchCycle {
             }
             Snapshot folded = fold(read(head), head.run() + 1, state);
             try {
-                return Optional.of(publish(head, folded, "fold"));
+                Optional<BatchCommit> published = Optional.of(publish(head, folded, "fold"));
+                indexRunsFrom(head.run() + 1);
+                return published;
             } catch (ViewsConflict e) {
                 if (folds == MAX_FOLDS) {
                     throw new IllegalStateException(
@@ -441,17 +442,32 @@ public final class BatchCycle {
                     .filter(f -> !folded.contains(f.location()))
                     .toList();
         }
-        long rows = Stream.concat(context.stream(), runFiles.stream())
-                .mapToLong(DataFile::recordCount)
-                .sum();
         Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
-        FoldJob.run(engine, settings, locations(context), locations(runFiles), rows, firstRun)
+        FoldJob.run(engine, settings, events.table().io(), files(context), files(runFiles), firstRun)
                 .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
         return new Snapshot(state.lastRun(), state.lastCutMillis(), cells);
     }
 
-    private static List<String> locations(List<DataFile> files) {
-        return files.stream().map(DataFile::location).toList();
+    private static FoldJob.Files files(List<DataFile> files) {
+        return new FoldJob.Files(
+                files.stream().map(DataFile::location).toList(),
+                files.stream().mapToLong(DataFile::recordCount).sum());
+    }
+
+    /**
+     * Builds the identity indexes of the runs a cycle folded, so that the next cycles read them, not
+     * the runs' Parquet columns, while these runs are within the dedup horizon. Derived data: if it
+     * fails, a cycle that needs an index builds it.
+     */
+    private void indexRunsFrom(long firstRun) {
+        try {
+            FoldJob.index(engine, events.table().io(), files(events.filesOfRunsFrom(firstRun)));
+        } catch (Exception e) {
+            LOG.warn(
+                    "Identity indexes of runs {}+ not built now (the next cycle that needs them builds them)",
+                    firstRun,
+                    e);
+        }
     }
 
     private void announce(BatchCommit commit) throws Exception {

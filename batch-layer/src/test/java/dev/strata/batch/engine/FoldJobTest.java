@@ -2,6 +2,7 @@ package dev.strata.batch.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.strata.lake.IdentityIndex;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -58,6 +59,25 @@ class FoldJobTest {
                 .isNotEqualTo(RetryCandidates.identityHash(StringData.fromString("dev-2"), StringData.fromString("c")));
         assertThat(RetryCandidates.identityHash(StringData.fromString("ab"), StringData.fromString("c")))
                 .isEqualTo(RetryCandidates.identityHash(StringData.fromString("ab"), StringData.fromString("c")));
+    }
+
+    @Test
+    void theFoldComputesTheHashTheIdentityIndexesHold() {
+        for (String[] identity : new String[][] {{"dev-1", "42"}, {"ü-séoul", "id/ñ-😀"}, {"", ""}, {"s", "e-0-1"}}) {
+            assertThat(RetryCandidates.identityHash(
+                            StringData.fromString(identity[0]), StringData.fromString(identity[1])))
+                    .isEqualTo(IdentityIndex.hash(identity[0], identity[1]));
+        }
+    }
+
+    @Test
+    void anEarlierRowWithoutTheFoldedFieldsTravelsToo() throws Exception {
+        TypeSerializer<CandidateRow> rows = CandidateRow.TYPE.createSerializer(new SerializerConfigImpl());
+        CandidateRow earlier = new CandidateRow("id", 123, 77, 2, "s", null, 0, null, null);
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        rows.serialize(earlier, out);
+        assertThat(rows.deserialize(new DataInputDeserializer(out.getCopyOfBuffer())))
+                .isEqualTo(earlier);
     }
 
     @Test

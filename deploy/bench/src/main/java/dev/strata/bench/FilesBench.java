@@ -157,8 +157,8 @@ public final class FilesBench implements Callable<Integer> {
         out.add(
                 "Live heap: the heap after each full GC (one forced every second) during the upload and conversion, as the"
                         + " collector reports it (the gateway, its Kafka producer and the HTTP client share this JVM). DuckDB uses all "
-                        + cores + " cores; Strata converts a file"
-                        + " on one thread.");
+                        + cores + " cores; Strata writes a file of 64 MiB or more into a Parquet file per core at once"
+                        + " (one thread reading, one writing each part), after the upload (in its time).");
         out.forEach(System.out::println);
         if (report != null) {
             Files.createDirectories(report.toAbsolutePath().getParent());
@@ -230,8 +230,9 @@ public final class FilesBench implements Callable<Integer> {
         if (added != rows) {
             throw new IllegalStateException(label + ": " + rows + " rows generated, " + added + " added: " + outcome);
         }
-        long readBack = count("SELECT count(*) FROM read_parquet('"
-                + outcome.get("file").asText().replaceFirst("^file:", "") + "')");
+        List<String> parts = new ArrayList<>();
+        outcome.get("files").forEach(f -> parts.add("'" + f.asText().replaceFirst("^file:", "") + "'"));
+        long readBack = count("SELECT count(*) FROM read_parquet([" + String.join(", ", parts) + "])");
         if (readBack != rows) {
             throw new IllegalStateException(
                     label + ": DuckDB reads " + readBack + " rows of the Parquet, " + rows + " were generated");

@@ -27,8 +27,9 @@ import org.apache.iceberg.DataFile;
  * Turns one file of the raw zone into rows of its dataset's Iceberg table ({@link DatasetTable}),
  * in two streaming passes over the original: the first infers each column's type from the first
  * {@value #SAMPLE_ROWS} rows and checks it against the table's current schema; the second writes
- * every row that fits into one data file of the table and every row that does not into
- * {@code rejects/{dataset}/{upload}.rejects.ndjson} of the lake (line and reason). Then the file is
+ * every row that fits into data files of the table (one, or for a large file one per core, each
+ * written by a thread of its own: {@link PartWriters}) and every row that does not into
+ * {@code rejects/{dataset}/{upload}.rejects.ndjson} of the lake (line and reason). Then the files are
  * committed as the upload's snapshot: that commit is what readers see; a crash before it leaves
  * nothing they see.
  *
@@ -51,10 +52,17 @@ final class FileConverter {
 
     private final Lake lake;
     private final Clock clock;
+    private final long bytesPerPart;
 
     FileConverter(Lake lake, Clock clock) {
+        this(lake, clock, PartWriters.BYTES_PER_PART);
+    }
+
+    /** A converter that writes an original of {@code bytesPerPart} or more into several files at once. */
+    FileConverter(Lake lake, Clock clock, long bytesPerPart) {
         this.lake = lake;
         this.clock = clock;
+        this.bytesPerPart = bytesPerPart;
     }
 
     /** A column as the sample saw it: its type (null: only nulls) and the value that made it so. */
@@ -248,7 +256,8 @@ final class FileConverter {
         long rows = 0;
         long rejected = 0;
         List<Outcome.Reject> firstRejects = new ArrayList<>();
-        DatasetTable.Writer writer = table.writer(upload.id(), upload.receivedMillis());
+        PartWriters writer = new PartWriters(
+                table, upload.id(), upload.receivedMillis(), PartWriters.parts(upload.bytes(), bytesPerPart));
         List<DatasetColumn> columns = writer.columns();
         // Another process may have added one of this file's columns with another type since the merge.
         merge(upload.dataset(), writer.schemaId(), columns, sampled);
@@ -321,10 +330,16 @@ final class FileConverter {
                             + firstRejects.get(0).line() + ": "
                             + firstRejects.get(0).reason() + "; all in " + rejectsRelative + "); nothing was added");
         }
-        DataFile file = writer.finish();
+        List<DataFile> written;
+        try {
+            written = writer.finish();
+        } catch (IOException | RuntimeException e) {
+            writer.abandon();
+            throw e;
+        }
         try {
             DatasetTable.Upload committed = table.commit(
-                    file,
+                    written,
                     writer.schemaId(),
                     new DatasetTable.Adding(
                             upload.id(),
@@ -361,6 +376,7 @@ final class FileConverter {
                         f.rejects(),
                         firstRejects.isEmpty() ? null : firstRejects,
                         f.file(),
+                        f.parts(),
                         f.schemaId(),
                         newVersion,
                         table.columns(f.schemaId())),

@@ -89,7 +89,8 @@ public record Outcome(
 
     /**
      * What was added: rows written and rejected (with the rejects file and the first rejects), the
-     * Parquet file (relative to the lake) and the schema version it was written with.
+     * Parquet file (relative to the lake) and all of them (a large upload is written into one per
+     * core at once), and the schema version it was written with.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Added(
@@ -98,6 +99,7 @@ public record Outcome(
             String rejects,
             List<Reject> firstRejects,
             String file,
+            List<String> files,
             Integer schemaVersion,
             Boolean newSchemaVersion,
             List<DatasetColumn> columns) {
@@ -126,7 +128,7 @@ public record Outcome(
                 Status.DUPLICATE,
                 200,
                 message,
-                new Added(0L, 0L, null, null, null, null, null, null),
+                new Added(0L, 0L, null, null, null, null, null, null, null),
                 duplicateOf,
                 finishedMillis);
     }

@@ -58,8 +58,11 @@ class FileConverterTest {
         opened.close();
     }
 
+    /** Originals of this many bytes or more are written into several files at once (one per core). */
+    long bytesPerPart = 64L << 20;
+
     FileConverter converter() {
-        return new FileConverter(opened, Clock.fixed(NOW, ZoneOffset.UTC));
+        return new FileConverter(opened, Clock.fixed(NOW, ZoneOffset.UTC), bytesPerPart);
     }
 
     DatasetTable table(String dataset) {
@@ -121,6 +124,50 @@ class FileConverterTest {
                                 .map(f -> "'" + f.location().replaceFirst("^file:", "") + "'")
                                 .toList())
                 + "]";
+    }
+
+    @Test
+    void aLargeFileIsWrittenIntoAFilePerCoreAtOnceAndCommittedAsOneSnapshotWithEveryRowOnce() throws Exception {
+        bytesPerPart = 1024; // "large" from 1 KiB on
+        StringBuilder csv = new StringBuilder("id,amount,note\n");
+        for (int i = 1; i <= 20_000; i++) {
+            csv.append(i)
+                    .append(',')
+                    .append(i % 7 == 0 ? "" : Integer.toString(i % 100))
+                    .append(",n")
+                    .append(i % 13)
+                    .append('\n');
+            if (i % 5_000 == 0) {
+                csv.append("bad,line\n"); // too few fields: rejected, with its line
+            }
+        }
+        Outcome outcome = convert("big", FileFormat.CSV, csv.toString());
+
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.Status.ADDED);
+        assertThat(outcome.added().rows()).isEqualTo(20_000);
+        assertThat(outcome.added().rejected()).isEqualTo(4);
+        assertThat(outcome.added().firstRejects())
+                .extracting(Outcome.Reject::line)
+                .containsExactly(5_002L, 10_003L, 15_004L, 20_005L);
+        int cores = Math.min(Runtime.getRuntime().availableProcessors(), csv.length() / 1024);
+        DatasetTable table = table("big");
+        assertThat(TableVersion.of("big", table.table()).files())
+                .hasSize(cores)
+                .extracting(TableVersion.DataFileEntry::location)
+                .containsExactlyInAnyOrderElementsOf(outcome.added().files());
+        assertThat(table.table().currentSnapshot().summary())
+                .containsEntry(DatasetTable.UPLOAD_FILES, Integer.toString(cores));
+        assertThat(duckdb("SELECT count(*), count(DISTINCT id), sum(id), sum(amount), count(amount) FROM read_parquet("
+                        + files("big") + ")"))
+                .containsExactly(Arrays.asList("20000", "20000", "200010000", expectedAmountSum(), "17143"));
+    }
+
+    private static String expectedAmountSum() {
+        long sum = 0;
+        for (int i = 1; i <= 20_000; i++) {
+            sum += i % 7 == 0 ? 0 : i % 100;
+        }
+        return Long.toString(sum);
     }
 
     @Test

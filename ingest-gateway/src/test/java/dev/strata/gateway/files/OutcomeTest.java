@@ -24,6 +24,7 @@ class OutcomeTest {
                         "rejects/sales/u-1.rejects.ndjson",
                         List.of(new Outcome.Reject(8, "bad")),
                         "sales/p.parquet",
+                        List.of("sales/p.parquet"),
                         1,
                         true,
                         List.of()),

@@ -56,6 +56,8 @@ public final class DatasetTable {
     public static final String UPLOAD_REJECTED = "strata.upload.rejected";
     public static final String UPLOAD_REJECTS = "strata.upload.rejects";
     public static final String UPLOAD_FILE = "strata.upload.file";
+    /** How many data files the upload was written into (the first is {@link #UPLOAD_FILE}). */
+    public static final String UPLOAD_FILES = "strata.upload.files";
 
     static final Map<String, String> PROPERTIES = Map.of(
             "format-version", "2",
@@ -65,7 +67,10 @@ public final class DatasetTable {
             "write.metadata.delete-after-commit.enabled", "true",
             "write.metadata.previous-versions-max", "100");
 
-    /** An upload the table holds: its snapshot, rows, rejected rows, rejects file, data file and schema id. */
+    /**
+     * An upload the table holds: its snapshot, rows, rejected rows, rejects file, data files (the
+     * first, and how many: the others are named after it, {@link #parts}) and schema id.
+     */
     public record Upload(
             String id,
             String sha256,
@@ -74,8 +79,20 @@ public final class DatasetTable {
             long rejected,
             String rejects,
             String file,
+            int files,
             int schemaId,
-            long snapshotId) {}
+            long snapshotId) {
+
+        /** Every data file of the upload: {@code part-<upload>.parquet}, then {@code part-<upload>-<n>.parquet}. */
+        public List<String> parts() {
+            List<String> parts = new ArrayList<>(List.of(file));
+            String stem = file.substring(0, file.length() - ".parquet".length());
+            for (int n = 1; n < files; n++) {
+                parts.add(stem + "-" + n + ".parquet");
+            }
+            return parts;
+        }
+    }
 
     private final String name;
     private final Table table;
@@ -196,6 +213,7 @@ public final class DatasetTable {
                         Long.parseLong(summary.getOrDefault(UPLOAD_REJECTED, "0")),
                         summary.get(UPLOAD_REJECTS),
                         summary.get(UPLOAD_FILE),
+                        Integer.parseInt(summary.getOrDefault(UPLOAD_FILES, "1")),
                         s.schemaId() == null ? metadata.currentSchemaId() : s.schemaId(),
                         s.snapshotId()));
             }
@@ -238,7 +256,7 @@ public final class DatasetTable {
         }
     }
 
-    /** Writes one upload's rows into one data file of the table, with its current schema. */
+    /** Writes rows of one upload into one data file of the table (one of its parts), with its current schema. */
     public final class Writer implements AutoCloseable {
         private final Schema schema;
         private final List<DatasetColumn> columns;
@@ -249,9 +267,8 @@ public final class DatasetTable {
         private final long ingestedMicros;
         private boolean closed;
 
-        private Writer(String uploadId, long receivedMillis) {
-            table.refresh();
-            this.schema = table.schema();
+        private Writer(Schema schema, String uploadId, long receivedMillis, int part) {
+            this.schema = schema;
             this.columns = DatasetTable.this.columns(schema);
             this.positions = new int[columns.size()];
             List<Types.NestedField> fields = schema.columns();
@@ -271,7 +288,10 @@ public final class DatasetTable {
             key.partition(row);
             OutputFile out = table.io()
                     .newOutputFile(table.locationProvider()
-                            .newDataLocation(table.spec(), key, "part-" + uploadId + ".parquet"));
+                            .newDataLocation(
+                                    table.spec(),
+                                    key,
+                                    "part-" + uploadId + (part == 0 ? "" : "-" + part) + ".parquet"));
             try {
                 this.writer = Parquet.writeData(out)
                         .forTable(table)
@@ -333,7 +353,21 @@ public final class DatasetTable {
 
     /** A writer of one upload's rows (received at {@code receivedMillis}) with the table's current schema. */
     public Writer writer(String uploadId, long receivedMillis) {
-        return new Writer(uploadId, receivedMillis);
+        return writers(uploadId, receivedMillis, 1).get(0);
+    }
+
+    /**
+     * Writers of {@code parts} data files of one upload, all with the table's current schema: rows
+     * written into several files at once (a thread each), committed together as the upload's snapshot.
+     */
+    public List<Writer> writers(String uploadId, long receivedMillis, int parts) {
+        table.refresh();
+        Schema schema = table.schema();
+        List<Writer> writers = new ArrayList<>();
+        for (int part = 0; part < parts; part++) {
+            writers.add(new Writer(schema, uploadId, receivedMillis, part));
+        }
+        return writers;
     }
 
     /** What an upload adds, as its snapshot records it. */
@@ -362,6 +396,17 @@ public final class DatasetTable {
      * @throws AlreadyThere if it does (the file is deleted)
      */
     public Upload commit(DataFile file, int schemaId, Adding adding) throws AlreadyThere {
+        return commit(List.of(file), schemaId, adding);
+    }
+
+    /**
+     * Commits the written parts of an upload as its snapshot, as {@link #commit(DataFile, int, Adding)};
+     * the upload's record names the first file and how many there are.
+     *
+     * @throws AlreadyThere if the table holds the upload or its bytes already (the files are deleted)
+     */
+    public Upload commit(List<DataFile> files, int schemaId, Adding adding) throws AlreadyThere {
+        DataFile file = files.get(0);
         Snapshot snapshot;
         try {
             snapshot = PinnedCommit.commit(
@@ -373,13 +418,15 @@ public final class DatasetTable {
                         }
                     },
                     tx -> {
-                        AppendFiles append = tx.newAppend().appendFile(file);
+                        AppendFiles append = tx.newAppend();
+                        files.forEach(append::appendFile);
                         append.set(UPLOAD_ID, adding.id())
                                 .set(UPLOAD_SHA256, adding.sha256())
                                 .set(UPLOAD_ORIGINAL, adding.original())
                                 .set(UPLOAD_ROWS, Long.toString(adding.rows()))
                                 .set(UPLOAD_REJECTED, Long.toString(adding.rejected()))
-                                .set(UPLOAD_FILE, file.location());
+                                .set(UPLOAD_FILE, file.location())
+                                .set(UPLOAD_FILES, Integer.toString(files.size()));
                         if (adding.rejects() != null) {
                             append.set(UPLOAD_REJECTS, adding.rejects());
                         }
@@ -388,7 +435,7 @@ public final class DatasetTable {
                     UPLOAD_ID,
                     adding.id());
         } catch (AlreadyThere e) {
-            table.io().deleteFile(file.location());
+            files.forEach(f -> table.io().deleteFile(f.location()));
             throw e;
         }
         return new Upload(
@@ -399,6 +446,7 @@ public final class DatasetTable {
                 adding.rejected(),
                 adding.rejects(),
                 file.location(),
+                files.size(),
                 schemaId,
                 snapshot.snapshotId());
     }

@@ -456,7 +456,9 @@ public final class Maintenance {
         }
         List<String> orphans = new ArrayList<>();
         for (FileInfo file : list(prefixes, table.location())) {
-            if (file.createdAtMillis() < olderThan && !referenced.contains(normalize(file.location()))) {
+            // An identity index is kept while its data file is (IdentityIndex: derived, beside the file).
+            String owner = IdentityIndex.dataFileOf(file.location()).orElse(file.location());
+            if (file.createdAtMillis() < olderThan && !referenced.contains(normalize(owner))) {
                 orphans.add(file.location());
             }
         }

@@ -94,6 +94,19 @@ class MaintenanceTest {
                 .count();
     }
 
+    /** Builds the identity index of a data file of the partition, dated days back; returns where it is. */
+    private static Path index(EventsTable events, String hourPartition) throws Exception {
+        String file = events.current().files().stream()
+                .filter(f -> f.partition().equals(hourPartition))
+                .findFirst()
+                .orElseThrow()
+                .location();
+        IdentityIndex.build(events.table().io(), file);
+        Path index = Path.of(Maintenance.normalize(IdentityIndex.location(file)));
+        Files.setLastModifiedTime(index, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+        return index;
+    }
+
     static Clock at(Instant instant) {
         return Clock.fixed(instant, ZoneOffset.UTC);
     }
@@ -116,6 +129,10 @@ class MaintenanceTest {
             Files.setLastModifiedTime(oldOrphan, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
             List<DataFile> inProgress = write(events, 6, "writing", 0, 2_000, 2_010);
             Path youngOrphan = Path.of(Maintenance.normalize(inProgress.get(0).location()));
+            // Identity indexes (derived, beside their data files): one of a file compaction replaces, one of a kept
+            // file.
+            Path replacedIndex = index(events, oldHour);
+            Path keptIndex = index(events, recentHour);
 
             // Now, with compact-after reaching back to 13:30: the hours before 13:00 are compacted.
             Instant now = Instant.now();
@@ -150,6 +167,8 @@ class MaintenanceTest {
             assertThat(report.orphansRemoved()).isGreaterThanOrEqualTo(1);
             assertThat(oldOrphan).doesNotExist();
             assertThat(youngOrphan).exists();
+            assertThat(replacedIndex).doesNotExist();
+            assertThat(keptIndex).exists();
 
             // The next archive run plans from the carried state and commits on top.
             ArchivePlan next = plan(events.state(), 6_000, Map.of(0, 240L));
