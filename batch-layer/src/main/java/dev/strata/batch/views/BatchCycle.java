@@ -9,7 +9,6 @@ import dev.strata.lake.ArchiveState;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.ViewsConflict;
 import dev.strata.lake.ViewsTable;
-import dev.strata.schemas.kafka.KafkaClients;
 import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
@@ -25,22 +24,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.iceberg.DataFile;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,8 +88,7 @@ public final class BatchCycle {
     private final Engine engine;
     private final Settings settings;
     private final Map<String, ViewDefinition> views;
-    private final String bootstrapServers;
-    private final String commitsTopic;
+    private final CommitsTopic commits;
 
     public BatchCycle(
             EventsTable events,
@@ -115,8 +104,7 @@ public final class BatchCycle {
         this.engine = engine;
         this.settings = settings;
         this.views = settings.views().stream().collect(Collectors.toMap(ViewDefinition::name, Function.identity()));
-        this.bootstrapServers = bootstrapServers;
-        this.commitsTopic = commitsTopic;
+        this.commits = new CommitsTopic(bootstrapServers, commitsTopic);
     }
 
     /** Runs a cycle at {@code nowMillis}; returns the announced commit, or empty if nothing was new. */
@@ -155,7 +143,7 @@ public final class BatchCycle {
             return Optional.empty();
         }
         BatchCommit expected = commitOf(head);
-        if (expected.sameSnapshot(lastAnnounced().orElse(null))) {
+        if (expected.sameSnapshot(commits.last().orElse(null))) {
             return Optional.empty(); // announced already, with the settings it was computed with
         }
         Optional<String> refusal = settings.cut().refusal(expected, "batch layer");
@@ -165,7 +153,7 @@ public final class BatchCycle {
             return Optional.empty();
         }
         LOG.info("Announcing {} (committed, not yet announced)", expected.snapshot());
-        announce(expected);
+        commits.announce(expected);
         return Optional.of(expected);
     }
 
@@ -176,34 +164,6 @@ public final class BatchCycle {
                 head.cutMillis(),
                 ViewsTable.reference(head.snapshotId().getAsLong()),
                 head.settings().orElse(settings.cut()));
-    }
-
-    /** The newest record of the commits topic. */
-    private Optional<BatchCommit> lastAnnounced() {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrapServers);
-        KafkaClients.secure(props);
-        props.put("enable.auto.commit", "false");
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition p = new TopicPartition(commitsTopic, 0);
-            consumer.assign(List.of(p));
-            long end = consumer.endOffsets(List.of(p)).get(p);
-            if (end == 0) {
-                return Optional.empty();
-            }
-            consumer.seek(p, end - 1);
-            BatchCommit last = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (consumer.position(p) < end && System.nanoTime() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.value() != null) {
-                        last = BatchCommit.decode(r.value());
-                    }
-                }
-            }
-            return Optional.ofNullable(last);
-        }
     }
 
     /**
@@ -226,7 +186,7 @@ public final class BatchCycle {
         BatchCommit announced =
                 BatchCommit.of(snapshot.run(), snapshot.cutMillis(), ViewsTable.reference(id), settings.cut());
         CrashPoints.reached("before-announce");
-        announce(announced);
+        commits.announce(announced);
         LOG.info(
                 "Batch snapshot {} ({} of run {}, cut {}) with {} cells announced",
                 id,
@@ -347,7 +307,7 @@ public final class BatchCycle {
                 previous.cutMillis());
         if (state.lastRun() <= previous.run()) {
             BatchCommit commit = commitOf(previous);
-            announce(commit);
+            commits.announce(commit);
             return commit;
         }
         try {
@@ -467,19 +427,6 @@ public final class BatchCycle {
                     "Identity indexes of runs {}+ not built now (the next cycle that needs them builds them)",
                     firstRun,
                     e);
-        }
-    }
-
-    private void announce(BatchCommit commit) throws Exception {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrapServers);
-        KafkaClients.secure(props);
-        props.put("acks", "all");
-        props.put("enable.idempotence", "true");
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(commitsTopic, BatchCommit.KEY, commit.encode()))
-                    .get(30, TimeUnit.SECONDS);
         }
     }
 }
