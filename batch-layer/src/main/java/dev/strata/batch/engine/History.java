@@ -34,18 +34,12 @@ final class History {
      * at a time: derived data, the same bytes whoever builds it.
      */
     static void index(FileIO io, List<String> dataFiles, int threads) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, dataFiles.size())));
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (String file : dataFiles) {
-                done.add(pool.submit(() -> IdentityIndex.of(io, file)));
+        inParts(dataFiles.size(), threads, part -> {
+            for (int f = part.first(); f < dataFiles.size(); f += part.step()) {
+                IdentityIndex.of(io, dataFiles.get(f));
             }
-            for (Future<?> f : done) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            return null;
+        });
     }
 
     /**
@@ -54,32 +48,45 @@ final class History {
      */
     static byte[] filter(FileIO io, List<String> dataFiles, long rows, int threads) throws Exception {
         // A filter per thread, each over its share of the files, then their union (same size and seed).
-        int parts = Math.max(1, Math.min(threads, dataFiles.size()));
-        List<BloomFilter> filters = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(parts);
-        try {
-            List<Future<BloomFilter>> done = new ArrayList<>();
-            for (int p = 0; p < parts; p++) {
-                int part = p;
-                done.add(pool.submit(() -> {
-                    BloomFilter filter = BloomFilterBuilder.createByAccuracy(Math.max(1, rows), FALSE_POSITIVES, SEED);
-                    for (int f = part; f < dataFiles.size(); f += parts) {
-                        for (long hash : IdentityIndex.of(io, dataFiles.get(f)).hashes()) {
-                            filter.update(hash);
-                        }
-                    }
-                    return filter;
-                }));
+        List<BloomFilter> filters = inParts(dataFiles.size(), threads, part -> {
+            BloomFilter filter = BloomFilterBuilder.createByAccuracy(Math.max(1, rows), FALSE_POSITIVES, SEED);
+            for (int f = part.first(); f < dataFiles.size(); f += part.step()) {
+                for (long hash : IdentityIndex.of(io, dataFiles.get(f)).hashes()) {
+                    filter.update(hash);
+                }
             }
-            for (Future<BloomFilter> f : done) {
-                filters.add(f.get());
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            return filter;
+        });
         BloomFilter union = filters.get(0);
         filters.subList(1, filters.size()).forEach(union::union);
         return union.toByteArray();
+    }
+
+    /** One thread's share of {@code n} files: every {@code step}th from {@code first}. */
+    private record Part(int first, int step) {}
+
+    private interface PartTask<T> {
+        T run(Part part) throws Exception;
+    }
+
+    /** Runs {@code task} on up to {@code threads} threads, each over its share of {@code n} files; their results. */
+    private static <T> List<T> inParts(int n, int threads, PartTask<T> task) throws Exception {
+        int parts = Math.max(1, Math.min(threads, n));
+        ExecutorService pool = Executors.newFixedThreadPool(parts);
+        try {
+            List<Future<T>> done = new ArrayList<>();
+            for (int p = 0; p < parts; p++) {
+                Part part = new Part(p, parts);
+                done.add(pool.submit(() -> task.run(part)));
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : done) {
+                results.add(f.get());
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static final long SEED = 0x5eed_1dL;
