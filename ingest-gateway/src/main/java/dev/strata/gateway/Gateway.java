@@ -33,6 +33,9 @@ public final class Gateway implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
+    /** The largest piece of a request body handed to a handler at once. */
+    static final int MAX_CHUNK_BYTES = 64 * 1024;
+
     private final Vertx vertx;
     private final EventAppender appender;
     private final KafkaHealth health;
@@ -106,7 +109,10 @@ public final class Gateway implements AutoCloseable {
                     .setHost(config.host())
                     .setPort(httpPort)
                     .setCompressionSupported(true)
-                    .setDecompressionSupported(true);
+                    .setDecompressionSupported(true)
+                    // A request body arrives in pieces of up to this (Netty's default 8 KiB): a 1 GiB
+                    // upload is 16,384 hashes and file writes, not 131,072.
+                    .setMaxChunkSize(MAX_CHUNK_BYTES);
             if (config.tls()) {
                 httpOptions.setSsl(true).setKeyCertOptions(pem(config));
             }

@@ -12,11 +12,13 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.iceberg.DataFile;
 
 /**
@@ -66,11 +68,26 @@ final class FileConverter {
         ColumnType type;
         long line;
         String example;
+        /** How many of the sample's values are not null, and how many of them differ. */
+        int values;
+
+        final Set<String> distinct = new HashSet<>();
 
         Sampled(String name) {
             this.name = name;
         }
+
+        /**
+         * Whether the column's values hardly repeat ({@value #UNIQUE_SHARE} of the sample or more
+         * distinct): written without a dictionary, which Parquet's writer would otherwise build from
+         * every value only to find it no smaller than the values.
+         */
+        boolean nearlyUnique() {
+            return values > 0 && distinct.size() >= UNIQUE_SHARE * values;
+        }
     }
+
+    static final double UNIQUE_SHARE = 0.9;
 
     /** A file refused as a whole. */
     private static final class Refusal extends Exception {
@@ -175,6 +192,10 @@ final class FileConverter {
                                 "the rows name more than " + MAX_COLUMNS
                                         + " distinct columns, the most a dataset may have; nothing was added");
                     }
+                    if (row.values()[i] != null) {
+                        column.values++;
+                        column.distinct.add(text(row.values()[i]));
+                    }
                     ColumnType type = Values.typeOf(row.values()[i]);
                     if (type == null || type == column.type) {
                         continue;
@@ -250,8 +271,15 @@ final class FileConverter {
         long rows = 0;
         long rejected = 0;
         List<Outcome.Reject> firstRejects = new ArrayList<>();
+        Set<String> plain = new HashSet<>();
+        for (DatasetColumn column : table.columns()) {
+            Sampled s = sampled.get(key(column.name()));
+            if (s != null && s.nearlyUnique()) {
+                plain.add(column.name());
+            }
+        }
         PartWriters writer = new PartWriters(
-                table, upload.id(), upload.receivedMillis(), PartWriters.parts(upload.bytes(), bytesPerPart));
+                table, upload.id(), upload.receivedMillis(), PartWriters.parts(upload.bytes(), bytesPerPart), plain);
         List<DatasetColumn> columns = writer.columns();
         // Another process may have added one of this file's columns with another type since the merge.
         merge(upload.dataset(), writer.schemaId(), columns, sampled);

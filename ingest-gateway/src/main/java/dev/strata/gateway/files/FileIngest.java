@@ -9,6 +9,7 @@ import dev.strata.lake.LakeFiles;
 import dev.strata.schemas.lake.DatasetNames;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -132,6 +134,9 @@ public final class FileIngest implements AutoCloseable {
     private final Clock clock;
     private final FileConverter converter;
     private final ExecutorService workers;
+    /** Makes uploads durable beside their conversion. */
+    private final ExecutorService syncer;
+
     private final Semaphore slots;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watcher;
@@ -147,6 +152,11 @@ public final class FileIngest implements AutoCloseable {
         this.clock = clock;
         this.converter = new FileConverter(lake, clock);
         this.workers = Executors.newFixedThreadPool(settings.workers(), r -> new Thread(r, "file-converter"));
+        this.syncer = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "upload-sync");
+            t.setDaemon(true);
+            return t;
+        });
         this.slots = new Semaphore(settings.workers() + settings.queue());
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "landing-watcher"));
     }
@@ -228,21 +238,70 @@ public final class FileIngest implements AutoCloseable {
             String sha256,
             long receivedMillis) {
         String original = RAW + "/" + dataset + "/" + id + "." + format.extension();
-        try {
-            files.put(partial, original);
-        } catch (IOException e) {
-            slots.release();
-            return CompletableFuture.failedFuture(e);
+        // Into the raw zone on the worker, not the caller's thread: on object storage this is the
+        // whole file's upload, which would hold an HTTP event loop (and its other clients) meanwhile.
+        return submit(new Upload(id, dataset, format, "http", files, original, bytes, sha256, receivedMillis), () -> {
+            try {
+                files.put(partial, original);
+            } catch (IOException e) {
+                Files.deleteIfExists(partial);
+                throw new NotKept(
+                        "keeping upload " + id + " in the raw zone failed (" + e
+                                + "); nothing was kept: send it again later",
+                        e);
+            }
+            // Synced while it converts; the answer waits for both (the sync of 1 GiB before the
+            // conversion was a tenth of the upload's time).
+            return CompletableFuture.runAsync(
+                    () -> {
+                        try {
+                            files.sync(original);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    },
+                    syncer);
+        });
+    }
+
+    /** Something done on the worker before the conversion; the conversion's answer also waits for what it returns. */
+    private interface Step {
+        CompletableFuture<Void> run() throws IOException;
+    }
+
+    /** An upload that could not be kept in the raw zone, with what that means for the client. */
+    public static final class NotKept extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotKept(String message, Throwable cause) {
+            super(message, cause);
         }
-        return submit(new Upload(id, dataset, format, "http", files, original, bytes, sha256, receivedMillis));
     }
 
     private CompletableFuture<Outcome> submit(Upload upload) {
+        return submit(upload, () -> CompletableFuture.completedFuture(null));
+    }
+
+    private CompletableFuture<Outcome> submit(Upload upload, Step first) {
         CompletableFuture<Outcome> result = new CompletableFuture<>();
         try {
             workers.execute(() -> {
                 try {
-                    result.complete(convertLocked(upload));
+                    CompletableFuture<Void> durable = first.run();
+                    Outcome outcome = convertLocked(upload);
+                    try {
+                        durable.join();
+                    } catch (CompletionException e) {
+                        throw new NotKept(
+                                "upload " + upload.id() + " was converted, but its original could not be written to"
+                                        + " the disk (" + e.getCause() + "): send it again later",
+                                e.getCause());
+                    }
+                    result.complete(outcome);
+                } catch (NotKept e) {
+                    LOG.error("Upload {} not kept", upload.original(), e);
+                    metrics.file(sourceTag(upload), Outcome.Status.REFUSED.json(), "write_failed");
+                    result.completeExceptionally(e);
                 } catch (Throwable e) {
                     LOG.error("Converting {} failed; it is converted again at the next start", upload.original(), e);
                     metrics.file(sourceTag(upload), Outcome.Status.REFUSED.json(), "error");
@@ -536,6 +595,7 @@ public final class FileIngest implements AutoCloseable {
     @Override
     public void close() {
         watcher.shutdownNow();
+        syncer.shutdown();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(60, TimeUnit.SECONDS)) {

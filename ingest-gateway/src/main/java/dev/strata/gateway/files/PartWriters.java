@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -45,8 +46,9 @@ final class PartWriters implements AutoCloseable {
         return (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), bytes / bytesPerPart));
     }
 
-    PartWriters(DatasetTable table, String uploadId, long receivedMillis, int parts) {
-        this.writers = table.writers(uploadId, receivedMillis, parts);
+    /** Writers of {@code parts} files; the {@code plain} columns without a dictionary. */
+    PartWriters(DatasetTable table, String uploadId, long receivedMillis, int parts, Set<String> plain) {
+        this.writers = table.writers(uploadId, receivedMillis, parts, plain);
         if (parts == 1) {
             threads = null;
             return;

@@ -275,7 +275,7 @@ final class FilesHttpApi {
                 return;
             }
             ended[0] = true;
-            file.flush().compose(x -> file.close()).onComplete(closed -> {
+            file.close().onComplete(closed -> {
                 if (over[0]) {
                     return;
                 }
@@ -299,6 +299,10 @@ final class FilesHttpApi {
                 String sha256 = HexFormat.of().formatHex(digest.digest());
                 ingest.convertUpload(dataset, id, format, partial, bytes[0], sha256, received)
                         .whenComplete((outcome, e) -> context.runOnContext(x -> {
+                            if (e instanceof FileIngest.NotKept notKept) {
+                                api.error(ctx, 500, "Cannot keep the upload: " + notKept.getMessage());
+                                return;
+                            }
                             if (e != null) {
                                 api.error(
                                         ctx,

@@ -162,6 +162,31 @@ class FileConverterTest {
                 .containsExactly(Arrays.asList("20000", "20000", "200010000", expectedAmountSum(), "17143"));
     }
 
+    @Test
+    void columnsWhoseSampledValuesHardlyRepeatAreWrittenWithoutADictionary() throws Exception {
+        // code repeats from the start; note is unique within the sample (its first 1,000 rows),
+        // then repeats: a dictionary would pay for it, but the decision is the sample's.
+        StringBuilder csv = new StringBuilder("id,code,note\n");
+        for (int i = 1; i <= 20_000; i++) {
+            csv.append(i)
+                    .append(",c")
+                    .append(i % 5)
+                    .append(",n")
+                    .append(i <= FileConverter.SAMPLE_ROWS ? i : i % 3)
+                    .append('\n');
+        }
+        Outcome outcome = convert("encodings", FileFormat.CSV, csv.toString());
+
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(Outcome.Status.ADDED);
+        assertThat(duckdb("SELECT path_in_schema, bool_or(encodings LIKE '%DICTIONARY%') FROM parquet_metadata("
+                        + files("encodings") + ") WHERE path_in_schema IN ('id', 'code', 'note')"
+                        + " GROUP BY path_in_schema ORDER BY path_in_schema"))
+                .containsExactly(List.of("code", "true"), List.of("id", "false"), List.of("note", "false"));
+        assertThat(duckdb(
+                        "SELECT count(*), count(DISTINCT note), sum(id) FROM read_parquet(" + files("encodings") + ")"))
+                .containsExactly(List.of("20000", Integer.toString(FileConverter.SAMPLE_ROWS + 1), "200010000"));
+    }
+
     private static String expectedAmountSum() {
         long sum = 0;
         for (int i = 1; i <= 20_000; i++) {

@@ -7,12 +7,41 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.schemas.lake.ColumnType;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Random;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class ValuesTest {
 
     static long micros(String instant) {
         return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.parse(instant));
+    }
+
+    @Test
+    void theNumberShapesAreExactlyTheRegularExpressionsTheyReplace() {
+        Pattern integer = Pattern.compile("[+-]?\\d+");
+        Pattern longShape = Pattern.compile("[+-]?\\d{1,19}");
+        Pattern doubleShape = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d{1,3})?");
+        char[] alphabet = {'0', '7', '9', '+', '-', '.', 'e', 'E', 'x', ' ', '\u0661'};
+        Random random = new Random(42);
+        int doubles = 0;
+        for (int n = 0; n < 200_000; n++) {
+            StringBuilder text = new StringBuilder();
+            int length = random.nextInt(n % 10 == 0 ? 24 : 8);
+            for (int i = 0; i < length; i++) {
+                text.append(alphabet[random.nextInt(alphabet.length)]);
+            }
+            String t = text.toString();
+            assertThat(Values.digitsAfterSign(t) > 0)
+                    .as(t)
+                    .isEqualTo(integer.matcher(t).matches());
+            assertThat(Values.isLong(t)).as(t).isEqualTo(longShape.matcher(t).matches());
+            assertThat(Values.isDouble(t))
+                    .as(t)
+                    .isEqualTo(doubleShape.matcher(t).matches());
+            doubles += Values.isDouble(t) ? 1 : 0;
+        }
+        assertThat(doubles).as("the strings tried include numbers").isGreaterThan(1_000);
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionKey;
@@ -21,6 +22,7 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.parquet.InternalWriter;
@@ -267,7 +269,7 @@ public final class DatasetTable {
         private final long ingestedMicros;
         private boolean closed;
 
-        private Writer(Schema schema, String uploadId, long receivedMillis, int part) {
+        private Writer(Schema schema, String uploadId, long receivedMillis, int part, Set<String> plain) {
             this.schema = schema;
             this.columns = DatasetTable.this.columns(schema);
             this.positions = new int[columns.size()];
@@ -293,13 +295,16 @@ public final class DatasetTable {
                                     key,
                                     "part-" + uploadId + (part == 0 ? "" : "-" + part) + ".parquet"));
             try {
-                this.writer = Parquet.writeData(out)
+                Parquet.DataWriteBuilder builder = Parquet.writeData(out)
                         .forTable(table)
                         .withSpec(table.spec())
                         .withPartition(key)
                         .createWriterFunc(type -> InternalWriter.create(schema.asStruct(), type))
-                        .overwrite()
-                        .build();
+                        .overwrite();
+                for (String column : plain) {
+                    builder.set(TableProperties.PARQUET_DICT_ENCODING_ENABLED_COLUMN_PREFIX + column, "false");
+                }
+                this.writer = builder.build();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open a data file of dataset " + name, e);
             }
@@ -361,11 +366,19 @@ public final class DatasetTable {
      * written into several files at once (a thread each), committed together as the upload's snapshot.
      */
     public List<Writer> writers(String uploadId, long receivedMillis, int parts) {
+        return writers(uploadId, receivedMillis, parts, Set.of());
+    }
+
+    /**
+     * The same, with {@code plain} columns written without a dictionary: for columns whose values
+     * hardly repeat, Parquet's writer would hash every value into a dictionary it then cannot use.
+     */
+    public List<Writer> writers(String uploadId, long receivedMillis, int parts, Set<String> plain) {
         table.refresh();
         Schema schema = table.schema();
         List<Writer> writers = new ArrayList<>();
         for (int part = 0; part < parts; part++) {
-            writers.add(new Writer(schema, uploadId, receivedMillis, part));
+            writers.add(new Writer(schema, uploadId, receivedMillis, part, plain));
         }
         return writers;
     }

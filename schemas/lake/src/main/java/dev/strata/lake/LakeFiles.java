@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -12,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -136,6 +138,15 @@ public final class LakeFiles {
             in.transferTo(out);
         }
         Files.delete(file);
+    }
+
+    /** Makes a file of a local lake durable (its bytes on the disk); on object storage a PUT already is. */
+    public void sync(String relative) throws IOException {
+        if (local.isPresent()) {
+            try (FileChannel channel = FileChannel.open(path(relative), StandardOpenOption.READ)) {
+                channel.force(true);
+            }
+        }
     }
 
     public void delete(String relative) throws IOException {
