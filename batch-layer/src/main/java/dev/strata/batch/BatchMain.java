@@ -10,7 +10,6 @@ import dev.strata.lake.Lake;
 import dev.strata.lake.LakeOptions;
 import dev.strata.lake.Maintenance;
 import dev.strata.lake.ViewsTable;
-import dev.strata.schemas.JobJar;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.RegistryOptions;
@@ -20,7 +19,6 @@ import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -83,23 +81,8 @@ public final class BatchMain implements Callable<Integer> {
         @Mixin
         LakeOptions lake;
 
-        @Option(
-                names = "--jobmanager",
-                defaultValue = "${env:STRATA_FLINK_JOBMANAGER}",
-                description = {
-                    "HOST:PORT of a Flink cluster's REST endpoint to run the batch jobs on.",
-                    "Default: a Flink MiniCluster in this process"
-                })
-        String jobManager;
-
-        @Option(
-                names = "--jar",
-                description =
-                        "The job jar shipped to --jobmanager. Default: batch-layer/target/strata-batch-layer-*-job.jar")
-        Path jar;
-
-        @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
-        int parallelism;
+        @Mixin
+        EngineOptions engineOptions;
 
         @Option(names = "--events-topic", defaultValue = StrataTopics.EVENTS, description = "Default: ${DEFAULT-VALUE}")
         String eventsTopic;
@@ -161,10 +144,7 @@ public final class BatchMain implements Callable<Integer> {
         private Lake opened;
 
         Engine engine() throws IOException {
-            if (jobManager == null || jobManager.isBlank()) {
-                return Engine.local(parallelism);
-            }
-            return Engine.cluster(jobManager, (jar != null ? jar : JobJar.of("batch-layer")).toString(), parallelism);
+            return engineOptions.engine();
         }
     }
 

@@ -73,6 +73,20 @@ class LakeApiIT {
                     .contains("\"state\"")
                     .contains("{\"name\":\"p95\",\"type\":\"double\",\"nullable\":true}");
 
+            JsonNode counts = find(datasets, "source_counts");
+            assertThat(counts.get("kind").asText()).isEqualTo("transform");
+            assertThat(counts.get("fedBy").get("transform").asText()).isEqualTo("source_counts");
+            long eventsSnapshot =
+                    counts.get("fedBy").get("inputs").get("events").asLong();
+            assertThat(find(datasets, "events").get("feeds").toString())
+                    .isEqualTo("[{\"transform\":\"source_counts\",\"output\":\"source_counts\",\"appliedSnapshot\":"
+                            + eventsSnapshot + "}]");
+            assertThat(JSON.readTree(post(url + "/v1/sql", "text/plain", "SELECT sum(n) FROM source_counts")
+                                    .body())
+                            .get("rows")
+                            .toString())
+                    .isEqualTo("[[150]]");
+
             JsonNode one = JSON.readTree(get(url + "/v1/catalog/events").body());
             assertThat(one.get("partitions").get(0).asText()).isEqualTo("time_hour=2026-11-23-10");
             assertThat(one.get("metadataLocation").asText()).endsWith(".metadata.json");

@@ -101,11 +101,15 @@ public final class Lake implements AutoCloseable {
                     + "' is neither a JDBC URL (jdbc:sqlite:FILE, jdbc:postgresql://HOST/DB) nor a REST catalog's"
                     + " http(s):// URL");
         }
-        if (catalog instanceof SupportsNamespaces namespaces && !namespaces.namespaceExists(NAMESPACE)) {
-            try {
-                namespaces.createNamespace(NAMESPACE);
-            } catch (AlreadyExistsException e) {
-                // another process created it a moment ago
+        if (catalog instanceof SupportsNamespaces namespaces) {
+            for (Namespace namespace : List.of(NAMESPACE, CuratedTable.NAMESPACE)) {
+                if (!namespaces.namespaceExists(namespace)) {
+                    try {
+                        namespaces.createNamespace(namespace);
+                    } catch (AlreadyExistsException e) {
+                        // another process created it a moment ago
+                    }
+                }
             }
         }
         LOG.info("Lake: {}", config.describe());
@@ -219,9 +223,39 @@ public final class Lake implements AutoCloseable {
         return new DatasetTable(name, table(name, schema, DatasetTable.spec(schema), DatasetTable.PROPERTIES));
     }
 
+    /** The transforms' output tables, by name. */
+    public List<String> curatedTables() {
+        List<String> names = new ArrayList<>();
+        for (TableIdentifier id : catalog.listTables(CuratedTable.NAMESPACE)) {
+            names.add(id.name());
+        }
+        names.sort(Comparator.naturalOrder());
+        return names;
+    }
+
+    /** A transform's output table, if there is one by that name. */
+    public Optional<CuratedTable> curated(String name) {
+        try {
+            return Optional.of(
+                    new CuratedTable(name, catalog.loadTable(TableIdentifier.of(CuratedTable.NAMESPACE, name))));
+        } catch (NoSuchTableException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Creates a transform's output table (or loads it, if another process created it first). */
+    public CuratedTable createCurated(String name, Schema schema, PartitionSpec spec) {
+        return new CuratedTable(name, table(CuratedTable.NAMESPACE, name, schema, spec, CuratedTable.PROPERTIES));
+    }
+
     /** A table of the lake, created as described if it does not exist yet (by whichever process comes first). */
     Table table(String name, Schema schema, PartitionSpec spec, Map<String, String> properties) {
-        TableIdentifier id = TableIdentifier.of(NAMESPACE, name);
+        return table(NAMESPACE, name, schema, spec, properties);
+    }
+
+    private Table table(
+            Namespace namespace, String name, Schema schema, PartitionSpec spec, Map<String, String> properties) {
+        TableIdentifier id = TableIdentifier.of(namespace, name);
         try {
             return catalog.loadTable(id);
         } catch (NoSuchTableException e) {

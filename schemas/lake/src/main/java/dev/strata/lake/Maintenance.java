@@ -164,6 +164,11 @@ public final class Maintenance {
         for (String name : lake.datasets()) {
             lake.dataset(name).ifPresent(d -> tables.add(d.table()));
         }
+        for (String name : lake.curatedTables()) {
+            // expired and swept, not compacted: a transform's commit records its inputs, a
+            // compaction's would not
+            lake.curated(name).ifPresent(c -> tables.add(c.table()));
+        }
         for (Table table : tables) {
             m.expire(table);
             m.removeOrphans(table);

@@ -3,6 +3,7 @@ package dev.strata.serving.lake;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.strata.lake.CuratedTable;
 import dev.strata.lake.TableVersion;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.Measure;
@@ -41,8 +42,9 @@ public final class LakeCatalog {
     public ObjectNode all() throws IOException {
         ObjectNode answer = JSON.createObjectNode();
         ArrayNode datasets = answer.putArray("datasets");
-        for (LakeTables.Table table : tables.tables()) {
-            datasets.add(describe(table, false));
+        List<LakeTables.Table> all = tables.tables();
+        for (LakeTables.Table table : all) {
+            datasets.add(lineage(describe(table, false), table, all));
         }
         for (ViewDefinition view : views) {
             datasets.add(describe(view));
@@ -53,11 +55,43 @@ public final class LakeCatalog {
 
     /** One dataset or view, with its partitions; empty if there is none by that name. */
     public Optional<ObjectNode> one(String name) throws IOException {
-        Optional<LakeTables.Table> table = tables.table(name);
+        List<LakeTables.Table> all = tables.tables();
+        Optional<LakeTables.Table> table =
+                all.stream().filter(t -> t.name().equals(name)).findFirst();
         if (table.isPresent()) {
-            return Optional.of(describe(table.get(), true));
+            return Optional.of(lineage(describe(table.get(), true), table.get(), all));
         }
         return views.stream().filter(v -> v.name().equals(name)).findFirst().map(this::describe);
+    }
+
+    /**
+     * Which transform feeds a table (its output's current commit: the transform and the input
+     * snapshots it covers) and which transforms it feeds (with the snapshot of it each has applied).
+     */
+    private static ObjectNode lineage(ObjectNode node, LakeTables.Table table, List<LakeTables.Table> all) {
+        String inputs = table.iceberg().summary().get(CuratedTable.INPUTS);
+        if (inputs != null) {
+            ObjectNode fed = node.putObject("fedBy");
+            fed.put("transform", table.iceberg().summary().get(CuratedTable.TRANSFORM));
+            table.iceberg().snapshotId().ifPresent(id -> fed.put("snapshot", id));
+            ObjectNode from = fed.putObject("inputs");
+            CuratedTable.parse(inputs).forEach(from::put);
+        }
+        ArrayNode feeds = node.putArray("feeds");
+        for (LakeTables.Table other : all) {
+            String theirs = other.iceberg().summary().get(CuratedTable.INPUTS);
+            if (theirs == null) {
+                continue;
+            }
+            Long applied = CuratedTable.parse(theirs).get(table.name());
+            if (applied != null) {
+                feeds.addObject()
+                        .put("transform", other.iceberg().summary().get(CuratedTable.TRANSFORM))
+                        .put("output", other.name())
+                        .put("appliedSnapshot", applied);
+            }
+        }
+        return node;
     }
 
     private ObjectNode describe(LakeTables.Table table, boolean withPartitions) throws IOException {

@@ -1,5 +1,6 @@
 package dev.strata.serving.lake;
 
+import dev.strata.lake.CuratedTable;
 import dev.strata.lake.DatasetTable;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
@@ -15,8 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The lake's tables as readers see them: the Iceberg tables {@code events}, {@code batch_views}
- * and every uploaded dataset, each the data files of its current snapshot as Iceberg plans them (so
+ * The lake's tables as readers see them: the Iceberg tables {@code events}, {@code batch_views},
+ * every uploaded dataset and every transform's output, each the data files of its current snapshot as Iceberg plans them (so
  * a crashed run's leftovers are never read, and a reader sees whole commits only), planned again
  * only when the table has a new snapshot. What the catalog describes and SQL reads.
  */
@@ -26,7 +27,7 @@ public final class LakeTables {
     public static final String BATCH_VIEWS = ViewsTable.NAME;
 
     /**
-     * A table: its name, kind ({@code events}, {@code views} or {@code dataset}), its files (local
+     * A table: its name, kind ({@code events}, {@code views}, {@code dataset} or {@code transform}), its files (local
      * paths for a local lake, the object store's locations otherwise) and their sizes, rows, bytes, newest commit, the cut (events only), its partitions and its Iceberg version.
      */
     public record Table(
@@ -46,6 +47,7 @@ public final class LakeTables {
     private final org.apache.iceberg.Table events;
     private final org.apache.iceberg.Table views;
     private final ConcurrentHashMap<String, org.apache.iceberg.Table> datasets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, org.apache.iceberg.Table> curated = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, TableVersion> versions = new ConcurrentHashMap<>();
 
     public LakeTables(Lake lake) {
@@ -105,6 +107,21 @@ public final class LakeTables {
                 datasets.put(name, table);
             }
             tables.add(iceberg(name, "dataset", version(name, table), OptionalLong.empty()));
+        }
+        for (String name : lake.curatedTables()) {
+            if (!wanted(named, name)) {
+                continue;
+            }
+            org.apache.iceberg.Table table = curated.get(name);
+            if (table == null) {
+                Optional<CuratedTable> loaded = lake.curated(name);
+                if (loaded.isEmpty()) {
+                    continue;
+                }
+                table = loaded.get().table();
+                curated.put(name, table);
+            }
+            tables.add(iceberg(name, "transform", version("curated." + name, table), OptionalLong.empty()));
         }
         return tables;
     }

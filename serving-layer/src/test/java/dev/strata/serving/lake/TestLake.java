@@ -2,6 +2,7 @@ package dev.strata.serving.lake;
 
 import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveState;
+import dev.strata.lake.CuratedTable;
 import dev.strata.lake.DatasetTable;
 import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
@@ -22,7 +23,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.parquet.InternalWriter;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
 
 /**
  * A small lake for tests: 150 events committed to the Iceberg {@code events} table in two archive
@@ -101,7 +111,45 @@ public final class TestLake {
                     sensors.schemaId(),
                     new DatasetTable.Adding(
                             "20261123T100000000Z-00000001", "0".repeat(64), "raw/sensors/a.csv", 10, 0, null));
+            curated(opened);
         }
+    }
+
+    /**
+     * A transform's output as a transform run leaves it: {@code source_counts}, the events per source,
+     * committed with the events snapshot it covers.
+     */
+    static void curated(Lake opened) throws Exception {
+        Schema schema = new Schema(
+                Types.NestedField.optional(1, "source", Types.StringType.get()),
+                Types.NestedField.optional(2, "n", Types.LongType.get()));
+        CuratedTable table = opened.createCurated("source_counts", schema, PartitionSpec.unpartitioned());
+        Map<String, Long> counts = new TreeMap<>();
+        for (int i = 0; i < 150; i++) {
+            counts.merge(event(i).getSource(), 1L, Long::sum);
+        }
+        OutputFile out = table.table()
+                .io()
+                .newOutputFile(table.table().locationProvider().newDataLocation("t.parquet"));
+        DataWriter<GenericRecord> writer = Parquet.writeData(out)
+                .forTable(table.table())
+                .withSpec(PartitionSpec.unpartitioned())
+                .createWriterFunc(type -> InternalWriter.create(schema.asStruct(), type))
+                .overwrite()
+                .build();
+        GenericRecord row = GenericRecord.create(schema);
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
+            row.set(0, e.getKey());
+            row.set(1, e.getValue());
+            writer.write(row);
+        }
+        writer.close();
+        long events = opened.events().table().currentSnapshot().snapshotId();
+        table.commit(
+                CuratedTable.Applied.NONE,
+                List.of(writer.toDataFile()),
+                false,
+                CuratedTable.summary("source_counts", "replace", Map.of("events", events), "", 4, 10, "a1"));
     }
 
     /** Events {@code from} to {@code until} (exclusive) at those Kafka offsets of partition 0, as run {@code run}. */

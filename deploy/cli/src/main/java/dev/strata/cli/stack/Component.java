@@ -57,6 +57,12 @@ public enum Component {
             "dev.strata.batch.LakeMain",
             List.of("-Xmx1g"),
             "The lake's tables: `lake maintain` compacts small files, expires snapshots, removes orphans, applies retention."),
+    TRANSFORM(
+            "transform",
+            "batch-layer",
+            "dev.strata.batch.TransformMain",
+            List.of("-Xmx1g"),
+            "SQL transforms into curated tables: `transform run NAME`, `transform status`."),
     SERVING(
             "serving",
             "serving-layer",

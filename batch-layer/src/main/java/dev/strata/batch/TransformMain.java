@@ -1,0 +1,150 @@
+package dev.strata.batch;
+
+import dev.strata.batch.engine.Engine;
+import dev.strata.batch.transform.Transforms;
+import dev.strata.lake.CuratedTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeOptions;
+import dev.strata.schemas.cli.TransformOptions;
+import dev.strata.schemas.transforms.TransformDefinition;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code strata transform}: SQL transforms from the lake's tables into curated tables. */
+@Command(
+        name = "transform",
+        mixinStandardHelpOptions = true,
+        subcommands = {TransformMain.Run.class, TransformMain.Status.class},
+        description = "SQL transforms from the lake's tables (events, datasets, batch views, other transforms' outputs)"
+                + " into curated tables.")
+public final class TransformMain implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    static TransformDefinition named(List<TransformDefinition> transforms, String name) {
+        return transforms.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no transform named '" + name + "' (the config has "
+                        + transforms.stream().map(TransformDefinition::name).toList() + ")"));
+    }
+
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Runs a transform now: applies what its inputs have that its output has not (incremental), or",
+                "recomputes it (replace). Safe beside the scheduler and another run: each input snapshot is applied",
+                "once, and a run that finds another committed first plans again."
+            })
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        LakeOptions lake;
+
+        @Mixin
+        TransformOptions transforms;
+
+        @Mixin
+        EngineOptions engine;
+
+        @Parameters(paramLabel = "NAME", description = "The transform")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            TransformDefinition transform = named(transforms.load(), name);
+            Engine.initFileSystems(lake.config().flinkProperties());
+            try (Lake opened = Lake.open(lake.config());
+                    Engine running = engine.engine()) {
+                System.out.println(Transforms.run(running, opened, transform).describe());
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Lists the transforms with their runs: when, the input snapshots, what was read, rows, duration.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        LakeOptions lake;
+
+        @Mixin
+        TransformOptions transforms;
+
+        @Option(
+                names = "--runs",
+                defaultValue = "5",
+                description = "Runs shown per transform. Default: ${DEFAULT-VALUE}")
+        int runs;
+
+        @Parameters(arity = "0..1", paramLabel = "NAME", description = "Only this transform")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            List<TransformDefinition> all = transforms.load();
+            List<TransformDefinition> shown = name == null ? all : List.of(named(all, name));
+            try (Lake opened = Lake.open(lake.config())) {
+                for (TransformDefinition t : shown) {
+                    System.out.printf(
+                            "%s → curated.%s (%s%s; %s)%n",
+                            t.name(),
+                            t.output(),
+                            t.mode().yaml(),
+                            t.incremental().map(i -> " over new " + i).orElse(""),
+                            trigger(t));
+                    Optional<CuratedTable> output = opened.curated(t.output());
+                    List<CuratedTable.Run> history =
+                            output.map(CuratedTable::runs).orElse(List.of());
+                    if (history.isEmpty()) {
+                        System.out.println("  no runs yet");
+                    }
+                    for (CuratedTable.Run r : history.stream().limit(runs).toList()) {
+                        System.out.printf(
+                                "  %s  %-11s %,d rows, %d file(s), %,d ms, inputs %s%s, snapshot %d%n",
+                                Instant.ofEpochMilli(r.committedMillis()),
+                                r.mode(),
+                                r.rows(),
+                                r.filesAdded(),
+                                r.durationMillis(),
+                                CuratedTable.format(r.inputs()),
+                                r.read().isEmpty() ? "" : " (read " + r.read() + ")",
+                                r.snapshot());
+                    }
+                }
+            }
+            return 0;
+        }
+
+        private static String trigger(TransformDefinition t) {
+            String every = t.every().map(d -> "every " + d).orElse("");
+            String onNew = t.onNewInput() ? "on new input" : "";
+            return every.isEmpty() ? onNew : onNew.isEmpty() ? every : every + " and " + onNew;
+        }
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new TransformMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("strata transform: " + e.getMessage());
+            LoggerFactory.getLogger(TransformMain.class).debug("Failure", e);
+            return 1;
+        });
+        System.exit(cli.execute(args));
+    }
+}

@@ -1,0 +1,331 @@
+package dev.strata.batch.transform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.strata.batch.engine.Engine;
+import dev.strata.lake.ArchivePlan;
+import dev.strata.lake.ArchiveState;
+import dev.strata.lake.CuratedTable;
+import dev.strata.lake.DatasetTable;
+import dev.strata.lake.EventFileWriter;
+import dev.strata.lake.EventsTable;
+import dev.strata.lake.Lake;
+import dev.strata.lake.LakeConfig;
+import dev.strata.lake.TableVersion;
+import dev.strata.schemas.Event;
+import dev.strata.schemas.lake.ColumnType;
+import dev.strata.schemas.lake.DatasetColumn;
+import dev.strata.schemas.transforms.TransformConfig;
+import dev.strata.schemas.transforms.TransformDefinition;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.Snapshot;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Transforms on a real lake and a Flink MiniCluster, each output read back by DuckDB and compared
+ * with DuckDB running the same computation over the input snapshots' files.
+ */
+class TransformIT {
+
+    static final Instant T0 = Instant.parse("2026-11-28T22:00:00Z");
+    static final String[] SITES = {"north", "south", "east", "nowhere"};
+    static final List<TransformDefinition> EXAMPLES = TransformConfig.defaults();
+
+    static Engine engine;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        engine = Engine.local(2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        engine.close();
+    }
+
+    static TransformDefinition example(String name) {
+        return EXAMPLES.stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** Archives {@code count} events as the next run: temperatures from 5 devices and orders, over two days. */
+    static void archive(Lake lake, int count, long seed) {
+        EventsTable events = lake.events();
+        ArchiveState basis = events.state();
+        long from = basis.offsets().getOrDefault(0, 0L);
+        ArchivePlan plan = new ArchivePlan(
+                basis.lastRun() + 1, 1_000, basis, Map.of(0, from), Map.of(0, from + count), EventsTable.newAttempt());
+        Random random = new Random(seed);
+        List<DataFile> files;
+        try (EventFileWriter writer = events.writers(plan.run(), plan.attempt()).open(0)) {
+            for (long offset = from; offset < from + count; offset++) {
+                Instant time = T0.plusSeconds(offset * 97 % (2 * 86_400));
+                boolean temperature = random.nextInt(4) > 0;
+                writer.write(
+                        new Event(
+                                "e-" + offset,
+                                temperature ? "device-" + random.nextInt(5) : "billing",
+                                temperature ? "temperature" : "order",
+                                time,
+                                random.nextInt(10) == 0 ? null : Math.round(random.nextGaussian() * 1000) / 100.0,
+                                Map.of("site", SITES[random.nextInt(SITES.length)]),
+                                time),
+                        0,
+                        offset,
+                        time.toEpochMilli() + 5);
+            }
+            files = writer.finish();
+        }
+        try {
+            events.commit(plan, files, count, 0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void sites(Lake lake) throws Exception {
+        DatasetTable sites = lake.createDataset(
+                "sites",
+                List.of(
+                        new DatasetColumn("site", ColumnType.STRING, true),
+                        new DatasetColumn("region", ColumnType.STRING, true)));
+        DatasetTable.Writer writer = sites.writer("u1", T0.toEpochMilli());
+        writer.write(new Object[] {"north", "Nordics"});
+        writer.write(new Object[] {"south", "Iberia"});
+        writer.write(new Object[] {"east", "Baltics"});
+        sites.commit(
+                writer.finish(), writer.schemaId(), new DatasetTable.Adding("u1", "sha-u1", "sites.csv", 3, 0, ""));
+    }
+
+    static String files(org.apache.iceberg.Table table) {
+        table.refresh();
+        return "["
+                + TableVersion.of(table.name(), table).files().stream()
+                        .map(f -> "'" + f.location().replaceFirst("^file:", "") + "'")
+                        .collect(Collectors.joining(", "))
+                + "]";
+    }
+
+    static List<String> duckdb(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+                Statement s = c.createStatement()) {
+            s.execute("SET TimeZone = 'UTC'");
+            List<String> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery(sql)) {
+                while (rs.next()) {
+                    List<String> row = new ArrayList<>();
+                    for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                        row.add(String.valueOf(rs.getObject(i)));
+                    }
+                    rows.add(String.join("|", row));
+                }
+            }
+            return rows;
+        }
+    }
+
+    static final String READINGS_BY_DUCKDB = "SELECT id, source, epoch_us(\"time\"), \"value\", attributes['site']"
+            + " FROM read_parquet(%s) WHERE type = 'temperature' AND \"value\" IS NOT NULL ORDER BY id";
+    static final String READINGS_OUTPUT =
+            "SELECT id, device, epoch_us(\"time\"), celsius, site FROM read_parquet(%s) ORDER BY id";
+
+    @Test
+    void anIncrementalTransformAppliesEachNewEventsSnapshotOnceAndEqualsDuckDbOverTheSameFiles() throws Exception {
+        TransformDefinition readings = example("temperature_readings");
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            Transforms.Outcome none = Transforms.run(engine, lake, readings);
+            assertThat(none.rows()).as("no events yet: an empty output").isZero();
+            archive(lake, 400, 1);
+            Transforms.Outcome first = Transforms.run(engine, lake, readings);
+            assertThat(first.applied()).isTrue();
+            CuratedTable output = lake.curated("temperature_readings").orElseThrow();
+            String events = files(lake.events().table());
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .isNotEmpty()
+                    .hasSize((int) first.rows())
+                    .isEqualTo(duckdb(READINGS_BY_DUCKDB.formatted(events)));
+
+            assertThat(Transforms.run(engine, lake, readings).applied())
+                    .as("nothing new")
+                    .isFalse();
+
+            archive(lake, 300, 2);
+            Transforms.Outcome second = Transforms.run(engine, lake, readings);
+            long eventsSnapshot = lake.events().table().currentSnapshot().snapshotId();
+            assertThat(second.applied()).isTrue();
+            assertThat(second.inputs()).isEqualTo(Map.of("events", eventsSnapshot));
+            assertThat(second.read()).isEqualTo("events=" + first.inputs().get("events") + ".." + eventsSnapshot);
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .hasSize((int) (first.rows() + second.rows()))
+                    .isEqualTo(duckdb(
+                            READINGS_BY_DUCKDB.formatted(files(lake.events().table()))));
+            Snapshot last = output.table().currentSnapshot();
+            assertThat(last.summary())
+                    .containsEntry(CuratedTable.INPUTS, "events=" + eventsSnapshot)
+                    .containsEntry(CuratedTable.TRANSFORM, "temperature_readings");
+            assertThat(output.runs()).hasSize(3);
+        }
+    }
+
+    @Test
+    void aReplaceTransformJoinsADatasetAndEqualsDuckDbAfterEveryBatch() throws Exception {
+        TransformDefinition summary = example("daily_source_summary");
+        String byDuckDb = "SELECT CAST(e.\"time\" AS DATE), e.source, s.region, count(*), round(avg(e.\"value\"), 6)"
+                + " FROM read_parquet(%s) e LEFT JOIN read_parquet(%s) s ON e.attributes['site'] = s.site"
+                + " GROUP BY ALL ORDER BY ALL";
+        String output =
+                "SELECT \"day\", source, region, events, round(avg_value, 6) FROM read_parquet(%s) ORDER BY ALL";
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            sites(lake);
+            archive(lake, 500, 3);
+            assertThat(Transforms.run(engine, lake, summary).applied()).isTrue();
+            CuratedTable out = lake.curated("daily_source_summary").orElseThrow();
+            String sites = files(lake.dataset("sites").orElseThrow().table());
+            assertThat(duckdb(output.formatted(files(out.table()))))
+                    .isNotEmpty()
+                    .isEqualTo(duckdb(byDuckDb.formatted(files(lake.events().table()), sites)));
+            assertThat(out.table().spec().fields()).hasSize(1);
+
+            archive(lake, 200, 4);
+            Transforms.Outcome again = Transforms.run(engine, lake, summary);
+            assertThat(again.applied()).isTrue();
+            assertThat(again.inputs()).containsOnlyKeys("events", "sites");
+            assertThat(duckdb(output.formatted(files(out.table()))))
+                    .as("every day's partition replaced, none twice")
+                    .isEqualTo(duckdb(byDuckDb.formatted(files(lake.events().table()), sites)));
+            assertThat(Transforms.run(engine, lake, summary).applied()).isFalse();
+        }
+    }
+
+    @Test
+    void racingRunsApplyEachInputSnapshotExactlyOnce() throws Exception {
+        TransformDefinition readings = example("temperature_readings");
+        try (Lake setup = Lake.open(LakeConfig.local(dir))) {
+            archive(setup, 300, 5);
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        try (Engine other = Engine.local(1)) {
+            List<Future<?>> runs = new ArrayList<>();
+            for (Engine e : List.of(engine, other, engine)) {
+                runs.add(threads.submit(() -> {
+                    try (Lake lake = Lake.open(LakeConfig.local(dir))) { // as another process would
+                        return Transforms.run(e, lake, readings);
+                    }
+                }));
+            }
+            for (Future<?> f : runs) {
+                f.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            CuratedTable output = lake.curated("temperature_readings").orElseThrow();
+            assertThat(output.runs())
+                    .as("one run applied the snapshot; the others found it applied")
+                    .hasSize(1);
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .isEqualTo(duckdb(
+                            READINGS_BY_DUCKDB.formatted(files(lake.events().table()))));
+        }
+    }
+
+    static TransformDefinition transform(String yaml) {
+        return TransformConfig.parse(yaml.getBytes(StandardCharsets.UTF_8)).get(0);
+    }
+
+    @Test
+    void aBadTransformGetsItsSpecificErrorAndOthersKeepRunning() throws Exception {
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            archive(lake, 100, 6);
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t1
+                                sql: SELECT id FROM nope
+                                output: {table: t1}
+                            """)))
+                    .isInstanceOf(TransformException.class)
+                    .hasMessageContaining("transform 't1'")
+                    .hasMessageContaining("unknown table 'nope'");
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t2
+                                sql: SELECT missing_column FROM events
+                                output: {table: t2}
+                            """)))
+                    .isInstanceOf(TransformException.class)
+                    .hasMessageContaining("transform 't2': its SQL does not plan")
+                    .hasMessageContaining("missing_column");
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t3
+                                sql: SELECT id FROM t3
+                                output: {table: t3}
+                            """)))
+                    .hasMessageContaining("reads its own output table 't3'");
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t4
+                                sql: SELECT id FROM sites
+                                output: {table: t4}
+                                mode: incremental
+                                incremental: events
+                            """)))
+                    .hasMessageContaining("unknown table 'sites'");
+
+            sites(lake);
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t5
+                                sql: SELECT id FROM events
+                                output: {table: sites}
+                            """)))
+                    .hasMessageContaining("output table 'sites' is the name of an uploaded dataset");
+
+            assertThat(Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: ids
+                                sql: SELECT id, source FROM events
+                                output: {table: ids}
+                            """)).applied()).isTrue();
+            archive(lake, 50, 7);
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: ids
+                                sql: SELECT id, `value` FROM events
+                                output: {table: ids}
+                            """)))
+                    .isInstanceOf(TransformException.class)
+                    .hasMessageContaining("does not fit its output table 'ids'")
+                    .hasMessageContaining("value double")
+                    .hasMessageContaining("source string")
+                    .hasMessageContaining("inputs events="
+                            + lake.events().table().currentSnapshot().snapshotId());
+            assertThat(Transforms.run(engine, lake, example("temperature_readings"))
+                            .applied())
+                    .as("the others keep running")
+                    .isTrue();
+        }
+    }
+}
