@@ -2,6 +2,7 @@ package dev.strata.batch;
 
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
+import dev.strata.batch.transform.TransformScheduler;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
 import dev.strata.lake.ArchiveRun;
@@ -13,6 +14,7 @@ import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.cli.CutOptions;
 import dev.strata.schemas.cli.KafkaOptions;
 import dev.strata.schemas.cli.RegistryOptions;
+import dev.strata.schemas.cli.TransformOptions;
 import dev.strata.schemas.cli.ViewOptions;
 import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
@@ -187,11 +189,17 @@ public final class BatchMain implements Callable<Integer> {
         @Mixin
         MaintenanceOptions maintenance;
 
+        @Mixin
+        TransformOptions transforms;
+
         @Override
         public Integer call() throws Exception {
             Maintenance.Settings upkeep =
                     maintenance.settings(options.cut.settings().dedupHorizon());
             BatchCycle cycle = options.cycle();
+            Optional<TransformScheduler> transformRuns = transforms
+                    .configured()
+                    .map(list -> new TransformScheduler(cycle.engine(), options.lake(), list, System::nanoTime));
             long[] lastMaintained = {System.nanoTime()};
             cycle.changedViews().forEach(advice -> LOG.warn("{}", advice));
             SchedulerMetrics metrics = new SchedulerMetrics(
@@ -228,6 +236,7 @@ public final class BatchMain implements Callable<Integer> {
                             LOG.error("Batch cycle failed; the next cycle recovers it", e);
                             metrics.failed(Duration.ofNanos(System.nanoTime() - started));
                         }
+                        transformRuns.ifPresent(TransformScheduler::runDue);
                         if (!maintenanceInterval.isZero()
                                 && System.nanoTime() - lastMaintained[0] >= maintenanceInterval.toNanos()) {
                             lastMaintained[0] = System.nanoTime();

@@ -22,7 +22,12 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "transform",
         mixinStandardHelpOptions = true,
-        subcommands = {TransformMain.Run.class, TransformMain.Status.class},
+        subcommands = {
+            TransformMain.Run.class,
+            TransformMain.Status.class,
+            TransformMain.Replay.class,
+            TransformMain.Rollback.class
+        },
         description = "SQL transforms from the lake's tables (events, datasets, batch views, other transforms' outputs)"
                 + " into curated tables.")
 public final class TransformMain implements Callable<Integer> {
@@ -69,6 +74,96 @@ public final class TransformMain implements Callable<Integer> {
             try (Lake opened = Lake.open(lake.config());
                     Engine running = engine.engine()) {
                 System.out.println(Transforms.run(running, opened, transform).describe());
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "replay",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Recomputes the output from its inputs whole (after a change of the query or of the data) and lists the",
+                "partitions that change, rows before and after; without --dry-run replaces them in one commit. --from and",
+                "--to limit it to the partitions of a time-partitioned output that overlap the range."
+            })
+    static final class Replay implements Callable<Integer> {
+        @Mixin
+        LakeOptions lake;
+
+        @Mixin
+        TransformOptions transforms;
+
+        @Mixin
+        EngineOptions engine;
+
+        @Option(names = "--from", description = "Only partitions ending after this instant (ISO-8601)")
+        Instant from;
+
+        @Option(names = "--to", description = "Only partitions starting before this instant (ISO-8601)")
+        Instant to;
+
+        @Option(names = "--dry-run", description = "Only list the partitions that would change")
+        boolean dryRun;
+
+        @Parameters(paramLabel = "NAME", description = "The transform")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            TransformDefinition transform = named(transforms.load(), name);
+            Engine.initFileSystems(lake.config().flinkProperties());
+            try (Lake opened = Lake.open(lake.config());
+                    Engine running = engine.engine()) {
+                dev.strata.batch.transform.Replay.Result result = dev.strata.batch.transform.Replay.run(
+                        running, opened, transform, Optional.ofNullable(from), Optional.ofNullable(to), dryRun);
+                for (dev.strata.batch.transform.Replay.Change c : result.changes()) {
+                    System.out.printf("  %s: %,d rows → %,d rows%n", c.partition(), c.rowsBefore(), c.rowsAfter());
+                }
+                System.out.printf(
+                        "%s: %d of %d partition(s) %s, inputs %s%s%n",
+                        transform.name(),
+                        result.changes().size(),
+                        result.partitionsCompared(),
+                        dryRun ? "would change" : "changed",
+                        CuratedTable.format(result.inputs()),
+                        result.snapshot().map(s -> ", snapshot " + s).orElse(""));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "rollback",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Makes the output's previous run current again, with the input snapshots it covered: the next run",
+                "applies the later ones again. Refused if a run commits meanwhile."
+            })
+    static final class Rollback implements Callable<Integer> {
+        @Mixin
+        LakeOptions lake;
+
+        @Mixin
+        TransformOptions transforms;
+
+        @Parameters(paramLabel = "NAME", description = "The transform")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            TransformDefinition transform = named(transforms.load(), name);
+            try (Lake opened = Lake.open(lake.config())) {
+                CuratedTable output = opened.curated(transform.output())
+                        .orElseThrow(() -> new IllegalStateException("transform '" + name + "' has not run yet"));
+                CuratedTable.Run now = output.rollback();
+                System.out.printf(
+                        "Rolled back: curated.%s is the run of %s again (%,d rows, inputs %s, snapshot %d)%n",
+                        transform.output(),
+                        Instant.ofEpochMilli(now.committedMillis()),
+                        now.rows(),
+                        CuratedTable.format(now.inputs()),
+                        now.snapshot());
             }
             return 0;
         }

@@ -1,6 +1,8 @@
 package dev.strata.batch.transform;
 
+import dev.strata.batch.engine.CrashPoints;
 import dev.strata.schemas.transforms.TransformDefinition;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -162,8 +164,11 @@ final class TransformJob {
         }
 
         @Override
-        public void processElement(StreamRecord<Row> element) {
+        public void processElement(StreamRecord<Row> element) throws IOException {
             writer.write(element.getValue());
+            if (writer.rows() == 50) {
+                CrashPoints.reached("transform-mid-write"); // some files open, none finished
+            }
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.strata.batch.transform;
 
+import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.engine.Engine;
 import dev.strata.lake.CuratedTable;
 import dev.strata.lake.DatasetTable;
@@ -123,6 +124,7 @@ public final class Transforms {
         String attempt = EventsTable.newAttempt();
         TransformJob.Written written = TransformJob.write(
                 planned, new OutputWriter.Factory(output.table(), attempt), "strata transform " + transform.name());
+        CrashPoints.reached("transform-before-commit");
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         try {
             Snapshot committed = output.commit(
@@ -170,14 +172,9 @@ public final class Transforms {
         return true;
     }
 
-    /** A table the query names, as this run reads it. */
-    static Optional<TransformJob.Input> input(
-            Lake lake, TransformDefinition transform, CuratedTable.Applied basis, String name)
-            throws TransformException {
-        if (name.equals(transform.output())) {
-            throw new TransformException(transform, "it reads its own output table '" + name + "'");
-        }
-        Optional<Table> found = switch (name) {
+    /** The lake's table a query means by {@code name}: events, batch_views, a dataset or a transform's output. */
+    static Optional<Table> table(Lake lake, String name) {
+        return switch (name) {
             case EventsTable.NAME -> Optional.of(lake.events().table());
             case ViewsTable.NAME -> Optional.of(lake.views().table());
             default ->
@@ -185,6 +182,16 @@ public final class Transforms {
                         .map(DatasetTable::table)
                         .or(() -> lake.curated(name).map(CuratedTable::table));
         };
+    }
+
+    /** A table the query names, as this run reads it. */
+    static Optional<TransformJob.Input> input(
+            Lake lake, TransformDefinition transform, CuratedTable.Applied basis, String name)
+            throws TransformException {
+        if (name.equals(transform.output())) {
+            throw new TransformException(transform, "it reads its own output table '" + name + "'");
+        }
+        Optional<Table> found = table(lake, name);
         if (found.isEmpty()) {
             return Optional.empty();
         }
@@ -253,7 +260,7 @@ public final class Transforms {
     }
 
     /** The result must have the output table's columns, in order, with their types. */
-    private static void compatible(TransformDefinition transform, Table table, Schema result, Map<String, Long> inputs)
+    static void compatible(TransformDefinition transform, Table table, Schema result, Map<String, Long> inputs)
             throws TransformException {
         List<String> have = table.schema().columns().stream()
                 .map(f -> f.name() + " " + f.type())

@@ -429,4 +429,9 @@ public final class BatchCycle {
                     e);
         }
     }
+
+    /** Where this cycle's jobs run (the scheduler's transforms run there too). */
+    public Engine engine() {
+        return engine;
+    }
 }

@@ -3,6 +3,7 @@ package dev.strata.batch.transform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.engine.Engine;
 import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveState;
@@ -24,10 +25,12 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -185,6 +188,18 @@ class TransformIT {
                     .containsEntry(CuratedTable.INPUTS, "events=" + eventsSnapshot)
                     .containsEntry(CuratedTable.TRANSFORM, "temperature_readings");
             assertThat(output.runs()).hasSize(3);
+
+            CuratedTable.Run back = output.rollback();
+            assertThat(back.inputs()).isEqualTo(first.inputs());
+            assertThat(output.runs()).hasSize(2);
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .as("rolled back to the first run's rows")
+                    .isEqualTo(duckdb(READINGS_BY_DUCKDB.formatted(events)));
+            Transforms.Outcome again = Transforms.run(engine, lake, readings);
+            assertThat(again.read()).as("the later snapshot applied again").isEqualTo(second.read());
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .isEqualTo(duckdb(
+                            READINGS_BY_DUCKDB.formatted(files(lake.events().table()))));
         }
     }
 
@@ -248,6 +263,128 @@ class TransformIT {
             assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
                     .isEqualTo(duckdb(
                             READINGS_BY_DUCKDB.formatted(files(lake.events().table()))));
+        }
+    }
+
+    @Test
+    void theSchedulerRunsATransformWhenItsInputHasANewSnapshotOrItsIntervalPassedAndRetriesAFailedOneLater()
+            throws Exception {
+        long[] now = {0};
+        TransformDefinition readings = example("temperature_readings");
+        TransformDefinition hourly = transform("""
+                transforms:
+                  - name: per_source
+                    sql: SELECT source, count(*) AS n FROM events GROUP BY source
+                    output: {table: per_source}
+                    mode: replace
+                    trigger: {every: PT1H}
+                """);
+        TransformDefinition broken = transform("""
+                transforms:
+                  - name: broken
+                    sql: SELECT site FROM sites
+                    output: {table: broken}
+                """);
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            TransformScheduler scheduler =
+                    new TransformScheduler(engine, lake, List.of(readings, hourly, broken), () -> now[0]);
+            archive(lake, 200, 8);
+            assertThat(scheduler.runDue())
+                    .as("first time: every transform; the broken one fails alone")
+                    .extracting(Transforms.Outcome::transform)
+                    .containsExactly("temperature_readings", "per_source");
+            now[0] += Duration.ofSeconds(30).toNanos();
+            assertThat(scheduler.runDue())
+                    .as("nothing new, no interval passed, the failure is recent")
+                    .isEmpty();
+
+            archive(lake, 100, 9);
+            now[0] += Duration.ofSeconds(31).toNanos();
+            assertThat(scheduler.runDue())
+                    .as("new events: the incremental one; a minute after its failure: the broken one, failing again")
+                    .extracting(Transforms.Outcome::transform, Transforms.Outcome::applied)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("temperature_readings", true));
+            now[0] += Duration.ofHours(1).toNanos();
+            sites(lake);
+            List<Transforms.Outcome> later = scheduler.runDue();
+            assertThat(later)
+                    .as("an hour later: the hourly one (its input moved: it recomputes) and the mended one")
+                    .extracting(Transforms.Outcome::transform, Transforms.Outcome::applied)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("per_source", true),
+                            org.assertj.core.groups.Tuple.tuple("broken", true));
+        }
+    }
+
+    @Test
+    void aRunCrashedMidWriteOrBeforeItsCommitLeavesNothingAppliedAndTheNextRunAppliesItOnce() throws Exception {
+        TransformDefinition readings = example("temperature_readings");
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            archive(lake, 600, 10);
+            for (String point : List.of("transform-mid-write", "transform-before-commit")) {
+                CrashPoints.arm(point);
+                try {
+                    assertThatThrownBy(() -> Transforms.run(engine, lake, readings))
+                            .as(point)
+                            .hasStackTraceContaining("injected crash at " + point);
+                } finally {
+                    CrashPoints.arm(null);
+                }
+                assertThat(lake.curated("temperature_readings").orElseThrow().runs())
+                        .as("after a crash at " + point)
+                        .isEmpty();
+            }
+            assertThat(Transforms.run(engine, lake, readings).applied()).isTrue();
+            CuratedTable output = lake.curated("temperature_readings").orElseThrow();
+            assertThat(output.runs()).hasSize(1);
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .as("the crashed runs' files are never read")
+                    .isEqualTo(duckdb(
+                            READINGS_BY_DUCKDB.formatted(files(lake.events().table()))));
+        }
+    }
+
+    @Test
+    void aReplayShowsThePartitionsANewQueryWouldChangeAndReplacesOnlyThoseInItsRange() throws Exception {
+        TransformDefinition readings = example("temperature_readings");
+        TransformDefinition rounded = new TransformDefinition(
+                readings.name(),
+                readings.sql().replace("`value` AS celsius", "ROUND(`value`, 0) AS celsius"),
+                readings.output(),
+                readings.partitionBy(),
+                readings.mode(),
+                readings.incremental(),
+                readings.every(),
+                readings.onNewInput());
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            archive(lake, 500, 11);
+            Transforms.run(engine, lake, readings);
+            CuratedTable output = lake.curated("temperature_readings").orElseThrow();
+            Replay.Result same = Replay.run(engine, lake, readings, Optional.empty(), Optional.empty(), true);
+            assertThat(same.changes()).as("the same query over the same inputs").isEmpty();
+            assertThat(same.partitionsCompared()).isEqualTo(2); // the events span two days
+
+            Replay.Result dry = Replay.run(engine, lake, rounded, Optional.empty(), Optional.empty(), true);
+            assertThat(dry.changes())
+                    .extracting(Replay.Change::partition)
+                    .containsExactly("time_day=2026-11-28", "time_day=2026-11-29");
+            assertThat(output.runs()).as("a dry run commits nothing").hasSize(1);
+
+            Instant day2 = Instant.parse("2026-11-29T00:00:00Z");
+            Replay.Result done = Replay.run(engine, lake, rounded, Optional.of(day2), Optional.empty(), false);
+            assertThat(done.changes()).extracting(Replay.Change::partition).containsExactly("time_day=2026-11-29");
+            assertThat(done.snapshot()).isPresent();
+            String events = files(lake.events().table());
+            assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
+                    .as("day 1 as it was, day 2 recomputed")
+                    .isEqualTo(duckdb(("SELECT id, source, epoch_us(\"time\"), CASE WHEN \"time\" < TIMESTAMPTZ '"
+                                    + day2 + "' THEN \"value\" ELSE round(\"value\", 0) + 0.0 END, attributes['site']"
+                                    + " FROM read_parquet(%s) WHERE type = 'temperature' AND \"value\" IS NOT NULL"
+                                    + " ORDER BY id")
+                            .formatted(events)));
+            assertThat(Transforms.run(engine, lake, rounded).applied())
+                    .as("the replay recorded the inputs it covered")
+                    .isFalse();
         }
     }
 

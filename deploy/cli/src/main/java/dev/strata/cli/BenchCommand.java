@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
             BenchCommand.Speed.class,
             BenchCommand.Serving.class,
             BenchCommand.Freshness.class,
-            BenchCommand.FilesBench.class
+            BenchCommand.FilesBench.class,
+            BenchCommand.TransformsBench.class
         })
 final class BenchCommand implements Callable<Integer> {
 
@@ -305,6 +306,36 @@ final class BenchCommand implements Callable<Integer> {
                             "--work", stack.dataDir().resolve("files").toString(),
                             "--small-mb", Integer.toString(smallMb),
                             "--large-mb", Integer.toString(largeMb)));
+        }
+    }
+
+    @Command(
+            name = "transforms",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Archives --events events into a fresh lake, then runs the demo's incremental transform over them and",
+                "over --events/10 new ones, each beside DuckDB running the same query over the same files. Prints rows/s",
+                "and ratios."
+            })
+    static final class TransformsBench implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "2000000", description = "Default: ${DEFAULT-VALUE}")
+        int events;
+
+        @Option(
+                names = "--report",
+                description = "Also write the report (Markdown) here. Default: data/bench/transforms-<time>.md")
+        Path report;
+
+        @Override
+        public Integer call() throws Exception {
+            Run run = Run.of("transforms", report);
+            return run.against(
+                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
+                    Component.BENCH_TRANSFORMS,
+                    stack -> List.of(
+                            "--lake", stack.dataDir().resolve("transforms").toString(),
+                            "--events", Integer.toString(events)));
         }
     }
 

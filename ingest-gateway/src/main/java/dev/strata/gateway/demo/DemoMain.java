@@ -89,6 +89,7 @@ public final class DemoMain implements Callable<Integer> {
             vertx.setPeriodic(offset + 1, interval.toMillis(), t -> reading(client, device, base));
         }
         HttpClient http = HttpClient.newHttpClient();
+        uploadSites(http, token);
         vertx.setPeriodic(2_000, t -> vertx.executeBlocking(() -> orders(http, token), false));
         vertx.setPeriodic(
                 10_000,
@@ -128,6 +129,25 @@ public final class DemoMain implements Callable<Integer> {
         }
         client.publish("strata/events/" + device, Buffer.buffer(json), MqttQoS.AT_LEAST_ONCE, false, false);
         sent.incrementAndGet();
+    }
+
+    /**
+     * The dataset 'sites' (site, city, region), which the demo's transform {@code daily_source_summary}
+     * joins the events with; the same bytes again at a restart are answered as a duplicate.
+     */
+    private void uploadSites(HttpClient http, String token) {
+        String csv = "site,city,region\nnorth,Tromsø,Nordics\nsouth,Sevilla,Iberia\neast,Tartu,Baltics\n";
+        HttpRequest request = HttpRequest.newBuilder(URI.create(httpUrl + "/v1/files/sites"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "text/csv")
+                .POST(HttpRequest.BodyPublishers.ofString(csv))
+                .build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            LOG.info("demo: dataset 'sites' uploaded: {} {}", response.statusCode(), response.body());
+        } catch (Exception e) {
+            LOG.warn("demo: uploading the dataset 'sites' failed: {}", e.toString());
+        }
     }
 
     private Void orders(HttpClient http, String token) {

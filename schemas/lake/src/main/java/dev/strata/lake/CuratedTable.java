@@ -10,12 +10,17 @@ import java.util.TreeMap;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.ReplacePartitions;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableOperations;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.Transactions;
 import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.util.SnapshotUtil;
 
 /**
  * A transform's output: an Iceberg table of the {@value #NAMESPACE_NAME} namespace whose every
@@ -154,6 +159,72 @@ public final class CuratedTable {
                 summary.get(ATTEMPT));
     }
 
+    /**
+     * Makes the run before the current one current again (its data and the input snapshots it
+     * covered), as the batch views' rollback does: the next run applies the later input snapshots
+     * again. Pinned to the version read: a run committing meanwhile makes it throw.
+     *
+     * @return the run now current
+     * @throws Conflict when another run committed meanwhile
+     * @throws IllegalStateException when there is no earlier run (or maintenance expired it)
+     */
+    public Run rollback() throws Conflict {
+        TableOperations ops = ((HasTableOperations) table).operations();
+        TableMetadata base = ops.refresh();
+        Applied now = applied(base);
+        if (now.snapshot().isEmpty()) {
+            throw new IllegalStateException("transform output " + name + " has no run to roll back");
+        }
+        Snapshot current = base.snapshot(now.snapshot().getAsLong());
+        Snapshot previous = current.parentId() == null ? null : base.snapshot(current.parentId());
+        while (previous != null && !previous.summary().containsKey(INPUTS)) {
+            previous = previous.parentId() == null ? null : base.snapshot(previous.parentId());
+        }
+        if (previous == null) {
+            throw new IllegalStateException("transform output " + name + ": no earlier run to roll back to"
+                    + " (the current one is the first, or maintenance expired the ones before it)");
+        }
+        Transaction tx = Transactions.newTransaction(table.name(), new PinnedOperations(ops, base));
+        tx.manageSnapshots().setCurrentSnapshot(previous.snapshotId()).commit();
+        try {
+            tx.commitTransaction();
+        } catch (PinnedOperations.Moved e) {
+            throw new Conflict(
+                    "transform output " + name + ": another run committed while rolling back; nothing changed");
+        }
+        table.refresh();
+        long id = previous.snapshotId();
+        return runs().stream().filter(r -> r.snapshot() == id).findFirst().orElseThrow();
+    }
+
+    /**
+     * Commits a replay planned from {@code basis}: {@code delete} (the current files of the partitions
+     * that change) replaced by {@code add}, with {@code summary} as {@link #commit}'s.
+     *
+     * @throws Conflict when another run committed since {@code basis}
+     */
+    public Snapshot overwrite(Applied basis, List<DataFile> delete, List<DataFile> add, Map<String, String> summary)
+            throws Conflict {
+        return PinnedCommit.commit(
+                table,
+                current -> {
+                    Applied now = applied(current);
+                    if (!now.snapshot().equals(basis.snapshot())) {
+                        throw new Conflict("transform output " + name + ": a run applied " + format(now.inputs())
+                                + " while the replay computed; nothing changed: replay again");
+                    }
+                },
+                tx -> {
+                    OverwriteFiles o = tx.newOverwrite();
+                    delete.forEach(o::deleteFile);
+                    add.forEach(o::addFile);
+                    summary.forEach(o::set);
+                    o.commit();
+                },
+                ATTEMPT,
+                summary.get(ATTEMPT));
+    }
+
     /** A run as its commit recorded it. */
     public record Run(
             long snapshot,
@@ -165,11 +236,15 @@ public final class CuratedTable {
             long durationMillis,
             long filesAdded) {}
 
-    /** The runs the output's history still holds, newest first. */
+    /** The runs the output's current version is made of (rolled-back ones not), newest first, as far as its history goes. */
     public List<Run> runs() {
         table.refresh();
         List<Run> runs = new ArrayList<>();
-        for (Snapshot s : table.snapshots()) {
+        Snapshot current = table.currentSnapshot();
+        if (current == null) {
+            return runs;
+        }
+        for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
             Map<String, String> sum = s.summary();
             if (!sum.containsKey(INPUTS)) {
                 continue;

@@ -94,6 +94,7 @@ public enum Component {
     BENCH_BATCH("bench", "deploy/bench", "dev.strata.bench.BatchBench", List.of("-Xmx3g"), null),
     BENCH_SERVING("bench", "deploy/bench", "dev.strata.bench.ServingBench", List.of("-Xmx512m"), null),
     BENCH_FRESHNESS("bench", "deploy/bench", "dev.strata.bench.FreshnessBench", List.of("-Xmx512m"), null),
+    BENCH_TRANSFORMS("bench", "deploy/bench", "dev.strata.bench.TransformsBench", List.of("-Xmx3g"), null),
     /** The speed job on MiniClusters in the bench's JVM, with the job's own classpath (Flink included). */
     BENCH_SPEED("bench", "speed-layer", "dev.strata.speed.bench.SpeedBench", List.of("-Xmx3g"), null),
     /**

@@ -445,6 +445,10 @@ public final class StackSpec {
                 "--metrics-host", b.host,
                 "--metrics-port", port(b.ports.batchMetrics())));
         b.batchInterval.ifPresent(i -> args.addAll(List.of("--interval", i.toString())));
+        if (b.demo) {
+            // The demo's transforms (the demo uploads the dataset 'sites' they join with).
+            args.addAll(List.of("--transforms", "builtin"));
+        }
         if (b.cluster) {
             args.addAll(List.of("--jobmanager", jobManager()));
         }
