@@ -78,7 +78,9 @@ public final class Replay {
                 transform,
                 name -> Transforms.input(lake, transform, CuratedTable.Applied.NONE, name));
         Map<String, Long> inputs = new TreeMap<>(basis.inputs());
-        planned.inputs().values().forEach(in -> in.snapshot().ifPresent(s -> inputs.put(in.name(), s)));
+        planned.inputs()
+                .values()
+                .forEach(in -> inputs.put(in.name(), in.snapshot().orElse(0L)));
         Schema schema = LakeTypes.output(planned.result().getResolvedSchema());
         Transforms.compatible(transform, table, schema, inputs);
         String attempt = "replay-" + EventsTable.newAttempt();

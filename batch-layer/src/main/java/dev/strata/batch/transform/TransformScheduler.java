@@ -98,11 +98,7 @@ public final class TransformScheduler {
                 return true;
             }
         }
-        // The incremental input was empty at the last run (so not recorded): anything there now is new.
-        return t.incremental()
-                .filter(i -> !applied.inputs().containsKey(i))
-                .map(i -> current(i) != null)
-                .orElse(false);
+        return false;
     }
 
     private Long current(String table) {
@@ -112,6 +108,6 @@ public final class TransformScheduler {
         }
         found.get().refresh();
         Snapshot s = found.get().currentSnapshot();
-        return s == null ? null : s.snapshotId();
+        return s == null ? 0L : s.snapshotId(); // as a run records an empty table
     }
 }

@@ -92,7 +92,8 @@ public final class Transforms {
         Map<String, Long> inputs = new TreeMap<>(basis.inputs());
         StringBuilder read = new StringBuilder();
         planned.inputs().values().forEach(in -> {
-            in.snapshot().ifPresent(s -> inputs.put(in.name(), s));
+            // An empty table is recorded as snapshot 0, so its first snapshot counts as new input.
+            inputs.put(in.name(), in.snapshot().orElse(0L));
             if (in.after().isPresent()
                     || transform.incremental().map(in.name()::equals).orElse(false)) {
                 read.append(read.isEmpty() ? "" : ",")
@@ -165,7 +166,8 @@ public final class Transforms {
             return in != null && in.files().isEmpty();
         }
         for (TransformJob.Input in : planned.inputs().values()) {
-            if (!in.snapshot().equals(Optional.ofNullable(basis.inputs().get(in.name())))) {
+            if (!Optional.of(in.snapshot().orElse(0L))
+                    .equals(Optional.ofNullable(basis.inputs().get(in.name())))) {
                 return false;
             }
         }
@@ -199,7 +201,8 @@ public final class Transforms {
         table.refresh();
         Snapshot current = table.currentSnapshot();
         boolean incremental = transform.incremental().map(name::equals).orElse(false);
-        Optional<Long> after = incremental ? Optional.ofNullable(basis.inputs().get(name)) : Optional.empty();
+        Optional<Long> after =
+                incremental ? Optional.ofNullable(basis.inputs().get(name)).filter(a -> a != 0) : Optional.empty();
         List<String> files = new ArrayList<>();
         if (current != null && !(after.isPresent() && after.get() == current.snapshotId())) {
             CloseableIterable<FileScanTask> tasks;

@@ -285,14 +285,31 @@ class TransformIT {
                     sql: SELECT site FROM sites
                     output: {table: broken}
                 """);
+        TransformDefinition zones = transform("""
+                transforms:
+                  - name: zone_list
+                    sql: SELECT zone FROM zones
+                    output: {table: zone_list}
+                    mode: replace
+                """);
         try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            DatasetTable empty =
+                    lake.createDataset("zones", List.of(new DatasetColumn("zone", ColumnType.STRING, true)));
             TransformScheduler scheduler =
-                    new TransformScheduler(engine, lake, List.of(readings, hourly, broken), () -> now[0]);
+                    new TransformScheduler(engine, lake, List.of(readings, hourly, broken, zones), () -> now[0]);
             archive(lake, 200, 8);
             assertThat(scheduler.runDue())
                     .as("first time: every transform; the broken one fails alone")
                     .extracting(Transforms.Outcome::transform)
-                    .containsExactly("temperature_readings", "per_source");
+                    .containsExactly("temperature_readings", "per_source", "zone_list");
+            DatasetTable.Writer writer = empty.writer("z1", T0.toEpochMilli());
+            writer.write(new Object[] {"z-1"});
+            empty.commit(
+                    writer.finish(), writer.schemaId(), new DatasetTable.Adding("z1", "sha-z1", "z.csv", 1, 0, ""));
+            assertThat(scheduler.runDue())
+                    .as("the dataset empty at the first run has its first snapshot: new input")
+                    .extracting(Transforms.Outcome::transform, Transforms.Outcome::rows)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("zone_list", 1L));
             now[0] += Duration.ofSeconds(30).toNanos();
             assertThat(scheduler.runDue())
                     .as("nothing new, no interval passed, the failure is recent")
