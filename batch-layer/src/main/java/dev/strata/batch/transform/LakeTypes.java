@@ -1,80 +1,83 @@
 package dev.strata.batch.transform;
 
 import java.io.Serializable;
-import java.math.BigDecimal;
 import java.nio.ByteBuffer;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.java.typeutils.RowTypeInfo;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.avro.util.Utf8;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.data.ArrayData;
 import org.apache.flink.table.data.MapData;
 import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.TimestampData;
 import org.apache.flink.table.types.logical.ArrayType;
 import org.apache.flink.table.types.logical.BigIntType;
 import org.apache.flink.table.types.logical.BooleanType;
+import org.apache.flink.table.types.logical.DateType;
 import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.DoubleType;
 import org.apache.flink.table.types.logical.FloatType;
 import org.apache.flink.table.types.logical.IntType;
+import org.apache.flink.table.types.logical.LocalZonedTimestampType;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.MapType;
 import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.logical.TimestampType;
 import org.apache.flink.table.types.logical.VarBinaryType;
 import org.apache.flink.table.types.logical.VarCharType;
-import org.apache.flink.types.Row;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
- * Between the lake's Iceberg types and Flink SQL's: the columns of an input table as Flink reads
- * them from Parquet (timestamps as their INT64 microseconds, turned into {@link Instant}s for SQL),
- * and a query's result as an output table's schema and rows.
+ * Between the lake's Iceberg types and Flink SQL's: the columns of an input table as flink-parquet's
+ * vectorized reader gives them to SQL (its internal rows, timestamps from their INT64 microseconds),
+ * and a query's result (SQL's internal rows) as an output table's schema and Iceberg's values.
  */
 final class LakeTypes {
 
     private LakeTypes() {}
 
-    /** The columns of an input table transforms can read, as read from Parquet and as SQL sees them. */
-    record InputColumns(List<String> names, List<Type> types, RowType parquet, RowTypeInfo sql)
-            implements Serializable {}
+    /** The columns of an input table a query may use: read from Parquet straight into SQL's rows. */
+    record InputColumns(List<String> names, RowType type) implements Serializable {}
 
-    static InputColumns input(Schema schema) {
+    /**
+     * The columns of {@code schema} SQL can read, of those in {@code used} (all for null): a query
+     * only decodes the column chunks it names.
+     */
+    static InputColumns input(Schema schema, Set<String> used) {
         List<String> names = new ArrayList<>();
-        List<Type> types = new ArrayList<>();
-        List<LogicalType> parquet = new ArrayList<>();
-        List<TypeInformation<?>> sql = new ArrayList<>();
+        List<LogicalType> types = new ArrayList<>();
         for (Types.NestedField field : schema.columns()) {
-            LogicalType read = parquetType(field.type());
-            if (read == null) {
-                continue; // a type SQL here cannot read: the column is not offered
+            LogicalType type = sqlType(field.type());
+            if (type == null || (used != null && !used.contains(field.name().toLowerCase(Locale.ROOT)))) {
+                continue; // a type SQL here cannot read, or a column the query never names
             }
             names.add(field.name());
-            types.add(field.type());
-            parquet.add(read);
-            sql.add(sqlType(field.type()));
+            types.add(type);
         }
         return new InputColumns(
-                List.copyOf(names),
-                List.copyOf(types),
-                RowType.of(parquet.toArray(LogicalType[]::new), names.toArray(String[]::new)),
-                new RowTypeInfo(sql.toArray(TypeInformation[]::new), names.toArray(String[]::new)));
+                List.copyOf(names), RowType.of(types.toArray(LogicalType[]::new), names.toArray(String[]::new)));
     }
 
-    private static LogicalType parquetType(Type type) {
+    private static LogicalType sqlType(Type type) {
         return switch (type.typeId()) {
             case STRING -> new VarCharType(true, VarCharType.MAX_LENGTH);
-            case INTEGER, DATE -> new IntType(true);
-            case LONG, TIMESTAMP -> new BigIntType(true);
+            case INTEGER -> new IntType(true);
+            case DATE -> new DateType(true);
+            case LONG -> new BigIntType(true);
+            case TIMESTAMP ->
+                ((Types.TimestampType) type).shouldAdjustToUTC()
+                        ? new LocalZonedTimestampType(true, 6)
+                        : new TimestampType(true, 6);
             case DOUBLE -> new DoubleType(true);
             case FLOAT -> new FloatType(true);
             case BOOLEAN -> new BooleanType(true);
@@ -101,94 +104,22 @@ final class LakeTypes {
         };
     }
 
-    private static TypeInformation<?> sqlType(Type type) {
-        return switch (type.typeId()) {
-            case STRING -> org.apache.flink.api.common.typeinfo.Types.STRING;
-            case INTEGER -> org.apache.flink.api.common.typeinfo.Types.INT;
-            case DATE -> org.apache.flink.api.common.typeinfo.Types.LOCAL_DATE;
-            case LONG -> org.apache.flink.api.common.typeinfo.Types.LONG;
-            case TIMESTAMP ->
-                ((Types.TimestampType) type).shouldAdjustToUTC()
-                        ? org.apache.flink.api.common.typeinfo.Types.INSTANT
-                        : org.apache.flink.api.common.typeinfo.Types.LOCAL_DATE_TIME;
-            case DOUBLE -> org.apache.flink.api.common.typeinfo.Types.DOUBLE;
-            case FLOAT -> org.apache.flink.api.common.typeinfo.Types.FLOAT;
-            case BOOLEAN -> org.apache.flink.api.common.typeinfo.Types.BOOLEAN;
-            case BINARY ->
-                org.apache.flink.api.common.typeinfo.Types.PRIMITIVE_ARRAY(
-                        org.apache.flink.api.common.typeinfo.Types.BYTE);
-            case DECIMAL -> org.apache.flink.api.common.typeinfo.Types.BIG_DEC;
-            case MAP ->
-                org.apache.flink.api.common.typeinfo.Types.MAP(
-                        org.apache.flink.api.common.typeinfo.Types.STRING,
-                        org.apache.flink.api.common.typeinfo.Types.STRING);
-            case LIST ->
-                org.apache.flink.api.common.typeinfo.Types.OBJECT_ARRAY(
-                        org.apache.flink.api.common.typeinfo.Types.STRING);
-            default -> throw new IllegalArgumentException(type.toString());
-        };
-    }
-
-    /** A row read from Parquet (a reused view of a column batch) as a fresh row for SQL. */
-    static Row toRow(RowData in, InputColumns columns) {
-        int n = columns.names().size();
-        Row out = new Row(n);
-        for (int i = 0; i < n; i++) {
-            if (in.isNullAt(i)) {
-                continue;
-            }
-            Type type = columns.types().get(i);
-            out.setField(
-                    i,
-                    switch (type.typeId()) {
-                        case STRING -> in.getString(i).toString();
-                        case INTEGER -> in.getInt(i);
-                        case DATE -> LocalDate.ofEpochDay(in.getInt(i));
-                        case LONG -> in.getLong(i);
-                        case TIMESTAMP -> {
-                            long micros = in.getLong(i);
-                            Instant instant = Instant.ofEpochSecond(
-                                    Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
-                            yield ((Types.TimestampType) type).shouldAdjustToUTC()
-                                    ? instant
-                                    : LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
-                        }
-                        case DOUBLE -> in.getDouble(i);
-                        case FLOAT -> in.getFloat(i);
-                        case BOOLEAN -> in.getBoolean(i);
-                        case BINARY -> in.getBinary(i);
-                        case DECIMAL -> {
-                            Types.DecimalType d = (Types.DecimalType) type;
-                            yield in.getDecimal(i, d.precision(), d.scale()).toBigDecimal();
-                        }
-                        case MAP -> {
-                            MapData map = in.getMap(i);
-                            ArrayData keys = map.keyArray();
-                            ArrayData values = map.valueArray();
-                            Map<String, String> m = new HashMap<>(Math.max(4, map.size() * 2));
-                            for (int k = 0; k < map.size(); k++) {
-                                m.put(
-                                        keys.getString(k).toString(),
-                                        values.isNullAt(k)
-                                                ? null
-                                                : values.getString(k).toString());
-                            }
-                            yield m;
-                        }
-                        case LIST -> {
-                            ArrayData array = in.getArray(i);
-                            String[] a = new String[array.size()];
-                            for (int k = 0; k < a.length; k++) {
-                                a[k] = array.isNullAt(k)
-                                        ? null
-                                        : array.getString(k).toString();
-                            }
-                            yield a;
-                        }
-                        default -> throw new IllegalStateException(type.toString());
-                    });
+    /**
+     * The lowercase words of a query: the columns it may use. Null (every column) when it could use
+     * columns without naming them: a {@code *} other than {@code count(*)}'s, or a {@code NATURAL} join.
+     */
+    static Set<String> named(String sql) {
+        String text = sql.replaceAll("\\(\\s*\\*\\s*\\)", "()");
+        if (text.contains("*")
+                || Pattern.compile("(?i)\\bnatural\\b").matcher(text).find()) {
+            return null;
         }
-        return out;
+        Set<String> words = new HashSet<>();
+        Matcher m = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*").matcher(text);
+        while (m.find()) {
+            words.add(m.group().toLowerCase(Locale.ROOT));
+        }
+        return words;
     }
 
     /**
@@ -247,25 +178,48 @@ final class LakeTypes {
         };
     }
 
-    /** A result's value as Iceberg's writers hold it (timestamps in microseconds, dates in days). */
-    static Object toIceberg(Object value, Type type) {
-        if (value == null) {
+    /** A result's field as Iceberg's writers hold it (timestamps in microseconds, dates in days). */
+    static Object toIceberg(RowData row, int i, LogicalType type) {
+        if (row.isNullAt(i)) {
             return null;
         }
-        return switch (type.typeId()) {
-            case INTEGER -> ((Number) value).intValue();
-            case LONG -> ((Number) value).longValue();
-            case FLOAT -> ((Number) value).floatValue();
-            case DOUBLE -> ((Number) value).doubleValue();
-            case DATE -> (int) ((LocalDate) value).toEpochDay();
-            case TIMESTAMP -> {
-                Instant i = value instanceof LocalDateTime t ? t.toInstant(ZoneOffset.UTC) : (Instant) value;
-                yield Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1_000L);
+        return switch (type.getTypeRoot()) {
+            // Its UTF-8 bytes as they are: Iceberg's Parquet writer takes an Avro Utf8 without
+            // decoding it into a String and encoding it again.
+            case CHAR, VARCHAR -> new Utf8(row.getString(i).toBytes());
+            case BOOLEAN -> row.getBoolean(i);
+            case TINYINT -> (int) row.getByte(i);
+            case SMALLINT -> (int) row.getShort(i);
+            case INTEGER, DATE -> row.getInt(i);
+            case BIGINT -> row.getLong(i);
+            case FLOAT -> row.getFloat(i);
+            case DOUBLE -> row.getDouble(i);
+            case DECIMAL -> {
+                DecimalType d = (DecimalType) type;
+                yield row.getDecimal(i, d.getPrecision(), d.getScale()).toBigDecimal();
             }
-            case BINARY -> ByteBuffer.wrap((byte[]) value);
-            case DECIMAL -> ((BigDecimal) value).setScale(((Types.DecimalType) type).scale());
-            case STRING -> value.toString();
-            default -> value;
+            case TIMESTAMP_WITHOUT_TIME_ZONE, TIMESTAMP_WITH_LOCAL_TIME_ZONE -> {
+                TimestampData t = row.getTimestamp(i, precision(type));
+                yield Math.addExact(Math.multiplyExact(t.getMillisecond(), 1_000L), t.getNanoOfMillisecond() / 1_000L);
+            }
+            case BINARY, VARBINARY -> ByteBuffer.wrap(row.getBinary(i));
+            case MAP -> {
+                MapData map = row.getMap(i);
+                ArrayData keys = map.keyArray();
+                ArrayData values = map.valueArray();
+                Map<String, String> m = new HashMap<>(Math.max(4, map.size() * 2));
+                for (int k = 0; k < map.size(); k++) {
+                    m.put(
+                            keys.getString(k).toString(),
+                            values.isNullAt(k) ? null : values.getString(k).toString());
+                }
+                yield m;
+            }
+            default -> throw new IllegalStateException(type.asSummaryString());
         };
+    }
+
+    private static int precision(LogicalType type) {
+        return type instanceof TimestampType t ? t.getPrecision() : ((LocalZonedTimestampType) type).getPrecision();
     }
 }

@@ -7,7 +7,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.types.Row;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.SerializableTable;
@@ -17,8 +18,6 @@ import org.apache.iceberg.data.parquet.InternalWriter;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.types.Type;
-import org.apache.iceberg.types.Types;
 
 /**
  * One task's rows of a transform's result written into the output table's data files, a file per
@@ -46,7 +45,6 @@ final class OutputWriter {
     private final Table table;
     private final String attempt;
     private final int task;
-    private final List<Type> types = new ArrayList<>();
     private final GenericRecord record;
     private final PartitionKey key;
     private final Map<PartitionKey, DataWriter<GenericRecord>> open = new HashMap<>();
@@ -57,16 +55,14 @@ final class OutputWriter {
         this.table = table;
         this.attempt = attempt;
         this.task = task;
-        for (Types.NestedField field : table.schema().columns()) {
-            types.add(field.type());
-        }
         this.record = GenericRecord.create(table.schema());
         this.key = new PartitionKey(table.spec(), table.schema());
     }
 
-    void write(Row row) {
-        for (int i = 0; i < types.size(); i++) {
-            record.set(i, LakeTypes.toIceberg(row.getField(i), types.get(i)));
+    /** Writes a result row whose fields are of {@code sqlTypes}. */
+    void write(RowData row, List<LogicalType> sqlTypes) {
+        for (int i = 0; i < sqlTypes.size(); i++) {
+            record.set(i, LakeTypes.toIceberg(row, i, sqlTypes.get(i)));
         }
         key.partition(record);
         DataWriter<GenericRecord> file = open.get(key);

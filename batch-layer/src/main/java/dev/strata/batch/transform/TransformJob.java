@@ -13,7 +13,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.java.typeutils.GenericTypeInfo;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.core.fs.Path;
@@ -27,8 +26,12 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
-import org.apache.flink.types.Row;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.InstantiationUtil;
 import org.apache.iceberg.DataFile;
@@ -99,30 +102,26 @@ final class TransformJob {
         }
     }
 
-    private static DataStream<Row> stream(StreamExecutionEnvironment env, Input input) {
+    private static DataStream<RowData> stream(StreamExecutionEnvironment env, Input input) {
         LakeTypes.InputColumns columns = input.columns();
+        InternalTypeInfo<RowData> type = InternalTypeInfo.of(columns.type());
         if (input.files().isEmpty()) {
             // No rows (Flink's fromData cannot take an empty collection): one row, filtered out.
-            return env.fromData(List.of(new Row(columns.names().size())), columns.sql())
+            return env.fromData(
+                            List.<RowData>of(new GenericRowData(columns.names().size())), type)
                     .filter(row -> false)
-                    .returns(columns.sql())
+                    .returns(type)
                     .name(input.name() + " (no files)");
         }
+        // SQL takes the reader's rows as they are: views of its column batches, which SQL's
+        // operators copy where they keep a row (as with Flink's own file system tables).
         ParquetColumnarRowInputFormat<FileSourceSplit> format = new ParquetColumnarRowInputFormat<>(
-                new org.apache.hadoop.conf.Configuration(),
-                columns.parquet(),
-                new GenericTypeInfo<>(RowData.class),
-                BATCH_ROWS,
-                true,
-                true);
+                new org.apache.hadoop.conf.Configuration(), columns.type(), type, BATCH_ROWS, true, true);
         FileSource<RowData> source = FileSource.forBulkFileFormat(
                         format, input.files().stream().map(Path::new).toArray(Path[]::new))
                 .build();
         return env.fromSource(source, WatermarkStrategy.noWatermarks(), input.name())
-                .name("read " + input.name())
-                .map(row -> LakeTypes.toRow(row, columns))
-                .returns(columns.sql())
-                .name(input.name() + " rows");
+                .name("read " + input.name());
     }
 
     /** What the tasks wrote: their files and rows. */
@@ -130,11 +129,19 @@ final class TransformJob {
 
     /** Runs the planned query, its result written by {@code writers}; returns every task's files. */
     static Written write(Planned planned, OutputWriter.Factory writers, String jobName) throws Exception {
-        DataStream<Row> rows = planned.tables().toDataStream(planned.result());
+        ResolvedSchema schema = planned.result().getResolvedSchema();
+        DataStream<RowData> rows = planned.tables()
+                .toDataStream(planned.result(), schema.toPhysicalRowDataType().bridgedTo(RowData.class));
         List<DataFile> files = new ArrayList<>();
         long count = 0;
         try (CloseableIterator<byte[]> written = rows.transform(
-                        "write output", TypeInformation.of(byte[].class), new WriteRows(writers))
+                        "write output",
+                        TypeInformation.of(byte[].class),
+                        new WriteRows(
+                                writers,
+                                schema.getColumnDataTypes().stream()
+                                        .map(DataType::getLogicalType)
+                                        .toList()))
                 .name("write output")
                 .executeAndCollect(jobName)) {
             while (written.hasNext()) {
@@ -148,13 +155,15 @@ final class TransformJob {
 
     /** Writes a task's rows; at the end of its input, emits its files (Java-serialized, as Iceberg's are). */
     static final class WriteRows extends AbstractStreamOperator<byte[]>
-            implements OneInputStreamOperator<Row, byte[]>, BoundedOneInput {
+            implements OneInputStreamOperator<RowData, byte[]>, BoundedOneInput {
         private static final long serialVersionUID = 1L;
         private final OutputWriter.Factory writers;
+        private final List<LogicalType> types;
         private transient OutputWriter writer;
 
-        WriteRows(OutputWriter.Factory writers) {
+        WriteRows(OutputWriter.Factory writers, List<LogicalType> types) {
             this.writers = writers;
+            this.types = new ArrayList<>(types);
         }
 
         @Override
@@ -164,8 +173,8 @@ final class TransformJob {
         }
 
         @Override
-        public void processElement(StreamRecord<Row> element) throws IOException {
-            writer.write(element.getValue());
+        public void processElement(StreamRecord<RowData> element) throws IOException {
+            writer.write(element.getValue(), types);
             if (writer.rows() == 50) {
                 CrashPoints.reached("transform-mid-write"); // some files open, none finished
             }

@@ -89,6 +89,13 @@ public final class Transforms {
         CuratedTable.Applied basis = existing.map(CuratedTable::applied).orElse(CuratedTable.Applied.NONE);
         TransformJob.Planned planned =
                 TransformJob.plan(engine.environment(), transform, name -> input(lake, transform, basis, name));
+        if (transform.incremental().isPresent()
+                && !planned.inputs().containsKey(transform.incremental().get())) {
+            throw new TransformException(
+                    transform,
+                    "it is incremental over '" + transform.incremental().get() + "', which its SQL does not read"
+                            + " (it reads " + planned.inputs().keySet() + ")");
+        }
         Map<String, Long> inputs = new TreeMap<>(basis.inputs());
         StringBuilder read = new StringBuilder();
         planned.inputs().values().forEach(in -> {
@@ -237,7 +244,7 @@ public final class Transforms {
                 Optional.ofNullable(current).map(Snapshot::snapshotId),
                 after,
                 List.copyOf(files),
-                LakeTypes.input(table.schema())));
+                LakeTypes.input(table.schema(), LakeTypes.named(transform.sql()))));
     }
 
     /** The output's partitioning, from the transform's {@code partitionBy}. */

@@ -284,6 +284,7 @@ class TransformIT {
                   - name: broken
                     sql: SELECT site FROM sites
                     output: {table: broken}
+                    mode: replace
                 """);
         TransformDefinition zones = transform("""
                 transforms:
@@ -447,6 +448,13 @@ class TransformIT {
                                 incremental: events
                             """)))
                     .hasMessageContaining("unknown table 'sites'");
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t6
+                                sql: SELECT 1 AS x
+                                output: {table: t6}
+                            """)))
+                    .hasMessageContaining("incremental over 'events', which its SQL does not read");
 
             sites(lake);
             assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
