@@ -83,18 +83,20 @@ final class TransformJob {
                 String message = messages(e);
                 Matcher m = NOT_FOUND.matcher(message);
                 if (!m.find()) {
-                    throw new TransformException(transform, "its SQL does not plan: " + firstLine(message), e);
+                    throw new TransformException(
+                            transform, "its SQL does not plan: " + firstLine(message) + inputs(used), e);
                 }
                 String name = m.group(1);
                 if (used.containsKey(name)) {
-                    throw new TransformException(transform, "its SQL does not plan: " + firstLine(message), e);
+                    throw new TransformException(
+                            transform, "its SQL does not plan: " + firstLine(message) + inputs(used), e);
                 }
                 Optional<Input> input = lake.resolve(name);
                 if (input.isEmpty()) {
                     throw new TransformException(
                             transform,
                             "unknown table '" + name + "': the lake has events, batch_views, the uploaded datasets"
-                                    + " and the transforms' outputs");
+                                    + " and the transforms' outputs" + inputs(used));
                 }
                 used.put(name, input.get());
                 tables.createTemporaryView(name, tables.fromDataStream(stream(env, input.get())));
@@ -185,6 +187,20 @@ final class TransformJob {
             output.collect(
                     new StreamRecord<>(InstantiationUtil.serializeObject(new Written(writer.finish(), writer.rows()))));
         }
+    }
+
+    /** The input snapshots met so far, for an error message. */
+    static String inputs(Map<String, Input> used) {
+        if (used.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder("; inputs ");
+        used.values()
+                .forEach(in -> out.append(out.length() > 9 ? "," : "")
+                        .append(in.name())
+                        .append('=')
+                        .append(in.snapshot().orElse(0L)));
+        return out.toString();
     }
 
     static String messages(Throwable e) {

@@ -130,8 +130,21 @@ public final class Transforms {
                 existing.orElseGet(() -> lake.createCurated(transform.output(), schema, spec(transform, schema)));
         compatible(transform, output.table(), schema, inputs);
         String attempt = EventsTable.newAttempt();
-        TransformJob.Written written = TransformJob.write(
-                planned, new OutputWriter.Factory(output.table(), attempt), "strata transform " + transform.name());
+        TransformJob.Written written;
+        try {
+            written = TransformJob.write(
+                    planned, new OutputWriter.Factory(output.table(), attempt), "strata transform " + transform.name());
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            throw new TransformException(
+                    transform,
+                    "its job failed: " + root + "; inputs " + CuratedTable.format(inputs)
+                            + " (nothing of it is applied; the next run tries again)",
+                    e);
+        }
         CrashPoints.reached("transform-before-commit");
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         try {

@@ -431,7 +431,20 @@ class TransformIT {
                             """)))
                     .isInstanceOf(TransformException.class)
                     .hasMessageContaining("transform 't2': its SQL does not plan")
-                    .hasMessageContaining("missing_column");
+                    .hasMessageContaining("missing_column")
+                    .hasMessageContaining("; inputs events="
+                            + lake.events().table().currentSnapshot().snapshotId());
+            assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
+                            transforms:
+                              - name: t7
+                                sql: SELECT CAST(id AS INT) AS n FROM events
+                                output: {table: t7}
+                            """)))
+                    .isInstanceOf(TransformException.class)
+                    .hasMessageContaining("transform 't7': its job failed")
+                    .hasMessageContaining("NumberFormatException")
+                    .hasMessageContaining("; inputs events="
+                            + lake.events().table().currentSnapshot().snapshotId());
             assertThatThrownBy(() -> Transforms.run(engine, lake, transform("""
                             transforms:
                               - name: t3
