@@ -45,11 +45,8 @@ public final class CuratedTable {
     public static final String DURATION = "strata.transform.duration-ms";
     public static final String ATTEMPT = "strata.transform.attempt";
 
-    static final Map<String, String> PROPERTIES = Map.of(
-            "format-version", "2",
-            "write.parquet.compression-codec", "zstd",
-            "write.metadata.delete-after-commit.enabled", "true",
-            "write.metadata.previous-versions-max", "100");
+    /** An output's table properties: those of the events' table (format v2, ZSTD, metadata kept bounded). */
+    static final Map<String, String> PROPERTIES = EventsTable.PROPERTIES;
 
     private final String name;
     private final Table table;
