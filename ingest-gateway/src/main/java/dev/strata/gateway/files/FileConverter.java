@@ -6,6 +6,7 @@ import dev.strata.gateway.files.RowReader.Unreadable;
 import dev.strata.lake.DatasetTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeFiles;
+import dev.strata.lake.PartitionedFiles;
 import dev.strata.schemas.lake.ColumnType;
 import dev.strata.schemas.lake.DatasetColumn;
 import java.io.IOException;
@@ -77,17 +78,11 @@ final class FileConverter {
             this.name = name;
         }
 
-        /**
-         * Whether the column's values hardly repeat ({@value #UNIQUE_SHARE} of the sample or more
-         * distinct): written without a dictionary, which Parquet's writer would otherwise build from
-         * every value only to find it no smaller than the values.
-         */
+        /** Whether the column's values hardly repeat: written without a dictionary. */
         boolean nearlyUnique() {
-            return values > 0 && distinct.size() >= UNIQUE_SHARE * values;
+            return PartitionedFiles.nearlyUnique(distinct.size(), values);
         }
     }
-
-    static final double UNIQUE_SHARE = 0.9;
 
     /** A file refused as a whole. */
     private static final class Refusal extends Exception {
