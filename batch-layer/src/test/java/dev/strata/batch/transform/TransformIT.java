@@ -14,11 +14,17 @@ import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
 import dev.strata.lake.TableVersion;
+import dev.strata.lake.ViewsTable;
 import dev.strata.schemas.Event;
 import dev.strata.schemas.lake.ColumnType;
 import dev.strata.schemas.lake.DatasetColumn;
 import dev.strata.schemas.transforms.TransformConfig;
 import dev.strata.schemas.transforms.TransformDefinition;
+import dev.strata.schemas.views.Aggregate;
+import dev.strata.schemas.views.CutSettings;
+import dev.strata.schemas.views.ViewConfig;
+import dev.strata.schemas.views.ViewDefinition;
+import dev.strata.schemas.views.ViewKey;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,6 +34,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -230,6 +237,44 @@ class TransformIT {
                     .as("every day's partition replaced, none twice")
                     .isEqualTo(duckdb(byDuckDb.formatted(files(lake.events().table()), sites)));
             assertThat(Transforms.run(engine, lake, summary).applied()).isFalse();
+
+            // A second upload into the joined dataset: the site "nowhere" gets a region.
+            DatasetTable table = lake.dataset("sites").orElseThrow();
+            DatasetTable.Writer writer = table.writer("u2", T0.toEpochMilli() + 1);
+            writer.write(new Object[] {"nowhere", "Alps"});
+            table.commit(
+                    writer.finish(),
+                    writer.schemaId(),
+                    new DatasetTable.Adding("u2", "sha-u2", "sites-nowhere.csv", 1, 0, ""));
+            Transforms.Outcome afterUpload = Transforms.run(engine, lake, summary);
+            assertThat(afterUpload.applied())
+                    .as("a new snapshot of the dataset is new input")
+                    .isTrue();
+            assertThat(afterUpload.inputs().get("sites"))
+                    .isNotEqualTo(again.inputs().get("sites"));
+            String bothUploads = files(lake.dataset("sites").orElseThrow().table());
+            assertThat(duckdb(output.formatted(files(out.table()))))
+                    .as("the events of site nowhere now have a region")
+                    .anyMatch(row -> row.contains("|Alps|"))
+                    .isEqualTo(duckdb(byDuckDb.formatted(files(lake.events().table()), bothUploads)));
+
+            // A transform over another's output: the regions' totals of the summary.
+            TransformDefinition regions = transform("""
+                    transforms:
+                      - name: region_totals
+                        sql: |
+                          SELECT region, SUM(events) AS events FROM daily_source_summary GROUP BY region
+                        output: {table: region_totals, partitionBy: []}
+                        mode: replace
+                    """);
+            Transforms.Outcome chained = Transforms.run(engine, lake, regions);
+            assertThat(chained.inputs()).containsOnlyKeys("daily_source_summary");
+            assertThat(duckdb("SELECT region, events FROM read_parquet(%s) ORDER BY ALL"
+                            .formatted(files(
+                                    lake.curated("region_totals").orElseThrow().table()))))
+                    .isEqualTo(duckdb(("SELECT s.region, count(*) FROM read_parquet(%s) e LEFT JOIN read_parquet(%s) s"
+                                    + " ON e.attributes['site'] = s.site GROUP BY ALL ORDER BY ALL")
+                            .formatted(files(lake.events().table()), bothUploads)));
         }
     }
 
@@ -271,7 +316,7 @@ class TransformIT {
             throws Exception {
         long[] now = {0};
         TransformDefinition readings = example("temperature_readings");
-        TransformDefinition hourly = transform("""
+        TransformDefinition daily = transform("""
                 transforms:
                   - name: per_source
                     sql: SELECT source, count(*) AS n FROM events GROUP BY source
@@ -403,6 +448,55 @@ class TransformIT {
             assertThat(Transforms.run(engine, lake, rounded).applied())
                     .as("the replay recorded the inputs it covered")
                     .isFalse();
+        }
+    }
+
+    /** A replace transform reads the batch views' readable columns, equal to DuckDB over the same files. */
+    @Test
+    void aReplaceTransformReadsTheBatchViews() throws Exception {
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            List<ViewDefinition> views = ViewConfig.defaults();
+            Map<ViewKey, Aggregate> cells = new HashMap<>();
+            for (int i = 0; i < 300; i++) {
+                Instant time = T0.plusSeconds(i * 13L % 7_200);
+                Event e = new Event("e" + i, "dev-" + (i % 4), "temperature", time, (double) i, Map.of(), time);
+                for (ViewDefinition view : views) {
+                    cells.computeIfAbsent(
+                                    new ViewKey(
+                                            view.name(), view.group(e), view.windowStartMillis(time.toEpochMilli()), 0),
+                                    k -> Aggregate.empty(view))
+                            .fold(e);
+                }
+            }
+            Map<String, String> definitions = new HashMap<>();
+            views.forEach(v -> definitions.put(v.name(), v.toString()));
+            lake.views()
+                    .commit(
+                            java.util.OptionalLong.empty(),
+                            new ViewsTable.Contents(
+                                    1, 60_000, CutSettings.DEFAULTS, definitions, "fold", views, cells));
+            TransformDefinition daily = transform("""
+                    transforms:
+                      - name: daily_per_source
+                        sql: |
+                          SELECT source, CAST(window_start AS DATE) AS `day`, SUM(`count`) AS events, MAX(`max`) AS peak
+                          FROM batch_views WHERE view = 'events_per_source_1m'
+                          GROUP BY source, CAST(window_start AS DATE)
+                        output: {table: daily_per_source, partitionBy: [day]}
+                        mode: replace
+                    """);
+            Transforms.Outcome outcome = Transforms.run(engine, lake, daily);
+            assertThat(outcome.applied()).isTrue();
+            assertThat(outcome.inputs()).containsOnlyKeys("batch_views");
+            assertThat(duckdb("SELECT source, \"day\", events, peak FROM read_parquet(%s) ORDER BY ALL"
+                            .formatted(files(lake.curated("daily_per_source")
+                                    .orElseThrow()
+                                    .table()))))
+                    .hasSize(4)
+                    .isEqualTo(duckdb(("SELECT source, CAST(window_start AS DATE), SUM(\"count\"), MAX(\"max\")"
+                                    + " FROM read_parquet(%s) WHERE view = 'events_per_source_1m' GROUP BY ALL"
+                                    + " ORDER BY ALL")
+                            .formatted(files(lake.views().table()))));
         }
     }
 
