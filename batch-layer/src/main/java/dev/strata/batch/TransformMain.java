@@ -46,6 +46,21 @@ public final class TransformMain implements Callable<Integer> {
                         + transforms.stream().map(TransformDefinition::name).toList() + ")"));
     }
 
+    /** What a command does with the lake open and the engine started. */
+    @FunctionalInterface
+    interface WithEngine {
+        void run(Lake lake, Engine engine) throws Exception;
+    }
+
+    /** Opens the lake and starts the engine (a MiniCluster, or the --jobmanager's), runs {@code task}, stops both. */
+    static void withEngine(LakeOptions lake, EngineOptions engine, WithEngine task) throws Exception {
+        Engine.initFileSystems(lake.config().flinkProperties());
+        try (Lake opened = Lake.open(lake.config());
+                Engine running = engine.engine()) {
+            task.run(opened, running);
+        }
+    }
+
     @Command(
             name = "run",
             mixinStandardHelpOptions = true,
@@ -70,11 +85,11 @@ public final class TransformMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             TransformDefinition transform = named(transforms.load(), name);
-            Engine.initFileSystems(lake.config().flinkProperties());
-            try (Lake opened = Lake.open(lake.config());
-                    Engine running = engine.engine()) {
-                System.out.println(Transforms.run(running, opened, transform).describe());
-            }
+            withEngine(
+                    lake,
+                    engine,
+                    (opened, running) -> System.out.println(
+                            Transforms.run(running, opened, transform).describe()));
             return 0;
         }
     }
@@ -112,9 +127,7 @@ public final class TransformMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             TransformDefinition transform = named(transforms.load(), name);
-            Engine.initFileSystems(lake.config().flinkProperties());
-            try (Lake opened = Lake.open(lake.config());
-                    Engine running = engine.engine()) {
+            withEngine(lake, engine, (opened, running) -> {
                 dev.strata.batch.transform.Replay.Result result = dev.strata.batch.transform.Replay.run(
                         running, opened, transform, Optional.ofNullable(from), Optional.ofNullable(to), dryRun);
                 for (dev.strata.batch.transform.Replay.Change c : result.changes()) {
@@ -128,7 +141,7 @@ public final class TransformMain implements Callable<Integer> {
                         dryRun ? "would change" : "changed",
                         CuratedTable.format(result.inputs()),
                         result.snapshot().map(s -> ", snapshot " + s).orElse(""));
-            }
+            });
             return 0;
         }
     }

@@ -316,7 +316,7 @@ class TransformIT {
             throws Exception {
         long[] now = {0};
         TransformDefinition readings = example("temperature_readings");
-        TransformDefinition daily = transform("""
+        TransformDefinition hourly = transform("""
                 transforms:
                   - name: per_source
                     sql: SELECT source, count(*) AS n FROM events GROUP BY source

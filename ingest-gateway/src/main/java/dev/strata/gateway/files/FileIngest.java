@@ -6,16 +6,11 @@ import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
 import dev.strata.lake.LakeFiles;
-import dev.strata.schemas.lake.DatasetNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -25,7 +20,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -52,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * {@link LakeFiles}: a local directory or an object store), converted on worker threads
  * ({@link FileConverter}) into the dataset's Iceberg table, one conversion of a dataset at a time in
  * this process (other processes on the same lake are safe by the table's commit), each outcome
- * written beside its original ({@code {upload}.json}). Also watches the landing folder
- * ({@code landing/{dataset}/}) and, at start, converts originals a crash left without an outcome.
+ * written beside its original ({@code {upload}.json}). Also takes the landing folder's files
+ * ({@link LandingFolder}) and, at start, converts originals a crash left without an outcome.
  */
 public final class FileIngest implements AutoCloseable {
 
@@ -61,8 +55,6 @@ public final class FileIngest implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
-    private static final List<String> IN_PROGRESS_SUFFIXES =
-            List.of(".tmp", ".part", ".partial", ".crdownload", ".refused", ".refused.json");
 
     /**
      * @param lake the lake (its warehouse and catalog)
@@ -140,9 +132,7 @@ public final class FileIngest implements AutoCloseable {
     private final Semaphore slots;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watcher;
-    private final Map<Path, Seen> seen = new HashMap<>();
-
-    private record Seen(long size, long modified, long sinceMillis) {}
+    private final LandingFolder landing;
 
     public FileIngest(Settings settings, GatewayMetrics metrics, Clock clock) {
         this.settings = settings;
@@ -159,6 +149,10 @@ public final class FileIngest implements AutoCloseable {
         });
         this.slots = new Semaphore(settings.workers() + settings.queue());
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "landing-watcher"));
+        this.landing = settings.landing() == null
+                ? null
+                : new LandingFolder(
+                        settings.landing(), settings.settle(), clock, metrics, files, this::newId, this::takeLanding);
     }
 
     public Settings settings() {
@@ -176,7 +170,7 @@ public final class FileIngest implements AutoCloseable {
         });
         if (settings.landing() != null) {
             Files.createDirectories(settings.landing());
-            watcher.scheduleWithFixedDelay(this::pollLanding, 0, settings.poll().toMillis(), TimeUnit.MILLISECONDS);
+            watcher.scheduleWithFixedDelay(landing::poll, 0, settings.poll().toMillis(), TimeUnit.MILLISECONDS);
             LOG.info("Watching {} for files (taken when unchanged for {})", settings.landing(), settings.settle());
         }
     }
@@ -478,118 +472,23 @@ public final class FileIngest implements AutoCloseable {
         }
     }
 
-    private void pollLanding() {
-        try {
-            long now = clock.millis();
-            Set<Path> present = new HashSet<>();
-            // Links are never followed: a link in the landing folder would make whatever it points to a dataset.
-            try (DirectoryStream<Path> datasets = Files.newDirectoryStream(
-                    settings.landing(), p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))) {
-                for (Path dir : datasets) {
-                    String dirName = dir.getFileName().toString();
-                    if (dirName.startsWith(".") || dirName.startsWith("_")) {
-                        continue;
-                    }
-                    try (DirectoryStream<Path> files = Files.newDirectoryStream(
-                            dir, p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p))) {
-                        for (Path f : files) {
-                            String name = f.getFileName().toString();
-                            if (name.startsWith(".")
-                                    || IN_PROGRESS_SUFFIXES.stream().anyMatch(name::endsWith)) {
-                                continue;
-                            }
-                            if (Files.isSymbolicLink(f)) {
-                                refuseInPlace(
-                                        f,
-                                        dirName,
-                                        "'" + name
-                                                + "' is a symbolic link: the landing folder takes files, never what a"
-                                                + " link points to");
-                                metrics.file("landing", Outcome.Status.REFUSED.json(), "symbolic_link");
-                                continue;
-                            }
-                            present.add(f);
-                            BasicFileAttributes attrs =
-                                    Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                            Seen before = seen.get(f);
-                            if (before == null
-                                    || before.size() != attrs.size()
-                                    || before.modified()
-                                            != attrs.lastModifiedTime().toMillis()) {
-                                seen.put(
-                                        f,
-                                        new Seen(
-                                                attrs.size(),
-                                                attrs.lastModifiedTime().toMillis(),
-                                                now));
-                                continue;
-                            }
-                            if (now - before.sinceMillis() < settings.settle().toMillis()) {
-                                continue;
-                            }
-                            if (take(dirName, f)) {
-                                seen.remove(f);
-                                present.remove(f);
-                            }
-                        }
-                    }
-                }
-            }
-            seen.keySet().retainAll(present);
-        } catch (Exception e) {
-            LOG.warn("Listing the landing folder {} failed: {}", settings.landing(), e.toString());
-        }
-    }
-
     /** Takes a settled landing file into the raw zone and converts it; false if there is no room now. */
-    private boolean take(String dataset, Path file) throws IOException {
-        String name = file.getFileName().toString();
-        Optional<String> badName = DatasetNames.invalid(dataset);
-        Optional<FileFormat> format = FileFormat.ofFileName(name);
-        if (badName.isPresent() || format.isEmpty()) {
-            String reason = badName.isPresent()
-                    ? "folder '" + dataset + "' is not a dataset name: " + badName.get()
-                    : "'" + name
-                            + "' is not a file type the gateway reads: use .csv (with a header row), .ndjson or .jsonl, each optionally .gz";
-            refuseInPlace(file, dataset, reason);
-            metrics.file("landing", Outcome.Status.REFUSED.json(), badName.isPresent() ? "bad_dataset" : "unsupported");
-            return true;
-        }
+    private boolean takeLanding(String dataset, Path file, FileFormat format) throws IOException {
         if (!slots.tryAcquire()) {
             return false;
         }
+        String name = file.getFileName().toString();
         String id = newId();
-        String original = RAW + "/" + dataset + "/" + id + "." + format.get().extension()
+        String original = RAW + "/" + dataset + "/" + id + "." + format.extension()
                 + (name.toLowerCase(Locale.ROOT).endsWith(".gz") ? ".gz" : "");
         try {
             files.put(file, original);
-            submit(upload(id, dataset, format.get(), "landing:" + name, original, clock.millis()));
+            submit(upload(id, dataset, format, "landing:" + name, original, clock.millis()));
             return true;
         } catch (IOException | RuntimeException e) {
             slots.release();
             throw e;
         }
-    }
-
-    private void refuseInPlace(Path file, String dataset, String reason) throws IOException {
-        String name = file.getFileName().toString();
-        LOG.warn("Refused landing file {}: {}", file, reason);
-        Path refused = file.resolveSibling(name + ".refused");
-        Files.move(file, refused, StandardCopyOption.ATOMIC_MOVE);
-        Upload upload = new Upload(
-                newId(),
-                dataset,
-                null,
-                "landing:" + name,
-                files,
-                refused.toString(),
-                Files.readAttributes(refused, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                        .size(),
-                null,
-                clock.millis());
-        JSON.writeValue(
-                file.resolveSibling(name + ".refused.json").toFile(),
-                Outcome.refused(upload, 422, reason, clock.millis()));
     }
 
     @Override
