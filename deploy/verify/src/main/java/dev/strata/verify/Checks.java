@@ -153,6 +153,52 @@ final class Checks {
         return List.of("no speed job on the cluster");
     }
 
+    /**
+     * Waits until the transform's output ({@link Stack#TRANSFORM}, run by the batch scheduler) holds
+     * each record of the lake's {@code events} exactly once (the raw records, a client's retries
+     * included: as many rows per (source, id) as {@code events} has) and every acknowledged event
+     * ({@code expected} distinct (source, id)); returns the problem if it does not within {@code timeout}.
+     */
+    static Optional<String> transformApplied(Stack stack, long expected, Duration timeout) throws Exception {
+        String query = "WITH t AS (SELECT source, id, count(*) AS c FROM " + Stack.TRANSFORM + " GROUP BY ALL),"
+                + " e AS (SELECT source, id, count(*) AS c FROM events GROUP BY ALL)"
+                + " SELECT (SELECT sum(c) FROM t), (SELECT count(*) FROM t), (SELECT sum(c) FROM e),"
+                + " (SELECT count(*) FROM t FULL JOIN e USING (source, id) WHERE t.c IS DISTINCT FROM e.c)";
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (true) {
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(stack.spec.servingUrl() + "/v1/sql"))
+                            .timeout(Duration.ofSeconds(30))
+                            .header("Content-Type", "text/plain")
+                            .POST(HttpRequest.BodyPublishers.ofString(query))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 200) {
+                JsonNode row =
+                        Workload.JSON.readTree(response.body()).get("rows").get(0);
+                long rows = row.get(0).asLong();
+                long distinct = row.get(1).asLong();
+                long events = row.get(2).asLong();
+                long differing = row.get(3).asLong();
+                last = String.format(
+                        "%d rows, %d distinct (source, id); events %d rows; %d (source, id) with another count",
+                        rows, distinct, events, differing);
+                if (differing == 0 && distinct == expected) {
+                    say("transform " + Stack.TRANSFORM + ": each record of events once (" + last + ")");
+                    return Optional.empty();
+                }
+            } else {
+                last = response.statusCode() + " " + response.body();
+            }
+            if (System.nanoTime() > deadline) {
+                return Optional.of("transform " + Stack.TRANSFORM + " does not hold each record of events once and"
+                        + " the " + expected + " acknowledged events after " + timeout + ": " + last);
+            }
+            Thread.sleep(2_000);
+        }
+    }
+
     /** The serving layer's merged points of every view over the whole time range: "view|group|start" → measures. */
     /**
      * The serving layer's merged points of every view the stack runs, over the whole time range of

@@ -38,14 +38,28 @@ final class Oracle {
     /** One cell's expected measures, by measure name: a number, null (no values), or the cell's sorted values. */
     record Cell(ViewDefinition view, Map<String, Object> measures) {}
 
+    /** The acknowledged log's fields, as DuckDB reads them. */
+    static final String COLUMNS = "{id: 'VARCHAR', source: 'VARCHAR', type: 'VARCHAR', time: 'BIGINT',"
+            + " value: 'DECIMAL(18,2)', attributes: 'JSON', via: 'VARCHAR'}";
+
+    /** How many events the log acknowledged: distinct (source, id). */
+    static long events(Path ackLog) throws Exception {
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+                Statement sql = duck.createStatement();
+                ResultSet r = sql.executeQuery("SELECT count(*) FROM (SELECT DISTINCT source, id FROM read_json('"
+                        + ackLog + "', format = 'newline_delimited', columns = " + COLUMNS + "))")) {
+            r.next();
+            return r.getLong(1);
+        }
+    }
+
     /** "view|[group…]|windowStart" → expected measures of every view. */
     static Map<String, Cell> compute(Path ackLog, List<ViewDefinition> views) throws Exception {
         Map<String, Cell> cells = new TreeMap<>();
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
                 Statement sql = duck.createStatement()) {
             sql.execute("CREATE TABLE acked AS SELECT * FROM read_json('" + ackLog + "', format = 'newline_delimited',"
-                    + " columns = {id: 'VARCHAR', source: 'VARCHAR', type: 'VARCHAR', time: 'BIGINT', value: 'DECIMAL(18,2)',"
-                    + " attributes: 'JSON', via: 'VARCHAR'})");
+                    + " columns = " + COLUMNS + ")");
             // An event is identified by (source, id): another source's event with the same id counts too.
             sql.execute("CREATE TABLE events AS SELECT id, source, any_value(type) AS type,"
                     + " any_value(time) AS time, any_value(value) AS value, any_value(attributes) AS attributes"

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,8 +29,24 @@ final class Stack implements AutoCloseable {
     /** Whether the lake is on a filesystem of its own (a small tmpfs), which the disk-full fault fills. */
     final boolean lakeMounted;
 
+    /**
+     * The transform the batch scheduler runs beside the views (on the Flink cluster in cluster
+     * mode): every event archived, once; {@link Checks#transformApplied} compares it with the oracle.
+     */
+    static final String TRANSFORM = "verify_events";
+
+    static final String TRANSFORMS_YAML = """
+            transforms:
+              - name: verify_events
+                sql: SELECT source, id, type FROM events
+                output: {table: verify_events, partitionBy: []}
+                mode: incremental
+                trigger: {onNewInput: true}
+            """;
+
     Stack(Path home, Path dataDir, Duration bucket, Duration batchInterval, boolean cluster, boolean objectStore)
             throws IOException {
+        Path transforms = Files.writeString(dataDir.resolve("transforms.yaml"), TRANSFORMS_YAML);
         this.spec = StackSpec.builder(home, dataDir, StackPorts.free(HOST, cluster ? StackSpec.CLUSTER_BROKERS : 1))
                 .host(HOST)
                 .cluster(cluster)
@@ -37,6 +54,7 @@ final class Stack implements AutoCloseable {
                 .objectStore(objectStore)
                 .cut(new CutSettings(bucket, CutSettings.DEFAULTS.dedupHorizon()), bucket)
                 .batchInterval(batchInterval)
+                .transforms(Optional.of(transforms))
                 .speedCheckpointInterval(Duration.ofSeconds(5))
                 .build();
         this.lakeMounted = mountSmallFilesystem(spec.lakeDirectory());

@@ -60,6 +60,7 @@ public final class StackSpec {
         private Duration safetyMargin = Duration.parse(CutSettings.DEFAULT_SAFETY_MARGIN);
         private Optional<Duration> batchInterval = Optional.empty();
         private Optional<Path> views = Optional.empty();
+        private Optional<Path> transforms = Optional.empty();
         private boolean demo;
         private boolean files = true;
         private Optional<Duration> speedCheckpointInterval = Optional.empty();
@@ -108,6 +109,12 @@ public final class StackSpec {
         /** A view config for the speed, batch and serving layers; the built-in views if empty. */
         public Builder views(Optional<Path> views) {
             this.views = views.map(Path::toAbsolutePath);
+            return this;
+        }
+
+        /** Transforms the batch scheduler runs (a YAML file); none if empty, the demo's with {@link #demo}. */
+        public Builder transforms(Optional<Path> transforms) {
+            this.transforms = transforms.map(Path::toAbsolutePath);
             return this;
         }
 
@@ -445,7 +452,9 @@ public final class StackSpec {
                 "--metrics-host", b.host,
                 "--metrics-port", port(b.ports.batchMetrics())));
         b.batchInterval.ifPresent(i -> args.addAll(List.of("--interval", i.toString())));
-        if (b.demo) {
+        if (b.transforms.isPresent()) {
+            args.addAll(List.of("--transforms", b.transforms.get().toString()));
+        } else if (b.demo) {
             // The demo's transforms (the demo uploads the dataset 'sites' they join with).
             args.addAll(List.of("--transforms", "builtin"));
         }
