@@ -1,7 +1,7 @@
 package dev.strata.gateway;
 
 import dev.strata.gateway.config.GatewayConfig;
-import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.FileSettings;
 import dev.strata.lake.LakeOptions;
 import dev.strata.schemas.auth.TokenFile;
 import dev.strata.schemas.cli.KafkaOptions;
@@ -182,7 +182,7 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Option(
             names = "--file-spool",
-            defaultValue = "${env:STRATA_FILE_SPOOL:-" + FileIngest.Settings.DEFAULT_SPOOL + "}",
+            defaultValue = "${env:STRATA_FILE_SPOOL:-" + FileSettings.DEFAULT_SPOOL + "}",
             description = {
                 "Where uploads arrive before they are put whole into a lake on an object store",
                 "(on a local lake: its raw zone). Default: ${DEFAULT-VALUE}"
@@ -198,25 +198,25 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Option(
             names = "--max-file-bytes",
-            defaultValue = "" + FileIngest.Settings.DEFAULT_MAX_FILE_BYTES,
+            defaultValue = "" + FileSettings.DEFAULT_MAX_FILE_BYTES,
             description = "Largest file upload. Default: ${DEFAULT-VALUE}")
     long maxFileBytes;
 
     @Option(
             names = "--file-workers",
-            defaultValue = "" + FileIngest.Settings.DEFAULT_WORKERS,
+            defaultValue = "" + FileSettings.DEFAULT_WORKERS,
             description = "File conversions at once. Default: ${DEFAULT-VALUE}")
     int fileWorkers;
 
     @Option(
             names = "--file-queue",
-            defaultValue = "" + FileIngest.Settings.DEFAULT_QUEUE,
+            defaultValue = "" + FileSettings.DEFAULT_QUEUE,
             description = "Files waiting for conversion at most; beyond, uploads get 503. Default: ${DEFAULT-VALUE}")
     int fileQueue;
 
     @Option(
             names = "--landing-settle",
-            defaultValue = FileIngest.Settings.DEFAULT_SETTLE,
+            defaultValue = FileSettings.DEFAULT_SETTLE,
             description = "How long a landing file must stay unchanged before it is taken. Default: ${DEFAULT-VALUE}")
     Duration landingSettle;
 
@@ -256,10 +256,10 @@ public final class GatewayMain implements Callable<Integer> {
                 .files(
                         !lake.given()
                                 ? null
-                                : FileIngest.Settings.of(lake.config(), landing)
+                                : FileSettings.of(lake.config(), landing)
                                         .withSpool(spool.toAbsolutePath())
                                         .withLimits(maxFileBytes, fileWorkers, fileQueue)
-                                        .withTimes(Duration.parse(FileIngest.Settings.DEFAULT_POLL), landingSettle))
+                                        .withTimes(Duration.parse(FileSettings.DEFAULT_POLL), landingSettle))
                 .build();
         LOG.info("Effective config: {}", config);
         Gateway gateway = Gateway.start(config);

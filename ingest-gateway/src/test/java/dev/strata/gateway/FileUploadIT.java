@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.FileSettings;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
 import dev.strata.lake.TableVersion;
@@ -67,7 +67,7 @@ class FileUploadIT {
                 KAFKA,
                 dir,
                 "files",
-                c -> c.files(FileIngest.Settings.of(LakeConfig.local(lake), landing)
+                c -> c.files(FileSettings.of(LakeConfig.local(lake), landing)
                         .withLimits(1 << 20, 1, 4)
                         .withTimes(Duration.ofMillis(100), Duration.ofMillis(300))));
     }

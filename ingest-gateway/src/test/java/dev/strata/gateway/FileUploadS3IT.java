@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.FileSettings;
 import dev.strata.lake.DatasetTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
@@ -55,7 +55,7 @@ class FileUploadS3IT {
                     KAFKA,
                     dir,
                     "files-s3",
-                    c -> c.files(FileIngest.Settings.of(lake, dir.resolve("landing"))
+                    c -> c.files(FileSettings.of(lake, dir.resolve("landing"))
                             .withSpool(dir.resolve("spool"))
                             .withTimes(Duration.ofMillis(100), Duration.ofMillis(300))))) {
                 String ndjson = "{\"meter\":\"m1\",\"kwh\":1.5}\n{\"meter\":\"m2\",\"kwh\":2.25}\n{not json\n";

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.FileSettings;
 import dev.strata.lake.LakeConfig;
 import dev.strata.testing.KafkaBrokerExtension;
 import java.io.IOException;
@@ -60,8 +60,7 @@ class UploadDiskIT {
                 dir,
                 "disk",
                 // One conversion slot and no queue: a slot an upload kept would refuse the next one.
-                c -> c.files(
-                        FileIngest.Settings.of(LakeConfig.local(lake), null).withLimits(1L << 30, 1, 0)));
+                c -> c.files(FileSettings.of(LakeConfig.local(lake), null).withLimits(1L << 30, 1, 0)));
     }
 
     @AfterAll

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import dev.strata.gateway.Gateway;
 import dev.strata.gateway.config.GatewayConfig;
-import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.FileSettings;
 import dev.strata.lake.LakeConfig;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -105,7 +105,7 @@ public final class FilesBench implements Callable<Integer> {
                 .registryTokenFile(registryTokenFile)
                 .listen("127.0.0.1", 0, 0)
                 .tokens(null)
-                .files(FileIngest.Settings.of(LakeConfig.local(lake), null).withLimits(1L << 40, 1, 4))
+                .files(FileSettings.of(LakeConfig.local(lake), null).withLimits(1L << 40, 1, 4))
                 .build();
         List<Run> runs = new ArrayList<>();
         try (Gateway gateway = Gateway.start(config)) {

@@ -1,6 +1,6 @@
 package dev.strata.gateway.config;
 
-import dev.strata.gateway.files.FileIngest;
+import dev.strata.gateway.files.FileSettings;
 import dev.strata.schemas.http.HttpGuard;
 import dev.strata.schemas.net.StrataPorts;
 import dev.strata.schemas.topics.StrataTopics;
@@ -38,7 +38,7 @@ public record GatewayConfig(
         String eventsTopic,
         String dlqTopic,
         Duration kafkaDeliveryTimeout,
-        FileIngest.Settings files,
+        FileSettings files,
         HttpGuard.Limits httpLimits,
         Path registryTokenFile,
         int mqttMaxConnectionsPerToken,
@@ -187,7 +187,7 @@ public record GatewayConfig(
         private String eventsTopic = StrataTopics.EVENTS;
         private String dlqTopic = StrataTopics.EVENTS_DLQ;
         private Duration kafkaDeliveryTimeout = Duration.parse(DEFAULT_KAFKA_DELIVERY_TIMEOUT);
-        private FileIngest.Settings files;
+        private FileSettings files;
         private Path registryTokenFile;
 
         private Builder(String bootstrapServers, String registryUrl) {
@@ -309,7 +309,7 @@ public record GatewayConfig(
         }
 
         /** File uploads and the landing folder on ({@code files}), or off (null). */
-        public Builder files(FileIngest.Settings files) {
+        public Builder files(FileSettings files) {
             this.files = files;
             return this;
         }

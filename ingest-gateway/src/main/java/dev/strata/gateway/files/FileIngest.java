@@ -4,17 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.lake.Lake;
-import dev.strata.lake.LakeConfig;
 import dev.strata.lake.LakeFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -56,70 +52,7 @@ public final class FileIngest implements AutoCloseable {
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
 
-    /**
-     * @param lake the lake (its warehouse and catalog)
-     * @param spool where uploads arrive before they are whole, when the lake is not a local directory
-     * @param landing the landing folder to watch, or null for none
-     * @param maxFileBytes the largest upload taken
-     * @param workers conversions at once
-     * @param queue conversions waiting at most; beyond, uploads get 503
-     * @param poll how often the landing folder is listed
-     * @param settle how long a landing file must keep its size and time before it is taken
-     */
-    public record Settings(
-            LakeConfig lake,
-            Path spool,
-            Path landing,
-            long maxFileBytes,
-            int workers,
-            int queue,
-            Duration poll,
-            Duration settle) {
-
-        public static final long DEFAULT_MAX_FILE_BYTES = 64L << 30;
-        public static final int DEFAULT_WORKERS = 1;
-        public static final int DEFAULT_QUEUE = 16;
-        public static final String DEFAULT_POLL = "PT1S";
-        public static final String DEFAULT_SETTLE = "PT2S";
-        public static final String DEFAULT_SPOOL = "data/spool";
-
-        /** Uploads into {@code lake}, the landing folder watched if given, every limit at its default. */
-        public static Settings of(LakeConfig lake, Path landing) {
-            return new Settings(
-                    lake,
-                    Path.of(DEFAULT_SPOOL).toAbsolutePath(),
-                    landing,
-                    DEFAULT_MAX_FILE_BYTES,
-                    DEFAULT_WORKERS,
-                    DEFAULT_QUEUE,
-                    Duration.parse(DEFAULT_POLL),
-                    Duration.parse(DEFAULT_SETTLE));
-        }
-
-        public Settings withLimits(long maxFileBytes, int workers, int queue) {
-            return new Settings(lake, spool, landing, maxFileBytes, workers, queue, poll, settle);
-        }
-
-        public Settings withTimes(Duration poll, Duration settle) {
-            return new Settings(lake, spool, landing, maxFileBytes, workers, queue, poll, settle);
-        }
-
-        public Settings withSpool(Path spool) {
-            return new Settings(lake, spool, landing, maxFileBytes, workers, queue, poll, settle);
-        }
-
-        public Settings {
-            if (lake == null) {
-                throw new IllegalArgumentException("--lake is needed for file uploads");
-            }
-            if (maxFileBytes < 1 || workers < 1 || queue < 0) {
-                throw new IllegalArgumentException(
-                        "--max-file-bytes and --file-workers must be >= 1, --file-queue >= 0");
-            }
-        }
-    }
-
-    private final Settings settings;
+    private final FileSettings settings;
     private final Lake lake;
     private final LakeFiles files;
     private final GatewayMetrics metrics;
@@ -134,7 +67,7 @@ public final class FileIngest implements AutoCloseable {
     private final ScheduledExecutorService watcher;
     private final LandingFolder landing;
 
-    public FileIngest(Settings settings, GatewayMetrics metrics, Clock clock) {
+    public FileIngest(FileSettings settings, GatewayMetrics metrics, Clock clock) {
         this.settings = settings;
         this.lake = Lake.open(settings.lake());
         this.files = lake.files();
@@ -155,7 +88,7 @@ public final class FileIngest implements AutoCloseable {
                         settings.landing(), settings.settle(), clock, metrics, files, this::newId, this::takeLanding);
     }
 
-    public Settings settings() {
+    public FileSettings settings() {
         return settings;
     }
 
@@ -418,7 +351,8 @@ public final class FileIngest implements AutoCloseable {
                 }
                 LOG.info("Converting {} again: a stop interrupted its conversion", name);
                 slots.acquireUninterruptibly();
-                submit(upload(
+                submit(Upload.read(
+                        files,
                         name.substring(0, dot),
                         dataset,
                         format.get(),
@@ -440,38 +374,6 @@ public final class FileIngest implements AutoCloseable {
         }
     }
 
-    private Upload upload(
-            String id, String dataset, FileFormat format, String source, String original, long receivedMillis)
-            throws IOException {
-        MessageDigest digest = sha256();
-        byte[] buffer = new byte[1 << 16];
-        long bytes = 0;
-        try (InputStream in = files.open(original)) {
-            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-                digest.update(buffer, 0, n);
-                bytes += n;
-            }
-        }
-        return new Upload(
-                id,
-                dataset,
-                format,
-                source,
-                files,
-                original,
-                bytes,
-                HexFormat.of().formatHex(digest.digest()),
-                receivedMillis);
-    }
-
-    public static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** Takes a settled landing file into the raw zone and converts it; false if there is no room now. */
     private boolean takeLanding(String dataset, Path file, FileFormat format) throws IOException {
         if (!slots.tryAcquire()) {
@@ -483,7 +385,7 @@ public final class FileIngest implements AutoCloseable {
                 + (name.toLowerCase(Locale.ROOT).endsWith(".gz") ? ".gz" : "");
         try {
             files.put(file, original);
-            submit(upload(id, dataset, format, "landing:" + name, original, clock.millis()));
+            submit(Upload.read(files, id, dataset, format, "landing:" + name, original, clock.millis()));
             return true;
         } catch (IOException | RuntimeException e) {
             slots.release();

@@ -7,6 +7,7 @@ import dev.strata.gateway.auth.Principal;
 import dev.strata.gateway.files.FileFormat;
 import dev.strata.gateway.files.FileIngest;
 import dev.strata.gateway.files.Outcome;
+import dev.strata.gateway.files.Upload;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.schemas.lake.DatasetNames;
 import io.vertx.core.Context;
@@ -204,7 +205,7 @@ final class FilesHttpApi {
             long max,
             long received) {
         HttpServerRequest request = ctx.request();
-        MessageDigest digest = FileIngest.sha256();
+        MessageDigest digest = Upload.digest();
         long[] bytes = {0};
         long[] nextSpaceCheck = {SPACE_CHECK_BYTES};
         boolean[] over = {false}; // refused or aborted: the upload's file is gone
@@ -345,17 +346,35 @@ final class FilesHttpApi {
     }
 
     /**
-     * Ends a request whose body is not wanted, after its answer: HTTP/1.1 closes the connection;
-     * HTTP/2 resets just the stream with NO_ERROR (RFC 9113 §8.1), its connection's other streams
-     * go on.
+     * Ends a request whose body is not wanted, after its answer: HTTP/2 resets just the stream with
+     * NO_ERROR (RFC 9113 §8.1), its connection's other streams go on. HTTP/1.1 closes the connection
+     * once the body has ended, or after {@link #LINGER_MILLIS} of reading and dropping what still
+     * arrives (a lingering close, as web servers do): closed at once, the body's next bytes would
+     * make the kernel reset the connection, and a reset can discard the answer before the client
+     * has read it.
      */
     private static void stopReading(RoutingContext ctx) {
-        if (ctx.request().version() == HttpVersion.HTTP_2) {
+        HttpServerRequest request = ctx.request();
+        if (request.version() == HttpVersion.HTTP_2) {
             ctx.response().reset(0);
-        } else {
-            ctx.request().connection().close();
+            return;
         }
+        if (request.isEnded()) {
+            request.connection().close();
+            return;
+        }
+        long linger =
+                ctx.vertx().setTimer(LINGER_MILLIS, t -> request.connection().close());
+        request.handler(dropped -> {});
+        request.endHandler(v -> {
+            ctx.vertx().cancelTimer(linger);
+            request.connection().close();
+        });
+        request.resume();
     }
+
+    /** How long a refused HTTP/1.1 body is read and dropped at most before its connection closes. */
+    static final long LINGER_MILLIS = 2_000;
 
     void list(RoutingContext ctx) {
         Optional<String> dataset = dataset(ctx);
