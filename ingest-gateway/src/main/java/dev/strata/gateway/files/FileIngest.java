@@ -215,9 +215,12 @@ public final class FileIngest implements AutoCloseable {
             workers.execute(() -> {
                 try {
                     CompletableFuture<Void> durable = first.run();
-                    Outcome outcome = convertLocked(upload);
+                    Outcome outcome = convertLocked(upload, durable);
                     try {
-                        durable.join();
+                        if (outcome.status() == Outcome.Status.ADDED) {
+                            // Only a kept original needs to be durable (the others are deleted).
+                            durable.join();
+                        }
                     } catch (CompletionException e) {
                         throw new NotKept(
                                 "upload " + upload.id() + " was converted, but its original could not be written to"
@@ -244,7 +247,8 @@ public final class FileIngest implements AutoCloseable {
         return result;
     }
 
-    private Outcome convertLocked(Upload upload) throws IOException {
+    /** Converts under the dataset's lock; {@code durable} is the original's sync, still running maybe. */
+    private Outcome convertLocked(Upload upload, CompletableFuture<Void> durable) throws IOException {
         ReentrantLock lock = locks.computeIfAbsent(upload.dataset(), d -> new ReentrantLock());
         lock.lock();
         try {
@@ -257,7 +261,9 @@ public final class FileIngest implements AutoCloseable {
             files.write(outcomeOf(upload.dataset(), upload.id()), JSON.writeValueAsBytes(outcome));
             if (!kept) {
                 // A duplicate's bytes are in the lake already, a refused file's were never taken: no
-                // copy is kept (its outcome says what it was: size, hash, reason).
+                // copy is kept (its outcome says what it was: size, hash, reason). Deleted once its
+                // sync has ended, which would otherwise fail on the missing file.
+                durable.exceptionally(e -> null).join();
                 files.delete(upload.original());
             }
             metrics.file(sourceTag(upload), outcome.status().json(), reason(outcome));
