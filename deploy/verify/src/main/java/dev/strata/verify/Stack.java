@@ -37,12 +37,12 @@ final class Stack implements AutoCloseable {
 
     static final String TRANSFORMS_YAML = """
             transforms:
-              - name: verify_events
+              - name: %1$s
                 sql: SELECT source, id, type FROM events
-                output: {table: verify_events, partitionBy: []}
+                output: {table: %1$s, partitionBy: []}
                 mode: incremental
                 trigger: {onNewInput: true}
-            """;
+            """.formatted(TRANSFORM);
 
     Stack(Path home, Path dataDir, Duration bucket, Duration batchInterval, boolean cluster, boolean objectStore)
             throws IOException {

@@ -215,12 +215,19 @@ public final class FileIngest implements AutoCloseable {
             workers.execute(() -> {
                 try {
                     CompletableFuture<Void> durable = first.run();
-                    Outcome outcome = convertLocked(upload, durable);
+                    Outcome outcome = convertLocked(upload);
+                    if (outcome.status() != Outcome.Status.ADDED) {
+                        // A duplicate's bytes are in the lake already, a refused file's were never
+                        // taken: no copy is kept (its outcome says what it was: size, hash, reason).
+                        // Deleted once its sync has ended (which would fail on a missing file), outside
+                        // the dataset's lock; only a kept original's failed sync is an error.
+                        durable.exceptionally(e -> null).join();
+                        files.delete(upload.original());
+                        result.complete(outcome);
+                        return;
+                    }
                     try {
-                        if (outcome.status() == Outcome.Status.ADDED) {
-                            // Only a kept original needs to be durable (the others are deleted).
-                            durable.join();
-                        }
+                        durable.join();
                     } catch (CompletionException e) {
                         throw new NotKept(
                                 "upload " + upload.id() + " was converted, but its original could not be written to"
@@ -247,8 +254,8 @@ public final class FileIngest implements AutoCloseable {
         return result;
     }
 
-    /** Converts under the dataset's lock; {@code durable} is the original's sync, still running maybe. */
-    private Outcome convertLocked(Upload upload, CompletableFuture<Void> durable) throws IOException {
+    /** Converts under the dataset's lock and writes the outcome beside the original. */
+    private Outcome convertLocked(Upload upload) throws IOException {
         ReentrantLock lock = locks.computeIfAbsent(upload.dataset(), d -> new ReentrantLock());
         lock.lock();
         try {
@@ -259,13 +266,6 @@ public final class FileIngest implements AutoCloseable {
                 outcome = outcome.withoutOriginal();
             }
             files.write(outcomeOf(upload.dataset(), upload.id()), JSON.writeValueAsBytes(outcome));
-            if (!kept) {
-                // A duplicate's bytes are in the lake already, a refused file's were never taken: no
-                // copy is kept (its outcome says what it was: size, hash, reason). Deleted once its
-                // sync has ended, which would otherwise fail on the missing file.
-                durable.exceptionally(e -> null).join();
-                files.delete(upload.original());
-            }
             metrics.file(sourceTag(upload), outcome.status().json(), reason(outcome));
             if (outcome.added() != null) {
                 metrics.fileRows("written", outcome.rowsWritten());

@@ -81,16 +81,16 @@ public final class PartitionedFiles {
     private static int[] sources(Schema schema, PartitionSpec spec) {
         int[] positions = new int[spec.fields().size()];
         List<Types.NestedField> columns = schema.columns();
+        Map<Integer, Integer> byId = new HashMap<>();
+        for (int c = 0; c < columns.size(); c++) {
+            byId.put(columns.get(c).fieldId(), c);
+        }
         for (int i = 0; i < positions.length; i++) {
-            positions[i] = -1;
-            for (int c = 0; c < columns.size(); c++) {
-                if (columns.get(c).fieldId() == spec.fields().get(i).sourceId()) {
-                    positions[i] = c;
-                }
-            }
-            if (positions[i] < 0) {
+            Integer position = byId.get(spec.fields().get(i).sourceId());
+            if (position == null) {
                 return null;
             }
+            positions[i] = position;
         }
         return positions;
     }
@@ -112,9 +112,7 @@ public final class PartitionedFiles {
                 return micros -> micros == null ? null : (int) Math.floorDiv((Long) micros, unit);
             }
         }
-        Function<Object, Object> iceberg =
-                (Function<Object, Object>) ((Transform<Object, Object>) field.transform()).bind(type);
-        return iceberg;
+        return (Function<Object, Object>) ((Transform<Object, Object>) field.transform()).bind(type);
     }
 
     /** Writes a row of the table's schema into its partition's file. */
