@@ -194,6 +194,11 @@ public final class SpeedMain implements Callable<Integer> {
                 // Most lookups are misses (the dedup flag of a new event): a bloom filter answers
                 // them without reading the SST files' blocks.
                 Map.entry("state.backend.rocksdb.use-bloom-filter", "true"),
+                // A checkpoint's barrier overtakes the records queued in the network buffers instead of
+                // waiting behind them (those are stored with the checkpoint): under load, aligning
+                // the barriers at the job's two shuffles held each checkpointed channel still
+                // (`strata bench speed --latency-rate 42000`: p99 2.2 s aligned, 1.6 s unaligned).
+                Map.entry("execution.checkpointing.unaligned.enabled", "true"),
                 Map.entry("restart-strategy.type", "fixed-delay"),
                 Map.entry("restart-strategy.fixed-delay.attempts", "10"),
                 Map.entry("restart-strategy.fixed-delay.delay", "5 s")));
@@ -213,6 +218,7 @@ public final class SpeedMain implements Callable<Integer> {
         Configuration conf = jobConfiguration(checkpointInterval);
         conf.addAll(Configuration.fromMap(Map.ofEntries(
                 Map.entry("state.backend.type", "rocksdb"),
+                Map.entry("taskmanager.memory.managed.size", LOCAL_MANAGED_MEMORY),
                 Map.entry(
                         "state.backend.rocksdb.localdir", abs.resolve("rocksdb").toString()),
                 Map.entry("execution.checkpointing.storage", "filesystem"),

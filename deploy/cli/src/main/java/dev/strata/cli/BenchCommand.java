@@ -158,6 +158,17 @@ final class BenchCommand implements Callable<Integer> {
         Duration latencyDuration;
 
         @Option(
+                names = "--checkpoint-interval",
+                defaultValue = "PT10S",
+                description = "The RocksDB runs' checkpoint interval (strata speed's). Default: ${DEFAULT-VALUE}")
+        Duration checkpointInterval;
+
+        @Option(
+                names = "--latency-rate",
+                description = "Only the paced latency run, at this many events/s (to look into the latency; no report)")
+        Double latencyRate;
+
+        @Option(
                 names = "--report",
                 description = "Also write the report (Markdown) here. Default: data/bench/speed-<time>.md")
         Path report;
@@ -166,15 +177,21 @@ final class BenchCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             Run run = Run.of("speed", report);
             return run.against(
-                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
-                    Component.BENCH_SPEED,
-                    stack -> List.of(
-                            "--bootstrap-servers", stack.bootstrapServers(),
-                            "--registry-url", stack.registryUrl(),
-                            "--registry-token-file", stack.registryTokenFile().toString(),
-                            "--events", Integer.toString(events),
-                            "--latency-duration", latencyDuration.toString(),
-                            "--data", stack.dataDir().resolve("bench-speed").toString()));
+                    stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY), Component.BENCH_SPEED, stack -> {
+                        List<String> args = new ArrayList<>(List.of(
+                                "--bootstrap-servers", stack.bootstrapServers(),
+                                "--registry-url", stack.registryUrl(),
+                                "--registry-token-file",
+                                        stack.registryTokenFile().toString(),
+                                "--events", Integer.toString(events),
+                                "--latency-duration", latencyDuration.toString(),
+                                "--checkpoint-interval", checkpointInterval.toString(),
+                                "--data", stack.dataDir().resolve("bench-speed").toString()));
+                        if (latencyRate != null) {
+                            args.addAll(List.of("--latency-rate", latencyRate.toString()));
+                        }
+                        return args;
+                    });
         }
     }
 

@@ -97,6 +97,11 @@ public final class SpeedBench implements Callable<Integer> {
             description = "The paced run at half the RocksDB rate. Default: ${DEFAULT-VALUE}")
     Duration latencyDuration;
 
+    @Option(
+            names = "--latency-rate",
+            description = "Only the paced run, at this many events/s (to look into the latency; no report)")
+    Double latencyRate;
+
     @Option(names = "--data", required = true, description = "RocksDB and checkpoint directories (deleted after)")
     Path data;
 
@@ -126,6 +131,19 @@ public final class SpeedBench implements Callable<Integer> {
                     .get(StrataTopics.EVENTS)
                     .partitions()
                     .size();
+        }
+        if (latencyRate != null) {
+            say("latency: a first run to warm up (not counted)");
+            latency(latencyRate);
+            Latency only = latency(latencyRate);
+            say(String.format(
+                    Locale.ROOT,
+                    "latency at %,.0f events/s: p50 %d ms, p99 %d ms, max %d ms",
+                    latencyRate,
+                    only.histogram().getValueAtPercentile(50),
+                    only.histogram().getValueAtPercentile(99),
+                    only.histogram().getMaxValue()));
+            return 0;
         }
         say("producing " + events + " events (" + sources + " sources, 1% resent) to " + StrataTopics.EVENTS + " ("
                 + partitions + " partitions)");
@@ -188,6 +206,7 @@ public final class SpeedBench implements Callable<Integer> {
                 latency.histogram().getValueAtPercentile(50),
                 latency.histogram().getValueAtPercentile(99),
                 latency.histogram().getMaxValue()));
+        lines.add("The slowest probe of each 5 s of that run, in order (ms): " + latency.slowestPerWindow() + ".");
         lines.add("");
         lines.add(String.format(
                 Locale.ROOT,
@@ -217,7 +236,8 @@ public final class SpeedBench implements Callable<Integer> {
                 .orElseThrow();
     }
 
-    record Latency(Histogram histogram, long missing) {}
+    /** The paced run's latencies, how many probes never showed, and the slowest probe of each 5 s. */
+    record Latency(Histogram histogram, long missing, List<Long> slowestPerWindow) {}
 
     /** Runs the job over every event of {@code events} (bounded) and times it from its first event read. */
     private Run throughput(String label, boolean rocksDb) throws Exception {
@@ -295,11 +315,13 @@ public final class SpeedBench implements Callable<Integer> {
         int probes = (int) Math.ceil(rate * latencyDuration.toSeconds() / PROBE_EVERY) + 1;
         long[] intendedMillis = new long[probes];
         boolean[] seen = new boolean[probes];
+        long[] latencies = new long[probes];
         Histogram histogram = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
         AtomicBoolean reading = new AtomicBoolean(true);
         AtomicLong warmupSeenAt = new AtomicLong();
         Thread reader = new Thread(
-                () -> readUpserts(viewsTopic, intendedMillis, seen, histogram, reading, warmupSeenAt), "upserts");
+                () -> readUpserts(viewsTopic, intendedMillis, seen, latencies, histogram, reading, warmupSeenAt),
+                "upserts");
         reader.start();
         try (KafkaProducer<String, Event> producer = workload.producer()) {
             // One probe before the measured run, so the job is running (and its source assigned) when it starts.
@@ -349,13 +371,16 @@ public final class SpeedBench implements Callable<Integer> {
             }
         }
         say("latency: " + sent + " probes sent, " + missing + " never seen");
-        return new Latency(histogram, missing);
+        List<Long> slowest = slowestPerWindow(intendedMillis, latencies);
+        say("latency: the slowest probe of each 5 s of the run (ms): " + slowest);
+        return new Latency(histogram, missing, slowest);
     }
 
     private void readUpserts(
             String topic,
             long[] intendedMillis,
             boolean[] seen,
+            long[] latencies,
             Histogram histogram,
             AtomicBoolean reading,
             AtomicLong warmupSeenAt) {
@@ -383,11 +408,25 @@ public final class SpeedBench implements Callable<Integer> {
                     int p = (int) (seq / PROBE_EVERY);
                     if (!seen[p] && intendedMillis[p] != 0) {
                         seen[p] = true;
-                        histogram.recordValue(Math.max(0, now - intendedMillis[p]));
+                        latencies[p] = Math.max(0, now - intendedMillis[p]);
+                        histogram.recordValue(latencies[p]);
                     }
                 }
             }
         }
+    }
+
+    /** Where in the run the latency was: the slowest probe of each 5 s window, by intended send time. */
+    private static List<Long> slowestPerWindow(long[] intendedMillis, long[] latencies) {
+        List<Long> slowest = new ArrayList<>();
+        for (int p = 0; p < intendedMillis.length && intendedMillis[p] != 0; p++) {
+            int window = (int) ((intendedMillis[p] - intendedMillis[0]) / 5_000);
+            while (slowest.size() <= window) {
+                slowest.add(0L);
+            }
+            slowest.set(window, Math.max(slowest.get(window), latencies[p]));
+        }
+        return slowest;
     }
 
     private KafkaWiring wiring(String eventsTopic, String viewsTopic, String group) {
