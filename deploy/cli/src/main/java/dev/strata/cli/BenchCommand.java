@@ -144,7 +144,8 @@ final class BenchCommand implements Callable<Integer> {
             description = {
                 "Starts Kafka and the registry (free ports, a fresh data directory), produces --events events, then runs the",
                 "speed job over them with RocksDB and checkpoints every 10 s, and with in-memory state and no checkpoints;",
-                "then the update latency (append to upsert in speed-views) at half the RocksDB rate. Prints events/s and ratios."
+                "then the update latency (append to upsert in speed-views) at half the RocksDB rate, measured after the job's",
+                "first --latency-settle (reported apart). Prints events/s and ratios."
             })
     static final class Speed implements Callable<Integer> {
 
@@ -156,6 +157,13 @@ final class BenchCommand implements Callable<Integer> {
                 defaultValue = "PT40S",
                 description = "The paced latency run. Default: ${DEFAULT-VALUE}")
         Duration latencyDuration;
+
+        @Option(
+                names = "--latency-settle",
+                defaultValue = "PT20S",
+                description =
+                        "The paced run's first part after the job starts, reported apart. Default: ${DEFAULT-VALUE}")
+        Duration latencySettle;
 
         @Option(
                 names = "--checkpoint-interval",
@@ -185,6 +193,7 @@ final class BenchCommand implements Callable<Integer> {
                                         stack.registryTokenFile().toString(),
                                 "--events", Integer.toString(events),
                                 "--latency-duration", latencyDuration.toString(),
+                                "--latency-settle", latencySettle.toString(),
                                 "--checkpoint-interval", checkpointInterval.toString(),
                                 "--data", stack.dataDir().resolve("bench-speed").toString()));
                         if (latencyRate != null) {
