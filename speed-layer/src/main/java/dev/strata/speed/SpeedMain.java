@@ -187,9 +187,9 @@ public final class SpeedMain implements Callable<Integer> {
                 Map.entry("execution.checkpointing.incremental", "true"),
                 Map.entry("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"),
                 Map.entry("execution.checkpointing.num-retained", "2"),
-                // The view folder registers its key's emission timer with every event (aligned, so
-                // it is the same timer): on the heap that is a set lookup, in RocksDB a write.
-                // Timers stay few (keys changed within one emit interval) and are checkpointed.
+                // Timers on the heap, as the versions before 2026-12 had them (their view folder
+                // registered a timer per key and event): a checkpoint of theirs restores only into
+                // the same timer store. No operator registers keyed timers now.
                 Map.entry("state.backend.rocksdb.timer-service.factory", "HEAP"),
                 // Most lookups are misses (the dedup flag of a new event): a bloom filter answers
                 // them without reading the SST files' blocks.

@@ -15,10 +15,11 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -84,9 +85,9 @@ public final class SpeedLayerJob {
                 .name("decode");
         decoded.getSideOutput(DEAD_LETTERS).sinkTo(deadLetters).uid(UID_DLQ).name("events.dlq");
 
-        BroadcastStream<BatchCommit> cuts = env.fromSource(commits, WatermarkStrategy.noWatermarks(), "batch-commits")
+        DataStream<BatchCommit> cuts = env.fromSource(commits, WatermarkStrategy.noWatermarks(), "batch-commits")
                 .uid(UID_COMMITS)
-                .broadcast(ViewFolder.CUT_STATE);
+                .broadcast();
 
         decoded.keyBy(IngestedEvent::identity)
                 .process(new Deduplicator(settings.cut().dedupHorizon()))
@@ -97,7 +98,10 @@ public final class SpeedLayerJob {
                 .name("route to views")
                 .keyBy(ViewInput::key)
                 .connect(cuts)
-                .process(new ViewFolder(settings.views(), settings.cut(), settings.emitInterval()))
+                .transform(
+                        "fold views",
+                        TypeInformation.of(Upsert.class),
+                        new ViewFolder(settings.views(), settings.cut(), settings.emitInterval()))
                 .uid(UID_FOLD)
                 .name("fold views")
                 .sinkTo(views)
