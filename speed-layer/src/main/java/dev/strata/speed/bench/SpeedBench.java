@@ -1,12 +1,10 @@
 package dev.strata.speed.bench;
 
-import dev.strata.schemas.Event;
 import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.Measure;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
-import dev.strata.schemas.views.ViewKey;
 import dev.strata.speed.SpeedMain;
 import dev.strata.speed.job.EventRecordDeserializer;
 import dev.strata.speed.job.KafkaWiring;
@@ -21,28 +19,16 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
-import org.HdrHistogram.Histogram;
 import org.apache.commons.io.FileUtils;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -117,9 +103,9 @@ public final class SpeedBench implements Callable<Integer> {
     @Option(names = "--report", description = "Also write the report (Markdown) to this file")
     Path report;
 
-    private final List<ViewDefinition> views = new ArrayList<>();
-    private int partitions;
-    private BenchEvents workload;
+    final List<ViewDefinition> views = new ArrayList<>();
+    int partitions;
+    BenchEvents workload;
 
     @Override
     public Integer call() throws Exception {
@@ -143,8 +129,8 @@ public final class SpeedBench implements Callable<Integer> {
         }
         if (latencyRate != null) {
             say("latency: a first run to warm up (not counted)");
-            latency(latencyRate);
-            Latency only = latency(latencyRate);
+            new PacedLatency(this).run(latencyRate);
+            PacedLatency.Result only = new PacedLatency(this).run(latencyRate);
             say(String.format(
                     Locale.ROOT,
                     "latency at %,.0f events/s (after the first %d s): p50 %d ms, p99 %d ms, max %d ms",
@@ -172,7 +158,7 @@ public final class SpeedBench implements Callable<Integer> {
         Run rocks = best(runs, rocksLabel);
         Run memory = best(runs, memoryLabel);
         double rate = Math.floor(rocks.eventsPerSecond() / 2);
-        Latency latency = latency(rate);
+        PacedLatency.Result latency = new PacedLatency(this).run(rate);
 
         double ratio = rocks.eventsPerSecond() / memory.eventsPerSecond();
         double perCore = rocks.eventsPerSecond() / cores;
@@ -253,12 +239,6 @@ public final class SpeedBench implements Callable<Integer> {
                 .orElseThrow();
     }
 
-    /**
-     * The paced run's latencies after its settling part, those of the settling part, how many probes
-     * never showed, and the slowest probe of each 5 s.
-     */
-    record Latency(Histogram histogram, Histogram settling, long missing, List<Long> slowestPerWindow) {}
-
     /** Runs the job over every event of {@code events} (bounded) and times it from its first event read. */
     private Run throughput(String label, boolean rocksDb) throws Exception {
         Path dir = data.resolve(UUID.randomUUID().toString());
@@ -304,162 +284,7 @@ public final class SpeedBench implements Callable<Integer> {
         return run;
     }
 
-    /** The job on RocksDB with checkpoints, events paced at {@code rate}; probes timed to their upserts. */
-    private Latency latency(double rate) throws Exception {
-        String suffix = UUID.randomUUID().toString().substring(0, 8);
-        String eventsTopic = "bench-latency-events-" + suffix;
-        String viewsTopic = "bench-latency-views-" + suffix;
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-            admin.createTopics(List.of(
-                            new NewTopic(eventsTopic, partitions, (short) 1)
-                                    .configs(Map.of("message.timestamp.type", "LogAppendTime")),
-                            new NewTopic(viewsTopic, partitions, (short) 1)))
-                    .all()
-                    .get();
-        }
-        Path dir = data.resolve(UUID.randomUUID().toString());
-        Configuration conf = SpeedMain.localConfiguration(dir, checkpointInterval);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
-        env.setParallelism(parallelism);
-        KafkaWiring wiring = wiring(eventsTopic, viewsTopic, "bench-latency-" + suffix);
-        new SpeedLayerJob(
-                        wiring.events(),
-                        wiring.commits(),
-                        wiring.views(),
-                        wiring.deadLetters(),
-                        new SpeedLayerJob.Settings(
-                                views, CutSettings.DEFAULTS, Duration.parse(SpeedLayerJob.DEFAULT_EMIT_INTERVAL)))
-                .build(env);
-        JobClient job = env.executeAsync("bench-speed-latency");
-
-        Duration paced = latencySettle.plus(latencyDuration);
-        int probes = (int) Math.ceil(rate * paced.toSeconds() / PROBE_EVERY) + 1;
-        long[] intendedMillis = new long[probes];
-        boolean[] seen = new boolean[probes];
-        long[] latencies = new long[probes];
-        AtomicBoolean reading = new AtomicBoolean(true);
-        AtomicLong warmupSeenAt = new AtomicLong();
-        Thread reader = new Thread(
-                () -> readUpserts(viewsTopic, intendedMillis, seen, latencies, reading, warmupSeenAt), "upserts");
-        reader.start();
-        try (KafkaProducer<String, Event> producer = workload.producer()) {
-            // One probe before the measured run, so the job is running (and its source assigned) when it starts.
-            say("latency: waiting for the job to show a first probe");
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (warmupSeenAt.get() == 0 && System.currentTimeMillis() < deadline) {
-                producer.send(workload.record(eventsTopic, -1, new Random(1), true));
-                producer.flush();
-                Thread.sleep(500);
-            }
-            if (warmupSeenAt.get() == 0) {
-                throw new IllegalStateException("the speed job showed no probe within 120 s");
-            }
-            say(String.format(
-                    Locale.ROOT,
-                    "latency: %,.0f events/s for %d s, the first %d s not counted",
-                    rate,
-                    paced.toSeconds(),
-                    latencySettle.toSeconds()));
-            Random random = new Random(11);
-            double intervalNanos = 1e9 / rate;
-            long startNanos = System.nanoTime();
-            long startMillis = System.currentTimeMillis();
-            long endNanos = startNanos + paced.toNanos();
-            for (long i = 0; ; i++) {
-                long intended = startNanos + (long) (i * intervalNanos);
-                if (intended >= endNanos) {
-                    break;
-                }
-                long now;
-                while ((now = System.nanoTime()) < intended) {
-                    LockSupport.parkNanos(intended - now);
-                }
-                if (i % PROBE_EVERY == 0) {
-                    intendedMillis[(int) (i / PROBE_EVERY)] = startMillis + (intended - startNanos) / 1_000_000;
-                }
-                producer.send(workload.record(eventsTopic, i, random, true));
-            }
-            producer.flush();
-        }
-        Thread.sleep(5_000); // stragglers: an upsert is at most one emit interval and a fetch away
-        reading.set(false);
-        reader.join();
-        job.cancel().get();
-        FileUtils.deleteQuietly(dir.toFile());
-        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
-        Histogram settling = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
-        long settled = intendedMillis[0] + latencySettle.toMillis();
-        long sent = 0;
-        long missing = 0;
-        for (int p = 0; p < probes; p++) {
-            if (intendedMillis[p] == 0) {
-                continue;
-            }
-            sent++;
-            if (!seen[p]) {
-                missing++;
-            } else {
-                (intendedMillis[p] < settled ? settling : histogram).recordValue(latencies[p]);
-            }
-        }
-        say("latency: " + sent + " probes sent, " + missing + " never seen");
-        List<Long> slowest = slowestPerWindow(intendedMillis, latencies);
-        say("latency: the slowest probe of each 5 s of the run (ms): " + slowest);
-        return new Latency(histogram, settling, missing, slowest);
-    }
-
-    private void readUpserts(
-            String topic,
-            long[] intendedMillis,
-            boolean[] seen,
-            long[] latencies,
-            AtomicBoolean reading,
-            AtomicLong warmupSeenAt) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", bootstrapServers);
-        props.put("group.id", "bench-latency-reader-" + UUID.randomUUID());
-        props.put("auto.offset.reset", "earliest");
-        props.put("fetch.max.wait.ms", "10");
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            while (reading.get()) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(20));
-                long now = System.currentTimeMillis();
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    ViewKey key = ViewKey.decode(r.key());
-                    if (!key.view().equals(PROBE_VIEW) || r.value() == null) {
-                        continue;
-                    }
-                    long seq = Long.parseLong(key.group().get(0));
-                    if (seq < 0) {
-                        warmupSeenAt.compareAndSet(0, now);
-                        continue;
-                    }
-                    int p = (int) (seq / PROBE_EVERY);
-                    if (!seen[p] && intendedMillis[p] != 0) {
-                        seen[p] = true;
-                        latencies[p] = Math.max(0, now - intendedMillis[p]);
-                    }
-                }
-            }
-        }
-    }
-
-    /** Where in the run the latency was: the slowest probe of each 5 s window, by intended send time. */
-    private static List<Long> slowestPerWindow(long[] intendedMillis, long[] latencies) {
-        List<Long> slowest = new ArrayList<>();
-        for (int p = 0; p < intendedMillis.length && intendedMillis[p] != 0; p++) {
-            int window = (int) ((intendedMillis[p] - intendedMillis[0]) / 5_000);
-            while (slowest.size() <= window) {
-                slowest.add(0L);
-            }
-            slowest.set(window, Math.max(slowest.get(window), latencies[p]));
-        }
-        return slowest;
-    }
-
-    private KafkaWiring wiring(String eventsTopic, String viewsTopic, String group) {
+    KafkaWiring wiring(String eventsTopic, String viewsTopic, String group) {
         return new KafkaWiring(
                 bootstrapServers,
                 registryUrl,
@@ -470,7 +295,7 @@ public final class SpeedBench implements Callable<Integer> {
                 group);
     }
 
-    private static void say(String line) {
+    static void say(String line) {
         System.err.println("[bench] " + line);
     }
 
