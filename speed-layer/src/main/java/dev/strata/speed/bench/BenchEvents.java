@@ -5,6 +5,7 @@ import dev.strata.schemas.cli.RegistryOptions;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
@@ -14,6 +15,7 @@ import java.util.Random;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -36,16 +38,54 @@ final class BenchEvents {
     }
 
     KafkaProducer<String, Event> producer() throws IOException {
+        return new KafkaProducer<>(producerProperties(), new StringSerializer(), serializer());
+    }
+
+    /** A producer of events {@link #encode}d before a paced run: all it does during the run is send bytes. */
+    KafkaProducer<byte[], byte[]> bytesProducer() {
+        return new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Events {@code from}, {@code from + 1}, … as {@link #record} makes them, keys and values encoded. */
+    record Encoded(byte[][] keys, byte[][] values) {
+        ProducerRecord<byte[], byte[]> get(String topic, int i) {
+            return new ProducerRecord<>(topic, keys[i], values[i]);
+        }
+    }
+
+    /**
+     * Encodes {@code count} events of {@code topic} (from event {@code from}, probes included) with the
+     * Confluent wire format, as the producer's serializer would while sending them.
+     */
+    Encoded encode(String topic, long from, int count, Random random) throws IOException {
+        byte[][] keys = new byte[count][];
+        byte[][] values = new byte[count][];
+        Map<String, byte[]> sourceKeys = new HashMap<>();
+        try (EventSerializer serializer = serializer()) {
+            for (int i = 0; i < count; i++) {
+                ProducerRecord<String, Event> r = record(topic, from + i, random, true);
+                keys[i] = sourceKeys.computeIfAbsent(r.key(), k -> k.getBytes(StandardCharsets.UTF_8));
+                values[i] = serializer.serialize(topic, r.value());
+            }
+        }
+        return new Encoded(keys, values);
+    }
+
+    private EventSerializer serializer() throws IOException {
         EventSerializer serializer = new EventSerializer();
         Map<String, Object> serde = new HashMap<>(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl));
         RegistryOptions.token(registryTokenFile).ifPresent(t -> serde.put(AvroSerdeConfig.BEARER_AUTH_TOKEN, t));
         serializer.configure(serde, false);
+        return serializer;
+    }
+
+    private Properties producerProperties() {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers);
         props.put("acks", "all");
         props.put("linger.ms", "5");
         props.put("compression.type", "lz4");
-        return new KafkaProducer<>(props, new StringSerializer(), serializer);
+        return props;
     }
 
     private static final String[] TYPES = {"temperature", "humidity", "pressure"};

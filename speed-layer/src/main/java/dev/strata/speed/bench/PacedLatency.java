@@ -1,6 +1,5 @@
 package dev.strata.speed.bench;
 
-import dev.strata.schemas.Event;
 import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewKey;
 import dev.strata.speed.SpeedMain;
@@ -37,7 +36,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * fresh topic and state), events sent at a fixed rate; one in {@value SpeedBench#PROBE_EVERY} is a
  * probe whose unique id a probe view groups by, so the first upsert of its key read from
  * {@code speed-views} is when it became visible. From each event's intended send time; the first
- * {@code --latency-settle} after the job's start is reported apart from the measured part.
+ * {@code --latency-settle} after the job's start is reported apart from the measured part. The run's
+ * events are encoded (Avro, Confluent wire format) before it starts: the producer shares the machine
+ * with the job, and in a deployment it runs elsewhere, so during the run it only sends bytes.
  */
 final class PacedLatency {
 
@@ -66,6 +67,10 @@ final class PacedLatency {
                     .all()
                     .get();
         }
+        Duration paced = bench.latencySettle.plus(bench.latencyDuration);
+        int count = (int) Math.ceil(rate * paced.toNanos() / 1e9);
+        SpeedBench.say(String.format(Locale.ROOT, "latency: encoding the run's %,d events before it starts", count));
+        BenchEvents.Encoded encoded = bench.workload.encode(eventsTopic, 0, count, new Random(11));
         Path dir = bench.data.resolve(UUID.randomUUID().toString());
         Configuration conf = SpeedMain.localConfiguration(dir, bench.checkpointInterval);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
@@ -81,7 +86,6 @@ final class PacedLatency {
                 .build(env);
         JobClient job = env.executeAsync("bench-speed-latency");
 
-        Duration paced = bench.latencySettle.plus(bench.latencyDuration);
         int probes = (int) Math.ceil(rate * paced.toSeconds() / SpeedBench.PROBE_EVERY) + 1;
         long[] intendedMillis = new long[probes];
         boolean[] seen = new boolean[probes];
@@ -91,12 +95,13 @@ final class PacedLatency {
         Thread reader = new Thread(
                 () -> readUpserts(viewsTopic, intendedMillis, seen, latencies, reading, warmupSeenAt), "upserts");
         reader.start();
-        try (KafkaProducer<String, Event> producer = bench.workload.producer()) {
+        try (KafkaProducer<byte[], byte[]> producer = bench.workload.bytesProducer()) {
             // One probe before the measured run, so the job is running (and its source assigned) when it starts.
             SpeedBench.say("latency: waiting for the job to show a first probe");
             long deadline = System.currentTimeMillis() + 120_000;
             while (warmupSeenAt.get() == 0 && System.currentTimeMillis() < deadline) {
-                producer.send(bench.workload.record(eventsTopic, -1, new Random(1), true));
+                producer.send(
+                        bench.workload.encode(eventsTopic, -1, 1, new Random(1)).get(eventsTopic, 0));
                 producer.flush();
                 Thread.sleep(500);
             }
@@ -109,12 +114,11 @@ final class PacedLatency {
                     rate,
                     paced.toSeconds(),
                     bench.latencySettle.toSeconds()));
-            Random random = new Random(11);
             double intervalNanos = 1e9 / rate;
             long startNanos = System.nanoTime();
             long startMillis = System.currentTimeMillis();
             long endNanos = startNanos + paced.toNanos();
-            for (long i = 0; ; i++) {
+            for (int i = 0; i < count; i++) {
                 long intended = startNanos + (long) (i * intervalNanos);
                 if (intended >= endNanos) {
                     break;
@@ -127,7 +131,7 @@ final class PacedLatency {
                     intendedMillis[(int) (i / SpeedBench.PROBE_EVERY)] =
                             startMillis + (intended - startNanos) / 1_000_000;
                 }
-                producer.send(bench.workload.record(eventsTopic, i, random, true));
+                producer.send(encoded.get(eventsTopic, i));
             }
             producer.flush();
         }
