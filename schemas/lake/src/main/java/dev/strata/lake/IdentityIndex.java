@@ -352,7 +352,7 @@ public final class IdentityIndex {
     }
 
     private static Optional<Path> localPath(String location) {
-        String normalized = Maintenance.normalize(location);
+        String normalized = OrphanFiles.normalize(location);
         return normalized.startsWith("/") ? Optional.of(Path.of(normalized)) : Optional.empty();
     }
 }

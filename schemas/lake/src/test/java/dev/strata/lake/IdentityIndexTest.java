@@ -74,7 +74,7 @@ class IdentityIndexTest {
             DataFile file = write(lake.events(), 1, "a", 0, 0, 200).get(0);
             assertThat(IdentityIndex.open(io, file.location())).isEmpty();
             long[] hashes = IdentityIndex.of(io, file.location()).hashes();
-            Path index = Path.of(Maintenance.normalize(IdentityIndex.location(file.location())));
+            Path index = Path.of(OrphanFiles.normalize(IdentityIndex.location(file.location())));
             byte[] bytes = Files.readAllBytes(index);
 
             Files.write(index, Arrays.copyOf(bytes, bytes.length - 10));
@@ -109,7 +109,7 @@ class IdentityIndexTest {
             assertThat(IdentityIndex.open(io, file.location()))
                     .hasValueSatisfying(i -> assertThat(i.hashes()).hasSize((int) file.recordCount()));
             try (var listing =
-                    Files.list(Path.of(Maintenance.normalize(file.location())).getParent())) {
+                    Files.list(Path.of(OrphanFiles.normalize(file.location())).getParent())) {
                 assertThat(listing.map(p -> p.getFileName().toString())).noneMatch(name -> name.endsWith(".tmp"));
             }
         }

@@ -75,7 +75,7 @@ class MaintenanceTest {
     /** DuckDB's answer over the current snapshot's files: count, distinct offsets, sum of value, per-hour counts. */
     static String duckdb(EventsTable events) throws Exception {
         String list = events.current().files().stream()
-                .map(f -> "'" + Maintenance.normalize(f.location()) + "'")
+                .map(f -> "'" + OrphanFiles.normalize(f.location()) + "'")
                 .collect(Collectors.joining(", "));
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
                 Statement sql = duck.createStatement();
@@ -102,7 +102,7 @@ class MaintenanceTest {
                 .orElseThrow()
                 .location();
         IdentityIndex.build(events.table().io(), file);
-        Path index = Path.of(Maintenance.normalize(IdentityIndex.location(file)));
+        Path index = Path.of(OrphanFiles.normalize(IdentityIndex.location(file)));
         Files.setLastModifiedTime(index, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         return index;
     }
@@ -125,10 +125,10 @@ class MaintenanceTest {
             assertThat(filesIn(events, oldHour)).isGreaterThan(1);
             // A crashed writer's files: one from long ago, one being written now.
             List<DataFile> crashed = write(events, 6, "crashed", 0, 1_000, 1_010);
-            Path oldOrphan = Path.of(Maintenance.normalize(crashed.get(0).location()));
+            Path oldOrphan = Path.of(OrphanFiles.normalize(crashed.get(0).location()));
             Files.setLastModifiedTime(oldOrphan, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
             List<DataFile> inProgress = write(events, 6, "writing", 0, 2_000, 2_010);
-            Path youngOrphan = Path.of(Maintenance.normalize(inProgress.get(0).location()));
+            Path youngOrphan = Path.of(OrphanFiles.normalize(inProgress.get(0).location()));
             // Identity indexes (derived, beside their data files): one of a file compaction replaces, one of a kept
             // file.
             Path replacedIndex = index(events, oldHour);
