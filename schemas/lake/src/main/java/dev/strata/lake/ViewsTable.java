@@ -9,7 +9,6 @@ import dev.strata.schemas.views.Aggregate;
 import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.BatchCommit;
 import dev.strata.schemas.views.CutSettings;
-import dev.strata.schemas.views.Measure;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.io.IOException;
@@ -20,9 +19,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -30,24 +27,15 @@ import java.util.TreeMap;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.OverwriteFiles;
-import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
-import org.apache.iceberg.UpdateSchema;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.InternalWriter;
-import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.io.OutputFile;
-import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -299,9 +287,9 @@ public final class ViewsTable {
      *     this one is committed; its files are deleted)
      */
     public long commit(OptionalLong base, Contents contents) throws ViewsConflict {
-        addColumns(contents.views());
+        ViewColumns.addMissing(table, contents.views());
         String attempt = EventsTable.newAttempt();
-        List<DataFile> files = write(contents, attempt);
+        List<DataFile> files = ViewFiles.write(table, contents, attempt);
         Snapshot snapshot;
         try {
             snapshot = PinnedCommit.commit(
@@ -393,144 +381,5 @@ public final class ViewsTable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** The readable column of a group-by field: {@code source}, {@code type}, {@code attr_<key>}. */
-    static String groupColumn(String field) {
-        String name = field.startsWith("attributes.") ? "attr_" + field.substring("attributes.".length()) : field;
-        return sanitize(name);
-    }
-
-    /** The readable column of a measure: its name. */
-    static String measureColumn(Measure m) {
-        return sanitize(m.name());
-    }
-
-    private static String sanitize(String name) {
-        return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
-    }
-
-    private static Type measureType(Measure m) {
-        return m.kind() == Measure.Kind.COUNT || m.kind() == Measure.Kind.DISTINCT
-                ? Types.LongType.get()
-                : Types.DoubleType.get();
-    }
-
-    /** The readable columns the views need, by name. */
-    static Map<String, Type> readableColumns(Collection<ViewDefinition> views) {
-        Map<String, Type> columns = new LinkedHashMap<>();
-        for (ViewDefinition view : views) {
-            view.groupBy().forEach(f -> columns.putIfAbsent(groupColumn(f), Types.StringType.get()));
-        }
-        for (ViewDefinition view : views) {
-            view.measures().forEach(m -> columns.putIfAbsent(measureColumn(m), measureType(m)));
-        }
-        return columns;
-    }
-
-    /**
-     * Adds the readable columns the views need and the table lacks (schema evolution; another
-     * process adding the same column at once is fine).
-     */
-    private void addColumns(Collection<ViewDefinition> views) {
-        for (int attempt = 1; ; attempt++) {
-            table.refresh();
-            Schema schema = table.schema();
-            Map<String, Type> missing = new LinkedHashMap<>();
-            readableColumns(views).forEach((name, type) -> {
-                Types.NestedField existing = schema.findField(name);
-                if (existing == null) {
-                    missing.put(name, type);
-                } else if (!existing.type().equals(type)) {
-                    throw new IllegalStateException("the column " + name + " of " + NAME + " is " + existing.type()
-                            + ", but the views need it as " + type);
-                }
-            });
-            if (missing.isEmpty()) {
-                return;
-            }
-            try {
-                UpdateSchema update = table.updateSchema();
-                missing.forEach(update::addColumn);
-                update.commit();
-                LOG.info("batch_views: columns {} added", missing.keySet());
-                return;
-            } catch (IllegalArgumentException | CommitFailedException e) {
-                if (attempt == 5) {
-                    throw e;
-                }
-                LOG.info("batch_views: another process changed the schema first ({}); checking again", e.getMessage());
-            }
-        }
-    }
-
-    /** Writes the cells, one file per view, with the table's current schema. */
-    private List<DataFile> write(Contents contents, String attempt) {
-        table.refresh();
-        Schema schema = table.schema();
-        Map<String, List<Map.Entry<ViewKey, Aggregate>>> byView = new TreeMap<>();
-        contents.cells()
-                .entrySet()
-                .forEach(e -> byView.computeIfAbsent(e.getKey().view(), v -> new ArrayList<>())
-                        .add(e));
-        Map<String, ViewDefinition> views = new HashMap<>();
-        contents.views().forEach(v -> views.put(v.name(), v));
-        List<DataFile> files = new ArrayList<>();
-        PartitionKey key = new PartitionKey(table.spec(), schema);
-        for (Map.Entry<String, List<Map.Entry<ViewKey, Aggregate>>> entry : byView.entrySet()) {
-            ViewDefinition view = views.get(entry.getKey());
-            if (view == null) {
-                throw new IllegalArgumentException("cells of view " + entry.getKey() + ", which is not defined");
-            }
-            GenericRecord row = GenericRecord.create(schema);
-            row.setField("view", view.name());
-            key.partition(row);
-            String name = String.format("v-%08d-%s-%s.parquet", contents.run(), attempt, view.name());
-            OutputFile out =
-                    table.io().newOutputFile(table.locationProvider().newDataLocation(table.spec(), key, name));
-            DataWriter<GenericRecord> writer;
-            try {
-                writer = Parquet.writeData(out)
-                        .forTable(table)
-                        .withSpec(table.spec())
-                        .withPartition(key.copy())
-                        .createWriterFunc(type -> InternalWriter.create(schema.asStruct(), type))
-                        .overwrite()
-                        .build();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open a data file of " + NAME + " at " + out.location(), e);
-            }
-            try (writer) {
-                long windowMicros = view.window().toMillis() * 1000;
-                for (Map.Entry<ViewKey, Aggregate> cell : entry.getValue()) {
-                    GenericRecord r = GenericRecord.create(schema);
-                    r.setField("view", view.name());
-                    r.setField("group_values", cell.getKey().group());
-                    long start = cell.getKey().windowStartMillis() * 1000;
-                    r.setField("window_start", start);
-                    r.setField("window_end", start + windowMicros);
-                    r.setField("state", ByteBuffer.wrap(AggregateCodec.encode(cell.getValue())));
-                    for (int i = 0; i < view.groupBy().size(); i++) {
-                        r.setField(
-                                groupColumn(view.groupBy().get(i)),
-                                cell.getKey().group().get(i));
-                    }
-                    Map<String, Double> measures = cell.getValue().measures();
-                    for (Measure m : view.measures()) {
-                        Double v = measures.get(m.name());
-                        if (v != null && schema.findField(measureColumn(m)) != null) {
-                            r.setField(
-                                    measureColumn(m),
-                                    measureType(m) == Types.LongType.get() ? (Object) Math.round(v) : (Object) v);
-                        }
-                    }
-                    writer.write(r);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write a data file of " + NAME, e);
-            }
-            files.add(writer.toDataFile());
-        }
-        return files;
     }
 }
