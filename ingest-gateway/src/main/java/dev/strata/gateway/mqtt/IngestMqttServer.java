@@ -7,36 +7,23 @@ import dev.strata.gateway.kafka.EventAppender;
 import dev.strata.gateway.kafka.InFlightLimiter;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.gateway.validation.EventParser;
-import dev.strata.gateway.validation.EventParser.Parsed;
-import dev.strata.gateway.validation.MalformedBodyException;
-import dev.strata.schemas.Event;
-import dev.strata.schemas.http.ValidationError;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttProperties.IntegerProperty;
 import io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType;
 import io.netty.handler.codec.mqtt.MqttProperties.StringProperty;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttAuth;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
-import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
-import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
-import io.vertx.mqtt.messages.codes.MqttPubRecReasonCode;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
-import java.util.ArrayDeque;
 import java.util.Collections;
-import java.util.Deque;
-import java.util.HashSet;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -75,18 +62,19 @@ public final class IngestMqttServer {
     public record Settings(int receiveMaximum, int maxConnections, int maxPayloadBytes, int maxConnectionsPerToken) {}
 
     private final Optional<TokenStore> tokens;
-    private final EventParser parser;
-    private final EventAppender appender;
-    private final InFlightLimiter limiter;
-    private final GatewayMetrics metrics;
-    private final Settings settings;
-    private final Set<Session> sessions = Collections.newSetFromMap(new ConcurrentHashMap<>());
+    // The server's parts its sessions (MqttSession) use.
+    final EventParser parser;
+    final EventAppender appender;
+    final InFlightLimiter limiter;
+    final GatewayMetrics metrics;
+    final Settings settings;
+    private final Set<MqttSession> sessions = Collections.newSetFromMap(new ConcurrentHashMap<>());
     /** The live session of each (token, client id): a new connection with the same takes it over. */
-    private final ConcurrentHashMap<String, Session> byClientId = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, MqttSession> byClientId = new ConcurrentHashMap<>();
     /** Connections per token. */
     private final ConcurrentHashMap<String, AtomicInteger> perToken = new ConcurrentHashMap<>();
 
-    private final TokenRateLimiter rateLimiter;
+    final TokenRateLimiter rateLimiter;
 
     public IngestMqttServer(
             Optional<TokenStore> tokens,
@@ -114,7 +102,7 @@ public final class IngestMqttServer {
 
     /** Disconnects every client (MQTT 5: 0x8B server shutting down). */
     public void disconnectAll() {
-        for (Session s : sessions) {
+        for (MqttSession s : sessions) {
             s.shutdown();
         }
     }
@@ -157,7 +145,7 @@ public final class IngestMqttServer {
                             : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
             return;
         }
-        Session session = new Session(endpoint, principal, v5, Vertx.currentContext());
+        MqttSession session = new MqttSession(this, endpoint, principal, v5, Vertx.currentContext());
         sessions.add(session);
         metrics.mqttConnections().incrementAndGet();
         // Client ids are the token's own: another token's client with the same id is another client.
@@ -166,7 +154,7 @@ public final class IngestMqttServer {
                 ? null
                 : principal.name() + "\u0000" + endpoint.clientIdentifier();
         if (clientKey != null) {
-            Session previous = byClientId.put(clientKey, session);
+            MqttSession previous = byClientId.put(clientKey, session);
             if (previous != null) {
                 previous.context.runOnContext(v -> previous.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER));
             }
@@ -213,297 +201,5 @@ public final class IngestMqttServer {
         String text = reason.length() <= 500 ? reason : reason.substring(0, 500) + "…";
         props.add(new StringProperty(MqttPropertyType.REASON_STRING.value(), text));
         return props;
-    }
-
-    /** A QoS 1 or 2 publish waiting for its acknowledgement, kept in receipt order. */
-    private static final class Pending {
-        final int packetId;
-        final int qos;
-        boolean done;
-        MqttPubAckReasonCode code;
-        String reason;
-
-        Pending(int packetId, int qos) {
-            this.packetId = packetId;
-            this.qos = qos;
-        }
-    }
-
-    /** One connected client. Touched only on its endpoint's event loop. */
-    private final class Session {
-        final MqttEndpoint endpoint;
-        final Principal principal;
-        final boolean v5;
-        final Context context;
-        final Deque<Pending> order = new ArrayDeque<>();
-        /** QoS 2 packet ids received and not yet released by PUBREL. */
-        final Set<Integer> qos2Unreleased = new HashSet<>();
-        /** QoS 1 and 2 publishes counted against the Receive Maximum. */
-        int inFlight;
-
-        boolean closed;
-
-        Session(MqttEndpoint endpoint, Principal principal, boolean v5, Context context) {
-            this.endpoint = endpoint;
-            this.principal = principal;
-            this.v5 = v5;
-            this.context = context;
-        }
-
-        String origin(String topic) {
-            return "mqtt" + (v5 ? "5" : "3.1.1") + " client=" + endpoint.clientIdentifier() + " topic=" + topic;
-        }
-
-        void publish(MqttPublishMessage message) {
-            int qos = message.qosLevel().value();
-            if (qos == 2 && qos2Unreleased.contains(message.messageId())) {
-                // A resent QoS 2 publish: it is already appended (or being appended), never twice.
-                Pending earlier = order.stream()
-                        .filter(p -> p.packetId == message.messageId())
-                        .findFirst()
-                        .orElse(null);
-                if (earlier == null) {
-                    endpoint.publishReceived(message.messageId());
-                }
-                return;
-            }
-            Pending pending = null;
-            if (qos >= 1) {
-                if (++inFlight > settings.receiveMaximum()) {
-                    LOG.warn(
-                            "MQTT client {} exceeded the Receive Maximum of {}: disconnecting",
-                            endpoint.clientIdentifier(),
-                            settings.receiveMaximum());
-                    metrics.records("mqtt", "rejected", "receive_maximum_exceeded", 1);
-                    disconnect(MqttDisconnectReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
-                    return;
-                }
-                pending = new Pending(message.messageId(), qos);
-                order.addLast(pending);
-                if (qos == 2) {
-                    qos2Unreleased.add(message.messageId());
-                }
-            }
-            if (message.isRetain() && v5) {
-                // The CONNACK said Retain Available 0: a retained publish is a protocol error (MQTT 5, 3.3.1.3).
-                metrics.records("mqtt", "rejected", "retain_not_supported", 1);
-                disconnect(MqttDisconnectReasonCode.RETAIN_NOT_SUPPORTED);
-                return;
-            }
-            String topic = message.topicName();
-            byte[] payload = message.payload().getBytes();
-            if (topic == null
-                    || !topic.startsWith(TOPIC_PREFIX)
-                    || topic.length() == TOPIC_PREFIX.length()
-                    || topic.indexOf('+') >= 0
-                    || topic.indexOf('#') >= 0) {
-                refuse(
-                        pending,
-                        MqttPubAckReasonCode.TOPIC_NAME_INVALID,
-                        "topic_invalid",
-                        "Topic '" + topic + "' is not strata/events/{source}",
-                        null,
-                        payload,
-                        topic);
-                return;
-            }
-            String topicSource = topic.substring(TOPIC_PREFIX.length());
-            if (payload.length > settings.maxPayloadBytes()) {
-                refuse(
-                        pending,
-                        MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID,
-                        "too_large",
-                        "Payload of " + payload.length + " bytes is larger than the limit of "
-                                + settings.maxPayloadBytes() + " bytes",
-                        topicSource,
-                        payload,
-                        topic);
-                return;
-            }
-            Parsed parsed;
-            try {
-                parsed = parser.parseMqttPayload(payload, topicSource);
-            } catch (MalformedBodyException e) {
-                refuse(
-                        pending,
-                        MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID,
-                        "malformed",
-                        e.getMessage(),
-                        topicSource,
-                        payload,
-                        topic);
-                return;
-            }
-            if (!parsed.valid()) {
-                String reasons =
-                        parsed.errors().stream().map(ValidationError::describe).collect(Collectors.joining("; "));
-                refuse(
-                        pending,
-                        MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID,
-                        "invalid",
-                        reasons,
-                        topicSource,
-                        payload,
-                        topic);
-                return;
-            }
-            Event event = parsed.events().get(0);
-            if (!principal.mayPublishAs(event.getSource())) {
-                refuse(
-                        pending,
-                        MqttPubAckReasonCode.NOT_AUTHORIZED,
-                        "forbidden",
-                        "Token '" + principal.name() + "' may not publish as source '" + event.getSource() + "'",
-                        topicSource,
-                        payload,
-                        topic);
-                return;
-            }
-            OptionalLong wait = rateLimiter.tryConsume(principal, 1);
-            if (wait.isPresent()) {
-                // Not a dead letter: the event is fine, the client resends it later.
-                metrics.records("mqtt", "rejected", "rate_limited", 1);
-                if (v5) {
-                    complete(
-                            pending,
-                            MqttPubAckReasonCode.QUOTA_EXCEEDED,
-                            "Token '" + principal.name() + "' is over its rate limit of "
-                                    + rateLimiter.burst().orElse(0) + " records/s (--rate-limit): resend in "
-                                    + wait.getAsLong() + " s");
-                } else if (pending != null) {
-                    // 3.1.1 has no reason code: never acknowledged, resent after reconnecting.
-                    disconnect(MqttDisconnectReasonCode.QUOTA_EXCEEDED);
-                }
-                return;
-            }
-            long bytes = payload.length;
-            Pending p = pending;
-            boolean admitted = limiter.acquireOrWait(bytes, () -> context.runOnContext(v -> append(event, bytes, p)));
-            if (!admitted) {
-                metrics.records("mqtt", "rejected", "overloaded", 1);
-                if (p != null && v5) {
-                    complete(p, MqttPubAckReasonCode.QUOTA_EXCEEDED, "Gateway overloaded: retry later");
-                } else {
-                    // No reason code to give and no room to take it: let the client resend later.
-                    disconnect(MqttDisconnectReasonCode.QUOTA_EXCEEDED);
-                }
-            }
-        }
-
-        private void append(Event event, long bytes, Pending pending) {
-            long started = System.nanoTime();
-            appender.append(event).whenComplete((metadata, error) -> {
-                limiter.release(bytes);
-                metrics.produceLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-                context.runOnContext(v -> {
-                    if (error == null) {
-                        metrics.records("mqtt", "accepted", "ok", 1);
-                        complete(pending, MqttPubAckReasonCode.SUCCESS, null);
-                    } else {
-                        metrics.records("mqtt", "failed", "kafka", 1);
-                        LOG.warn(
-                                "Kafka did not acknowledge an event of MQTT client {}: {}",
-                                endpoint.clientIdentifier(),
-                                error.toString());
-                        if (pending != null && v5) {
-                            complete(
-                                    pending,
-                                    MqttPubAckReasonCode.UNSPECIFIED_ERROR,
-                                    "Kafka did not acknowledge the event; resend it");
-                        } else if (pending != null) {
-                            // MQTT 3.1.1 has no failure PUBACK: no acknowledgement, and the client resends.
-                            disconnect(MqttDisconnectReasonCode.UNSPECIFIED_ERROR);
-                        }
-                    }
-                });
-            });
-        }
-
-        /** Answers with a reason code where the client can read one; else dead-letters, then acks. */
-        private void refuse(
-                Pending pending,
-                MqttPubAckReasonCode code,
-                String reason,
-                String detail,
-                String key,
-                byte[] payload,
-                String topic) {
-            if (pending != null && v5) {
-                metrics.records("mqtt", "rejected", reason, 1);
-                complete(pending, code, detail);
-                return;
-            }
-            appender.deadLetter(key, payload, reason, detail, origin(topic))
-                    .whenComplete((m, error) -> context.runOnContext(v -> {
-                        if (error == null) {
-                            metrics.records("mqtt", "dead_lettered", reason, 1);
-                            complete(pending, MqttPubAckReasonCode.SUCCESS, null);
-                        } else {
-                            metrics.records("mqtt", "failed", "kafka", 1);
-                            if (pending != null) {
-                                disconnect(MqttDisconnectReasonCode.UNSPECIFIED_ERROR);
-                            }
-                        }
-                    }));
-        }
-
-        private void complete(Pending pending, MqttPubAckReasonCode code, String reason) {
-            if (pending == null) {
-                return;
-            }
-            pending.done = true;
-            pending.code = code;
-            pending.reason = reason;
-            while (!order.isEmpty() && order.peekFirst().done) {
-                Pending head = order.pollFirst();
-                if (closed || !endpoint.isConnected()) {
-                    continue;
-                }
-                MqttProperties props =
-                        head.reason == null ? MqttProperties.NO_PROPERTIES : reasonString(v5, head.reason);
-                if (head.qos == 1) {
-                    inFlight--;
-                    if (v5) {
-                        endpoint.publishAcknowledge(head.packetId, head.code, props);
-                    } else {
-                        endpoint.publishAcknowledge(head.packetId);
-                    }
-                } else if (head.code == MqttPubAckReasonCode.SUCCESS) {
-                    endpoint.publishReceived(head.packetId);
-                } else {
-                    // A refused QoS 2 publish ends at its PUBREC (MQTT 5 §4.3.3).
-                    inFlight--;
-                    qos2Unreleased.remove(head.packetId);
-                    endpoint.publishReceived(head.packetId, MqttPubRecReasonCode.valueOf(head.code.value()), props);
-                }
-            }
-        }
-
-        void release(int packetId) {
-            if (qos2Unreleased.remove(packetId)) {
-                inFlight--;
-            }
-            endpoint.publishComplete(packetId);
-        }
-
-        void disconnect(MqttDisconnectReasonCode code) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            try {
-                if (v5 && endpoint.isConnected()) {
-                    endpoint.disconnect(code, MqttProperties.NO_PROPERTIES); // sends DISCONNECT, then closes
-                } else {
-                    endpoint.close();
-                }
-            } catch (IllegalStateException | IllegalArgumentException alreadyClosed) {
-                // the client left first
-            }
-        }
-
-        void shutdown() {
-            context.runOnContext(v -> disconnect(MqttDisconnectReasonCode.SERVER_SHUTTING_DOWN));
-        }
     }
 }
