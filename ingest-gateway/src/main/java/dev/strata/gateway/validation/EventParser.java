@@ -10,15 +10,11 @@ import dev.strata.schemas.Event;
 import dev.strata.schemas.http.ValidationError;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -157,7 +153,7 @@ public final class EventParser {
         List<ValidationError> errors = new ArrayList<>();
         Instant now = clock.instant();
         // The topic's source passes the checks a payload's source passes.
-        String topicProblem = problem(topicSource, MAX_SOURCE_LENGTH);
+        String topicProblem = EventFields.problem(topicSource, MAX_SOURCE_LENGTH);
         if (topicProblem != null) {
             errors.add(new ValidationError(0, null, "source", "(from the topic) " + topicProblem));
             return new Parsed(List.of(), errors);
@@ -198,13 +194,14 @@ public final class EventParser {
             List<ValidationError> errors,
             IntFunction<String> missingIds) {
         if (!node.isObject()) {
-            errors.add(new ValidationError(index, null, null, "must be a JSON object, not " + kind(node)));
+            errors.add(new ValidationError(index, null, null, "must be a JSON object, not " + EventFields.kind(node)));
             return null;
         }
         int before = errors.size();
         JsonNode idNode = node.get("id");
         String idForErrors = idNode != null && idNode.isTextual() ? idNode.asText() : null;
-        ErrorSink sink = (field, reason) -> errors.add(new ValidationError(index, idForErrors, field, reason));
+        EventFields.ErrorSink sink =
+                (field, reason) -> errors.add(new ValidationError(index, idForErrors, field, reason));
 
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -216,8 +213,8 @@ public final class EventParser {
                                 : "is not a field of an event (fields: id, source, type, time, value, attributes)");
             }
         }
-        String id = optionalText(node, "id", MAX_ID_LENGTH, sink);
-        String source = optionalText(node, "source", MAX_SOURCE_LENGTH, sink);
+        String id = EventFields.optionalText(node, "id", MAX_ID_LENGTH, sink);
+        String source = EventFields.optionalText(node, "source", MAX_SOURCE_LENGTH, sink);
         if (source == null && !node.has("source")) {
             source = topicSource;
             if (source == null) {
@@ -226,13 +223,13 @@ public final class EventParser {
         } else if (source != null && topicSource != null && !source.equals(topicSource)) {
             sink.add("source", "is '" + source + "' but the topic says '" + topicSource + "'");
         }
-        String type = optionalText(node, "type", MAX_TYPE_LENGTH, sink);
+        String type = EventFields.optionalText(node, "type", MAX_TYPE_LENGTH, sink);
         if (type == null && !node.has("type")) {
             sink.add("type", "is required");
         }
-        Instant time = time(node.get("time"), now, sink);
-        Double value = value(node.get("value"), sink);
-        Map<String, String> attributes = attributes(node.get("attributes"), sink);
+        Instant time = EventFields.time(node.get("time"), now, maxFutureSkew, maxEventAge, sink);
+        Double value = EventFields.value(node.get("value"), sink);
+        Map<String, String> attributes = EventFields.attributes(node.get("attributes"), sink);
 
         if (errors.size() > before) {
             return null;
@@ -248,182 +245,6 @@ public final class EventParser {
                 .build();
     }
 
-    private interface ErrorSink {
-        void add(String field, String reason);
-    }
-
-    private static String optionalText(JsonNode node, String field, int maxLength, ErrorSink errors) {
-        JsonNode value = node.get(field);
-        if (value == null) {
-            return null;
-        }
-        if (!value.isTextual()) {
-            errors.add(field, "must be a string, not " + kind(value));
-            return null;
-        }
-        String text = value.asText();
-        String problem = problem(text, maxLength);
-        if (problem != null) {
-            errors.add(field, problem);
-            return null;
-        }
-        return text;
-    }
-
-    /**
-     * What is wrong with a text field (the id, source or type), or null: empty, too long, a control
-     * character, or an unpaired UTF-16 surrogate (it has no UTF-8 encoding: two different ids would
-     * be written as the same bytes).
-     */
-    static String problem(String text, int maxLength) {
-        if (text.isEmpty()) {
-            return "must not be empty";
-        }
-        if (text.length() > maxLength) {
-            return "is longer than " + maxLength + " characters";
-        }
-        if (hasControlCharacter(text)) {
-            return "contains a control character";
-        }
-        if (hasUnpairedSurrogate(text)) {
-            return UNPAIRED_SURROGATE;
-        }
-        return null;
-    }
-
-    static final String UNPAIRED_SURROGATE =
-            "contains an unpaired UTF-16 surrogate (U+D800 to U+DFFF without its pair), which has no UTF-8 encoding";
-
-    private static boolean hasUnpairedSurrogate(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                    i++;
-                } else {
-                    return true;
-                }
-            } else if (Character.isLowSurrogate(c)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private Instant time(JsonNode node, Instant now, ErrorSink errors) {
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        Instant time;
-        if (node.isIntegralNumber() && node.canConvertToLong()) {
-            long millis = node.asLong();
-            if (millis < 0) {
-                errors.add("time", "must not be before 1970-01-01T00:00:00Z");
-                return null;
-            }
-            time = Instant.ofEpochMilli(millis);
-        } else if (node.isTextual()) {
-            try {
-                time = OffsetDateTime.parse(node.asText()).toInstant();
-            } catch (DateTimeException e) {
-                errors.add(
-                        "time",
-                        "is not an ISO-8601 date-time with offset (e.g. 2026-01-02T03:04:05Z): '" + node.asText()
-                                + "'");
-                return null;
-            }
-            if (time.isBefore(Instant.EPOCH)) {
-                errors.add("time", "must not be before 1970-01-01T00:00:00Z");
-                return null;
-            }
-        } else {
-            errors.add("time", "must be epoch milliseconds (an integer) or an ISO-8601 string, not " + kind(node));
-            return null;
-        }
-        if (time.isAfter(now.plus(maxFutureSkew))) {
-            errors.add("time", "is more than " + maxFutureSkew + " in the future (gateway time " + now + ")");
-            return null;
-        }
-        if (time.isBefore(now.minus(maxEventAge))) {
-            errors.add(
-                    "time",
-                    "is more than " + iso(maxEventAge) + " in the past (" + time + ", gateway time " + now
-                            + "; the limit is --max-event-age)"
-                            + (time.isBefore(Instant.parse("2000-01-01T00:00:00Z"))
-                                    ? ": epoch milliseconds are expected, were seconds sent?"
-                                    : ""));
-            return null;
-        }
-        return time;
-    }
-
-    /** A duration as its setting reads: {@code P30D} rather than {@code PT720H}. */
-    static String iso(Duration d) {
-        return !d.isZero() && d.toSeconds() % 86_400 == 0 && d.toNanosPart() == 0
-                ? "P" + d.toDays() + "D"
-                : d.toString();
-    }
-
-    private static Double value(JsonNode node, ErrorSink errors) {
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        if (!node.isNumber()) {
-            errors.add("value", "must be a number or null, not " + kind(node));
-            return null;
-        }
-        double value = node.asDouble();
-        if (!Double.isFinite(value)) {
-            errors.add("value", "is out of the range of a double");
-            return null;
-        }
-        return value;
-    }
-
-    private static Map<String, String> attributes(JsonNode node, ErrorSink errors) {
-        Map<String, String> attributes = new HashMap<>();
-        if (node == null || node.isNull()) {
-            return attributes;
-        }
-        if (!node.isObject()) {
-            errors.add("attributes", "must be an object of strings, not " + kind(node));
-            return attributes;
-        }
-        if (node.size() > MAX_ATTRIBUTES) {
-            errors.add("attributes", "has more than " + MAX_ATTRIBUTES + " entries");
-            return attributes;
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
-            String key = entry.getKey();
-            String field = "attributes." + key;
-            if (key.isEmpty() || key.length() > MAX_ATTRIBUTE_KEY_LENGTH || hasControlCharacter(key)) {
-                errors.add(
-                        field, "key must be 1.." + MAX_ATTRIBUTE_KEY_LENGTH + " characters without control characters");
-            } else if (hasUnpairedSurrogate(key)) {
-                errors.add(field, "key " + UNPAIRED_SURROGATE);
-            } else if (!entry.getValue().isTextual()) {
-                errors.add(field, "must be a string, not " + kind(entry.getValue()));
-            } else if (entry.getValue().asText().length() > MAX_ATTRIBUTE_VALUE_LENGTH) {
-                errors.add(field, "is longer than " + MAX_ATTRIBUTE_VALUE_LENGTH + " characters");
-            } else if (hasUnpairedSurrogate(entry.getValue().asText())) {
-                errors.add(field, UNPAIRED_SURROGATE);
-            } else {
-                attributes.put(key, entry.getValue().asText());
-            }
-        }
-        return attributes;
-    }
-
-    private static boolean hasControlCharacter(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            if (Character.isISOControl(text.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static boolean isBlank(byte[] bytes, int from, int to) {
         for (int i = from; i < to; i++) {
             if (bytes[i] != ' ' && bytes[i] != '\t' && bytes[i] != '\r') {
@@ -431,18 +252,6 @@ public final class EventParser {
             }
         }
         return true;
-    }
-
-    private static String kind(JsonNode node) {
-        return switch (node.getNodeType()) {
-            case ARRAY -> "an array";
-            case OBJECT -> "an object";
-            case STRING -> "a string";
-            case NUMBER -> "a number";
-            case BOOLEAN -> "a boolean";
-            case NULL -> "null";
-            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
-        };
     }
 
     private static String location(JsonProcessingException e) {
