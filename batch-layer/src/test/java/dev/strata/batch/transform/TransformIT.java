@@ -9,6 +9,7 @@ import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveState;
 import dev.strata.lake.CuratedTable;
 import dev.strata.lake.DatasetTable;
+import dev.strata.lake.DatasetWriter;
 import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
@@ -120,7 +121,7 @@ class TransformIT {
                 List.of(
                         new DatasetColumn("site", ColumnType.STRING, true),
                         new DatasetColumn("region", ColumnType.STRING, true)));
-        DatasetTable.Writer writer = sites.writer("u1", T0.toEpochMilli());
+        DatasetWriter writer = sites.writer("u1", T0.toEpochMilli());
         writer.write(new Object[] {"north", "Nordics"});
         writer.write(new Object[] {"south", "Iberia"});
         writer.write(new Object[] {"east", "Baltics"});
@@ -240,7 +241,7 @@ class TransformIT {
 
             // A second upload into the joined dataset: the site "nowhere" gets a region.
             DatasetTable table = lake.dataset("sites").orElseThrow();
-            DatasetTable.Writer writer = table.writer("u2", T0.toEpochMilli() + 1);
+            DatasetWriter writer = table.writer("u2", T0.toEpochMilli() + 1);
             writer.write(new Object[] {"nowhere", "Alps"});
             table.commit(
                     writer.finish(),
@@ -348,7 +349,7 @@ class TransformIT {
                     .as("first time: every transform; the broken one fails alone")
                     .extracting(Transforms.Outcome::transform)
                     .containsExactly("temperature_readings", "per_source", "zone_list");
-            DatasetTable.Writer writer = empty.writer("z1", T0.toEpochMilli());
+            DatasetWriter writer = empty.writer("z1", T0.toEpochMilli());
             writer.write(new Object[] {"z-1"});
             empty.commit(
                     writer.finish(), writer.schemaId(), new DatasetTable.Adding("z1", "sha-z1", "z.csv", 1, 0, ""));

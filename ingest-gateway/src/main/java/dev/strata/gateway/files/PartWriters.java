@@ -1,6 +1,7 @@
 package dev.strata.gateway.files;
 
 import dev.strata.lake.DatasetTable;
+import dev.strata.lake.DatasetWriter;
 import dev.strata.schemas.lake.DatasetColumn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,7 +34,7 @@ final class PartWriters implements AutoCloseable {
 
     private static final Object[][] END = new Object[0][];
 
-    private final List<DatasetTable.Writer> writers;
+    private final List<DatasetWriter> writers;
     private final List<BlockingQueue<Object[][]>> queues = new ArrayList<>();
     private final List<Future<DataFile>> written = new ArrayList<>();
     private final ExecutorService threads;
@@ -58,7 +59,7 @@ final class PartWriters implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        for (DatasetTable.Writer writer : writers) {
+        for (DatasetWriter writer : writers) {
             BlockingQueue<Object[][]> queue = new ArrayBlockingQueue<>(QUEUED);
             queues.add(queue);
             written.add(threads.submit(() -> {
@@ -160,7 +161,7 @@ final class PartWriters implements AutoCloseable {
                 }
             }
         }
-        writers.forEach(DatasetTable.Writer::abandon);
+        writers.forEach(DatasetWriter::abandon);
     }
 
     @Override

@@ -5,8 +5,6 @@ import static org.apache.iceberg.types.Types.NestedField.required;
 
 import dev.strata.schemas.lake.ColumnType;
 import dev.strata.schemas.lake.DatasetColumn;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,20 +14,13 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
-import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.UpdateSchema;
-import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.parquet.InternalWriter;
 import org.apache.iceberg.exceptions.CommitFailedException;
-import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.io.OutputFile;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
@@ -182,7 +173,7 @@ public final class DatasetTable {
         return schema == null ? List.of() : columns(schema);
     }
 
-    private List<DatasetColumn> columns(Schema schema) {
+    List<DatasetColumn> columns(Schema schema) {
         List<DatasetColumn> columns = new ArrayList<>();
         for (Types.NestedField f : schema.columns()) {
             if (reserved(f.name())) {
@@ -258,106 +249,8 @@ public final class DatasetTable {
         }
     }
 
-    /** Writes rows of one upload into one data file of the table (one of its parts), with its current schema. */
-    public final class Writer implements AutoCloseable {
-        private final Schema schema;
-        private final List<DatasetColumn> columns;
-        private final int[] positions;
-        private final GenericRecord row;
-        private final DataWriter<GenericRecord> writer;
-        private final String uploadId;
-        private final long ingestedMicros;
-        private boolean closed;
-
-        private Writer(Schema schema, String uploadId, long receivedMillis, int part, Set<String> plain) {
-            this.schema = schema;
-            this.columns = DatasetTable.this.columns(schema);
-            this.positions = new int[columns.size()];
-            List<Types.NestedField> fields = schema.columns();
-            for (int i = 0; i < columns.size(); i++) {
-                for (int p = 0; p < fields.size(); p++) {
-                    if (fields.get(p).name().equals(columns.get(i).name())) {
-                        positions[i] = p;
-                    }
-                }
-            }
-            this.row = GenericRecord.create(schema);
-            this.uploadId = uploadId;
-            this.ingestedMicros = receivedMillis * 1000;
-            row.setField(INGESTED_AT, ingestedMicros);
-            row.setField(UPLOAD, uploadId);
-            PartitionKey key = new PartitionKey(table.spec(), schema);
-            key.partition(row);
-            OutputFile out = table.io()
-                    .newOutputFile(table.locationProvider()
-                            .newDataLocation(
-                                    table.spec(),
-                                    key,
-                                    "part-" + uploadId + (part == 0 ? "" : "-" + part) + ".parquet"));
-            try {
-                Parquet.DataWriteBuilder builder = Parquet.writeData(out)
-                        .forTable(table)
-                        .withSpec(table.spec())
-                        .withPartition(key)
-                        .createWriterFunc(type -> InternalWriter.create(schema.asStruct(), type))
-                        .overwrite();
-                for (String column : plain) {
-                    builder.set(TableProperties.PARQUET_DICT_ENCODING_ENABLED_COLUMN_PREFIX + column, "false");
-                }
-                this.writer = builder.build();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open a data file of dataset " + name, e);
-            }
-        }
-
-        /** The columns a row's values are in, in order. */
-        public List<DatasetColumn> columns() {
-            return columns;
-        }
-
-        public int schemaId() {
-            return schema.schemaId();
-        }
-
-        /**
-         * Writes a row: {@code values} in the order of {@link #columns()}, each null or as the
-         * column's type holds it (Boolean, Long, Double, Long microseconds since the epoch, String).
-         */
-        public void write(Object[] values) {
-            for (int i = 0; i < positions.length; i++) {
-                row.set(positions[i], i < values.length ? values[i] : null);
-            }
-            writer.write(row);
-        }
-
-        /** Closes the file; returns it. */
-        public DataFile finish() {
-            close();
-            return writer.toDataFile();
-        }
-
-        /** Closes the file and deletes it (nothing of it is committed). */
-        public void abandon() {
-            close();
-            table.io().deleteFile(writer.toDataFile().location());
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            try {
-                writer.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot close a data file of dataset " + name, e);
-            }
-        }
-    }
-
     /** A writer of one upload's rows (received at {@code receivedMillis}) with the table's current schema. */
-    public Writer writer(String uploadId, long receivedMillis) {
+    public DatasetWriter writer(String uploadId, long receivedMillis) {
         return writers(uploadId, receivedMillis, 1).get(0);
     }
 
@@ -365,7 +258,7 @@ public final class DatasetTable {
      * Writers of {@code parts} data files of one upload, all with the table's current schema: rows
      * written into several files at once (a thread each), committed together as the upload's snapshot.
      */
-    public List<Writer> writers(String uploadId, long receivedMillis, int parts) {
+    public List<DatasetWriter> writers(String uploadId, long receivedMillis, int parts) {
         return writers(uploadId, receivedMillis, parts, Set.of());
     }
 
@@ -373,12 +266,12 @@ public final class DatasetTable {
      * The same, with {@code plain} columns written without a dictionary: for columns whose values
      * hardly repeat, Parquet's writer would hash every value into a dictionary it then cannot use.
      */
-    public List<Writer> writers(String uploadId, long receivedMillis, int parts, Set<String> plain) {
+    public List<DatasetWriter> writers(String uploadId, long receivedMillis, int parts, Set<String> plain) {
         table.refresh();
         Schema schema = table.schema();
-        List<Writer> writers = new ArrayList<>();
+        List<DatasetWriter> writers = new ArrayList<>();
         for (int part = 0; part < parts; part++) {
-            writers.add(new Writer(schema, uploadId, receivedMillis, part, plain));
+            writers.add(new DatasetWriter(this, schema, uploadId, receivedMillis, part, plain));
         }
         return writers;
     }

@@ -91,7 +91,7 @@ class S3LakeIT {
                             new DatasetColumn("id", ColumnType.LONG, true),
                             new DatasetColumn("t", ColumnType.DOUBLE, true)));
             DataFile file;
-            try (DatasetTable.Writer writer = sensors.writer("u1", 1_000)) {
+            try (DatasetWriter writer = sensors.writer("u1", 1_000)) {
                 for (long i = 0; i < 5; i++) {
                     writer.write(new Object[] {i, i * 0.5});
                 }

@@ -4,6 +4,7 @@ import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveState;
 import dev.strata.lake.CuratedTable;
 import dev.strata.lake.DatasetTable;
+import dev.strata.lake.DatasetWriter;
 import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
@@ -100,7 +101,7 @@ public final class TestLake {
                             new DatasetColumn("id", ColumnType.LONG, true),
                             new DatasetColumn("even", ColumnType.BOOLEAN, true)));
             DataFile file;
-            try (DatasetTable.Writer writer = sensors.writer("20261123T100000000Z-00000001", HOUR.toEpochMilli())) {
+            try (DatasetWriter writer = sensors.writer("20261123T100000000Z-00000001", HOUR.toEpochMilli())) {
                 for (long i = 0; i < 10; i++) {
                     writer.write(new Object[] {i, i % 2 == 0});
                 }
