@@ -46,11 +46,11 @@ final class FilesHttpApi {
     /** How often, in bytes received, an upload checks the disk's free space. */
     static final long SPACE_CHECK_BYTES = 16L << 20;
 
-    private final IngestHttpApi api;
+    private final HttpAnswers api;
     private final Optional<FileIngest> files;
     private final GatewayMetrics metrics;
 
-    FilesHttpApi(IngestHttpApi api, Optional<FileIngest> files, GatewayMetrics metrics) {
+    FilesHttpApi(HttpAnswers api, Optional<FileIngest> files, GatewayMetrics metrics) {
         this.api = api;
         this.files = files;
         this.metrics = metrics;
@@ -68,7 +68,7 @@ final class FilesHttpApi {
             api.error(ctx, 400, "Dataset '" + dataset + "': " + invalid.get());
             return Optional.empty();
         }
-        Principal principal = IngestHttpApi.principal(ctx);
+        Principal principal = RequestGate.principal(ctx);
         if (!principal.mayUploadTo(dataset)) {
             api.error(
                     ctx,

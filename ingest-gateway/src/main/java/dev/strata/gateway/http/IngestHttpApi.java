@@ -1,6 +1,5 @@
 package dev.strata.gateway.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,20 +19,14 @@ import dev.strata.schemas.http.ErrorBody;
 import dev.strata.schemas.http.ValidationError;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
@@ -55,8 +48,6 @@ public final class IngestHttpApi {
     static final int RETRY_AFTER_KAFKA_FAILED = 5;
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestHttpApi.class);
-    private static final String BEARER = "bearer ";
-    private static final String PRINCIPAL = "strata.principal";
 
     /** The header that makes the ids of records without one the same when a request is resent. */
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
@@ -76,22 +67,15 @@ public final class IngestHttpApi {
         return true;
     }
 
-    private final Optional<TokenStore> tokens;
     private final EventParser parser;
     private final EventAppender appender;
     private final InFlightLimiter limiter;
-    /**
-     * Bytes of request bodies being received (authenticated requests only: a body is read after its
-     * token is checked), at most the in-flight bound: thousands of bodies sent almost whole, then
-     * trickled, cannot hold more memory than that.
-     */
-    private final AtomicLong receiving = new AtomicLong();
-
     private final TokenRateLimiter rateLimiter;
     private final GatewayMetrics metrics;
     private final KafkaHealth health;
-    private final int maxRequestBytes;
     private final Optional<FileIngest> files;
+    private final HttpAnswers answers;
+    private final RequestGate gate;
 
     public IngestHttpApi(
             Optional<TokenStore> tokens,
@@ -104,50 +88,50 @@ public final class IngestHttpApi {
             int maxRequestBytes,
             Optional<FileIngest> files) {
         this.files = files;
-        this.tokens = tokens;
         this.parser = parser;
         this.appender = appender;
         this.limiter = limiter;
         this.rateLimiter = rateLimiter;
         this.metrics = metrics;
         this.health = health;
-        this.maxRequestBytes = maxRequestBytes;
+        this.answers = new HttpAnswers(metrics);
+        this.gate = new RequestGate(tokens, limiter, metrics, answers, maxRequestBytes);
     }
 
     public Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.get("/health")
-                .handler(ctx -> json(ctx, 200, JSON.createObjectNode().put("status", "UP")));
+                .handler(ctx -> answers.json(ctx, 200, JSON.createObjectNode().put("status", "UP")));
         router.get("/ready").handler(this::ready);
         router.get("/metrics")
                 .handler(ctx -> ctx.response()
                         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                         .end(metrics.scrape()));
         router.post("/v1/events")
-                .handler(this::authenticate)
-                .handler(this::checkContentType)
-                .handler(ctx -> readBody(ctx, this::ingest));
+                .handler(gate::authenticate)
+                .handler(gate::checkContentType)
+                .handler(ctx -> gate.readBody(ctx, this::ingest));
         // The reference of `strata bench ingest`: the same server, authentication, header checks and
         // body reading as /v1/events, then 200 without parsing, validating or appending anything.
         router.post("/v1/noop")
-                .handler(this::authenticate)
-                .handler(this::checkContentType)
-                .handler(ctx -> readBody(
+                .handler(gate::authenticate)
+                .handler(gate::checkContentType)
+                .handler(ctx -> gate.readBody(
                         ctx,
                         (c, body) -> c.response()
                                 .putHeader("Content-Type", "application/json")
                                 .end("{}")));
         router.route("/v1/events").handler(ctx -> {
             ctx.response().putHeader("Allow", "POST");
-            error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST events to /v1/events");
+            answers.error(ctx, 405, "Method " + ctx.request().method() + " not allowed: POST events to /v1/events");
         });
-        FilesHttpApi fileApi = new FilesHttpApi(this, files, metrics);
-        router.post("/v1/files/:dataset").handler(this::authenticate).handler(fileApi::upload);
-        router.get("/v1/files/:dataset").handler(this::authenticate).handler(fileApi::list);
-        router.get("/v1/files/:dataset/:upload").handler(this::authenticate).handler(fileApi::get);
+        FilesHttpApi fileApi = new FilesHttpApi(answers, files, metrics);
+        router.post("/v1/files/:dataset").handler(gate::authenticate).handler(fileApi::upload);
+        router.get("/v1/files/:dataset").handler(gate::authenticate).handler(fileApi::list);
+        router.get("/v1/files/:dataset/:upload").handler(gate::authenticate).handler(fileApi::get);
         router.route("/v1/files/:dataset").handler(ctx -> {
             ctx.response().putHeader("Allow", "GET, POST");
-            error(
+            answers.error(
                     ctx,
                     405,
                     "Method " + ctx.request().method()
@@ -155,16 +139,16 @@ public final class IngestHttpApi {
         });
         router.route()
                 .last()
-                .handler(
-                        ctx -> error(ctx, 404, "No resource at " + ctx.request().path()));
-        router.route().failureHandler(this::failure);
+                .handler(ctx -> answers.error(
+                        ctx, 404, "No resource at " + ctx.request().path()));
+        router.route().failureHandler(answers::failure);
         return router;
     }
 
     private void ready(RoutingContext ctx) {
         health.reachable().whenComplete((up, e) -> {
             boolean ok = e == null && up;
-            json(
+            answers.json(
                     ctx,
                     ok ? 200 : 503,
                     JSON.createObjectNode()
@@ -173,127 +157,12 @@ public final class IngestHttpApi {
         });
     }
 
-    static Principal principal(RoutingContext ctx) {
-        return ctx.get(PRINCIPAL);
-    }
-
-    private void authenticate(RoutingContext ctx) {
-        if (tokens.isEmpty()) {
-            ctx.put(PRINCIPAL, Principal.ANONYMOUS);
-            ctx.next();
-            return;
-        }
-        String header = ctx.request().getHeader("Authorization");
-        if (header == null) {
-            unauthorized(ctx, "Missing token: send 'Authorization: Bearer <token>'");
-            return;
-        }
-        if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            unauthorized(ctx, "Authorization must use the Bearer scheme: 'Authorization: Bearer <token>'");
-            return;
-        }
-        Optional<Principal> principal =
-                tokens.get().authenticate(header.substring(BEARER.length()).trim());
-        if (principal.isEmpty()) {
-            unauthorized(ctx, "Invalid token");
-            return;
-        }
-        ctx.put(PRINCIPAL, principal.get());
-        ctx.next();
-    }
-
-    private void unauthorized(RoutingContext ctx, String message) {
-        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"strata\"");
-        error(ctx, 401, message);
-    }
-
-    private void checkContentType(RoutingContext ctx) {
-        String type = baseType(ctx.request().getHeader("Content-Type"));
-        if (!JSON_TYPE.equals(type) && !NDJSON.equals(type)) {
-            error(
-                    ctx,
-                    415,
-                    "Unsupported Content-Type '" + ctx.request().getHeader("Content-Type")
-                            + "': use application/json (an event or an array of events) or application/x-ndjson");
-            return;
-        }
-        String length = ctx.request().getHeader("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > maxRequestBytes) {
-                    error(
-                            ctx,
-                            413,
-                            "Body of " + length + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
-                    return;
-                }
-            } catch (NumberFormatException ignored) {
-                // the HTTP codec rejects a bad Content-Length itself
-            }
-        }
-        ctx.next();
-    }
-
-    /**
-     * Reads the body after authentication and the header checks (Vert.x's BodyHandler would read
-     * it before them), up to the byte limit: past it, 413 at once, without reading the rest.
-     */
-    private void readBody(RoutingContext ctx, BiConsumer<RoutingContext, byte[]> then) {
-        HttpServerRequest request = ctx.request();
-        Buffer body = Buffer.buffer();
-        boolean[] refused = {false};
-        long[] held = {0};
-        Runnable release = () -> {
-            receiving.addAndGet(-held[0]);
-            held[0] = 0;
-        };
-        request.handler(chunk -> {
-            if (refused[0]) {
-                return;
-            }
-            if (body.length() + chunk.length() > maxRequestBytes) {
-                refused[0] = true;
-                release.run();
-                metrics.records("http", "rejected", "too_large", 1);
-                ctx.response().putHeader("Connection", "close");
-                error(ctx, 413, "Body larger than the limit of " + maxRequestBytes + " bytes");
-                return;
-            }
-            long now = receiving.addAndGet(chunk.length());
-            held[0] += chunk.length();
-            if (now > limiter.capacity()) {
-                refused[0] = true;
-                release.run();
-                metrics.records("http", "rejected", "overloaded", 1);
-                ctx.response().putHeader("Retry-After", "1").putHeader("Connection", "close");
-                error(
-                        ctx,
-                        503,
-                        "Request bodies being received hold more than the gateway's bound of " + limiter.capacity()
-                                + " bytes (--max-in-flight-bytes); nothing of this request was taken: resend it");
-                return;
-            }
-            body.appendBuffer(chunk);
-        });
-        request.exceptionHandler(e -> {
-            refused[0] = true;
-            release.run();
-        });
-        request.endHandler(v -> {
-            release.run();
-            if (!refused[0]) {
-                then.accept(ctx, body.getBytes());
-            }
-        });
-        request.resume();
-    }
-
     private void ingest(RoutingContext ctx, byte[] body) {
-        Principal principal = ctx.get(PRINCIPAL);
+        Principal principal = RequestGate.principal(ctx);
         String idempotencyKey = ctx.request().getHeader(IDEMPOTENCY_KEY);
         if (idempotencyKey != null && !validIdempotencyKey(idempotencyKey)) {
             metrics.records("http", "rejected", "malformed", 1);
-            error(
+            answers.error(
                     ctx,
                     400,
                     IDEMPOTENCY_KEY + " must be 1 to " + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
@@ -304,12 +173,12 @@ public final class IngestHttpApi {
                 : EventParser.idempotentIds(principal.name(), idempotencyKey);
         Parsed parsed;
         try {
-            parsed = NDJSON.equals(baseType(ctx.request().getHeader("Content-Type")))
+            parsed = NDJSON.equals(RequestGate.baseType(ctx.request().getHeader("Content-Type")))
                     ? parser.parseNdjson(body, missingIds)
                     : parser.parseJson(body, missingIds);
         } catch (MalformedBodyException e) {
             metrics.records("http", "rejected", e.tooLarge() ? "too_large" : "malformed", 1);
-            error(ctx, e.tooLarge() ? 413 : 400, e.getMessage());
+            answers.error(ctx, e.tooLarge() ? 413 : 400, e.getMessage());
             return;
         }
         if (!parsed.valid()) {
@@ -319,7 +188,7 @@ public final class IngestHttpApi {
                     .count();
             metrics.records("http", "rejected", "invalid", (int) invalid);
             ctx.response().setStatusCode(422);
-            json(
+            answers.json(
                     ctx,
                     422,
                     new ErrorBody(
@@ -342,7 +211,7 @@ public final class IngestHttpApi {
         }
         if (!forbidden.isEmpty()) {
             metrics.records("http", "rejected", "forbidden", forbidden.size());
-            json(
+            answers.json(
                     ctx,
                     403,
                     new ErrorBody(
@@ -355,7 +224,7 @@ public final class IngestHttpApi {
         if (burst.isPresent() && events.size() > burst.getAsLong()) {
             // Such a request never fits in the token's bucket: waiting would not help.
             metrics.records("http", "rejected", "over_burst", events.size());
-            error(
+            answers.error(
                     ctx,
                     413,
                     events.size() + " records in one request exceed the rate limit's burst of " + burst.getAsLong()
@@ -368,7 +237,7 @@ public final class IngestHttpApi {
         if (retryAfter.isPresent()) {
             metrics.records("http", "rejected", "rate_limited", events.size());
             ctx.response().putHeader("Retry-After", Long.toString(retryAfter.getAsLong()));
-            error(
+            answers.error(
                     ctx,
                     429,
                     "Rate limit of token '" + principal.name() + "' exceeded; retry after " + retryAfter.getAsLong()
@@ -379,7 +248,7 @@ public final class IngestHttpApi {
         if (!limiter.tryAcquire(bytes)) {
             metrics.records("http", "rejected", "overloaded", events.size());
             ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_OVERLOADED));
-            error(
+            answers.error(
                     ctx,
                     503,
                     "Gateway overloaded: too many events waiting for Kafka; retry after " + RETRY_AFTER_OVERLOADED
@@ -429,7 +298,7 @@ public final class IngestHttpApi {
         if (failed == 0) {
             body.put("accepted", ok);
             body.set("results", results);
-            json(ctx, 200, body);
+            answers.json(ctx, 200, body);
             return;
         }
         metrics.records("http", "failed", "kafka", failed);
@@ -443,45 +312,7 @@ public final class IngestHttpApi {
                         + " records without either would be counted again");
         body.set("results", results);
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_KAFKA_FAILED));
-        json(ctx, 503, body);
-    }
-
-    private void failure(RoutingContext ctx) {
-        int status = ctx.statusCode();
-        if (ctx.failure() != null) {
-            LOG.error(
-                    "Request {} {} failed",
-                    ctx.request().method(),
-                    ctx.request().path(),
-                    ctx.failure());
-            error(ctx, 500, "Internal error: " + ctx.failure());
-        } else {
-            error(ctx, status < 400 ? 500 : status, "Request failed with HTTP " + status);
-        }
-    }
-
-    void error(RoutingContext ctx, int status, String message) {
-        json(ctx, status, ErrorBody.of(status, message));
-    }
-
-    /** Answers {@code body} (a Jackson tree or a record) as JSON. */
-    void json(RoutingContext ctx, int status, Object body) {
-        HttpServerResponse response = ctx.response();
-        if (response.ended() || response.closed()) {
-            return;
-        }
-        metrics.request("http", status);
-        String text;
-        try {
-            text = JSON.writeValueAsString(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        response.setStatusCode(status).putHeader("Content-Type", JSON_TYPE).end(text);
-    }
-
-    private static String baseType(String contentType) {
-        return contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        answers.json(ctx, 503, body);
     }
 
     private static String rootMessage(Throwable e) {
