@@ -1,7 +1,6 @@
 package dev.strata.cli.stack;
 
 import dev.strata.schemas.auth.TokenFile;
-import dev.strata.schemas.net.LocalPorts;
 import dev.strata.schemas.views.CutSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -50,22 +47,22 @@ public final class StackSpec {
 
     /** Settings of a stack; each starts at the local stack's default. */
     public static final class Builder {
-        private final Path home;
-        private final Path dataDir;
-        private final StackPorts ports;
-        private String host = "127.0.0.1";
-        private Layers layers = Layers.ALL;
-        private boolean cluster;
-        private CutSettings cut = CutSettings.DEFAULTS;
-        private Duration safetyMargin = Duration.parse(CutSettings.DEFAULT_SAFETY_MARGIN);
-        private Optional<Duration> batchInterval = Optional.empty();
-        private Optional<Path> views = Optional.empty();
-        private Optional<Path> transforms = Optional.empty();
-        private boolean demo;
-        private boolean files = true;
-        private Optional<Duration> speedCheckpointInterval = Optional.empty();
-        private boolean servingNoopEndpoint;
-        private boolean objectStore;
+        final Path home;
+        final Path dataDir;
+        final StackPorts ports;
+        String host = "127.0.0.1";
+        Layers layers = Layers.ALL;
+        boolean cluster;
+        CutSettings cut = CutSettings.DEFAULTS;
+        Duration safetyMargin = Duration.parse(CutSettings.DEFAULT_SAFETY_MARGIN);
+        Optional<Duration> batchInterval = Optional.empty();
+        Optional<Path> views = Optional.empty();
+        Optional<Path> transforms = Optional.empty();
+        boolean demo;
+        boolean files = true;
+        Optional<Duration> speedCheckpointInterval = Optional.empty();
+        boolean servingNoopEndpoint;
+        boolean objectStore;
 
         private Builder(Path home, Path dataDir, StackPorts ports) {
             this.home = home;
@@ -269,28 +266,6 @@ public final class StackSpec {
         }
     }
 
-    /**
-     * The keys of Flink's S3 file system that reach the stack's S3 server (as the lake module's
-     * {@code ObjectStore.flinkProperties} writes them for the batch process): the cluster's nodes
-     * run the batch jobs' tasks. None for a local lake.
-     */
-    private Map<String, String> flinkFileSystems() {
-        if (!b.objectStore) {
-            return Map.of();
-        }
-        return Map.of(
-                "s3.endpoint",
-                s3Url(),
-                "s3.path.style.access",
-                "true",
-                "s3.endpoint.region",
-                "us-east-1",
-                "s3.access-key",
-                S3_ACCESS_KEY,
-                "s3.secret-key",
-                s3SecretKey());
-    }
-
     /** The options that name the lake, as the gateway, batch and serving take them. */
     public List<String> lakeArgs() throws IOException {
         if (!b.objectStore) {
@@ -304,184 +279,14 @@ public final class StackSpec {
                 "--s3-secret-key", s3SecretKey());
     }
 
-    private String jobManager() {
+    /** Flink's REST address: the JobManager's in cluster mode, the MiniCluster's web UI locally. */
+    String jobManager() {
         return b.host + ":" + b.ports.flinkWeb();
     }
 
     /** The components to start, in order; stopped in reverse order. */
     public List<Supervisor.Launch> launches() throws IOException {
-        List<Supervisor.Launch> launches = new ArrayList<>();
-        if (b.cluster) {
-            launches.addAll(ClusterLaunches.kafkaNodes(b.host, b.dataDir, b.ports));
-        } else {
-            launches.add(new Supervisor.Launch(
-                    Component.KAFKA,
-                    List.of(
-                            "--data", b.dataDir.resolve("kafka").toString(),
-                            "--host", b.host,
-                            "--port", port(b.ports.kafka().get(0)),
-                            "--controller-port", port(b.ports.kafkaControllers().get(0))),
-                    "Kafka",
-                    b.host,
-                    List.of(b.ports.kafka().get(0), b.ports.kafkaControllers().get(0))));
-        }
-        launches.add(new Supervisor.Launch(
-                Component.REGISTRY,
-                List.of(
-                        "--bootstrap-servers", bootstrapServers(),
-                        "--host", b.host,
-                        "--port", port(b.ports.registry()),
-                        "--tokens", b.dataDir.resolve("registry-tokens.yaml").toString(),
-                        "--create-token", registryTokenFile().toString()),
-                "Schema registry",
-                b.host,
-                List.of(b.ports.registry())));
-        if (b.objectStore) {
-            launches.add(new Supervisor.Launch(
-                    Component.S3,
-                    List.of(
-                            "--dir",
-                            b.dataDir.resolve("s3").toString(),
-                            "--host",
-                            b.host,
-                            "--port",
-                            port(b.ports.s3()),
-                            "--bucket",
-                            S3_BUCKET,
-                            "--access-key",
-                            S3_ACCESS_KEY,
-                            "--secret-key",
-                            s3SecretKey()),
-                    "S3 object store (the lake)",
-                    b.host,
-                    List.of(b.ports.s3())));
-        }
-        if (b.layers == Layers.KAFKA_AND_REGISTRY) {
-            return launches;
-        }
-        launches.add(gateway());
-        if (b.layers == Layers.INGEST) {
-            return launches;
-        }
-        if (b.cluster) {
-            launches.addAll(ClusterLaunches.flink(b.host, b.dataDir, b.ports, flinkFileSystems()));
-        }
-        launches.add(speed());
-        launches.add(batch());
-        launches.add(serving());
-        if (b.demo) {
-            launches.add(new Supervisor.Launch(
-                    Component.DEMO,
-                    List.of(
-                            "--http", gatewayUrl(),
-                            "--mqtt-host", b.host,
-                            "--mqtt-port", port(b.ports.mqtt()),
-                            "--token-file", tokenFile().toString()),
-                    "Demo generator",
-                    b.host,
-                    List.of()));
-        }
-        return launches;
-    }
-
-    private Supervisor.Launch gateway() throws IOException {
-        List<String> args = new ArrayList<>(List.of(
-                "--bootstrap-servers", bootstrapServers(),
-                "--registry-url", registryUrl(),
-                "--registry-token-file", registryTokenFile().toString(),
-                "--host", b.host,
-                "--http-port", port(b.ports.gatewayHttp()),
-                "--mqtt-port", port(b.ports.mqtt()),
-                "--tokens", b.dataDir.resolve("gateway-tokens.yaml").toString(),
-                "--create-token", tokenFile().toString()));
-        if (b.files) {
-            args.addAll(lakeArgs());
-            args.addAll(List.of(
-                    "--file-spool",
-                    b.dataDir.resolve("spool").toString(),
-                    "--landing",
-                    b.dataDir.resolve("landing").toString()));
-        }
-        return new Supervisor.Launch(
-                Component.GATEWAY, args, "Gateway HTTP, MQTT", b.host, List.of(b.ports.gatewayHttp(), b.ports.mqtt()));
-    }
-
-    /** The options every layer that must agree on the cut gets, and the views. */
-    private List<String> shared() {
-        List<String> args = new ArrayList<>(List.of(
-                "--bootstrap-servers", bootstrapServers(),
-                "--bucket", b.cut.bucket().toString(),
-                "--dedup-horizon", b.cut.dedupHorizon().toString()));
-        b.views.ifPresent(v -> args.addAll(List.of("--views", v.toString())));
-        return args;
-    }
-
-    private Supervisor.Launch speed() {
-        List<String> args = shared();
-        args.addAll(List.of("--registry-url", registryUrl()));
-        b.speedCheckpointInterval.ifPresent(i -> args.addAll(List.of("--checkpoint-interval", i.toString())));
-        if (b.cluster) {
-            args.addAll(List.of(
-                    "submit",
-                    "--jobmanager",
-                    jobManager(),
-                    "--from-checkpoints",
-                    b.dataDir.resolve("flink/checkpoints").toString()));
-            return new Supervisor.Launch(
-                    Component.SPEED, args, "Speed job", b.host, List.of(), "speed", Supervisor.Start.ONE_SHOT);
-        }
-        args.addAll(List.of(
-                "--data", b.dataDir.resolve("speed").toString(),
-                "--web-port", port(b.ports.flinkWeb()),
-                "--metrics-port", port(b.ports.speedMetrics())));
-        return new Supervisor.Launch(
-                Component.SPEED,
-                args,
-                "Speed job (Flink UI)",
-                b.host,
-                List.of(b.ports.flinkWeb(), b.ports.speedMetrics()));
-    }
-
-    private Supervisor.Launch batch() throws IOException {
-        List<String> args = new ArrayList<>(List.of("scheduler"));
-        args.addAll(shared());
-        args.addAll(lakeArgs());
-        args.addAll(List.of(
-                "--registry-url", registryUrl(),
-                "--safety-margin", b.safetyMargin.toString(),
-                "--metrics-host", b.host,
-                "--metrics-port", port(b.ports.batchMetrics())));
-        b.batchInterval.ifPresent(i -> args.addAll(List.of("--interval", i.toString())));
-        if (b.transforms.isPresent()) {
-            args.addAll(List.of("--transforms", b.transforms.get().toString()));
-        } else if (b.demo) {
-            // The demo's transforms (the demo uploads the dataset 'sites' they join with).
-            args.addAll(List.of("--transforms", "builtin"));
-        }
-        if (b.cluster) {
-            args.addAll(List.of("--jobmanager", jobManager()));
-        }
-        return new Supervisor.Launch(
-                Component.BATCH, args, "Batch scheduler (metrics)", b.host, List.of(b.ports.batchMetrics()));
-    }
-
-    private Supervisor.Launch serving() throws IOException {
-        List<String> args = shared();
-        args.addAll(lakeArgs());
-        args.addAll(List.of(
-                "--data", b.dataDir.resolve("serving").toString(),
-                "--host", b.host,
-                "--port", port(b.ports.serving())));
-        if (b.servingNoopEndpoint) {
-            args.add("--noop-endpoint");
-        }
-        if (!LocalPorts.loopback(b.host)) {
-            // Reachable from the network: /v1 takes the stack's own token (the gateway's tokens file).
-            args.addAll(List.of(
-                    "--read-tokens", b.dataDir.resolve("gateway-tokens.yaml").toString()));
-        }
-        return new Supervisor.Launch(
-                Component.SERVING, args, "Serving API and dashboard", b.host, List.of(b.ports.serving()));
+        return new StackLaunches(this, b).all();
     }
 
     static String port(int port) {
