@@ -1,21 +1,13 @@
 package dev.strata.cli;
 
 import dev.strata.cli.stack.Component;
-import dev.strata.cli.stack.StackPorts;
 import dev.strata.cli.stack.StackSpec;
-import dev.strata.cli.stack.Supervisor;
 import dev.strata.schemas.views.CutSettings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
-import java.util.function.UnaryOperator;
-import org.apache.commons.io.FileUtils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("ingest", report);
+            BenchRun run = BenchRun.of("ingest", report);
             return run.against(
                     stack -> stack.layers(StackSpec.Layers.INGEST).files(false),
                     Component.BENCH_INGEST,
@@ -118,7 +110,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("batch", report);
+            BenchRun run = BenchRun.of("batch", report);
             return run.against(
                     stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY).objectStore(true),
                     Component.BENCH_BATCH,
@@ -183,7 +175,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("speed", report);
+            BenchRun run = BenchRun.of("speed", report);
             return run.against(
                     stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY), Component.BENCH_SPEED, stack -> {
                         List<String> args = new ArrayList<>(List.of(
@@ -236,7 +228,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("serving", report);
+            BenchRun run = BenchRun.of("serving", report);
             Duration bucket = Duration.ofSeconds(10);
             return run.against(
                     stack -> stack.files(false)
@@ -280,7 +272,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("freshness", report);
+            BenchRun run = BenchRun.of("freshness", report);
             Duration bucket = Duration.ofSeconds(10);
             return run.against(
                     stack -> stack.files(false)
@@ -320,7 +312,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("files", report);
+            BenchRun run = BenchRun.of("files", report);
             return run.against(
                     stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
                     Component.BENCH_FILES,
@@ -355,93 +347,13 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Run run = Run.of("transforms", report);
+            BenchRun run = BenchRun.of("transforms", report);
             return run.against(
                     stack -> stack.layers(StackSpec.Layers.KAFKA_AND_REGISTRY),
                     Component.BENCH_TRANSFORMS,
                     stack -> List.of(
                             "--lake", stack.dataDir().resolve("transforms").toString(),
                             "--events", Integer.toString(events)));
-        }
-    }
-
-    /** Where one benchmark run keeps its stack's data (deleted afterwards) and writes its report. */
-    record Run(Path home, Path dataDir, Path reportFile) {
-        static Run of(String bench, Path report) {
-            Path home = StrataCli.home();
-            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-            return new Run(
-                    home,
-                    home.resolve("data/bench/stack-" + stamp),
-                    report != null ? report : home.resolve("data/bench/" + bench + "-" + stamp + ".md"));
-        }
-
-        /** Attempts to start the bench's stack, each on new free ports. */
-        static final int START_ATTEMPTS = 3;
-
-        /**
-         * Starts the stack {@code configure} describes (on free loopback ports, in this run's data
-         * directory; again on new ports if a port was taken before its component bound it), runs the
-         * {@code driver} against it with {@code args} and the report file, then stops the stack and
-         * deletes its data, whatever happens (Ctrl-C included).
-         */
-        int against(
-                UnaryOperator<StackSpec.Builder> configure, Component driver, Function<StackSpec, List<String>> args)
-                throws Exception {
-            AtomicReference<Supervisor> current = new AtomicReference<>();
-            Runtime.getRuntime()
-                    .addShutdownHook(new Thread(
-                            () -> {
-                                try {
-                                    if (current.get() != null) {
-                                        current.get().stop();
-                                    }
-                                } catch (InterruptedException e) {
-                                    Thread.currentThread().interrupt();
-                                }
-                            },
-                            "bench-shutdown"));
-            try {
-                for (int attempt = 1; ; attempt++) {
-                    StackSpec stack = configure
-                            .apply(StackSpec.builder(home, dataDir, StackPorts.free(HOST, 1))
-                                    .host(HOST))
-                            .build();
-                    Supervisor supervisor = Supervisor.of(stack, System.err);
-                    current.set(supervisor);
-                    try {
-                        supervisor.start();
-                        return drive(driver, args.apply(stack));
-                    } catch (Supervisor.StartupFailure e) {
-                        supervisor.stop();
-                        if (attempt == START_ATTEMPTS) {
-                            throw e;
-                        }
-                        System.err.println("strata: " + e.getMessage() + " Again on new ports.");
-                        FileUtils.deleteDirectory(dataDir.toFile());
-                    } finally {
-                        supervisor.stop();
-                    }
-                }
-            } catch (Supervisor.StartupFailure e) {
-                System.err.println("strata: " + e.getMessage());
-                return 1;
-            } finally {
-                FileUtils.deleteDirectory(dataDir.toFile());
-            }
-        }
-
-        private int drive(Component driver, List<String> args) throws Exception {
-            List<String> all = new ArrayList<>(args);
-            all.addAll(List.of("--report", reportFile.toString()));
-            int code = new ProcessBuilder(driver.command(home, all))
-                    .inheritIO()
-                    .start()
-                    .waitFor();
-            if (code == 0) {
-                System.err.println("strata: report written to " + reportFile);
-            }
-            return code;
         }
     }
 }
