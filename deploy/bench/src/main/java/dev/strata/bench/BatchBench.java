@@ -4,11 +4,7 @@ import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.views.BatchCycle;
 import dev.strata.batch.views.Snapshot;
-import dev.strata.lake.ArchiveConflict;
-import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveRun;
-import dev.strata.lake.ArchiveState;
-import dev.strata.lake.EventFileWriter;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeConfig;
@@ -39,14 +35,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.apache.iceberg.DataFile;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -124,21 +114,12 @@ public final class BatchBench implements Callable<Integer> {
         final double[] recompute = new double[2];
         int cells;
         long rows;
-        Racing racing;
+        CommitRace.Racing racing;
 
         Side(String name, Lake lake, LakeConfig raceConfig) {
             this.name = name;
             this.lake = lake;
             this.raceConfig = raceConfig;
-        }
-    }
-
-    /** Racing commits: milliseconds from plan to commit of each (its re-plans included), and the conflicts met. */
-    record Racing(List<Long> millis, int conflicts) {
-        long percentile(double p) {
-            List<Long> sorted = new ArrayList<>(millis);
-            sorted.sort(null);
-            return sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1));
         }
     }
 
@@ -256,7 +237,7 @@ public final class BatchBench implements Callable<Integer> {
                 List.of(0, 10 * n, 100 * n));
         for (Side side : sides) {
             say(racers + " writers racing to commit 5 archive runs each on a fresh " + side.name + " lake");
-            side.racing = race(side.raceConfig);
+            side.racing = CommitRace.run(side.raceConfig, racers);
             say(String.format(
                     "  %d commits, %d conflicts (each re-planned): p50 %d ms, p99 %d ms, max %d ms",
                     side.racing.millis().size(),
@@ -391,79 +372,6 @@ public final class BatchBench implements Callable<Integer> {
             }
         }
         return new Resent(rows, recompute, duck);
-    }
-
-    /** {@link #racers} writers commit 5 archive runs each on a fresh lake, re-planning on every conflict. */
-    private Racing race(LakeConfig config) throws Exception {
-        try (Lake created = Lake.open(config)) {
-            created.events(); // the table exists before the race
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(racers);
-        CountDownLatch go = new CountDownLatch(1);
-        List<Future<long[]>> results = new ArrayList<>();
-        AtomicInteger conflicts = new AtomicInteger();
-        for (int w = 0; w < racers; w++) {
-            int writer = w;
-            results.add(pool.submit(() -> {
-                long[] millis = new long[5];
-                try (Lake own = Lake.open(config)) {
-                    EventsTable table = own.events();
-                    go.await();
-                    for (int c = 0; c < 5; c++) {
-                        long t0 = System.nanoTime();
-                        while (true) {
-                            ArchiveState basis = table.state();
-                            long from = basis.offsets().getOrDefault(writer, 0L);
-                            ArchivePlan plan = new ArchivePlan(
-                                    basis.lastRun() + 1,
-                                    basis.lastRun() + 1,
-                                    basis,
-                                    Map.of(writer, from),
-                                    Map.of(writer, from + 100),
-                                    EventsTable.newAttempt());
-                            List<DataFile> files;
-                            try (EventFileWriter w2 =
-                                    table.writers(plan.run(), plan.attempt()).open(writer)) {
-                                for (long offset = from; offset < from + 100; offset++) {
-                                    Instant time = Instant.now();
-                                    w2.write(
-                                            new Event(
-                                                    "r" + writer + "-" + offset,
-                                                    "race",
-                                                    "t",
-                                                    time,
-                                                    1.0,
-                                                    Map.of(),
-                                                    time),
-                                            writer,
-                                            offset,
-                                            time.toEpochMilli());
-                                }
-                                files = w2.finish();
-                            }
-                            try {
-                                table.commit(plan, files, 100, 0);
-                                break;
-                            } catch (ArchiveConflict e) {
-                                conflicts.incrementAndGet();
-                                files.forEach(f -> table.table().io().deleteFile(f.location()));
-                            }
-                        }
-                        millis[c] = (System.nanoTime() - t0) / 1_000_000;
-                    }
-                }
-                return millis;
-            }));
-        }
-        go.countDown();
-        List<Long> all = new ArrayList<>();
-        for (Future<long[]> f : results) {
-            for (long m : f.get()) {
-                all.add(m);
-            }
-        }
-        pool.shutdown();
-        return new Racing(all, conflicts.get());
     }
 
     static final int SOURCES = 50;
