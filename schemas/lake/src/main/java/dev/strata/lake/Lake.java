@@ -108,6 +108,13 @@ public final class Lake implements AutoCloseable {
                         namespaces.createNamespace(namespace);
                     } catch (AlreadyExistsException e) {
                         // another process created it a moment ago
+                    } catch (RuntimeException e) {
+                        // The JDBC catalog checks, then inserts: a process that lost the race between the two gets
+                        // the unique key's SQL error instead of AlreadyExistsException. The namespace being there
+                        // now is all this needs.
+                        if (!namespaces.namespaceExists(namespace)) {
+                            throw e;
+                        }
                     }
                 }
             }
