@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
@@ -46,10 +49,45 @@ final class BenchEvents {
         return new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Events {@code from}, {@code from + 1}, … as {@link #record} makes them, keys and values encoded. */
-    record Encoded(byte[][] keys, byte[][] values) {
+    /**
+     * Events {@code from}, {@code from + 1}, … as {@link #record} makes them, keys and values encoded. The
+     * values are packed into arrays of {@value #CHUNK} bytes and each record's copied out when it is sent:
+     * millions of small arrays alive through the run would be traced by every marking cycle of the
+     * collector, a cost of the bench's JVM that the job beside it would pay.
+     */
+    static final class Encoded {
+        private static final int CHUNK = 16 << 20;
+        private final List<byte[]> keys = new ArrayList<>();
+        private final List<byte[]> chunks = new ArrayList<>();
+        private final int[] keyOf;
+        private final int[] chunkOf;
+        private final int[] offset;
+        private final int[] length;
+        private int used = CHUNK;
+
+        private Encoded(int count) {
+            keyOf = new int[count];
+            chunkOf = new int[count];
+            offset = new int[count];
+            length = new int[count];
+        }
+
+        private void add(int i, int key, byte[] value) {
+            if (used + value.length > CHUNK) {
+                chunks.add(new byte[Math.max(CHUNK, value.length)]);
+                used = 0;
+            }
+            System.arraycopy(value, 0, chunks.get(chunks.size() - 1), used, value.length);
+            keyOf[i] = key;
+            chunkOf[i] = chunks.size() - 1;
+            offset[i] = used;
+            length[i] = value.length;
+            used += value.length;
+        }
+
         ProducerRecord<byte[], byte[]> get(String topic, int i) {
-            return new ProducerRecord<>(topic, keys[i], values[i]);
+            byte[] value = Arrays.copyOfRange(chunks.get(chunkOf[i]), offset[i], offset[i] + length[i]);
+            return new ProducerRecord<>(topic, keys.get(keyOf[i]), value);
         }
     }
 
@@ -58,17 +96,19 @@ final class BenchEvents {
      * Confluent wire format, as the producer's serializer would while sending them.
      */
     Encoded encode(String topic, long from, int count, Random random) throws IOException {
-        byte[][] keys = new byte[count][];
-        byte[][] values = new byte[count][];
-        Map<String, byte[]> sourceKeys = new HashMap<>();
+        Encoded encoded = new Encoded(count);
+        Map<String, Integer> sourceKeys = new HashMap<>();
         try (EventSerializer serializer = serializer()) {
             for (int i = 0; i < count; i++) {
                 ProducerRecord<String, Event> r = record(topic, from + i, random, true);
-                keys[i] = sourceKeys.computeIfAbsent(r.key(), k -> k.getBytes(StandardCharsets.UTF_8));
-                values[i] = serializer.serialize(topic, r.value());
+                int key = sourceKeys.computeIfAbsent(r.key(), k -> {
+                    encoded.keys.add(k.getBytes(StandardCharsets.UTF_8));
+                    return encoded.keys.size() - 1;
+                });
+                encoded.add(i, key, serializer.serialize(topic, r.value()));
             }
         }
-        return new Encoded(keys, values);
+        return encoded;
     }
 
     private EventSerializer serializer() throws IOException {

@@ -43,8 +43,9 @@ import picocli.CommandLine.Option;
  * sources; the job ends at the last event without a final checkpoint). Latency uses probe events:
  * one in {@value #PROBE_EVERY} carries a unique id that a probe view groups by, so the first upsert
  * of its key is exactly when that event became visible; the other events load the default views.
- * The paced run's first part after the job starts (fresh RocksDB, fresh topics) is reported apart,
- * so the measured figures are those of a running speed layer.
+ * The paced run is preceded by one at the same rate that is not counted (the JVM warmed to the paced
+ * path), and its first part after the job starts (fresh RocksDB, fresh topics) is reported apart, so
+ * the measured figures are those of a running speed layer.
  */
 @Command(name = "bench-speed", mixinStandardHelpOptions = true)
 public final class SpeedBench implements Callable<Integer> {
@@ -158,6 +159,11 @@ public final class SpeedBench implements Callable<Integer> {
         Run rocks = best(runs, rocksLabel);
         Run memory = best(runs, memoryLabel);
         double rate = Math.floor(rocks.eventsPerSecond() / 2);
+        // A paced run at the same rate first, not counted (as with --latency-rate): after five replays
+        // in this JVM the first paced job's first half minute measures the JIT and the heap, not a
+        // speed job that has been running; its figures are reported beside.
+        say("latency: a first paced run at the same rate to warm up (not counted)");
+        PacedLatency.Result warmUp = new PacedLatency(this).run(rate);
         PacedLatency.Result latency = new PacedLatency(this).run(rate);
 
         double ratio = rocks.eventsPerSecond() / memory.eventsPerSecond();
@@ -210,6 +216,15 @@ public final class SpeedBench implements Callable<Integer> {
                 latency.settling().getMaxValue()));
         lines.add("The slowest probe of each 5 s of that run, the first " + latencySettle.toSeconds()
                 + " s included, in order (ms): " + latency.slowestPerWindow() + ".");
+        lines.add(String.format(
+                Locale.ROOT,
+                "Before it, the warm-up paced run at the same rate (not counted): p50 %d ms, p99 %d ms, max %d ms"
+                        + " after its first %d s; its slowest probe of each 5 s (ms): %s.",
+                warmUp.histogram().getValueAtPercentile(50),
+                warmUp.histogram().getValueAtPercentile(99),
+                warmUp.histogram().getMaxValue(),
+                latencySettle.toSeconds(),
+                warmUp.slowestPerWindow()));
         lines.add("");
         lines.add(String.format(
                 Locale.ROOT,
