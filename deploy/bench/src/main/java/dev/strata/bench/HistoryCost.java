@@ -19,7 +19,10 @@ import org.apache.kafka.clients.admin.NewTopic;
  * One batch cycle of {@code n} new events over a lake that already holds {@code h} events within
  * the dedup horizon, for each {@code h} asked: its own topic and local lake each, the history
  * archived and folded untimed, then the new events produced and one {@link BatchCycle#run} timed
- * (archive, fold, commit, announce).
+ * (archive, fold, commit, announce); then once more with another {@code n} (the history is then
+ * {@code h + n}), and the faster of the two kept. One cycle timed right after the untimed history
+ * moved between 1.87x and 2.79x of the empty lake's in two invocations of the same code (the
+ * 100 N cycle 3.86 s, then 5.55 s): what the machine still did after archiving the history decided it.
  */
 final class HistoryCost {
 
@@ -28,7 +31,12 @@ final class HistoryCost {
         void produce(String topic, int from, int count) throws Exception;
     }
 
-    record Result(long history, long newEvents, double seconds) {}
+    /** The two timed cycles of one history; {@link #seconds} is the faster. */
+    record Result(long history, long newEvents, double first, double second) {
+        double seconds() {
+            return Math.min(first, second);
+        }
+    }
 
     private HistoryCost() {}
 
@@ -64,13 +72,16 @@ final class HistoryCost {
                     producer.produce(topic(h), 0, h);
                     cycle.run(future());
                 }
-                producer.produce(topic(h), h, n);
-                BatchBench.say("history " + h + ": one cycle of " + n + " new events");
-                long t = System.nanoTime();
-                cycle.run(future()).orElseThrow();
-                double seconds = (System.nanoTime() - t) / 1e9;
-                BatchBench.say(String.format("  %.2f s", seconds));
-                results.add(new Result(h, n, seconds));
+                double[] seconds = new double[2];
+                for (int i = 0; i < 2; i++) {
+                    producer.produce(topic(h), h + i * n, n);
+                    BatchBench.say("history " + h + ": cycle " + (i + 1) + " of " + n + " new events");
+                    long t = System.nanoTime();
+                    cycle.run(future()).orElseThrow();
+                    seconds[i] = (System.nanoTime() - t) / 1e9;
+                    BatchBench.say(String.format("  %.2f s", seconds[i]));
+                }
+                results.add(new Result(h, n, seconds[0], seconds[1]));
             }
         }
         return results;
