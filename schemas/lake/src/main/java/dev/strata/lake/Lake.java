@@ -106,12 +106,10 @@ public final class Lake implements AutoCloseable {
                 if (!namespaces.namespaceExists(namespace)) {
                     try {
                         namespaces.createNamespace(namespace);
-                    } catch (AlreadyExistsException e) {
-                        // another process created it a moment ago
                     } catch (RuntimeException e) {
-                        // The JDBC catalog checks, then inserts: a process that lost the race between the two gets
-                        // the unique key's SQL error instead of AlreadyExistsException. The namespace being there
-                        // now is all this needs.
+                        // Another process created it a moment ago: AlreadyExistsException, or from the JDBC
+                        // catalog (it checks, then inserts) the unique key's SQL error for the loser of the race
+                        // between the two. The namespace being there now is all this needs.
                         if (!namespaces.namespaceExists(namespace)) {
                             throw e;
                         }
