@@ -109,18 +109,32 @@ public final class BatchCycle {
 
     /** Runs a cycle at {@code nowMillis}; returns the announced commit, or empty if nothing was new. */
     public Optional<BatchCommit> run(long nowMillis) throws Exception {
+        long started = System.nanoTime();
         archiver.archive(Archiver.cutAt(nowMillis, settings.cut().bucket(), settings.safetyMargin()));
+        long archived = System.nanoTime();
         for (int folds = 1; ; folds++) {
             ViewsTable.Head head = table.head();
             ArchiveState state = events.state();
             if (state.lastRun() <= head.run()) {
                 return announceIfUnannounced(head);
             }
-            Snapshot folded = fold(read(head), head.run() + 1, state);
+            long foldStarted = System.nanoTime();
+            Snapshot folded = new Snapshot(state.lastRun(), state.lastCutMillis(), foldRuns(head.run() + 1));
+            long foldEnded = System.nanoTime();
             try {
-                Optional<BatchCommit> published = Optional.of(publish(head, folded, "fold"));
+                BatchCommit published = announce(folded, "fold", table.commitFolded(head, contents(folded, "fold")));
+                long committed = System.nanoTime();
                 indexRunsFrom(head.run() + 1);
-                return published;
+                LOG.info(
+                        "Cycle of runs {} to {}: {} ms to archive, {} ms to fold, {} ms to commit and announce, {} ms"
+                                + " to index the runs' identities",
+                        head.run() + 1,
+                        state.lastRun(),
+                        (archived - started) / 1_000_000,
+                        (foldEnded - foldStarted) / 1_000_000,
+                        (committed - foldEnded) / 1_000_000,
+                        (System.nanoTime() - committed) / 1_000_000);
+                return Optional.of(published);
             } catch (ViewsConflict e) {
                 if (folds == MAX_FOLDS) {
                     throw new IllegalStateException(
@@ -167,38 +181,49 @@ public final class BatchCycle {
     }
 
     /**
-     * Commits {@code snapshot} on top of {@code base} and announces it; then, if another process
-     * committed meanwhile, announces the table's current snapshot too, so the topic ends with it.
+     * Commits {@code snapshot} on top of {@code base} (replacing every cell) and announces it.
      *
      * @throws ViewsConflict if the table's current snapshot is no longer {@code base}
      */
     private BatchCommit publish(ViewsTable.Head base, Snapshot snapshot, String kind) throws Exception {
-        long id = table.commit(
-                base.snapshotId(),
-                new ViewsTable.Contents(
-                        snapshot.run(),
-                        snapshot.cutMillis(),
-                        settings.cut(),
-                        definitions(),
-                        kind,
-                        settings.views(),
-                        snapshot.cells()));
+        return announce(snapshot, kind, table.commit(base.snapshotId(), contents(snapshot, kind)));
+    }
+
+    private ViewsTable.Contents contents(Snapshot snapshot, String kind) {
+        return new ViewsTable.Contents(
+                snapshot.run(),
+                snapshot.cutMillis(),
+                settings.cut(),
+                definitions(),
+                kind,
+                settings.views(),
+                snapshot.cells());
+    }
+
+    /**
+     * Announces the committed snapshot {@code id}; then, if another process committed meanwhile,
+     * announces the table's current snapshot too, so the topic ends with it.
+     */
+    private BatchCommit announce(Snapshot snapshot, String kind, long id) throws Exception {
         BatchCommit announced =
                 BatchCommit.of(snapshot.run(), snapshot.cutMillis(), ViewsTable.reference(id), settings.cut());
         CrashPoints.reached("before-announce");
         commits.announce(announced);
         LOG.info(
-                "Batch snapshot {} ({} of run {}, cut {}) with {} cells announced",
+                "Batch snapshot {} ({} of run {}, cut {}) announced: {} cells {}",
                 id,
                 kind,
                 snapshot.run(),
                 snapshot.cutMillis(),
-                snapshot.cells().size());
+                snapshot.cells().size(),
+                kind.equals("fold") ? "folded in" : "in all");
         ViewsTable.Head now = table.head();
         if (!now.snapshotId().equals(OptionalLong.of(id))) {
             announceIfUnannounced(now);
         }
+        long expiring = System.nanoTime();
         table.expire(settings.keepSnapshots());
+        LOG.debug("Snapshots expired in {} ms", (System.nanoTime() - expiring) / 1_000_000);
         return announced;
     }
 
@@ -382,6 +407,13 @@ public final class BatchCycle {
      * snapshot holds everything appended before the state's cut.
      */
     private Snapshot fold(Snapshot base, long firstRun, ArchiveState state) throws Exception {
+        Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
+        foldRuns(firstRun).forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
+        return new Snapshot(state.lastRun(), state.lastCutMillis(), cells);
+    }
+
+    /** The cells of the rows of runs {@code firstRun} on, retries within the dedup horizon counted once. */
+    private Map<ViewKey, Aggregate> foldRuns(long firstRun) throws Exception {
         List<DataFile> runFiles = events.filesOfRunsFrom(firstRun);
         // Rows of earlier runs that can still be retried, within the horizon, by the rows folded: those
         // appended after the previous run's cut less the horizon (all earlier rows if that cut is unknown).
@@ -402,10 +434,7 @@ public final class BatchCycle {
                     .filter(f -> !folded.contains(f.location()))
                     .toList();
         }
-        Map<ViewKey, Aggregate> cells = new HashMap<>(base.cells());
-        FoldJob.run(engine, settings, events.table().io(), files(context), files(runFiles), firstRun)
-                .forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
-        return new Snapshot(state.lastRun(), state.lastCutMillis(), cells);
+        return FoldJob.run(engine, settings, events.table().io(), files(context), files(runFiles), firstRun);
     }
 
     private static FoldJob.Files files(List<DataFile> files) {

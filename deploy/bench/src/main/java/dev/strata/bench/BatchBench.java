@@ -377,6 +377,14 @@ public final class BatchBench implements Callable<Integer> {
         return new Resent(rows, recompute, duck);
     }
 
+    /**
+     * The event the {@code i}-th record sent: its own, or for a retry (every hundredth record) the one
+     * before it, so that a retry always resends an event that was sent (never an id first sent by it).
+     */
+    static int sent(int i) {
+        return i % 100 == 99 ? i - 1 : i;
+    }
+
     static final int SOURCES = 50;
 
     private long warmupAndEvents() {
@@ -403,7 +411,7 @@ public final class BatchBench implements Callable<Integer> {
         String[] types = {"temperature", "humidity", "pressure"};
         try (KafkaProducer<String, Event> producer = new KafkaProducer<>(props, new StringSerializer(), serializer)) {
             for (int i = from; i < from + count; i++) {
-                int n = i % 100 == 99 ? random.nextInt(i) : i; // a retry of an earlier id
+                int n = i % 100 == 99 ? sent(random.nextInt(i)) : i; // a retry of an earlier event
                 String source = "dev-" + (n % SOURCES);
                 Event e = Event.newBuilder()
                         .setId("bench-" + n)

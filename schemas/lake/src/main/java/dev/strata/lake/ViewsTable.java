@@ -215,33 +215,37 @@ public final class ViewsTable {
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         try (CloseableIterable<Record> rows = IcebergGenerics.read(table)
                 .useSnapshot(snapshotId)
-                .select("view", "group_values", "window_start", "state")
+                .select(CELL_COLUMNS)
                 .build()) {
             for (Record row : rows) {
-                ViewDefinition view = views.get((String) row.getField("view"));
-                if (view == null) {
-                    continue;
-                }
-                @SuppressWarnings("unchecked")
-                List<CharSequence> group = (List<CharSequence>) row.getField("group_values");
-                long windowStart = ((OffsetDateTime) row.getField("window_start"))
-                        .toInstant()
-                        .toEpochMilli();
-                ByteBuffer state = ((ByteBuffer) row.getField("state")).duplicate();
-                byte[] bytes = new byte[state.remaining()];
-                state.get(bytes);
-                cells.put(
-                        new ViewKey(
-                                view.name(),
-                                group.stream().map(CharSequence::toString).toList(),
-                                windowStart,
-                                0),
-                        AggregateCodec.decode(view, bytes));
+                addCell(row, views, cells);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return cells;
+    }
+
+    /** The columns a cell is read back from. */
+    static final List<String> CELL_COLUMNS = List.of("view", "group_values", "window_start", "state");
+
+    /** Adds the cell of a row (its {@link #CELL_COLUMNS}) to {@code cells}, unless its view is not in {@code views}. */
+    static void addCell(Record row, Map<String, ViewDefinition> views, Map<ViewKey, Aggregate> cells) {
+        ViewDefinition view = views.get((String) row.getField("view"));
+        if (view == null) {
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        List<CharSequence> group = (List<CharSequence>) row.getField("group_values");
+        long windowStart =
+                ((OffsetDateTime) row.getField("window_start")).toInstant().toEpochMilli();
+        ByteBuffer state = ((ByteBuffer) row.getField("state")).duplicate();
+        byte[] bytes = new byte[state.remaining()];
+        state.get(bytes);
+        cells.put(
+                new ViewKey(
+                        view.name(), group.stream().map(CharSequence::toString).toList(), windowStart, 0),
+                AggregateCodec.decode(view, bytes));
     }
 
     /**
@@ -276,7 +280,11 @@ public final class ViewsTable {
             Map<String, String> definitions,
             String kind,
             Collection<ViewDefinition> views,
-            Map<ViewKey, Aggregate> cells) {}
+            Map<ViewKey, Aggregate> cells) {
+        Contents withCells(Map<ViewKey, Aggregate> other) {
+            return new Contents(run, cutMillis, settings, definitions, kind, views, other);
+        }
+    }
 
     /**
      * Commits a batch snapshot replacing every cell, only if the table's current snapshot is still
@@ -287,16 +295,77 @@ public final class ViewsTable {
      *     this one is committed; its files are deleted)
      */
     public long commit(OptionalLong base, Contents contents) throws ViewsConflict {
+        return commit(
+                base, contents, Map.of(), Optional.empty(), contents.cells().size());
+    }
+
+    /**
+     * Folds {@code folded} (the cells of newly folded rows, merged into the cells they share) into
+     * the batch snapshot {@code base} and commits the result, only if {@code base} is still current:
+     * only the files holding cells the fold touches, and small ones, are read and written again
+     * ({@link ViewRewrite}), so the commit costs about the cells touched, not the whole views.
+     *
+     * @return the new snapshot's id
+     * @throws ViewsConflict if another process committed since {@code base} was read
+     */
+    public long commitFolded(Head base, Contents folded) throws ViewsConflict {
+        if (base.snapshotId().isEmpty()) {
+            return commit(OptionalLong.empty(), folded);
+        }
+        long id = base.snapshotId().getAsLong();
+        ViewColumns.addMissing(table, folded.views()); // before the files are read: the rows copied have every column
+        Map<String, ViewDefinition> views = new HashMap<>();
+        folded.views().forEach(v -> views.put(v.name(), v));
+        long started = System.nanoTime();
+        Optional<ViewRewrite.Plan> plan = ViewRewrite.plan(table, id, views, folded.cells());
+        LOG.info(
+                "batch_views: fold of run {} planned in {} ms: {} file(s) to replace",
+                folded.run(),
+                (System.nanoTime() - started) / 1_000_000,
+                plan.map(p -> Integer.toString(p.replaced().size())).orElse("every"));
+        if (plan.isEmpty()) { // delete files of another writer: every cell merged and written again
+            Map<ViewKey, Aggregate> cells = cells(id, views);
+            folded.cells().forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
+            return commit(base.snapshotId(), folded.withCells(cells));
+        }
+        ViewRewrite.Plan p = plan.get();
+        return commit(
+                base.snapshotId(),
+                folded.withCells(p.cells()),
+                p.copied(),
+                Optional.of(p.replaced()),
+                p.keptCells() + p.cells().size() + p.copied().size());
+    }
+
+    /**
+     * Commits {@code contents}' cells and the rows {@code copied} on top of {@code base}: replacing
+     * every cell, or, given {@code replaced}, those files only; {@code totalCells} is how many the
+     * snapshot then holds.
+     */
+    private long commit(
+            OptionalLong base,
+            Contents contents,
+            Map<ViewKey, Record> copied,
+            Optional<List<DataFile>> replaced,
+            long totalCells)
+            throws ViewsConflict {
         ViewColumns.addMissing(table, contents.views());
         String attempt = EventsTable.newAttempt();
-        List<DataFile> files = ViewFiles.write(table, contents, attempt);
+        long started = System.nanoTime();
+        List<DataFile> files = ViewFiles.write(table, contents, copied, attempt);
+        long written = System.nanoTime();
         Snapshot snapshot;
         try {
             snapshot = PinnedCommit.commit(
                     table,
                     current -> expect(current, base),
                     tx -> {
-                        OverwriteFiles overwrite = tx.newOverwrite().overwriteByRowFilter(Expressions.alwaysTrue());
+                        OverwriteFiles overwrite = tx.newOverwrite();
+                        if (replaced.isPresent()) {
+                            replaced.get().forEach(overwrite::deleteFile);
+                        } else {
+                            overwrite.overwriteByRowFilter(Expressions.alwaysTrue());
+                        }
                         files.forEach(overwrite::addFile);
                         overwrite
                                 .set(RUN, Long.toString(contents.run()))
@@ -309,7 +378,7 @@ public final class ViewsTable {
                                                 .toMillis()))
                                 .set(DEFINITIONS, json(contents.definitions()))
                                 .set(KIND, contents.kind())
-                                .set(CELLS, Integer.toString(contents.cells().size()))
+                                .set(CELLS, Long.toString(totalCells))
                                 .set(ATTEMPT, attempt)
                                 .commit();
                     },
@@ -320,12 +389,18 @@ public final class ViewsTable {
             throw e;
         }
         LOG.info(
-                "batch_views: {} of run {} (cut {}, {} cells) committed as snapshot {}",
+                "batch_views: {} of run {} (cut {}, {} cells, {} written in {} file(s){}) committed as snapshot {} ({} ms"
+                        + " to write, {} ms to commit)",
                 contents.kind(),
                 contents.run(),
                 contents.cutMillis(),
-                contents.cells().size(),
-                snapshot.snapshotId());
+                totalCells,
+                contents.cells().size() + copied.size(),
+                files.size(),
+                replaced.map(r -> ", " + r.size() + " replaced").orElse(", all replaced"),
+                snapshot.snapshotId(),
+                (written - started) / 1_000_000,
+                (System.nanoTime() - written) / 1_000_000);
         return snapshot.snapshotId();
     }
 

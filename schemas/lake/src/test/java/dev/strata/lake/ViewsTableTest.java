@@ -243,4 +243,120 @@ class ViewsTableTest {
             }
         }
     }
+
+    /** Events {@code from} to {@code from + count}: sources round robin, one minute after another per round. */
+    static Map<ViewKey, Aggregate> spread(int from, int count, int sources, int firstMinute) {
+        Map<ViewKey, Aggregate> cells = new HashMap<>();
+        for (int i = from; i < from + count; i++) {
+            Instant time = T0.plusSeconds(60L * (firstMinute + (i - from) / sources) + i % 60);
+            Event e = new Event(
+                    "e" + i,
+                    "dev-" + (i % sources),
+                    i % 2 == 0 ? "temperature" : "humidity",
+                    time,
+                    (double) i,
+                    Map.of(),
+                    time);
+            for (ViewDefinition view : VIEWS) {
+                if (view.matches(e)) {
+                    cells.computeIfAbsent(
+                                    new ViewKey(
+                                            view.name(), view.group(e), view.windowStartMillis(time.toEpochMilli()), 0),
+                                    k -> Aggregate.empty(view))
+                            .fold(e);
+                }
+            }
+        }
+        return cells;
+    }
+
+    static Set<String> files(ViewsTable views, long snapshotId) throws Exception {
+        Set<String> files = new java.util.HashSet<>();
+        try (var tasks = views.table().newScan().useSnapshot(snapshotId).planFiles()) {
+            tasks.forEach(t -> files.add(t.file().location()));
+        }
+        return files;
+    }
+
+    @Test
+    void aFoldRewritesOnlyTheFilesOfTheWindowsItTouchesAndItsSmallFiles() throws Exception {
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            ViewsTable views = lake.views();
+            // 100 sources x 250 minutes: 25,000 cells of the per-source view, in files of up to 2,048 by window.
+            Map<ViewKey, Aggregate> history = spread(0, 25_000, 100, 0);
+            long one = views.commit(OptionalLong.empty(), contents(1, 60_000, VIEWS, history));
+            Set<String> before = files(views, one);
+            // New windows after the history, and late events in minute 10 (inside the first file's windows).
+            Map<ViewKey, Aggregate> folded = spread(25_000, 500, 100, 250);
+            spread(30_000, 200, 100, 10).forEach((k, a) -> folded.merge(k, a, Aggregate::merge));
+            Map<ViewKey, Aggregate> expected = spread(0, 25_000, 100, 0); // the same cells, merged apart
+            spread(25_000, 500, 100, 250).forEach((k, a) -> expected.merge(k, a, Aggregate::merge));
+            spread(30_000, 200, 100, 10).forEach((k, a) -> expected.merge(k, a, Aggregate::merge));
+
+            long two = views.commitFolded(views.head(), contents(2, 120_000, VIEWS, folded));
+
+            assertThat(measures(views.cells(two, BY_NAME))).isEqualTo(measures(expected));
+            assertThat(views.head().cells()).isEqualTo(expected.size());
+            Set<String> kept = new java.util.HashSet<>(files(views, two));
+            kept.retainAll(before);
+            int perSourceFiles = (25_000 + ViewFiles.CELLS_PER_FILE - 1) / ViewFiles.CELLS_PER_FILE;
+            assertThat(kept)
+                    .as("the per-source view's files but the first (minute 10) and the last (small) are kept")
+                    .hasSize(perSourceFiles - 2);
+            // The readable columns of rows copied, merged and new alike: DuckDB over the snapshot's files.
+            String files = files(views, two).stream()
+                    .map(f -> "'" + f.replace("file:", "") + "'")
+                    .collect(Collectors.joining(",", "[", "]"));
+            try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+                    Statement sql = duck.createStatement();
+                    ResultSet r = sql.executeQuery("SELECT count(*), sum(count) FROM read_parquet(" + files
+                            + ") WHERE view = 'events_per_source_1m'")) {
+                assertThat(r.next()).isTrue();
+                assertThat(r.getLong(1))
+                        .isEqualTo(expected.keySet().stream()
+                                .filter(k -> k.view().equals("events_per_source_1m"))
+                                .count());
+                assertThat(r.getLong(2)).isEqualTo(25_700);
+            }
+            // A fold from a snapshot that is no longer current is refused, nothing of it committed.
+            assertThatThrownBy(() -> views.commitFolded(
+                            views.head(one).orElseThrow(), contents(2, 120_000, VIEWS, spread(40_000, 10, 5, 0))))
+                    .isInstanceOf(ViewsConflict.class);
+            assertThat(views.head().snapshotId()).hasValue(two);
+        }
+    }
+
+    @Test
+    void aFoldDropsTheFilesOfViewsNoLongerDefinedAndFoldsIntoAnEmptyTable() throws Exception {
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            ViewsTable views = lake.views();
+            long one = views.commitFolded(ViewsTable.Head.EMPTY, contents(1, 60_000, VIEWS, cells(VIEWS, 300)));
+            assertThat(measures(views.cells(one, BY_NAME))).isEqualTo(measures(cells(VIEWS, 300)));
+            assertThat(views.head().cells()).isEqualTo(cells(VIEWS, 300).size());
+            ViewDefinition kept = VIEWS.get(0);
+            Map<ViewKey, Aggregate> folded = new HashMap<>();
+            cells(VIEWS, 50).forEach((k, a) -> {
+                if (k.view().equals(kept.name())) {
+                    folded.put(k, a);
+                }
+            });
+
+            long two = views.commitFolded(views.head(), contents(2, 120_000, List.of(kept), folded));
+
+            Set<String> partitions = new java.util.HashSet<>();
+            try (var tasks = views.table().newScan().useSnapshot(two).planFiles()) {
+                tasks.forEach(t -> partitions.add(t.file().partition().get(0, String.class)));
+            }
+            assertThat(partitions).containsExactly(kept.name());
+            Map<ViewKey, Aggregate> expected = new HashMap<>();
+            cells(VIEWS, 300).forEach((k, a) -> {
+                if (k.view().equals(kept.name())) {
+                    expected.put(k, a);
+                }
+            });
+            folded.forEach((k, a) -> expected.merge(k, a, Aggregate::merge));
+            assertThat(measures(views.cells(two, BY_NAME))).isEqualTo(measures(expected));
+            assertThat(views.head().cells()).isEqualTo(expected.size());
+        }
+    }
 }
