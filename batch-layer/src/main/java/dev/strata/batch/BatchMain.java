@@ -3,6 +3,8 @@ package dev.strata.batch;
 import dev.strata.batch.engine.Engine;
 import dev.strata.batch.lake.Archiver;
 import dev.strata.batch.views.BatchCycle;
+import dev.strata.batch.views.Change;
+import dev.strata.batch.views.ReplayScope;
 import dev.strata.lake.ArchiveRun;
 import dev.strata.lake.EventsTable;
 import dev.strata.lake.Lake;
@@ -231,14 +233,14 @@ public final class BatchMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             BatchCycle cycle = options.cycle();
-            BatchCycle.ReplayScope scope = new BatchCycle.ReplayScope(
+            ReplayScope scope = new ReplayScope(
                     Optional.ofNullable(view),
                     Optional.ofNullable(from).map(BatchMain::time),
                     Optional.ofNullable(to).map(BatchMain::time));
             BatchCycle.Replayed replayed = cycle.replay(scope, dryRun);
-            List<BatchCycle.Change> changes = replayed.changes();
+            List<Change> changes = replayed.changes();
             int shown = 0;
-            for (BatchCycle.Change c : changes) {
+            for (Change c : changes) {
                 if (shown++ == 200) {
                     System.out.println("… and " + (changes.size() - 200) + " more");
                     break;

@@ -15,18 +15,12 @@ import dev.strata.schemas.views.CutSettings;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -194,7 +188,7 @@ public final class BatchCycle {
                 snapshot.run(),
                 snapshot.cutMillis(),
                 settings.cut(),
-                definitions(),
+                Definitions.of(settings.views()),
                 kind,
                 settings.views(),
                 snapshot.cells());
@@ -225,17 +219,6 @@ public final class BatchCycle {
         table.expire(settings.keepSnapshots());
         LOG.debug("Snapshots expired in {} ms", (System.nanoTime() - expiring) / 1_000_000);
         return announced;
-    }
-
-    /** A view, a window range, or both, to recompute; empty parts mean "all". */
-    public record ReplayScope(Optional<String> view, Optional<Long> fromMillis, Optional<Long> toMillis) {
-        public static final ReplayScope ALL = new ReplayScope(Optional.empty(), Optional.empty(), Optional.empty());
-
-        boolean covers(ViewKey cell) {
-            return view.map(v -> v.equals(cell.view())).orElse(true)
-                    && fromMillis.map(f -> cell.windowStartMillis() >= f).orElse(true)
-                    && toMillis.map(t -> cell.windowStartMillis() < t).orElse(true);
-        }
     }
 
     /** What a replay changes (window by window, before and after) and, unless it was a dry run, its commit. */
@@ -270,7 +253,7 @@ public final class BatchCycle {
                 }
             });
             Snapshot replayed = new Snapshot(recomputed.run(), recomputed.cutMillis(), cells);
-            List<Change> changes = diff(current, replayed);
+            List<Change> changes = Change.diff(current, replayed);
             if (dryRun) {
                 return new Replayed(replayed, changes, Optional.empty());
             }
@@ -285,28 +268,6 @@ public final class BatchCycle {
                 LOG.info("Replay not committed: {}; merging it with the new snapshot", e.getMessage());
             }
         }
-    }
-
-    /** A cell whose measures differ between two snapshots (null: absent on that side). */
-    public record Change(ViewKey cell, Map<String, Double> before, Map<String, Double> after) {}
-
-    public static List<Change> diff(Snapshot before, Snapshot after) {
-        Set<ViewKey> cells = new HashSet<>(before.cells().keySet());
-        cells.addAll(after.cells().keySet());
-        List<Change> changes = new ArrayList<>();
-        for (ViewKey cell : cells) {
-            Map<String, Double> b =
-                    before.cells().containsKey(cell) ? before.cells().get(cell).measures() : null;
-            Map<String, Double> a =
-                    after.cells().containsKey(cell) ? after.cells().get(cell).measures() : null;
-            if (!Objects.equals(b, a)) {
-                changes.add(new Change(cell, b, a));
-            }
-        }
-        changes.sort(Comparator.comparing((Change c) -> c.cell().view())
-                .thenComparingLong(c -> c.cell().windowStartMillis())
-                .thenComparing(c -> c.cell().group().toString()));
-        return changes;
     }
 
     /**
@@ -351,34 +312,7 @@ public final class BatchCycle {
      * with the replay that brings it up to date; empty when they agree (or nothing was computed yet).
      */
     public List<String> changedViews() {
-        ViewsTable.Head head = table.head();
-        if (head.snapshotId().isEmpty() || head.run() == 0) {
-            return List.of();
-        }
-        List<String> advice = new ArrayList<>();
-        for (ViewDefinition view : settings.views()) {
-            String before = head.definitions().get(view.name());
-            if (before == null) {
-                advice.add("view " + view.name() + " is new: run ./strata batch replay --view " + view.name());
-            } else if (!before.equals(describe(view))) {
-                advice.add("view " + view.name() + " changed since the current snapshot was computed: run"
-                        + " ./strata batch replay --view " + view.name() + " (add --dry-run to see what changes)");
-            }
-        }
-        return advice;
-    }
-
-    /** A canonical description of a view: equal exactly when the definitions mean the same. */
-    static String describe(ViewDefinition v) {
-        return "types=" + new TreeSet<>(v.types()) + " attributes=" + new TreeMap<>(v.attributes())
-                + " groupBy=" + v.groupBy() + " window=" + v.window() + " measures="
-                + v.measures().stream().map(m -> m.name()).toList();
-    }
-
-    private Map<String, String> definitions() {
-        Map<String, String> definitions = new TreeMap<>();
-        settings.views().forEach(v -> definitions.put(v.name(), describe(v)));
-        return definitions;
+        return Definitions.changed(table.head(), settings.views());
     }
 
     /** Recomputes every view from the whole lake: the same folds, from an empty snapshot. */

@@ -90,7 +90,7 @@ class BatchCycleIT {
             assertThat(cycle.run(BatchCycleTestKit.pastNow())).isEmpty();
 
             // Replay with unchanged logic: nothing would change.
-            assertThat(cycle.replay(BatchCycle.ReplayScope.ALL, true).changes()).isEmpty();
+            assertThat(cycle.replay(ReplayScope.ALL, true).changes()).isEmpty();
             // A changed definition (humidity left out of the per-type view), replayed for that view only.
             List<ViewDefinition> changed = List.of(
                     VIEWS.get(0),
@@ -116,9 +116,9 @@ class BatchCycleIT {
                     .asString()
                     .startsWith(
                             "view events_per_type_1h changed since the current snapshot was computed: run ./strata batch replay --view events_per_type_1h");
-            BatchCycle.ReplayScope perType =
-                    new BatchCycle.ReplayScope(Optional.of("events_per_type_1h"), Optional.empty(), Optional.empty());
-            List<BatchCycle.Change> changes = newLogic.replay(perType, true).changes();
+            ReplayScope perType =
+                    new ReplayScope(Optional.of("events_per_type_1h"), Optional.empty(), Optional.empty());
+            List<Change> changes = newLogic.replay(perType, true).changes();
             assertThat(changes).isNotEmpty().allSatisfy(c -> {
                 assertThat(c.cell().view()).isEqualTo("events_per_type_1h");
                 assertThat(c.cell().group()).containsExactly("humidity");

@@ -15,15 +15,10 @@ import dev.strata.schemas.topics.StrataTopics;
 import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.wire.AvroSerdeConfig;
 import dev.strata.schemas.wire.EventSerializer;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,9 +30,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -169,7 +162,7 @@ public final class BatchBench implements Callable<Integer> {
             produce(warmup + i * events, events);
             if (i == 0) {
                 say("reference: Kafka's consumer performance tool reading " + events + " records of the same topic");
-                consumerRate = consumerPerf();
+                consumerRate = KafkaTools.consumerRecordsPerSecond(bootstrapServers, StrataTopics.EVENTS, events);
             }
             for (Side side : sides) {
                 say("archive, run " + (i + 1) + ": a Flink batch job (MiniCluster, parallelism " + cores + ") into "
@@ -215,17 +208,18 @@ public final class BatchBench implements Callable<Integer> {
             for (int i = 0; i < 2; i++) {
                 say("DuckDB: the same views with the same dedup over the local lake's Parquet files, run " + (i + 1));
                 long t = System.nanoTime();
-                duckCells = duckDb(sql, reference.lake.events(), true);
+                duckCells = DuckDbViews.run(sql, reference.lake.events(), true);
                 duck[i] = (System.nanoTime() - t) / 1e9;
                 say(String.format("  %d cells in %.2f s: %.0f rows/s", duckCells, duck[i], reference.rows / duck[i]));
                 t = System.nanoTime();
-                duckDb(sql, reference.lake.events(), false);
+                DuckDbViews.run(sql, reference.lake.events(), false);
                 duckPlain[i] = (System.nanoTime() - t) / 1e9;
                 say(String.format(
                         "  without the dedup: %.2f s: %.0f rows/s", duckPlain[i], reference.rows / duckPlain[i]));
             }
         }
-        Resent resent = resent(engine, reference, warmup);
+        ResentCase.Result resent = ResentCase.measure(
+                engine, reference.lake, reference.archiver, bootstrapServers, this::produce, warmup, events);
         int n = historyEvents > 0 ? historyEvents : Math.max(1_000, events / 20);
         List<HistoryCost.Result> history = HistoryCost.measure(
                 engine,
@@ -335,48 +329,6 @@ public final class BatchBench implements Callable<Integer> {
         return 0;
     }
 
-    /** The worst case for retries: every row of the lake resent once; recompute and DuckDB timed twice each. */
-    record Resent(long rows, double[] recompute, double[] duck) {}
-
-    private Resent resent(Engine engine, Side side, int warmup) throws Exception {
-        say("every event sent again (same source and id, later): " + (warmup + 2L * events) + " events into "
-                + StrataTopics.EVENTS + ", archived into the local lake");
-        produce(0, warmup);
-        produce(warmup, events);
-        produce(warmup + events, events);
-        side.archiver.archive(System.currentTimeMillis()).orElseThrow();
-        EventsTable table = side.lake.events();
-        long rows = table.runs().stream().mapToLong(ArchiveRun::rows).sum();
-        BatchCycle cycle = new BatchCycle(
-                table,
-                side.lake.views(),
-                side.archiver,
-                engine,
-                BatchCycle.Settings.of(ViewConfig.defaults()),
-                bootstrapServers,
-                StrataTopics.BATCH_COMMITS);
-        double[] recompute = new double[2];
-        double[] duck = new double[2];
-        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
-                Statement sql = connection.createStatement()) {
-            for (int i = 0; i < 2; i++) {
-                say("full recompute, every row resent once, run " + (i + 1));
-                long t = System.nanoTime();
-                int cells = cycle.replay().cells().size();
-                recompute[i] = (System.nanoTime() - t) / 1e9;
-                say(String.format(
-                        "  %d rows → %d cells in %.2f s: %.0f rows/s", rows, cells, recompute[i], rows / recompute[i]));
-                t = System.nanoTime();
-                int duckCells = duckDb(sql, table, true);
-                duck[i] = (System.nanoTime() - t) / 1e9;
-                say(String.format(
-                        "  DuckDB, the same dedup and views: %d cells in %.2f s: %.0f rows/s",
-                        duckCells, duck[i], rows / duck[i]));
-            }
-        }
-        return new Resent(rows, recompute, duck);
-    }
-
     /**
      * The event the {@code i}-th record sent: its own, or for a retry (every hundredth record) the one
      * before it, so that a retry always resends an event that was sent (never an id first sent by it).
@@ -426,78 +378,6 @@ public final class BatchBench implements Callable<Integer> {
             }
             producer.flush();
         }
-    }
-
-    private double consumerPerf() throws IOException, InterruptedException {
-        List<String> command = List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "org.apache.kafka.tools.ConsumerPerformance",
-                "--bootstrap-server",
-                bootstrapServers,
-                "--topic",
-                StrataTopics.EVENTS,
-                "--num-records",
-                Integer.toString(events),
-                "--timeout",
-                "60000",
-                "--command-property",
-                "auto.offset.reset=earliest");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        List<String> lines = new ArrayList<>();
-        try (BufferedReader in =
-                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                lines.add(line);
-            }
-        }
-        process.waitFor(120, TimeUnit.SECONDS);
-        // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms,
-        // fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
-        for (int i = 0; i + 1 < lines.size(); i++) {
-            if (lines.get(i).startsWith("start.time")) {
-                String[] f = lines.get(i + 1).split(",\\s*");
-                say("  " + lines.get(i + 1));
-                return Double.parseDouble(f[5]);
-            }
-        }
-        throw new IllegalStateException("kafka-consumer-perf-test printed no result (exit " + process.exitValue()
-                + "):\n" + String.join("\n", lines));
-    }
-
-    /** Both default views, as SQL; returns the number of cells. */
-    private int duckDb(Statement sql, EventsTable table, boolean dedup) throws Exception {
-        // The files of the table's current snapshot, as Iceberg plans them.
-        String files = "read_parquet("
-                + table.files(Expressions.alwaysTrue()).stream()
-                        .map(f -> "'" + f.location().replaceFirst("^file:", "") + "'")
-                        .collect(Collectors.joining(",", "[", "]"))
-                + ")";
-        String rows = dedup
-                ? "(SELECT * FROM " + files
-                        + " QUALIFY row_number() OVER (PARTITION BY source, id ORDER BY append_time,"
-                        + " kafka_partition, kafka_offset) = 1)"
-                : files;
-        sql.execute("CREATE OR REPLACE TEMP TABLE bench_rows AS SELECT source, type, time, value FROM " + rows);
-        int cells = 0;
-        try (ResultSet r = sql.executeQuery(
-                "SELECT source, time_bucket(INTERVAL 1 minute, time), count(*), sum(value), min(value),"
-                        + " max(value), avg(value), approx_quantile(value, 0.95) FROM bench_rows GROUP BY ALL")) {
-            while (r.next()) {
-                cells++;
-            }
-        }
-        try (ResultSet r = sql.executeQuery(
-                "SELECT type, time_bucket(INTERVAL 1 hour, time), count(*), approx_count_distinct(source)"
-                        + " FROM bench_rows GROUP BY ALL")) {
-            while (r.next()) {
-                cells++;
-            }
-        }
-        return cells;
     }
 
     static void say(String line) {

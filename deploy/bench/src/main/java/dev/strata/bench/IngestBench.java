@@ -221,11 +221,7 @@ public final class IngestBench implements Callable<Integer> {
                     + "(\\d+) ms 50th, (\\d+) ms 95th, (\\d+) ms 99th, (\\d+) ms 99.9th");
 
     private LoadResult producerPerf(double throughput, long records) throws IOException, InterruptedException {
-        List<String> command = List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
+        List<String> command = KafkaTools.kafkaTool(
                 "org.apache.kafka.tools.ProducerPerformance",
                 "--topic",
                 "bench-raw",

@@ -1,12 +1,9 @@
 package dev.strata.gateway.files;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.lake.Lake;
 import dev.strata.lake.LakeFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +11,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -48,13 +43,13 @@ import org.slf4j.LoggerFactory;
 public final class FileIngest implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileIngest.class);
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final DateTimeFormatter ID_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
 
     private final FileSettings settings;
     private final Lake lake;
     private final LakeFiles files;
+    private final RawOutcomes outcomes;
     private final GatewayMetrics metrics;
     private final Clock clock;
     private final FileConverter converter;
@@ -71,6 +66,7 @@ public final class FileIngest implements AutoCloseable {
         this.settings = settings;
         this.lake = Lake.open(settings.lake());
         this.files = lake.files();
+        this.outcomes = new RawOutcomes(files);
         this.metrics = metrics;
         this.clock = clock;
         this.converter = new FileConverter(lake, clock);
@@ -265,7 +261,7 @@ public final class FileIngest implements AutoCloseable {
             if (!kept) {
                 outcome = outcome.withoutOriginal();
             }
-            files.write(outcomeOf(upload.dataset(), upload.id()), JSON.writeValueAsBytes(outcome));
+            outcomes.write(upload.dataset(), upload.id(), outcome);
             metrics.file(sourceTag(upload), outcome.status().json(), reason(outcome));
             if (outcome.added() != null) {
                 metrics.fileRows("written", outcome.rowsWritten());
@@ -301,37 +297,14 @@ public final class FileIngest implements AutoCloseable {
         return colon < 0 ? upload.source() : upload.source().substring(0, colon);
     }
 
-    private static String outcomeOf(String dataset, String id) {
-        return RAW + "/" + dataset + "/" + id + ".json";
-    }
-
     /** The outcome of one upload, if it has one yet. */
     public Optional<Outcome> outcome(String dataset, String id) throws IOException {
-        String file = outcomeOf(dataset, id);
-        if (!files.exists(file)) {
-            return Optional.empty();
-        }
-        try (InputStream in = files.open(file)) {
-            return Optional.of(JSON.readValue(in, Outcome.class));
-        }
+        return outcomes.read(dataset, id);
     }
 
     /** The outcomes of a dataset's uploads, newest first. */
     public List<Outcome> outcomes(String dataset, int limit) throws IOException {
-        List<String> names = new ArrayList<>();
-        for (LakeFiles.Entry e : files.list(RAW + "/" + dataset)) {
-            if (e.name().matches("[0-9].*\\.json")) {
-                names.add(e.name());
-            }
-        }
-        names.sort(Comparator.reverseOrder());
-        List<Outcome> outcomes = new ArrayList<>();
-        for (String name : names.subList(0, Math.min(limit, names.size()))) {
-            try (InputStream in = files.open(RAW + "/" + dataset + "/" + name)) {
-                outcomes.add(JSON.readValue(in, Outcome.class));
-            }
-        }
-        return outcomes;
+        return outcomes.list(dataset, limit);
     }
 
     /** Originals without an outcome (a crash during their conversion) are converted again. */

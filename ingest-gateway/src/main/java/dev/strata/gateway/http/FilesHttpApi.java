@@ -7,12 +7,9 @@ import dev.strata.gateway.auth.Principal;
 import dev.strata.gateway.files.FileFormat;
 import dev.strata.gateway.files.FileIngest;
 import dev.strata.gateway.files.Outcome;
-import dev.strata.gateway.files.Upload;
 import dev.strata.gateway.metrics.GatewayMetrics;
 import dev.strata.schemas.lake.DatasetNames;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
-import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
@@ -20,11 +17,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,12 +159,29 @@ final class FilesHttpApi {
                 .open(partial.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
                 .onFailure(e -> refuseAndClose(
                         ctx, noSpace(e) ? 507 : 500, "Cannot create the upload's file: " + e.getMessage()))
-                .onSuccess(file ->
-                        receive(ctx, context, ingest, dataset, id, format.get(), partial, spool, file, max, received));
+                .onSuccess(file -> new UploadReceiver(
+                                this,
+                                ctx,
+                                context,
+                                new UploadReceiver.Target(ingest, dataset, id, format.get(), partial, spool),
+                                file,
+                                max,
+                                received)
+                        .start());
     }
 
-    private void busy(RoutingContext ctx) {
-        metrics.file("http", Outcome.Status.REFUSED.json(), "busy");
+    /** Counts an upload refused for {@code reason}. */
+    void refused(String reason) {
+        metrics.file("http", Outcome.Status.REFUSED.json(), reason);
+    }
+
+    HttpAnswers answers() {
+        return api;
+    }
+
+    /** Answers that the conversion queue is full: 503 with Retry-After. */
+    void busy(RoutingContext ctx) {
+        refused("busy");
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_BUSY));
         api.error(ctx, 503, "Too many files waiting for conversion; retry after " + RETRY_AFTER_BUSY + " s");
     }
@@ -186,158 +197,10 @@ final class FilesHttpApi {
     }
 
     /**
-     * Streams the body to {@code file}, pausing the request while the disk catches up. The body is
-     * counted as it is written (decompressed, whatever its Content-Length said, chunked or not)
-     * against {@code max}, and the disk's free space is checked every {@link #SPACE_CHECK_BYTES}:
-     * past either, or when a write fails, the upload stops, its file is deleted and the client is
-     * answered (413, 507, 500), so a truncated file is never converted.
-     */
-    private void receive(
-            RoutingContext ctx,
-            Context context,
-            FileIngest ingest,
-            String dataset,
-            String id,
-            FileFormat format,
-            Path partial,
-            Path spool,
-            AsyncFile file,
-            long max,
-            long received) {
-        HttpServerRequest request = ctx.request();
-        MessageDigest digest = Upload.digest();
-        long[] bytes = {0};
-        long[] nextSpaceCheck = {SPACE_CHECK_BYTES};
-        boolean[] over = {false}; // refused or aborted: the upload's file is gone
-        boolean[] ended = {false}; // the whole body arrived
-        Runnable abandon = () ->
-                file.close().onComplete(ignored -> ctx.vertx().fileSystem().delete(partial.toString()));
-        BiConsumer<String, String> stop = (reason, message) -> {
-            over[0] = true;
-            abandon.run();
-            metrics.file("http", Outcome.Status.REFUSED.json(), reason);
-            refuseAndClose(ctx, reason.equals("too_large") ? 413 : reason.equals("no_space") ? 507 : 500, message);
-        };
-        Throwable[] writeFailure = {null}; // a truncated file is never converted
-        Handler<Throwable> writeFailed = e -> {
-            if (writeFailure[0] == null) {
-                writeFailure[0] = e;
-            }
-            if (!over[0] && !ended[0]) {
-                LOG.warn("Upload {} to {}: writing failed after {} bytes: {}", id, dataset, bytes[0], e.toString());
-                stop.accept(
-                        noSpace(e) ? "no_space" : "write_failed",
-                        (noSpace(e) ? "The disk uploads arrive on is full" : "Writing the upload failed") + " after "
-                                + bytes[0] + " bytes (" + e.getMessage() + "); nothing was kept: send it again later");
-            }
-        };
-        file.exceptionHandler(writeFailed);
-        request.handler(chunk -> {
-            if (over[0]) {
-                return;
-            }
-            bytes[0] += chunk.length();
-            if (bytes[0] > max) {
-                stop.accept(
-                        "too_large",
-                        "File larger than the limit of " + max + " bytes (--max-file-bytes, counted"
-                                + " after decompression)");
-                return;
-            }
-            if (bytes[0] >= nextSpaceCheck[0]) {
-                nextSpaceCheck[0] = bytes[0] + SPACE_CHECK_BYTES;
-                long usable = usableSpace(spool);
-                if (usable < bytes[0] + DISK_HEADROOM) {
-                    stop.accept(
-                            "no_space",
-                            "The disk uploads arrive on has " + usable + " bytes free after " + bytes[0]
-                                    + " bytes of this upload: its Parquet needs about as much again, and "
-                                    + DISK_HEADROOM + " bytes stay free; nothing was kept");
-                    return;
-                }
-            }
-            digest.update(chunk.getBytes());
-            file.write(chunk).onFailure(writeFailed);
-            if (file.writeQueueFull()) {
-                request.pause();
-                file.drainHandler(v -> request.resume());
-            }
-        });
-        request.exceptionHandler(e -> {
-            if (!over[0] && !ended[0]) {
-                over[0] = true;
-                abandon.run();
-                metrics.file("http", Outcome.Status.REFUSED.json(), "aborted");
-                LOG.info("Upload {} to {} aborted after {} bytes: {}", id, dataset, bytes[0], e.toString());
-            }
-        });
-        request.endHandler(v -> {
-            if (over[0]) {
-                return;
-            }
-            ended[0] = true;
-            file.close().onComplete(closed -> {
-                if (over[0]) {
-                    return;
-                }
-                Throwable failure = closed.failed() ? closed.cause() : writeFailure[0];
-                if (failure != null) {
-                    ctx.vertx().fileSystem().delete(partial.toString());
-                    boolean full = noSpace(failure);
-                    metrics.file("http", Outcome.Status.REFUSED.json(), full ? "no_space" : "write_failed");
-                    api.error(
-                            ctx,
-                            full ? 507 : 500,
-                            (full ? "The disk uploads arrive on is full" : "Cannot write the upload") + " ("
-                                    + failure.getMessage() + "); nothing was kept: send it again later");
-                    return;
-                }
-                if (!ingest.tryReserve()) {
-                    ctx.vertx().fileSystem().delete(partial.toString());
-                    busy(ctx);
-                    return;
-                }
-                String sha256 = HexFormat.of().formatHex(digest.digest());
-                ingest.convertUpload(dataset, id, format, partial, bytes[0], sha256, received)
-                        .whenComplete((outcome, e) -> context.runOnContext(x -> {
-                            if (e instanceof FileIngest.NotKept notKept) {
-                                api.error(ctx, 500, "Cannot keep the upload: " + notKept.getMessage());
-                                return;
-                            }
-                            if (e != null) {
-                                api.error(
-                                        ctx,
-                                        500,
-                                        "Converting upload " + id + " failed: " + e + "; it is converted again at the"
-                                                + " gateway's next start (GET /v1/files/" + dataset + "/" + id + ")");
-                                return;
-                            }
-                            if (outcome.httpStatus() == 201) {
-                                ctx.response().putHeader("Location", "/v1/files/" + dataset + "/" + id);
-                            }
-                            api.json(ctx, outcome.httpStatus(), JSON.valueToTree(outcome));
-                        }));
-            });
-        });
-        if ("100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
-            request.response().writeContinue(); // the checks passed: now the client sends the body
-        }
-        request.resume();
-    }
-
-    private static long usableSpace(Path dir) {
-        try {
-            return Files.getFileStore(dir).getUsableSpace();
-        } catch (IOException e) {
-            return Long.MAX_VALUE; // unknown: the write itself fails if the disk is full
-        }
-    }
-
-    /**
      * Answers without reading the rest of the body: the connection is closed once the answer is
      * out (a client that waits for 100 Continue never sends the body).
      */
-    private void refuseAndClose(RoutingContext ctx, int status, String message) {
+    void refuseAndClose(RoutingContext ctx, int status, String message) {
         if (ctx.request().version() != HttpVersion.HTTP_2) {
             ctx.response().putHeader("Connection", "close");
         }

@@ -24,17 +24,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import org.apache.iceberg.DataFile;
 import org.apache.iceberg.HasTableOperations;
-import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
@@ -295,8 +291,13 @@ public final class ViewsTable {
      *     this one is committed; its files are deleted)
      */
     public long commit(OptionalLong base, Contents contents) throws ViewsConflict {
-        return commit(
-                base, contents, Map.of(), Optional.empty(), contents.cells().size());
+        return ViewsCommit.commit(
+                table,
+                base,
+                contents,
+                Map.of(),
+                Optional.empty(),
+                contents.cells().size());
     }
 
     /**
@@ -329,79 +330,13 @@ public final class ViewsTable {
             return commit(base.snapshotId(), folded.withCells(cells));
         }
         ViewRewrite.Plan p = plan.get();
-        return commit(
+        return ViewsCommit.commit(
+                table,
                 base.snapshotId(),
                 folded.withCells(p.cells()),
                 p.copied(),
                 Optional.of(p.replaced()),
                 p.keptCells() + p.cells().size() + p.copied().size());
-    }
-
-    /**
-     * Commits {@code contents}' cells and the rows {@code copied} on top of {@code base}: replacing
-     * every cell, or, given {@code replaced}, those files only; {@code totalCells} is how many the
-     * snapshot then holds.
-     */
-    private long commit(
-            OptionalLong base,
-            Contents contents,
-            Map<ViewKey, Record> copied,
-            Optional<List<DataFile>> replaced,
-            long totalCells)
-            throws ViewsConflict {
-        ViewColumns.addMissing(table, contents.views());
-        String attempt = EventsTable.newAttempt();
-        long started = System.nanoTime();
-        List<DataFile> files = ViewFiles.write(table, contents, copied, attempt);
-        long written = System.nanoTime();
-        Snapshot snapshot;
-        try {
-            snapshot = PinnedCommit.commit(
-                    table,
-                    current -> expect(current, base),
-                    tx -> {
-                        OverwriteFiles overwrite = tx.newOverwrite();
-                        if (replaced.isPresent()) {
-                            replaced.get().forEach(overwrite::deleteFile);
-                        } else {
-                            overwrite.overwriteByRowFilter(Expressions.alwaysTrue());
-                        }
-                        files.forEach(overwrite::addFile);
-                        overwrite
-                                .set(RUN, Long.toString(contents.run()))
-                                .set(CUT, Long.toString(contents.cutMillis()))
-                                .set(BUCKET, Long.toString(contents.settings().bucketMillis()))
-                                .set(
-                                        DEDUP_HORIZON,
-                                        Long.toString(contents.settings()
-                                                .dedupHorizon()
-                                                .toMillis()))
-                                .set(DEFINITIONS, json(contents.definitions()))
-                                .set(KIND, contents.kind())
-                                .set(CELLS, Long.toString(totalCells))
-                                .set(ATTEMPT, attempt)
-                                .commit();
-                    },
-                    ATTEMPT,
-                    attempt);
-        } catch (ViewsConflict e) {
-            files.forEach(f -> table.io().deleteFile(f.location()));
-            throw e;
-        }
-        LOG.info(
-                "batch_views: {} of run {} (cut {}, {} cells, {} written in {} file(s){}) committed as snapshot {} ({} ms"
-                        + " to write, {} ms to commit)",
-                contents.kind(),
-                contents.run(),
-                contents.cutMillis(),
-                totalCells,
-                contents.cells().size() + copied.size(),
-                files.size(),
-                replaced.map(r -> ", " + r.size() + " replaced").orElse(", all replaced"),
-                snapshot.snapshotId(),
-                (written - started) / 1_000_000,
-                (System.nanoTime() - written) / 1_000_000);
-        return snapshot.snapshotId();
     }
 
     /**
@@ -414,7 +349,7 @@ public final class ViewsTable {
      */
     public long rollback(long current) throws ViewsConflict {
         table.refresh();
-        expect(((HasTableOperations) table).operations().current(), OptionalLong.of(current));
+        ViewsCommit.expect(((HasTableOperations) table).operations().current(), OptionalLong.of(current));
         Snapshot now = table.snapshot(current);
         if (now.parentId() == null || table.snapshot(now.parentId()) == null) {
             throw new IllegalStateException(
@@ -423,7 +358,7 @@ public final class ViewsTable {
         long previous = now.parentId();
         PinnedCommit.commit(
                 table,
-                metadata -> expect(metadata, OptionalLong.of(current)),
+                metadata -> ViewsCommit.expect(metadata, OptionalLong.of(current)),
                 tx -> tx.manageSnapshots().setCurrentSnapshot(previous).commit(),
                 ATTEMPT,
                 "rollback-" + EventsTable.newAttempt());
@@ -437,24 +372,5 @@ public final class ViewsTable {
      */
     public void expire(int keep) {
         Maintenance.expire(table, Math.max(1, keep));
-    }
-
-    private static void expect(TableMetadata current, OptionalLong base) throws ViewsConflict {
-        Snapshot s = current.currentSnapshot();
-        OptionalLong now = s == null ? OptionalLong.empty() : OptionalLong.of(s.snapshotId());
-        if (!now.equals(base)) {
-            Head head = s == null ? Head.EMPTY : head(s);
-            throw new ViewsConflict("another batch process committed the batch views' snapshot "
-                    + now.getAsLong() + " (" + head.kind() + " of run " + head.run() + ")"
-                    + " since this one read " + (base.isPresent() ? "snapshot " + base.getAsLong() : "none"));
-        }
-    }
-
-    private static String json(Map<String, String> definitions) {
-        try {
-            return JSON.writeValueAsString(new TreeMap<>(definitions));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
