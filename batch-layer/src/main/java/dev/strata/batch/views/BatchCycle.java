@@ -215,9 +215,7 @@ public final class BatchCycle {
         if (!now.snapshotId().equals(OptionalLong.of(id))) {
             announceIfUnannounced(now);
         }
-        long expiring = System.nanoTime();
         table.expire(settings.keepSnapshots());
-        LOG.debug("Snapshots expired in {} ms", (System.nanoTime() - expiring) / 1_000_000);
         return announced;
     }
 

@@ -61,7 +61,8 @@ final class ViewColumns {
 
     /**
      * Adds the readable columns the views need and the table lacks (schema evolution; another
-     * process adding the same column at once is fine).
+     * process adding the same column at once is fine). On return {@code table} is current (read
+     * again from the catalog), with every column the views need.
      */
     static void addMissing(Table table, Collection<ViewDefinition> views) {
         for (int attempt = 1; ; attempt++) {
@@ -84,6 +85,7 @@ final class ViewColumns {
                 UpdateSchema update = table.updateSchema();
                 missing.forEach(update::addColumn);
                 update.commit();
+                table.refresh(); // the table object still had the schema without them
                 LOG.info("batch_views: columns {} added", missing.keySet());
                 return;
             } catch (IllegalArgumentException | CommitFailedException e) {

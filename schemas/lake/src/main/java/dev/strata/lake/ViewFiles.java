@@ -51,8 +51,7 @@ final class ViewFiles {
      */
     static List<DataFile> write(
             Table table, ViewsTable.Contents contents, Map<ViewKey, Record> copied, String attempt) {
-        table.refresh();
-        Schema schema = table.schema();
+        Schema schema = table.schema(); // current: the caller added the missing columns, which refreshed it
         Map<String, List<Cell>> byView = new TreeMap<>();
         contents.cells()
                 .forEach((k, a) ->

@@ -1,7 +1,6 @@
 package dev.strata.lake;
 
 import dev.strata.schemas.views.Aggregate;
-import dev.strata.schemas.views.AggregateCodec;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.io.IOException;
@@ -64,6 +63,9 @@ final class ViewRewrite {
         List<DataFile> replaced = new ArrayList<>();
         List<DataFile> read = new ArrayList<>();
         long keptCells = 0;
+        Schema schema = table.schema(); // the table's field ids (Iceberg assigned them anew at creation, not SCHEMA's)
+        int viewId = schema.findField("view").fieldId();
+        int windowStartId = schema.findField("window_start").fieldId();
         try (CloseableIterable<FileScanTask> tasks =
                 table.newScan().useSnapshot(snapshotId).includeColumnStats().planFiles()) {
             for (FileScanTask task : tasks) {
@@ -71,12 +73,13 @@ final class ViewRewrite {
                     return Optional.empty();
                 }
                 DataFile file = task.file();
-                String view = viewOf(table, file);
+                String view = viewOf(table, file, viewId);
                 if (view != null && !views.containsKey(view)) {
                     replaced.add(file);
                 } else if (view == null
                         || (windows.containsKey(view)
-                                && (file.recordCount() < SMALL_FILE_CELLS || covers(table, file, windows.get(view))))) {
+                                && (file.recordCount() < SMALL_FILE_CELLS
+                                        || covers(file, windowStartId, windows.get(view))))) {
                     replaced.add(file);
                     read.add(file);
                 } else {
@@ -88,7 +91,6 @@ final class ViewRewrite {
         }
         Map<ViewKey, Aggregate> cells = new HashMap<>();
         Map<ViewKey, Record> copied = new HashMap<>();
-        Schema schema = table.schema();
         for (DataFile file : read) {
             try (CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(file.location()))
                     .project(schema)
@@ -99,21 +101,15 @@ final class ViewRewrite {
                     if (view == null) {
                         continue; // a view no longer defined: left out, as a full snapshot leaves it
                     }
-                    @SuppressWarnings("unchecked")
-                    List<CharSequence> group = (List<CharSequence>) row.getField("group_values");
-                    ViewKey key = new ViewKey(
-                            view.name(),
-                            group.stream().map(CharSequence::toString).toList(),
-                            (Long) row.getField("window_start") / 1000,
-                            0);
+                    ViewKey key = ViewsTable.key(
+                            view, row.getField("group_values"), (Long) row.getField("window_start") / 1000);
                     Aggregate add = folded.get(key);
                     if (add == null) {
                         copied.put(key, row);
                     } else {
-                        ByteBuffer state = ((ByteBuffer) row.getField("state")).duplicate();
-                        byte[] bytes = new byte[state.remaining()];
-                        state.get(bytes);
-                        cells.put(key, AggregateCodec.decode(view, bytes).merge(add));
+                        cells.put(
+                                key,
+                                ViewsTable.state(view, row.getField("state")).merge(add));
                     }
                 }
             } catch (IOException e) {
@@ -125,12 +121,11 @@ final class ViewRewrite {
     }
 
     /** The view a file holds (its partition), or null if the file's spec does not say. */
-    private static String viewOf(Table table, DataFile file) {
+    private static String viewOf(Table table, DataFile file, int viewId) {
         List<PartitionField> fields = table.specs().get(file.specId()).fields();
         for (int i = 0; i < fields.size(); i++) {
             PartitionField f = fields.get(i);
-            if (f.sourceId() == table.schema().findField("view").fieldId()
-                    && f.transform().isIdentity()) {
+            if (f.sourceId() == viewId && f.transform().isIdentity()) {
                 return file.partition().get(i, String.class);
             }
         }
@@ -138,8 +133,7 @@ final class ViewRewrite {
     }
 
     /** Whether a file's window bounds cover one of {@code windows} (true if it has no bounds). */
-    private static boolean covers(Table table, DataFile file, NavigableSet<Long> windows) {
-        int id = table.schema().findField("window_start").fieldId(); // the table's ids, not SCHEMA's
+    private static boolean covers(DataFile file, int id, NavigableSet<Long> windows) {
         ByteBuffer lower =
                 file.lowerBounds() == null ? null : file.lowerBounds().get(id);
         ByteBuffer upper =

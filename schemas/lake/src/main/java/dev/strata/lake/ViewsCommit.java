@@ -41,7 +41,8 @@ final class ViewsCommit {
 
     /**
      * Commits {@code contents}' cells and the rows {@code copied} on top of {@code base} (which must
-     * still be the table's current snapshot): replacing
+     * still be the table's current snapshot; the caller has added the columns its views need,
+     * {@link ViewColumns#addMissing}): replacing
      * every cell, or, given {@code replaced}, those files only; {@code totalCells} is how many the
      * snapshot then holds.
      */
@@ -53,7 +54,6 @@ final class ViewsCommit {
             Optional<List<DataFile>> replaced,
             long totalCells)
             throws ViewsConflict {
-        ViewColumns.addMissing(table, contents.views());
         String attempt = EventsTable.newAttempt();
         long started = System.nanoTime();
         List<DataFile> files = ViewFiles.write(table, contents, copied, attempt);

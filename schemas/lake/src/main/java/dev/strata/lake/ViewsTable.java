@@ -231,17 +231,25 @@ public final class ViewsTable {
         if (view == null) {
             return;
         }
-        @SuppressWarnings("unchecked")
-        List<CharSequence> group = (List<CharSequence>) row.getField("group_values");
         long windowStart =
                 ((OffsetDateTime) row.getField("window_start")).toInstant().toEpochMilli();
-        ByteBuffer state = ((ByteBuffer) row.getField("state")).duplicate();
+        cells.put(key(view, row.getField("group_values"), windowStart), state(view, row.getField("state")));
+    }
+
+    /** The key of a cell read back: its view, its {@code group_values} column, its window's start. */
+    static ViewKey key(ViewDefinition view, Object groupValues, long windowStartMillis) {
+        @SuppressWarnings("unchecked")
+        List<CharSequence> group = (List<CharSequence>) groupValues;
+        return new ViewKey(
+                view.name(), group.stream().map(CharSequence::toString).toList(), windowStartMillis, 0);
+    }
+
+    /** The aggregate of a cell read back, from its {@code state} column. */
+    static Aggregate state(ViewDefinition view, Object stateColumn) {
+        ByteBuffer state = ((ByteBuffer) stateColumn).duplicate();
         byte[] bytes = new byte[state.remaining()];
         state.get(bytes);
-        cells.put(
-                new ViewKey(
-                        view.name(), group.stream().map(CharSequence::toString).toList(), windowStart, 0),
-                AggregateCodec.decode(view, bytes));
+        return AggregateCodec.decode(view, bytes);
     }
 
     /**
@@ -291,6 +299,7 @@ public final class ViewsTable {
      *     this one is committed; its files are deleted)
      */
     public long commit(OptionalLong base, Contents contents) throws ViewsConflict {
+        ViewColumns.addMissing(table, contents.views());
         return ViewsCommit.commit(
                 table,
                 base,
@@ -317,17 +326,12 @@ public final class ViewsTable {
         ViewColumns.addMissing(table, folded.views()); // before the files are read: the rows copied have every column
         Map<String, ViewDefinition> views = new HashMap<>();
         folded.views().forEach(v -> views.put(v.name(), v));
-        long started = System.nanoTime();
         Optional<ViewRewrite.Plan> plan = ViewRewrite.plan(table, id, views, folded.cells());
-        LOG.info(
-                "batch_views: fold of run {} planned in {} ms: {} file(s) to replace",
-                folded.run(),
-                (System.nanoTime() - started) / 1_000_000,
-                plan.map(p -> Integer.toString(p.replaced().size())).orElse("every"));
         if (plan.isEmpty()) { // delete files of another writer: every cell merged and written again
             Map<ViewKey, Aggregate> cells = cells(id, views);
             folded.cells().forEach((cell, aggregate) -> cells.merge(cell, aggregate, Aggregate::merge));
-            return commit(base.snapshotId(), folded.withCells(cells));
+            return ViewsCommit.commit(
+                    table, base.snapshotId(), folded.withCells(cells), Map.of(), Optional.empty(), cells.size());
         }
         ViewRewrite.Plan p = plan.get();
         return ViewsCommit.commit(

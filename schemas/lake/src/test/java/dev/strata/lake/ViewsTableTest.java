@@ -56,17 +56,20 @@ class ViewsTableTest {
                     (double) i,
                     Map.of("site", "s" + (i % 3)),
                     time);
-            for (ViewDefinition view : views) {
-                if (view.matches(e)) {
-                    cells.computeIfAbsent(
-                                    new ViewKey(
-                                            view.name(), view.group(e), view.windowStartMillis(time.toEpochMilli()), 0),
-                                    k -> Aggregate.empty(view))
-                            .fold(e);
-                }
-            }
+            foldInto(cells, views, e);
         }
         return cells;
+    }
+
+    /** Folds an event into the cells of every view it matches. */
+    static void foldInto(Map<ViewKey, Aggregate> cells, List<ViewDefinition> views, Event e) {
+        for (ViewDefinition view : views) {
+            if (view.matches(e)) {
+                long window = view.windowStartMillis(e.getTime().toEpochMilli());
+                cells.computeIfAbsent(new ViewKey(view.name(), view.group(e), window, 0), k -> Aggregate.empty(view))
+                        .fold(e);
+            }
+        }
     }
 
     static ViewsTable.Contents contents(long run, long cut, List<ViewDefinition> views, Map<ViewKey, Aggregate> cells) {
@@ -257,15 +260,7 @@ class ViewsTableTest {
                     (double) i,
                     Map.of(),
                     time);
-            for (ViewDefinition view : VIEWS) {
-                if (view.matches(e)) {
-                    cells.computeIfAbsent(
-                                    new ViewKey(
-                                            view.name(), view.group(e), view.windowStartMillis(time.toEpochMilli()), 0),
-                                    k -> Aggregate.empty(view))
-                            .fold(e);
-                }
-            }
+            foldInto(cells, VIEWS, e);
         }
         return cells;
     }
