@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.file.src.FileSource;
@@ -19,6 +21,7 @@ import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.parquet.ParquetColumnarRowInputFormat;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -32,8 +35,6 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.LogicalType;
-import org.apache.flink.util.CloseableIterator;
-import org.apache.flink.util.InstantiationUtil;
 import org.apache.iceberg.DataFile;
 
 /**
@@ -118,7 +119,7 @@ final class TransformJob {
         // SQL takes the reader's rows as they are: views of its column batches, which SQL's
         // operators copy where they keep a row (as with Flink's own file system tables).
         ParquetColumnarRowInputFormat<FileSourceSplit> format = new ParquetColumnarRowInputFormat<>(
-                new org.apache.hadoop.conf.Configuration(), columns.type(), type, BATCH_ROWS, true, true);
+                new org.apache.hadoop.conf.Configuration(false), columns.type(), type, BATCH_ROWS, true, true);
         FileSource<RowData> source = FileSource.forBulkFileFormat(
                         format, input.files().stream().map(Path::new).toArray(Path[]::new))
                 .build();
@@ -129,39 +130,49 @@ final class TransformJob {
     /** What the tasks wrote: their files and rows. */
     record Written(List<DataFile> files, long rows) implements Serializable {}
 
-    /** Runs the planned query, its result written by {@code writers}; returns every task's files. */
+    /** The accumulator each task adds its files to (see {@link OutputWriter.Factory#handBack}). */
+    static final String WRITTEN = "strata-written-files";
+
+    /**
+     * Runs the planned query, its result written by {@code writers}; returns every task's files. The
+     * tasks hand their files back through an accumulator, read from the job's result: no collect sink
+     * (its task, its channel and its coordinator's polling) in the job.
+     */
     static Written write(Planned planned, OutputWriter.Factory writers, String jobName) throws Exception {
         ResolvedSchema schema = planned.result().getResolvedSchema();
         DataStream<RowData> rows = planned.tables()
                 .toDataStream(planned.result(), schema.toPhysicalRowDataType().bridgedTo(RowData.class));
-        List<DataFile> files = new ArrayList<>();
-        long count = 0;
-        try (CloseableIterator<byte[]> written = rows.transform(
+        rows.transform(
                         "write output",
-                        TypeInformation.of(byte[].class),
+                        TypeInformation.of(Void.class),
                         new WriteRows(
                                 writers,
                                 schema.getColumnDataTypes().stream()
                                         .map(DataType::getLogicalType)
                                         .toList()))
                 .name("write output")
-                .executeAndCollect(jobName)) {
-            while (written.hasNext()) {
-                Written w = InstantiationUtil.deserializeObject(written.next(), TransformJob.class.getClassLoader());
-                files.addAll(w.files());
-                count += w.rows();
-            }
+                .sinkTo(new DiscardingSink<>())
+                .name("end");
+        JobExecutionResult result = rows.getExecutionEnvironment().execute(jobName);
+        List<byte[]> written = result.getAccumulatorResult(WRITTEN);
+        List<DataFile> files = new ArrayList<>();
+        long count = 0;
+        for (byte[] handed : written == null ? List.<byte[]>of() : written) {
+            Written w = writers.takeBack(handed);
+            files.addAll(w.files());
+            count += w.rows();
         }
         return new Written(files, count);
     }
 
-    /** Writes a task's rows; at the end of its input, emits its files (Java-serialized, as Iceberg's are). */
-    static final class WriteRows extends AbstractStreamOperator<byte[]>
-            implements OneInputStreamOperator<RowData, byte[]>, BoundedOneInput {
+    /** Writes a task's rows; at the end of its input, adds its files to the job's accumulator. */
+    static final class WriteRows extends AbstractStreamOperator<Void>
+            implements OneInputStreamOperator<RowData, Void>, BoundedOneInput {
         private static final long serialVersionUID = 1L;
         private final OutputWriter.Factory writers;
         private final List<LogicalType> types;
         private transient OutputWriter writer;
+        private transient ListAccumulator<byte[]> written;
 
         WriteRows(OutputWriter.Factory writers, List<LogicalType> types) {
             this.writers = writers;
@@ -172,6 +183,8 @@ final class TransformJob {
         public void open() throws Exception {
             super.open();
             writer = writers.open(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+            written = new ListAccumulator<>();
+            getRuntimeContext().addAccumulator(WRITTEN, written);
         }
 
         @Override
@@ -184,8 +197,9 @@ final class TransformJob {
 
         @Override
         public void endInput() throws Exception {
-            output.collect(
-                    new StreamRecord<>(InstantiationUtil.serializeObject(new Written(writer.finish(), writer.rows()))));
+            written.add(writers.handBack(
+                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                    new Written(writer.finish(), writer.rows())));
         }
     }
 

@@ -89,6 +89,7 @@ public final class Transforms {
         CuratedTable.Applied basis = existing.map(CuratedTable::applied).orElse(CuratedTable.Applied.NONE);
         TransformJob.Planned planned =
                 TransformJob.plan(engine.environment(), transform, name -> input(lake, transform, basis, name));
+        long plannedAt = System.nanoTime();
         if (transform.incremental().isPresent()
                 && !planned.inputs().containsKey(transform.incremental().get())) {
             throw new TransformException(
@@ -146,7 +147,8 @@ public final class Transforms {
                     e);
         }
         CrashPoints.reached("transform-before-commit");
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        long ranAt = System.nanoTime();
+        long millis = TimeUnit.NANOSECONDS.toMillis(ranAt - started);
         try {
             Snapshot committed = output.commit(
                     basis,
@@ -170,6 +172,12 @@ public final class Transforms {
                     millis,
                     Optional.of(committed.snapshotId()));
             LOG.info("{}", outcome.describe());
+            LOG.info(
+                    "Run of {}: {} ms to plan, {} ms to run the job, {} ms to commit",
+                    transform.name(),
+                    TimeUnit.NANOSECONDS.toMillis(plannedAt - started),
+                    TimeUnit.NANOSECONDS.toMillis(ranAt - plannedAt),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ranAt));
             return outcome;
         } catch (CuratedTable.Conflict e) {
             for (DataFile f : written.files()) {

@@ -27,6 +27,7 @@ import dev.strata.schemas.views.ViewConfig;
 import dev.strata.schemas.views.ViewDefinition;
 import dev.strata.schemas.views.ViewKey;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -208,6 +209,50 @@ class TransformIT {
             assertThat(duckdb(READINGS_OUTPUT.formatted(files(output.table()))))
                     .isEqualTo(duckdb(
                             READINGS_BY_DUCKDB.formatted(files(lake.events().table()))));
+        }
+    }
+
+    /**
+     * A task's files go back to the client inline, or, past the inline limit (a task writing
+     * thousands of partitions), through a file of the output table that the client deletes once read.
+     */
+    @Test
+    void aTaskHandsItsFilesBackInlineOrThroughAFileOfTheOutputTable() throws Exception {
+        TransformDefinition readings = example("temperature_readings");
+        try (Lake lake = Lake.open(LakeConfig.local(dir))) {
+            Transforms.run(engine, lake, readings); // no events yet: creates the output table
+            archive(lake, 400, 1);
+            CuratedTable output = lake.curated("temperature_readings").orElseThrow();
+            int expected = duckdb(
+                            READINGS_BY_DUCKDB.formatted(files(lake.events().table())))
+                    .size();
+            Path metadata = Path.of(output.table().location().replaceFirst("^file:", ""), "metadata");
+            for (int inlineUpTo : List.of(OutputWriter.Factory.HAND_BACK_INLINE, 0)) {
+                TransformJob.Planned planned = TransformJob.plan(
+                        engine.environment(),
+                        readings,
+                        name -> Transforms.input(lake, readings, output.applied(), name));
+                TransformJob.Written written = TransformJob.write(
+                        planned,
+                        new OutputWriter.Factory(output.table(), "handback-" + inlineUpTo, inlineUpTo),
+                        "hand back " + inlineUpTo);
+                assertThat(written.rows())
+                        .as("inline up to %d bytes", inlineUpTo)
+                        .isEqualTo(expected);
+                assertThat(written.files())
+                        .isNotEmpty()
+                        .allSatisfy(f -> assertThat(Path.of(f.location().replaceFirst("^file:", "")))
+                                .exists());
+                assertThat(written.files().stream()
+                                .mapToLong(DataFile::recordCount)
+                                .sum())
+                        .isEqualTo(expected);
+                try (var left = Files.list(metadata)) {
+                    assertThat(left.map(f -> f.getFileName().toString()))
+                            .as("the hand-back files are deleted once read")
+                            .noneMatch(n -> n.endsWith(".files"));
+                }
+            }
         }
     }
 

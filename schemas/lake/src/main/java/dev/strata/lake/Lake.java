@@ -81,7 +81,7 @@ public final class Lake implements AutoCloseable {
         Map<String, String> properties = new HashMap<>(config.properties());
         properties.put(CatalogProperties.WAREHOUSE_LOCATION, config.warehouse());
         properties.put(CatalogProperties.URI, config.catalogUri());
-        properties.putIfAbsent(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.io.ResolvingFileIO");
+        properties.putIfAbsent(CatalogProperties.FILE_IO_IMPL, LakeFileIO.class.getName());
         Catalog catalog;
         String uri = config.catalogUri();
         if (uri.startsWith("jdbc:")) {
