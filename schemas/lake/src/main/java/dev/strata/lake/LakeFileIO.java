@@ -60,9 +60,7 @@ public final class LakeFileIO implements DelegateFileIO, HadoopConfigurable {
 
     @Override
     public InputFile newInputFile(String location, long length) {
-        return local(location)
-                .<InputFile>map(p -> new LocalInput(location, p))
-                .orElseGet(() -> delegate.newInputFile(location, length));
+        return local(location).isPresent() ? newInputFile(location) : delegate.newInputFile(location, length);
     }
 
     @Override
