@@ -14,18 +14,19 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.InstantiationUtil;
 import org.apache.iceberg.DataFile;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -36,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * The archive of one run as a Flink batch job: a bounded {@link KafkaSource} over exactly the
  * plan's offset ranges → decode (undecodable records skipped and counted) → data files of the lake's
  * {@code events} table written where the rows are ({@link EventFileWriter}: Iceberg's Parquet writer,
- * one file per event-time hour and subtask). Each subtask sends back the files it wrote and its
- * counts; the caller commits them as the run (uncommitted files are never read).
+ * one file per event-time hour and subtask). Each subtask hands back the files it wrote and its
+ * counts ({@link HandBack}); the caller commits them as the run (uncommitted files are never read).
  */
 public final class ArchiveJob {
 
@@ -83,23 +84,24 @@ public final class ArchiveJob {
                 .setProperty("fetch.max.wait.ms", "100")
                 .setProperty("max.partition.fetch.bytes", "8388608")
                 .build();
-        List<DataFile> files = new ArrayList<>();
-        long rows = 0;
-        long skipped = 0;
-        try (CloseableIterator<byte[]> written = engine.environment()
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "events offsets")
+        HandBack handBack = new HandBack(writers.table(), writers.attempt());
+        StreamExecutionEnvironment env = engine.environment();
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events offsets")
                 .name("events offsets")
                 .transform(
                         "write lake files",
-                        TypeInformation.of(byte[].class),
-                        new WriteLakeFiles(registryUrl, topic, writers))
-                .executeAndCollect("strata archive run " + plan.run())) {
-            while (written.hasNext()) {
-                Written w = InstantiationUtil.deserializeObject(written.next(), ArchiveJob.class.getClassLoader());
-                files.addAll(w.files());
-                rows += w.rows();
-                skipped += w.skipped();
-            }
+                        TypeInformation.of(Void.class),
+                        new WriteLakeFiles(registryUrl, topic, writers, handBack))
+                .sinkTo(new DiscardingSink<>())
+                .name("end");
+        JobExecutionResult result = env.execute("strata archive run " + plan.run());
+        List<DataFile> files = new ArrayList<>();
+        long rows = 0;
+        long skipped = 0;
+        for (Written w : handBack.<Written>takeBack(result)) {
+            files.addAll(w.files());
+            rows += w.rows();
+            skipped += w.skipped();
         }
         LOG.info("Archive job of run {}: {} rows in {} file(s), {} skipped", plan.run(), rows, files.size(), skipped);
         return new Result(files, rows, skipped);
@@ -137,22 +139,25 @@ public final class ArchiveJob {
 
     /**
      * Decodes each record and writes it as a row of the run (an undecodable one is counted and left
-     * out); at the end of its input closes its files and emits them with its counts.
+     * out); at the end of its input closes its files and hands them back with its counts.
      */
-    static final class WriteLakeFiles extends AbstractStreamOperator<byte[]>
-            implements OneInputStreamOperator<KafkaRecord, byte[]>, BoundedOneInput {
+    static final class WriteLakeFiles extends AbstractStreamOperator<Void>
+            implements OneInputStreamOperator<KafkaRecord, Void>, BoundedOneInput {
         private final String registryUrl;
         private final String topic;
         private final EventFileWriter.Factory writers;
+        private final HandBack handBack;
+        private transient HandBack.Task task;
         private transient EventDeserializer deserializer;
         private transient EventFileWriter writer;
         private transient long rows;
         private transient long skipped;
 
-        WriteLakeFiles(String registryUrl, String topic, EventFileWriter.Factory writers) {
+        WriteLakeFiles(String registryUrl, String topic, EventFileWriter.Factory writers, HandBack handBack) {
             this.registryUrl = registryUrl;
             this.topic = topic;
             this.writers = writers;
+            this.handBack = handBack;
         }
 
         @Override
@@ -161,6 +166,7 @@ public final class ArchiveJob {
             deserializer = new EventDeserializer();
             deserializer.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, registryUrl), false);
             writer = writers.open(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+            task = handBack.task(getRuntimeContext());
         }
 
         @Override
@@ -185,8 +191,7 @@ public final class ArchiveJob {
 
         @Override
         public void endInput() throws IOException {
-            output.collect(
-                    new StreamRecord<>(InstantiationUtil.serializeObject(new Written(writer.finish(), rows, skipped))));
+            task.give(new Written(writer.finish(), rows, skipped));
         }
 
         @Override

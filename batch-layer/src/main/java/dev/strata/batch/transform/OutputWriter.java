@@ -1,19 +1,14 @@
 package dev.strata.batch.transform;
 
+import dev.strata.batch.engine.HandBack;
 import dev.strata.lake.PartitionedFiles;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.types.logical.LogicalType;
-import org.apache.flink.util.InstantiationUtil;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.SerializableTable;
@@ -31,70 +26,28 @@ final class OutputWriter {
     static final class Factory implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /**
-         * Above this, a task's files go back through a file: the job's result travels in RPC messages
-         * (10 MiB at most by default), and a task writing thousands of partitions' files would exceed it.
-         */
-        static final int HAND_BACK_INLINE = 1 << 20;
-
-        private static final byte INLINE = 'I';
-        private static final byte IN_FILE = 'F';
-
         private final Table table;
         private final String attempt;
-        private final int inlineUpTo;
+        private final HandBack handBack;
 
         Factory(Table table, String attempt) {
-            this(table, attempt, HAND_BACK_INLINE);
+            this(table, attempt, HandBack.INLINE_UP_TO);
         }
 
+        /** With the tasks' files handed back inline up to {@code inlineUpTo} bytes (see {@link HandBack}). */
         Factory(Table table, String attempt, int inlineUpTo) {
             this.table = SerializableTable.copyOf(table);
             this.attempt = attempt;
-            this.inlineUpTo = inlineUpTo;
+            this.handBack = new HandBack(this.table, attempt, inlineUpTo);
         }
 
         OutputWriter open(int task) {
             return new OutputWriter(table, attempt, task);
         }
 
-        /**
-         * A task's files as it hands them back to the client: Java-serialized (as Iceberg's files are)
-         * when small, else written to a file beside the output table's metadata, whose location is
-         * handed back instead (a leftover of a crash is an orphan file: maintenance removes it).
-         */
-        byte[] handBack(int task, TransformJob.Written written) throws IOException {
-            byte[] bytes = InstantiationUtil.serializeObject(written);
-            if (bytes.length <= inlineUpTo) {
-                return tagged(INLINE, bytes);
-            }
-            String location = String.format("%s/metadata/transform-%s-%d.files", table.location(), attempt, task);
-            try (OutputStream out = table.io().newOutputFile(location).create()) {
-                out.write(bytes);
-            }
-            return tagged(IN_FILE, location.getBytes(StandardCharsets.UTF_8));
-        }
-
-        /** What {@link #handBack} gave, read back on the client (the file, if any, deleted once read). */
-        TransformJob.Written takeBack(byte[] handed) throws IOException, ClassNotFoundException {
-            byte[] rest = Arrays.copyOfRange(handed, 1, handed.length);
-            if (handed[0] == INLINE) {
-                return InstantiationUtil.deserializeObject(rest, OutputWriter.class.getClassLoader());
-            }
-            String location = new String(rest, StandardCharsets.UTF_8);
-            byte[] bytes;
-            try (InputStream in = table.io().newInputFile(location).newStream()) {
-                bytes = in.readAllBytes();
-            }
-            table.io().deleteFile(location);
-            return InstantiationUtil.deserializeObject(bytes, OutputWriter.class.getClassLoader());
-        }
-
-        private static byte[] tagged(byte tag, byte[] bytes) {
-            byte[] out = new byte[bytes.length + 1];
-            out[0] = tag;
-            System.arraycopy(bytes, 0, out, 1, bytes.length);
-            return out;
+        /** How the tasks hand their files back to the client. */
+        HandBack handBack() {
+            return handBack;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.strata.batch.transform;
 
 import dev.strata.batch.engine.CrashPoints;
+import dev.strata.batch.engine.HandBack;
 import dev.strata.schemas.transforms.TransformDefinition;
 import java.io.IOException;
 import java.io.Serializable;
@@ -12,7 +13,6 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.file.src.FileSource;
@@ -130,13 +130,9 @@ final class TransformJob {
     /** What the tasks wrote: their files and rows. */
     record Written(List<DataFile> files, long rows) implements Serializable {}
 
-    /** The accumulator each task adds its files to (see {@link OutputWriter.Factory#handBack}). */
-    static final String WRITTEN = "strata-written-files";
-
     /**
-     * Runs the planned query, its result written by {@code writers}; returns every task's files. The
-     * tasks hand their files back through an accumulator, read from the job's result: no collect sink
-     * (its task, its channel and its coordinator's polling) in the job.
+     * Runs the planned query, its result written by {@code writers}; returns every task's files
+     * (handed back as {@link dev.strata.batch.engine.HandBack} says).
      */
     static Written write(Planned planned, OutputWriter.Factory writers, String jobName) throws Exception {
         ResolvedSchema schema = planned.result().getResolvedSchema();
@@ -154,25 +150,23 @@ final class TransformJob {
                 .sinkTo(new DiscardingSink<>())
                 .name("end");
         JobExecutionResult result = rows.getExecutionEnvironment().execute(jobName);
-        List<byte[]> written = result.getAccumulatorResult(WRITTEN);
         List<DataFile> files = new ArrayList<>();
         long count = 0;
-        for (byte[] handed : written == null ? List.<byte[]>of() : written) {
-            Written w = writers.takeBack(handed);
+        for (Written w : writers.handBack().<Written>takeBack(result)) {
             files.addAll(w.files());
             count += w.rows();
         }
         return new Written(files, count);
     }
 
-    /** Writes a task's rows; at the end of its input, adds its files to the job's accumulator. */
+    /** Writes a task's rows; at the end of its input, hands its files back. */
     static final class WriteRows extends AbstractStreamOperator<Void>
             implements OneInputStreamOperator<RowData, Void>, BoundedOneInput {
         private static final long serialVersionUID = 1L;
         private final OutputWriter.Factory writers;
         private final List<LogicalType> types;
         private transient OutputWriter writer;
-        private transient ListAccumulator<byte[]> written;
+        private transient HandBack.Task handBack;
 
         WriteRows(OutputWriter.Factory writers, List<LogicalType> types) {
             this.writers = writers;
@@ -183,8 +177,7 @@ final class TransformJob {
         public void open() throws Exception {
             super.open();
             writer = writers.open(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-            written = new ListAccumulator<>();
-            getRuntimeContext().addAccumulator(WRITTEN, written);
+            handBack = writers.handBack().task(getRuntimeContext());
         }
 
         @Override
@@ -197,9 +190,7 @@ final class TransformJob {
 
         @Override
         public void endInput() throws Exception {
-            written.add(writers.handBack(
-                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                    new Written(writer.finish(), writer.rows())));
+            handBack.give(new Written(writer.finish(), writer.rows()));
         }
     }
 

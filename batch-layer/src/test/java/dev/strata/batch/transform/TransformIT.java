@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.strata.batch.engine.CrashPoints;
 import dev.strata.batch.engine.Engine;
+import dev.strata.batch.engine.HandBack;
 import dev.strata.lake.ArchivePlan;
 import dev.strata.lake.ArchiveState;
 import dev.strata.lake.CuratedTable;
@@ -227,7 +228,7 @@ class TransformIT {
                             READINGS_BY_DUCKDB.formatted(files(lake.events().table())))
                     .size();
             Path metadata = Path.of(output.table().location().replaceFirst("^file:", ""), "metadata");
-            for (int inlineUpTo : List.of(OutputWriter.Factory.HAND_BACK_INLINE, 0)) {
+            for (int inlineUpTo : List.of(HandBack.INLINE_UP_TO, 0)) {
                 TransformJob.Planned planned = TransformJob.plan(
                         engine.environment(),
                         readings,
@@ -250,7 +251,7 @@ class TransformIT {
                 try (var left = Files.list(metadata)) {
                     assertThat(left.map(f -> f.getFileName().toString()))
                             .as("the hand-back files are deleted once read")
-                            .noneMatch(n -> n.endsWith(".files"));
+                            .noneMatch(n -> n.startsWith("hand-back-"));
                 }
             }
         }

@@ -35,6 +35,16 @@ public final class EventFileWriter implements Closeable {
         public EventFileWriter open(int writer) {
             return new EventFileWriter(table, run, attempt, writer);
         }
+
+        /** The table written (a serializable copy). */
+        public Table table() {
+            return table;
+        }
+
+        /** The attempt the files' names carry. */
+        public String attempt() {
+            return attempt;
+        }
     }
 
     private final GenericRecord row = GenericRecord.create(EventsTable.SCHEMA);
