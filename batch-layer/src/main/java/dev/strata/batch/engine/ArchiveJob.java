@@ -14,14 +14,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -85,20 +82,19 @@ public final class ArchiveJob {
                 .setProperty("max.partition.fetch.bytes", "8388608")
                 .build();
         HandBack handBack = new HandBack(writers.table(), writers.attempt());
-        StreamExecutionEnvironment env = engine.environment();
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events offsets")
-                .name("events offsets")
-                .transform(
-                        "write lake files",
-                        TypeInformation.of(Void.class),
-                        new WriteLakeFiles(registryUrl, topic, writers, handBack))
-                .sinkTo(new DiscardingSink<>())
-                .name("end");
-        JobExecutionResult result = env.execute("strata archive run " + plan.run());
+        List<Written> handed = handBack.run(
+                engine.environment()
+                        .fromSource(source, WatermarkStrategy.noWatermarks(), "events offsets")
+                        .name("events offsets")
+                        .transform(
+                                "write lake files",
+                                TypeInformation.of(Void.class),
+                                new WriteLakeFiles(registryUrl, topic, writers, handBack)),
+                "strata archive run " + plan.run());
         List<DataFile> files = new ArrayList<>();
         long rows = 0;
         long skipped = 0;
-        for (Written w : handBack.<Written>takeBack(result)) {
+        for (Written w : handed) {
             files.addAll(w.files());
             rows += w.rows();
             skipped += w.skipped();

@@ -11,6 +11,8 @@ import java.util.List;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.InstantiationUtil;
 import org.apache.iceberg.SerializableTable;
 import org.apache.iceberg.Table;
@@ -79,8 +81,17 @@ public final class HandBack implements Serializable {
         }
     }
 
+    /**
+     * Runs the job ending in {@code written}, an operator whose tasks hand back through this (it emits
+     * nothing); returns what every task handed back.
+     */
+    public <T> List<T> run(SingleOutputStreamOperator<Void> written, String jobName) throws Exception {
+        written.sinkTo(new DiscardingSink<>()).name("end");
+        return takeBack(written.getExecutionEnvironment().execute(jobName));
+    }
+
     /** What every task handed back, from the finished job's result (files handed through deleted once read). */
-    public <T> List<T> takeBack(JobExecutionResult result) throws IOException, ClassNotFoundException {
+    private <T> List<T> takeBack(JobExecutionResult result) throws IOException, ClassNotFoundException {
         List<byte[]> handed = result.getAccumulatorResult(ACCUMULATOR);
         List<T> out = new ArrayList<>();
         for (byte[] one : handed == null ? List.<byte[]>of() : handed) {

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.file.src.FileSource;
@@ -21,7 +20,6 @@ import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.parquet.ParquetColumnarRowInputFormat;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -138,21 +136,20 @@ final class TransformJob {
         ResolvedSchema schema = planned.result().getResolvedSchema();
         DataStream<RowData> rows = planned.tables()
                 .toDataStream(planned.result(), schema.toPhysicalRowDataType().bridgedTo(RowData.class));
-        rows.transform(
-                        "write output",
-                        TypeInformation.of(Void.class),
-                        new WriteRows(
-                                writers,
-                                schema.getColumnDataTypes().stream()
-                                        .map(DataType::getLogicalType)
-                                        .toList()))
-                .name("write output")
-                .sinkTo(new DiscardingSink<>())
-                .name("end");
-        JobExecutionResult result = rows.getExecutionEnvironment().execute(jobName);
+        List<Written> handed = writers.handBack()
+                .run(
+                        rows.transform(
+                                "write output",
+                                TypeInformation.of(Void.class),
+                                new WriteRows(
+                                        writers,
+                                        schema.getColumnDataTypes().stream()
+                                                .map(DataType::getLogicalType)
+                                                .toList())),
+                        jobName);
         List<DataFile> files = new ArrayList<>();
         long count = 0;
-        for (Written w : writers.handBack().<Written>takeBack(result)) {
+        for (Written w : handed) {
             files.addAll(w.files());
             count += w.rows();
         }

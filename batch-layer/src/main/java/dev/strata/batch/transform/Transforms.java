@@ -171,10 +171,9 @@ public final class Transforms {
                     written.files().size(),
                     millis,
                     Optional.of(committed.snapshotId()));
-            LOG.info("{}", outcome.describe());
             LOG.info(
-                    "Run of {}: {} ms to plan, {} ms to run the job, {} ms to commit",
-                    transform.name(),
+                    "{} ({} ms to plan, {} ms to run the job, {} ms to commit)",
+                    outcome.describe(),
                     TimeUnit.NANOSECONDS.toMillis(plannedAt - started),
                     TimeUnit.NANOSECONDS.toMillis(ranAt - plannedAt),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ranAt));

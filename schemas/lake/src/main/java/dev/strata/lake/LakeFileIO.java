@@ -42,13 +42,8 @@ public final class LakeFileIO implements DelegateFileIO, HadoopConfigurable {
 
     /** The local path of {@code location}, or empty for an object store's (or another scheme's) location. */
     static Optional<Path> local(String location) {
-        if (location.startsWith("file://")) {
-            return Optional.of(Path.of(location.substring("file://".length())));
-        }
-        if (location.startsWith("file:")) {
-            return Optional.of(Path.of(location.substring("file:".length())));
-        }
-        return location.startsWith("/") ? Optional.of(Path.of(location)) : Optional.empty();
+        String path = OrphanFiles.normalize(location);
+        return path.startsWith("/") ? Optional.of(Path.of(path)) : Optional.empty();
     }
 
     @Override
